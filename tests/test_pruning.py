@@ -1,0 +1,304 @@
+"""Tests for nets.pruning / nets.layers / nets.schedules (Algorithm 1, Algorithm 3, paper 001).
+
+Expected values come from independent computations: numpy's float64 SVD (not the module's torch
+SVD), hand-evaluated schedule formulas (fractions), the inequality r (n + m) < n m written out,
+and planted spikes far above the BBP threshold."""
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+from nets import schedules
+from nets.layers import FactorizedConv2d, FactorizedLinear, count_parameters
+from nets.pruning import (
+    MPPruningCallback,
+    algorithm1_round,
+    algorithm3,
+    kept_small_count,
+    layer_spectrum,
+    paper001_round,
+    prune_layer,
+    prune_layer_algorithm3,
+    prunable_layers,
+    recombine,
+    recombine_if_better,
+    split_layer,
+    truncate_layer,
+)
+
+ALWAYS = math.inf  # tau that accepts every fit: isolates the surgery from the MP test
+
+
+def numpy_truncation(matrix: np.ndarray, rank: int) -> np.ndarray:
+    U, s, Vt = np.linalg.svd(matrix.astype(np.float64), full_matrices=False)
+    return (U[:, :rank] * s[:rank]) @ Vt[:rank]
+
+
+def spiked_matrix(n_out, n_in, thetas, seed):
+    """R (entries N(0, 1/N), N = max(n_out, n_in)) + sum theta_i u_i v_i^T, orthonormal u, v."""
+    rng = np.random.default_rng(seed)
+    N = max(n_out, n_in)
+    R = rng.standard_normal((n_out, n_in)) / np.sqrt(N)
+    u, _ = np.linalg.qr(rng.standard_normal((n_out, len(thetas))))
+    v, _ = np.linalg.qr(rng.standard_normal((n_in, len(thetas))))
+    return R + (u * np.asarray(thetas)) @ v.T
+
+
+# ---------------------------------------------------------------- split / truncate / recombine
+def test_split_linear_equals_truncated_product():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(30, 40))
+    W = model[0].weight.detach().double().numpy().copy()
+    b = model[0].bias.detach().double().numpy().copy()
+    x = torch.randn(7, 30)
+    split_layer(model, "0", 5)
+    assert isinstance(model[0], FactorizedLinear) and model[0].rank == 5
+    expected = x.double().numpy() @ numpy_truncation(W, 5).T + b
+    # float32 forward through two factors: relative rounding ~1e-6 of |W x| ~ O(1)
+    np.testing.assert_allclose(model(x).detach().numpy(), expected, atol=2e-5)
+    assert model[0].first.bias is None and model[0].second.bias is not None
+
+
+@pytest.mark.parametrize("stride,padding,dilation", [(1, 0, 1), (2, 1, 1), (1, 2, 2)])
+def test_split_conv_equals_truncated_kernel(stride, padding, dilation):
+    torch.manual_seed(1)
+    conv = nn.Conv2d(3, 6, (3, 2), stride=stride, padding=padding, dilation=dilation)
+    model = nn.Sequential(conv)
+    W = conv.weight.detach().double()
+    W_mat = W.reshape(6, -1).numpy()           # m x (n p q), Section 3.2.2
+    x = torch.randn(2, 3, 9, 8)
+    split_layer(model, "0", 4)
+    assert isinstance(model[0], FactorizedConv2d)
+    assert tuple(model[0].second.weight.shape) == (6, 4, 1, 1)
+    kernel = torch.from_numpy(numpy_truncation(W_mat, 4)).reshape(W.shape)
+    expected = F.conv2d(x.double(), kernel, conv.bias.detach().double(), stride, padding, dilation)
+    np.testing.assert_allclose(model(x).detach().double().numpy(), expected.numpy(), atol=2e-5)
+
+
+def test_recombine_round_trip_linear_and_conv():
+    torch.manual_seed(2)
+    for layer in (nn.Linear(12, 9), nn.Conv2d(2, 5, 3, padding=1)):
+        model = nn.Sequential(layer)
+        x = torch.randn(3, 12) if isinstance(layer, nn.Linear) else torch.randn(3, 2, 6, 6)
+        before = model(x).detach()
+        full = min(layer.weight.reshape(layer.weight.shape[0], -1).shape)
+        split_layer(model, "0", full)            # full rank: the product is W itself
+        recombine(model, "0")
+        assert type(model[0]) is type(layer)
+        np.testing.assert_allclose(model(x).detach().numpy(), before.numpy(), atol=2e-5)
+        # rank-2 split then recombine: dense weight equals the rank-2 truncation
+        W = model[0].weight.detach().double().reshape(model[0].weight.shape[0], -1).numpy()
+        split_layer(model, "0", 2)
+        recombine(model, "0")
+        got = model[0].weight.detach().double().reshape(W.shape).numpy()
+        np.testing.assert_allclose(got, numpy_truncation(W, 2), atol=1e-5)
+
+
+def test_truncate_layer_in_place_keeps_parameter_object():
+    torch.manual_seed(3)
+    model = nn.Sequential(nn.Linear(20, 15))
+    param = model[0].weight
+    W = param.detach().double().numpy().copy()
+    truncate_layer(model, "0", 3)
+    assert model[0].weight is param            # optimizer state stays valid (step 14)
+    np.testing.assert_allclose(param.detach().double().numpy(), numpy_truncation(W, 3), atol=1e-6)
+
+
+# ---------------------------------------------------------------- parameter counting
+@settings(max_examples=25, deadline=None)
+@given(n_out=st.integers(10, 40), n_in=st.integers(10, 40), keep=st.floats(0.0, 1.0),
+       seed=st.integers(0, 10_000))
+def test_pruning_never_increases_parameters_and_splits_only_when_saving(n_out, n_in, keep, seed):
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(n_in, n_out))
+    before = count_parameters(model)
+    event = prune_layer(model, "0", keep, tau=ALWAYS)
+    after = count_parameters(model)
+    assert after <= before
+    r = event["rank_after"]
+    saves = r * (n_in + n_out) < n_in * n_out       # Algorithm 1 step 11 written out
+    assert (event["action"] == "split") == saves
+    if saves:
+        assert after == r * (n_in + n_out) + n_out   # factors + bias on the second factor
+    else:
+        assert event["action"] == "dense" and after == before
+
+
+def test_kept_small_count_floors_with_float_guard():
+    assert kept_small_count(100, 0.29) == 29         # 0.29 * 100 = 28.999999999999996 in floats
+    assert kept_small_count(10, 0.55) == 5
+    assert kept_small_count(7, 0.0) == 0 and kept_small_count(7, 1.0) == 7
+    with pytest.raises(ValueError, match="keep fraction"):
+        kept_small_count(5, 1.5)
+
+
+# ---------------------------------------------------------------- schedules
+@pytest.mark.parametrize("fn,horizon,epochs", [
+    (schedules.schedule_3_5, 30, [7, 14, 21, 28, 35]),
+    (schedules.schedule_3_6, 60, [7, 14, 63, 70]),
+    (schedules.schedule_3_8, 20, [13, 26]),
+    (schedules.schedule_3_9, 60, [17, 34, 51, 68]),
+    (schedules.schedule_3_11, 200, [40, 80, 200, 240]),
+    (schedules.schedule_300_epochs, 1000, [13, 299]),
+])
+def test_schedules_match_paper_formulas(fn, horizon, epochs):
+    for e in epochs:
+        exact = max(Fraction(0), 1 - Fraction(e, horizon))
+        assert fn(e) == pytest.approx(float(exact), abs=1e-15)
+    assert fn(0) == 1.0
+
+
+def test_schedule_named_values():
+    # (3.5) at the split epochs of Example 3.1 (l = 7): 23/30, 16/30, 9/30, 2/30, then 0.
+    assert [schedules.schedule_3_5(e) for e in (7, 14, 21, 28, 35)] == pytest.approx(
+        [23 / 30, 16 / 30, 9 / 30, 2 / 30, 0.0])
+    assert schedules.SCHEDULES["3.8"](13) == pytest.approx(0.35)
+    assert schedules.linear_schedule(60)(14) == schedules.schedule_3_6(14)
+    with pytest.raises(ValueError):
+        schedules.resolve_schedule("3.7")
+
+
+# ---------------------------------------------------------------- MP behaviour
+def test_pure_noise_layer_loses_all_small_singular_values():
+    # W iid N(0, 1/N): no spikes. BEMA's threshold carries the Tracy-Widom (1 - beta = 0.9)
+    # quantile, so P(s_1 above it) ~ 0.1 and P(s_2 above it) is far smaller (s_2 sits below s_1);
+    # hence at most 1 survivor is the mathematically expected outcome at this fixed seed.
+    W = spiked_matrix(400, 200, [], seed=11)
+    res = algorithm3(W, remove_fraction=1.0)
+    assert res.spectrum.n_above <= 1
+    assert res.rank == res.spectrum.n_above
+    # sigma^2 recovered: entries have variance 1/400 -> sigma^2 of W is 1/400
+    assert res.spectrum.fit.sigma2 == pytest.approx(1 / 400, rel=0.05)
+
+
+def test_planted_spikes_are_exactly_the_kept_singular_values():
+    thetas = [6.0, 4.0, 3.0]                    # BBP threshold c^(1/4) = 0.84 for c = 1/2
+    W = spiked_matrix(300, 600, thetas, seed=5)
+    model = nn.Sequential(nn.Linear(600, 300, bias=False))
+    with torch.no_grad():
+        model[0].weight.copy_(torch.from_numpy(W))
+    event = prune_layer(model, "0", keep_fraction=0.0, tau=0.7)
+    assert event["accepted"] and event["n_above_threshold"] == 3 and event["rank_after"] == 3
+    assert event["action"] == "split"           # 3 * 900 < 180000
+    # the kept part is the rank-3 truncation of W (numpy SVD)
+    np.testing.assert_allclose(model[0].product_matrix().double().numpy(), numpy_truncation(W, 3),
+                               atol=1e-5)
+
+
+def test_mp_fit_rejection_leaves_layer_untouched():
+    W = spiked_matrix(100, 80, [5.0], seed=3)
+    model = nn.Sequential(nn.Linear(80, 100))
+    with torch.no_grad():
+        model[0].weight.copy_(torch.from_numpy(W))
+    before = model[0].weight.detach().clone()
+    event = prune_layer(model, "0", keep_fraction=0.0, tau=-1.0)   # nothing can pass tau < 0
+    assert not event["accepted"] and event["action"] == "none"
+    assert torch.equal(model[0].weight.detach(), before)
+
+
+# ---------------------------------------------------------------- Algorithm 1 / paper 001 flow
+def _mlp(seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(60, 80), nn.ReLU(), nn.Linear(80, 70), nn.ReLU(), nn.Linear(70, 10))
+
+
+def test_callback_runs_every_l_epochs_and_logs_events():
+    model = _mlp()
+    cb = MPPruningCallback(every=3, schedule=lambda e: max(0.0, 1 - e / 6), tau=ALWAYS)
+    assert cb.on_epoch_end(model, 1) == [] and cb.on_epoch_end(model, 2) == []
+    events = cb.on_epoch_end(model, 3)
+    assert [e["layer"] for e in events] == ["0", "2", "4"]
+    keys = {"layer", "shape", "lambda_plus", "fit_statistic", "accepted", "n_removed", "rank_after",
+            "params_before", "params_after", "epoch", "action", "keep_fraction"}
+    assert keys <= set(events[0])
+    assert all(e["keep_fraction"] == 0.5 for e in events)
+    total = count_parameters(model)
+    events6 = cb.on_epoch_end(model, 6)          # f = 0: all small singular values go
+    assert count_parameters(model) <= total
+    assert all(e["epoch"] == 6 for e in events6)
+    assert cb.parameters_changed == any(e["action"] in ("split", "recombined") for e in events6)
+
+
+def test_recombine_rule_requires_fit_and_saving():
+    model = _mlp(1)
+    split_layer(model, "2", 20)
+    ev = recombine_if_better(model, "2", keep_fraction=1.0, tau=ALWAYS)
+    # f = 1 keeps every small singular value: hypothetical rank = 20 = current rank, no saving
+    assert ev["action"] == "none" and isinstance(model[2], FactorizedLinear)
+    ev = recombine_if_better(model, "2", keep_fraction=0.0, tau=-1.0)
+    assert ev["action"] == "none"                # fit rejected
+    with pytest.raises(ValueError, match="not factorised"):
+        recombine_if_better(model, "0", 0.5, ALWAYS)
+
+
+def test_algorithm1_round_recombines_then_resplits_lower_rank():
+    torch.manual_seed(2)
+    model = nn.Sequential(nn.Linear(200, 300), nn.ReLU(), nn.Linear(300, 10))
+    with torch.no_grad():
+        model[0].weight.copy_(torch.from_numpy(spiked_matrix(300, 200, [6.0, 5.0, 4.0], seed=4)))
+    split_layer(model, "0", 100)                 # 100 * 500 = 50000 < 60000: a legal split state
+    ev = algorithm1_round(model, keep_fraction=0.0, tau=ALWAYS)
+    rec = ev[0]
+    assert (rec["layer"], rec["step"]) == ("0", "recombine")
+    # steps 21-27: recombine iff the fit is accepted and re-pruning lowers r (n + m)
+    assert rec["current_weight_params"] == 50000
+    should = rec["accepted"] and rec["hypothetical_weight_params"] < 50000
+    assert (rec["action"] == "recombined") == should
+    assert should  # the three planted spikes give hypothetical rank <= 100 - 1 here
+    again = [e for e in ev if e["layer"] == "0" and e["step"] == "prune"]
+    assert len(again) == 1 and again[0]["rank_after"] == rec["hypothetical_rank"] < 100
+    assert model[0].rank == rec["hypothetical_rank"]
+
+
+def test_paper001_round_splits_factors_again():
+    model = _mlp(3)
+    before = count_parameters(model)
+    paper001_round(model, remove_fraction=0.45, tau=ALWAYS)
+    mid = count_parameters(model)
+    names_mid = prunable_layers(model, descend_into_factors=True)
+    paper001_round(model, remove_fraction=0.45, tau=ALWAYS)
+    assert count_parameters(model) <= mid <= before
+    assert any(n.endswith(".first") or n.endswith(".second") for n in names_mid)
+
+
+def test_algorithm3_layer_and_saving():
+    W = spiked_matrix(200, 300, [5.0, 4.0], seed=8)
+    res = algorithm3(W)
+    assert res.rank == 2 and res.weights_saved == 200 * 300 - 2 * 500
+    model = nn.Sequential(nn.Linear(300, 200))
+    with torch.no_grad():
+        model[0].weight.copy_(torch.from_numpy(W))
+    ev = prune_layer_algorithm3(model, "0")
+    assert ev["action"] == "split" and ev["params_after"] == 2 * 500 + 200
+
+
+# ---------------------------------------------------------------- errors
+def test_errors_are_clear():
+    model = nn.Sequential(nn.Linear(10, 12))
+    with torch.no_grad():
+        model[0].weight[0, 0] = float("nan")
+    with pytest.raises(ValueError, match="non-finite"):
+        prune_layer(model, "0", 0.5, ALWAYS)
+    with pytest.raises(ValueError, match="non-finite"):
+        split_layer(model, "0", 2)
+    with pytest.raises(ValueError, match="2-D"):
+        layer_spectrum(torch.randn(3, 4, 5))
+    good = nn.Sequential(nn.Linear(10, 12))
+    with pytest.raises(ValueError, match="rank"):
+        split_layer(good, "0", 11)
+    with pytest.raises(ValueError, match="no submodule"):
+        prune_layer(good, "7", 0.5, ALWAYS)
+    with pytest.raises(ValueError, match="groups"):
+        split_layer(nn.Sequential(nn.Conv2d(4, 4, 3, groups=2)), "0", 1)
+    with pytest.raises(ValueError, match="does not save"):
+        split_layer(good, "0", 8, require_saving=True)
+    with pytest.raises(ValueError, match="split frequency"):
+        MPPruningCallback(every=0)
