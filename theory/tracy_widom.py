@@ -38,7 +38,7 @@ from functools import lru_cache
 
 import numpy as np
 from numpy.polynomial.legendre import leggauss
-from scipy.special import airy
+from scipy.special import airy, airye
 
 __all__ = ["cdf", "sf", "pdf", "ppf", "TracyWidom", "LOWER_LIMIT", "UPPER_LIMIT", "self_check"]
 
@@ -100,8 +100,67 @@ def _node_count(s: np.ndarray, beta: int) -> np.ndarray:
     floor rises because 1 - lambda_max -> 0, not because of the quadrature).
     """
     if beta == 2:
-        return np.where(s >= -4.0, 32, np.where(s >= -8.0, 48, 64))
-    return np.where(s >= -3.0, 32, np.where(s >= -6.0, 48, 72))
+        return np.where(s >= -6.0, 32, 48)
+    return np.where(s >= -7.0, 32, np.where(s >= -9.0, 40, 56))
+
+
+# Piecewise Chebyshev table of Ai and Ai' for the beta=1 kernel, which needs m(m+1)/2 Airy values per
+# point s (scipy's airy costs ~0.5-1 us each, i.e. ~50 ms per 100 points; the table costs ~5 ms).
+# Panels of width 0.5, degree 15; on x >= 2 the table holds the scaled airye values
+# Ai(x) exp(2/3 x^{3/2}) so that the right tail keeps RELATIVE accuracy (the scaling is not smooth
+# at 0, hence only from 2 on). Measured max error vs scipy: 5e-15 (Ai), 1.2e-14 (Ai') absolute on
+# [-12, 34], 7e-14 relative on x > 0 (test_tracy_widom.py::test_airy_table_matches_scipy).
+_TAB_LO, _TAB_HI, _TAB_H, _TAB_DEG, _TAB_SCALE_FROM = -12.0, 34.0, 0.5, 15, 2.0
+
+
+@lru_cache(maxsize=None)
+def _airy_table() -> tuple[np.ndarray, np.ndarray]:
+    n_panels = int(round((_TAB_HI - _TAB_LO) / _TAB_H))
+    k = np.arange(_TAB_DEG + 1)
+    theta = np.pi * (k + 0.5) / (_TAB_DEG + 1)  # Chebyshev points of the first kind
+    centers = _TAB_LO + _TAB_H * (np.arange(n_panels) + 0.5)
+    x = centers[:, None] + 0.5 * _TAB_H * np.cos(theta)[None, :]
+    scaled = x >= _TAB_SCALE_FROM - 1e-12
+    e_ai, e_aip, _, _ = airye(np.where(scaled, x, _TAB_SCALE_FROM))
+    ai, aip, _, _ = airy(x)
+    basis = np.cos(np.outer(k, theta))  # T_j at the nodes
+    coefs = []
+    for vals in (np.where(scaled, e_ai, ai), np.where(scaled, e_aip, aip)):
+        c = vals @ basis.T * (2.0 / (_TAB_DEG + 1))
+        c[:, 0] /= 2.0
+        coefs.append(c)
+    return coefs[0], coefs[1]
+
+
+def _clenshaw(coef: np.ndarray, panel: np.ndarray, t: np.ndarray) -> np.ndarray:
+    b1 = np.zeros_like(t)
+    b2 = np.zeros_like(t)
+    two_t = 2.0 * t
+    for j in range(_TAB_DEG, 0, -1):
+        b1, b2 = two_t * b1 - b2 + coef[panel, j], b1
+    return t * b1 - b2 + coef[panel, 0]
+
+
+def airy_ai(x: np.ndarray, derivative: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    """(Ai(x), Ai'(x) or None) from the Chebyshev table on [-12, 34), scipy's airy elsewhere."""
+    x = np.asarray(x, dtype=float)
+    ai = np.empty_like(x)
+    aip = np.empty_like(x) if derivative else None
+    inside = (x >= _TAB_LO) & (x < _TAB_HI)
+    if not inside.all():
+        out_ai, out_aip, _, _ = airy(x[~inside])
+        ai[~inside] = out_ai
+        if derivative:
+            aip[~inside] = out_aip
+    xi = x[inside]
+    panel = np.minimum(((xi - _TAB_LO) / _TAB_H).astype(np.intp), int(round((_TAB_HI - _TAB_LO) / _TAB_H)) - 1)
+    t = 2.0 * (xi - (_TAB_LO + _TAB_H * (panel + 0.5))) / _TAB_H
+    unscale = np.where(xi >= _TAB_SCALE_FROM, np.exp(-2.0 / 3.0 * np.maximum(xi, _TAB_SCALE_FROM) ** 1.5), 1.0)
+    c_ai, c_aip = _airy_table()
+    ai[inside] = _clenshaw(c_ai, panel, t) * unscale
+    if derivative:
+        aip[inside] = _clenshaw(c_aip, panel, t) * unscale
+    return ai, aip
 
 
 def _nystrom(s: np.ndarray, beta: int, m: int, with_derivative: bool):
@@ -124,7 +183,7 @@ def _nystrom(s: np.ndarray, beta: int, m: int, with_derivative: bool):
         iu, ju = np.triu_indices(m)
         xi = L * t[None, :]
         arg = s[:, None] + 0.5 * (xi[:, iu] + xi[:, ju])
-        ai, aip, _, _ = airy(arg)
+        ai, aip = airy_ai(arg, derivative=with_derivative)
         A = np.empty((len(s), m, m))
         A[:, iu, ju] = 0.5 * ai
         A[:, ju, iu] = 0.5 * ai
