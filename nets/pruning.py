@@ -52,6 +52,10 @@ FACTORISED_TYPES = (FactorizedLinear, FactorizedConv2d)
 # --------------------------------------------------------------------------------------------
 # Spectrum of one layer
 # --------------------------------------------------------------------------------------------
+class UnfittableSpectrum(ValueError):
+    """The spectrum leaves BEMA nothing to fit (e.g. a low-rank product with many exact zeros)."""
+
+
 @dataclass
 class LayerSpectrum:
     """SVD of a layer's ``out x in`` matrix (float64) with its BEMA fit (Algorithm 1 steps 4-7)."""
@@ -104,6 +108,13 @@ def bema_fit_singular_values(s: np.ndarray, n_out: int, n_in: int, alpha: float,
         raise ValueError(f"expected {n_cols} singular values for a {n_out} x {n_in} matrix, "
                          f"got shape {s.shape}")
     eig = np.sort(s ** 2 / n_rows)
+    n_zero = int(np.count_nonzero(eig == 0.0))
+    window_low = math.ceil(alpha * n_cols - 1e-9)
+    if n_zero >= math.floor((1 - alpha) * n_cols + 1e-9):
+        # A factorised layer of rank r has n_cols - r exactly-zero singular values; when they fill
+        # BEMA's whole quantile window sigma^2 is 0 and no MP law can be fitted (theory.bema raises).
+        raise UnfittableSpectrum(f"{n_zero} of {n_cols} singular values are exactly 0, covering "
+                                 f"BEMA's fit window [{window_low}, (1-alpha) {n_cols}]: no MP fit")
     return bema.fit(eig, n_rows, n_cols, alpha=alpha, beta=beta)
 
 
@@ -121,6 +132,11 @@ def layer_spectrum(layer_or_matrix, alpha: float = 0.1, beta: float = 0.1,
     _check_finite(matrix, name)
     m64 = matrix.detach().to(torch.float64)
     U, s, Vh = torch.linalg.svd(m64, full_matrices=False)
+    if isinstance(layer_or_matrix, FACTORISED_TYPES):
+        # W = A B has rank <= r exactly; float rounding leaves ~1e-7-relative values in place of
+        # the zeros, which would otherwise drag BEMA's sigma^2 towards 0 without being flagged.
+        s = s.clone()
+        s[layer_or_matrix.rank:] = 0.0
     n_out, n_in = m64.shape
     fit = bema_fit_singular_values(s.cpu().numpy(), n_out, n_in, alpha, beta)
     return LayerSpectrum(U, s, Vh, n_out, n_in, fit, float(fit.singular_value_threshold))
@@ -259,7 +275,7 @@ def prunable_layers(model: nn.Module, descend_into_factors: bool = False) -> lis
 # --------------------------------------------------------------------------------------------
 # Algorithm 1, one layer
 # --------------------------------------------------------------------------------------------
-def _event_base(name: str, layer: nn.Module, spec: LayerSpectrum, tau: float) -> dict:
+def _event_base(name: str, layer: nn.Module, spec: LayerSpectrum, tau: float | None) -> dict:
     fit = spec.fit
     error = float(fit.mp_fit_error)
     return {
@@ -271,8 +287,8 @@ def _event_base(name: str, layer: nn.Module, spec: LayerSpectrum, tau: float) ->
         "lambda_plus_in_features": spec.lambda_plus_in_features,
         "sv_threshold": spec.threshold,
         "fit_statistic": error,
-        "tau": float(tau),
-        "accepted": bool(fit.accepts(tau)),
+        "tau": None if tau is None else float(tau),
+        "accepted": None if tau is None else bool(fit.accepts(tau)),
         "n_singular": int(spec.s.numel()),
         "n_above_threshold": spec.n_above,
         "n_small": spec.n_small,
@@ -344,7 +360,15 @@ def recombine_if_better(model: nn.Module, name: str, keep_fraction: float, tau: 
         raise ValueError(f"{name!r} is not factorised (split_l = false)")
     _make_weight_permanent(layer)
     params_before = count_parameters(layer)
-    spec = layer_spectrum(layer, alpha, beta, name)
+    try:
+        spec = layer_spectrum(layer, alpha, beta, name)
+    except UnfittableSpectrum as exc:
+        n_out, n_in = weight_matrix(layer).shape
+        return {"layer": name, "step": "recombine", "shape": [int(n_out), int(n_in)],
+                "keep_fraction": float(keep_fraction), "tau": float(tau), "accepted": False,
+                "fit_statistic": None, "lambda_plus": None, "reason": str(exc), "action": "none",
+                "rank_before": layer.rank, "rank_after": layer.rank, "n_removed": 0,
+                "params_before": params_before, "params_after": params_before}
     event = _event_base(name, layer, spec, tau)
     current = layer.rank * (spec.n_out + spec.n_in)
     new_rank = planned_rank(spec, keep_fraction)
@@ -534,8 +558,7 @@ def prune_layer_algorithm3(model: nn.Module, name: str, remove_fraction: float =
     _make_weight_permanent(layer)
     before = count_parameters(layer)
     result = algorithm3(weight_matrix(layer), remove_fraction, tau, alpha, beta)
-    event = _event_base(name, layer, result.spectrum, tau if tau is not None else float("nan"))
-    event["accepted"] = result.accepted
+    event = _event_base(name, layer, result.spectrum, tau)
     event.update(step="algorithm3", params_before=before, **_removal_summary(result.spectrum, result.rank))
     if result.accepted is False:
         event.update(action="none", params_after=before, rank_after=int(result.spectrum.s.numel()),

@@ -34,7 +34,8 @@ from nets.pruning import (
     truncate_layer,
 )
 
-ALWAYS = math.inf  # tau that accepts every fit: isolates the surgery from the MP test
+ALWAYS = 1.0  # the fit statistic is a sup of cdf differences, <= 1: tau = 1 accepts every fit
+NEVER = 1e-12  # a sup distance between an ecdf and a continuous cdf is never this small
 
 
 def numpy_truncation(matrix: np.ndarray, rank: int) -> np.ndarray:
@@ -199,7 +200,7 @@ def test_mp_fit_rejection_leaves_layer_untouched():
     with torch.no_grad():
         model[0].weight.copy_(torch.from_numpy(W))
     before = model[0].weight.detach().clone()
-    event = prune_layer(model, "0", keep_fraction=0.0, tau=-1.0)   # nothing can pass tau < 0
+    event = prune_layer(model, "0", keep_fraction=0.0, tau=NEVER)   # nothing can pass tau < 0
     assert not event["accepted"] and event["action"] == "none"
     assert torch.equal(model[0].weight.detach(), before)
 
@@ -233,7 +234,7 @@ def test_recombine_rule_requires_fit_and_saving():
     ev = recombine_if_better(model, "2", keep_fraction=1.0, tau=ALWAYS)
     # f = 1 keeps every small singular value: hypothetical rank = 20 = current rank, no saving
     assert ev["action"] == "none" and isinstance(model[2], FactorizedLinear)
-    ev = recombine_if_better(model, "2", keep_fraction=0.0, tau=-1.0)
+    ev = recombine_if_better(model, "2", keep_fraction=0.0, tau=NEVER)
     assert ev["action"] == "none"                # fit rejected
     with pytest.raises(ValueError, match="not factorised"):
         recombine_if_better(model, "0", 0.5, ALWAYS)
