@@ -501,6 +501,13 @@ class MPPruningCallback:
         self.history.extend(events)
         return events
 
+    def state_dict(self) -> dict:
+        """Decisions depend only on (model, epoch); the event history is the only state."""
+        return {"history": list(self.history)}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.history = list(state.get("history", []))
+
 
 # --------------------------------------------------------------------------------------------
 # Algorithm 3 (post-training, one matrix)
