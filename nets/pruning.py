@@ -119,8 +119,10 @@ def bema_fit_singular_values(s: np.ndarray, n_out: int, n_in: int, alpha: float,
 
 
 def layer_spectrum(layer_or_matrix, alpha: float = 0.1, beta: float = 0.1,
-                   name: str = "layer") -> LayerSpectrum:
-    """Steps 4-6 of Algorithm 1 (steps 2-4 of Algorithm 3): SVD and BEMA lambda_+."""
+                   name: str = "layer", known_rank: int | None = None) -> LayerSpectrum:
+    """Steps 4-6 of Algorithm 1 (steps 2-4 of Algorithm 3): SVD and BEMA lambda_+.
+    ``known_rank`` (automatic for factorised layers): the matrix is a product of rank-r factors,
+    so singular values beyond r are set to exactly 0."""
     if isinstance(layer_or_matrix, nn.Module):
         matrix = weight_matrix(layer_or_matrix)
     else:
@@ -133,10 +135,12 @@ def layer_spectrum(layer_or_matrix, alpha: float = 0.1, beta: float = 0.1,
     m64 = matrix.detach().to(torch.float64)
     U, s, Vh = torch.linalg.svd(m64, full_matrices=False)
     if isinstance(layer_or_matrix, FACTORISED_TYPES):
+        known_rank = layer_or_matrix.rank
+    if known_rank is not None:
         # W = A B has rank <= r exactly; float rounding leaves ~1e-7-relative values in place of
         # the zeros, which would otherwise drag BEMA's sigma^2 towards 0 without being flagged.
         s = s.clone()
-        s[layer_or_matrix.rank:] = 0.0
+        s[known_rank:] = 0.0
     n_out, n_in = m64.shape
     fit = bema_fit_singular_values(s.cpu().numpy(), n_out, n_in, alpha, beta)
     return LayerSpectrum(U, s, Vh, n_out, n_in, fit, float(fit.singular_value_threshold))

@@ -1,0 +1,181 @@
+"""Layer spectral report for any torch model (Linear and Conv2d, factorised layers as their
+product): ESD, BEMA lambda_+ (Algorithm 2), MP fit statistic (Algorithm 4), spike count, and what
+Algorithm 3 (Appendix D.3, all singular values below sqrt(lambda_+ N) removed) would remove and
+save. Conventions as in ``nets.pruning`` (matrix ``out x in``; BEMA on the tall orientation).
+
+    python -m nets.spectral_report CHECKPOINT_OR_MODULE [--json OUT] [--tau 0.7] [--alpha 0.1] [--beta 0.1]
+
+CHECKPOINT_OR_MODULE is a file saved by ``torch.save`` (a ``nets.train`` checkpoint, a state_dict,
+or a dict with "model_state"/"state_dict"; loaded with ``weights_only=True``), or
+``package.module:attribute`` naming an nn.Module or a zero-argument callable returning one.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from nets.layers import FactorizedConv2d, FactorizedLinear, weight_matrix
+from nets.pruning import UnfittableSpectrum, layer_spectrum, prunable_layers
+
+
+def model_matrices(model: nn.Module) -> dict[str, tuple[str, torch.Tensor, int | None]]:
+    """name -> (kind, out x in matrix, known rank or None) for every Linear/Conv2d/factorised
+    layer of a model."""
+    out = {}
+    for name in prunable_layers(model):
+        layer = model.get_submodule(name)
+        kind = "conv" if isinstance(layer, (nn.Conv2d, FactorizedConv2d)) else "linear"
+        rank = layer.rank if isinstance(layer, (FactorizedLinear, FactorizedConv2d)) else None
+        out[name] = (kind, weight_matrix(layer), rank)
+    return out
+
+
+def state_dict_matrices(state: dict) -> dict[str, tuple[str, torch.Tensor, int | None]]:
+    """name -> (kind, matrix) from a state_dict: 2-D ``*.weight`` (linear), 4-D (conv, reshaped
+    m x (n p q)); ``X.first.weight`` / ``X.second.weight`` pairs become the product under ``X``.
+    BatchNorm weights (1-D) are skipped."""
+    out = {}
+    keys = [k for k in state if k.endswith(".weight") or k == "weight"]
+    for key in keys:
+        t = state[key]
+        if not isinstance(t, torch.Tensor) or t.ndim not in (2, 4):
+            continue
+        name = key[: -len(".weight")] if key != "weight" else ""
+        if name.endswith(".second"):
+            continue
+        if name.endswith(".first"):
+            base = name[: -len(".first")]
+            second = state.get(base + ".second.weight")
+            if second is None:
+                raise ValueError(f"{key} has no matching {base}.second.weight")
+            a = second.reshape(second.shape[0], -1).to(torch.float64)
+            b = t.reshape(t.shape[0], -1).to(torch.float64)
+            out[base] = ("conv" if t.ndim == 4 else "linear", a @ b, int(b.shape[0]))
+            continue
+        out[name] = ("conv" if t.ndim == 4 else "linear", t.reshape(t.shape[0], -1), None)
+    return out
+
+
+def layer_report(name: str, kind: str, matrix: torch.Tensor, alpha=0.1, beta=0.1, tau=None,
+                 bins: int = 50, rank: int | None = None) -> dict:
+    """Report for one matrix; ``rank`` marks a factorised product (trailing singular values 0)."""
+    n_out, n_in = (int(d) for d in matrix.shape)
+    row = {"layer": name, "kind": kind, "shape": [n_out, n_in]}
+    try:
+        spec = layer_spectrum(matrix, alpha, beta, name, known_rank=rank)
+    except UnfittableSpectrum as exc:
+        row["error"] = str(exc)
+        return row
+    except ValueError as exc:
+        if "non-finite" in str(exc):
+            raise
+        row["error"] = str(exc)   # e.g. too few eigenvalues for BEMA's window
+        return row
+    fit = spec.fit
+    s = spec.s.cpu().numpy()
+    eig = np.sort(s ** 2 / max(n_out, n_in))
+    counts, edges = np.histogram(eig, bins=bins)
+    keep = spec.n_above
+    weights = n_out * n_in
+    split = keep * (n_out + n_in)
+    row.update({
+        "n_rows_tall": max(n_out, n_in), "n_cols_tall": min(n_out, n_in), "ratio": fit.ratio,
+        "sigma2": fit.sigma2, "lambda_plus": fit.lambda_plus,
+        "lambda_plus_in_features": spec.lambda_plus_in_features, "sv_threshold": spec.threshold,
+        "fit_statistic": fit.mp_fit_error, "bulk_sup_distance": fit.bulk_sup_distance,
+        "accepted": None if tau is None else bool(fit.accepts(tau)), "tau": tau,
+        "n_spikes": int(fit.n_spikes), "n_singular": int(s.size),
+        "top_singular_values": s[: min(10, s.size)].tolist(),
+        "algorithm3": {"kept": keep, "removed": int(s.size - keep),
+                       "removed_energy_fraction": float((s[keep:] ** 2).sum() / max((s ** 2).sum(), 1e-300)),
+                       "weights_before": weights, "weights_after_split": split,
+                       "split_saves": split < weights, "weights_saved": max(0, weights - split)},
+        "esd": {"eigenvalues_of": "W^T W / N, W tall (N = max(out, in))",
+                "bin_edges": edges.tolist(), "counts": counts.tolist()},
+    })
+    return row
+
+
+def spectral_report(source, alpha=0.1, beta=0.1, tau=None, bins: int = 50) -> list[dict]:
+    """Rows for every weight layer of an nn.Module or a state_dict."""
+    if isinstance(source, nn.Module):
+        mats = model_matrices(source)
+    elif isinstance(source, dict):
+        mats = state_dict_matrices(source)
+    else:
+        raise ValueError(f"expected an nn.Module or a state_dict, got {type(source).__name__}")
+    if not mats:
+        raise ValueError("no Linear/Conv2d weight matrices found")
+    return [layer_report(n, k, m, alpha, beta, tau, bins, rank) for n, (k, m, rank) in mats.items()]
+
+
+def format_report(rows: list[dict]) -> str:
+    head = (f"{'layer':<24}{'kind':<7}{'shape':>13}{'lambda+':>11}{'sv thr':>9}{'fit':>7}"
+            f"{'acc':>5}{'spikes':>7}{'alg3 keep':>10}{'saved':>10}")
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        shape = "x".join(map(str, r["shape"]))
+        if "error" in r:
+            lines.append(f"{r['layer']:<24}{r['kind']:<7}{shape:>13}  (no fit: {r['error']})")
+            continue
+        acc = "-" if r["accepted"] is None else ("yes" if r["accepted"] else "no")
+        a3 = r["algorithm3"]
+        lines.append(f"{r['layer']:<24}{r['kind']:<7}{shape:>13}{r['lambda_plus']:>11.4g}"
+                     f"{r['sv_threshold']:>9.4g}{r['fit_statistic']:>7.3f}{acc:>5}{r['n_spikes']:>7}"
+                     f"{a3['kept']:>10}{a3['weights_saved']:>10}")
+    total = sum(r["algorithm3"]["weights_saved"] for r in rows if "algorithm3" in r)
+    lines.append(f"weights Algorithm 3 would save (splitting every layer where it saves): {total}")
+    return "\n".join(lines)
+
+
+def load_source(spec: str):
+    """A checkpoint path or ``module:attribute`` -> nn.Module or state_dict."""
+    path = Path(spec)
+    if path.exists():
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+        if isinstance(obj, dict):
+            for key in ("model_state", "state_dict", "model"):
+                if key in obj and isinstance(obj[key], dict):
+                    return obj[key]
+            return obj
+        raise ValueError(f"{spec}: expected a dict (state_dict or checkpoint), got {type(obj).__name__}")
+    if ":" in spec:
+        mod_name, _, attr = spec.partition(":")
+        obj = getattr(importlib.import_module(mod_name), attr)
+        if isinstance(obj, nn.Module):
+            return obj
+        if callable(obj):
+            made = obj()
+            if isinstance(made, nn.Module):
+                return made
+        raise ValueError(f"{spec} is neither an nn.Module nor a callable returning one")
+    raise ValueError(f"{spec!r} is not an existing file nor a 'module:attribute' spec")
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m nets.spectral_report", description=__doc__.split("\n\n")[0])
+    p.add_argument("source", help="checkpoint / state_dict file, or package.module:attribute")
+    p.add_argument("--json", type=Path, default=None, help="write the rows as JSON here")
+    p.add_argument("--alpha", type=float, default=0.1)
+    p.add_argument("--beta", type=float, default=0.1)
+    p.add_argument("--tau", type=float, default=None, help="MP fit tolerance (Algorithm 4)")
+    p.add_argument("--bins", type=int, default=50)
+    args = p.parse_args(argv)
+    rows = spectral_report(load_source(args.source), args.alpha, args.beta, args.tau, args.bins)
+    print(format_report(rows))
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(rows, indent=1))
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
