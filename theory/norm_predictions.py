@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -43,6 +44,16 @@ CENTERINGS = ("ma2012", "johnstone2001")
 # Quadrature range in TW units: the TW_1 density is below 1e-16 left of -12 (tail ~ exp(-|s|^3/24))
 # and below 1e-12 right of 12 (tail ~ exp(-2/3 s^(3/2))).
 _TW_LOW, _TW_HIGH = -12.0, 12.0
+
+
+@lru_cache(maxsize=1)
+def _tw_quadrature() -> tuple[np.ndarray, np.ndarray]:
+    """Nodes s and weights w * pdf_TW1(s) on [-12, 12], shared by every law (the TW variable does not
+    depend on the matrix).  400 Gauss-Legendre nodes resolve a density that varies on scale ~1."""
+    nodes, weights = np.polynomial.legendre.leggauss(400)
+    s = 0.5 * (_TW_HIGH - _TW_LOW) * nodes + 0.5 * (_TW_HIGH + _TW_LOW)
+    w = 0.5 * (_TW_HIGH - _TW_LOW) * weights * tracy_widom.pdf(s, 1)
+    return s, w / w.sum()
 
 
 def _check_dims(n_rows, n_cols):
@@ -150,11 +161,8 @@ class SpectralNormLaw:
         return out if out.ndim else float(out)
 
     def _moment(self, k: int) -> float:
-        # Gauss-Legendre on the TW_1 density; 400 nodes resolve a density that varies on scale ~1.
-        nodes, weights = np.polynomial.legendre.leggauss(400)
-        s = 0.5 * (_TW_HIGH - _TW_LOW) * nodes + 0.5 * (_TW_HIGH + _TW_LOW)
-        w = 0.5 * (_TW_HIGH - _TW_LOW) * weights * tracy_widom.pdf(s, 1)
-        return float(np.sum(w * self._norm_from_score(s) ** k) / np.sum(w))
+        s, w = _tw_quadrature()
+        return float(np.sum(w * self._norm_from_score(s) ** k))
 
     def mean(self) -> float:
         return self._moment(1)
