@@ -1,0 +1,357 @@
+"""`python -m sims.qian_klabjan`: the constants of paper 004 (Qian & Klabjan, ICML 2021), Lemmas 3 and 4.
+
+Table 2 (Appendix D.3, Lemma 3).  B is n1 x n2 with iid entries U[-K/sqrt(n), K/sqrt(n)], n = max(n1, n2).
+For ``trials`` matrices per (n1, n2, K): mean and std of ||B||_2, and for each q the c0 with
+P(||B||_2 <= c0) = q and the delta0 with q = 1 - 2 exp(-4 delta0 n).  Beside each Monte Carlo number,
+the RMT prediction of ``theory.norm_predictions`` (edge s(sqrt n1 + sqrt n2) plus TW_1 fluctuations with
+the Johnstone 2001 / Ma 2012 constants).
+
+c0 has three estimates:
+- ``c0_mc``: the empirical q-quantile, with a distribution-free 95% interval from the binomial law of
+  order statistics.  With N matrices it is only reliable while N (1 - q) >= 10 exceedances;
+- ``c0_twfit``: the MC samples mapped to TW units, a location-scale TW_1 law fitted by moments, read off
+  at q; its 95% interval is a bootstrap over the matrices.  This is how q = 99.9% and 99.99% with 1000
+  samples are estimated (an extrapolation along the TW_1 tail shape; flagged in ``c0_source``);
+- ``c0_rmt``: the pure prediction, no data.
+delta0 = log(2 / (1 - q)) / (4 n) is a function of (q, n) alone (``theory.norm_predictions.lemma3_delta0``).
+
+Table 3 (Appendix D.4, Lemma 4 = Latala 2005, Theorem 2, eq. (42)/(13)).  d x d matrices A with entries
+U[-sqrt(3/d), sqrt(3/d)], N(0, 1/d), N(0, 3/d), and N(0, 1/d) with floor(d^(2-alpha)) entries zeroed at
+random (``zeroed``, as D.4 describes).  Because eq. (19) applies Lemma 4 to W - W*, whose nonzero
+entries are the floor(D^(1-alpha)) *pruned* ones, we add the complementary ``kept`` rows: only
+floor(d^(2-alpha)) random entries nonzero.  For each: the three terms of (42) (max row norm, max column
+norm, fourth-moment term) with exact expectations, E||A||_2, and the smallest C for which (42) holds,
+C_min = E||A||_2 / (sum of terms); for the masked rows also C conditional on the mask (Lemma 4 applied
+given the mask, which makes the entries independent), and the plug-in version where E A_ij^2 and
+E A_ij^4 are replaced by their averages over the sampled matrices.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from scipy import stats
+from tqdm import tqdm
+
+from sims.device import resolve_device, trial_generator
+from sims.noise import sample_noise
+from sims.report import format_table, write_csv, write_json
+from sims.stats import mean_ci
+from theory import norm_predictions as npred
+from theory import tracy_widom
+
+LEMMA3_SIZES = (32, 64, 128, 256, 512)
+LEMMA3_KS = (1.0, math.sqrt(3.0))
+QUANTILES = (0.95, 0.99, 0.999, 0.9999)
+LEMMA4_SIZES = (32, 64, 128, 256, 512)
+LEMMA4_ALPHAS = (0.01, 0.1, 0.5)
+MIN_EXCEEDANCES = 10  # an empirical q-quantile needs about this many samples above it to be usable
+TW1_MEAN, TW1_VAR = -1.2065335745820, 1.6077810345810  # known constants (Tracy-Widom 1996; Bornemann 2010)
+
+
+def qkey(q: float) -> str:
+    """Column suffix for a quantile level: 0.999 -> 'q99.9'."""
+    return "q" + format(100 * q, ".10g")
+
+
+# ----------------------------------------------------------------------------------------------
+# sampling and norms
+
+
+def spectral_norms(mats: torch.Tensor) -> np.ndarray:
+    """||A||_2 for a batch (..., m, n), via singular values (exact, LAPACK)."""
+    return torch.linalg.svdvals(mats)[..., 0].cpu().numpy().astype(float)
+
+
+def _row_seed(seed: int, table: int, row: int) -> int:
+    # Each table row gets its own stream; trials within a row are independent of chunking.
+    return seed * 1_000_003 + table * 10_007 + row
+
+
+def lemma3_norms(n1: int, n2: int, K: float, trials: int, seed: int, row: int,
+                 device: torch.device, chunk: int = 50) -> np.ndarray:
+    """||B||_2 for ``trials`` matrices of Lemma 3 (iid U[-K/sqrt n, K/sqrt n], n = max(n1, n2))."""
+    if trials < 2:
+        raise ValueError(f"trials must be >= 2, got {trials}")
+    n = max(n1, n2)
+    var_scale = K * K * n1 / (3.0 * n)  # sample_noise: entry variance var_scale / n_rows = K^2 / (3n)
+    rseed = _row_seed(seed, 3, row)
+    out = []
+    for start in range(0, trials, chunk):
+        mats = torch.stack([
+            sample_noise("uniform", 1, n1, n2, var_scale, trial_generator(rseed, t, device), device,
+                         torch.float64)[0]
+            for t in range(start, min(start + chunk, trials))])
+        out.append(spectral_norms(mats))
+    return np.concatenate(out)
+
+
+# ----------------------------------------------------------------------------------------------
+# quantile estimators for c0
+
+
+def empirical_quantile(samples, q: float, level: float = 0.95) -> tuple[float, float, float | None]:
+    """Empirical q-quantile with a distribution-free interval from order statistics.
+
+    The number of samples below the true quantile is Binomial(N, q); ranks l, u with
+    P(l <= Bin < u) >= level bracket it.  The upper end is None when u exceeds N."""
+    x = np.sort(np.asarray(samples, dtype=float))
+    n = x.size
+    point = float(np.quantile(x, q, method="inverted_cdf"))
+    lo_rank = int(stats.binom.ppf((1 - level) / 2, n, q))          # 0-based index of lower bound
+    hi_rank = int(stats.binom.ppf(1 - (1 - level) / 2, n, q)) + 1
+    low = float(x[max(lo_rank - 1, 0)])
+    high = float(x[hi_rank - 1]) if hi_rank <= n else None
+    return point, low, high
+
+
+def tw_fitted_quantiles(samples, law: npred.SpectralNormLaw, qs, n_boot: int = 400, seed: int = 0):
+    """c0 at each q from a TW_1 location-scale law fitted to the samples (in TW units) by moments.
+
+    Returns (points, lows, highs) with a percentile bootstrap 95% interval over the samples.
+    Extrapolating to q = 0.9999 with N = 1000 relies on the TW_1 tail shape; the interval reflects
+    only sampling error of the fitted location and scale, not a wrong tail shape."""
+    z = law.tw_score(np.asarray(samples, dtype=float))
+    tw_q = tracy_widom.ppf(np.asarray(qs, dtype=float), 1)
+    sd = math.sqrt(TW1_VAR)
+
+    def fit(zs):
+        scale = zs.std(axis=-1, ddof=1) / sd
+        loc = zs.mean(axis=-1) - scale * TW1_MEAN
+        return law._norm_from_score(loc[..., None] + scale[..., None] * tw_q)
+
+    point = fit(z)
+    rng = np.random.default_rng(seed)
+    boot = fit(z[rng.integers(0, z.size, size=(n_boot, z.size))])
+    return point, np.quantile(boot, 0.025, axis=0), np.quantile(boot, 0.975, axis=0)
+
+
+def lemma3_record(samples, n1: int, n2: int, K: float, qs=QUANTILES, seed: int = 0) -> dict:
+    """One Table 2 row: Monte Carlo and RMT side by side."""
+    x = np.asarray(samples, dtype=float)
+    law = npred.lemma3_law(n1, n2, K)
+    n = max(n1, n2)
+    est = mean_ci(x)
+    unit = law.tw_units()
+    rec = dict(n1=n1, n2=n2, K=float(K), n=n, trials=int(x.size),
+               norm_mean=est.mean, norm_mean_ci=est.as_list(), norm_std=float(x.std(ddof=1)),
+               rmt_edge=law.edge, rmt_mean=law.mean(), rmt_std=law.std(), tw_unit=unit)
+    # MC minus RMT in TW units: the finite-n correction that the TW_1 limit leaves out.
+    rec["mean_offset_tw"] = (rec["norm_mean"] - rec["rmt_mean"]) / unit
+    rec["mean_offset_se_tw"] = rec["norm_std"] / math.sqrt(x.size) / unit
+    tw_pt, tw_lo, tw_hi = tw_fitted_quantiles(x, law, qs, seed=seed)
+    c0, delta0 = {}, {}
+    for i, q in enumerate(qs):
+        k = qkey(q)
+        pt, lo, hi = empirical_quantile(x, q)
+        reliable = x.size * (1 - q) >= MIN_EXCEEDANCES
+        rec[f"c0_mc_{k}"], rec[f"c0_mc_{k}_ci"] = pt, [lo, hi]
+        rec[f"c0_twfit_{k}"], rec[f"c0_twfit_{k}_ci"] = float(tw_pt[i]), [float(tw_lo[i]), float(tw_hi[i])]
+        rec[f"c0_rmt_{k}"] = float(law.ppf(q))
+        rec[f"c0_source_{k}"] = "empirical" if reliable else "tw-extrapolated"
+        c0[str(q)] = pt if reliable else float(tw_pt[i])
+        delta0[str(q)] = npred.lemma3_delta0(q, n)
+        rec[f"c0_{k}"], rec[f"delta0_{k}"] = c0[str(q)], delta0[str(q)]
+    rec["c0"], rec["delta0"] = c0, delta0
+    return rec
+
+
+def lemma3_table(sizes=LEMMA3_SIZES, Ks=LEMMA3_KS, trials: int = 1000, seed: int = 0,
+                 device: torch.device | None = None, qs=QUANTILES, progress: bool = True) -> list[dict]:
+    device = device or torch.device("cpu")
+    configs = [(n1, n2, K) for K in Ks for n1 in sizes for n2 in sizes if n2 >= n1]
+    rows = []
+    for row, (n1, n2, K) in enumerate(tqdm(configs, desc="Lemma 3", disable=not progress)):
+        x = lemma3_norms(n1, n2, K, trials, seed, row, device)
+        rows.append(lemma3_record(x, n1, n2, K, qs, seed=seed + row))
+    return rows
+
+
+# ----------------------------------------------------------------------------------------------
+# Lemma 4 (Latala)
+
+# name -> (noise kind, var_scale (entry variance var_scale/d), fourth moment E A^4 * d^2 of an entry)
+LEMMA4_DENSE = {
+    "U[-sqrt(3/d),sqrt(3/d)]": ("uniform", 1.0, 9.0 / 5.0),
+    "N(0,1/d)": ("gaussian", 1.0, 3.0),
+    "N(0,3/d)": ("gaussian", 3.0, 27.0),
+}
+
+
+def latala_terms(second, fourth) -> tuple[float, float, float]:
+    """The three terms of (42) from matrices of E A_ij^2 and E A_ij^4 (any shape m x n)."""
+    second = np.asarray(second, dtype=float)
+    fourth = np.asarray(fourth, dtype=float)
+    if second.ndim != 2 or second.shape != fourth.shape:
+        raise ValueError(f"need two matrices of the same shape, got {second.shape} and {fourth.shape}")
+    if np.any(~np.isfinite(second)) or np.any(~np.isfinite(fourth)) or np.any(second < 0) or np.any(fourth < 0):
+        raise ValueError("moments must be finite and non-negative")
+    return (float(np.sqrt(second.sum(axis=1).max())), float(np.sqrt(second.sum(axis=0).max())),
+            float(fourth.sum() ** 0.25))
+
+
+def latala_c_min(mean_norm: float, terms) -> float:
+    """Smallest C with E||A||_2 <= C (row + column + fourth-moment term), eq. (42)."""
+    total = float(sum(terms))
+    if not (math.isfinite(mean_norm) and mean_norm >= 0 and total > 0):
+        raise ValueError(f"need a finite mean norm and a positive bound, got {mean_norm}, {total}")
+    return mean_norm / total
+
+
+def _mask_count(d: int, alpha: float) -> int:
+    return int(math.floor(d ** (2.0 - alpha)))
+
+
+def lemma4_samples(d: int, dist: str, alpha: float | None, trials: int, seed: int, row: int,
+                   device: torch.device, chunk: int = 25):
+    """Sampled matrices' norms, per-entry sums of A^2 and A^4, and per-matrix conditional terms."""
+    kind, vs, _ = LEMMA4_DENSE.get(dist, ("gaussian", 1.0, 3.0))
+    rseed = _row_seed(seed, 4, row)
+    norms, cond_terms = [], []
+    s2 = torch.zeros(d, d, dtype=torch.float64)
+    s4 = torch.zeros(d, d, dtype=torch.float64)
+    m = _mask_count(d, alpha) if alpha is not None else 0
+    for start in range(0, trials, chunk):
+        mats = []
+        for t in range(start, min(start + chunk, trials)):
+            gen = trial_generator(rseed, t, device)
+            a = sample_noise(kind, 1, d, d, vs, gen, device, torch.float64)[0]
+            if alpha is not None:
+                idx = torch.randperm(d * d, generator=gen)[:m].to(device)
+                mask = torch.zeros(d * d, dtype=torch.float64, device=device)
+                mask[idx] = 1.0
+                mask = mask.view(d, d)
+                if dist.startswith("kept"):   # only the m drawn entries survive (W - W* of eq. (19))
+                    a = a * mask
+                else:                          # the m drawn entries are zeroed (Appendix D.4)
+                    a = a * (1.0 - mask)
+                nz = (a != 0).to(torch.float64)
+                # Given the mask the entries are independent: E A^2 = nz/d, E A^4 = 3 nz/d^2.
+                cond_terms.append(latala_terms((nz / d).cpu().numpy(), (3.0 * nz / d**2).cpu().numpy()))
+            mats.append(a)
+        mats = torch.stack(mats)
+        norms.append(spectral_norms(mats))
+        s2 += (mats**2).sum(0).cpu()
+        s4 += (mats**4).sum(0).cpu()
+    return np.concatenate(norms), s2.numpy() / trials, s4.numpy() / trials, cond_terms
+
+
+def lemma4_exact_terms(d: int, dist: str, alpha: float | None) -> tuple[float, float, float]:
+    """Terms of (42) with the exact entry moments (mask averaged out for the masked rows)."""
+    if alpha is None:
+        _, vs, m4 = LEMMA4_DENSE[dist]
+        return latala_terms(np.full((d, d), vs / d), np.full((d, d), m4 / d**2))
+    frac = _mask_count(d, alpha) / d**2
+    keep = frac if dist.startswith("kept") else 1.0 - frac
+    return latala_terms(np.full((d, d), keep / d), np.full((d, d), 3.0 * keep / d**2))
+
+
+def lemma4_configs(sizes=LEMMA4_SIZES, alphas=LEMMA4_ALPHAS, kept: bool = True):
+    out = []
+    for d in sizes:
+        out += [(d, name, None) for name in LEMMA4_DENSE]
+        out += [(d, "zeroed N(0,1/d)", a) for a in alphas]
+        if kept:
+            out += [(d, "kept N(0,1/d)", a) for a in alphas]
+    return out
+
+
+def lemma4_table(sizes=LEMMA4_SIZES, alphas=LEMMA4_ALPHAS, trials: int = 500, seed: int = 0,
+                 device: torch.device | None = None, kept: bool = True, progress: bool = True) -> list[dict]:
+    device = device or torch.device("cpu")
+    rows = []
+    for row, (d, dist, alpha) in enumerate(tqdm(lemma4_configs(sizes, alphas, kept), desc="Lemma 4",
+                                               disable=not progress)):
+        norms, m2, m4, cond = lemma4_samples(d, dist, alpha, trials, seed, row, device)
+        est = mean_ci(norms)
+        exact = lemma4_exact_terms(d, dist, alpha)
+        plug = latala_terms(m2, m4)
+        rec = dict(d=d, dist=dist, alpha=alpha, trials=int(norms.size),
+                   zero_entries=_mask_count(d, alpha) if dist.startswith("zeroed") else
+                   (d * d - _mask_count(d, alpha) if alpha is not None else 0),
+                   norm_mean=est.mean, norm_mean_ci=est.as_list(),
+                   row_term=exact[0], col_term=exact[1], fourth_term=exact[2],
+                   C_min=latala_c_min(est.mean, exact),
+                   C_min_ci=[est.low / sum(exact), est.high / sum(exact)],
+                   plugin_row_term=plug[0], plugin_col_term=plug[1], plugin_fourth_term=plug[2],
+                   C_min_plugin=latala_c_min(est.mean, plug))
+        if cond:
+            ratios = norms / np.array([sum(t) for t in cond])
+            c_est = mean_ci(ratios)
+            rec.update(C_min_given_mask=c_est.mean, C_min_given_mask_ci=c_est.as_list(),
+                       C_min_given_mask_max=float(ratios.max()))
+        rows.append(rec)
+    return rows
+
+
+# ----------------------------------------------------------------------------------------------
+# printing and CLI
+
+def print_lemma3(rows):
+    cols = ["n1", "n2", "K", "norm_mean", "rmt_mean", "norm_std", "rmt_std", "mean_offset_tw"]
+    for q in QUANTILES:
+        k = qkey(q)
+        cols += [f"c0_{k}", f"c0_rmt_{k}"]
+    cols += [f"delta0_{qkey(q)}" for q in QUANTILES]
+    print("\nTable 2 (Lemma 3): ||B||_2 of n1 x n2, iid U[-K/sqrt n, K/sqrt n], n = max(n1, n2).")
+    print("c0_qX: empirical quantile where trials*(1-q) >= 10, else TW-fitted extrapolation (see JSON "
+          "c0_source); c0_rmt: edge + TW_1 prediction; mean_offset_tw: (MC - RMT mean) in TW units.")
+    print(format_table(rows, cols, floatfmt=".4g"))
+
+
+def print_lemma4(rows):
+    cols = ["d", "dist", "alpha", "norm_mean", "row_term", "col_term", "fourth_term", "C_min",
+            "C_min_plugin", "C_min_given_mask"]
+    print("\nTable 3 (Lemma 4, eq. (42)): smallest C with E||A||_2 <= C (row + col + fourth term).")
+    print(format_table(rows, cols, floatfmt=".4g"))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sims.qian_klabjan", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="sizes <= 64 and few trials (seconds)")
+    parser.add_argument("--trials", type=int, default=None,
+                        help="matrices per Lemma 3 row (default 1000; Lemma 4 uses half)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--json", type=Path, default=None, help="write all records to this JSON file")
+    parser.add_argument("--csv", type=Path, default=None,
+                        help="write CSV tables: PATH for Lemma 3, PATH with suffix _lemma4 for Lemma 4")
+    parser.add_argument("--only", choices=("lemma3", "lemma4"), default=None)
+    parser.add_argument("--no-kept", action="store_true", help="skip the eq. (19) 'kept' rows of Table 3")
+    args = parser.parse_args(argv)
+    if args.trials is not None and args.trials < 20:
+        parser.error("--trials must be at least 20")
+    device = resolve_device(args.device)
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    sizes = (32, 64) if args.quick else LEMMA3_SIZES
+    t3 = args.trials or (100 if args.quick else 1000)
+    t4 = max(20, t3 // 2)
+    t0 = time.time()
+    rows3 = lemma3_table(sizes, trials=t3, seed=args.seed, device=device) if args.only != "lemma4" else []
+    rows4 = (lemma4_table(sizes, trials=t4, seed=args.seed, device=device, kept=not args.no_kept)
+             if args.only != "lemma3" else [])
+    if rows3:
+        print_lemma3(rows3)
+    if rows4:
+        print_lemma4(rows4)
+    print(f"\n[{time.time() - t0:.1f} s on {device}]")
+    if args.json:
+        write_json([{"table": "lemma3", **r} for r in rows3] + [{"table": "lemma4", **r} for r in rows4],
+                   args.json)
+        print(f"wrote {args.json}")
+    if args.csv:
+        if rows3:
+            write_csv(rows3, args.csv)
+        if rows4:
+            write_csv(rows4, args.csv.with_name(args.csv.stem + "_lemma4" + args.csv.suffix))
+        print(f"wrote {args.csv}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
