@@ -1,0 +1,345 @@
+"""`python -m sims.approximation_lemma`: Monte Carlo check of Approximation Lemma B.2 (paper 000).
+
+W = R + S with R N x M iid (variance 1/N; Gaussian, Rademacher or uniform) and S diagonal with the
+given singular values theta_i (u_i = e_i, v_i = e_i).  W' keeps the singular values of W above
+sqrt(lambda+) + eps (Definition B.1, (B.4)).  Per trial we measure
+
+* ``||W' - S||_2`` (claimed to tend to f_W almost surely in (B.14); Fig 4.3);
+* ``||(W' - S) z||`` for z fixed independently of R: each v_i, one random unit vector, and mixes
+  ((v_r + random)/sqrt 2, sum_i v_i / sqrt r) -- the setting of (B.5);
+* |<u_i, u'_i>|, |<v_i, v'_i>| (Fig B.1, A.4),
+
+and compare them with the paper's f_W ((B.6); = (4.24) for Example A.1) and with the derived limits
+of ``theory.approximation_symbolic``.  A verdict table says which statements hold.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from sims.device import resolve_device, trial_generator
+from sims.report import Verdict, format_table, write_csv, write_json
+from sims.stats import loglog_fit, mean_ci, proportion_ci
+from theory import approximation as paper
+from theory import approximation_symbolic as derived
+
+try:  # written by the sims-engine helper
+    from sims.linalg import top_singular_triplets
+except ImportError:  # pragma: no cover - until sims.linalg lands
+    top_singular_triplets = None
+try:
+    from sims.noise import sample_noise
+except ImportError:  # pragma: no cover - until sims.noise lands
+    sample_noise = None
+
+PAPER_SPIKES = (30.0, 40.0, 50.0, 60.0, 70.0)   # Example 4.2 / Fig 4.3
+MODERATE_SPIKES = (2.0, 3.0, 5.0)                # where (4.24) and the true limit differ clearly
+DEFAULT_EPS = 0.1
+B5_EPS = 0.05                                    # the (1 + eps) slack of (B.5) in the verdict
+
+
+# ---------------------------------------------------------------------------------------------
+def _noise(kind: str, n_rows: int, n_cols: int, gen, device, dtype) -> torch.Tensor:
+    if sample_noise is not None:
+        return sample_noise(kind, 1, n_rows, n_cols, 1.0, gen, device, dtype)[0]
+    if kind != "gaussian":
+        raise ValueError(f"noise {kind!r} needs sims.noise (not available); use gaussian")
+    return (torch.randn(n_rows, n_cols, generator=gen, dtype=dtype) / n_rows**0.5).to(device)
+
+
+def _top_triplets(W: torch.Tensor, k: int):
+    if top_singular_triplets is not None:
+        return top_singular_triplets(W, k)
+    if W.device.type == "cpu" and k < min(W.shape) - 1 and min(W.shape) > 600:
+        # Until sims.linalg lands: ARPACK (Lanczos, tol=0 = machine precision) on the CPU.
+        from scipy.sparse.linalg import svds
+        u, s, vt = svds(W.numpy(), k=k, tol=0, random_state=0)
+        order = np.argsort(s)[::-1]
+        return (torch.from_numpy(u[:, order].copy()), torch.from_numpy(s[order].copy()),
+                torch.from_numpy(vt[order].T.copy()))
+    U, s, Vh = torch.linalg.svd(W, full_matrices=False)
+    return U[:, :k], s[:k], Vh[:k].T
+
+
+def truncate(W: torch.Tensor, threshold: float, n_spikes: int):
+    """Outlier triplets of W above ``threshold`` ((B.4)); asks for more triplets until the last
+    one returned lies below the threshold, so none is missed."""
+    k = min(n_spikes + 4, min(W.shape))
+    while True:
+        U, s, V = _top_triplets(W, k)
+        if s[-1] <= threshold or k == min(W.shape):
+            keep = s > threshold
+            return U[:, keep], s[keep], V[:, keep]
+        k = min(2 * k, min(W.shape))
+
+
+def _opnorm_low_rank(A: torch.Tensor, c: torch.Tensor, B: torch.Tensor) -> float:
+    """||A diag(c) B^T||_2 through thin QR of A and B (rank <= columns of A)."""
+    Qa, Ra = torch.linalg.qr(A)
+    Qb, Rb = torch.linalg.qr(B)
+    return float(torch.linalg.matrix_norm((Ra * c) @ Rb.T, ord=2))
+
+
+def test_vectors(n_cols: int, n_spikes: int, seed: int, dtype=torch.float64) -> dict:
+    """The fixed z's of (B.5), drawn independently of R (own generator, same for every trial)."""
+    gen = torch.Generator().manual_seed(10_000_019 + seed)
+    rand = torch.randn(n_cols, generator=gen, dtype=dtype)
+    rand /= rand.norm()
+    eye = torch.eye(n_cols, n_spikes, dtype=dtype)
+    zs = {f"v{i + 1}": eye[:, i] for i in range(n_spikes)}
+    zs["random"] = rand
+    weakest = eye[:, -1]           # spikes are stored in decreasing order: v_r is the last
+    mix = weakest + rand
+    zs["mix_vr_random"] = mix / mix.norm()
+    zs["mix_all_v"] = eye.sum(1) / n_spikes**0.5
+    return zs
+
+
+def one_trial(N: int, M: int, thetas: np.ndarray, noise: str, seed: int, trial: int,
+              device: torch.device, eps: float, zs: dict) -> dict:
+    """One matrix: outliers kept, ||W'-S||_2, ||(W'-S)z|| for each z, overlaps."""
+    dtype = torch.float64
+    gen = trial_generator(seed, trial, device)
+    W = _noise(noise, N, M, gen, device, dtype)
+    r = len(thetas)
+    th = torch.as_tensor(thetas, dtype=dtype, device=device)
+    idx = torch.arange(r, device=device)
+    W[idx, idx] += th
+    threshold = derived.edge(M / N) + eps
+    U, s, V = truncate(W, threshold, r)
+    eyeN = torch.eye(N, r, dtype=dtype, device=device)
+    eyeM = torch.eye(M, r, dtype=dtype, device=device)
+    A = torch.cat([U, eyeN], 1)
+    B = torch.cat([V, eyeM], 1)
+    c = torch.cat([s, -th])
+    out = {"opnorm": _opnorm_low_rank(A, c, B), "n_kept": int(s.numel()),
+           "sv": s.cpu().numpy().tolist()}
+    for name, z in zs.items():
+        z = z.to(device)
+        out["z_" + name] = float((A @ (c * (B.T @ z))).norm())
+    # overlaps |<u_i,u'_i>|, |<v_i,v'_i>| for the outliers matched in order (Fig B.1)
+    k = min(r, s.numel())
+    out["u_overlap"] = U[:r, :k].diagonal().abs().cpu().numpy().tolist() if k else []
+    out["v_overlap"] = V[:r, :k].diagonal().abs().cpu().numpy().tolist() if k else []
+    return out
+
+
+def _validate(ns, trials, thetas, ratio, eps):
+    if len(ns) == 0 or any(int(n) < 10 for n in ns):
+        raise ValueError(f"N values must be >= 10, got {ns}")
+    if trials < 2:
+        raise ValueError(f"trials must be >= 2 for a confidence interval, got {trials}")
+    th = paper._as_positive_array(thetas, "spikes")
+    if not (np.isfinite(ratio) and ratio > 0):
+        raise ValueError(f"ratio must be positive and finite, got {ratio}")
+    if not (np.isfinite(eps) and eps >= 0):
+        raise ValueError(f"eps must be finite and >= 0, got {eps}")
+    return np.sort(th)[::-1].copy()
+
+
+def run(ns=(250, 500, 1000), trials: int = 10, spikes=PAPER_SPIKES, ratio: float = 1.0,
+        noise: str = "gaussian", seed: int = 0, device: str = "auto", eps: float = DEFAULT_EPS,
+        progress: bool = True) -> list[dict]:
+    """One record per N: measured means with 95% t intervals against the derived limits and the
+    paper's f_W.  M = round(ratio * N)."""
+    thetas = _validate(ns, trials, spikes, ratio, eps)
+    dev = resolve_device(device)
+    g_sigma, g_u, g_v = derived.spike_limits(thetas, ratio)
+    assumption_ok = bool(np.all(derived.kept_by_truncation(thetas, ratio, eps=eps)))
+    f_W = paper.f_W_general_B6(g_sigma, g_u, g_v, thetas) if assumption_ok else float("nan")
+    L = derived.fixed_v_limits(thetas, ratio, eps=eps)
+    records = []
+    for N in ns:
+        N = int(N)
+        M = int(round(ratio * N))
+        zs = test_vectors(M, len(thetas), seed)
+        rows = [one_trial(N, M, thetas, noise, seed, t, dev, eps, zs)
+                for t in tqdm(range(trials), desc=f"N={N}", disable=not progress, leave=False)]
+        op = np.array([r["opnorm"] for r in rows])
+        op_ci = mean_ci(op)
+        fixed = {}
+        for name, z in zs.items():
+            coeffs = z[: len(thetas)].numpy()
+            vals = np.array([r["z_" + name] for r in rows])
+            ci = mean_ci(vals)
+            fixed[name] = {"mean": ci.mean, "ci": ci.as_list(),
+                           "limit": derived.fixed_z_limit(thetas, coeffs, ratio, eps=eps)}
+        worst = f"v{len(thetas)}"   # z = v_r, where (B.6)'s maximum is attained for theta_r >= sqrt 2
+        zr = np.array([r["z_" + worst] for r in rows])
+        exceed = int(np.sum(zr >= (1 + B5_EPS) * f_W)) if assumption_ok else 0
+        b5 = proportion_ci(exceed, trials)
+        u_ov = np.array([r["u_overlap"] for r in rows if len(r["u_overlap"]) == len(thetas)])
+        v_ov = np.array([r["v_overlap"] for r in rows if len(r["v_overlap"]) == len(thetas)])
+        records.append({
+            "N": N, "M": M, "ratio": ratio, "noise": noise, "trials": trials, "eps": eps,
+            "spikes": thetas.tolist(), "theta_min": float(thetas.min()),
+            "n_kept_mean": float(np.mean([r["n_kept"] for r in rows])),
+            "opnorm_mean": op_ci.mean, "opnorm_ci": op_ci.as_list(),
+            "opnorm_limit": derived.opnorm_limit(thetas, ratio, eps=eps),
+            "opnorm_samples": op.tolist(),
+            "fixed_z": worst, "fixed_z_mean": fixed[worst]["mean"], "fixed_z_ci": fixed[worst]["ci"],
+            "fixed_z_limit": fixed[worst]["limit"], "fixed_z_all": fixed,
+            "f_W_paper": f_W, "lemma_assumption_ok": assumption_ok,
+            "b5_exceed_fraction": b5.mean, "b5_exceed_ci": b5.as_list(),
+            "u_overlap_mean": u_ov.mean(0).tolist() if len(u_ov) else None,
+            "v_overlap_mean": v_ov.mean(0).tolist() if len(v_ov) else None,
+            "overlap_limit_sqrt": [np.sqrt(g_u).tolist(), np.sqrt(g_v).tolist()],
+            "fixed_v_limits": L.tolist(),
+        })
+    return records
+
+
+def convergence(records: list[dict]) -> dict | None:
+    """log-log slope of |opnorm_mean - opnorm_limit| and of |fixed_z_mean - fixed_z_limit| in N
+    (needs >= 3 N values; expected about -1/2)."""
+    if len(records) < 3:
+        return None
+    ns = [r["N"] for r in records]
+    out = {}
+    for key, lim in (("opnorm", "opnorm_limit"), ("fixed_z", "fixed_z_limit")):
+        errs = [abs(r[f"{key}_mean"] - r[lim]) for r in records]
+        if min(errs) > 0:
+            fit = loglog_fit(ns, errs)
+            out[key] = {"slope": fit.slope, "slope_ci": [fit.slope_low, fit.slope_high]}
+    return out
+
+
+def verdicts(records: list[dict]) -> list[Verdict]:
+    """Verdicts at the largest N of a run of one spike set."""
+    r = max(records, key=lambda x: x["N"])
+    setting = (f"spikes={r['spikes']}, {r['noise']}, N={r['N']}, M={r['M']}, "
+               f"{r['trials']} matrices, eps={r['eps']}")
+    f_W = r["f_W_paper"]
+    out = []
+    if not r["lemma_assumption_ok"]:
+        out.append(Verdict("Lemma B.2 assumptions", setting, r["N"], None, None, "vacuous",
+                           note="a spike is below threshold or its outlier below edge+eps"))
+        return out
+    # (B.5): fixed z, P(||(W'-S)z|| >= (1+eps) f_W ||z||) -> 0.
+    worst_limit = max(v["limit"] for v in r["fixed_z_all"].values())
+    worst_mean = max(v["mean"] for v in r["fixed_z_all"].values())
+    ok = worst_limit <= f_W + 1e-12 and r["b5_exceed_ci"][1] < 0.5
+    out.append(Verdict(
+        "(B.5) P(||(W'-S)z|| >= (1+eps) f_W ||z||) -> 0 for fixed z", setting, r["N"],
+        worst_mean, (1 + B5_EPS) * f_W, "holds" if ok else "inconclusive",
+        ci=r["b5_exceed_ci"],
+        note=(f"max over z of mean ||(W'-S)z|| = {worst_mean:.4f} vs derived limit "
+              f"{worst_limit:.4f} = f_W (attained at z=v_r); exceedance fraction at eps={B5_EPS}: "
+              f"{r['b5_exceed_fraction']:.2f} (CI above); random z -> 0: "
+              f"{r['fixed_z_all']['random']['mean']:.3g}")))
+    # (B.14): ||W'-S|| -> f_W a.s.
+    lo, hi = r["opnorm_ci"]
+    lim = r["opnorm_limit"]
+    if not lo <= f_W <= hi and lo <= lim <= hi:
+        v = "fails"
+    elif lo <= f_W <= hi:
+        v = "inconclusive" if lo <= lim <= hi else "holds"
+    else:
+        v = "inconclusive"
+    out.append(Verdict(
+        "(B.14) ||W'-S||_2 -> f_W a.s.", setting, r["N"], r["opnorm_mean"], f_W, v,
+        ci=r["opnorm_ci"],
+        corrected=(f"||W'-S||_2 -> max_i s_max(M_i) = {lim:.5f} (square Gaussian: sqrt(1 + "
+                   "3/(2t^2) + sqrt(1/t^2 + 5/(4t^4))), t = theta_r); f_W is the limit of "
+                   "||(W'-S)v_r|| only"),
+        note=f"mean - f_W = {r['opnorm_mean'] - f_W:+.4f}, mean - derived = "
+             f"{r['opnorm_mean'] - lim:+.4f}"))
+    if tuple(r["spikes"]) == tuple(sorted(PAPER_SPIKES, reverse=True)) and r["ratio"] == 1.0:
+        rel = (r["opnorm_mean"] - f_W) / f_W
+        out.append(Verdict(
+            "Fig 4.3: ||S-W'||_2 'very close to f_W ~ 1' (10 matrices, N=3000)", setting, r["N"],
+            r["opnorm_mean"], f_W, "holds" if abs(rel) < 0.05 else "fails", ci=r["opnorm_ci"],
+            note=(f"holds only as a loose approximation: relative gap {100 * rel:.2f}% "
+                  f"(min/max over matrices {min(r['opnorm_samples']):.4f}/"
+                  f"{max(r['opnorm_samples']):.4f}); the limit is {lim:.4f}, not f_W"),
+            corrected=f"||S-W'||_2 -> {lim:.5f} ~ 1 + 1/(2 theta_r)"))
+    out.append(Verdict(
+        "f_W < sqrt(lambda+) (Sec 4.6, so min{f_W, sqrt(lambda+)} = f_W)", setting, r["N"],
+        r["opnorm_mean"], derived.edge(r["ratio"]), "holds" if hi < derived.edge(r["ratio"])
+        else "fails", ci=r["opnorm_ci"],
+        note="true for the corrected operator-norm limit too (it lies in (1, 2) for theta > 1)"))
+    return out
+
+
+def theory_verdicts() -> list[Verdict]:
+    """Statements checkable without simulation (remark after (4.24), Fig 4.2)."""
+    f5 = paper.f_W_example_A1([5.0])
+    op5 = derived.opnorm_limit([5.0])
+    return [Verdict("Remark after (4.24): |f_W - 1| <= 0.03 for sigma_r >= 5", "(4.24) at 5",
+                    None, f5 - 1, 0.03, "holds", note="f_W decreasing for sigma >= sqrt 2",
+                    corrected=f"for the operator norm the gap is {op5 - 1:.4f} at sigma_r = 5")]
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m sims.approximation_lemma", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--n", type=int, nargs="+", help="matrix sizes N (default 250 500 1000)")
+    p.add_argument("--trials", type=int, help="matrices per N (default 10)")
+    p.add_argument("--spikes", type=float, nargs="+",
+                   help="singular values of S (default: the paper's 30..70 and 2 3 5)")
+    p.add_argument("--ratio", type=float, default=1.0, help="M/N (default 1)")
+    p.add_argument("--noise", default="gaussian", choices=("gaussian", "rademacher", "uniform"))
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--eps", type=float, default=DEFAULT_EPS, help="truncation slack of (B.4)")
+    p.add_argument("--paper", action="store_true",
+                   help="paper scale: N=3000 (plus 500 1000 2000 for the rate), 10 matrices")
+    p.add_argument("--quick", action="store_true", help="small N, few trials")
+    p.add_argument("--json", type=Path, help="write the records (and verdicts) as JSON here")
+    p.add_argument("--fig", type=Path, help="write Fig 4.3 / B.1 style plots into this folder")
+    return p
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    if args.paper:
+        ns, trials, sets = [500, 1000, 2000, 3000], 10, [PAPER_SPIKES]
+    elif args.quick:
+        ns, trials, sets = [150, 300, 600], 4, [PAPER_SPIKES, MODERATE_SPIKES]
+    else:
+        ns, trials, sets = [250, 500, 1000], 10, [PAPER_SPIKES, MODERATE_SPIKES]
+    ns = args.n or ns
+    trials = args.trials or trials
+    sets = [tuple(args.spikes)] if args.spikes else sets
+    all_records, all_verdicts = [], theory_verdicts()
+    cols = ["N", "theta_min", "n_kept_mean", "opnorm_mean", "opnorm_ci", "opnorm_limit",
+            "f_W_paper", "fixed_z_mean", "fixed_z_limit", "b5_exceed_fraction"]
+    for spikes in sets:
+        recs = run(ns, trials, spikes, args.ratio, args.noise, args.seed, args.device, args.eps)
+        print(f"\nspikes {list(spikes)}  ({args.noise}, ratio {args.ratio}, eps {args.eps})")
+        print(format_table(recs, cols))
+        zrows = [{"N": r["N"], "z": k, **v} for r in recs for k, v in r["fixed_z_all"].items()]
+        print(format_table(zrows, ["N", "z", "mean", "ci", "limit"]))
+        conv = convergence(recs)
+        if conv:
+            for key, fit in conv.items():
+                print(f"rate |{key} - limit| ~ N^slope: slope {fit['slope']:.2f} "
+                      f"CI {np.round(fit['slope_ci'], 2).tolist()}")
+        all_records += recs
+        all_verdicts += verdicts(recs)
+    vrows = [dict(claim=v.claim, verdict=v.verdict, N=v.N, measured=v.measured, bound=v.bound,
+                  ci=v.ci) for v in all_verdicts]
+    print("\nVerdicts")
+    print(format_table(vrows, ["claim", "verdict", "N", "measured", "bound", "ci"]))
+    for v in all_verdicts:
+        if v.note or v.corrected:
+            print(f"- {v.claim}: {v.note} {('| corrected: ' + v.corrected) if v.corrected else ''}")
+    if args.json:
+        write_json(all_records, args.json)
+        write_json(all_verdicts, args.json.with_name(args.json.stem + "_verdicts.json"))
+        write_csv([{k: v for k, v in r.items() if k != "fixed_z_all"} for r in all_records],
+                  args.json.with_suffix(".csv"))
+    if args.fig:
+        from figures.fig_approximation import plot_opnorm_records
+        for path in plot_opnorm_records(all_records, args.fig):
+            print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
