@@ -303,3 +303,18 @@ def test_errors_are_clear():
         split_layer(good, "0", 8, require_saving=True)
     with pytest.raises(ValueError, match="split frequency"):
         MPPruningCallback(every=0)
+
+
+def test_rank_sweep_rows_follow_truncation_norms():
+    from nets.posttraining import rank_sweep
+    W = spiked_matrix(80, 120, [5.0, 4.0], seed=9)
+    model = nn.Sequential(nn.Linear(120, 80))
+    with torch.no_grad():
+        model[0].weight.copy_(torch.from_numpy(W))
+    out = rank_sweep(model, "0", [1, 5, 30], evaluate=lambda m: float(m[0].weight.detach().double().norm()))
+    s = np.linalg.svd(W.astype(np.float32).astype(np.float64), compute_uv=False)
+    assert out["mp_rank"] == 2
+    assert [r["rank"] for r in out["rows"]] == [1, 2, 5, 30, 80]
+    for r in out["rows"]:   # ||W_k||_F = sqrt(sum_{i <= k} s_i^2)
+        assert r["accuracy"] == pytest.approx(np.sqrt((s[:r["rank"]] ** 2).sum()), rel=1e-5)
+    assert torch.equal(model[0].weight.detach(), torch.from_numpy(W).float())   # original untouched
