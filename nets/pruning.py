@@ -110,6 +110,11 @@ def bema_fit_singular_values(s: np.ndarray, n_out: int, n_in: int, alpha: float,
     eig = np.sort(s ** 2 / n_rows)
     n_zero = int(np.count_nonzero(eig == 0.0))
     window_low = math.ceil(alpha * n_cols - 1e-9)
+    window = min(math.floor((1 - alpha) * n_cols + 1e-9), n_cols) - max(window_low, 1) + 1
+    if window < 3:
+        # e.g. the 2-class output layer of E.4: BEMA's quantile window is (nearly) empty
+        raise UnfittableSpectrum(f"{n_out} x {n_in} matrix: BEMA's window alpha n <= k <= (1-alpha) n "
+                                 f"holds {window} of n = {n_cols} eigenvalues (need 3)")
     if n_zero >= math.floor((1 - alpha) * n_cols + 1e-9):
         # A factorised layer of rank r has n_cols - r exactly-zero singular values; when they fill
         # BEMA's whole quantile window sigma^2 is 0 and no MP law can be fitted (theory.bema raises).
@@ -130,7 +135,7 @@ def layer_spectrum(layer_or_matrix, alpha: float = 0.1, beta: float = 0.1,
     if matrix.ndim != 2:
         raise ValueError(f"{name}: expected a 2-D weight matrix, got shape {tuple(matrix.shape)}")
     if min(matrix.shape) < 2:
-        raise ValueError(f"{name}: matrix of shape {tuple(matrix.shape)} is too small for an MP fit")
+        raise UnfittableSpectrum(f"{name}: matrix of shape {tuple(matrix.shape)} is too small for an MP fit")
     _check_finite(matrix, name)
     m64 = matrix.detach().to(torch.float64)
     U, s, Vh = torch.linalg.svd(m64, full_matrices=False)
@@ -299,6 +304,18 @@ def _event_base(name: str, layer: nn.Module, spec: LayerSpectrum, tau: float | N
     }
 
 
+def _unfittable_event(name, layer, step, keep_fraction, tau, params_before, exc) -> dict:
+    """No MP law can be fitted: treated as a rejected fit (steps 8/17, 22/25), layer unchanged."""
+    n_out, n_in = weight_matrix(layer).shape
+    rank = getattr(layer, "rank", None)
+    return {"layer": name, "step": step,
+            "kind": "conv" if isinstance(layer, (nn.Conv2d, FactorizedConv2d)) else "linear",
+            "shape": [int(n_out), int(n_in)], "keep_fraction": float(keep_fraction),
+            "tau": float(tau), "accepted": False, "fit_statistic": None, "lambda_plus": None,
+            "reason": str(exc), "action": "none", "rank_before": rank, "rank_after": rank,
+            "n_removed": 0, "params_before": params_before, "params_after": params_before}
+
+
 def _removal_summary(spec: LayerSpectrum, rank: int) -> dict:
     s = spec.s.cpu().numpy()
     return {
@@ -323,7 +340,10 @@ def prune_layer(model: nn.Module, name: str, keep_fraction: float, tau: float,
         raise ValueError(f"{name!r} is factorised; Algorithm 1 prunes only split_l = false layers")
     _make_weight_permanent(layer)
     params_before = count_parameters(layer)
-    spec = layer_spectrum(layer, alpha, beta, name)
+    try:
+        spec = layer_spectrum(layer, alpha, beta, name)
+    except UnfittableSpectrum as exc:
+        return _unfittable_event(name, layer, "prune", keep_fraction, tau, params_before, exc)
     event = _event_base(name, layer, spec, tau)
     event.update(step="prune", keep_fraction=float(keep_fraction), params_before=params_before,
                  rank_before=numerical_rank(spec.s, spec.n_out, spec.n_in, layer.weight.dtype))
@@ -367,12 +387,7 @@ def recombine_if_better(model: nn.Module, name: str, keep_fraction: float, tau: 
     try:
         spec = layer_spectrum(layer, alpha, beta, name)
     except UnfittableSpectrum as exc:
-        n_out, n_in = weight_matrix(layer).shape
-        return {"layer": name, "step": "recombine", "shape": [int(n_out), int(n_in)],
-                "keep_fraction": float(keep_fraction), "tau": float(tau), "accepted": False,
-                "fit_statistic": None, "lambda_plus": None, "reason": str(exc), "action": "none",
-                "rank_before": layer.rank, "rank_after": layer.rank, "n_removed": 0,
-                "params_before": params_before, "params_after": params_before}
+        return _unfittable_event(name, layer, "recombine", keep_fraction, tau, params_before, exc)
     event = _event_base(name, layer, spec, tau)
     current = layer.rank * (spec.n_out + spec.n_in)
     new_rank = planned_rank(spec, keep_fraction)

@@ -318,3 +318,17 @@ def test_rank_sweep_rows_follow_truncation_norms():
     for r in out["rows"]:   # ||W_k||_F = sqrt(sum_{i <= k} s_i^2)
         assert r["accuracy"] == pytest.approx(np.sqrt((s[:r["rank"]] ** 2).sum()), rel=1e-5)
     assert torch.equal(model[0].weight.detach(), torch.from_numpy(W).float())   # original untouched
+
+
+def test_unfittable_layers_are_left_alone():
+    # a 2-class output layer: BEMA's window alpha n <= k <= (1 - alpha) n holds < 3 eigenvalues
+    torch.manual_seed(4)
+    model = nn.Sequential(nn.Linear(50, 60), nn.ReLU(), nn.Linear(60, 2))
+    events = algorithm1_round(model, keep_fraction=0.5, tau=ALWAYS)
+    last = [e for e in events if e["layer"] == "2"][0]
+    assert last["action"] == "none" and last["accepted"] is False and "window" in last["reason"]
+    # a factorised layer whose rank-r product has zeros filling the window cannot be refitted
+    model = nn.Sequential(nn.Linear(50, 60))
+    split_layer(model, "0", 3)
+    ev = recombine_if_better(model, "0", 0.5, ALWAYS)
+    assert ev["action"] == "none" and "exactly 0" in ev["reason"]
