@@ -80,9 +80,11 @@ def test_accuracy(data, batch_size: int = 1000) -> Callable[[nn.Module], float]:
 def train_example_d3(epochs: int = 10, seed: int = 0, dataset: str = "fashion_mnist",
                      n_train: int | None = None, n_test: int | None = None, width: int = 1000,
                      lr: float = 0.02, momentum: float = 0.9, batch_size: int = 128, device="cpu",
-                     data=None, progress: bool = False):
+                     data=None, progress: bool = False, final_activation: str = "relu"):
     """Train the Example D.3 net [784, width, 10] (ReLU; N(0, 1/N) init) with nets.train.Run.
-    Example D.3 states only "10 epochs, ReLU"; lr/momentum/batch default to Section 3's E.6."""
+    Example D.3 states only "10 epochs, ReLU"; lr/momentum/batch default to Section 3's E.6.
+    ``final_activation="relu"`` is the paper's default (ReLU after every layer, Section 3.2);
+    "none" gives ordinary logits."""
     from nets.configs import TrainConfig
     from nets.data import load_dataset
     from nets.train import Run
@@ -92,7 +94,8 @@ def train_example_d3(epochs: int = 10, seed: int = 0, dataset: str = "fashion_mn
     in_dim = int(np.prod(data.input_shape))
     cfg = TrainConfig(name="example-d3", description="Example D.3 net for Algorithm 3 / Fig D.5",
                       paper_ref="Appendix D.3, Example D.3", dataset=dataset,
-                      model={"kind": "mlp", "topology": [in_dim, width, data.n_outputs]},
+                      model={"kind": "mlp", "topology": [in_dim, width, data.n_outputs],
+                             "final_activation": final_activation},
                       epochs=epochs, lr=lr, momentum=momentum, batch_size=batch_size)
     run = Run(cfg, data, seed=seed, device=device, progress=progress, label="d3")
     t0 = time.perf_counter()
@@ -102,21 +105,24 @@ def train_example_d3(epochs: int = 10, seed: int = 0, dataset: str = "fashion_mn
 
 
 def figure_d5_data(quick: bool = False, seed: int = 0, epochs: int | None = None, device="cpu",
-                   dataset: str = "fashion_mnist") -> dict:
+                   dataset: str = "fashion_mnist", final_activation: str = "relu") -> dict:
     """Train the D.3 net and sweep Algorithm 3's kept rank on its first layer (Fig D.5).
     ``quick``: 2000 training / 1000 test images, width 200, 1 epoch (smoke test scale)."""
     if quick:
         model, data, info = train_example_d3(epochs=epochs or 1, seed=seed, dataset=dataset,
-                                             n_train=2000, n_test=1000, width=200, device=device)
+                                             n_train=2000, n_test=1000, width=200, device=device,
+                                             final_activation=final_activation)
         ranks = (1, 2, 5, 10, 20, 50, 100, 200)
     else:
-        model, data, info = train_example_d3(epochs=epochs or 10, seed=seed, dataset=dataset, device=device)
+        model, data, info = train_example_d3(epochs=epochs or 10, seed=seed, dataset=dataset, device=device,
+                                             final_activation=final_activation)
         ranks = DEFAULT_RANKS
     layer = "layers.fc1"
     out = rank_sweep(model, layer, ranks, test_accuracy(data.test), tau=0.7)
     full = next(r for r in out["rows"] if r["rank"] == len(out["singular_values"]))
     out.update({"dataset": data.info.get("dataset", dataset), "n_train": len(data.train),
                 "n_test": len(data.test), "seed": seed, "quick": quick,
+                "final_activation": final_activation,
                 "full_rank_accuracy": full["accuracy"],
                 "train_seconds": info["train_seconds"],
                 "train_metrics": [{k: m.get(k) for k in ("epoch", "train_accuracy", "test_accuracy")}
@@ -131,10 +137,12 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu")
     p.add_argument("--dataset", default="fashion_mnist")
+    p.add_argument("--final-activation", default="relu", choices=["relu", "none", "abs"])
     p.add_argument("--out", type=Path, default=Path("results/nets/fig_d5.json"))
     args = p.parse_args(argv)
     from sims.device import resolve_device
-    data = figure_d5_data(args.quick, args.seed, args.epochs, resolve_device(args.device), args.dataset)
+    data = figure_d5_data(args.quick, args.seed, args.epochs, resolve_device(args.device), args.dataset,
+                          args.final_activation)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(data, indent=1))
     mp = next(r for r in data["rows"] if r["is_mp_rank"])
