@@ -143,6 +143,9 @@ class FullyConnectedNet(nn.Module):
                 raise ValueError("give final_activation or a full per-layer activation list, not both")
             if len(acts) != n_layers:
                 raise ValueError(f"{len(acts)} activations for {n_layers} layers")
+        for name in ([activation] if isinstance(activation, str) else []) + acts:
+            if name not in ACTIVATIONS:
+                raise ValueError(f"unknown activation {name!r}; choose one of {ACTIVATIONS}")
         self.topology, self.activations = topology, acts
         items = []
         for i, (a, b) in enumerate(zip(topology, topology[1:]), start=1):
@@ -293,6 +296,34 @@ _BUILTIN = {
 }
 
 
+def _factorised_conv(args: dict) -> nn.Module:
+    from nets.layers import FactorizedConv2d
+    template = nn.Conv2d(args["in_channels"], args["out_channels"], args["kernel_size"], stride=args["stride"],
+                         padding=args["padding"], dilation=args["dilation"], bias=args["bias"])
+    return FactorizedConv2d(template, args["rank"])
+
+
+def _factorised_linear(args: dict) -> nn.Module:
+    from nets.layers import FactorizedLinear
+    return FactorizedLinear(**args)
+
+
+# The factorised layers of nets.layers (pruning, Algorithm 1 step 12): described here so that they
+# need no serialisation code of their own.  FactorizedConv2d is built from a template conv.
+_FACTORISED_CODECS = {
+    "nets.layers:FactorizedLinear": (
+        lambda m: {"in_features": m.in_features, "out_features": m.out_features, "rank": m.rank,
+                   "bias": m.second.bias is not None},
+        _factorised_linear),
+    "nets.layers:FactorizedConv2d": (
+        lambda m: {"in_channels": m.in_channels, "out_channels": m.out_channels,
+                   "kernel_size": list(m.first.kernel_size), "stride": list(m.first.stride),
+                   "padding": list(m.first.padding), "dilation": list(m.first.dilation),
+                   "rank": m.rank, "bias": m.second.bias is not None},
+        _factorised_conv),
+}
+
+
 def _tupled(v):
     return tuple(_tupled(x) for x in v) if isinstance(v, list) else v
 
@@ -305,8 +336,11 @@ def module_structure(module: nn.Module) -> dict:
     ``structure_args() -> dict`` such that ``type(m)(**m.structure_args())`` rebuilds it (its
     children are then rebuilt from the tree and set on it); anything else raises TypeError."""
     cls = type(module)
+    key = f"{cls.__module__}:{cls.__qualname__}"
     if cls.__name__ in _BUILTIN and _BUILTIN[cls.__name__][0] is cls:
         kind, args = cls.__name__, _BUILTIN[cls.__name__][1](module)
+    elif key in _FACTORISED_CODECS:
+        kind, args = key, _FACTORISED_CODECS[key][0](module)
     elif cls.__module__.startswith("nets.") and hasattr(module, "structure_args"):
         kind, args = f"{cls.__module__}:{cls.__qualname__}", dict(module.structure_args())
     else:
@@ -321,6 +355,8 @@ def build_from_structure(tree: dict) -> nn.Module:
     kind, args = tree["type"], {k: _tupled(v) for k, v in tree["args"].items()}
     if kind in _BUILTIN:
         module = _BUILTIN[kind][0](**args)
+    elif kind in _FACTORISED_CODECS:
+        module = _FACTORISED_CODECS[kind][1](args)
     else:
         mod_name, _, qualname = kind.partition(":")
         if not mod_name.startswith("nets."):

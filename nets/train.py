@@ -1,0 +1,443 @@
+"""Training loop of paper 000 Section 3: SGD with momentum, the loss (E.7), lr decay (3.7),
+MP-based pruning (Algorithm 1) and sparsification as per-epoch callbacks, pruned and unpruned
+runs side by side.
+
+``python -m nets.train CONFIG [--scale paper|cpu] [--no-prune] [--side-by-side] [--epochs N]
+[--seed S] [--device auto|cpu|cuda] [--out DIR] [--resume] [--data-dir DIR]``;
+``--list-configs``; ``--dry-run`` (build the model, print its summary ending in
+``parameters: <count>``, load no data).
+
+Loss (E.7): ``mean cross-entropy of the network's log-softmax`` (``-1/|T| sum log phi_i(s)``) +
+``mu_1 sum_l ||W_l||_1 + mu_2 sum_l ||W_l||_F^2``, evaluated per minibatch, where W_l runs over the
+weight tensors of every ``nn.Linear`` and ``nn.Conv2d`` module (biases and BatchNorm excluded).  A
+factorised layer is two such modules, so its two factors are penalised (as in the authors' code,
+which penalises every parameter of the model); the regression of E.3 uses MSE instead of the
+cross-entropy.  "L2 regularisation on loss" of E.5-E.9 is this mu_2 term (not SGD's weight_decay,
+which would be mu_2 twice over: d/dW mu ||W||^2 = 2 mu W).
+
+Learning rate: lr at 0-based epoch n is ``lr * lr_decay**n`` ((3.7): lr_n = lr_{n-1} * 0.96),
+set at the start of every epoch, so it survives optimizer rebuilds and resumes.
+
+Callbacks: after each epoch, ``callback.on_epoch_end(model, epoch) -> list[dict]`` with ``epoch``
+= number of epochs completed (1-based, Algorithm 1's "epoch := l" after the first l epochs).  A
+callback may replace modules; when any callback reports events the optimizer is rebuilt over the
+new parameters, keeping the momentum buffer of every Parameter object that survived with its
+shape (unchanged layers, in-place dense replacements) and starting new parameters (the factors of a
+split layer) with zero momentum.  When events were reported the test set is evaluated again
+(``test_*_after_callbacks``: Fig 3.5(b)'s "after pruning").
+
+Reproducibility: the batch order of epoch n comes from ``nets.data.epoch_generator(seed, n)`` and
+the global RNG (dropout) is reseeded from (seed, n) at the start of each epoch, so pruned and
+unpruned runs with the same seed start from identical weights and see identical batches, and a run
+stopped after any epoch and resumed from its checkpoint reproduces the uninterrupted run's metrics
+exactly (same device and thread count).  Checkpoints (``checkpoint.pt``, written atomically after
+every epoch) hold the module tree as plain data, the state dicts, the metrics and RNG states, and
+load with ``torch.load(weights_only=True)``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm import tqdm
+
+from nets.configs import SCALES, TrainConfig, config_names, get_config, schedule_callable
+from nets.data import DataSplits, epoch_generator, load_dataset, make_loader
+from nets.models import build_model, count_parameters, model_structure, model_summary, rebuild_model
+from sims.device import DEVICE_CHOICES, resolve_device
+
+CHECKPOINT = "checkpoint.pt"
+METRICS = "metrics.json"
+EVAL_BATCH = 1000
+
+
+# ---------------------------------------------------------------------------------------------
+# loss
+
+def regularised_weights(model: nn.Module) -> list[torch.Tensor]:
+    """The W_l of (E.7): weights of all Linear / Conv2d modules (factors of split layers included)."""
+    return [m.weight for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+
+
+def regularisation(model: nn.Module, l1: float, l2: float) -> torch.Tensor:
+    """mu_1 sum ||W_l||_1 + mu_2 sum ||W_l||_F^2 of (E.7)."""
+    weights = regularised_weights(model)
+    total = weights[0].new_zeros(())
+    if l1:
+        total = total + l1 * sum(w.abs().sum() for w in weights)
+    if l2:
+        total = total + l2 * sum(w.pow(2).sum() for w in weights)
+    return total
+
+
+def data_loss(output: torch.Tensor, target: torch.Tensor, kind: str) -> torch.Tensor:
+    """Mean over the batch.  cross_entropy = nll(log_softmax(output)); on a CNN's log-softmax output
+    it equals nll(output) since log_softmax is idempotent."""
+    if kind == "cross_entropy":
+        return F.cross_entropy(output, target)
+    if kind == "mse":
+        return F.mse_loss(output, target)
+    raise ValueError(f"unknown loss {kind!r}")
+
+
+def count_nonzero_parameters(model: nn.Module) -> int:
+    return int(sum(int(torch.count_nonzero(p).item()) for p in model.parameters() if p.requires_grad))
+
+
+def _jsonable(x):
+    """Plain-data copy (JSON and torch.load(weights_only=True) safe)."""
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, torch.Tensor):
+        return _jsonable(x.detach().cpu().tolist())
+    if isinstance(x, np.ndarray):
+        return _jsonable(x.tolist())
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return str(x)
+    if x is None or isinstance(x, (bool, int, float, str)):
+        return x
+    return repr(x)
+
+
+def _epoch_seed(seed: int, epoch: int) -> int:
+    return (seed * 2_147_483_647 + epoch * 104_729 + 3) % (2 ** 63)
+
+
+# ---------------------------------------------------------------------------------------------
+# callbacks
+
+def make_callbacks(cfg: TrainConfig, prune: bool = True) -> list:
+    """The per-epoch callbacks a config asks for (none when ``prune`` is False)."""
+    if not prune:
+        return []
+    callbacks = []
+    if cfg.pruning:
+        from nets.pruning import MPPruningCallback
+        kwargs = {k: v for k, v in cfg.pruning.items() if k not in ("schedule", "schedule_horizon")}
+        callbacks.append(MPPruningCallback(schedule=schedule_callable(cfg.pruning), **kwargs))
+    if cfg.sparsification and cfg.sparsification.get("kind") == "during":
+        try:
+            from nets.sparsify import make_sparsification_callback
+        except ImportError as err:
+            raise RuntimeError("config asks for sparsification during training but "
+                               f"nets.sparsify.make_sparsification_callback is not available ({err})") from err
+        callbacks.append(make_sparsification_callback(cfg.sparsification, epochs=cfg.epochs))
+    return callbacks
+
+
+# ---------------------------------------------------------------------------------------------
+# one run
+
+class Run:
+    """One training run (model, optimizer, metrics, checkpoints) of a config with a seed."""
+
+    def __init__(self, cfg: TrainConfig, data: DataSplits, *, seed: int = 0, device="cpu",
+                 out_dir: str | Path | None = None, callbacks: list | None = None, label: str = "run",
+                 progress: bool = True):
+        self.cfg, self.data, self.seed, self.label = cfg, data, int(seed), label
+        self.device = torch.device(device)
+        self.out_dir = Path(out_dir) if out_dir is not None else None
+        self.callbacks = list(callbacks or [])
+        self.progress = progress
+        self.model = build_model(cfg.model, seed=self.seed, device=self.device)
+        self.optimizer = self._new_optimizer()
+        self.epoch = 0                # epochs completed
+        self.metrics: list[dict] = []
+        self.wall_time_s = 0.0
+        self.initial_parameters = count_parameters(self.model)
+
+    # -- optimizer ------------------------------------------------------------------------
+    def _lr(self, epoch_index: int) -> float:
+        return self.cfg.lr * self.cfg.lr_decay ** epoch_index
+
+    def _new_optimizer(self) -> torch.optim.SGD:
+        return torch.optim.SGD(self.model.parameters(), lr=self.cfg.lr, momentum=self.cfg.momentum)
+
+    def rebuild_optimizer(self) -> int:
+        """New SGD over the current parameters; returns how many momentum buffers were kept."""
+        old = self.optimizer
+        lr = old.param_groups[0]["lr"]
+        by_id = {id(p): old.state[p] for g in old.param_groups for p in g["params"] if p in old.state}
+        new = torch.optim.SGD(self.model.parameters(), lr=lr, momentum=self.cfg.momentum)
+        kept = 0
+        for p in self.model.parameters():
+            st = by_id.get(id(p))
+            buf = None if st is None else st.get("momentum_buffer")
+            if buf is not None and buf.shape == p.shape:
+                new.state[p] = {"momentum_buffer": buf}
+                kept += 1
+        self.optimizer = new
+        return kept
+
+    # -- epochs -----------------------------------------------------------------------------
+    def evaluate(self, dataset) -> tuple[float, float | None]:
+        """Mean loss and accuracy (None for regression) in eval mode."""
+        self.model.eval()
+        total_loss, correct, n = 0.0, 0, 0
+        with torch.no_grad():
+            for x, y in make_loader(dataset, EVAL_BATCH, shuffle=False):
+                x, y = x.to(self.device), y.to(self.device)
+                out = self.model(x)
+                total_loss += data_loss(out, y, self.cfg.loss).item() * len(y)
+                if self.cfg.loss == "cross_entropy":
+                    correct += (out.argmax(1) == y).sum().item()
+                n += len(y)
+        return total_loss / n, (correct / n if self.cfg.loss == "cross_entropy" else None)
+
+    def train_epoch(self) -> dict:
+        """Train epoch ``self.epoch + 1``, run callbacks, record metrics, checkpoint."""
+        index = self.epoch  # 0-based index of the epoch being trained
+        for group in self.optimizer.param_groups:
+            group["lr"] = self._lr(index)
+        torch.manual_seed(_epoch_seed(self.seed, index))
+        loader = make_loader(self.data.train, self.cfg.batch_size, generator=epoch_generator(self.seed, index))
+        self.model.train()
+        t0 = time.perf_counter()
+        sum_loss, sum_reg, correct, n = 0.0, 0.0, 0, 0
+        bar = tqdm(loader, desc=f"{self.label} epoch {index + 1}/{self.cfg.epochs}", leave=False,
+                   disable=not self.progress, file=sys.stderr)
+        for x, y in bar:
+            x, y = x.to(self.device), y.to(self.device)
+            out = self.model(x)
+            loss = data_loss(out, y, self.cfg.loss)
+            reg = regularisation(self.model, self.cfg.l1, self.cfg.l2)
+            self.optimizer.zero_grad(set_to_none=True)
+            (loss + reg).backward()
+            self.optimizer.step()
+            b = len(y)
+            sum_loss += loss.item() * b
+            sum_reg += reg.item() * b
+            if self.cfg.loss == "cross_entropy":
+                correct += (out.argmax(1) == y).sum().item()
+            n += b
+        if not math.isfinite(sum_loss):
+            raise FloatingPointError(f"{self.label}: training loss became {sum_loss} in epoch {index + 1}")
+        train_time = time.perf_counter() - t0
+        test_loss, test_acc = self.evaluate(self.data.test)
+        row = {"epoch": index + 1, "lr": self._lr(index), "train_loss": sum_loss / n,
+               "train_regularisation": sum_reg / n,
+               "train_accuracy": correct / n if self.cfg.loss == "cross_entropy" else None,
+               "test_loss": test_loss, "test_accuracy": test_acc,
+               "parameters_before_callbacks": count_parameters(self.model)}
+        t1 = time.perf_counter()
+        events = []
+        for cb in self.callbacks:
+            events.extend(cb.on_epoch_end(self.model, index + 1) or [])
+        if events:
+            row["momentum_buffers_kept"] = self.rebuild_optimizer()
+            row["test_loss_after_callbacks"], row["test_accuracy_after_callbacks"] = self.evaluate(self.data.test)
+        callback_time = time.perf_counter() - t1
+        row.update({"parameters": count_parameters(self.model),
+                    "nonzero_parameters": count_nonzero_parameters(self.model),
+                    "train_time_s": train_time, "callback_time_s": callback_time,
+                    "events": _jsonable(events)})
+        self.wall_time_s += time.perf_counter() - t0
+        self.metrics.append(_jsonable(row))
+        self.epoch = index + 1
+        if self.out_dir is not None:
+            self.save()
+        return row
+
+    # -- persistence --------------------------------------------------------------------------
+    def summary(self) -> dict:
+        last = self.metrics[-1] if self.metrics else {}
+        return {"label": self.label, "config": self.cfg.name, "scale": self.cfg.scale, "seed": self.seed,
+                "epochs_completed": self.epoch, "initial_parameters": self.initial_parameters,
+                "final_parameters": count_parameters(self.model),
+                "final_test_accuracy": last.get("test_accuracy_after_callbacks", last.get("test_accuracy")),
+                "final_test_loss": last.get("test_loss_after_callbacks", last.get("test_loss")),
+                "final_train_accuracy": last.get("train_accuracy"),
+                "best_test_accuracy": max((m["test_accuracy"] for m in self.metrics
+                                           if m.get("test_accuracy") is not None), default=None),
+                "wall_time_s": self.wall_time_s,
+                "train_time_s": sum(m["train_time_s"] for m in self.metrics),
+                "callback_time_s": sum(m["callback_time_s"] for m in self.metrics)}
+
+    def save(self) -> None:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        state = {
+            "format": 1, "config": _jsonable(self.cfg.to_dict()), "seed": self.seed, "label": self.label,
+            "epoch": self.epoch, "metrics": self.metrics, "wall_time_s": self.wall_time_s,
+            "initial_parameters": self.initial_parameters,
+            "structure": model_structure(self.model),
+            "model_state": self.model.state_dict(), "optimizer_state": self.optimizer.state_dict(),
+            "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+            "callbacks": [_jsonable(cb.state_dict()) if hasattr(cb, "state_dict") else None
+                          for cb in self.callbacks],
+        }
+        tmp = self.out_dir / (CHECKPOINT + ".tmp")
+        torch.save(state, tmp)
+        os.replace(tmp, self.out_dir / CHECKPOINT)  # atomic: a kill never leaves half a checkpoint
+        (self.out_dir / METRICS).write_text(json.dumps({"summary": self.summary(), "epochs": self.metrics}, indent=1))
+
+    def load(self, path: str | Path) -> None:
+        """Restore from a checkpoint of the same config (``epochs`` may differ) and seed."""
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        saved = dict(state["config"])
+        mine = _jsonable(self.cfg.to_dict())
+        saved.pop("epochs", None)
+        mine.pop("epochs", None)
+        if saved != mine or state["seed"] != self.seed:
+            raise ValueError(f"{path}: checkpoint is for config {state['config']['name']!r} "
+                             f"(scale {state['config']['scale']}) seed {state['seed']}, not for this run")
+        model = rebuild_model(self.cfg.model, state["structure"])
+        model.load_state_dict(state["model_state"])
+        self.model = model.to(self.device)
+        self.optimizer = self._new_optimizer()
+        self.optimizer.load_state_dict(state["optimizer_state"])
+        self.epoch, self.metrics = int(state["epoch"]), list(state["metrics"])
+        self.wall_time_s, self.initial_parameters = state["wall_time_s"], state["initial_parameters"]
+        torch.set_rng_state(state["torch_rng"])
+        if state["cuda_rng"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
+        for cb, cb_state in zip(self.callbacks, state["callbacks"]):
+            if cb_state is not None and hasattr(cb, "load_state_dict"):
+                cb.load_state_dict(cb_state)
+
+
+# ---------------------------------------------------------------------------------------------
+# driver
+
+def load_data_for(cfg: TrainConfig, *, seed: int = 0, data_dir=None) -> DataSplits:
+    return load_dataset(cfg.dataset, data_dir=data_dir, seed=seed, n_train=cfg.n_train, n_test=cfg.n_test,
+                        **cfg.dataset_kwargs)
+
+
+def _move(data: DataSplits, device: torch.device) -> DataSplits:
+    if device.type == "cpu":
+        return data
+    from torch.utils.data import TensorDataset
+    return DataSplits(TensorDataset(*(t.to(device) for t in data.train.tensors)),
+                      TensorDataset(*(t.to(device) for t in data.test.tensors)),
+                      data.input_shape, data.n_outputs, data.task, data.info)
+
+
+def train(cfg: TrainConfig, *, seed: int = 0, device="cpu", out_dir=None, prune: bool = True,
+          side_by_side: bool = False, resume: bool = False, data: DataSplits | None = None,
+          data_dir=None, stop_after: int | None = None, progress: bool = True) -> dict:
+    """Train one run (or the pruned and unpruned runs side by side, interleaved epoch by epoch).
+
+    ``stop_after``: stop once this many epochs are completed (simulates a killed run; resume it
+    with ``resume=True``).  Returns {label: summary} (plus "comparison" for side by side)."""
+    device = torch.device(device)
+    if data is None:
+        data = load_data_for(cfg, seed=seed, data_dir=data_dir)
+    data = _move(data, device)
+    out = Path(out_dir) if out_dir is not None else None
+    if side_by_side:
+        specs = [("pruned", True), ("unpruned", False)]
+    else:
+        specs = [("pruned" if prune and (cfg.pruning or cfg.sparsification) else "unpruned", prune)]
+    runs = []
+    for label, with_callbacks in specs:
+        run_dir = (out / label) if (out is not None and side_by_side) else out
+        run = Run(cfg, data, seed=seed, device=device, out_dir=run_dir,
+                  callbacks=make_callbacks(cfg, with_callbacks), label=label, progress=progress)
+        if resume:
+            if run_dir is None:
+                raise ValueError("resume needs an output directory")
+            ckpt = run_dir / CHECKPOINT
+            if ckpt.is_file():
+                run.load(ckpt)
+                print(f"[{label}] resumed from {ckpt} after epoch {run.epoch}", file=sys.stderr)
+            else:
+                print(f"[{label}] no checkpoint at {ckpt}; starting from epoch 0", file=sys.stderr)
+        runs.append(run)
+    last = cfg.epochs if stop_after is None else min(cfg.epochs, stop_after)
+    for epoch in tqdm(range(min(r.epoch for r in runs), last), desc=cfg.name, disable=not progress, file=sys.stderr):
+        for run in runs:
+            if run.epoch == epoch:
+                row = run.train_epoch()
+                if progress:
+                    acc = row.get("test_accuracy_after_callbacks", row["test_accuracy"])
+                    tqdm.write(f"[{run.label}] epoch {row['epoch']}: train loss {row['train_loss']:.4f} "
+                               f"test loss {row['test_loss']:.4f} test acc {acc} params {row['parameters']}",
+                               file=sys.stderr)
+    result = {run.label: run.summary() for run in runs}
+    if side_by_side:
+        p, u = result["pruned"], result["unpruned"]
+        result["comparison"] = {
+            "same_seed_same_data_order": True, "seed": seed,
+            "test_accuracy_pruned_minus_unpruned": (None if p["final_test_accuracy"] is None else
+                                                    p["final_test_accuracy"] - u["final_test_accuracy"]),
+            "parameter_reduction": 1 - p["final_parameters"] / p["initial_parameters"],
+        }
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "summary.json").write_text(json.dumps(_jsonable(result), indent=1))
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m nets.train", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("config", nargs="?", help="config name (see --list-configs)")
+    p.add_argument("--list-configs", action="store_true", help="list the named configs and exit")
+    p.add_argument("--scale", choices=SCALES, default="paper")
+    p.add_argument("--dry-run", action="store_true", help="build the model, print its summary, exit")
+    p.add_argument("--no-prune", action="store_true", help="train without pruning/sparsification callbacks")
+    p.add_argument("--side-by-side", action="store_true", help="pruned and unpruned runs, same seed and batches")
+    p.add_argument("--epochs", type=int, help="override the config's epoch count")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
+    p.add_argument("--out", type=Path, help="output directory (default runs/CONFIG-SCALE-seedS)")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    p.add_argument("--data-dir", type=Path, help="dataset directory (default: see nets.data)")
+    p.add_argument("--stop-after", type=int, help="stop after this many epochs (resume later)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    return p
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    if args.list_configs:
+        for name in config_names():
+            cfg = get_config(name, args.scale)
+            print(f"{name:<28} {cfg.dataset:<14} {cfg.epochs:>5} ep  {cfg.description}")
+        return 0
+    if not args.config:
+        _parser().error("a config name is required (or --list-configs)")
+    try:
+        cfg = get_config(args.config, args.scale)
+    except ValueError as err:
+        _parser().error(str(err))
+    if args.epochs is not None:
+        if args.epochs < 1:
+            _parser().error("--epochs must be >= 1")
+        cfg.epochs = args.epochs
+    if args.dry_run:
+        model = build_model(cfg.model, device="meta")
+        print(f"config {cfg.name} (scale {cfg.scale}): {cfg.description}")
+        print(f"dataset {cfg.dataset}, epochs {cfg.epochs}, batch {cfg.batch_size}, lr {cfg.lr} "
+              f"(decay {cfg.lr_decay}), momentum {cfg.momentum}, L1 {cfg.l1}, L2 {cfg.l2}")
+        print(f"pruning {cfg.pruning}")
+        if cfg.sparsification:
+            print(f"sparsification {cfg.sparsification}")
+        print(model_summary(model))
+        return 0
+    device = resolve_device(args.device)
+    out = args.out or Path("runs") / f"{cfg.name}-{cfg.scale}-seed{args.seed}"
+    result = train(cfg, seed=args.seed, device=device, out_dir=out, prune=not args.no_prune,
+                   side_by_side=args.side_by_side, resume=args.resume, data_dir=args.data_dir,
+                   stop_after=args.stop_after, progress=not args.quiet)
+    print(json.dumps(_jsonable(result), indent=1))
+    print(f"results in {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
