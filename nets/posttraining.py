@@ -120,6 +120,18 @@ def figure_d5_data(quick: bool = False, seed: int = 0, epochs: int | None = None
     layer = "layers.fc1"
     out = rank_sweep(model, layer, ranks, test_accuracy(data.test), tau=0.7)
     full = next(r for r in out["rows"] if r["rank"] == len(out["singular_values"]))
+    dx = dx_under_truncation(model, layer, out["mp_rank"], data.test)
+    before, after = dx["dx_before"], dx["dx_after"]
+    correct = before > 0
+    out["dx_at_mp_rank"] = {
+        "accuracy_before": dx["accuracy_before"], "accuracy_after": dx["accuracy_after"],
+        "correct_before": int(correct.sum()),
+        "flipped_to_wrong": int((correct & (after <= 0)).sum()),
+        "flipped_to_right": int((~correct & (after > 0)).sum()),
+        "median_abs_change": float(np.median(np.abs(after - before))),
+        "max_abs_change": float(np.max(np.abs(after - before))),
+        "median_dx_before": float(np.median(before)),
+    }
     out.update({"dataset": data.info.get("dataset", dataset), "n_train": len(data.train),
                 "n_test": len(data.test), "seed": seed, "quick": quick,
                 "final_activation": final_activation,
@@ -151,6 +163,7 @@ def main(argv=None) -> int:
           f"(fit statistic {data['fit_statistic']:.3f}); wrote {args.out}")
     for r in data["rows"]:
         print(f"  k={r['rank']:>4}  acc={r['accuracy']:.4f}  split weights={r['weights_split']}")
+    print("dX (4.1) at the MP rank:", json.dumps(data["dx_at_mp_rank"]))
     return 0
 
 
