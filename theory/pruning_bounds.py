@@ -347,22 +347,23 @@ def good_set(dX, eta: float) -> np.ndarray:
 
 @dataclass(frozen=True)
 class EaccMap:
-    """The right-hand side of (4.29) as a function of eta:
-    ``F(eta) = (1 + eps) sqrt(2) (f_{W_2} sigma_max(W_3) + a(N) ||W_3||_1)
-    max_{s in G_eta} ||W_1 s||_1 + b(N)``, with max over the empty set = 0 (Remark 4.11).
+    """The right-hand side of (4.29) as a function of eta, ``F(eta) = max_{s in G_eta} t_s`` with
+    per-input thresholds ``t_s`` and ``F = empty_value`` (= b(N)) when G_eta is empty
+    (Remark 4.11: "for large enough eta ... = 0").
 
-    F is non-increasing and right-continuous in eta, constant between consecutive values of dX."""
+    For (4.29), ``t_s = (1 + eps) sqrt(2) (f_{W_2} sigma_max(W_3) + a(N) ||W_3||_1) ||W_1 s||_1
+    + b(N)`` (:func:`e_acc_map`).  F is non-increasing and right-continuous in eta, constant
+    between consecutive values of dX."""
 
     dX: np.ndarray
-    w1s_l1: np.ndarray
-    slope: float
-    offset: float
+    thresholds: np.ndarray
+    empty_value: float = 0.0
 
     def __call__(self, eta) -> np.ndarray:
         eta = np.atleast_1d(np.asarray(eta, dtype=float))
         inside = self.dX[None, :] > eta[:, None]
-        best = np.where(inside, self.w1s_l1[None, :], 0.0).max(axis=1)
-        return self.slope * best + self.offset
+        best = np.where(inside, self.thresholds[None, :], -np.inf).max(axis=1)
+        return np.where(np.isfinite(best), best, self.empty_value)
 
     def pieces(self) -> list[tuple[float, float, float]]:
         """``(lo, hi, value)``: F equals ``value`` on ``[lo, hi)`` (lo = -inf first)."""
@@ -372,22 +373,42 @@ class EaccMap:
                 for lo, hi in zip(edges[:-1], edges[1:])]
 
 
-def e_acc_map(net: Network, s, dX, N, f_W: float, eps: float) -> EaccMap:
-    """Build F of (4.29) for the three-layer network (4.28) (W_2 = S_2 + R_2 the pruned layer),
-    test inputs s and their confidences dX under the unpruned network."""
+def _three_layer_check(net: Network, dX) -> np.ndarray:
     if net.depth != 3:
         raise ValueError(f"Theorem 4.2 is stated for three weight layers, got {net.depth}")
-    f_W = _positive_scalar(f_W, "f_W")
-    eps = _positive_scalar(eps, "eps", allow_zero=True)
     dX = _finite_array(dX, "dX", 1)
     if dX.size == 0:
         raise ValueError("Theorem 4.2 needs a non-empty test set")
-    w1s = np.abs(np.atleast_2d(net._inputs(s)) @ net.weights[0].T).sum(axis=1)
+    return dX
+
+
+def e_acc_map(net: Network, s, dX, N, f_W: float, eps: float) -> EaccMap:
+    """F of (4.29) for the three-layer network (4.28) (W_2 = S_2 + R_2 the pruned layer), test
+    inputs s and their confidences dX under the unpruned network:
+    ``t_s = (1 + eps) sqrt(2) (f_{W_2} sigma_max(W_3) + a(N) ||W_3||_1) ||W_1 s||_1 + b(N)``."""
+    dX = _three_layer_check(net, dX)
+    f_W = _positive_scalar(f_W, "f_W")
+    eps = _positive_scalar(eps, "eps", allow_zero=True)
+    w1s = np.abs(net._inputs(s) @ net.weights[0].T).sum(axis=1)
     if w1s.shape != dX.shape:
         raise ValueError(f"dX has {dX.size} entries for {w1s.size} inputs")
     W3 = net.weights[2]
     slope = (1 + eps) * math.sqrt(2.0) * (f_W * spectral_norm(W3) + a_N(N) * matrix_l1_norm(W3))
-    return EaccMap(dX, w1s, float(slope), b_N(N))
+    return EaccMap(dX, slope * w1s + b_N(N), b_N(N))
+
+
+def e_acc_map_from_theorem_4_1(net: Network, s, dX, N, f_W: float, sqrt_lambda_plus: float,
+                               eps: float) -> EaccMap:
+    """Variant of (4.29) with Theorem 4.1's own per-input threshold ``t_s = E'(s)`` of (4.18).
+
+    (4.29) replaces ``g_phi = ||lambda W_1 s||_2 sigma_max(W_3)`` by ``||W_1 s||_1 sigma_max(W_3)``,
+    a factor up to sqrt(width) larger; the proof (C.25)-(C.28) goes through with E'(s), since it
+    only needs every s in G_{E_acc} to satisfy the condition of (4.19)."""
+    dX = _three_layer_check(net, dX)
+    t = threshold_E_prime(net, s, 2, N, f_W, sqrt_lambda_plus, eps)
+    if t.shape != dX.shape:
+        raise ValueError(f"dX has {dX.size} entries for {t.size} inputs")
+    return EaccMap(dX, t, b_N(N))
 
 
 def e_acc_exact_fixed_point(F: EaccMap) -> float | None:
