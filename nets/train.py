@@ -279,10 +279,14 @@ class Run:
             "callbacks": [_jsonable(cb.state_dict()) if hasattr(cb, "state_dict") else None
                           for cb in self.callbacks],
         }
+        # Both files are written to a temporary name and renamed (atomic): a kill never leaves half a
+        # file.  Metrics first, so that a checkpoint never exists without its metrics.
+        tmp = self.out_dir / (METRICS + ".tmp")
+        tmp.write_text(json.dumps({"summary": self.summary(), "epochs": self.metrics}, indent=1))
+        os.replace(tmp, self.out_dir / METRICS)
         tmp = self.out_dir / (CHECKPOINT + ".tmp")
         torch.save(state, tmp)
-        os.replace(tmp, self.out_dir / CHECKPOINT)  # atomic: a kill never leaves half a checkpoint
-        (self.out_dir / METRICS).write_text(json.dumps({"summary": self.summary(), "epochs": self.metrics}, indent=1))
+        os.replace(tmp, self.out_dir / CHECKPOINT)
 
     def load(self, path: str | Path) -> None:
         """Restore from a checkpoint of the same config (``epochs`` may differ) and seed."""

@@ -1,0 +1,194 @@
+"""nets.train: the loss of (E.7), lr decay (3.7), optimizer rebuilds, identical data order for
+side-by-side runs, checkpoints with weights_only=True, resume equality, and the CLI."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from nets.configs import TrainConfig, config_names, get_config
+from nets.data import DataSplits, polynomial_classification_e4
+from nets.train import CHECKPOINT, Run, main, regularisation, train
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMING = {"train_time_s", "callback_time_s"}
+
+
+def _tiny_cfg(**kw) -> TrainConfig:
+    base = dict(name="tiny", description="test", paper_ref="-", dataset="polynomial_e4",
+                model={"kind": "mlp", "topology": [2, 16, 12, 2]}, epochs=4, batch_size=32, lr=0.05,
+                momentum=0.9, lr_decay=0.9, l1=1e-4, l2=1e-3, n_train=100, n_test=50)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def _tiny_data(n_train=100) -> DataSplits:
+    return polynomial_classification_e4(seed=0, n_train=n_train, n_test=50)
+
+
+class TruncateOnce:
+    """Test callback: at epoch 2 replaces layers.fc2 by a rank-3 factorised layer (new Parameters)."""
+
+    def on_epoch_end(self, model, epoch):
+        if epoch != 2:
+            return []
+        from nets.layers import FactorizedLinear
+        old = model.layers.fc2
+        U, s, Vh = torch.linalg.svd(old.weight.detach(), full_matrices=False)
+        new = FactorizedLinear(old.in_features, old.out_features, 3)
+        with torch.no_grad():
+            new.first.weight.copy_(s[:3, None].sqrt() * Vh[:3])
+            new.second.weight.copy_(U[:, :3] * s[:3].sqrt())
+            new.second.bias.copy_(old.bias)
+        model.layers.fc2 = new
+        return [{"action": "split", "layer": "layers.fc2", "rank": 3, "s": s}]
+
+
+def _strip(rows):
+    return [{k: v for k, v in r.items() if k not in TIMING} for r in rows]
+
+
+def test_regularisation_is_e7_on_weights_only():
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Conv2d(2, 2, 3), nn.BatchNorm1d(4))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.uniform_(-1, 1)
+    w1, w2 = model[0].weight, model[2].weight
+    expected = 0.3 * (w1.abs().sum() + w2.abs().sum()) + 0.7 * (w1.pow(2).sum() + w2.pow(2).sum())
+    assert torch.allclose(regularisation(model, 0.3, 0.7), expected)
+    assert regularisation(model, 0.0, 0.0).item() == 0.0
+
+
+def test_one_sgd_step_includes_l1_and_l2_gradients():
+    # One batch, momentum 0: W_new = W - lr (dCE/dW + mu1 sign W + 2 mu2 W)  (gradient of (E.7)).
+    cfg = _tiny_cfg(epochs=1, batch_size=1000, momentum=0.0, l1=0.01, l2=0.02, lr=0.1)
+    data = _tiny_data()
+    run = Run(cfg, data, seed=0, progress=False)
+    w0 = {n: p.detach().clone() for n, p in run.model.named_parameters()}
+    ref = Run(cfg, data, seed=0, progress=False).model
+    x, y = data.train.tensors
+    F.cross_entropy(ref(x), y).backward()
+    run.train_epoch()
+    for name, p in run.model.named_parameters():
+        g = dict(ref.named_parameters())[name].grad
+        if name.endswith("weight"):
+            g = g + 0.01 * torch.sign(w0[name]) + 2 * 0.02 * w0[name]
+        assert torch.allclose(p.detach(), w0[name] - 0.1 * g, atol=1e-6), name
+
+
+def test_learning_rate_decays_geometrically():
+    run = Run(_tiny_cfg(epochs=3), _tiny_data(), seed=0, progress=False)
+    rows = [run.train_epoch() for _ in range(3)]
+    assert [r["lr"] for r in rows] == pytest.approx([0.05, 0.05 * 0.9, 0.05 * 0.81])  # (3.7) with 0.9
+
+
+def test_optimizer_rebuild_keeps_momentum_of_surviving_parameters():
+    run = Run(_tiny_cfg(epochs=2), _tiny_data(), seed=0, callbacks=[TruncateOnce()], progress=False)
+    run.train_epoch()
+    row = run.train_epoch()
+    # fc1, fc3 (weight + bias) survive; fc2's two factors and bias are new Parameters.
+    assert row["momentum_buffers_kept"] == 4
+    assert row["parameters"] == row["parameters_before_callbacks"] - (16 * 12) + 3 * (16 + 12)
+    assert "test_accuracy_after_callbacks" in row and row["events"][0]["rank"] == 3
+    params = set(map(id, run.model.parameters()))
+    assert {id(p) for g in run.optimizer.param_groups for p in g["params"]} == params
+
+
+def test_side_by_side_runs_share_initial_weights_and_batches(tmp_path):
+    # Pruning every 50 epochs never fires in 3: both runs must then be identical, bit for bit.
+    cfg = _tiny_cfg(epochs=3, pruning={"every": 50, "schedule": "3.6", "tau": 0.7, "alpha": 0.1, "beta": 0.1})
+    res = train(cfg, seed=4, data=_tiny_data(), out_dir=tmp_path, side_by_side=True, progress=False)
+    pruned = json.loads((tmp_path / "pruned" / "metrics.json").read_text())["epochs"]
+    unpruned = json.loads((tmp_path / "unpruned" / "metrics.json").read_text())["epochs"]
+    assert _strip(pruned) == _strip(unpruned)
+    assert res["comparison"]["parameter_reduction"] == 0
+
+
+def test_checkpoint_loads_with_weights_only_and_resume_reproduces_the_run(tmp_path):
+    cfg, data = _tiny_cfg(epochs=4), _tiny_data()
+    full = Run(cfg, data, seed=1, out_dir=tmp_path / "full", callbacks=[TruncateOnce()], progress=False)
+    for _ in range(4):
+        full.train_epoch()
+    part = Run(cfg, data, seed=1, out_dir=tmp_path / "part", callbacks=[TruncateOnce()], progress=False)
+    for _ in range(2):  # stop after the epoch that split fc2: the checkpoint must hold the split
+        part.train_epoch()
+    del part
+    state = torch.load(tmp_path / "part" / CHECKPOINT, weights_only=True)
+    assert state["structure"]["children"]["layers"]["children"]["fc2"]["type"] == "nets.layers:FactorizedLinear"
+    resumed = Run(cfg, data, seed=1, out_dir=tmp_path / "part", callbacks=[TruncateOnce()], progress=False)
+    resumed.load(tmp_path / "part" / CHECKPOINT)
+    assert resumed.epoch == 2
+    for _ in range(2):
+        resumed.train_epoch()
+    assert _strip(resumed.metrics) == _strip(full.metrics)
+    a, b = full.model.state_dict(), resumed.model.state_dict()
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    with pytest.raises(ValueError, match="not for this run"):
+        Run(cfg, data, seed=2, progress=False).load(tmp_path / "part" / CHECKPOINT)
+
+
+def _cli(capsys, *args) -> tuple[int, str, str]:
+    """``python -m nets.train ARGS`` in-process (the subprocess form is exercised by the slow test)."""
+    try:
+        code = main(list(args))
+    except SystemExit as exc:  # argparse errors
+        code = exc.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_cli_dry_run_prints_the_paper_count(capsys):
+    code, out, err = _cli(capsys, "ex3.3", "--dry-run")
+    assert code == 0, err
+    assert out.strip().splitlines()[-1] == "parameters: 1100323974"  # Example 3.3's unpruned CNN
+    code, out, _ = _cli(capsys, "ex3.2a", "--dry-run", "--scale", "cpu")
+    widths = get_config("ex3.2a", "cpu").model["topology"]
+    expected = sum(a * b + b for a, b in zip(widths, widths[1:]))  # weights + biases of each layer
+    assert out.strip().splitlines()[-1] == f"parameters: {expected}"
+    _, listing, _ = _cli(capsys, "--list-configs")
+    for name in ("ex3.1a", "ex3.2a", "ex3.3", "ex3.4", "ex3.5", "e2-he", "e3-regression", "e4-classification",
+                 "fmnist-mp-sparsify-during"):
+        assert name in listing and name in config_names()
+    assert _cli(capsys, "nope", "--dry-run")[0] != 0
+
+
+def test_cli_stop_and_resume_equals_uninterrupted_run(tmp_path, capsys):
+    common = ["e4-classification", "--scale", "cpu", "--epochs", "3", "--device", "cpu", "--quiet"]
+    assert _cli(capsys, *common, "--out", str(tmp_path / "a"))[0] == 0
+    assert _cli(capsys, *common, "--out", str(tmp_path / "b"), "--stop-after", "1")[0] == 0
+    code, _, err = _cli(capsys, *common, "--out", str(tmp_path / "b"), "--resume")
+    assert code == 0 and "resumed from" in err
+    a = json.loads((tmp_path / "a" / "metrics.json").read_text())["epochs"]
+    b = json.loads((tmp_path / "b" / "metrics.json").read_text())["epochs"]
+    assert len(a) == 3 and _strip(a) == _strip(b)
+
+
+@pytest.mark.slow
+def test_sigkilled_run_resumes_to_the_same_metrics(tmp_path):
+    """A real kill: SIGKILL the process once its first checkpoint exists, then --resume."""
+    import signal
+    import time
+    args = [sys.executable, "-m", "nets.train", "e4-classification", "--scale", "cpu", "--epochs", "40",
+            "--device", "cpu", "--quiet"]
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    subprocess.run(args + ["--out", "a"], cwd=tmp_path, env=env, check=True, capture_output=True, timeout=900)
+    proc = subprocess.Popen(args + ["--out", "b"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 600
+    while not (tmp_path / "b" / CHECKPOINT).exists() and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = len(json.loads((tmp_path / "b" / "metrics.json").read_text())["epochs"])
+    assert 1 <= done < 40  # killed mid-way
+    subprocess.run(args + ["--out", "b", "--resume"], cwd=tmp_path, env=env, check=True, capture_output=True,
+                   timeout=900)
+    a = json.loads((tmp_path / "a" / "metrics.json").read_text())["epochs"]
+    b = json.loads((tmp_path / "b" / "metrics.json").read_text())["epochs"]
+    assert _strip(a) == _strip(b)
