@@ -337,3 +337,19 @@ def test_unfittable_layers_are_left_alone():
     split_layer(model, "0", 3)
     ev = recombine_if_better(model, "0", 0.5, ALWAYS)
     assert ev["action"] == "none" and "exactly 0" in ev["reason"]
+
+
+def test_prune_layer_conv_forward_equals_truncated_kernel():
+    torch.manual_seed(6)
+    conv = nn.Conv2d(3, 40, 3, padding=1)
+    model = nn.Sequential(conv)
+    W = conv.weight.detach().double().clone()
+    x = torch.randn(2, 3, 7, 7)
+    ev = prune_layer(model, "0", keep_fraction=0.3, tau=ALWAYS, alpha=0.1)
+    r = ev["rank_after"]
+    assert ev["kind"] == "conv" and ev["shape"] == [40, 27]
+    assert r == ev["n_above_threshold"] + math.floor(0.3 * ev["n_small"])
+    kernel = torch.from_numpy(numpy_truncation(W.reshape(40, 27).numpy(), r)).reshape(W.shape)
+    expected = F.conv2d(x.double(), kernel, conv.bias.detach().double(), padding=1)
+    np.testing.assert_allclose(model(x).detach().double().numpy(), expected.numpy(), atol=2e-5)
+    assert (ev["action"] == "split") == (r * (40 + 27) < 40 * 27)
