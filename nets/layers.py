@@ -90,7 +90,8 @@ class FactorizedLinear(nn.Module):
         return self.second(self.first(x))
 
     def product_matrix(self) -> torch.Tensor:
-        return (self.second.weight @ self.first.weight).detach()
+        # weight_matrix recurses, so factors split again (paper 001's repeated splitting) work too
+        return weight_matrix(self.second) @ weight_matrix(self.first)
 
     @property
     def bias(self):
@@ -125,9 +126,8 @@ class FactorizedConv2d(nn.Module):
         return self.second(self.first(x))
 
     def product_matrix(self) -> torch.Tensor:
-        a = self.second.weight.detach().reshape(self.out_channels, self.rank)
-        b = self.first.weight.detach().reshape(self.rank, -1)
-        return a @ b
+        # (m x r) from the 1x1 conv times (r x n p q) from the k x k conv; recursive as above
+        return weight_matrix(self.second) @ weight_matrix(self.first)
 
     @property
     def bias(self):
@@ -141,7 +141,7 @@ class FactorizedConv2d(nn.Module):
 def count_weight_parameters(layer: nn.Module) -> int:
     """Trainable weight entries of a (possibly factorised) layer, bias excluded."""
     if isinstance(layer, (FactorizedLinear, FactorizedConv2d)):
-        return layer.first.weight.numel() + layer.second.weight.numel()
+        return count_weight_parameters(layer.first) + count_weight_parameters(layer.second)
     return layer.weight.numel()
 
 

@@ -353,3 +353,18 @@ def test_prune_layer_conv_forward_equals_truncated_kernel():
     expected = F.conv2d(x.double(), kernel, conv.bias.detach().double(), padding=1)
     np.testing.assert_allclose(model(x).detach().double().numpy(), expected.numpy(), atol=2e-5)
     assert (ev["action"] == "split") == (r * (40 + 27) < 40 * 27)
+
+
+def test_nested_split_product_and_recombine():
+    # paper 001 splits factors again: the outer module's matrix is still the full product
+    torch.manual_seed(7)
+    model = nn.Sequential(nn.Linear(30, 40))
+    x = torch.randn(4, 30)
+    split_layer(model, "0", 12)
+    split_layer(model, "0.second", 12)           # full rank of a 40 x 12 factor: exact
+    out = model(x).detach()
+    from nets.layers import weight_matrix
+    W = weight_matrix(model[0])
+    np.testing.assert_allclose((x @ W.T + model[0].bias.detach()).numpy(), out.numpy(), atol=2e-5)
+    recombine(model, "0")
+    np.testing.assert_allclose(model(x).detach().numpy(), out.numpy(), atol=2e-5)
