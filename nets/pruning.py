@@ -376,9 +376,13 @@ def recombine_if_better(model: nn.Module, name: str, keep_fraction: float, tau: 
     the parameter count below the current r (n + m). The recombined layer is re-pruned by the
     next steps 3-19 pass (Remark 3.1: "recombining and splitting the original matrix").
 
-    Note: W has rank <= r, so min(n, m) - r of its singular values are exactly 0; they enter the
-    MP fit like any others (the paper says nothing else), which makes (a) fail once r is well
-    below (1 - alpha) min(n, m)."""
+    Note: W has rank <= r, so z = min(n, m) - r of its singular values are exactly 0 (set so
+    explicitly, see ``layer_spectrum``); they enter the MP fit like any others (the paper says
+    nothing else). Algorithm 4's statistic is then at least the zero fraction z / min(n, m) (the
+    ecdf jumps to it at 0 where the MP cdf of ratio c <= 1 is 0), so (a) needs
+    r >= (1 - tau) min(n, m); when the zeros fill BEMA's whole window no law can be fitted and the
+    layer stays split. Since a split needs r < n m / (n + m) <= min(n, m) / 2, with the paper's
+    tau = 0.7 the rule can fire only for 0.3 min(n, m) <= r < n m / (n + m)."""
     layer = _get_layer(model, name)
     if not isinstance(layer, FACTORISED_TYPES):
         raise ValueError(f"{name!r} is not factorised (split_l = false)")
