@@ -328,20 +328,23 @@ def _removal_summary(spec: LayerSpectrum, rank: int) -> dict:
 
 
 def prune_layer(model: nn.Module, name: str, keep_fraction: float, tau: float,
-                alpha: float = 0.1, beta: float = 0.1, allow_dense: bool = True) -> dict:
+                alpha: float = 0.1, beta: float = 0.1, allow_dense: bool = True,
+                known_rank: int | None = None) -> dict:
     """Algorithm 1 steps 4-18 for one unfactorised layer; returns the event dict.
 
     ``keep_fraction`` is f(epoch): the portion of small singular values kept. If the MP fit is
     accepted (fit statistic <= tau), W' keeps rank r = n_above + floor(f n_small); the layer is
     split when r (n + m) < n m (step 12), else W is overwritten by W' in place (step 14; skipped
-    when ``allow_dense`` is False, as in paper 001 Section 4.4 step 4)."""
+    when ``allow_dense`` is False, as in paper 001 Section 4.4 step 4). ``known_rank``: the layer
+    was just recombined from rank-r factors, so its singular values beyond r are exactly 0 (the
+    same spectrum that the recombine test of step 22 saw)."""
     layer = _get_layer(model, name)
     if isinstance(layer, FACTORISED_TYPES):
         raise ValueError(f"{name!r} is factorised; Algorithm 1 prunes only split_l = false layers")
     _make_weight_permanent(layer)
     params_before = count_parameters(layer)
     try:
-        spec = layer_spectrum(layer, alpha, beta, name)
+        spec = layer_spectrum(layer, alpha, beta, name, known_rank=known_rank)
     except UnfittableSpectrum as exc:
         return _unfittable_event(name, layer, "prune", keep_fraction, tau, params_before, exc)
     event = _event_base(name, layer, spec, tau)
@@ -434,17 +437,21 @@ def algorithm1_round(model: nn.Module, keep_fraction: float, tau: float, tau_con
     def selected(n):
         return chosen is None or n in chosen
 
+    recombined_rank = {}
     if recombine_first:
         for name in prunable_layers(model):
             layer = model.get_submodule(name)
             if isinstance(layer, FACTORISED_TYPES) and selected(name):
-                events.append(recombine_if_better(model, name, keep_fraction,
-                                                  _tau_for(layer, tau, tau_conv), alpha, beta))
+                ev = recombine_if_better(model, name, keep_fraction, _tau_for(layer, tau, tau_conv),
+                                         alpha, beta)
+                if ev["action"] == "recombined":
+                    recombined_rank[name] = layer.rank
+                events.append(ev)
     for name in prunable_layers(model):
         layer = model.get_submodule(name)
         if not isinstance(layer, FACTORISED_TYPES) and selected(name):
             events.append(prune_layer(model, name, keep_fraction, _tau_for(layer, tau, tau_conv),
-                                      alpha, beta))
+                                      alpha, beta, known_rank=recombined_rank.get(name)))
     return events
 
 

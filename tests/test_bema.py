@@ -199,7 +199,21 @@ def brute_force_fit_error(eigs_full, n_rows, n_cols, sigma2, alpha):
     for i in range(i_low, i_high + 1):
         x = ev[i - 1]
         s = max(s, abs(sum(e <= x for e in ev) / m - mp_cdf(x)))
-    return s
+    return s, mp_cdf
+
+
+def brute_force_bulk_sup(eigs_full, lambda_plus, mp_cdf):
+    """sup over x <= lambda+ of |F_X - F_MP|: at each eigenvalue, both one-sided limits."""
+    ev = sorted(eigs_full)
+    m = len(ev)
+    best = 0.0
+    for x in ev:
+        if x > lambda_plus:
+            continue
+        below = x - 1e-12 * max(abs(x), 1e-300) if x != 0 else -1e-300
+        best = max(best, abs(sum(e <= x for e in ev) / m - mp_cdf(x)),
+                   abs(sum(e < x for e in ev) / m - mp_cdf(below)))
+    return best
 
 
 @pytest.mark.parametrize("n_rows,n_cols", [(45, 30), (20, 30)])
@@ -207,8 +221,10 @@ def test_mp_fit_error_matches_brute_force(n_rows, n_cols):
     rng = np.random.default_rng(5)
     W = rng.standard_normal((n_rows, n_cols)) * 1.5
     res = bema.fit_matrix(W, alpha=0.15)
-    ref = brute_force_fit_error(res.eigenvalues, n_rows, n_cols, res.sigma2, 0.15)
+    ref, mp_cdf = brute_force_fit_error(res.eigenvalues, n_rows, n_cols, res.sigma2, 0.15)
     assert res.mp_fit_error == pytest.approx(ref, abs=1e-10)
+    bulk = brute_force_bulk_sup(res.eigenvalues, res.lambda_plus, mp_cdf)
+    assert res.bulk_sup_distance == pytest.approx(bulk, abs=1e-9)
 
 
 def test_fit_error_small_on_noise_large_on_wrong_shape():

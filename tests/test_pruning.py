@@ -368,3 +368,18 @@ def test_nested_split_product_and_recombine():
     np.testing.assert_allclose((x @ W.T + model[0].bias.detach()).numpy(), out.numpy(), atol=2e-5)
     recombine(model, "0")
     np.testing.assert_allclose(model(x).detach().numpy(), out.numpy(), atol=2e-5)
+
+
+@settings(max_examples=6, deadline=None)
+@given(seed=st.integers(0, 1000), horizon=st.integers(2, 6))
+def test_algorithm1_rounds_never_increase_model_parameters(seed, horizon):
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(40, 60), nn.ReLU(), nn.Linear(60, 50), nn.ReLU(), nn.Linear(50, 10))
+    counts = [count_parameters(model)]
+    for epoch in range(1, horizon + 2):
+        with torch.no_grad():           # stand-in for training between rounds
+            for p in model.parameters():
+                p.add_(0.01 * torch.randn_like(p))
+        algorithm1_round(model, max(0.0, 1 - epoch / horizon), tau=ALWAYS, recombine_first=epoch > 1)
+        counts.append(count_parameters(model))
+    assert all(b <= a for a, b in zip(counts, counts[1:])), counts

@@ -77,7 +77,9 @@ class MarchenkoPastur:
     Methods mirror ``scipy.stats`` frozen distributions: ``pdf``, ``cdf``, ``sf``, ``ppf``,
     ``mean``, ``var``, ``std``, ``moment``, ``support``, ``rvs``.  ``pdf`` is the density (3.2) of the
     continuous part; for ``ratio > 1`` it integrates to ``1/ratio`` and ``cdf`` includes the atom
-    ``1 - 1/ratio`` at 0.
+    ``1 - 1/ratio`` at 0.  As in scipy, ``.var()`` is the law's variance (``var^2 * ratio``); the
+    constructor's ``var`` (entry variance sigma^2) is stored as ``.scale``.  Attributes: ``ratio``,
+    ``scale``, ``lower``/``upper`` (eq. 3.3), ``atom``, ``continuous_mass``.
     """
 
     def __init__(self, ratio: float, var: float = 1.0):
