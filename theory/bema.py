@@ -12,8 +12,8 @@ Ke-Ma-Lin observe an n x p data matrix (n samples, p variables), form ``S = X^T 
 
 1. ``sigma^2 = sum_k q_k lambda_(k) / sum_k q_k^2`` over ``alpha n' <= k <= (1 - alpha) n'``, where
    ``lambda_(k)`` is the k-th smallest of the ``n' = min(N, M)`` nonzero eigenvalues and ``q_k`` the
-   ``k/n'`` quantile of their limit law at unit variance (least squares through the origin: MP
-   quantiles scale with sigma^2).  For ``c <= 1`` that law is ``MP(c, 1)``.  For ``c > 1``, X has
+   quantile of their limit law at unit variance at the level given by ``levels`` (below; default
+   ``(k - 1/2)/n'``) (least squares through the origin: MP quantiles scale with sigma^2).  For ``c <= 1`` that law is ``MP(c, 1)``.  For ``c > 1``, X has
    ``M - N`` structural zero eigenvalues carrying no information about sigma^2; the N nonzero ones
    are those of ``W W^T / N`` whose limit law is ``MP(1/c, c)`` (the nonzero part of ``MP(c, 1)``
    renormalised), and the fit uses them.
@@ -30,7 +30,7 @@ Ke-Ma-Lin observe an n x p data matrix (n samples, p variables), form ``S = X^T 
 2. ``t = TW_1.ppf(1 - beta)`` (real entries: beta = 1 Tracy-Widom, ``theory.tracy_widom``).
 3. ``lambda+ = sigma^2 [(1 + sqrt c)^2 + t N^{-2/3} c^{-1/6} (1 + sqrt c)^{4/3}]``.
 
-Step 3 is Johnstone's (2001) centring and scaling of the largest eigenvalue,
+Step 3 (the paper's step 7) is Johnstone's (2001) centring and scaling of the largest eigenvalue,
 ``mu = (sqrt N + sqrt M)^2``, ``s = (sqrt N + sqrt M)(1/sqrt N + 1/sqrt M)^{1/3}``, divided by N;
 it is symmetric in (N, M), so the same formula holds for ``c > 1``.  For square W (c = 1) it is the
 paper's ``4 + 2^{4/3} t N^{-2/3}`` exactly.  The exponent is 4/3: ``(1+sqrt g)**4/3`` in a public
@@ -64,7 +64,8 @@ import numpy as np
 from theory import tracy_widom
 from theory.marchenko_pastur import MarchenkoPastur
 
-__all__ = ["BemaFit", "fit", "fit_matrix", "edge_with_tw_correction", "tw_quantile", "self_check"]
+__all__ = ["BemaFit", "fit", "fit_matrix", "fit_sigma2", "fit_window", "quantile_levels", "QUANTILE_LEVELS",
+           "edge_with_tw_correction", "tw_quantile", "self_check"]
 
 # Eigenvalues of a Gram matrix are >= 0; LAPACK returns them with absolute error of order
 # eps * max|lambda| times a modest multiple of the dimension.
@@ -197,11 +198,23 @@ def fit_window(n: int, alpha: float) -> np.ndarray:
     return k
 
 
+@lru_cache(maxsize=256)
+def reference_quantiles(ratio: float, n: int, alpha: float, levels: str) -> tuple[np.ndarray, np.ndarray]:
+    """(k, q_k) of Algorithm 2 steps 2-4 for n nonzero eigenvalues; cached (read-only arrays), since
+    Monte Carlo loops refit the same shape many times."""
+    k = fit_window(n, alpha)
+    q = _reference_law(ratio).ppf(quantile_levels(k, n, levels))
+    k.setflags(write=False)
+    q.setflags(write=False)
+    return k, q
+
+
 def fit_sigma2(nonzero: np.ndarray, ratio: float, alpha: float, levels: str = "midpoint") -> float:
     """Algorithm 2 steps 2-5: least squares of sorted bulk eigenvalues on MP quantiles."""
     n = nonzero.size
-    k = fit_window(n, alpha)
-    q = _reference_law(ratio).ppf(quantile_levels(k, n, levels))
+    if levels not in QUANTILE_LEVELS:
+        raise ValueError(f"levels must be one of {sorted(QUANTILE_LEVELS)}, got {levels!r}")
+    k, q = reference_quantiles(float(ratio), int(n), float(alpha), levels)
     lam = nonzero[k - 1]
     sigma2 = float(q @ lam / (q @ q))
     if not sigma2 > 0:
