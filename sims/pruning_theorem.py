@@ -497,7 +497,7 @@ def example_4_2_verdicts(rec: dict) -> list[Verdict]:
 # ---------------------------------------------------------------------------------------------
 def run(quick: bool = False, seed: int = 0, Ns=None, trials: int | None = None,
         progress: bool = True) -> dict:
-    Ns = list(Ns) if Ns else ([64, 128, 256] if quick else [64, 128, 256, 512, 1024])
+    Ns = list(Ns) if Ns else ([64, 128, 256] if quick else [64, 128, 256, 512])
     trials = trials or (30 if quick else 100)
     t0 = time.time()
     verdicts: list[Verdict] = []

@@ -1,0 +1,260 @@
+"""Lemma 4.1 and Theorem 4.1 of paper 000 at the pruning events of real training runs (nets/).
+
+``python -m sims.pruning_pipeline_check [--quick] [--json PATH] [--fig DIR] [--seed S]
+[--epochs E] [--hidden H] [--config e4-classification|ex3.2a] [--device D]``
+
+The E.4 network of Example 4.1 ([2, 500, 2], ReLU) has no layer MP pruning can act on (its two
+matrices are 500 x 2 and 2 x 500; nets.pruning leaves them alone), so the E.4 problem is trained
+with a second hidden layer, ``[2, H, H, 2]`` (default H = 500, ReLU hidden layers),
+a linear head, pruned by Algorithm 1 (split frequency 7, schedule (3.6), GoF tau 0.7; nets.pruning).  At every
+pruning event the network just before and just after the event is read into
+``theory.pruning_bounds.Network`` (float64) and, per test input s:
+
+* the actual change |delta X(s, W) - delta X(s, W')| against Lemma 4.1 (4.4), with the threshold
+  sqrt(lambda+ N) that nets.pruning used for each changed layer (the sum of the single-layer
+  bounds when several layers change at once, ``lemma_4_1_bound_all_layers``).  It must never be
+  exceeded; we also check that the removed part has norm <= threshold (the lemma's premise).
+* Theorem 4.1's E' (4.18) with f_W estimated from the kept singular values through the inverse
+  spiked map (``theory.spiked.theta_from_singular_value``, then (B.6) through
+  ``theory.approximation``), everything rescaled by sqrt(sigma^2 N) (BEMA's sigma^2, N = the
+  larger dimension) because the layer is not normalised to variance 1/N; eps = 0.
+* the fraction of the test set certified (delta X(W) >= bound) by each, against the actual
+  accuracy change and the inputs that actually flipped.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from sims.report import Verdict, format_table, write_json
+from theory import approximation as approx
+from theory import approximation_symbolic as approx_sym
+from theory import pruning_bounds as pb
+from theory import spiked
+
+REL_SLACK = 1e-5   # float32 weights: factor products differ from the dense matrix at ~1e-7
+
+
+def network_from_model(model) -> pb.Network:
+    """The FullyConnectedNet as a numpy Network (weights via nets.layers.weight_matrix, so
+    factorised layers give their product)."""
+    from nets.layers import weight_matrix
+    acts = list(model.activations)
+    hidden = set(acts[:-1]) or {acts[-1]}
+    if len(hidden) != 1:
+        raise ValueError(f"mixed hidden activations {acts} are not supported")
+    act = hidden.pop()
+    final = acts[-1]
+    if final not in (act, "none"):
+        raise ValueError(f"final activation {final!r} must be {act!r} or 'none'")
+    weights, biases = [], []
+    for i in range(1, len(model.topology)):
+        layer = model.layers[i * 2 - 2]
+        weights.append(weight_matrix(layer).double().cpu().numpy())
+        bias = layer.bias
+        biases.append(None if bias is None else bias.detach().double().cpu().numpy())
+    return pb.Network(tuple(weights), tuple(biases), act, final == act)
+
+
+def f_W_estimate(W: np.ndarray, sigma2: float, threshold: float) -> float | None:
+    """f_W of (B.6) estimated from the singular values of W above the threshold: normalise to
+    unit-variance-over-N noise (divide by sqrt(sigma2 N), N = larger dimension, ratio c = M/N
+    <= 1), invert the spiked map (A.3) for theta_i, evaluate (B.6), scale back.  None when no
+    singular value exceeds both the threshold and the bulk edge."""
+    N, M = max(W.shape), min(W.shape)
+    c = M / N
+    scale = math.sqrt(sigma2 * N)
+    sv = np.linalg.svd(W, compute_uv=False) / scale
+    out = sv[(sv * scale > threshold) & (sv > spiked.edge(c))]
+    if out.size == 0:
+        return None
+    theta = np.atleast_1d(spiked.theta_from_singular_value(out, c))
+    g_sigma, g_u, g_v = approx_sym.spike_limits(theta, c)
+    return scale * approx.f_W_general_B6(g_sigma, g_u, g_v, theta)
+
+
+def analyse_event(before: pb.Network, after: pb.Network, events: list[dict], inputs: np.ndarray,
+                  labels: np.ndarray, epoch: int) -> dict:
+    dX0 = pb.classification_confidence(before.forward(inputs), labels)
+    dX1 = pb.classification_confidence(after.forward(inputs), labels)
+    actual = np.abs(dX0 - dX1)
+    by_name = {ev["layer"]: ev for ev in events if ev.get("sv_threshold") is not None}
+    thresholds, removed, Eprime, premise_ok, layers = {}, {}, 0.0, True, []
+    for b in range(1, before.depth + 1):
+        W, Wp = before.weights[b - 1], after.weights[b - 1]
+        diff = np.linalg.norm(W - Wp, 2)
+        if diff <= REL_SLACK * np.linalg.norm(W, 2):
+            continue
+        ev = by_name.get(f"layers.fc{b}")
+        if ev is None:
+            raise RuntimeError(f"layer {b} changed at epoch {epoch} without a pruning event")
+        tau = float(ev["sv_threshold"])
+        thresholds[b], removed[b] = tau, float(diff)
+        premise_ok &= diff <= tau * (1 + REL_SLACK)
+        f_W = f_W_estimate(W, float(ev["sigma2"]), tau)
+        N = max(W.shape)
+        scale = math.sqrt(float(ev["sigma2"]) * N)
+        g = pb.g_phi(before, inputs, b)
+        h = pb.h_phi(before, inputs, b)
+        Eprime = Eprime + (math.sqrt(2) * min(f_W if f_W is not None else tau, tau) * g
+                           + pb.a_N(N) * scale * h)
+        layers.append(dict(b=b, shape=list(W.shape), threshold=tau, removed_norm=float(diff),
+                           f_W=f_W, rank_before=int(np.linalg.matrix_rank(W)),
+                           rank_after=int(np.linalg.matrix_rank(Wp))))
+    if not thresholds:
+        return dict(epoch=epoch, changed=False)
+    bound = pb.lemma_4_1_bound_all_layers(before, inputs, thresholds)
+    tight = pb.lemma_4_1_bound_all_layers(before, inputs, removed)
+    flipped = (dX0 > 0) != (dX1 > 0)
+    cert41 = dX0 >= bound
+    certE = dX0 >= Eprime
+    return dict(
+        epoch=epoch, changed=True, layers=layers, n_test=int(len(labels)),
+        violations=int(np.sum(actual > bound * (1 + REL_SLACK))),
+        violations_tight=int(np.sum(actual > tight * (1 + REL_SLACK))),
+        premise_ok=bool(premise_ok),
+        median_ratio=float(np.median(bound[actual > 0] / actual[actual > 0])) if np.any(actual > 0) else None,
+        max_actual_over_bound=float(np.max(actual / bound)),
+        acc_before=pb.accuracy(dX0), acc_after=pb.accuracy(dX1),
+        flipped=int(flipped.sum()),
+        certified_lemma_4_1=float(cert41.mean()), certified_E_prime=float(certE.mean()),
+        certified_but_flipped_lemma=int(np.sum(cert41 & flipped)),
+        certified_but_flipped_E_prime=int(np.sum(certE & flipped)),
+        median_bound=float(np.median(bound)), median_E_prime=float(np.median(Eprime)),
+        median_abs_dX=float(np.median(np.abs(dX0))),
+        dX_before=dX0, bound=bound, E_prime=np.broadcast_to(Eprime, dX0.shape).copy(), actual=actual)
+
+
+class RecordingCallback:
+    """Wraps nets.pruning.MPPruningCallback: snapshots the network around each pruning round."""
+
+    def __init__(self, inner, inputs: np.ndarray, labels: np.ndarray):
+        self.inner, self.inputs, self.labels = inner, inputs, labels
+        self.records: list[dict] = []
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def on_epoch_end(self, model, epoch):
+        if not self.inner.due(epoch):
+            return self.inner.on_epoch_end(model, epoch)
+        before = network_from_model(model)
+        events = self.inner.on_epoch_end(model, epoch)
+        after = network_from_model(model)
+        self.records.append(analyse_event(before, after, events or [], self.inputs, self.labels, epoch))
+        return events
+
+
+def run(quick: bool = False, seed: int = 0, epochs: int | None = None, hidden: int | None = None,
+        config: str = "e4-classification", device: str = "cpu", progress: bool = True) -> dict:
+    from nets.configs import get_config, schedule_callable
+    from nets.pruning import MPPruningCallback
+    from nets.train import Run, load_data_for
+    cfg = get_config(config, "paper" if config == "e4-classification" else "cpu")
+    if config == "e4-classification":
+        H = hidden or (128 if quick else 500)
+        # a linear head (final_activation "none"): with nets' default final ReLU the two-output
+        # network often has dead outputs (delta X = 0) early in training
+        cfg.model = {**cfg.model, "topology": [2, H, H, 2], "final_activation": "none"}
+        cfg.pruning = {"every": 7, "schedule": "3.6", "tau": 0.7, "alpha": 0.1, "beta": 0.1}
+        cfg.epochs = epochs or (21 if quick else 120)
+    else:
+        cfg.epochs = epochs or (7 if quick else cfg.epochs)
+        if quick:
+            cfg.n_train, cfg.n_test = 2000, 500
+    data = load_data_for(cfg, seed=seed)
+    x_test, y_test = data.test.tensors
+    inputs = x_test.double().flatten(1).numpy()
+    labels = y_test.numpy().astype(int)
+    kwargs = {k: v for k, v in cfg.pruning.items() if k not in ("schedule", "schedule_horizon")}
+    cb = RecordingCallback(MPPruningCallback(schedule=schedule_callable(cfg.pruning), **kwargs),
+                           inputs, labels)
+    r = Run(cfg, data, seed=seed, device=device, callbacks=[cb], label="pruned", progress=False)
+    t0 = time.time()
+    torch.set_num_threads(1)   # tiny layers: threads only add contention on a shared machine
+    for _ in range(cfg.epochs):
+        row = r.train_epoch()
+        if progress and row["events"]:
+            print(f"[{time.time() - t0:6.1f}s] epoch {row['epoch']}: test acc "
+                  f"{row.get('test_accuracy_after_callbacks')}", file=sys.stderr)
+    final = network_from_model(r.model)
+    dX_final = pb.classification_confidence(final.forward(inputs), labels)
+    return dict(config=config, topology=cfg.model.get("topology"), epochs=cfg.epochs,
+                records=cb.records, dX_final=dX_final, seconds=time.time() - t0)
+
+
+def verdicts(out: dict) -> list[Verdict]:
+    changed = [r for r in out["records"] if r["changed"]]
+    setting = f"{out['config']} {out['topology']}, Algorithm 1, {len(changed)} pruning events"
+    if not changed:
+        return [Verdict("pipeline_lemma_4_1", setting, None, None, None, "inconclusive", None, "",
+                        "no pruning event changed a layer (MP fit rejected or nothing below "
+                        "the threshold)")]
+    n = sum(r["n_test"] for r in changed)
+    viol = sum(r["violations"] for r in changed)
+    worst = max(r["max_actual_over_bound"] for r in changed)
+    rows = [Verdict("pipeline_lemma_4_1", setting, None, worst, 1.0,
+                    "holds" if viol == 0 else "fails", None, "",
+                    f"{viol} violations in {n} (event, test input) pairs; measured = max actual / "
+                    "bound; premise ||W-W'|| <= threshold: "
+                    f"{all(r['premise_ok'] for r in changed)}",
+                    dict(median_ratio=[r["median_ratio"] for r in changed]))]
+    cf_e = sum(r["certified_but_flipped_E_prime"] for r in changed)
+    rows.append(Verdict("pipeline_theorem_4_1", setting, None,
+                        float(np.mean([r["certified_E_prime"] for r in changed])), None,
+                        "vacuous" if all(r["certified_E_prime"] == 0 for r in changed) else
+                        ("holds" if cf_e == 0 else "fails"), None, "",
+                        f"measured = mean fraction of the test set with dX >= E' (f_W from the "
+                        f"inverse spiked map); certified inputs that flipped: {cf_e}",
+                        dict(per_event=[dict(epoch=r["epoch"], acc_before=r["acc_before"],
+                                             acc_after=r["acc_after"], flipped=r["flipped"],
+                                             certified_lemma_4_1=r["certified_lemma_4_1"],
+                                             certified_E_prime=r["certified_E_prime"],
+                                             median_abs_dX=r["median_abs_dX"],
+                                             median_bound=r["median_bound"],
+                                             median_E_prime=r["median_E_prime"],
+                                             layers=r["layers"]) for r in changed])))
+    return rows
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m sims.pruning_pipeline_check")
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--json", type=Path)
+    p.add_argument("--fig", type=Path)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--hidden", type=int)
+    p.add_argument("--config", default="e4-classification")
+    p.add_argument("--device", default="cpu")
+    args = p.parse_args(argv)
+    from sims.device import resolve_device
+    out = run(args.quick, args.seed, args.epochs, args.hidden, args.config,
+              str(resolve_device(args.device)))
+    vs = verdicts(out)
+    print(format_table([dict(v.__dict__) for v in vs],
+                       ["claim", "setting", "measured", "bound", "verdict", "note"]))
+    for r in out["records"]:
+        if r["changed"]:
+            print(f"epoch {r['epoch']}: layers {[l['b'] for l in r['layers']]} acc {r['acc_before']:.3f}"
+                  f" -> {r['acc_after']:.3f}, flipped {r['flipped']}, certified Lemma 4.1 "
+                  f"{r['certified_lemma_4_1']:.3f}, E' {r['certified_E_prime']:.3f}, median |dX| "
+                  f"{r['median_abs_dX']:.3g}, median bound {r['median_bound']:.3g}, median E' "
+                  f"{r['median_E_prime']:.3g}, violations {r['violations']}")
+    if args.json:
+        print(write_json(vs, args.json))
+    if args.fig:
+        from figures import fig_pruning_theorem
+        for path in fig_pruning_theorem.plot_pipeline(out, args.fig):
+            print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
