@@ -611,3 +611,11 @@ def prune_layer_algorithm3(model: nn.Module, name: str, remove_fraction: float =
         set_dense_weight(layer, result.truncated)
         event.update(action="dense", params_after=before)
     return event
+
+
+def paper001_callback(tau: float = 0.15, every: int = 3, remove_fraction: float = 0.45,
+                      alpha: float = 0.1, beta: float = 0.1, **kwargs) -> MPPruningCallback:
+    """Paper 001 Section 4.4 / Example 4.3 defaults: every 3 epochs remove 45% of the small
+    singular values and split when that saves parameters and the MP fit passes (tau 0.15)."""
+    return MPPruningCallback(every=every, tau=tau, alpha=alpha, beta=beta, variant="paper001",
+                             remove_fraction=remove_fraction, **kwargs)

@@ -383,3 +383,14 @@ def test_algorithm1_rounds_never_increase_model_parameters(seed, horizon):
         algorithm1_round(model, max(0.0, 1 - epoch / horizon), tau=ALWAYS, recombine_first=epoch > 1)
         counts.append(count_parameters(model))
     assert all(b <= a for a, b in zip(counts, counts[1:])), counts
+
+
+def test_paper001_callback_defaults():
+    from nets.pruning import paper001_callback
+    cb = paper001_callback()
+    model = _mlp(5)
+    assert cb.on_epoch_end(model, 2) == []
+    events = cb.on_epoch_end(model, 3)
+    assert events and all(e["variant"] == "paper001" and e["keep_fraction"] == pytest.approx(0.55)
+                          for e in events if "keep_fraction" in e)
+    assert all(e["action"] in ("split", "none") for e in events)    # never a dense W' (step 4)
