@@ -21,6 +21,17 @@ Conventions (read these before comparing numbers with the paper)
   in ``f n_small`` (0.29 * 100 = 28.999999999999996 must give 29).
 * Parameter counts for the split decision (step 11) are weights only: r (n + m) < n m; the bias
   vector has the same length either way and sits on the second factor.
+* One round of Algorithm 1 (``algorithm1_round``, run by ``MPPruningCallback`` every l epochs)
+  = steps 21-27 on split layers, then steps 3-19 on the others; the first round (epoch l) has no
+  split layers. A layer whose MP fit is rejected, or for which no MP law can be fitted (BEMA's
+  window holds < 3 eigenvalues, e.g. a 2-output layer), is left unchanged and logged.
+* Every decision returns an event dict: layer, kind, shape, sigma2, lambda_plus, sv_threshold,
+  fit_statistic, tau, accepted, n_singular, n_above_threshold, n_small, rank_before,
+  rank_after, n_removed, kept_sv_min, removed_sv_max, params_before/after, action
+  (split | dense | recombined | none), step (prune | recombine | algorithm3).
+* Paper 001's variant (``paper001_round``/``paper001_callback``): 45% of the small singular values
+  removed every 3 epochs, split only when that saves parameters (no dense W'), and factors of
+  earlier splits are split again (its Example 4.3 ends with chains like 784-367-176-...-3000).
 """
 from __future__ import annotations
 
