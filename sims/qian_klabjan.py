@@ -39,7 +39,7 @@ from scipy import stats
 from tqdm import tqdm
 
 from sims.device import resolve_device, trial_generator
-from sims.noise import sample_noise
+from sims.noise import sample_noise, sample_trials
 from sims.report import format_table, write_csv, write_json
 from sims.stats import mean_ci
 from theory import norm_predictions as npred
@@ -64,8 +64,23 @@ def qkey(q: float) -> str:
 
 
 def spectral_norms(mats: torch.Tensor) -> np.ndarray:
-    """||A||_2 for a batch (..., m, n), via singular values (exact, LAPACK)."""
-    return torch.linalg.svdvals(mats)[..., 0].cpu().numpy().astype(float)
+    """||A||_2 for a batch (..., m, n): sqrt of the top eigenvalue of the smaller Gram matrix.
+
+    eigvalsh of A A^T (or A^T A) in float64 gives the top singular value to relative accuracy ~1e-16
+    (the eigenvalue error is ~eps ||A||^2).  It is also much faster than ``svdvals``: LAPACK's batched
+    SVD of wide matrices slowed down ~1000x on a loaded 2-core machine (72 s vs 0.07 s for 50
+    matrices of 32 x 512)."""
+    if mats.ndim < 2:
+        raise ValueError(f"need a (batch of) matrix, got shape {tuple(mats.shape)}")
+    a = mats.to(torch.float64)
+    gram = a @ a.transpose(-1, -2) if a.shape[-2] <= a.shape[-1] else a.transpose(-1, -2) @ a
+    top = torch.linalg.eigvalsh(gram)[..., -1].clamp_min(0.0)
+    return top.sqrt().cpu().numpy().astype(float)
+
+
+def spectral_norm(mat: torch.Tensor) -> float:
+    """||A||_2 of one matrix (see :func:`spectral_norms`)."""
+    return float(spectral_norms(mat[None])[0])
 
 
 def _row_seed(seed: int, table: int, row: int) -> int:
@@ -83,10 +98,8 @@ def lemma3_norms(n1: int, n2: int, K: float, trials: int, seed: int, row: int,
     rseed = _row_seed(seed, 3, row)
     out = []
     for start in range(0, trials, chunk):
-        mats = torch.stack([
-            sample_noise("uniform", 1, n1, n2, var_scale, trial_generator(rseed, t, device), device,
-                         torch.float64)[0]
-            for t in range(start, min(start + chunk, trials))])
+        mats = sample_trials("uniform", rseed, range(start, min(start + chunk, trials)), n1, n2, var_scale,
+                             device)
         out.append(spectral_norms(mats))
     return np.concatenate(out)
 

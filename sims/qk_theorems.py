@@ -38,6 +38,7 @@ from torch import nn
 from tqdm import tqdm
 
 from nets import baselines
+from sims.qian_klabjan import spectral_norm
 from sims.device import resolve_device, trial_generator
 from sims.noise import sample_noise
 from sims.report import Verdict, format_table, write_csv, write_json
@@ -152,7 +153,7 @@ def chain_bound(ws_f, ws_F) -> float:
 
     e_1 = 0, n_1 = ||W_1||;  e_{k+1} = ||W_{k+1}|| e_k + ||W_{k+1} - W*_{k+1}|| n_k,  n_{k+1} = ||W*_{k+1}|| n_k;
     sup ||f - F|| <= ||W_l|| e_{l-1}  (L = 1).  Uses ||W_{k+1}|| directly instead of ||W*|| + ||Delta||."""
-    op = lambda a: float(torch.linalg.matrix_norm(a, ord=2))
+    op = spectral_norm
     e, n = 0.0, op(ws_F[0])
     for wf, wF in zip(ws_f[1:-1], ws_F[1:-1]):
         e = op(wf) * e + op(wf - wF) * n
@@ -217,12 +218,12 @@ def run(sizes=(64, 128, 256, 512), alphas=(0.1, 0.25, 0.5, 0.75), seeds: int = 4
     jobs = [(wt, d, s) for wt in weights for d in sizes for s in range(seeds)]
     for job, (wt, d, s) in enumerate(tqdm(jobs, desc="Theorems 1-2", disable=not progress)):
         target = sample_target(d, io, wt, seed, job, device)
-        norms_F = [float(torch.linalg.matrix_norm(w, ord=2)) for w in target]
+        norms_F = [spectral_norm(w) for w in target]
         for method in methods:
             for alpha in alphas:
                 mask_seed = (seed * 1_000_003 + job * 1000 + int(1000 * alpha)) % (2**62)
                 pruned = prune_network(target, method, alpha, mask_seed)
-                deltas = [float(torch.linalg.matrix_norm(a - b, ord=2)) for a, b in zip(pruned[1:-1], target[1:-1])]
+                deltas = [spectral_norm(a - b) for a, b in zip(pruned[1:-1], target[1:-1])]
                 m = n_pruned(d, d, alpha)
                 events = [lemma6_event((a == 0) & (b != 0), m) for a, b in zip(pruned[1:-1], target[1:-1])]
                 rows.append(dict(weights=wt, method=method, alpha=alpha, d=d, seed=s, n_pruned=m,

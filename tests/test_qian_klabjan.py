@@ -1,0 +1,225 @@
+"""Paper 004 (Qian & Klabjan): cheap rows of Tables 2-3 (sims.qian_klabjan) and the Theorem 1-2
+machinery (sims.qk_theorems), each against an independent reference."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from sims import qian_klabjan as qk
+from sims import qk_theorems as qt
+from theory import norm_predictions as npred
+
+CPU = torch.device("cpu")
+KAPPA4_UNIFORM = -6 / 5  # excess kurtosis of a uniform law
+
+
+# ------------------------------------------------------------------ Table 2 (Lemma 3)
+
+@pytest.mark.parametrize("n1,n2", [(32, 32), (32, 64)])
+def test_lemma3_row_against_rmt(n1, n2):
+    """Uniform entries, K = sqrt 3, 400 matrices: MC mean and 95% quantile vs edge + TW_1.
+
+    Tolerance in TW units: 4 MC standard errors + n^(-2/3) (Ma 2012's second-order error for the
+    Gaussian case) + |kappa_4| edge / n, the size of the fourth-cumulant shift of the edge, which is
+    O(kappa_4 / n) relative to the edge (Lee & Schnelli 2018 for Wigner-type matrices) and not part of
+    the TW_1 limit."""
+    K = math.sqrt(3.0)
+    x = qk.lemma3_norms(n1, n2, K, 400, seed=11, row=0, device=CPU)
+    rec = qk.lemma3_record(x, n1, n2, K)
+    law = npred.lemma3_law(n1, n2, K)
+    n = max(n1, n2)
+    unit = law.tw_units()
+    allowance = min(n1, n2) ** (-2 / 3) + abs(KAPPA4_UNIFORM) * law.edge / n / unit
+    se = x.std(ddof=1) / math.sqrt(x.size) / unit
+    assert abs(rec["norm_mean"] - law.mean()) / unit <= 4 * se + allowance
+    # Empirical 95% quantile: order-statistic band (4 binomial sd of the rank) plus the allowance.
+    k = np.sort(x)
+    half = 4 * math.sqrt(x.size * 0.95 * 0.05)
+    lo, hi = k[int(x.size * 0.95 - half)], k[min(int(x.size * 0.95 + half), x.size - 1)]
+    assert lo - allowance * unit <= law.ppf(0.95) <= hi + allowance * unit
+    assert rec["c0_mc_q95"] == pytest.approx(float(np.quantile(x, 0.95, method="inverted_cdf")))
+
+
+def test_lemma3_delta0_and_sources():
+    x = qk.lemma3_norms(32, 64, 1.0, 400, seed=3, row=1, device=CPU)
+    rec = qk.lemma3_record(x, 32, 64, 1.0)
+    for q in qk.QUANTILES:
+        # q = 1 - 2 exp(-4 delta0 n) with n = max(n1, n2) = 64, solved by hand.
+        assert rec["delta0"][str(q)] == pytest.approx(-math.log((1 - q) / 2) / (4 * 64), rel=1e-13)
+        assert 1 - 2 * math.exp(-4 * rec["delta0"][str(q)] * 64) == pytest.approx(q, abs=1e-13)
+    # 400 * (1 - q) exceedances: 20 at 95% (empirical), 4 at 99% (extrapolated).
+    assert rec["c0_source_q95"] == "empirical"
+    assert rec["c0_source_q99"] == "tw-extrapolated"
+    assert rec["c0"]["0.99"] == rec["c0_twfit_q99"]
+
+
+def test_lemma3_draws_reproducible_and_chunk_independent():
+    a = qk.lemma3_norms(32, 32, 1.0, 30, seed=5, row=2, device=CPU, chunk=7)
+    b = qk.lemma3_norms(32, 32, 1.0, 30, seed=5, row=2, device=CPU, chunk=30)
+    assert np.array_equal(a, b)
+
+
+def test_empirical_quantile_interval_coverage():
+    # Order-statistic intervals are conservative: coverage >= 95% up to 4 binomial sd over 400 reps.
+    rng = np.random.default_rng(0)
+    hits = sum(lo <= 0.9 <= (hi if hi is not None else np.inf)
+               for lo, hi in (qk.empirical_quantile(rng.random(200), 0.9)[1:] for _ in range(400)))
+    assert hits / 400 >= 0.95 - 4 * math.sqrt(0.95 * 0.05 / 400)
+
+
+def test_tw_fit_recovers_quantiles_of_exact_law():
+    # Samples drawn from the RMT law itself (inverse CDF): the fitted extrapolation must recover
+    # its 99.99% quantile within one bootstrap-interval width (about 4 standard errors).
+    law = npred.lemma3_law(64, 128, 1.0)
+    x = law.ppf(np.random.default_rng(7).uniform(1e-6, 1 - 1e-6, 1000))
+    pt, lo, hi = qk.tw_fitted_quantiles(x, law, [0.95, 0.9999], seed=1)
+    truth = law.ppf(np.array([0.95, 0.9999]))
+    assert np.all(np.abs(pt - truth) <= hi - lo)
+
+
+# ------------------------------------------------------------------ Table 3 (Lemma 4)
+
+def test_latala_hand_built():
+    # A = [[eps, 0], [0, 0]], eps Rademacher: ||A|| = 1 always; every term of (42) equals 1, C = 1/3.
+    second = np.array([[1.0, 0.0], [0.0, 0.0]])
+    terms = qk.latala_terms(second, second)
+    assert terms == (1.0, 1.0, 1.0)
+    assert qk.latala_c_min(1.0, terms) == pytest.approx(1 / 3)
+    # 3 x 2 matrix with E A^2 = [[1,2],[3,4],[0,1]], E A^4 = all 2:
+    # rows sums 3, 7, 1 -> sqrt 7; column sums 4, 7 -> sqrt 7; fourth (6 * 2)^(1/4).
+    t = qk.latala_terms(np.array([[1, 2], [3, 4], [0, 1.0]]), np.full((3, 2), 2.0))
+    assert t == pytest.approx((math.sqrt(7), math.sqrt(7), 12 ** 0.25))
+    with pytest.raises(ValueError):
+        qk.latala_terms(np.ones((2, 2)), np.ones((2, 3)))
+    with pytest.raises(ValueError):
+        qk.latala_c_min(float("nan"), terms)
+
+
+def test_latala_exact_terms_closed_forms():
+    d = 64
+    assert qk.lemma4_exact_terms(d, "N(0,1/d)", None) == pytest.approx((1, 1, 3 ** 0.25))
+    assert qk.lemma4_exact_terms(d, "N(0,3/d)", None) == pytest.approx((math.sqrt(3), math.sqrt(3), 27 ** 0.25))
+    # U[-sqrt(3/d), sqrt(3/d)]: E A^4 = (3/d)^2 / 5.
+    assert qk.lemma4_exact_terms(d, "U[-sqrt(3/d),sqrt(3/d)]", None)[2] == pytest.approx((9 / 5) ** 0.25)
+    m = math.floor(d ** 1.5)
+    keep = 1 - m / d**2
+    assert qk.lemma4_exact_terms(d, "zeroed N(0,1/d)", 0.5) == pytest.approx(
+        (math.sqrt(keep), math.sqrt(keep), (3 * keep) ** 0.25))
+
+
+def test_lemma4_gaussian_row_against_rmt():
+    """d = 32, N(0, 1/d): C_min = E||A|| / (2 + 3^(1/4)) with E||A|| from the TW_1 law (Ma constants);
+    tolerance 4 SE + n^(-2/3) TW units as for the Gaussian rows of the norm tests."""
+    rows = qk.lemma4_table(sizes=(32,), trials=200, seed=2, kept=False, progress=False)
+    row = next(r for r in rows if r["dist"] == "N(0,1/d)")
+    law = npred.SpectralNormLaw(32, 32, 1 / 32)
+    unit = law.tw_units()
+    half = 0.5 * (row["norm_mean_ci"][1] - row["norm_mean_ci"][0])  # 1.97 SE
+    tol = (4 / 1.97) * half + 32 ** (-2 / 3) * unit
+    assert row["C_min"] * (2 + 3 ** 0.25) == pytest.approx(row["norm_mean"], rel=1e-12)
+    assert abs(row["norm_mean"] - law.mean()) <= tol
+
+
+def test_lemma4_masked_rows_have_exact_zero_counts():
+    d, alpha = 32, 0.5
+    m = math.floor(d ** (2 - alpha))
+    _, _, _, cond = qk.lemma4_samples(d, "zeroed N(0,1/d)", alpha, 5, seed=0, row=0, device=CPU)
+    assert all(t[2] == pytest.approx((3 * (d * d - m) / d**2) ** 0.25) for t in cond)
+    _, _, _, cond = qk.lemma4_samples(d, "kept N(0,1/d)", alpha, 5, seed=0, row=1, device=CPU)
+    assert all(t[2] == pytest.approx((3 * m / d**2) ** 0.25) for t in cond)
+
+
+# ------------------------------------------------------------------ Theorems 1-2
+
+def test_n_pruned_is_floor_power():
+    assert qt.n_pruned(64, 64, 0.25) == math.floor(4096 ** 0.75)
+    with pytest.raises(ValueError):
+        qt.n_pruned(8, 8, 1.0)
+
+
+def _diag_net(c):
+    d = len(c)
+    eye = torch.eye(d, dtype=torch.float64)
+    return [eye, eye, eye], [eye, eye + torch.diag(torch.tensor(c, dtype=torch.float64)), eye]
+
+
+def test_sup_ball_on_hand_example():
+    # F(x) = relu(x), f(x) = (1 + c) relu(x): sup_{|x|<=1} |f - F| = max c (at a basis vector), and the
+    # chain bound is max c as well (||W_1|| = ||W_3|| = 1, ||W_2 - W_2*|| = max c).
+    F, f = _diag_net([0.1, 0.7, 0.3, 0.2])
+    assert qt.sup_ball_error(f, F, starts=16, steps=100) == pytest.approx(0.7, abs=1e-3)
+    assert qt.chain_bound(f, F) == pytest.approx(0.7, rel=1e-12)
+
+
+def test_ascent_below_chain_bound_on_random_nets():
+    for trial in range(3):
+        F = qt.sample_target(32, 8, "gaussian", seed=4, trial=trial, device=CPU)
+        f = qt.prune_network(F, "random_with_replacement", 0.25, seed=trial)
+        assert qt.sup_ball_error(f, F, starts=16, steps=40) <= qt.chain_bound(f, F) * (1 + 1e-9)
+
+
+def test_prune_network_counts_and_kept_layers():
+    F = qt.sample_target(32, 8, "uniform", seed=1, trial=0, device=CPU)
+    m = qt.n_pruned(32, 32, 0.3)
+    for method in qt.METHODS:
+        f = qt.prune_network(F, method, 0.3, seed=3)
+        assert torch.equal(f[0], F[0]) and torch.equal(f[-1], F[-1])
+        for a, b in zip(f[1:-1], F[1:-1]):
+            zeros = int((a == 0).sum())
+            assert zeros == m if method != "random_with_replacement" else 0 < zeros <= m
+            if method == "magnitude":
+                assert b[a == 0].abs().max() <= b[a != 0].abs().min()
+
+
+def _mean_delta(weights, method, alpha, d, seeds=3):
+    vals = []
+    for s in range(seeds):
+        F = qt.sample_target(d, 8, weights, seed=21, trial=100 * d + s, device=CPU)
+        f = qt.prune_network(F, method, alpha, seed=s)
+        vals += [float(torch.linalg.matrix_norm(a - b, ord=2)) for a, b in zip(f[1:-1], F[1:-1])]
+    return np.mean(vals), np.std(vals, ddof=1) / math.sqrt(len(vals))
+
+
+@pytest.mark.parametrize("weights,method,alpha,claimed", [
+    ("uniform", "magnitude", 0.25, -2 * 0.25),                       # Theorem 1 proof: d^(-2 alpha)
+    ("gaussian", "random_with_replacement", 0.5, -0.5 / 2),          # (19): d^(-alpha/2)
+])
+def test_rates_at_small_d_at_least_as_fast_as_claimed(weights, method, alpha, claimed):
+    """||W - W*|| from d = 32 to d = 128 shrinks at least by 4^claimed, up to 4 standard errors of the
+    ratio of the two means (delta method)."""
+    m_lo, se_lo = _mean_delta(weights, method, alpha, 32)
+    m_hi, se_hi = _mean_delta(weights, method, alpha, 128)
+    ratio = m_hi / m_lo
+    se_ratio = ratio * math.hypot(se_lo / m_lo, se_hi / m_hi)
+    assert ratio <= 4 ** claimed + 4 * se_ratio
+
+
+def test_condition3_sign():
+    d = 128
+    printed = qt.theorem2_alpha_max(d, d, printed=True)
+    assert printed == pytest.approx(1 - (math.log(129) - math.log(math.log(128))) / (2 * math.log(128)))
+    # At the printed limit Lemma 6's requirement floor(D^(1-alpha)) >= d log d fails ...
+    assert math.floor((d * d) ** (1 - printed)) < d * math.log(d)
+    # ... while the corrected limit guarantees it for every d (floor(x) >= x - 1 and (d+1) log d - 1 >= d log d).
+    for d in (16, 64, 128, 1000, 4096):
+        a = qt.theorem2_alpha_max(d, d, printed=False)
+        assert math.floor((d * d) ** (1 - a) + 1e-9) >= d * math.log(d)
+
+
+def test_theorem1_probability_closed_form():
+    # c2 = C K (2 sqrt 2 + 24^(1/4)); p0 = q (1 - 2 c2 d^-alpha - 10 (1 - q)/2) for l = 4.
+    c2 = 0.6 * math.sqrt(3) * (2 * math.sqrt(2) + 24 ** 0.25)
+    expected = 0.99 * (1 - 2 * c2 * 512 ** -0.1 - 10 * 0.005)
+    assert qt.theorem1_probability(512, 0.1, 0.99, 0.6) == pytest.approx(expected)
+    assert expected < 0  # vacuous at d = 512, alpha = 0.1
+
+
+def test_spectral_norms_match_svd_both_orientations():
+    g = torch.Generator().manual_seed(0)
+    for shape in [(3, 7, 20), (3, 20, 7), (2, 16, 16)]:
+        a = torch.randn(*shape, generator=g, dtype=torch.float64)
+        ref = np.linalg.svd(a.numpy(), compute_uv=False)[:, 0]
+        assert qk.spectral_norms(a) == pytest.approx(ref, rel=1e-12)
+    with pytest.raises(ValueError):
+        qk.spectral_norms(torch.ones(3))
