@@ -12,7 +12,7 @@ simulation.
 * Algorithm 4 step 6 as printed (MP parameter lambda = N/M) against c = M/N on rectangular noise.
 * Spike counting: W = sqrt(N) (R + S), R entries of variance 1/N (Assumption 4.1), S = theta
   sum_{i<=r} u_i v_i^T; the number of eigenvalues of X above lambda+ against r [theta > threshold],
-  over N, ratio and theta / threshold (BBP threshold from ``theory.spiked``).
+  over N, ratio and theta / threshold (threshold and outlier limits from ``theory.spiked``).
 
 Spectra: torch float64, ``eigvalsh`` of the smaller Gram matrix (W^T W / N or W W^T / N; for M > N
 the M - N zeros of W^T W / N are appended).  Each trial draws from ``trial_generator(seed, index)``
@@ -32,7 +32,7 @@ from tqdm import tqdm
 from sims.device import resolve_device, trial_generator
 from sims.report import Verdict, format_table, write_csv, write_json
 from sims.stats import loglog_fit, mean_ci, proportion_ci
-from theory import bema
+from theory import bema, spiked
 from theory.marchenko_pastur import MarchenkoPastur
 
 LEVEL_READINGS = ("lower", "midpoint", "upper")
@@ -212,13 +212,9 @@ def calibration(ns=(100, 200, 400), ratios=(0.5, 1.0, 2.0), trials: int = 1000, 
 
 # --- spike counting ------------------------------------------------------------------------------------
 
-def bbp_threshold(ratio: float) -> tuple[float, str]:
-    """Phase-transition theta for R of entry variance 1/N (``theory.spiked.threshold``)."""
-    try:
-        from theory.spiked import threshold
-    except ImportError:  # recorded in every record's "threshold_source", not silent
-        return ratio ** 0.25, "closed form ratio^(1/4) (theory.spiked not available)"
-    return float(threshold(ratio)), "theory.spiked.threshold"
+def bbp_threshold(ratio: float) -> float:
+    """Phase-transition theta for R of entry variance 1/N (``theory.spiked.threshold``, c^{1/4})."""
+    return float(spiked.threshold(ratio))
 
 
 def spike_counts(ns=(100, 200, 400), ratios=(0.5, 1.0, 2.0), factors=(0.5, 0.9, 1.1, 1.5, 2.0, 3.0),
@@ -231,7 +227,7 @@ def spike_counts(ns=(100, 200, 400), ratios=(0.5, 1.0, 2.0), factors=(0.5, 0.9, 
     for k, (n, ratio, factor) in enumerate(tqdm(configs, desc="spike counts", disable=not progress,
                                                 leave=False)):
         m = max(rank + 1, round(n * ratio))
-        thr, source = bbp_threshold(m / n)
+        thr = bbp_threshold(m / n)
         theta = factor * thr
         truth = rank if factor > 1 else 0
         counts, sig = [], []
@@ -246,10 +242,11 @@ def spike_counts(ns=(100, 200, 400), ratios=(0.5, 1.0, 2.0), factors=(0.5, 0.9, 
         counts = np.array(counts)
         exact = int(np.sum(counts == truth))
         ci = proportion_ci(exact, trials, level=0.95)
-        # BBP limit of the spike eigenvalue of X (Benaych-Georges-Nadakuditi), var 1
-        spike_limit = (1 + theta ** 2) * (m / n + theta ** 2) / theta ** 2 if factor > 1 else None
+        # limit of the spike eigenvalue of X: squared outlier singular value (A.3 / Benaych-Georges-
+        # Nadakuditi), (1 + theta^2)(c + theta^2)/theta^2 above the threshold
+        spike_limit = float(spiked.singular_value_limit(theta, m / n)) ** 2 if factor > 1 else None
         records.append({"N": n, "M": m, "ratio": m / n, "theta": theta, "theta_over_threshold": factor,
-                        "threshold": thr, "threshold_source": source, "rank": rank, "truth": truth,
+                        "threshold": thr, "rank": rank, "truth": truth,
                         "trials": trials, "n_spikes_mean": float(counts.mean()),
                         "exact_rate": exact / trials, "exact_ci": ci.as_list(),
                         "undercount_rate": float(np.mean(counts < truth)),

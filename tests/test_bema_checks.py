@@ -46,8 +46,7 @@ def test_strong_spikes_are_all_counted():
     recs = bc.spike_counts(ns=(60,), ratios=(1.0,), factors=(3.0,), trials=8, seed=2, progress=False)
     (rec,) = recs
     assert rec["truth"] == 3 and rec["n_spikes_mean"] == 3.0 and rec["exact_rate"] == 1.0
-    assert rec["spike_eigenvalue_limit"] == pytest.approx((1 + 9.0) ** 2 / 9.0, rel=1e-6) or \
-        rec["threshold_source"] == "theory.spiked.threshold"
+    assert rec["spike_eigenvalue_limit"] == pytest.approx((1 + 9.0) ** 2 / 9.0, rel=1e-12)
 
 
 def test_example_d1_claim_records():
