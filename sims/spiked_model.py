@@ -1,0 +1,440 @@
+"""`python -m sims.spiked_model`: Monte Carlo check of Theorems A.3 / A.4 (paper 000, Appendix A.1).
+
+W = R + S, R N x M with iid entries of variance 1/N (Gaussian, Rademacher or uniform; Assumption 4.1,
+Example A.1), S = sum_i theta_i u_i v_i^T with the paper's diagonal u_i = v_i = e_i (Example 4.2 /
+Fig 4.3) or Haar-random orthonormal vectors.  For each (N, theta) we measure over independent trials
+
+* the i-th largest singular value sigma'_i of W (i = rank of theta_i among the spikes) against its
+  a.s. limit (Theorem A.3; rectangular c = M/N: Benaych-Georges & Nadakuditi 2012, theory.spiked):
+  sqrt((1 + theta^2)(c + theta^2))/theta above the threshold theta_bar = c^{1/4}, the edge 1 + sqrt c
+  below it;
+* |<u_i, u'_i>|^2 and |<v_i, v'_i>|^2 against (A.4) (1 - 1/theta^2 at c = 1; 0 below the threshold);
+* max_{i != j} |<u_i, u'_j>|^2 (A.11-A.12: -> 0).
+
+Convergence rate.  Theorems A.3/A.4 state a.s. convergence without a rate.  We fit the root-mean-
+square error E[(X_N - limit)^2]^{1/2} against N on a log-log scale (sims.stats.loglog_fit) and
+compare the slope with the known fluctuation orders: above the threshold the outlier and its
+overlaps have Gaussian fluctuations of order N^{-1/2} (Benaych-Georges, Guionnet & Maida 2011;
+Bai & Yao 2008) and an O(1/N) bias, so the RMS error ~ N^{-1/2}; below the threshold the top
+singular value sits at the edge with Tracy-Widom fluctuations and mean shift of order N^{-2/3}
+(Peche 2006; Feral & Peche 2007), and the overlaps are delocalised, |<u,u'>|^2 = O(1/N)
+(Bloemendal, Knowles, Yau & Yin 2016), so those RMS errors ~ N^{-2/3} and N^{-1}.  Within the
+critical window |theta - theta_bar| ~ N^{-1/3} neither regime applies, which makes spikes near the
+threshold converge visibly slower at N in the thousands.
+
+Verdicts (per theta and quantity, over the N sweep): ``holds`` when the slope's 95% CI lies below 0
+(the error provably shrinks with N; the note says whether the CI also contains the predicted rate),
+``fails`` when it lies above 0, ``inconclusive`` otherwise (with the reason).  Each (N, theta) row
+also says whether the limit lies inside the 95% CI of the mean and the z-score of the deviation (a
+finite-N bias of the predicted order is expected and listed).
+
+Computation: top-r triplets by sims.linalg.top_singular_triplets (block Krylov with certified
+eta/gap <= tol), trials reproducible from --seed (sims.noise: one generator per trial), joblib
+processes for CPU sweeps (--jobs), float64.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from sims.device import DEVICE_CHOICES, resolve_device
+from sims.linalg import top_singular_triplets
+from sims.noise import NOISE_KINDS, spiked_matrix
+from sims.report import Verdict, format_table, write_csv, write_json
+from sims.stats import loglog_fit, mean_ci
+from theory import spiked as theory
+
+PAPER_SPIKES = (30.0, 40.0, 50.0, 60.0, 70.0)       # Example 4.2, Fig 4.3 / B.1
+THRESHOLD_SPIKES = (3.0, 2.0, 1.5, 1.2, 0.8)       # around theta_bar = 1
+# Geometric N grid (ratio ~1.6) for the log-log rate fits; fewer trials at large N, where the
+# fluctuations are smaller and each trial costs ~N^2.3 (Krylov basis ~N^(1/3) for edge triplets).
+DEFAULT_NS = (250, 400, 630, 1000, 1600)
+DEFAULT_TRIALS = {250: 32, 400: 32, 630: 24, 1000: 16, 1600: 10}
+QUICK_NS = (100, 200, 400)
+QUICK_TRIALS = 12
+PAPER_N, PAPER_TRIALS = 3000, 10
+# Certified singular-vector accuracy (sin-angle bound): overlap errors <= 2e-7, far below every CI.
+ENGINE_TOL = 1e-7
+MAX_BATCH_BYTES = 256 * 2**20
+
+# Fig B.1 (paper, Section B.1): <u_5, u'_5> ~ 0.99943 for sigma_5 = 30 at N = 3000.
+PAPER_FIG_B1 = {"theta": 30.0, "overlap": 0.99943}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One matrix ensemble: N x M, noise kind, spike strengths (descending), spike vectors."""
+
+    N: int
+    M: int
+    noise: str
+    spikes: tuple
+    vectors: str = "diagonal"
+
+    @property
+    def ratio(self) -> float:
+        return self.M / self.N
+
+    def stream(self, seed: int) -> int:
+        """Seed of this setting's trial streams: distinct settings get independent trials, and a
+        trial's matrix does not depend on which other settings or trials are run."""
+        key = f"{self.N}x{self.M}|{self.noise}|{self.vectors}|{','.join(map(repr, self.spikes))}"
+        return (int(seed) * 1_000_003 + zlib.crc32(key.encode())) % (2**62)
+
+
+# ---------------------------------------------------------------------------------------------
+def simulate(setting: Setting, seed: int, trials, device="cpu", dtype=torch.float64,
+             tol: float = ENGINE_TOL, threads: int | None = None) -> dict:
+    """Per-trial measurements for the given trial indices: sv, u_overlap, v_overlap (T, r),
+    cross_u, cross_v (T,): max off-diagonal squared overlaps, vector_bound (T,): engine certificate."""
+    if threads is not None:
+        torch.set_num_threads(threads)
+    cpu0 = time.process_time()
+    device = resolve_device(device) if isinstance(device, str) else device
+    trials = list(trials)
+    r = len(setting.spikes)
+    per_matrix = setting.N * setting.M * torch.tensor([], dtype=dtype).element_size()
+    chunk = max(1, MAX_BATCH_BYTES // per_matrix)
+    out = {k: [] for k in ("sv", "u_overlap", "v_overlap", "cross_u", "cross_v", "vector_bound")}
+    for start in range(0, len(trials), chunk):
+        idx = trials[start:start + chunk]
+        sample = spiked_matrix(setting.spikes, setting.N, setting.M, seed=setting.stream(seed),
+                               trials=idx, noise=setting.noise, vectors=setting.vectors,
+                               device=device, dtype=dtype)
+        gen = torch.Generator().manual_seed(setting.stream(seed) + idx[0])
+        U, s, V, info = top_singular_triplets(sample.W, r, tol=tol, generator=gen,
+                                              max_iter=200, return_info=True)
+        Ou = (sample.U_S.transpose(-1, -2) @ U) ** 2      # (B, r, r): |<u_i, u'_j>|^2
+        Ov = (sample.V_S.transpose(-1, -2) @ V) ** 2
+        eye = torch.eye(r, dtype=torch.bool, device=Ou.device)
+        out["sv"].append(s.cpu())
+        out["u_overlap"].append(torch.diagonal(Ou, dim1=-2, dim2=-1).cpu())
+        out["v_overlap"].append(torch.diagonal(Ov, dim1=-2, dim2=-1).cpu())
+        off = torch.zeros(len(idx), dtype=dtype) if r == 1 else None
+        out["cross_u"].append(off if off is not None else Ou.masked_fill(eye, 0).amax((-2, -1)).cpu())
+        out["cross_v"].append(off if off is not None else Ov.masked_fill(eye, 0).amax((-2, -1)).cpu())
+        out["vector_bound"].append(info.vector_bound.amax(-1).cpu())
+    res = {k: torch.cat(v).numpy() for k, v in out.items()}
+    res["cpu_seconds"] = np.array([time.process_time() - cpu0])
+    return res
+
+
+def _predicted_rates(theta: float, ratio: float) -> dict:
+    """Exponent of N in the RMS error (module docstring)."""
+    if theta > theory.threshold(ratio):
+        return {"sv": -0.5, "u_overlap": -0.5, "v_overlap": -0.5}
+    return {"sv": -2.0 / 3.0, "u_overlap": -1.0, "v_overlap": -1.0}
+
+
+def summarize(setting: Setting, data: dict) -> list[dict]:
+    """One record per spike: means with t-intervals, limits, RMS errors."""
+    c = setting.ratio
+    theta_bar = theory.threshold(c)
+    records = []
+    for i, theta in enumerate(setting.spikes):
+        sv_lim = float(theory.singular_value_limit(theta, c))
+        u_lim, v_lim = (float(x) for x in theory.overlap_limits(theta, c))
+        rec = {"N": setting.N, "M": setting.M, "ratio": c, "noise": setting.noise,
+               "vectors": setting.vectors, "theta": float(theta), "index": i + 1,
+               "threshold": theta_bar, "edge": theory.edge(c),
+               "regime": "above" if theta > theta_bar else "below",
+               "critical_window": float(setting.N ** (-1 / 3)),
+               "trials": int(data["sv"].shape[0])}
+        for key, lim in (("sv", sv_lim), ("u_overlap", u_lim), ("v_overlap", v_lim)):
+            x = data[key][:, i]
+            est = mean_ci(x)
+            rec[f"{key}_mean"] = est.mean
+            rec[f"{key}_ci"] = est.as_list()
+            rec[f"{key}_limit"] = lim
+            rec[f"{key}_sd"] = float(x.std(ddof=1))
+            rec[f"{key}_rmse"] = float(np.sqrt(np.mean((x - lim) ** 2)))
+            half = est.half_width
+            rec[f"{key}_z"] = float((est.mean - lim) / (half / 1.96)) if half > 0 else float("inf")
+            rec[f"{key}_limit_in_ci"] = bool(est.contains(lim))
+        if setting.ratio == 1.0:
+            rec["sv_limit_paper_A3"] = float(theory.theorem_a3_singular_value_limit(theta))
+            rec["overlap_limit_paper_A4"] = float(theory.theorem_a4_overlap_limit(theta))
+        rec["cross_overlap_max_mean"] = float(np.mean(np.maximum(data["cross_u"], data["cross_v"])))
+        rec["engine_vector_bound_max"] = float(np.max(data["vector_bound"]))
+        records.append(rec)
+    return records
+
+
+def run(ns=DEFAULT_NS, trials=None, spike_groups=(PAPER_SPIKES, THRESHOLD_SPIKES), ratio: float = 1.0,
+        noise: str = "gaussian", vectors: str = "diagonal", seed: int = 0, device: str = "auto",
+        jobs: int = 2, progress: bool = True) -> list[dict]:
+    """Simulate every (N, spike group) and return one record per (N, theta).
+
+    ``trials``: int (same for all N), dict N -> int, or None (DEFAULT_TRIALS, else 16).
+    ``jobs``: joblib worker processes on the CPU (each single-threaded; 1 = in this process).
+    """
+    ns = _validate(ns, ratio, noise, vectors, spike_groups)
+    dev = resolve_device(device)
+    counts = {n: _trials_for(n, trials) for n in ns}
+    tasks = []
+    for n in ns:
+        m = int(round(ratio * n))
+        for group in spike_groups:
+            setting = Setting(n, m, noise, tuple(sorted((float(t) for t in group), reverse=True)),
+                              vectors)
+            # chunks of a few trials: balanced across workers, identical results for any split
+            step = max(1, min(4, counts[n]))
+            for start in range(0, counts[n], step):
+                tasks.append((setting, range(start, min(counts[n], start + step))))
+    # largest matrices first (better load balance)
+    tasks.sort(key=lambda t: -t[0].N * t[0].M * len(t[0].spikes))
+    if dev.type == "cpu" and jobs > 1:
+        from joblib import Parallel, delayed
+        results = Parallel(n_jobs=jobs, return_as="generator")(
+            delayed(simulate)(s, seed, tr, "cpu", threads=1) for s, tr in tasks)
+    else:
+        results = (simulate(s, seed, tr, dev) for s, tr in tasks)
+    merged: dict = {}
+    for (setting, tr), res in tqdm(zip(tasks, results), total=len(tasks), disable=not progress,
+                                    desc="spiked model", unit="chunk"):
+        merged.setdefault(setting, []).append((tr.start, res))
+    records = []
+    for setting, parts in merged.items():
+        parts.sort(key=lambda p: p[0])
+        data = {k: np.concatenate([p[1][k] for p in parts]) for k in parts[0][1]}
+        recs = summarize(setting, data)
+        for rec in recs:
+            rec["cpu_seconds_group"] = float(data["cpu_seconds"].sum())
+        records.extend(recs)
+    records.sort(key=lambda r: (r["N"], -r["theta"]))
+    return records
+
+
+def _trials_for(n: int, trials) -> int:
+    if trials is None:
+        t = DEFAULT_TRIALS.get(n, 16)
+    elif isinstance(trials, dict):
+        t = trials[n]
+    else:
+        t = trials
+    if int(t) != t or t < 2:
+        raise ValueError(f"trials must be an integer >= 2 (a CI needs two samples), got {t!r}")
+    return int(t)
+
+
+def _validate(ns, ratio, noise, vectors, spike_groups) -> list[int]:
+    ns = [int(n) for n in ns]
+    if not ns or any(n < 10 for n in ns):
+        raise ValueError(f"N values must be integers >= 10, got {ns}")
+    if not (np.isfinite(ratio) and ratio > 0):
+        raise ValueError(f"ratio c = M/N must be finite and > 0, got {ratio!r}")
+    if noise not in NOISE_KINDS:
+        raise ValueError(f"noise must be one of {NOISE_KINDS}, got {noise!r}")
+    if vectors not in ("diagonal", "random"):
+        raise ValueError(f"vectors must be 'diagonal' or 'random', got {vectors!r}")
+    for g in spike_groups:
+        g = np.asarray(g, dtype=float)
+        if g.size == 0 or not np.all(np.isfinite(g)) or np.any(g <= 0):
+            raise ValueError(f"spikes must be finite and > 0, got {g.tolist()}")
+        if np.unique(g).size != g.size:
+            raise ValueError(f"spikes in one matrix must be distinct, got {g.tolist()}")
+        for n in ns:
+            if g.size * 2 + 10 > min(n, int(round(ratio * n))):
+                raise ValueError(f"N = {n} (M = {int(round(ratio * n))}) too small for {g.size} spikes")
+    return sorted(set(ns))
+
+
+# ---------------------------------------------------------------------------------------------
+QUANTITIES = (("sv", "Theorem A.3 (top singular values)"),
+              ("u_overlap", "Theorem A.4 (|<u_i,u'_i>|^2)"),
+              ("v_overlap", "Theorem A.4 (|<v_i,v'_i>|^2)"))
+
+
+def rates(records: list[dict]) -> list[dict]:
+    """Per (theta, quantity): log-log fit of the RMS error against N, and the predicted slope."""
+    out = []
+    for theta in sorted({r["theta"] for r in records}, reverse=True):
+        rows = sorted((r for r in records if r["theta"] == theta), key=lambda r: r["N"])
+        ratio = rows[0]["ratio"]
+        pred = _predicted_rates(theta, ratio)
+        for key, _ in QUANTITIES:
+            row = {"theta": theta, "quantity": key, "predicted_slope": pred[key],
+                   "n_points": len(rows)}
+            errs = [r[f"{key}_rmse"] for r in rows]
+            if len(rows) >= 3 and all(e > 0 for e in errs):
+                fit = loglog_fit([r["N"] for r in rows], errs)
+                row.update(slope=fit.slope, slope_ci=[fit.slope_low, fit.slope_high],
+                           predicted_in_ci=fit.contains_slope(pred[key]))
+            else:
+                row.update(slope=None, slope_ci=None, predicted_in_ci=None)
+            out.append(row)
+    return out
+
+
+def verdicts(records: list[dict]) -> list[Verdict]:
+    """Per (theta, quantity) verdicts on convergence to the A.3/A.4 limits (module docstring)."""
+    out = []
+    by_key = {(r["theta"], r["quantity"]): r for r in rates(records)}
+    for (theta, key), fit in by_key.items():
+        rows = sorted((r for r in records if r["theta"] == theta), key=lambda r: r["N"])
+        last = rows[-1]
+        claim = dict(QUANTITIES)[key]
+        setting = (f"theta={theta:g}, c={last['ratio']:g}, {last['noise']}, "
+                   f"N={','.join(str(r['N']) for r in rows)}")
+        measured, limit = last[f"{key}_mean"], last[f"{key}_limit"]
+        near = abs(theta - last["threshold"]) < 2 * last["critical_window"]
+        window = (f"theta within 2 N^(-1/3) = {2 * last['critical_window']:.3f} of the threshold "
+                  f"{last['threshold']:g} at N={last['N']} (critical window): pre-asymptotic")
+        base = (f"RMS error at N={last['N']}: {last[f'{key}_rmse']:.3g}; mean {measured:.6g} vs limit "
+                f"{limit:.6g} (z = {last[f'{key}_z']:.2g})")
+        if fit["slope"] is None:
+            verdict = "holds" if last[f"{key}_limit_in_ci"] else "inconclusive"
+            note = base + "; fewer than 3 N: no rate fit" + (
+                ", limit inside the 95% CI" if verdict == "holds" else
+                ", limit outside the 95% CI (finite-N bias or failure: needs an N sweep)")
+            out.append(Verdict(claim, setting, last["N"], measured, limit, verdict, note=note))
+            continue
+        lo, hi = fit["slope_ci"]
+        rate = (f"RMS error ~ N^{fit['slope']:.2f} [{lo:.2f}, {hi:.2f}], predicted "
+                f"N^{fit['predicted_slope']:.2f} ({'inside' if fit['predicted_in_ci'] else 'outside'} CI)")
+        if hi < 0:
+            verdict = "holds"
+            note = f"converges: {rate}; {base}"
+            if not fit["predicted_in_ci"] and near:
+                note += "; " + window
+        elif lo > 0:
+            verdict = "fails"
+            note = f"error grows with N: {rate}; {base}"
+        else:
+            verdict = "inconclusive"
+            note = f"no significant decrease: {rate}; {base}" + ("; " + window if near else "")
+        out.append(Verdict(claim, setting, last["N"], measured, limit, verdict, ci=last[f"{key}_ci"],
+                           note=note, extra={"slope": fit["slope"], "slope_ci": fit["slope_ci"],
+                                             "predicted_slope": fit["predicted_slope"]}))
+    return out
+
+
+def paper_fig_b1_verdict(records: list[dict]) -> Verdict | None:
+    """Section B.1: <u_5, u'_5> ~ 0.99943 for sigma_5 = 30 (N = 3000), vs sqrt(1 - 1/30^2)."""
+    rows = [r for r in records if r["theta"] == PAPER_FIG_B1["theta"] and r["ratio"] == 1.0]
+    if not rows:
+        return None
+    r = max(rows, key=lambda r: r["N"])
+    dots = np.sqrt([r["u_overlap_mean"], r["v_overlap_mean"]])
+    ci = np.sqrt(r["u_overlap_ci"])
+    formula = np.sqrt(1 - 1 / PAPER_FIG_B1["theta"] ** 2)
+    ok = abs(PAPER_FIG_B1["overlap"] - dots[0]) <= max(abs(ci[1] - ci[0]), 2e-5)
+    return Verdict("Fig B.1 / Sec B.1: <u_5,u'_5> ~ 0.99943 ~ sqrt(1 - 1/30^2) = 0.99944",
+                   f"theta=30, N={r['N']}, trials={r['trials']}", r["N"], float(dots[0]),
+                   float(formula), "holds" if ok else "fails", ci=ci.tolist(),
+                   note=f"measured |<u,u'>| = {dots[0]:.6f}, |<v,v'>| = {dots[1]:.6f}; "
+                        f"paper 0.99943, formula {formula:.6f}")
+
+
+# ---------------------------------------------------------------------------------------------
+TABLE_COLUMNS = ["N", "theta", "trials", "sv", "sv_limit", "u_ov", "v_ov", "ov_limit", "in_CI",
+                 "rate(sv)", "verdict"]
+
+
+def table_rows(records: list[dict], verdict_list: list[Verdict]) -> list[dict]:
+    vmap = {}
+    for v in verdict_list:
+        theta = float(v.setting.split(",")[0].split("=")[1])
+        vmap.setdefault(theta, []).append(v)
+    fits = {(f["theta"], f["quantity"]): f for f in rates(records)}
+    rows = []
+    for r in records:
+        def ci(key):
+            lo, hi = r[f"{key}_ci"]
+            return f"{r[f'{key}_mean']:.5g} ±{(hi - lo) / 2:.2g}"
+        flags = "".join("y" if r[f"{k}_limit_in_ci"] else "n" for k, _ in QUANTITIES)
+        f = fits.get((r["theta"], "sv"))
+        rate = "-" if f is None or f["slope"] is None else \
+            f"{f['slope']:.2f} [{f['slope_ci'][0]:.2f},{f['slope_ci'][1]:.2f}] (pred {f['predicted_slope']:.2f})"
+        vs = vmap.get(r["theta"], [])
+        verdict = "/".join(v.verdict for v in vs) if vs else "-"
+        ov_lim = (f"{r['u_overlap_limit']:.5g}" if abs(r["u_overlap_limit"] - r["v_overlap_limit"]) < 1e-12
+                  else f"{r['u_overlap_limit']:.4g}|{r['v_overlap_limit']:.4g}")
+        rows.append({"N": r["N"], "theta": r["theta"], "trials": r["trials"], "sv": ci("sv"),
+                     "sv_limit": f"{r['sv_limit']:.5g}", "u_ov": ci("u_overlap"), "v_ov": ci("v_overlap"),
+                     "ov_limit": ov_lim, "in_CI": flags, "rate(sv)": rate, "verdict": verdict})
+    return rows
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m sims.spiked_model", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--n", type=int, nargs="+", help=f"matrix sizes N (default {DEFAULT_NS})")
+    p.add_argument("--trials", type=int,
+                   help=f"matrices per (N, spike group) (default {DEFAULT_TRIALS})")
+    p.add_argument("--spikes", type=float, nargs="+",
+                   help=f"spike strengths of S, one matrix group (default {PAPER_SPIKES} and "
+                        f"{THRESHOLD_SPIKES} as two groups)")
+    p.add_argument("--ratio", type=float, default=1.0, help="c = M/N (default 1: Example A.1)")
+    p.add_argument("--noise", default="gaussian", choices=NOISE_KINDS)
+    p.add_argument("--vectors", default="diagonal", choices=("diagonal", "random"),
+                   help="spike vectors: e_i (paper) or Haar-random")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
+    p.add_argument("--jobs", type=int, default=2, help="joblib worker processes on the CPU")
+    p.add_argument("--paper", action="store_true",
+                   help=f"paper scale: N={PAPER_N}, {PAPER_TRIALS} matrices, spikes {PAPER_SPIKES}")
+    p.add_argument("--quick", action="store_true", help=f"N={QUICK_NS}, {QUICK_TRIALS} trials")
+    p.add_argument("--json", type=Path, help="write the records here (verdicts beside: *.verdicts.json)")
+    p.add_argument("--fig", type=Path, help="write the convergence figure into this folder")
+    p.add_argument("--no-progress", action="store_true")
+    return p
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    if args.paper and args.quick:
+        raise SystemExit("--paper and --quick exclude each other")
+    if args.paper:
+        ns, trials, groups = [PAPER_N], args.trials or PAPER_TRIALS, (PAPER_SPIKES,)
+    elif args.quick:
+        ns, trials, groups = QUICK_NS, args.trials or QUICK_TRIALS, (PAPER_SPIKES, THRESHOLD_SPIKES)
+    else:
+        ns, trials, groups = DEFAULT_NS, args.trials, (PAPER_SPIKES, THRESHOLD_SPIKES)
+    if args.n:
+        ns = args.n
+    if args.spikes:
+        groups = (tuple(args.spikes),)
+    t0 = time.perf_counter()
+    records = run(ns, trials, groups, ratio=args.ratio, noise=args.noise, vectors=args.vectors,
+                  seed=args.seed, device=args.device, jobs=args.jobs, progress=not args.no_progress)
+    elapsed = time.perf_counter() - t0
+    vlist = verdicts(records)
+    b1 = paper_fig_b1_verdict(records) if args.paper else None
+    if b1 is not None:
+        vlist.append(b1)
+    print(f"W = R + S, R {args.noise} entries of variance 1/N, c = M/N = {args.ratio:g}, "
+          f"spike vectors {args.vectors}; threshold theta_bar = {theory.threshold(args.ratio):.4g}, "
+          f"edge = {theory.edge(args.ratio):.4g}")
+    print("sv: i-th singular value of W (mean ±95% half-width) vs A.3 limit; u_ov, v_ov: |<u_i,u'_i>|^2, "
+          "|<v_i,v'_i>|^2 vs A.4; in_CI: limit inside the CI for sv/u/v;\nrate(sv): slope of the RMS "
+          "error against N (95% CI), predicted -1/2 above, -2/3 below the threshold; verdict: sv/u/v.")
+    print(format_table(table_rows(records, vlist), TABLE_COLUMNS))
+    print()
+    print(format_table([{"verdict": v.verdict, "claim": v.claim, "setting": v.setting, "note": v.note}
+                        for v in vlist], ["verdict", "claim", "setting", "note"]))
+    cpu = sum({(r["N"], r["M"], r["index"] == 1, r["theta"]): r["cpu_seconds_group"]
+               for r in records if r["index"] == 1}.values())
+    print(f"\n{len(records)} records in {elapsed:.1f} s wall ({cpu:.1f} CPU-s of simulation)")
+    if args.json:
+        write_json(records, args.json)
+        write_json(vlist, args.json.with_suffix(".verdicts.json"))
+        write_csv(records, args.json.with_suffix(".csv"))
+        print(f"wrote {args.json}")
+    if args.fig:
+        from figures.fig_spiked import plot_spiked
+        for path in plot_spiked(records, args.fig):
+            print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
