@@ -100,6 +100,17 @@ def test_vectors(n_cols: int, n_spikes: int, seed: int, dtype=torch.float64) -> 
     return zs
 
 
+def ideal_coefficients(n_spikes: int) -> dict:
+    """<v_i, z> of each test vector as N -> infinity (a random unit z is asymptotically
+    orthogonal to every v_i), which is what the a.s. limits use."""
+    eye = np.eye(n_spikes)
+    out = {f"v{i + 1}": eye[i] for i in range(n_spikes)}
+    out["random"] = np.zeros(n_spikes)
+    out["mix_vr_random"] = eye[-1] / np.sqrt(2)
+    out["mix_all_v"] = np.ones(n_spikes) / np.sqrt(n_spikes)
+    return out
+
+
 def one_trial(N: int, M: int, thetas: np.ndarray, noise: str, seed: int, trial: int,
               device: torch.device, eps: float, zs: dict) -> dict:
     """One matrix: outliers kept, ||W'-S||_2, ||(W'-S)z|| for each z, overlaps."""
@@ -163,8 +174,9 @@ def run(ns=(250, 500, 1000), trials: int = 10, spikes=PAPER_SPIKES, ratio: float
         op = np.array([r["opnorm"] for r in rows])
         op_ci = mean_ci(op)
         fixed = {}
+        ideal = ideal_coefficients(len(thetas))
         for name, z in zs.items():
-            coeffs = z[: len(thetas)].numpy()
+            coeffs = ideal[name]
             vals = np.array([r["z_" + name] for r in rows])
             ci = mean_ci(vals)
             fixed[name] = {"mean": ci.mean, "ci": ci.as_list(),
@@ -209,6 +221,28 @@ def convergence(records: list[dict]) -> dict | None:
     return out
 
 
+def extrapolate(records: list[dict], key: str = "opnorm") -> dict | None:
+    """Weighted least squares of the mean against N^{-1/2} (the rate of the outlier
+    fluctuations): the intercept estimates the N -> infinity limit, with a 95% t interval."""
+    if len(records) < 3:
+        return None
+    x = np.array([r["N"] ** -0.5 for r in records])
+    y = np.array([r[f"{key}_mean"] for r in records])
+    half = np.array([(r[f"{key}_ci"][1] - r[f"{key}_ci"][0]) / 2 for r in records])
+    w = 1 / np.maximum(half, 1e-12) ** 2
+    X = np.stack([np.ones_like(x), x], 1)
+    cov = np.linalg.inv(X.T @ (X * w[:, None]))
+    beta = cov @ (X.T @ (w * y))
+    resid = y - X @ beta
+    dof = len(y) - 2
+    scale = max(1.0, float(np.sum(w * resid**2) / dof)) if dof > 0 else 1.0
+    from scipy import stats
+    q = float(stats.t.ppf(0.975, max(dof, 1)))
+    se = float(np.sqrt(cov[0, 0] * scale))
+    return {"limit": float(beta[0]), "limit_ci": [float(beta[0] - q * se), float(beta[0] + q * se)],
+            "slope_coef": float(beta[1]), "ns": [r["N"] for r in records]}
+
+
 def verdicts(records: list[dict]) -> list[Verdict]:
     """Verdicts at the largest N of a run of one spike set."""
     r = max(records, key=lambda x: x["N"])
@@ -232,9 +266,13 @@ def verdicts(records: list[dict]) -> list[Verdict]:
               f"{worst_limit:.4f} = f_W (attained at z=v_r); exceedance fraction at eps={B5_EPS}: "
               f"{r['b5_exceed_fraction']:.2f} (CI above); random z -> 0: "
               f"{r['fixed_z_all']['random']['mean']:.3g}")))
-    # (B.14): ||W'-S|| -> f_W a.s.
-    lo, hi = r["opnorm_ci"]
+    # (B.14): ||W'-S|| -> f_W a.s.  With >= 3 N values, judged on the N -> infinity
+    # extrapolation (mean = L + C N^{-1/2}); otherwise on the CI at the largest N.
     lim = r["opnorm_limit"]
+    ext = extrapolate(sorted(records, key=lambda x: x["N"]))
+    lo, hi = ext["limit_ci"] if ext else r["opnorm_ci"]
+    basis = (f"extrapolated N->inf limit {ext['limit']:.4f} CI [{lo:.4f}, {hi:.4f}] from N="
+             f"{ext['ns']}" if ext else "CI of the mean at the largest N")
     if not lo <= f_W <= hi and lo <= lim <= hi:
         v = "fails"
     elif lo <= f_W <= hi:
@@ -247,16 +285,20 @@ def verdicts(records: list[dict]) -> list[Verdict]:
         corrected=(f"||W'-S||_2 -> max_i s_max(M_i) = {lim:.5f} (square Gaussian: sqrt(1 + "
                    "3/(2t^2) + sqrt(1/t^2 + 5/(4t^4))), t = theta_r); f_W is the limit of "
                    "||(W'-S)v_r|| only"),
-        note=f"mean - f_W = {r['opnorm_mean'] - f_W:+.4f}, mean - derived = "
-             f"{r['opnorm_mean'] - lim:+.4f}"))
+        note=f"judged on the {basis}; at N={r['N']}: mean - f_W = {r['opnorm_mean'] - f_W:+.4f}, "
+             f"mean - derived = {r['opnorm_mean'] - lim:+.4f}",
+        extra={"extrapolation": ext}))
+    lo, hi = r["opnorm_ci"]
     if tuple(r["spikes"]) == tuple(sorted(PAPER_SPIKES, reverse=True)) and r["ratio"] == 1.0:
         rel = (r["opnorm_mean"] - f_W) / f_W
+        smin, smax = min(r["opnorm_samples"]), max(r["opnorm_samples"])
         out.append(Verdict(
-            "Fig 4.3: ||S-W'||_2 'very close to f_W ~ 1' (10 matrices, N=3000)", setting, r["N"],
-            r["opnorm_mean"], f_W, "holds" if abs(rel) < 0.05 else "fails", ci=r["opnorm_ci"],
-            note=(f"holds only as a loose approximation: relative gap {100 * rel:.2f}% "
-                  f"(min/max over matrices {min(r['opnorm_samples']):.4f}/"
-                  f"{max(r['opnorm_samples']):.4f}); the limit is {lim:.4f}, not f_W"),
+            "Fig 4.3: ||S-W'||_2 'very close to f_W ~ 1' (f_W within the range of the matrices)",
+            setting, r["N"], r["opnorm_mean"], f_W, "holds" if smin <= f_W <= smax else "fails",
+            ci=r["opnorm_ci"],
+            note=(f"every matrix lies above f_W: min/max {smin:.4f}/{smax:.4f}, mean "
+                  f"{100 * rel:+.2f}% off f_W; '~ 1' holds only as a {100 * abs(rel):.0f}% "
+                  f"approximation; the excess over the limit {lim:.4f} decays like N^-1/2"),
             corrected=f"||S-W'||_2 -> {lim:.5f} ~ 1 + 1/(2 theta_r)"))
     out.append(Verdict(
         "f_W < sqrt(lambda+) (Sec 4.6, so min{f_W, sqrt(lambda+)} = f_W)", setting, r["N"],
