@@ -112,6 +112,21 @@ def _jsonable(x):
     return repr(x)
 
 
+def evaluate_model(model: nn.Module, dataset, loss: str = "cross_entropy", device="cpu") -> tuple[float, float | None]:
+    """Mean loss and accuracy (None for regression) of ``model`` in eval mode."""
+    model.eval()
+    total_loss, correct, n = 0.0, 0, 0
+    with torch.no_grad():
+        for x, y in make_loader(dataset, EVAL_BATCH, shuffle=False):
+            x, y = x.to(device), y.to(device)
+            out = model(x)
+            total_loss += data_loss(out, y, loss).item() * len(y)
+            if loss == "cross_entropy":
+                correct += (out.argmax(1) == y).sum().item()
+            n += len(y)
+    return total_loss / n, (correct / n if loss == "cross_entropy" else None)
+
+
 def _epoch_seed(seed: int, epoch: int) -> int:
     return (seed * 2_147_483_647 + epoch * 104_729 + 3) % (2 ** 63)
 
@@ -185,17 +200,7 @@ class Run:
     # -- epochs -----------------------------------------------------------------------------
     def evaluate(self, dataset) -> tuple[float, float | None]:
         """Mean loss and accuracy (None for regression) in eval mode."""
-        self.model.eval()
-        total_loss, correct, n = 0.0, 0, 0
-        with torch.no_grad():
-            for x, y in make_loader(dataset, EVAL_BATCH, shuffle=False):
-                x, y = x.to(self.device), y.to(self.device)
-                out = self.model(x)
-                total_loss += data_loss(out, y, self.cfg.loss).item() * len(y)
-                if self.cfg.loss == "cross_entropy":
-                    correct += (out.argmax(1) == y).sum().item()
-                n += len(y)
-        return total_loss / n, (correct / n if self.cfg.loss == "cross_entropy" else None)
+        return evaluate_model(self.model, dataset, self.cfg.loss, self.device)
 
     def train_epoch(self) -> dict:
         """Train epoch ``self.epoch + 1``, run callbacks, record metrics, checkpoint."""
@@ -372,6 +377,17 @@ def train(cfg: TrainConfig, *, seed: int = 0, device="cpu", out_dir=None, prune:
                                f"test loss {row['test_loss']:.4f} test acc {acc} params {row['parameters']}",
                                file=sys.stderr)
     result = {run.label: run.summary() for run in runs}
+    sweep_spec = cfg.sparsification if cfg.sparsification and cfg.sparsification.get("kind") == "after" else None
+    if sweep_spec and all(run.epoch >= cfg.epochs for run in runs):
+        # Figs 3.6 / 3.9 / 3.11: post-training threshold sweep, for the pruned and the unpruned model.
+        from nets.sparsify import sparsification_sweep
+        for run in runs:
+            rows = sparsification_sweep(
+                run.model, sweep_spec["xi"],
+                lambda m, run=run: evaluate_model(m, run.data.test, cfg.loss, run.device)[1])
+            result[run.label]["sparsification_sweep"] = rows
+            if run.out_dir is not None:
+                (run.out_dir / "sparsification_sweep.json").write_text(json.dumps(_jsonable(rows), indent=1))
     if side_by_side:
         p, u = result["pruned"], result["unpruned"]
         result["comparison"] = {

@@ -192,3 +192,27 @@ def test_sigkilled_run_resumes_to_the_same_metrics(tmp_path):
     a = json.loads((tmp_path / "a" / "metrics.json").read_text())["epochs"]
     b = json.loads((tmp_path / "b" / "metrics.json").read_text())["epochs"]
     assert _strip(a) == _strip(b)
+
+
+def test_post_training_sparsification_sweep_runs_on_both_models(tmp_path):
+    cfg = _tiny_cfg(epochs=2, sparsification={"kind": "after", "xi": [0.0, 1e6]},
+                    pruning={"every": 50, "schedule": "3.6", "tau": 0.7, "alpha": 0.1, "beta": 0.1})
+    res = train(cfg, seed=0, data=_tiny_data(), out_dir=tmp_path, side_by_side=True, progress=False)
+    biases = 16 + 12 + 2
+    for label in ("pruned", "unpruned"):
+        rows = res[label]["sparsification_sweep"]
+        # xi = 0 removes nothing (|w| < 0 never holds): the accuracy is the trained model's.
+        assert rows[0]["parameters_kept"] == res[label]["final_parameters"]
+        assert rows[0]["accuracy"] == res[label]["final_test_accuracy"]
+        assert rows[1]["parameters_kept"] == biases  # every weight below 1e6: only biases remain
+        assert (tmp_path / label / "sparsification_sweep.json").is_file()
+
+
+def test_sparsification_during_training_zeroes_weights():
+    cfg = _tiny_cfg(epochs=2, sparsification={"kind": "during", "zeta_start": 0.05, "zeta_end": 0.1, "every": 1})
+    from nets.train import make_callbacks
+    run = Run(cfg, _tiny_data(), seed=0, callbacks=make_callbacks(cfg), progress=False)
+    row = run.train_epoch()
+    weights = [m.weight for m in run.model.modules() if isinstance(m, nn.Linear)]
+    assert all((w.abs() >= 0.05).logical_or(w == 0).all() for w in weights)  # nothing left below zeta(1)
+    assert row["nonzero_parameters"] < row["parameters"]
