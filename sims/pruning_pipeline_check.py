@@ -56,9 +56,9 @@ def network_from_model(model) -> pb.Network:
     weights, biases = [], []
     for i in range(1, len(model.topology)):
         layer = model.layers[i * 2 - 2]
-        weights.append(weight_matrix(layer).double().cpu().numpy())
+        weights.append(weight_matrix(layer).double().cpu().numpy().copy())  # no aliasing
         bias = layer.bias
-        biases.append(None if bias is None else bias.detach().double().cpu().numpy())
+        biases.append(None if bias is None else bias.detach().double().cpu().numpy().copy())
     return pb.Network(tuple(weights), tuple(biases), act, final == act)
 
 

@@ -240,7 +240,11 @@ def f_W_square(theta) -> float:
     return approx.f_W_example_A1(theta)
 
 
-def spiked_trials(name: str, N: int, trials: int, seed: int, eps: float = EPS) -> dict:
+def spiked_trials(name: str, N: int, trials: int, seed: int, eps: float = EPS,
+                  prune: bool = True) -> dict:
+    """Per (trial, input) confidences under W = S + R, S and (if ``prune``) W' = truncation at
+    sqrt(lambda+) + eps, with the bounds E, E' and the (C.12)/(C.13) quantities.  ``prune=False``
+    skips the SVD (Lemma 4.2 needs only W and S); dP and the W -> W' columns are then NaN."""
     setting = ps.build(name, N, _rng(seed, _setting_id(name), N, 10**6))
     f_W = f_W_square(setting.theta)
     net_S = setting.net_S
@@ -259,17 +263,21 @@ def spiked_trials(name: str, N: int, trials: int, seed: int, eps: float = EPS) -
         R = rng.standard_normal((N, N)) / math.sqrt(N)
         W = setting.S + R
         net_W = net_S.with_layer(b, W)
-        Wp, kept[t], removed, _, _ = truncate_top(W, SQRT_LAMBDA_PLUS + eps)
-        net_P = net_S.with_layer(b, Wp)
         out["dW"][t] = ps.confidences(net_W, setting)
-        out["dP"][t] = ps.confidences(net_P, setting)
+        if prune:
+            Wp, kept[t], removed, _, _ = truncate_top(W, SQRT_LAMBDA_PLUS + eps)
+            out["dP"][t] = ps.confidences(net_S.with_layer(b, Wp), setting)
+            out["lemma41"][t] = pb.lemma_4_1_bound(net_W, s, b, removed)
+            out["lemma41_thr"][t] = pb.lemma_4_1_bound(net_W, s, b, SQRT_LAMBDA_PLUS + eps)
+        else:
+            kept[t] = -1
+            for key in ("dP", "lemma41", "lemma41_thr"):
+                out[key][t] = np.nan
         Rz = z @ R.T
         out["Rz1"][t] = np.abs(Rz).sum(axis=1)
         out["c13_paper"][t] = np.abs(R).max() * np.abs(z).sum(axis=1)
         out["c13_correct"][t] = pb.matrix_l1_norm(R) * np.abs(z).sum(axis=1)
         out["c12_lhs"][t] = np.abs(np.abs(z @ W.T) - np.abs(z @ setting.S.T)).sum(axis=1)
-        out["lemma41"][t] = pb.lemma_4_1_bound(net_W, s, b, removed)
-        out["lemma41_thr"][t] = pb.lemma_4_1_bound(net_W, s, b, SQRT_LAMBDA_PLUS + eps)
     out.update(dict(name=name, N=N, trials=trials, E=E, Ep=Ep, g=g, h=h, dS=dS, f_W=f_W,
                     f_W_opnorm=approx_sym.opnorm_limit(setting.theta, 1.0, 1.0, eps),
                     z2=np.linalg.norm(z, axis=1), kept=kept, rank=setting.theta.size,
@@ -464,17 +472,27 @@ def example_4_2(N: int, trials: int, seed: int, eps: float = EPS) -> dict:
     return rec
 
 
+def fW_verdict(op: np.ndarray, rec: dict) -> str:
+    """||S - W'||_2 against f_W (4.24): its a.s. limit is ``f_W_opnorm_limit`` (> f_W, see
+    theory.approximation_symbolic), and at N = 1000 the finite-N excess (~8%) is larger than
+    the gap between the two, so only N >= 3000 (Fig. 4.3's size) can decide; the approximation
+    lemma itself is checked in sims.approximation_lemma."""
+    if rec["N"] < 3000:
+        return "inconclusive"
+    return "holds" if abs(op.mean() / rec["f_W"] - 1) <= 0.05 else "fails"
+
+
 def example_4_2_verdicts(rec: dict) -> list[Verdict]:
     N = rec["N"]
     setting = f"Example 4.2: S=diag(30..70), N={N}, {rec['trials']} trials"
     op = rec["opnorm"]
     rows = [Verdict("example_4_2_fW", setting, N, float(op.mean()), rec["f_W"],
-                    "holds" if abs(op.mean() / rec["f_W"] - 1) <= 0.05 else "fails",
+                    fW_verdict(op, rec),
                     [float(op.min()), float(op.max())],
                     f"lim ||S-W'||_2 = {rec['f_W_opnorm_limit']:.4f} (theory.approximation_symbolic); "
                     "finite-N excess decays with N",
                     "measured = mean ||S - W'||_2 (range over trials); bound = f_W (4.24); "
-                    "paper: ||S-W'|| ~ f_W ~ 1 (Fig. 4.3); holds = within 5%", {})]
+                    "paper: ||S-W'|| ~ f_W ~ 1 (Fig. 4.3); holds = within 5% at N >= 3000", {})]
     cond = rec["cond"]
     rate = float(cond.mean())
     est, ci = cluster_ratio(rec["kept_positive"], cond)

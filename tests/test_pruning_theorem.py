@@ -1,0 +1,227 @@
+"""sims.pruning_theorem: each verdict of the table at small N with fixed seeds.
+
+Where the paper's statement fails, the tests assert what is true instead (the counterexample, the
+corrected inequality).  Tolerances: see the comment at each assertion.
+"""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from sims import pruning_settings as ps
+from sims import pruning_theorem as pt
+from sims.stats import loglog_fit
+from theory import pruning_bounds as pb
+
+
+# ---------------------------------------------------------------------------------------------
+# Lemma 4.2 fails: the pooling network
+# ---------------------------------------------------------------------------------------------
+def test_lemma_4_2_counterexample_pooling():
+    N, trials = 128, 40
+    res = pt.spiked_trials("pooling", N, trials, seed=0)
+    kappa, theta = 0.1, 3.0
+    # under S_2 the network is deterministic: X = (0, kappa theta), so delta X(S) = -0.3
+    np.testing.assert_allclose(res["dS"], [-kappa * theta], rtol=1e-12)
+    # E = a(N) ||e_1||_1 ||W_3||_1 = a(N) max(kappa, 1/sqrt(N-1)) (hand formula)
+    assert res["E"][0] == pytest.approx(pb.a_N(N) * max(kappa, 1 / math.sqrt(N - 1)), rel=1e-12)
+    # delta X(W) = sum_{i>=2} |R_i1| / sqrt(N-1) - kappa |theta + R_11| has mean
+    # sqrt(2/pi) sqrt((N-1)/N) - 0.3 = 0.494 and sd sqrt(1-2/pi)/sqrt(N) + kappa/sqrt(N) = 0.062;
+    # E = 0.071 sits 6.8 sd below the mean, so every one of 40 trials meets the condition
+    # (P(miss) < 40 * 1e-11).
+    assert np.all(res["dW"] >= res["E"])
+    # hence P(delta X(S) >= 0 | delta X(W) >= E) = 0 < 1 - D(N): (4.14) fails ...
+    rows = {v.claim: v for v in pt.spiked_verdicts(res)}
+    assert rows["lemma_4_2"].measured == 0.0 and rows["lemma_4_2"].verdict == "fails"
+    assert rows["lemma_4_2"].ci[1] < 1 - pb.D_N(N)
+    # ... and so does (4.16): |delta X(S) - delta X(W)| ~ 0.79 never falls below E ~ 0.07
+    assert rows["remark_4_2"].verdict == "fails"
+    # Theorem 4.1 is not contradicted: its threshold E' (~1.8, driven by g_phi) is never reached
+    assert np.all(res["dW"] < res["Ep"]) and rows["theorem_4_1"].verdict == "vacuous"
+    # and Lemma 4.1 holds on W -> W'
+    assert rows["lemma_4_1"].verdict == "holds"
+
+
+def test_remark_4_2_fails_in_the_aligned_network():
+    """In the 'trained-looking' network, the change from dropping R_2 concentrates near 0.48
+    (the noise |R z| read by the other class's readout) while E = a(N) h_phi ~ 0.43 at N = 512."""
+    N = 512
+    res = pt.spiked_trials("aligned", N, 20, seed=0, prune=False)
+    delta = np.abs(res["dS"] - res["dW"])
+    est, ci = pt.cluster_ratio(delta <= res["E"], np.ones_like(delta, bool))
+    # (4.16) claims >= 1 - D(512) = 0.815; the cluster-bootstrap interval lies far below
+    assert ci[1] < 1 - pb.D_N(N)
+    # (4.14) itself is not contradicted here: delta X(S) = theta_k (v_k . z) > 0 for every input
+    assert np.all(res["dS"] > 0)
+
+
+def test_random_network_lemma_4_2_and_theorem_4_1_are_vacuous():
+    """Standard initialisation: E ~ a(N) ||z||_1 ||W_3||_1 ~ 20-50 while |delta X| = O(1)."""
+    res = pt.spiked_trials("random", 128, 10, seed=0)
+    # the smallest threshold exceeds the largest |delta X| by a factor > 5 (measured 21.6 / 3.8)
+    assert res["E"].min() > 5 * np.abs(res["dW"]).max()
+    assert res["Ep"].min() > 5 * np.abs(res["dW"]).max()
+    rows = {v.claim: v for v in pt.spiked_verdicts(res)}
+    assert rows["lemma_4_2"].verdict == "vacuous" and rows["theorem_4_1"].verdict == "vacuous"
+
+
+def test_remark_4_5_h_phi_grows_under_standard_init():
+    # h_phi = ||z||_1 ||W_3||_1 with E||z||_1 ~ sqrt(2/pi) N and ||W_3||_1 ~ sqrt(log N / N):
+    # slope ~ 0.5 (+ log correction).  Remark 4.5 needs h_phi bounded (slope <= 0).
+    Ns, hs = [], []
+    for N in (64, 128, 256):
+        st = ps.random_setting(N, pt._rng(0, 1, N, 10**6))
+        h = pb.h_phi(st.net_S, st.inputs, 2)
+        Ns += [N] * h.size
+        hs += h.tolist()
+    fit = loglog_fit(Ns, hs)
+    assert fit.slope_low > 0.3
+
+
+# ---------------------------------------------------------------------------------------------
+# (C.12)-(C.13)
+# ---------------------------------------------------------------------------------------------
+def test_c13_is_false_and_the_column_sum_bound_holds():
+    # deterministic counterexample: R = r * (all ones), z = e_1: ||R z||_1 = N r > r = max|R| ||z||_1
+    N, r = 5, 0.3
+    R, z = np.full((N, N), r), np.eye(N)[0]
+    assert np.abs(R @ z).sum() == pytest.approx(N * r)
+    assert np.abs(R @ z).sum() > np.abs(R).max() * np.abs(z).sum()
+    res = pt.spiked_trials("random", 64, 10, seed=1)
+    v = pt.c13_verdict(res)
+    assert v.measured == 0.0 and v.verdict == "fails"
+    assert v.extra["corrected_holds"] == 1.0 and v.extra["c12_holds"] == 1.0
+
+
+def test_rz_l1_concentrates_at_sqrt_2N_over_pi():
+    # ||R z||_1 = (||z||_2 / sqrt N) sum_i |g_i|: mean exactly sqrt(2N/pi) ||z||_2; the ratio has
+    # sd sqrt(1 - 2/pi) / (sqrt(2/pi) sqrt N) = 0.0378 at N = 400; the mean of 200 draws has sd
+    # 0.0027, tolerance 4 sd = 0.011.
+    N, rng = 400, np.random.default_rng(3)
+    z = rng.standard_normal(N)
+    ratios = [np.abs(rng.standard_normal((N, N)) @ z / math.sqrt(N)).sum()
+              / (math.sqrt(2 * N / math.pi) * np.linalg.norm(z)) for _ in range(200)]
+    assert abs(np.mean(ratios) - 1) < 0.011
+
+
+# ---------------------------------------------------------------------------------------------
+# Theorem 4.1 holds where its condition is met
+# ---------------------------------------------------------------------------------------------
+def test_theorem_4_1_holds_in_the_aligned_network():
+    res = pt.spiked_trials("aligned", 128, 20, seed=0)
+    cond = res["dW"] >= res["Ep"]
+    assert cond.mean() > 0.1                       # measured 0.44: the condition is met
+    assert np.all(res["dP"][cond] >= 0)            # no well-classified input flips
+    # (4.21): measured margin E' / |Delta| ~ 80, so every pair is inside
+    assert np.all(np.abs(res["dP"] - res["dW"]) <= res["Ep"])
+    assert np.all(res["kept"] == 2)                # W' keeps exactly the two spikes
+    assert not np.any(np.abs(res["dP"] - res["dW"]) > res["lemma41"] * (1 + 1e-9))
+
+
+# ---------------------------------------------------------------------------------------------
+# Theorem 4.2 / Remark 4.11
+# ---------------------------------------------------------------------------------------------
+def test_theorem_4_2_paper_threshold_is_vacuous_and_E_prime_variant_is_not():
+    rec = pt.theorem_4_2_trials("aligned", 128, 6, seed=0)
+    # (4.29) multiplies f_W sigma_max(W_3) by ||W_1 s||_1 ~ ||v_k||_1 = sqrt(64) = 8, so every
+    # t_s >= 1.1 sqrt(2) * 1.05 * 8 = 13 exceeds every delta X (<= theta = 3.5): G is empty,
+    # the bound (4.27) is 0 and E = F(E) has no solution (Remark 4.11 fails).
+    assert np.all(rec["bound"] == 0) and not np.any(rec["exact_exists"])
+    # with Theorem 4.1's own E'(s) the good set is non-empty and the accuracy bound holds
+    assert np.all(rec["bound_41"] > 0.2)
+    assert np.all(rec["acc_pruned"] >= rec["bound_41"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Example 4.2
+# ---------------------------------------------------------------------------------------------
+def test_example_4_2_threshold_is_not_better_than_lemma_4_1():
+    rec = pt.example_4_2(200, 1, seed=0)
+    # dense hidden activations: a(N) ||W_1 s||_1 ||W_3||_1 ~ a(N) sqrt(2N/pi) ||z||_2 exceeds
+    # Lemma 4.1's sqrt(2) (2 + eps) ||z||_2 (a(200) sqrt(400/pi) = 6.9 > 3): ratio measured ~ 4
+    ratio = rec["threshold"] / rec["lemma41"][0]
+    assert np.all(ratio > 1)
+    rows = {v.claim: v for v in pt.example_4_2_verdicts(rec)}
+    assert rows["example_4_2_vs_lemma_4_1"].verdict == "fails"
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers and CLI
+# ---------------------------------------------------------------------------------------------
+def test_truncate_top_matches_full_svd():
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((60, 60)) / math.sqrt(60)
+    W[0, 0] += 4.0
+    Wp, kept, removed, left, right = pt.truncate_top(W, 2.1)
+    Wf, removed_f = pb.truncate_singular_values(W, 2.1, inclusive=True)
+    np.testing.assert_allclose(Wp, Wf, atol=1e-10)
+    assert removed == pytest.approx(removed_f, rel=1e-10) and kept == 1
+    np.testing.assert_allclose(left @ right.T, Wp, atol=1e-12)
+
+
+def test_low_rank_difference_norm():
+    rng = np.random.default_rng(1)
+    A, B, C, D = (rng.standard_normal((30, 3)) for _ in range(4))
+    assert pt.low_rank_difference_norm(A, B, C, D) == pytest.approx(
+        np.linalg.norm(A @ B.T - C @ D.T, 2), rel=1e-10)
+
+
+def test_cli_quick_writes_verdict_records(tmp_path):
+    path = tmp_path / "v.json"
+    assert pt.main(["--quick", "--n", "32", "48", "64", "--trials", "6", "--json", str(path)]) == 0
+    records = json.loads(path.read_text())
+    claims = {r["claim"] for r in records}
+    assert {"lemma_4_1", "lemma_4_2", "theorem_4_1", "theorem_4_2", "C_13", "remark_4_11",
+            "example_4_2"} <= claims
+    for r in records:
+        assert {"claim", "N", "measured", "bound", "verdict"} <= set(r)
+    lemma = [r for r in records if r["claim"] == "lemma_4_1"]
+    assert all(r["verdict"] == "holds" for r in lemma)
+
+
+# ---------------------------------------------------------------------------------------------
+# pipeline
+# ---------------------------------------------------------------------------------------------
+def test_pipeline_event_analysis_on_a_hand_pruned_model():
+    from nets.models import FullyConnectedNet
+    from sims import pruning_pipeline_check as pc
+    torch.manual_seed(0)
+    model = FullyConnectedNet([2, 40, 40, 2], final_activation="none").double()
+    before = pc.network_from_model(model)
+    x = torch.randn(50, 2, dtype=torch.float64)
+    # the numpy network reproduces the torch forward
+    np.testing.assert_allclose(before.forward(x.numpy()), model(x).detach().numpy(), atol=1e-12)
+    W = before.weights[1]
+    tau = float(np.median(np.linalg.svd(W, compute_uv=False)))
+    Wp, _ = pb.truncate_singular_values(W, tau)
+    with torch.no_grad():
+        model.layers.fc2.weight.copy_(torch.from_numpy(Wp))
+    after = pc.network_from_model(model)
+    labels = np.random.default_rng(0).integers(0, 2, 50)
+    ev = [{"layer": "layers.fc2", "sv_threshold": tau, "sigma2": float(W.var())}]
+    rec = pc.analyse_event(before, after, ev, x.numpy(), labels, epoch=1)
+    assert rec["changed"] and rec["violations"] == 0 and rec["premise_ok"]
+    assert [l["b"] for l in rec["layers"]] == [2]
+
+
+@pytest.mark.slow
+def test_paper_scale_table():
+    out = pt.run(quick=False, seed=0, progress=False)
+    v = out["verdicts"]
+    assert all(r.verdict == "holds" for r in v if r.claim == "lemma_4_1")
+    assert all(r.verdict == "fails" for r in v if r.claim == "lemma_4_2" and r.setting.startswith("pooling"))
+    assert all(r.verdict == "fails" for r in v if r.claim == "C_13")
+    assert [r.verdict for r in v if r.claim == "remark_4_2" and r.setting.startswith("aligned")
+            and r.N == 512] == ["fails"]
+
+
+@pytest.mark.slow
+def test_pipeline_quick_run_never_violates_lemma_4_1():
+    from sims import pruning_pipeline_check as pc
+    out = pc.run(quick=True, seed=0, progress=False)
+    changed = [r for r in out["records"] if r["changed"]]
+    assert changed and all(r["violations"] == 0 for r in changed)
