@@ -29,6 +29,7 @@ from sims.report import Verdict, format_table, write_csv, write_json
 from sims.stats import mean_ci
 from theory import approximation as paper
 from theory import approximation_symbolic as derived
+from theory import spiked
 
 MODELS = ("goe", "paper")
 DEFAULT_SPIKES = (1.5, 2.0, 3.0)
@@ -88,7 +89,8 @@ def run(ns=(250, 500, 1000), trials: int = 8, spikes=DEFAULT_SPIKES, sigma: floa
     dev = resolve_device(device)
     s = effective_scale(sigma, model)
     f_W = paper.f_W_symmetric_4_25(thetas, sigma)
-    fixed_lim, top_lim = derived.symmetric_limits(thetas, s, eps=eps + 2 * abs(sigma) - 2 * s)
+    # W' truncates at the paper's 2 sigma + eps whatever the true edge 2 s
+    fixed_lim, top_lim = derived.symmetric_limits(thetas, s, eps=eps, truncation=2 * abs(sigma))
     records = []
     for n in ns:
         n = int(n)
@@ -108,11 +110,11 @@ def run(ns=(250, 500, 1000), trials: int = 8, spikes=DEFAULT_SPIKES, sigma: floa
         for i, th in enumerate(thetas):
             e_ci, o_ci = mean_ci(eig[:, i]), mean_ci(ov[:, i])
             per.append({"theta": float(th), "eig_mean": e_ci.mean, "eig_ci": e_ci.as_list(),
-                        "eig_limit_B2": float(th + sigma**2 / th) if th > abs(sigma) else 2 * abs(sigma),
-                        "eig_limit_true": float(th + s**2 / th) if th > s else 2 * s,
+                        "eig_limit_B2": float(spiked.wigner_eigenvalue_limit(th, abs(sigma))),
+                        "eig_limit_true": float(spiked.wigner_eigenvalue_limit(th, s)),
                         "overlap_sq_mean": o_ci.mean, "overlap_sq_ci": o_ci.as_list(),
-                        "overlap_sq_limit_B2": float(max(1 - sigma**2 / th**2, 0.0)),
-                        "overlap_sq_limit_true": float(max(1 - s**2 / th**2, 0.0))})
+                        "overlap_sq_limit_B2": float(spiked.wigner_overlap_limit(th, abs(sigma))),
+                        "overlap_sq_limit_true": float(spiked.wigner_overlap_limit(th, s))})
         rec["per_spike"] = per
         records.append(rec)
     return records

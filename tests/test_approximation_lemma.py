@@ -20,6 +20,16 @@ N = 300
 TRIALS = 6
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """Other jobs share the 2 cores: torch's second thread then spin-waits (measured 26 s CPU
+    instead of 0.2 s for the same run), so these small runs use one thread."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def tol(rec_ci, r, n):
     lo, hi = rec_ci
     return (hi - lo) / 2 + 1.5 * np.sqrt(r / n)
@@ -83,9 +93,12 @@ def test_low_rank_opnorm_vs_dense_svd():
     keep = s > 1 + np.sqrt(m / n) + 0.1
     D = (U[:, keep] * s[keep]) @ Vt[keep] - S
     assert out["n_kept"] == keep.sum() == 2
-    assert out["opnorm"] == pytest.approx(np.linalg.norm(D, 2), rel=1e-10)
-    assert out["z_v2"] == pytest.approx(np.linalg.norm(D[:, 1]), rel=1e-10)
-    assert out["z_random"] == pytest.approx(np.linalg.norm(D @ zs["random"].numpy()), rel=1e-10)
+    # sims.linalg certifies sin(angle) <= 1e-6 per singular vector (float64 default); a rank-one
+    # term s u v^T then moves by <= 2 s 1e-6 in operator norm: tolerance 2 * 5 * 1e-6 per spike, x2.
+    atol = 2 * 2 * thetas.max() * 1e-6
+    assert out["opnorm"] == pytest.approx(np.linalg.norm(D, 2), abs=atol)
+    assert out["z_v2"] == pytest.approx(np.linalg.norm(D[:, 1]), abs=atol)
+    assert out["z_random"] == pytest.approx(np.linalg.norm(D @ zs["random"].numpy()), abs=atol)
 
 
 def test_bad_input():

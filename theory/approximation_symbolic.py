@@ -49,16 +49,11 @@ import numpy as np
 import sympy as sp
 
 from theory import approximation as paper
+from theory import spiked
 
 # ---------------------------------------------------------------------------------------------
 # Spiked-model limits (A.3/A.4, Benaych-Georges-Nadakuditi): from theory.spiked.
 # ---------------------------------------------------------------------------------------------
-try:  # theory.spiked is written by another helper; the closed forms below stand in until then
-    from theory import spiked as _spiked
-except ImportError:  # pragma: no cover - removed once theory.spiked lands
-    _spiked = None
-
-
 def _check_ratio_var(ratio: float, var: float) -> None:
     if not (np.isfinite(ratio) and ratio > 0):
         raise ValueError(f"ratio must be positive and finite, got {ratio}")
@@ -68,29 +63,20 @@ def _check_ratio_var(ratio: float, var: float) -> None:
 
 def spike_limits(theta, ratio: float = 1.0, var: float = 1.0):
     """(g_sigma, g_u, g_v) of Assumption 4.3 for R N x M with iid entries of variance var/N,
-    ratio = M/N; below the threshold g_sigma is the edge and the overlaps are 0."""
+    ratio = M/N (``theory.spiked``: A.3/A.4, rectangular BGN 2012); below the threshold g_sigma
+    is the edge and the overlaps are 0."""
     _check_ratio_var(ratio, var)
     theta = paper._as_positive_array(theta, "theta")
-    if _spiked is not None:
-        g_sigma = np.asarray(_spiked.singular_value_limit(theta, ratio, var), dtype=float)
-        g_u, g_v = (np.asarray(x, dtype=float) for x in _spiked.overlap_limits(theta, ratio, var))
-        return g_sigma, g_u, g_v
-    # Closed forms (BGN 2012 Sec. 3.1 applied to R^T): t = theta / sqrt(var), c = ratio.
-    s = np.sqrt(var)
-    t = theta / s
-    c = ratio
-    above = t > c**0.25
-    tt = np.where(above, t, 2.0)
-    g_sigma = np.where(above, s * np.sqrt((1 + tt**2) * (c + tt**2)) / tt, s * (1 + np.sqrt(c)))
-    g_u = np.where(above, 1 - (c + tt**2) / (tt**2 * (tt**2 + 1)), 0.0)
-    g_v = np.where(above, 1 - c * (1 + tt**2) / (tt**2 * (tt**2 + c)), 0.0)
+    g_sigma = np.atleast_1d(np.asarray(spiked.singular_value_limit(theta, ratio, var), dtype=float))
+    g_u, g_v = (np.atleast_1d(np.asarray(x, dtype=float))
+                for x in spiked.overlap_limits(theta, ratio, var))
     return g_sigma, g_u, g_v
 
 
 def edge(ratio: float = 1.0, var: float = 1.0) -> float:
     """sqrt(lambda+): largest singular value of R, sqrt(var) (1 + sqrt(ratio)) (Assumption 4.1)."""
     _check_ratio_var(ratio, var)
-    return float(np.sqrt(var) * (1 + np.sqrt(ratio)))
+    return spiked.edge(ratio, var)
 
 
 def kept_by_truncation(theta, ratio: float = 1.0, var: float = 1.0, eps: float = 0.0):
@@ -145,21 +131,39 @@ def square_closed_forms():
     return th, L2, top
 
 
+LAM = sp.symbols("lambda_prime", positive=True)
+
+
+@lru_cache(maxsize=None)
+def symmetric_block_generic():
+    """Example 4.3 block of lambda' u'u'^T - theta u u^T on span{u, x} with u' = a u + a' x:
+    [[lambda' a^2 - theta, lambda' a a'], [lambda' a a', lambda' a'^2]].  Returns
+    (||M e_1||^2, top |eigenvalue|) in (lambda', theta, a); det = -theta lambda' a'^2 <= 0, so
+    the eigenvalues have opposite signs and the larger modulus is (|tr| + sqrt(tr^2 - 4 det))/2."""
+    ap_ = sp.sqrt(1 - A**2)
+    M = sp.Matrix([[LAM * A**2 - TH, LAM * A * ap_], [LAM * A * ap_, LAM * ap_**2]])
+    fixed_sq = sp.expand((M[:, 0].T * M[:, 0])[0, 0])
+    tr, det = sp.simplify(M.trace()), sp.simplify(M.det())
+    top = (sp.Abs(tr) + sp.sqrt(sp.expand(tr**2 - 4 * det))) / 2
+    return fixed_sq, top
+
+
 @lru_cache(maxsize=None)
 def symmetric_block_invariants():
-    """Example 4.3 block [[l a^2 - theta, l a a'], [l a a', l a'^2]], a' = sqrt(1-a^2): returns
-    (||M e_1||^2, top |eigenvalue|) with B.2's l = theta + s^2/theta, a^2 = 1 - s^2/theta^2,
-    in the symbols (theta, s)."""
+    """The generic block with B.2's lambda' = theta + s^2/theta, a^2 = 1 - s^2/theta^2
+    (theta > s), simplified: returns (theta, s, ||M e_1||^2, top |eigenvalue|)."""
     th, s = sp.symbols("theta s", positive=True)
-    lam = th + s**2 / th
-    a2 = 1 - s**2 / th**2
-    ap2 = s**2 / th**2
-    M = sp.Matrix([[lam * a2 - th, lam * sp.sqrt(a2 * ap2)], [lam * sp.sqrt(a2 * ap2), lam * ap2]])
-    fixed_sq = sp.simplify((M[:, 0].T * M[:, 0])[0, 0])
-    tr, det = sp.simplify(M.trace()), sp.simplify(M.det())
-    # eigenvalues (tr +- sqrt(tr^2 - 4 det))/2; det < 0 so the + root has the larger modulus
-    top = sp.simplify((tr + sp.sqrt(sp.expand(tr**2 - 4 * det))) / 2)
-    return th, s, fixed_sq, top
+    fixed_sq, top = symmetric_block_generic()
+    subs = {LAM: th + s**2 / th, TH: th, A: sp.sqrt(1 - s**2 / th**2)}
+    top_s = sp.simplify(top.subs(subs).subs(sp.Abs(s**2 / th), s**2 / th))
+    return th, s, sp.simplify(fixed_sq.subs(subs)), top_s
+
+
+@lru_cache(maxsize=None)
+def _numeric_symmetric_block():
+    fixed_sq, top = symmetric_block_generic()
+    args = (LAM, TH, A)
+    return sp.lambdify(args, fixed_sq, "numpy"), sp.lambdify(args, top, "numpy")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -201,17 +205,23 @@ def fixed_z_limit(theta, coeffs, ratio: float = 1.0, var: float = 1.0, eps: floa
     return float(np.sqrt(np.sum(coeffs**2 * L**2)))
 
 
-def symmetric_limits(theta, sigma: float = 1.0, eps: float = 0.0):
-    """Example 4.3 (GOE scale sigma: off-diagonal variance sigma^2/n, edge 2 sigma): per spike
-    (lim ||(W'-S) u_i||, lim block operator norm); theta_i where W' drops the spike."""
+def symmetric_limits(theta, sigma: float = 1.0, eps: float = 0.0, truncation: float | None = None):
+    """Example 4.3 with noise scale sigma (off-diagonal variance sigma^2/n, edge 2 sigma; B.2
+    limits from ``theory.spiked``): per spike (lim ||(W'-S) u_i||, lim block operator norm).
+    W' keeps eigenvalues above ``truncation`` (default 2 sigma) + eps; dropped spikes give theta_i."""
     theta = paper._as_positive_array(theta, "theta")
     s = abs(float(sigma))
     if not np.isfinite(s) or s == 0:
         raise ValueError(f"sigma must be finite and non-zero, got {sigma}")
-    q = s**2 / theta**2
-    fixed = s * np.sqrt(np.maximum(1 + q - q**2, 0.0))
-    top = s * (np.sqrt(q) + np.sqrt(4 + 5 * q)) / 2
-    kept = (theta > s) & (theta + s**2 / theta > 2 * s + eps + 1e-12)
+    if not (np.isfinite(eps) and eps >= 0):
+        raise ValueError(f"eps must be finite and >= 0, got {eps}")
+    lam = np.atleast_1d(np.asarray(spiked.wigner_eigenvalue_limit(theta, s), dtype=float))
+    a = np.sqrt(np.atleast_1d(np.asarray(spiked.wigner_overlap_limit(theta, s), dtype=float)))
+    fixed_fn, top_fn = _numeric_symmetric_block()
+    fixed = np.sqrt(np.maximum(fixed_fn(lam, theta, a), 0.0))
+    top = np.asarray(top_fn(lam, theta, a), dtype=float)
+    cut = (2 * s if truncation is None else float(truncation)) + eps
+    kept = (theta > s) & (lam > cut + 1e-12)
     return np.where(kept, fixed, theta), np.where(kept, top, theta)
 
 
@@ -258,6 +268,6 @@ def self_check() -> list[dict]:
                    [lam * np.sqrt(a2 * (1 - a2)), lam * (1 - a2)]])
     row("sym: derived ||W'-S|| limit vs np.linalg.eigvalsh, theta=30, s=2",
         symmetric_limits([30.0], 2.0)[1][0], np.abs(np.linalg.eigvalsh(Ms)).max())
-    row("sym: sympy top eigenvalue vs closed form, theta=30, s=2",
-        float(top_sym.subs({ths: 30, s_sym: 2})), symmetric_limits([30.0], 2.0)[1][0])
+    row("sym: sympy top eigenvalue vs s(s/t + sqrt(4 + 5 s^2/t^2))/2, t=30, s=2",
+        float(top_sym.subs({ths: 30, s_sym: 2})), 2 * (2 / 30 + np.sqrt(4 + 5 * 4 / 900)) / 2)
     return rows
