@@ -14,6 +14,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+import torch
 
 from sims.device import resolve_device
 from sims.report import write_json
@@ -92,4 +93,17 @@ def _side_by_side(outdir: Path, args) -> list[Path]:
                             outdir / "qk_side_by_side.json")]
 
 
-FIGURES = {"qk_table2": _table2, "qk_side_by_side": _side_by_side}
+def _one_thread(fn):
+    """Run with one torch thread (two per process stall batched LAPACK on a shared 2-core machine)."""
+    def wrapped(outdir: Path, args) -> list[Path]:
+        before = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return fn(outdir, args)
+        finally:
+            torch.set_num_threads(before)
+    wrapped.__doc__ = fn.__doc__
+    return wrapped
+
+
+FIGURES = {"qk_table2": _one_thread(_table2), "qk_side_by_side": _one_thread(_side_by_side)}

@@ -371,16 +371,21 @@ def main(argv=None) -> int:
                         help="matrices per Lemma 3 row (default 1000; Lemma 4 uses half)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads (default 1: on a shared 2-core machine two OpenMP threads per "
+                             "process made batched eigvalsh/svd 20-100x slower)")
     parser.add_argument("--json", type=Path, default=None, help="write all records to this JSON file")
     parser.add_argument("--csv", type=Path, default=None,
                         help="write CSV tables: PATH for Lemma 3, PATH with suffix _lemma4 for Lemma 4")
     parser.add_argument("--only", choices=("lemma3", "lemma4"), default=None)
     parser.add_argument("--no-kept", action="store_true", help="skip the eq. (19) 'kept' rows of Table 3")
     args = parser.parse_args(argv)
+    if args.threads < 1:
+        parser.error("--threads must be >= 1")
+    torch.set_num_threads(args.threads)
     if args.trials is not None and args.trials < 20:
         parser.error("--trials must be at least 20")
     device = resolve_device(args.device)
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     sizes = (32, 64) if args.quick else LEMMA3_SIZES
     t3 = args.trials or (100 if args.quick else 1000)
     t4 = max(20, t3 // 2)

@@ -203,8 +203,14 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads (default 1: on a shared 2-core machine two OpenMP threads per "
+                             "process made batched eigvalsh/svd 20-100x slower)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
+    if args.threads < 1:
+        parser.error("--threads must be >= 1")
+    torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     t0 = time.time()
     rows = (run(sizes=(64,), seeds=1, n_data=500, seed=args.seed, device=device, starts=16, steps=40)

@@ -367,9 +367,15 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, default=None, help="target networks per (weights, d)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads (default 1: on a shared 2-core machine two OpenMP threads per "
+                             "process made batched eigvalsh/svd 20-100x slower)")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--csv", type=Path, default=None)
     args = parser.parse_args(argv)
+    if args.threads < 1:
+        parser.error("--threads must be >= 1")
+    torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     t0 = time.time()
     if args.quick:
