@@ -195,6 +195,7 @@ class DTransform:
     edge: float
     var: float = 1.0
     sv2: np.ndarray | None = None  # squared singular values (empirical kind)
+    top_sv: float = 0.0  # largest noise singular value (empirical kind): the pole of D
 
     # ---- constructors
     @classmethod
@@ -221,7 +222,7 @@ class DTransform:
             edge = top
         elif not np.isfinite(edge) or edge < top:
             raise ValueError(f"edge must be finite and >= max(sv) = {top:.6g}, got {edge!r}")
-        return cls("empirical", float(n_rows), float(n_cols), float(edge), 1.0, sv**2)
+        return cls("empirical", float(n_rows), float(n_cols), float(edge), 1.0, sv**2, top)
 
     @classmethod
     def from_noise_matrix(cls, R, edge: float | None = None) -> "DTransform":
@@ -295,9 +296,9 @@ class DTransform:
             gN = self._g_rows(w)[0]
             gM = self._g_cols(w)[0]
             return float(self.edge**2 * gN * gM)
-        if self.edge <= np.sqrt(self.sv2.max()):
+        if self.edge <= self.top_sv:
             return np.inf
-        return float(self(self.edge))
+        return float(self._parts(np.array(self.edge))[2])
 
     def threshold(self) -> float:
         """theta_bar = D(edge+)^{-1/2}, eq. (A.2)."""
@@ -326,7 +327,7 @@ class DTransform:
     def _solve(self, y: float) -> float:
         f = lambda z: float(self._parts(np.array(z))[2]) - y  # noqa: E731 (decreasing in z)
         lo = self.edge * (1 + 1e-14) + 1e-300
-        if self.kind == "empirical" and self.edge <= np.sqrt(self.sv2.max()):
+        if self.kind == "empirical" and self.edge <= self.top_sv:
             # pole at the edge: step out until D is finite and above y
             gap = 1e-12 * self.edge
             while not np.isfinite(f(self.edge + gap)) or f(self.edge + gap) < 0:
@@ -349,6 +350,14 @@ class DTransform:
             if t > 0 and 1 / t**2 < d_edge:
                 flat[i] = self._solve(1 / t**2)
         return _scalar(out)
+
+    def theta_from_singular_value(self, sv):
+        """Inverse map of Theorem A.1: theta = D(sigma')^{-1/2} for an outlier sigma' > edge (vectorised).
+
+        With an empirical noise spectrum this is the plug-in estimator of BGN 2012 / OptShrink.
+        """
+        z = self._check_z(_check_theta(sv, "sv"))
+        return _scalar(self._parts(z)[2] ** -0.5)
 
     def overlap_limits(self, theta):
         """Theorem A.2 (BGN Thm 2.9, corrected form): (-2 phi_N(rho), -2 phi_M(rho)) / (theta^2 D'(rho))."""
@@ -374,7 +383,8 @@ def _mp_cauchy(w: np.ndarray, c: float, var: float) -> tuple[np.ndarray, np.ndar
     """
     w1 = w / var
     a, b = (1 - np.sqrt(c)) ** 2, (1 + np.sqrt(c)) ** 2
-    S = np.sqrt((w1 - a) * (w1 - b))
+    # clip: at the edge itself (w1 = b) rounding can make the product a tiny negative number
+    S = np.sqrt(np.maximum((w1 - a) * (w1 - b), 0.0))
     g1 = (w1 + c - 1 - S) / (2 * c * w1)
     with np.errstate(divide="ignore", invalid="ignore"):
         dS = np.where(S > 0, (w1 - 1 - c) / S, np.inf)
