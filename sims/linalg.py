@@ -161,7 +161,7 @@ def top_singular_triplets(W: torch.Tensor, r: int, *, oversample: int = 10, max_
         return U, s, V
     if max_basis is None:
         max_basis = min(M, 50 * b, 600)
-    max_basis = max(int(max_basis), 2 * b)
+    max_basis = min(max(int(max_basis), 2 * b), M)
     if generator is None:
         generator = torch.Generator(device="cpu").manual_seed(0)
     omega = torch.randn(*batch, M, b, generator=generator, dtype=W.dtype).to(W.device)
@@ -174,18 +174,18 @@ def top_singular_triplets(W: torch.Tensor, r: int, *, oversample: int = 10, max_
     Gbuf = torch.empty(*batch, max_basis, max_basis, dtype=torch.float64, device=W.device)
     Vbuf[..., :b] = _orthogonalize(omega, None)
     d = 0            # columns of V whose images are in Y
+    nb = b           # size of the current block (the last one may be cut to fill max_basis)
     next_check = 1
     last_tail = None
     info = None
     for it in range(1, max_iter + 1):
-        Yj = W @ Vbuf[..., d:d + b]
-        Ybuf[..., d:d + b] = Yj
-        Yj64 = Yj.to(torch.float64)
-        off = Ybuf[..., :d + b].to(torch.float64).transpose(-1, -2) @ Yj64
-        Gbuf[..., :d + b, d:d + b] = off
-        Gbuf[..., d:d + b, :d] = off[..., :d, :].transpose(-1, -2)
-        d += b
-        exhausted = d + b > max_basis
+        Yj = W @ Vbuf[..., d:d + nb]
+        Ybuf[..., d:d + nb] = Yj
+        off = Ybuf[..., :d + nb].to(torch.float64).transpose(-1, -2) @ Yj.to(torch.float64)
+        Gbuf[..., :d + nb, d:d + nb] = off
+        Gbuf[..., d:d + nb, :d] = off[..., :d, :].transpose(-1, -2)
+        d += nb
+        exhausted = d >= max_basis
         if it >= next_check or it == max_iter or exhausted:
             V, Y = Vbuf[..., :d], Ybuf[..., :d]
             U_r, s_r, V_r, X = _rayleigh_ritz(Gbuf[..., :d, :d], V, Y, r + 1)
@@ -193,8 +193,9 @@ def top_singular_triplets(W: torch.Tensor, r: int, *, oversample: int = 10, max_
             gap = _gaps(s_r, r)
             tail = s_r[..., r]
             info = _certificate(resid[..., :r], gap, tol, it, d)
-            settled = last_tail is not None and bool(
-                ((tail - last_tail).abs() <= _TAIL_SETTLE * gap[..., r - 1]).all())
+            # a basis spanning all of R^M makes the Ritz values exact: nothing left to settle
+            settled = d >= M or (last_tail is not None and bool(
+                ((tail - last_tail).abs() <= _TAIL_SETTLE * gap[..., r - 1]).all()))
             last_tail = tail
             if bool(info.converged.all()) and settled:
                 U, V = _fix_signs(U_r[..., :r], V_r[..., :r])
@@ -203,10 +204,11 @@ def top_singular_triplets(W: torch.Tensor, r: int, *, oversample: int = 10, max_
             if exhausted:
                 # Explicit restart from the leading b Ritz vectors (keeps memory bounded).
                 Vbuf[..., :b] = _orthogonalize(V @ X[..., :b].to(V.dtype), None)
-                d = 0
+                d, nb = 0, b
                 continue
         Zj = Wt @ Yj
-        Vbuf[..., d:d + b] = _orthogonalize(Zj, Vbuf[..., :d])
+        nb = min(b, max_basis - d)
+        Vbuf[..., d:d + nb] = _orthogonalize(Zj, Vbuf[..., :d])[..., :nb]
 
     worst = float(info.vector_bound.max())
     msg = (f"top_singular_triplets: not converged after {max_iter} block steps (basis {info.basis_size}, "
@@ -224,8 +226,8 @@ def _rayleigh_ritz(gram, V, Y, k):
     """Leading k Ritz triplets from the Gram matrix of Y = W V: v = V x, s = |Y x|, u = Y x / s,
     so that W v = s u holds exactly."""
     lam, X = torch.linalg.eigh(gram)
-    X = X.flip(-1)[..., :k]
-    Xw = X.to(V.dtype)
+    X = X.flip(-1)                     # all Ritz directions, leading first (restarts need b)
+    Xw = X[..., :k].to(V.dtype)
     V_r = V @ Xw
     Yx = Y @ Xw
     s_r = torch.linalg.vector_norm(Yx, dim=-2)

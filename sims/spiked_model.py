@@ -159,6 +159,7 @@ def summarize(setting: Setting, data: dict) -> list[dict]:
             half = est.half_width
             rec[f"{key}_z"] = float((est.mean - lim) / (half / 1.96)) if half > 0 else float("inf")
             rec[f"{key}_limit_in_ci"] = bool(est.contains(lim))
+            rec[f"{key}_samples"] = x.tolist()
         if setting.ratio == 1.0:
             rec["sv_limit_paper_A3"] = float(theory.theorem_a3_singular_value_limit(theta))
             rec["overlap_limit_paper_A4"] = float(theory.theorem_a4_overlap_limit(theta))
@@ -253,21 +254,38 @@ QUANTITIES = (("sv", "Theorem A.3 (top singular values)"),
               ("v_overlap", "Theorem A.4 (|<v_i,v'_i>|^2)"))
 
 
-def rates(records: list[dict]) -> list[dict]:
-    """Per (theta, quantity): log-log fit of the RMS error against N, and the predicted slope."""
+def rates(records: list[dict], n_boot: int = 400, seed: int = 0) -> list[dict]:
+    """Per (theta, quantity): log-log fit of the RMS error against N, and the predicted slope.
+
+    The slope CI is the union of the regression CI (sims.stats.loglog_fit: scatter about a power
+    law, i.e. pre-asymptotic curvature) and a bootstrap CI over the trials at each N (the sampling
+    error of each RMS, which the 3-4 residual degrees of freedom of the regression can miss).
+    """
     out = []
+    rng = np.random.default_rng(seed)
     for theta in sorted({r["theta"] for r in records}, reverse=True):
         rows = sorted((r for r in records if r["theta"] == theta), key=lambda r: r["N"])
         ratio = rows[0]["ratio"]
         pred = _predicted_rates(theta, ratio)
+        ns = [r["N"] for r in rows]
         for key, _ in QUANTITIES:
             row = {"theta": theta, "quantity": key, "predicted_slope": pred[key],
                    "n_points": len(rows)}
             errs = [r[f"{key}_rmse"] for r in rows]
             if len(rows) >= 3 and all(e > 0 for e in errs):
-                fit = loglog_fit([r["N"] for r in rows], errs)
-                row.update(slope=fit.slope, slope_ci=[fit.slope_low, fit.slope_high],
-                           predicted_in_ci=fit.contains_slope(pred[key]))
+                fit = loglog_fit(ns, errs)
+                sq = [(np.asarray(r[f"{key}_samples"]) - r[f"{key}_limit"]) ** 2 for r in rows]
+                boot = np.empty(n_boot)
+                logn = np.log(ns)
+                for b in range(n_boot):
+                    rms = [np.sqrt(np.mean(e[rng.integers(0, e.size, e.size)])) for e in sq]
+                    boot[b] = np.polyfit(logn, np.log(np.maximum(rms, 1e-300)), 1)[0]
+                b_lo, b_hi = (float(q) for q in np.quantile(boot, [0.025, 0.975]))
+                lo, hi = min(fit.slope_low, b_lo), max(fit.slope_high, b_hi)
+                row.update(slope=fit.slope, slope_ci=[lo, hi],
+                           slope_ci_regression=[fit.slope_low, fit.slope_high],
+                           slope_ci_bootstrap=[b_lo, b_hi],
+                           predicted_in_ci=bool(lo <= pred[key] <= hi))
             else:
                 row.update(slope=None, slope_ci=None, predicted_in_ci=None)
             out.append(row)
