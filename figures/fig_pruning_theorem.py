@@ -131,6 +131,8 @@ def plot_pipeline(out: dict, outdir: Path) -> list[Path]:
     data = dict(dX_final=out["dX_final"], config=out["config"], topology=out["topology"])
     if changed:
         last = changed[-1]
+        ax.hist(last["dX_before"], bins=60, histtype="step", color="k",
+                label=f"delta X before the epoch-{last['epoch']} pruning")
         ax.axvline(last["median_bound"], color="C3", ls="--",
                    label=f"median Lemma 4.1 bound (epoch {last['epoch']})")
         ax.axvline(last["median_E_prime"], color="C2", ls=":", label="median E' (Theorem 4.1)")

@@ -147,6 +147,15 @@ def test_example_4_2_threshold_is_not_better_than_lemma_4_1():
     assert np.all(ratio > 1)
     rows = {v.claim: v for v in pt.example_4_2_verdicts(rec)}
     assert rows["example_4_2_vs_lemma_4_1"].verdict == "fails"
+    # and the (4.23) condition is never met: delta X ~ 30-70 |z_i| ~ tens, threshold ~ 10^2
+    assert not rec["cond"].any() and rows["example_4_2"].verdict == "vacuous"
+
+
+def test_simultaneous_pruning_sum_bound_and_sharpness_rows():
+    sim = pt.simultaneous_pruning_check(20, 10, seed=0)
+    assert sim["sum_violations"] == 0
+    sharp = pt.sharp_example()
+    assert sharp["ratio"] == pytest.approx(1.0, rel=1e-12)
 
 
 # ---------------------------------------------------------------------------------------------
