@@ -418,6 +418,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     p.add_argument("--data-dir", type=Path, help="dataset directory (default: see nets.data)")
     p.add_argument("--stop-after", type=int, help="stop after this many epochs (resume later)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch CPU threads (default 1; 0 = torch's default). On a shared 2-core machine "
+                        "two threads ran 20x slower than one under oversubscription (measured)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     return p
 
@@ -449,6 +452,10 @@ def main(argv=None) -> int:
             print(f"sparsification {cfg.sparsification}")
         print(model_summary(model))
         return 0
+    if args.threads < 0:
+        _parser().error("--threads must be >= 0")
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     out = args.out or Path("runs") / f"{cfg.name}-{cfg.scale}-seed{args.seed}"
     result = train(cfg, seed=args.seed, device=device, out_dir=out, prune=not args.no_prune,
