@@ -3,6 +3,7 @@
 
 * ``4.1``: histogram of delta X on the E.4 test set after training with MP pruning (Fig. 4.1),
   with the median Lemma 4.1 bound and Theorem 4.1 threshold E' of the last pruning event drawn.
+* ``4.1_fashion_mnist``: the same for the cpu-scale Fashion-MNIST network of Example 3.2.
 * ``lemma_4_1_tightness``: distribution of bound / actual change over random networks.
 * ``lemma_4_2_probabilities``: P(delta X(S) >= 0 | delta X(W) >= E) and P(|Delta| <= E) against
   1 - D(N), per setting.
@@ -33,11 +34,12 @@ def _theorem_results(args):
     return _CACHE[key]
 
 
-def _pipeline_results(args):
-    key = ("pipeline", bool(args.quick), int(args.seed))
+def _pipeline_results(args, config: str = "e4-classification"):
+    key = ("pipeline", config, bool(args.quick), int(args.seed))
     if key not in _CACHE:
         from sims import pruning_pipeline_check
-        _CACHE[key] = pruning_pipeline_check.run(quick=args.quick, seed=args.seed, progress=False)
+        _CACHE[key] = pruning_pipeline_check.run(quick=args.quick, seed=args.seed, config=config,
+                                                 progress=False)
     return _CACHE[key]
 
 
@@ -123,7 +125,7 @@ def plot_all(out: dict, outdir: Path) -> list[Path]:
             + plot_scaling(out, outdir) + plot_c13(out, outdir))
 
 
-def plot_pipeline(out: dict, outdir: Path) -> list[Path]:
+def plot_pipeline(out: dict, outdir: Path, name: str = "fig_4_1") -> list[Path]:
     """Fig. 4.1: delta X on the test set after training, thresholds of the last pruning event."""
     changed = [r for r in out["records"] if r["changed"]]
     fig, ax = plt.subplots(figsize=(5.5, 3.5))
@@ -142,13 +144,18 @@ def plot_pipeline(out: dict, outdir: Path) -> list[Path]:
     ax.set_ylabel("test inputs")
     ax.set_title(f"{out['config']} {out['topology']}", fontsize=9)
     ax.legend(fontsize=8)
-    return _save(fig, outdir, "fig_4_1", data)
+    return _save(fig, outdir, name, data)
 
 
 # ---------------------------------------------------------------------------------------------
 def fig_4_1(outdir: Path, args) -> list[Path]:
     """Fig 4.1: histogram of delta X (E.4 problem, MP-pruned training) with the thresholds."""
     return plot_pipeline(_pipeline_results(args), outdir)
+
+
+def fig_4_1_fashion_mnist(outdir: Path, args) -> list[Path]:
+    """Fig 4.1's Fashion-MNIST counterpart (cpu-scale Example 3.2 network, 21 epochs)."""
+    return plot_pipeline(_pipeline_results(args, "ex3.2a"), outdir, "fig_4_1_fashion_mnist")
 
 
 def fig_tightness(outdir: Path, args) -> list[Path]:
@@ -173,6 +180,7 @@ def fig_c13(outdir: Path, args) -> list[Path]:
 
 FIGURES = {
     "4.1": fig_4_1,
+    "4.1_fashion_mnist": fig_4_1_fashion_mnist,
     "lemma_4_1_tightness": fig_tightness,
     "lemma_4_2_probabilities": fig_probabilities,
     "remark_4_5_scaling": fig_scaling,

@@ -79,6 +79,12 @@ def f_W_estimate(W: np.ndarray, sigma2: float, threshold: float) -> float | None
     return scale * approx.f_W_general_B6(g_sigma, g_u, g_v, theta)
 
 
+def _rank(W: np.ndarray) -> int:
+    """Numerical rank at float32 resolution (factor products carry ~1e-7 relative residue)."""
+    s = np.linalg.svd(W, compute_uv=False)
+    return int(np.sum(s > 1e-5 * s[0])) if s.size and s[0] > 0 else 0
+
+
 def analyse_event(before: pb.Network, after: pb.Network, events: list[dict], inputs: np.ndarray,
                   labels: np.ndarray, epoch: int) -> dict:
     dX0 = pb.classification_confidence(before.forward(inputs), labels)
@@ -108,8 +114,7 @@ def analyse_event(before: pb.Network, after: pb.Network, events: list[dict], inp
         Eprime = Eprime + (math.sqrt(2) * min(f_W if f_W is not None else tau, tau) * g
                            + pb.a_N(N) * scale * h)
         layers.append(dict(b=b, shape=list(W.shape), threshold=tau, removed_norm=float(diff),
-                           f_W=f_W, rank_before=int(np.linalg.matrix_rank(W)),
-                           rank_after=int(np.linalg.matrix_rank(Wp))))
+                           f_W=f_W, rank_before=_rank(W), rank_after=_rank(Wp)))
     if not thresholds:
         return dict(epoch=epoch, changed=False)
     bound = pb.lemma_4_1_bound_all_layers(before, inputs, thresholds)
