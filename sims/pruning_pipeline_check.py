@@ -1,5 +1,12 @@
 """Lemma 4.1 and Theorem 4.1 of paper 000 at the pruning events of real training runs (nets/).
 
+Measured (seed 0): E.4 [2, 500, 500, 2], 120 epochs, 7 events changing layer 2: 0 violations of
+(4.4) in 7000 pairs (max actual/bound 0.029), median |dX| 1.4-2.7 against median bound 39-58 and
+E' 43-57, so 0% of the test set is certified by either while 2-39 inputs flip per event.
+Fashion-MNIST (cpu-scale Example 3.2, 21 epochs): 3 events changing all five layers, 0
+violations in 30,000 pairs (max 0.0039), bounds ~10^3 (Lemma 4.1) and ~10^5 (E') against
+median |dX| ~ 3-4; up to 1069 of 10,000 inputs flip at one event.
+
 ``python -m sims.pruning_pipeline_check [--quick] [--json PATH] [--fig DIR] [--seed S]
 [--epochs E] [--hidden H] [--config e4-classification|ex3.2a] [--device D]``
 
@@ -18,6 +25,8 @@ pruning event the network just before and just after the event is read into
   spiked map (``theory.spiked.theta_from_singular_value``, then (B.6) through
   ``theory.approximation``), everything rescaled by sqrt(sigma^2 N) (BEMA's sigma^2, N = the
   larger dimension) because the layer is not normalised to variance 1/N; eps = 0.
+  When several layers change in one event (Algorithm 1 prunes them all), E' is summed over
+  them, by analogy with the (proven) sum of Lemma 4.1 bounds; Theorem 4.1 itself is single-layer.
 * the fraction of the test set certified (delta X(W) >= bound) by each, against the actual
   accuracy change and the inputs that actually flipped.
 """

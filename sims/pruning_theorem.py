@@ -14,6 +14,22 @@
    |G_{E_acc}| / |T'|, accuracy after pruning, fraction of trials with accuracy >= bound.
 4. Example 4.2 end to end (S = diag(30..70), threshold 2 + eps).
 
+Findings (default run, seed 0, N = 64..512, 100 trials; ``OMP_NUM_THREADS=1``, ~95 s):
+
+* Lemma 4.1 holds on 20,000 (network, input) pairs (median bound/actual 26) and is sharp.
+* Lemma 4.2 fails: in the ``pooling`` network P(dX(S) >= 0 | dX(W) >= E) = 0 (CI [0, 0.036])
+  against 1 - D(N) = 0.51..0.81, with h_phi bounded; Remark 4.2's P(|Delta| <= E) falls to 0.15
+  (CI [0.11, 0.20]) at N = 512 in the ``aligned`` network.  Its proof step (C.13) holds in none
+  of 5000 pairs (the valid factor is ||R||_1 ~ sqrt(2N/pi), not max|R_ij|).  Under standard
+  initialisation (``random``) it is vacuous: E ~ 20-40 while |dX| ~ 0.5, and h_phi grows like
+  N^0.64 (Remark 4.5's boundedness assumption fails).
+* Theorem 4.1 holds where its condition is met (``aligned``: condition met for 45-100% of pairs,
+  no flip) and is vacuous elsewhere.
+* Theorem 4.2 with (4.29) as printed is vacuous (|G_Eacc| = 0: the ||W_1 s||_1 factor); with
+  Theorem 4.1's E'(s) the bound is 0.35..1.0 and holds in every trial.  (4.29) often has no
+  exact fixed point (Remark 4.11 fails); ``theory.pruning_bounds.e_acc`` is the correction.
+* Example 4.2: the (4.23) threshold is 4.7x Lemma 4.1's bound at N = 1000 (not "better").
+
 Probabilities in 2.: a claim "P(A | B) >= 1 - D(N)" is about one fixed input s, the probability
 being over R.  We pool (trial, input) pairs; the pairs of one trial share R, so the interval is a
 cluster bootstrap over trials (percentile, 95%), replaced by Clopper-Pearson over the trials with
