@@ -80,7 +80,7 @@ def truncate_top(W: np.ndarray, tau: float, k0: int = 8):
     n = min(W.shape)
     k = min(k0, n - 1)
     while True:
-        U, s, Vt = svds(W, k=k, v0=np.ones(W.shape[1]), tol=0)
+        U, s, Vt = svds(W, k=k, v0=np.ones(min(W.shape)), tol=0)
         order = np.argsort(s)[::-1]
         U, s, Vt = U[:, order], s[order], Vt[order]
         kept = int(np.sum(s > tau))
