@@ -252,45 +252,74 @@ def spike_counts(ns=(100, 200, 400), ratios=(0.5, 1.0, 2.0), factors=(0.5, 0.9, 
                         "undercount_rate": float(np.mean(counts < truth)),
                         "overcount_rate": float(np.mean(counts > truth)),
                         "spike_eigenvalue_limit": spike_limit,
+                        "gap_tw_units": (None if spike_limit is None else
+                                         (spike_limit - (1 + math.sqrt(m / n)) ** 2)
+                                         / (n ** (-2 / 3) * (m / n) ** (-1 / 6) * (1 + math.sqrt(m / n)) ** (4 / 3))),
                         "edge": (1 + math.sqrt(m / n)) ** 2, "sigma2_mean": float(np.mean(sig))})
     return records
 
 
 # --- verdicts ------------------------------------------------------------------------------------------
 
-def verdicts(calib: list[dict], d1: list[dict], d1_fig: dict | None, spikes: list[dict]) -> list[Verdict]:
+def _ci_text(r, key="exceed"):
+    lo, hi = r[f"{key}_ci"]
+    return f"N={r['N']} c={r['ratio']:g}: {r[key]:.3f} [{lo:.3f},{hi:.3f}]"
+
+
+def calibration_verdicts(calib: list[dict], beta: float = 0.1) -> list[Verdict]:
+    """Remark D.1 ("beta allows us to control the confidence ...") per reading of step 3, and
+    BEMA's midpoint reading against the oracle sigma^2 = 1 (which isolates the TW approximation)."""
+    at = [r for r in calib if r["beta"] == beta]
+    if not at:
+        return []
     out = []
-    at = [r for r in calib if r["beta"] == 0.1]
-    if at:
-        big = max(r["N"] for r in at)
-        for reading in ("lower", "midpoint", "upper", "oracle sigma2=1"):
-            rows = [r for r in at if r["reading"] == reading]
-            miss = [r for r in rows if not r["beta_in_ci"]]
-            worst = max(rows, key=lambda r: abs(r["exceed"] - 0.1))
-            claim = ("Remark D.1/Alg. 2: P(top noise eigenvalue > lambda+) = beta"
-                     f" [step 3 reading: {reading}]")
-            setting = f"pure Gaussian noise, N in {sorted({r['N'] for r in rows})}, ratios " \
-                      f"{sorted({r['ratio'] for r in rows})}, {rows[0]['trials']} trials, beta=0.1"
-            verdict = "holds" if not miss else "fails"
-            corrected = ""
-            if reading == "lower" and miss:
-                corrected = ("pair the k-th smallest eigenvalue with the (k-1/2)/n quantile (midpoint); "
-                             "k/n biases sigma^2 down by ~1 sampling sd")
-            note = "; ".join(f"N={r['N']} c={r['ratio']:g}: {r['exceed']:.3f} [{r['exceed_ci'][0]:.3f},"
-                             f"{r['exceed_ci'][1]:.3f}]" for r in rows)
-            out.append(Verdict(claim, setting, big, worst["exceed"], 0.1, verdict, ci=worst["exceed_ci"],
-                               corrected=corrected, note=note))
-        rect = [r for r in at if r["reading"] == "midpoint" and r["ratio"] != 1.0]
-        if rect:
-            w = max(rect, key=lambda r: r["mp_fit_error_literal_N_over_M_mean"])
-            out.append(Verdict(
-                "Alg. 4 step 6: F'_X = MP with parameter lambda = N/M", f"pure noise N={w['N']} M={w['M']}",
-                w["N"], w["mp_fit_error_literal_N_over_M_mean"], w["mp_fit_error_mean"],
-                "fails" if w["mp_fit_error_literal_N_over_M_mean"] > 0.05 else "holds",
-                corrected="use c = M/N (Theorem 3.1): mean fit error "
-                          f"{w['mp_fit_error_mean']:.4f} instead of {w['mp_fit_error_literal_N_over_M_mean']:.4f}",
-                note="measured = mean Alg. 4 statistic with N/M; bound = with M/N; tau = 0.05 rejects "
-                     "pure noise under the printed reading"))
+    big = max(r["N"] for r in at)
+    setting = (f"pure Gaussian noise, N in {sorted({r['N'] for r in at})}, ratios "
+               f"{sorted({r['ratio'] for r in at})}, {at[0]['trials']} trials, beta={beta}, 95% Wilson CIs")
+    by = {name: [r for r in at if r["reading"] == name] for name in ("lower", "midpoint", "upper", "oracle sigma2=1")}
+    label = {"lower": "as printed (q_k at level k/N, k-th smallest)",
+             "upper": "Ke-Ma-Lin reading ((k/p) upper quantile, k-th largest)",
+             "midpoint": "midpoint levels (k-1/2)/n (this package's default)",
+             "oracle sigma2=1": "oracle sigma^2 = 1 (TW approximation alone)"}
+    for name, rows in by.items():
+        largest = [r for r in rows if r["N"] == big]
+        ok = all(r["beta_in_ci"] for r in largest)
+        worst = max(largest, key=lambda r: abs(r["exceed"] - beta))
+        corrected = ""
+        if name == "lower" and not ok:
+            corrected = ("match the k-th smallest eigenvalue to the (k-1/2)/n quantile: the k/n level "
+                         "biases sigma^2 down by ~1 sampling sd at every N, hence the excess")
+        out.append(Verdict(f"Remark D.1: P(top noise eigenvalue > lambda+) = beta, step 3 {label[name]}",
+                           setting, big, worst["exceed"], beta, "holds" if ok else "fails",
+                           ci=worst["exceed_ci"], corrected=corrected,
+                           note="; ".join(_ci_text(r) for r in rows)))
+    # BEMA's own contribution: midpoint vs oracle, config by config (overlapping 95% intervals)
+    pairs = [(m, o) for m in by["midpoint"] for o in by["oracle sigma2=1"] if (m["N"], m["M"]) == (o["N"], o["M"])]
+    if pairs:
+        gaps = [abs(m["exceed"] - o["exceed"]) for m, o in pairs]
+        overlap = all(m["exceed_ci"][0] <= o["exceed_ci"][1] and o["exceed_ci"][0] <= m["exceed_ci"][1]
+                      for m, o in pairs)
+        out.append(Verdict("BEMA (midpoint) adds no miscalibration beyond the TW_1 approximation",
+                           setting, big, max(gaps), None, "holds" if overlap else "fails",
+                           note="measured = max |P(midpoint) - P(oracle)| over (N, c); the shortfall below "
+                                "beta at small N is the O(N^{-1/3}) error of the Johnstone centring/scaling "
+                                "(N, M rather than N-1/2, M-1/2), shared with the oracle"))
+    return out
+
+
+def verdicts(calib: list[dict], d1: list[dict], d1_fig: dict | None, spikes: list[dict]) -> list[Verdict]:
+    out = calibration_verdicts(calib)
+    rect = [r for r in calib if r["beta"] == 0.1 and r["reading"] == "midpoint" and r["ratio"] != 1.0]
+    if rect:
+        w = max(rect, key=lambda r: r["mp_fit_error_literal_N_over_M_mean"])
+        out.append(Verdict(
+            "Alg. 4 step 6: F'_X = MP with parameter lambda = N/M", f"pure noise N={w['N']} M={w['M']}",
+            w["N"], w["mp_fit_error_literal_N_over_M_mean"], w["mp_fit_error_mean"],
+            "fails" if w["mp_fit_error_literal_N_over_M_mean"] > 0.05 else "holds",
+            corrected="use c = M/N (Theorem 3.1): mean fit error "
+                      f"{w['mp_fit_error_mean']:.4f} instead of {w['mp_fit_error_literal_N_over_M_mean']:.4f}",
+            note="measured = mean Alg. 4 statistic with N/M; bound = with M/N; any tau < 0.5 rejects pure "
+                 "noise under the printed reading when M < N (MP(N/M) puts mass 1 - M/N at 0)"))
     if d1:
         big = max(d1, key=lambda r: r["N"])
         ok = abs(big["excess_over_noise_only"]) <= big["tw_margin"]
@@ -300,42 +329,69 @@ def verdicts(calib: list[dict], d1: list[dict], d1_fig: dict | None, spikes: lis
         if len(d1) >= 3:
             fit = loglog_fit([r["N"] for r in d1], [r["excess_over_noise_only"] for r in d1])
             corrected = (f"lambda+(R+S) - lambda+(R) ~ N^{fit.slope:.2f} (95% CI [{fit.slope_low:.2f}, "
-                         f"{fit.slope_high:.2f}]): S of (D.1) is not low rank (its ~"
-                         f"{big['signal_singular_values_above_sqrtN']} singular values above sqrt(N) at "
-                         f"N={big['N']} shift the bulk order statistics), so BEMA overestimates lambda+ "
-                         "by more than its own TW margin, vanishing only slowly")
-        out.append(Verdict("Example D.1: BEMA lambda+ of X ~ lambda+ of R^T R/N (= 4)",
+                         f"{fit.slope_high:.2f}]), vs the TW margin's N^-0.67: S of (D.1) is not low rank "
+                         f"({big['signal_singular_values_above_sqrtN']} singular values above sqrt(N) at "
+                         f"N={big['N']}, growing with N) and shifts the bulk order statistics, so BEMA "
+                         f"overestimates lambda+ by {big['excess_over_noise_only'] / big['tw_margin']:.1f} "
+                         "TW margins; the relative error vs 4 does vanish")
+        out.append(Verdict("Example D.1: BEMA lambda+ of X ~ lambda+ of R^T R/N (= 4), at BEMA's resolution",
                            f"eq. (D.1), unit-variance R, alpha=beta=0.1, {big['trials']} draws", big["N"],
-                           big["lambda_plus_mean"], 4.0,
-                           "holds" if ok else "fails", corrected=corrected,
+                           big["lambda_plus_mean"], 4.0, "holds" if ok else "fails", corrected=corrected,
                            note=f"relative error vs 4: {big['relative_error_vs_4']:.4f}; " + note))
     if d1_fig:
         sweep = [r for r in d1_fig["alpha_sweep"] if r["alpha"] >= 0.1]
         spread = max(r["lambda_plus_mean"] for r in sweep) - min(r["lambda_plus_mean"] for r in sweep)
-        tw_scale = 2 ** (4 / 3) * d1_fig["N"] ** (-2 / 3)
+        # "insignificant": smaller than the sd of the top noise eigenvalue, sd(TW_1) 2^{4/3} N^{-2/3}
+        top_sd = math.sqrt(1.6077810345810) * 2 ** (4 / 3) * d1_fig["N"] ** (-2 / 3)
         out.append(Verdict("Remark D.1: dependence on alpha is insignificant for sufficiently large alpha",
                            f"Example D.1, N={d1_fig['N']}, beta={d1_fig['beta_fixed']}, alpha in [0.1, 0.46]",
-                           d1_fig["N"], spread, tw_scale, "holds" if spread <= tw_scale else "fails",
-                           note="measured = range of lambda+ over alpha; bound = one TW unit 2^{4/3} N^{-2/3}"))
+                           d1_fig["N"], spread, top_sd, "holds" if spread <= top_sd else "fails",
+                           note="measured = range of mean lambda+ over alpha; bound = sd of the top noise "
+                                "eigenvalue, sd(TW_1) 2^{4/3} N^{-2/3}"))
     if spikes:
-        strong = [r for r in spikes if r["theta_over_threshold"] >= 1.5]
-        below = [r for r in spikes if r["theta_over_threshold"] < 1]
-        if strong:
-            worst = min(strong, key=lambda r: r["exact_rate"])
-            out.append(Verdict("BEMA counts supercritical spikes (theta >= 1.5 threshold)",
-                               "W = sqrt(N)(R + S), rank 3", worst["N"], worst["exact_rate"], 0.9,
-                               "holds" if worst["exact_ci"][1] >= 0.9 else "fails", ci=worst["exact_ci"],
-                               note=f"worst: N={worst['N']} c={worst['ratio']:g} "
-                                    f"theta/threshold={worst['theta_over_threshold']}; bound 1-beta=0.9"))
-        if below:
-            worst = max(below, key=lambda r: r["overcount_rate"])
-            out.append(Verdict("No false spikes below the BBP threshold (rate ~ beta)",
-                               "W = sqrt(N)(R + S), rank 3, theta < threshold", worst["N"],
-                               worst["overcount_rate"], 0.1,
-                               "holds" if worst["overcount_rate"] <= 0.1 + 3 * math.sqrt(0.09 / worst["trials"])
-                               else "fails",
-                               note=f"worst: N={worst['N']} c={worst['ratio']:g} "
-                                    f"theta/threshold={worst['theta_over_threshold']}"))
+        out += spike_verdicts(spikes)
+    return out
+
+
+def spike_verdicts(spikes: list[dict]) -> list[Verdict]:
+    out = []
+    setting = (f"W = sqrt(N)(R + theta sum_(i<=3) u_i v_i^T), N in {sorted({r['N'] for r in spikes})}, "
+               f"ratios {sorted({r['ratio'] for r in spikes})}, {spikes[0]['trials']} trials, beta=0.1")
+    strong = [r for r in spikes if r["theta_over_threshold"] >= 2]
+    if strong:
+        worst = min(strong, key=lambda r: r["exact_rate"])
+        out.append(Verdict("BEMA counts all spikes with theta >= 2 x BBP threshold", setting, worst["N"],
+                           worst["exact_rate"], 0.9, "holds" if worst["exact_ci"][1] >= 0.9 else "fails",
+                           ci=worst["exact_ci"],
+                           note=f"worst: N={worst['N']} c={worst['ratio']:g} theta/threshold="
+                                f"{worst['theta_over_threshold']:g}; bound = 1 - beta"))
+    near = [r for r in spikes if 1 < r["theta_over_threshold"] < 2]
+    if near:
+        note = "; ".join(f"N={r['N']} c={r['ratio']:g} x{r['theta_over_threshold']:g}: exact {r['exact_rate']:.2f} "
+                         f"(gap {r['gap_tw_units']:.1f} TW units)" for r in near)
+        worst = min(near, key=lambda r: r["exact_rate"])
+        out.append(Verdict("Spikes just above the BBP threshold are counted", setting, worst["N"],
+                           worst["exact_rate"], 0.9, "fails" if worst["exact_ci"][1] < 0.9 else "holds",
+                           ci=worst["exact_ci"],
+                           corrected="detection needs the outlier limit to clear lambda+ by several TW units: "
+                                     "(spike limit - edge) >> N^{-2/3}, i.e. theta - threshold >> N^{-1/3}",
+                           note=note))
+    for lo, hi, name in ((0, 0.6, "well below"), (0.6, 1.0, "just below")):
+        rows = [r for r in spikes if lo < r["theta_over_threshold"] < hi]
+        if not rows:
+            continue
+        worst = max(rows, key=lambda r: r["overcount_rate"])
+        # per-config binomial test of "rate <= beta" at 99.9%: the Wilson lower bound must not exceed beta
+        flagged = [r for r in rows if proportion_ci(round(r["overcount_rate"] * r["trials"]), r["trials"],
+                                                    level=0.999).low > 0.1]
+        out.append(Verdict(f"No false spikes for theta {name} the BBP threshold (rate <= beta)", setting,
+                           worst["N"], worst["overcount_rate"], 0.1, "fails" if flagged else "holds",
+                           corrected=("" if not flagged else
+                                      "subcritical spikes within the BBP critical window theta_bar(1 - O(N^{-1/3})) "
+                                      "lift the top noise eigenvalues (deformed TW law): BEMA's beta does not "
+                                      "bound the false-spike rate there"),
+                           note="; ".join(f"N={r['N']} c={r['ratio']:g} x{r['theta_over_threshold']:g}: "
+                                          f"{r['overcount_rate']:.2f}" for r in rows)))
     return out
 
 
