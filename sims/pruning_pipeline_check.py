@@ -198,12 +198,16 @@ def run(quick: bool = False, seed: int = 0, epochs: int | None = None, hidden: i
                            inputs, labels)
     r = Run(cfg, data, seed=seed, device=device, callbacks=[cb], label="pruned", progress=False)
     t0 = time.time()
-    torch.set_num_threads(1)   # tiny layers: threads only add contention on a shared machine
-    for _ in range(cfg.epochs):
-        row = r.train_epoch()
-        if progress and row["events"]:
-            print(f"[{time.time() - t0:6.1f}s] epoch {row['epoch']}: test acc "
-                  f"{row.get('test_accuracy_after_callbacks')}", file=sys.stderr)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)   # small layers: extra threads only add contention on a shared machine
+    try:
+        for _ in range(cfg.epochs):
+            row = r.train_epoch()
+            if progress and row["events"]:
+                print(f"[{time.time() - t0:6.1f}s] epoch {row['epoch']}: test acc "
+                      f"{row.get('test_accuracy_after_callbacks')}", file=sys.stderr)
+    finally:
+        torch.set_num_threads(threads)
     final = network_from_model(r.model)
     dX_final = pb.classification_confidence(final.forward(inputs), labels)
     return dict(config=config, topology=cfg.model.get("topology"), epochs=cfg.epochs,
