@@ -137,6 +137,14 @@ def _paper_configs() -> dict[str, TrainConfig]:
                       "test_accuracy_unpruned": "~65-70%", "test_accuracy_pruned": "~89%"},
             notes=[FC_DECAY_NOTE] + (["Table 3.5's final count 10,471,510 equals Table 3.2's for "
                                       "[784, 3000, 3000, 2000, 500, 10] digit for digit"] if key == "a" else []))
+    # Control (ours, not in the paper): Example 3.2a without the ReLU after the final layer, to see how
+    # much of the pruned-vs-unpruned gap comes from that activation (Section 3.2 says pruning also
+    # helps nets without it, E.3).
+    c["ex3.2a-linear-output"] = TrainConfig(**{
+        **asdict(c["ex3.2a"]), "name": "ex3.2a-linear-output",
+        "model": _mlp([784, 2000, 4000, 2000, 500, 10], final_activation="none"),
+        "description": "control: Example 3.2a with no activation after the final layer",
+        "paper_ref": "Example 3.2 (control, not in the paper)", "reported": {}})
     c["fmnist-gd-noreg"] = TrainConfig(
         name="fmnist-gd-noreg", description="Section 3.2.1: plain GD-style SGD, fixed lr 0.01, no regularisation",
         paper_ref="Section 3.2.1 (after Table 3.6)", dataset="fashion_mnist", model=_mlp(FMNIST_6),

@@ -267,7 +267,7 @@ class Run:
                 "final_train_accuracy": last.get("train_accuracy"),
                 "best_test_accuracy": max((m["test_accuracy"] for m in self.metrics
                                            if m.get("test_accuracy") is not None), default=None),
-                "wall_time_s": self.wall_time_s,
+                "wall_time_s": self.wall_time_s, "device": str(self.device), "torch_threads": torch.get_num_threads(),
                 "train_time_s": sum(m["train_time_s"] for m in self.metrics),
                 "callback_time_s": sum(m["callback_time_s"] for m in self.metrics)}
 
@@ -452,6 +452,8 @@ def main(argv=None) -> int:
             print(f"sparsification {cfg.sparsification}")
         print(model_summary(model))
         return 0
+    if args.side_by_side and args.no_prune:
+        _parser().error("--side-by-side already trains the unpruned run next to the pruned one; drop --no-prune")
     if args.threads < 0:
         _parser().error("--threads must be >= 0")
     if args.threads:
