@@ -122,7 +122,10 @@ def test_reproducible_regardless_of_batch():
 
 def test_cli_quick_writes_json(tmp_path, capsys):
     out = tmp_path / "spiked.json"
-    assert sm.main(["--quick", "--jobs", "1", "--json", str(out), "--no-progress"]) == 0
+    assert sm.main(["--quick", "--jobs", "1", "--json", str(out), "--no-progress",
+                    "--fig", str(tmp_path / "fig")]) == 0
+    assert (tmp_path / "fig" / "spiked.png").stat().st_size > 0
+    assert (tmp_path / "fig" / "spiked.csv").exists()
     records = json.loads(out.read_text())
     required = {"N", "M", "noise", "theta", "trials", "sv_mean", "sv_ci", "sv_limit", "u_overlap_mean",
                 "u_overlap_ci", "u_overlap_limit", "v_overlap_mean", "v_overlap_ci", "v_overlap_limit"}
