@@ -11,6 +11,13 @@ sqrt(lambda+) + eps (Definition B.1, (B.4)).  Per trial we measure
 
 and compare them with the paper's f_W ((B.6); = (4.24) for Example A.1) and with the derived limits
 of ``theory.approximation_symbolic``.  A verdict table says which statements hold.
+
+Findings (``--paper``; numbers in the closing note of the issue): for fixed z the per-spike term of
+(B.6) is the exact limit and (B.5) holds; the operator norm converges to the larger block norm of
+``theory.approximation_symbolic.opnorm_limit``, so (B.14) fails (decisively for spikes 2, 3, 5:
+1.3956 vs f_W = 1.0897); for the paper's spikes 30..70 the two candidates differ by only 0.017,
+less than the finite-N excess (about +0.034 at N = 3000, decaying like N^-0.6), so Fig 4.3's
+"~ f_W ~ 1" is an approximation within 5%, with all ten matrices above f_W.
 """
 from __future__ import annotations
 
@@ -247,19 +254,23 @@ def verdicts(records: list[dict]) -> list[Verdict]:
               f"{worst_limit:.4f} = f_W (attained at z={r['fixed_z']}); exceedance fraction at eps={B5_EPS}: "
               f"{r['b5_exceed_fraction']:.2f} (CI above); random z -> 0: "
               f"{r['fixed_z_all']['random']['mean']:.3g}")))
-    # (B.14): ||W'-S|| -> f_W a.s.  With >= 3 N values, judged on the N -> infinity
-    # extrapolation (mean = L + C N^{-1/2}); otherwise on the CI at the largest N.
+    # (B.14): ||W'-S|| -> f_W a.s.  First the N -> infinity extrapolation (mean = L + C N^{-1/2},
+    # >= 3 N values); if its CI holds both candidates, the CI of the mean at the largest N decides
+    # when it holds the derived limit and not f_W; otherwise inconclusive.
     lim = r["opnorm_limit"]
+
+    def decide(lo, hi):
+        f_in, d_in = lo <= f_W <= hi, lo <= lim <= hi
+        return "fails" if d_in and not f_in else ("holds" if f_in and not d_in else None)
+
     ext = extrapolate(sorted(records, key=lambda x: x["N"]))
-    lo, hi = ext["limit_ci"] if ext else r["opnorm_ci"]
-    basis = (f"extrapolated N->inf limit {ext['limit']:.4f} CI [{lo:.4f}, {hi:.4f}] from N="
-             f"{ext['ns']}" if ext else "CI of the mean at the largest N")
-    if not lo <= f_W <= hi and lo <= lim <= hi:
-        v = "fails"
-    elif lo <= f_W <= hi:
-        v = "inconclusive" if lo <= lim <= hi else "holds"
-    else:
-        v = "inconclusive"
+    v = decide(*ext["limit_ci"]) if ext else None
+    basis = (f"extrapolated N->inf limit {ext['limit']:.4f} CI "
+             f"[{ext['limit_ci'][0]:.4f}, {ext['limit_ci'][1]:.4f}] from N={ext['ns']}"
+             if ext else "no extrapolation (< 3 N values)")
+    if v is None:
+        v = decide(*r["opnorm_ci"]) or "inconclusive"
+        basis += f" (undecided); then the 95% CI at N={r['N']}"
     out.append(Verdict(
         "(B.14) ||W'-S||_2 -> f_W a.s.", setting, r["N"], r["opnorm_mean"], f_W, v,
         ci=r["opnorm_ci"],
@@ -279,7 +290,8 @@ def verdicts(records: list[dict]) -> list[Verdict]:
             "Fig 4.3: ||S-W'||_2 'very close to f_W ~ 1' (f_W within the range of the matrices)",
             setting, r["N"], r["opnorm_mean"], f_W, "holds" if smin <= f_W <= smax else "fails",
             ci=r["opnorm_ci"],
-            note=(f"every matrix lies above f_W: min/max {smin:.4f}/{smax:.4f}, mean "
+            note=(f"{'every matrix lies above f_W' if smin > f_W else 'range of the matrices'}: "
+                  f"min/max {smin:.4f}/{smax:.4f}, mean "
                   f"{100 * rel:+.2f}% off f_W; '~ 1' holds only as a {100 * abs(rel):.0f}% "
                   f"approximation; the excess over the limit {lim:.4f} decays like N^-1/2"),
             corrected=f"||S-W'||_2 -> {lim:.5f} ~ 1 + 1/(2 theta_r)"))
@@ -315,7 +327,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.add_argument("--eps", type=float, default=DEFAULT_EPS, help="truncation slack of (B.4)")
     p.add_argument("--paper", action="store_true",
-                   help="paper scale: N=3000 (plus 500 1000 2000 for the rate), 10 matrices")
+                   help="paper scale: N up to 6000 incl. 3000 (Fig 4.3), 10 matrices per N")
     p.add_argument("--quick", action="store_true", help="small N, few trials")
     p.add_argument("--json", type=Path, help="write the records (and verdicts) as JSON here")
     p.add_argument("--fig", type=Path, help="write Fig 4.3 / B.1 style plots into this folder")
@@ -325,7 +337,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     if args.paper:
-        ns, trials, sets = [500, 1000, 2000, 3000], 10, [PAPER_SPIKES]
+        ns, trials, sets = [500, 1000, 2000, 3000, 6000], 10, [PAPER_SPIKES, MODERATE_SPIKES]
     elif args.quick:
         ns, trials, sets = [150, 300, 600], 4, [PAPER_SPIKES, MODERATE_SPIKES]
     else:
