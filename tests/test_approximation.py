@@ -77,6 +77,14 @@ def test_4_25_fig_4_4_approx_abs_sigma():
         assert val == pytest.approx(abs(sigma), rel=sigma**2 / 1000.0**2)
 
 
+def test_example_B2_general_transform_matches_closed_form():
+    from theory import spiked
+    general = ap.transform_from_spiked(spiked.DTransform.marchenko_pastur(1.0))
+    spikes = [1.2, 2.0, 5.0]
+    assert ap.f_W_terms_example_B2(spikes, general) == pytest.approx(
+        ap.f_W_terms_example_B2(spikes), rel=1e-8)
+
+
 def test_example_B2_as_printed():
     t = ap.gaussian_square_transform()
     for th in (1.5, 3.0, 30.0):

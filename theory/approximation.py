@@ -167,6 +167,12 @@ def gaussian_square_transform() -> DTransform:
     return DTransform(phi=phi, D=D, D_prime=D_prime, D_inverse=D_inverse)
 
 
+def transform_from_spiked(dt) -> DTransform:
+    """Example B.2's transforms from a ``theory.spiked.DTransform`` (any mu_R: MP of any ratio, or
+    an empirical noise spectrum).  phi is the left-side phi_{mu_R} (rows), as in (A.4)."""
+    return DTransform(phi=dt.phi_rows, D=dt, D_prime=dt.derivative, D_inverse=dt.inverse)
+
+
 def f_W_terms_example_B2(sigma, transform: DTransform | None = None) -> np.ndarray:
     """Per-spike radicands of Example B.2, as printed:
     ``(g D^{-1}(1/sigma_i^2) + sigma_i^2) - 2 sigma_i D^{-1}(1/sigma_i^2) sqrt(g) sqrt(g)`` with
