@@ -375,7 +375,7 @@ def main(argv=None) -> int:
                   args.json.with_suffix(".csv"))
     if args.fig:
         from figures.fig_approximation import plot_opnorm_records
-        for path in plot_opnorm_records(all_records, args.fig):
+        for path in plot_opnorm_records(all_records, args.fig, stem="approximation_opnorm"):
             print(path)
     return 0
 
