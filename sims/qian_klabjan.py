@@ -171,6 +171,8 @@ def lemma3_record(samples, n1: int, n2: int, K: float, qs=QUANTILES, seed: int =
         delta0[str(q)] = npred.lemma3_delta0(q, n)
         rec[f"c0_{k}"], rec[f"delta0_{k}"] = c0[str(q)], delta0[str(q)]
     rec["c0"], rec["delta0"] = c0, delta0
+    # The delta0 Lemma 3 needs at a c0 fixed independently of n (5% above the edge), from the TW tail.
+    rec["delta0_at_1.05_edge"] = npred.lemma3_delta0_at(1.05 * law.edge, n1, n2, K)
     return rec
 
 
@@ -330,8 +332,11 @@ def table_verdicts(rows3: list[dict], rows4: list[dict]) -> list[Verdict]:
             note="delta0 = log(2/(1-q))/(4n) depends on (q, n) only, not on B: it tends to 0 like 1/n for any "
                  "matrix law, and with it 1 - 2 exp(-4 delta0 n) stays equal to q (no gain with n)",
             corrected="Lemma 3 needs (c0, delta0) independent of n: fix c0 above the edge; then "
-                      "P(||B|| > c0) decays exponentially in n (Rudelson-Vershynin; TW right tail "
-                      "exp(-2/3 s^(3/2)) with s ~ n^(2/3)(c0 - edge)), so delta0(c0) stays bounded away from 0"))
+                      "P(||B|| > c0) decays exponentially in n (TW right tail exp(-2/3 s^(3/2)), s ~ n^(2/3)), "
+                      "so delta0(c0) stays bounded away from 0: for K = sqrt 3, square, c0 = 2.1: "
+                      + ", ".join(f"{npred.lemma3_delta0_at(2.1, n, n, math.sqrt(3)):.3g} (n={n})" for n in (32, 128, 512))
+                      + f", limit {npred.lemma3_delta0_limit(2.1, math.sqrt(3)):.3g} "
+                        "(theory.norm_predictions.lemma3_delta0_at/_limit)"))
     if rows4:
         worst = max(rows4, key=lambda r: r["C_min"])
         out.append(Verdict(

@@ -123,3 +123,25 @@ def test_bad_input_raises(bad):
 def test_self_check_rows_ok():
     rows = npred.self_check()
     assert rows and all(r["ok"] for r in rows)
+
+
+def test_tw1_right_tail_asymptotic():
+    # Where tracy_widom.sf is representable, the asymptotic is within its next-order term O(s^(-3/2)).
+    s = np.array([8.0, 10.0, 12.0])
+    asym = np.exp(-2 / 3 * s**1.5 - 0.75 * np.log(s)) / (4 * math.sqrt(math.pi))
+    from theory import tracy_widom
+    assert np.all(np.abs(asym / tracy_widom.sf(s, 1) - 1) <= 2 * s**-1.5)
+    # far tail: the log survival keeps decreasing instead of underflowing to -inf
+    far = npred.tw1_log_sf(np.array([60.0, 100.0]))
+    assert np.all(np.isfinite(far)) and far[1] < far[0]
+
+
+@pytest.mark.parametrize("ratio,n_max", [(1.0, 10**6), (0.25, 4 * 10**6)])
+def test_lemma3_delta0_at_fixed_c0_converges_to_limit(ratio, n_max):
+    K = math.sqrt(3.0)
+    c0 = 1.15 * npred.edge(int(ratio * n_max), n_max, K * K / (3 * n_max))
+    at = npred.lemma3_delta0_at(c0, int(ratio * n_max), n_max, K)
+    # remaining corrections: log(s)/n and the n - 1/2 centering, both far below 1e-3 relative here
+    assert at == pytest.approx(npred.lemma3_delta0_limit(c0, K, ratio), rel=1e-3)
+    with pytest.raises(ValueError):
+        npred.lemma3_delta0_limit(0.9 * c0 / 1.15, K, ratio)

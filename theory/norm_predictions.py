@@ -210,6 +210,46 @@ def lemma3_q(delta0, n):
     return out if out.ndim else float(out)
 
 
+def tw1_log_sf(s):
+    """log P(TW_1 > s): from ``tracy_widom.sf`` while it is representable, else the right-tail
+    asymptotic 1 - F_1(s) ~ exp(-2/3 s^(3/2)) / (4 sqrt(pi) s^(3/4)) (half the integral of Ai)."""
+    s = np.atleast_1d(np.asarray(s, dtype=float))
+    if np.any(~np.isfinite(s)):
+        raise ValueError("tw1_log_sf got NaN or inf")
+    out = np.empty_like(s)
+    sf = tracy_widom.sf(s, 1)
+    exact = sf > 1e-250
+    out[exact] = np.log(sf[exact])
+    t = s[~exact]
+    out[~exact] = -2.0 / 3.0 * t**1.5 - 0.75 * np.log(t) - math.log(4 * math.sqrt(math.pi))
+    return out if out.size > 1 else float(out[0])
+
+
+def lemma3_delta0_at(c0: float, n1: int, n2: int, K: float) -> float:
+    """The delta_0 for which Lemma 3 holds at a FIXED c0: -log(P(||B|| > c0) / 2) / (4n), n = max(n1, n2),
+    with the tail from the edge + TW_1 law (an approximation that is good for c0 near the edge; far
+    from it the large-deviation rate of the top eigenvalue takes over)."""
+    law = lemma3_law(n1, n2, K)
+    _check_positive("c0", c0)
+    return float((math.log(2.0) - tw1_log_sf(law.tw_score(c0))) / (4.0 * max(n1, n2)))
+
+
+def lemma3_delta0_limit(c0: float, K: float, ratio: float = 1.0) -> float:
+    """lim_{n -> inf} of :func:`lemma3_delta0_at` with n2/n1 fixed (ratio = min/max in (0, 1]):
+    s ~ n^(2/3) x with x = (3 c0^2 / K^2 - (1 + sqrt c)^2) / ((1 + sqrt c)(1 + 1/sqrt c)^(1/3)), so
+    delta_0 -> (2/3) x^(3/2) / 4 = x^(3/2) / 6 (square: (3 c0^2/K^2 - 4)^(3/2) / 24).  Positive for every
+    c0 above the edge (K/sqrt 3)(1 + sqrt c): the constants of Lemma 3 do exist, independent of n."""
+    _check_positive("c0", c0)
+    _check_positive("K", K)
+    if not 0 < ratio <= 1:
+        raise ValueError(f"ratio must lie in (0, 1], got {ratio}")
+    rc = math.sqrt(ratio)
+    x = (3 * c0 * c0 / (K * K) - (1 + rc) ** 2) / ((1 + rc) * (1 + 1 / rc) ** (1 / 3))
+    if x <= 0:
+        raise ValueError(f"c0={c0} is not above the edge {(K / math.sqrt(3)) * (1 + rc):.6g}")
+    return x**1.5 / 6.0
+
+
 def self_check() -> list[dict]:
     """Each formula against an independent route to the same number."""
     rows = []
@@ -241,6 +281,9 @@ def self_check() -> list[dict]:
     # size ~ (sigma / mu) E|W|^3 / (4 sd W) ~ 1e-3, so 2e-3 relative is the tolerance.
     lin_sd = big.tw_units() * math.sqrt(1.6077810345810)
     add("std vs linearised std, n=p=4000", big.std(), lin_sd, 2e-3 * lin_sd)
+    # delta0 at fixed c0 converges to its closed-form limit (corrections O(log n / n)).
+    add("lemma3_delta0_at(2.3, 1e6, 1e6, sqrt3) vs limit", lemma3_delta0_at(2.3, 10**6, 10**6, math.sqrt(3)),
+        lemma3_delta0_limit(2.3, math.sqrt(3)), 1e-3)
     # delta0 round trip.
     add("lemma3_q(lemma3_delta0(0.999, 128))", lemma3_q(lemma3_delta0(0.999, 128), 128), 0.999, 1e-14)
     return rows
