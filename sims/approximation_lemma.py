@@ -285,6 +285,10 @@ def verdicts(records: list[dict]) -> list[Verdict]:
         r = min(records, key=lambda x: abs(x["N"] - 3000))     # the figure's N
         setting = f"spikes={r['spikes']}, {r['noise']}, N={r['N']}, {r['trials']} matrices"
         rel = (r["opnorm_mean"] - f_W) / f_W
+        conv = convergence(sorted(records, key=lambda x: x["N"]))
+        conv_slope = (f"{conv['opnorm']['slope']:.2f}, CI "
+                      f"[{conv['opnorm']['slope_ci'][0]:.2f}, {conv['opnorm']['slope_ci'][1]:.2f}]"
+                      if conv and "opnorm" in conv else "n/a: < 3 N values")
         smin, smax = min(r["opnorm_samples"]), max(r["opnorm_samples"])
         out.append(Verdict(
             "Fig 4.3: ||S-W'||_2 'very close to f_W ~ 1' (f_W within the range of the matrices)",
@@ -293,7 +297,8 @@ def verdicts(records: list[dict]) -> list[Verdict]:
             note=(f"{'every matrix lies above f_W' if smin > f_W else 'range of the matrices'}: "
                   f"min/max {smin:.4f}/{smax:.4f}, mean "
                   f"{100 * rel:+.2f}% off f_W; '~ 1' holds only as a {100 * abs(rel):.0f}% "
-                  f"approximation; the excess over the limit {lim:.4f} decays like N^-1/2"),
+                  f"approximation; the excess over the limit {lim:.4f} shrinks with N "
+                  f"(log-log slope {conv_slope})"),
             corrected=f"||S-W'||_2 -> {lim:.5f} ~ 1 + 1/(2 theta_r)"))
     r = max(records, key=lambda x: x["N"])
     lo, hi = r["opnorm_ci"]
