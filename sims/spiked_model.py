@@ -146,6 +146,7 @@ def summarize(setting: Setting, data: dict) -> list[dict]:
         u_lim, v_lim = (float(x) for x in theory.overlap_limits(theta, c))
         rec = {"N": setting.N, "M": setting.M, "ratio": c, "noise": setting.noise,
                "vectors": setting.vectors, "theta": float(theta), "index": i + 1,
+               "theta_max_in_matrix": float(setting.spikes[0]),
                "threshold": theta_bar, "edge": theory.edge(c),
                "regime": "above" if theta > theta_bar else "below",
                "critical_window": float(setting.N ** (-1 / 3)),
@@ -354,6 +355,28 @@ def paper_fig_b1_verdict(records: list[dict]) -> Verdict | None:
                         f"paper 0.99943, formula {formula:.6f}")
 
 
+def paper_text_verdicts(records: list[dict]) -> list[Verdict]:
+    """Section 4.6 (after (4.24)) writes sigma'_i = (1 + sigma_i^2)/sigma_1 for the singular values
+    of W; Theorem A.3 has sigma_i in the denominator.  Checked at the largest N against the
+    measured values for every spike that is not the largest one of its matrix (c = 1 only)."""
+    out = []
+    rows = [r for r in records if r["ratio"] == 1.0 and r["index"] > 1 and r["regime"] == "above"]
+    if not rows:
+        return out
+    n_max = max(r["N"] for r in rows)
+    for r in sorted((r for r in rows if r["N"] == n_max), key=lambda r: -r["theta"]):
+        printed = (1 + r["theta"] ** 2) / r["theta_max_in_matrix"]
+        lo, hi = r["sv_ci"]
+        ok = lo <= printed <= hi
+        out.append(Verdict("Sec 4.6 text: sigma'_i = (1 + sigma_i^2)/sigma_1", f"theta={r['theta']:g}, "
+                           f"sigma_1={r['theta_max_in_matrix']:g}, N={n_max}", n_max, r["sv_mean"],
+                           printed, "holds" if ok else "fails", ci=[lo, hi],
+                           corrected="sigma'_i -> (1 + sigma_i^2)/sigma_i (Theorem A.3)",
+                           note=f"measured {r['sv_mean']:.5g} vs printed {printed:.5g}; "
+                                f"Theorem A.3 gives {r['sv_limit']:.5g}"))
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 TABLE_COLUMNS = ["N", "theta", "trials", "sv", "sv_limit", "u_ov", "v_ov", "ov_limit", "in_CI",
                  "rate(sv)", "verdict"]
@@ -361,7 +384,8 @@ TABLE_COLUMNS = ["N", "theta", "trials", "sv", "sv_limit", "u_ov", "v_ov", "ov_l
 
 def table_rows(records: list[dict], verdict_list: list[Verdict]) -> list[dict]:
     vmap = {}
-    for v in verdict_list:
+    claims = set(dict(QUANTITIES).values())
+    for v in (v for v in verdict_list if v.claim in claims):
         theta = float(v.setting.split(",")[0].split("=")[1])
         vmap.setdefault(theta, []).append(v)
     fits = {(f["theta"], f["quantity"]): f for f in rates(records)}
@@ -431,6 +455,7 @@ def main(argv=None) -> int:
     b1 = paper_fig_b1_verdict(records) if args.paper else None
     if b1 is not None:
         vlist.append(b1)
+    vlist.extend(paper_text_verdicts(records))
     print(f"W = R + S, R {args.noise} entries of variance 1/N, c = M/N = {args.ratio:g}, "
           f"spike vectors {args.vectors}; threshold theta_bar = {theory.threshold(args.ratio):.4g}, "
           f"edge = {theory.edge(args.ratio):.4g}")

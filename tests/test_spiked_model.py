@@ -177,3 +177,13 @@ def test_paper_scale_fig_43_b1_setting(tmp_path):
     _check_limits(records, n=3000)
     b1 = sm.paper_fig_b1_verdict(records)
     assert b1.verdict == "holds", b1
+
+
+def test_section_4_6_printed_formula_fails(moderate):
+    # the text after (4.24) prints sigma'_i = (1 + sigma_i^2)/sigma_1; Theorem A.3 has sigma_i: for
+    # theta = 30 in diag(30..70) the printed value is 901/70 = 12.87, the measured value is ~30.03
+    verdicts = {v.setting.split(",")[0]: v for v in sm.paper_text_verdicts(moderate)}
+    v30 = verdicts["theta=30"]
+    assert v30.verdict == "fails" and v30.bound == pytest.approx(901 / 70)
+    assert abs(v30.measured - 901 / 30) < 0.1  # Theorem A.3 value, within ~4 SE at N = 400
+    assert all(v.verdict == "fails" for v in verdicts.values())
