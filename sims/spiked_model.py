@@ -28,9 +28,16 @@ Verdicts (per theta and quantity, over the N sweep): ``holds`` when the slope's 
 also says whether the limit lies inside the 95% CI of the mean and the z-score of the deviation (a
 finite-N bias of the predicted order is expected and listed).
 
-Computation: top-r triplets by sims.linalg.top_singular_triplets (block Krylov with certified
-eta/gap <= tol), trials reproducible from --seed (sims.noise: one generator per trial), joblib
-processes for CPU sweeps (--jobs), float64.
+Paper-specific checks: with --paper (N = 3000, 10 matrices, S = diag(30, 40, 50, 60, 70)) the
+Section B.1 / Fig B.1 statement <u_5, u'_5> ~ 0.99943 ~ sqrt(1 - 1/30^2); in every run with c = 1
+the formula printed after (4.24), sigma'_i = (1 + sigma_i^2)/sigma_1 (a typo for /sigma_i).
+
+Default run: N = 250, 400, 630, 1000, 1600 with 32, 32, 24, 16, 10 trials, two matrix groups
+(the paper's spikes and 3, 2, 1.5, 1.2, 0.8).  Computation: top-r triplets by
+sims.linalg.top_singular_triplets (block Krylov with certified eta/gap <= 1e-6), trials
+reproducible from --seed (sims.noise: one generator per trial, independent of chunking and of the
+number of jobs), joblib worker processes for CPU sweeps (--jobs, each single-threaded: spin-waiting
+BLAS threads slow down badly when other jobs share the cores), float64.
 """
 from __future__ import annotations
 

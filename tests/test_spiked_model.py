@@ -185,5 +185,5 @@ def test_section_4_6_printed_formula_fails(moderate):
     verdicts = {v.setting.split(",")[0]: v for v in sm.paper_text_verdicts(moderate)}
     v30 = verdicts["theta=30"]
     assert v30.verdict == "fails" and v30.bound == pytest.approx(901 / 70)
-    assert abs(v30.measured - 901 / 30) < 0.1  # Theorem A.3 value, within ~4 SE at N = 400
+    assert abs(v30.measured - 901 / 30) < 0.1  # Theorem A.3 value; 0.1 is ~8 SE at N = 400, T = 16
     assert all(v.verdict == "fails" for v in verdicts.values())
