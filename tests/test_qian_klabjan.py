@@ -232,3 +232,23 @@ def test_spectral_norms_match_svd_both_orientations():
         assert qk.spectral_norms(a) == pytest.approx(ref, rel=1e-12)
     with pytest.raises(ValueError):
         qk.spectral_norms(torch.ones(3))
+
+
+# ------------------------------------------------------------------ side by side (Algorithm 3 vs paper 004)
+
+def test_side_by_side_algorithm3_keeps_the_spikes_and_budgets_match():
+    from sims import qk_side_by_side as sbs
+    thetas = (3.0, 4.0, 5.0)  # outliers at theta + 1/theta >= 3.3, far above the edge 2 (+ TW margin)
+    F = sbs.spiked_target(64, 8, thetas, seed=0, trial=0, device=CPU)
+    f, ranks, thresholds = sbs.mp_prune(F)
+    assert ranks == [len(thetas)] * (len(F) - 2)
+    # every removed singular value lies below the threshold, so the a-priori chain dominates the
+    # a-posteriori one (same recursion with ||W - W'|| <= threshold)
+    for a, b, thr in zip(f[1:-1], F[1:-1], thresholds):
+        assert qk.spectral_norm(a - b) <= thr * (1 + 1e-12)
+    assert qt.chain_bound(f, F) <= sbs.mp_apriori_bound(F, thresholds) * (1 + 1e-12)
+    counts = [64 * 64 - 2 * r * 64 for r in ranks]
+    for method in ("magnitude", "random_without_replacement"):
+        g = sbs.budget_prune(F, method, counts, seed=1)
+        assert [int((w == 0).sum()) for w in g[1:-1]] == counts
+    assert math.floor((64 * 64) ** (1 - sbs.alpha_for_count(counts[0], 64 * 64)) + 1e-9) == counts[0]
