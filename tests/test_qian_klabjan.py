@@ -252,3 +252,16 @@ def test_side_by_side_algorithm3_keeps_the_spikes_and_budgets_match():
         g = sbs.budget_prune(F, method, counts, seed=1)
         assert [int((w == 0).sum()) for w in g[1:-1]] == counts
     assert math.floor((64 * 64) ** (1 - sbs.alpha_for_count(counts[0], 64 * 64)) + 1e-9) == counts[0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n", [256, 512])
+def test_lemma3_large_square_rows_against_rmt(n):
+    """Paper-size rows of Table 2 (K = sqrt 3), same tolerance derivation as the cheap rows."""
+    K = math.sqrt(3.0)
+    x = qk.lemma3_norms(n, n, K, 300, seed=17, row=n, device=CPU)
+    law = npred.lemma3_law(n, n, K)
+    unit = law.tw_units()
+    allowance = n ** (-2 / 3) + abs(KAPPA4_UNIFORM) * law.edge / n / unit
+    se = x.std(ddof=1) / math.sqrt(x.size) / unit
+    assert abs(x.mean() - law.mean()) / unit <= 4 * se + allowance
