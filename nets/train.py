@@ -265,6 +265,9 @@ class Run:
                 "final_test_accuracy": last.get("test_accuracy_after_callbacks", last.get("test_accuracy")),
                 "final_test_loss": last.get("test_loss_after_callbacks", last.get("test_loss")),
                 "final_train_accuracy": last.get("train_accuracy"),
+                "mean_test_accuracy_last_5": (None if not self.metrics or self.metrics[-1].get("test_accuracy") is None
+                                              else sum(m["test_accuracy"] for m in self.metrics[-5:])
+                                              / len(self.metrics[-5:])),
                 "best_test_accuracy": max((m["test_accuracy"] for m in self.metrics
                                            if m.get("test_accuracy") is not None), default=None),
                 "wall_time_s": self.wall_time_s, "device": str(self.device), "torch_threads": torch.get_num_threads(),
