@@ -16,10 +16,10 @@ run: $(STAMP)
 	$(PY) -m sims.spiked_model
 
 test: $(STAMP)
-	$(PY) -m pytest -q
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q
 
 test-slow: $(STAMP)
-	$(PY) -m pytest -q -m slow
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q -m slow
 
 bench: $(STAMP)
 	$(PY) -m benchmarks

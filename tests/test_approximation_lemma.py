@@ -20,14 +20,6 @@ N = 300
 TRIALS = 6
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Other jobs share the 2 cores: torch's second thread then spin-waits (measured 26 s CPU
-    instead of 0.2 s for the same run), so these small runs use one thread."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def tol(rec_ci, r, n):

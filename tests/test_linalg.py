@@ -13,14 +13,6 @@ import torch
 from sims.linalg import ConvergenceError, ConvergenceWarning, top_singular_triplets
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    """Small matrices: intra-op threads only add overhead, and spin-waiting threads slow down badly
-    when other jobs share the cores.  Restored afterwards (global torch state)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _random(shape, seed, dtype=torch.float64):

@@ -14,14 +14,6 @@ from sims.device import trial_generator
 from sims.noise import FOURTH_MOMENT, sample_noise, sample_trials, spiked_matrix
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    """Small matrices: intra-op threads only add overhead, and spin-waiting threads slow down badly
-    when other jobs share the cores.  Restored afterwards (global torch state)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 EIGHTH = {"gaussian": 105.0, "rademacher": 1.0, "uniform": 9.0}
 

@@ -13,13 +13,7 @@ from theory import norm_predictions as npred
 CPU = torch.device("cpu")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    # Two OpenMP threads per process on the shared 2-core machine made batched eigvalsh 20-100x slower.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+
 KAPPA4_UNIFORM = -6 / 5  # excess kurtosis of a uniform law
 
 

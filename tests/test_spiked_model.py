@@ -24,14 +24,6 @@ from sims import spiked_model as sm
 from theory import spiked as theory
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _single_thread():
-    """Small matrices: intra-op threads only add overhead, and spin-waiting threads slow down badly
-    when other jobs share the cores.  Restored afterwards (global torch state)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 N = 400
 TRIALS = 16
