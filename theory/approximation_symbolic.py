@@ -50,6 +50,7 @@ import sympy as sp
 
 from theory import approximation as paper
 from theory import spiked
+from theory._selfcheck import check_row
 
 # ---------------------------------------------------------------------------------------------
 # Spiked-model limits (A.3/A.4, Benaych-Georges-Nadakuditi): from theory.spiked.
@@ -230,10 +231,7 @@ def self_check() -> list[dict]:
     rows = []
 
     def row(check, value, reference, tol=1e-10, ok=None):
-        err = abs(float(value) - float(reference))
-        good = err <= tol * max(1.0, abs(float(reference))) if ok is None else ok
-        rows.append(dict(check=check, value=float(value), reference=float(reference),
-                         error=err, ok=bool(good)))
+        rows.append(check_row(check, value, reference, tol=tol, ok=ok))
 
     th, L2, top = square_closed_forms()
     # L^2 simplifies to the paper's radicand, which in turn is 1 + 1/th^2 - 1/th^4.
