@@ -172,9 +172,12 @@ def top_singular_triplets(W: torch.Tensor, r: int, *, oversample: int = 10, max_
     # Preallocated basis V (M x d), images Y = W V (N x d), Z = W^T Y (M x d: the raw next blocks,
     # kept so that residuals need no extra pass over W) and Gram G = Y^T Y (float64: its
     # eigenvalues are s^2, so it keeps the small Ritz values accurate whatever W's dtype).
-    Vbuf = W.new_empty(*batch, M, max_basis)
-    Ybuf = W.new_empty(*batch, N, max_basis)
-    Zbuf = W.new_empty(*batch, M, max_basis)
+    # Each buffer is the transposed view of a row-major (max_basis, dim) array, so writing a block
+    # of columns writes contiguous rows; a row-major (dim, max_basis) array would touch every row
+    # (page) of the buffer per block (measured: ~20% of the run time at N = 3000).
+    Vbuf = W.new_empty(*batch, max_basis, M).transpose(-1, -2)
+    Ybuf = W.new_empty(*batch, max_basis, N).transpose(-1, -2)
+    Zbuf = W.new_empty(*batch, max_basis, M).transpose(-1, -2)
     Gbuf = torch.empty(*batch, max_basis, max_basis, dtype=torch.float64, device=W.device)
     Vbuf[..., :b] = _orthogonalize(omega, None)
     d = 0            # columns of V whose images are in Y
