@@ -152,7 +152,7 @@ def main(argv=None) -> int:
     p.add_argument("--final-activation", default="relu", choices=["relu", "none", "abs"])
     p.add_argument("--out", type=Path, default=Path("results/nets/fig_d5.json"))
     args = p.parse_args(argv)
-    from sims.device import resolve_device
+    from nets.device import resolve_device
     data = figure_d5_data(args.quick, args.seed, args.epochs, resolve_device(args.device), args.dataset,
                           args.final_activation)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -53,7 +53,7 @@ from tqdm import tqdm
 from nets.configs import SCALES, TrainConfig, config_names, get_config, schedule_callable
 from nets.data import DataSplits, epoch_generator, load_dataset, make_loader
 from nets.models import build_model, count_parameters, model_structure, model_summary, rebuild_model
-from sims.device import DEVICE_CHOICES, resolve_device
+from nets.device import DEVICE_CHOICES, resolve_device
 
 CHECKPOINT = "checkpoint.pt"
 METRICS = "metrics.json"
