@@ -54,6 +54,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+# Trainable parameters (requires_grad): the count the paper reports (Tables 3.2, 3.5). Re-exported.
+from nets.layers import count_parameters
+
 ACTIVATIONS = ("relu", "abs", "none")
 INITS = ("normal", "he", "xavier")
 
@@ -245,11 +248,6 @@ def build_model(spec: dict, *, seed: int | None = 0, device: str | torch.device 
         if device is not None:
             model = model.to(device)
     return model
-
-
-def count_parameters(model: nn.Module) -> int:
-    """Trainable parameters (requires_grad), the count the paper reports (Tables 3.2, 3.5)."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def model_summary(model: nn.Module) -> str:

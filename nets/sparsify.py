@@ -29,6 +29,8 @@ import torch
 from torch import nn
 from torch.nn.utils import prune as torch_prune
 
+from nets.layers import count_parameters
+
 
 def weight_modules(model: nn.Module) -> list[tuple[str, nn.Module]]:
     """(name, module) for every Linear/Conv2d, factors of split layers included."""
@@ -36,8 +38,9 @@ def weight_modules(model: nn.Module) -> list[tuple[str, nn.Module]]:
 
 
 def count_trainable(model: nn.Module) -> int:
-    """Trainable parameter count, with a pruned weight counted once (weight_orig, not the mask)."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+    """Trainable parameter count, with a pruned weight counted once (weight_orig is the Parameter,
+    the mask a buffer)."""
+    return count_parameters(model)
 
 
 def zero_weight_count(model: nn.Module) -> int:

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from nets.layers import FactorizedConv2d, FactorizedLinear, weight_matrix
+from nets.layers import FactorizedConv2d, FactorizedLinear, split_saves_parameters, weight_matrix
 from nets.pruning import UnfittableSpectrum, layer_spectrum, prunable_layers
 
 
@@ -96,7 +96,7 @@ def layer_report(name: str, kind: str, matrix: torch.Tensor, alpha=0.1, beta=0.1
         "algorithm3": {"kept": keep, "removed": int(s.size - keep),
                        "removed_energy_fraction": float((s[keep:] ** 2).sum() / max((s ** 2).sum(), 1e-300)),
                        "weights_before": weights, "weights_after_split": split,
-                       "split_saves": split < weights, "weights_saved": max(0, weights - split)},
+                       "split_saves": split_saves_parameters(n_out, n_in, keep), "weights_saved": max(0, weights - split)},
         "esd": {"eigenvalues_of": "W^T W / N, W tall (N = max(out, in))",
                 "bin_edges": edges.tolist(), "counts": counts.tolist()},
     })

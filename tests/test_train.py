@@ -216,3 +216,49 @@ def test_sparsification_during_training_zeroes_weights():
     weights = [m.weight for m in run.model.modules() if isinstance(m, nn.Linear)]
     assert all((w.abs() >= 0.05).logical_or(w == 0).all() for w in weights)  # nothing left below zeta(1)
     assert row["nonzero_parameters"] < row["parameters"]
+
+
+def test_nan_weight_stops_training_with_a_clear_error(tmp_path):
+    # A NaN weight makes every forward output NaN, so the epoch's summed loss is NaN: the run must
+    # stop with an error naming the epoch, and must not checkpoint the broken state.
+    run = Run(_tiny_cfg(epochs=2), _tiny_data(), seed=0, out_dir=tmp_path, progress=False)
+    with torch.no_grad():
+        run.model.layers.fc1.weight[0, 0] = float("nan")
+    with pytest.raises(FloatingPointError, match="epoch 1"):
+        run.train_epoch()
+    assert not (tmp_path / CHECKPOINT).exists()
+
+
+def test_mp_pruning_callback_refuses_nan_weights():
+    from nets.pruning import MPPruningCallback
+    run = Run(_tiny_cfg(epochs=1), _tiny_data(), seed=0, progress=False)
+    with torch.no_grad():
+        run.model.layers.fc2.weight[1, 1] = float("nan")
+    with pytest.raises(ValueError, match="non-finite"):
+        MPPruningCallback(every=1, tau=0.7).on_epoch_end(run.model, 1)
+
+
+def test_resume_with_the_mp_pruning_callback_reproduces_the_run(tmp_path):
+    # Real Algorithm 1 rounds at epochs 2 and 4 (f = max(0, 1 - epoch/2) = 0 at both: every small
+    # singular value goes, so fc2 is split at epoch 2); a run stopped after the split and resumed
+    # from its weights_only checkpoint must match the uninterrupted run, events included.
+    pruning = {"every": 2, "schedule": "3.6", "schedule_horizon": 2, "tau": 1.0, "alpha": 0.1, "beta": 0.1}
+    cfg = _tiny_cfg(epochs=4, model={"kind": "mlp", "topology": [2, 40, 30, 2]}, pruning=pruning)
+    from nets.train import make_callbacks
+    data = _tiny_data()
+    full = Run(cfg, data, seed=3, out_dir=tmp_path / "full", callbacks=make_callbacks(cfg), progress=False)
+    for _ in range(4):
+        full.train_epoch()
+    part = Run(cfg, data, seed=3, out_dir=tmp_path / "part", callbacks=make_callbacks(cfg), progress=False)
+    for _ in range(2):
+        part.train_epoch()
+    assert any(e["action"] == "split" for e in part.metrics[1]["events"])   # the round did split
+    del part
+    resumed = Run(cfg, data, seed=3, out_dir=tmp_path / "part", callbacks=make_callbacks(cfg), progress=False)
+    resumed.load(tmp_path / "part" / CHECKPOINT)
+    for _ in range(2):
+        resumed.train_epoch()
+    assert _strip(resumed.metrics) == _strip(full.metrics)
+    assert resumed.callbacks[0].history == full.callbacks[0].history
+    a, b = full.model.state_dict(), resumed.model.state_dict()
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
