@@ -1,6 +1,7 @@
 """Figures of the pruning pipeline (nets/).
 
-D.5: accuracy of the Example D.3 net ([784, 1000, 10], trained on Fashion-MNIST) against the number
+D.5: accuracy of the Example D.3 net ([784, 1000, 10]; the paper trains it on MNIST, we default to
+Fashion-MNIST, the dataset installable here, see ``nets.posttraining``) against the number
 of singular values of its first layer kept by Algorithm 3, MP threshold marked (paper 000 Fig D.5).
 Data: ``results/nets/fig_d5.json`` written by ``python -m nets.posttraining`` when present (full
 run), otherwise computed here by ``nets.posttraining.figure_d5_data`` (``--quick``: a tiny net

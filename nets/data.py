@@ -174,11 +174,16 @@ def _normalise(train_u8: np.ndarray, test_u8: np.ndarray, how: str) -> tuple[tor
 
 
 def _subset(x: torch.Tensor, y: torch.Tensor, n: int | None, seed: int, what: str):
-    """First ``n`` of a seeded permutation (a random, reproducible subset), or everything."""
-    if n is None or n >= len(x):
+    """First ``n`` of a seeded permutation (a random, reproducible subset), or everything (None).
+    Asking for more samples than the split holds is an error, not a silent smaller run."""
+    if n is None:
         return x, y
     if n <= 0:
         raise ValueError(f"{what} must be positive, got {n}")
+    if n > len(x):
+        raise ValueError(f"{what}={n} exceeds the {len(x)} samples available")
+    if n == len(x):
+        return x, y
     gen = torch.Generator().manual_seed(seed)
     idx = torch.randperm(len(x), generator=gen)[:n]
     return x[idx], y[idx]

@@ -68,6 +68,8 @@ def test_subset_is_seeded_and_drawn_from_the_data(tmp_path):
     rows = {tuple(r.flatten().tolist()) for r in full}
     assert all(tuple(r.flatten().tolist()) in rows for r in a)
     assert len({tuple(r.flatten().tolist()) for r in a}) == 7  # without replacement
+    with pytest.raises(ValueError, match="exceeds the 30 samples"):
+        load_image_dataset("mnist", tmp_path, n_train=31)
 
 
 def test_corrupt_idx_is_refused(tmp_path):
