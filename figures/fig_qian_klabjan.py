@@ -96,6 +96,8 @@ def _side_by_side(outdir: Path, args) -> list[Path]:
 def _one_thread(fn):
     """Run with one torch thread (two per process stall batched LAPACK on a shared 2-core machine)."""
     def wrapped(outdir: Path, args) -> list[Path]:
+        outdir = Path(outdir)
+        outdir.mkdir(parents=True, exist_ok=True)
         before = torch.get_num_threads()
         torch.set_num_threads(1)
         try:

@@ -52,6 +52,16 @@ def test_g_h_E_Eprime_by_hand():
     assert pb.threshold_E_prime(net, S, 2, 16, 3.0, 2.0, 0.1)[0] == pytest.approx(Ep2, rel=1e-12)
 
 
+def test_example_4_2_threshold_by_hand():
+    # (4.23) on the tiny net: ||W1 s||_1 = 4, ||W1 s||_2 = sqrt 10, ||W3||_1 = 2, sigma_max(W3) = 2,
+    # b(N) = 0: (1 + eps) sqrt 2 (a(16) * 4 * 2 + f_W * sqrt 10 * 2)
+    a16 = 2 / 16**0.375 + math.sqrt(2 * math.log(256) / 16)
+    expected = 1.1 * math.sqrt(2) * (a16 * 8.0 + 1.2 * math.sqrt(10.0) * 2.0)
+    assert pb.threshold_example_4_2(tiny(), S, 16, 1.2, 0.1)[0] == pytest.approx(expected, rel=1e-12)
+    with pytest.raises(ValueError):
+        pb.threshold_example_4_2(tiny(activation="relu"), S, 16, 1.2, 0.1)
+
+
 def test_prefix_uses_biases():
     net = tiny(biases=(np.array([1.0, -5.0]), None, None))
     # W1 s + beta = (-1 + 1, 3 - 5) = (0, -2) -> |.| = (0, 2)
@@ -96,6 +106,10 @@ def test_truncation_removes_below_threshold():
     lambda: pb.classification_confidence(np.ones((2, 3)), np.array([0, 3])),
     lambda: pb.good_set([1.0, float("inf")], 0.0),
     lambda: pb.accuracy_bound_probability(1.5, 3),
+    lambda: pb.a_N("64"),
+    lambda: pb.D_N(float("nan")),
+    lambda: pb.EaccMap(np.array([1.0, np.nan]), np.array([1.0, 2.0])),
+    lambda: pb.EaccMap(np.array([1.0, 2.0]), np.array([1.0])),
 ])
 def test_bad_input_raises(bad):
     with pytest.raises(ValueError):

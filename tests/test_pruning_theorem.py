@@ -80,6 +80,10 @@ def test_remark_4_5_h_phi_grows_under_standard_init():
         hs += h.tolist()
     fit = loglog_fit(Ns, hs)
     assert fit.slope_low > 0.3
+    # Remark 4.5 is the implication "h_phi <= C => E -> 0"; its hypothesis fails here, so the
+    # verdict must be vacuous (not fails, not holds)
+    results = [pt.spiked_trials("random", N, 3, seed=0, prune=False) for N in (64, 128, 256)]
+    assert pt.scaling_verdict(results).verdict == "vacuous"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -156,6 +160,9 @@ def test_simultaneous_pruning_sum_bound_and_sharpness_rows():
     assert sim["sum_violations"] == 0
     sharp = pt.sharp_example()
     assert sharp["ratio"] == pytest.approx(1.0, rel=1e-12)
+    # the sharpness verdict follows the ratio: attained -> holds, bound below actual -> fails
+    assert pt.sharpness_verdict(sharp["ratio"]) == "holds"
+    assert pt.sharpness_verdict(0.9) == "fails" and pt.sharpness_verdict(1.5) == "inconclusive"
 
 
 # ---------------------------------------------------------------------------------------------

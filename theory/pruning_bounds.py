@@ -277,7 +277,11 @@ def lemma_4_1_bound_all_layers(net: Network, s, thresholds: dict) -> np.ndarray:
 # Lemma 4.2 and Theorem 4.1
 # ---------------------------------------------------------------------------------------------
 def _check_N(N) -> float:
-    if isinstance(N, bool) or not np.isfinite(N) or N < 2 or int(N) != N:
+    try:
+        ok = not isinstance(N, bool) and bool(np.isfinite(N)) and N >= 2 and int(N) == N
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
         raise ValueError(f"N must be an integer >= 2, got {N!r}")
     return float(N)
 
@@ -360,6 +364,18 @@ class EaccMap:
     dX: np.ndarray
     thresholds: np.ndarray
     empty_value: float = 0.0
+
+    def __post_init__(self):
+        dX = _finite_array(self.dX, "dX", 1)
+        t = _finite_array(self.thresholds, "thresholds", 1)
+        if dX.shape != t.shape:
+            raise ValueError(f"dX has {dX.size} entries but thresholds has {t.size}")
+        empty = float(self.empty_value)
+        if not math.isfinite(empty):
+            raise ValueError(f"empty_value must be finite, got {self.empty_value!r}")
+        object.__setattr__(self, "dX", dX)
+        object.__setattr__(self, "thresholds", t)
+        object.__setattr__(self, "empty_value", empty)
 
     def __call__(self, eta) -> np.ndarray:
         eta = np.atleast_1d(np.asarray(eta, dtype=float))
