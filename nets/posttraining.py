@@ -84,7 +84,7 @@ def test_accuracy(data, batch_size: int = 1000) -> Callable[[nn.Module], float]:
 def train_example_d3(epochs: int = 10, seed: int = 0, dataset: str = "fashion_mnist",
                      n_train: int | None = None, n_test: int | None = None, width: int = 1000,
                      lr: float = 0.02, momentum: float = 0.9, batch_size: int = 128, device="cpu",
-                     data=None, progress: bool = False, final_activation: str = "relu"):
+                     data=None, progress: bool = False, final_activation: str = "relu", data_dir=None):
     """Train the Example D.3 net [784, width, 10] (ReLU; N(0, 1/N) init) with nets.train.Run.
     Example D.3 states only "MNIST, 10 epochs, ReLU" (the default dataset here is Fashion-MNIST,
     see the module docstring); lr/momentum/batch default to Section 3's E.6.
@@ -95,7 +95,7 @@ def train_example_d3(epochs: int = 10, seed: int = 0, dataset: str = "fashion_mn
     from nets.train import Run
 
     if data is None:
-        data = load_dataset(dataset, seed=seed, n_train=n_train, n_test=n_test)
+        data = load_dataset(dataset, data_dir=data_dir, seed=seed, n_train=n_train, n_test=n_test)
     in_dim = int(np.prod(data.input_shape))
     cfg = TrainConfig(name="example-d3", description="Example D.3 net for Algorithm 3 / Fig D.5",
                       paper_ref="Appendix D.3, Example D.3", dataset=dataset,
@@ -110,17 +110,17 @@ def train_example_d3(epochs: int = 10, seed: int = 0, dataset: str = "fashion_mn
 
 
 def figure_d5_data(quick: bool = False, seed: int = 0, epochs: int | None = None, device="cpu",
-                   dataset: str = "fashion_mnist", final_activation: str = "relu") -> dict:
+                   dataset: str = "fashion_mnist", final_activation: str = "relu", data_dir=None) -> dict:
     """Train the D.3 net and sweep Algorithm 3's kept rank on its first layer (Fig D.5).
     ``quick``: 2000 training / 1000 test images, width 200, 1 epoch (smoke test scale)."""
     if quick:
         model, data, info = train_example_d3(epochs=epochs or 1, seed=seed, dataset=dataset,
                                              n_train=2000, n_test=1000, width=200, device=device,
-                                             final_activation=final_activation)
+                                             final_activation=final_activation, data_dir=data_dir)
         ranks = (1, 2, 5, 10, 20, 50, 100, 200)
     else:
         model, data, info = train_example_d3(epochs=epochs or 10, seed=seed, dataset=dataset, device=device,
-                                             final_activation=final_activation)
+                                             final_activation=final_activation, data_dir=data_dir)
         ranks = DEFAULT_RANKS
     layer = "layers.fc1"
     out = rank_sweep(model, layer, ranks, test_accuracy(data.test), tau=0.7)
@@ -153,13 +153,16 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu")
-    p.add_argument("--dataset", default="fashion_mnist")
+    p.add_argument("--dataset", default="fashion_mnist",
+                   help="fashion_mnist (Debian package, default) or mnist (the paper's Example D.3)")
+    p.add_argument("--data-dir", type=Path, default=None,
+                   help="directory with the dataset's IDX files (needed for MNIST here)")
     p.add_argument("--final-activation", default="relu", choices=["relu", "none", "abs"])
     p.add_argument("--out", type=Path, default=Path("results/nets/fig_d5.json"))
     args = p.parse_args(argv)
     from nets.device import resolve_device
     data = figure_d5_data(args.quick, args.seed, args.epochs, resolve_device(args.device), args.dataset,
-                          args.final_activation)
+                          args.final_activation, data_dir=args.data_dir)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(data, indent=1))
     mp = next(r for r in data["rows"] if r["is_mp_rank"])
