@@ -120,6 +120,8 @@ def analyse_event(before: pb.Network, after: pb.Network, events: list[dict], inp
         scale = math.sqrt(float(ev["sigma2"]) * N)
         g = pb.g_phi(before, inputs, b)
         h = pb.h_phi(before, inputs, b)
+        # no spike above the edge: f_W is undefined, and tau >= min{f_W, sqrt(lambda+)} is the
+        # largest value (4.18) can take, so using it can only raise E' (fewer inputs certified)
         Eprime = Eprime + (math.sqrt(2) * min(f_W if f_W is not None else tau, tau) * g
                            + pb.a_N(N) * scale * h)
         layers.append(dict(b=b, shape=list(W.shape), threshold=tau, removed_norm=float(diff),

@@ -218,6 +218,23 @@ def test_theorem1_probability_closed_form():
     assert expected < 0  # vacuous at d = 512, alpha = 0.1
 
 
+def test_theorem_bound_verdict_follows_p0_and_counts():
+    # Theorem 1 at d = 512: alpha = 0.1 gives p0 < 0 (see above), so even a huge sup error cannot
+    # refute it (vacuous); alpha = 0.75 gives p0 = 0.99 (1 - 2 c2 512^-0.75 - 0.05) ~ 0.84, and three
+    # networks all certainly outside eps give a Clopper-Pearson upper end 1 - 0.025^(1/3) = 0.71 < p0.
+    def rows(alpha, sup):
+        return [dict(weights="uniform", method="magnitude", alpha=alpha, d=512, seed=s,
+                     sup_error_chain_upper=sup, sup_error_lower=sup, target_norms=[1.0] * 4)
+                for s in range(3)]
+    assert qt.theorem1_probability(512, 0.75, 0.99, qt.LATALA_C_FAVOURABLE) > 0.71
+    assert [v.verdict for v in qt.theorem_bound_verdicts(rows(0.1, 1e6))] == ["vacuous"]
+    assert [v.verdict for v in qt.theorem_bound_verdicts(rows(0.75, 1e6))] == ["fails"]
+    assert [v.verdict for v in qt.theorem_bound_verdicts(rows(0.75, 1e-9))] == ["holds"]
+    # Theorem 1 (iii) is stated for uniform weights only: no Theorem 1 verdict on Gaussian targets
+    gauss = [dict(r, weights="gaussian") for r in rows(0.75, 1e-9)]
+    assert qt.theorem_bound_verdicts(gauss) == []
+
+
 def test_spectral_norms_match_svd_both_orientations():
     g = torch.Generator().manual_seed(0)
     for shape in [(3, 7, 20), (3, 20, 7), (2, 16, 16)]:
