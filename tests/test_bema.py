@@ -165,15 +165,15 @@ def test_example_d1_lambda_plus_within_weyl_bounds_of_the_noise_fit():
 
 
 def test_example_d1_noise_alone_gives_lambda_plus_near_four():
-    # R alone (the paper's "correct lambda+ = 4"): BEMA's lambda+ = sigma2-hat (4 + 2^{4/3} t N^{-2/3});
-    # sigma2-hat has sd ~ 0.0076 * 200/N (O(1/N), repetition above), so |lambda+ - 4 - TW term|
-    # < 4 * 5 sd, while the TW term itself is 2^{4/3} t N^{-2/3}: both on the N^{-2/3} scale or below.
+    # R alone (the paper's "correct lambda+ = 4"): BEMA's lambda+ = sigma2-hat (4 + 2^{4/3} t N^{-2/3}),
+    # so lambda+ - 4 - TW term = (sigma2-hat - 1)(4 + TW term).  sigma2-hat has sd ~ 0.0076 * 200/N
+    # (O(1/N), repetition above): bound 5 sd times (4 + TW term).  A 5% error in sigma2-hat (0.2 in
+    # lambda+) is ~8x this bound.
     n = 300
     rng = np.random.default_rng(4)
     res = bema.fit_matrix(rng.standard_normal((n, n)))
     tw_term = 2 ** (4 / 3) * bema.tw_quantile(0.1) * n ** (-2 / 3)
-    assert abs(res.lambda_plus - 4 - tw_term) < 4 * 5 * 0.0076 * 200 / n
-    assert abs(res.lambda_plus - 4) < 2 * tw_term
+    assert abs(res.lambda_plus - 4 - tw_term) < (4 + tw_term) * 5 * 0.0076 * 200 / n
 
 
 # --- Algorithm 4 statistic ------------------------------------------------------------------------
@@ -301,6 +301,26 @@ def test_bad_levels_raise(kwargs, match):
     ev = pure_noise_spectra(50, 40, 1, seed=1)[0]
     with pytest.raises(ValueError, match=match):
         bema.fit(ev, 50, 40, **kwargs)
+
+
+@pytest.mark.parametrize("beta", [0.0, 1.0, -0.1, float("nan"), 1e-17, "x"])
+def test_tw_quantile_rejects_bad_beta(beta):
+    # 1e-17: 1 - beta rounds to 1, whose quantile is +inf (lambda+ = inf would hide every spike)
+    with pytest.raises(ValueError, match="beta"):
+        bema.tw_quantile(beta)
+    if isinstance(beta, float) and beta == beta:
+        with pytest.raises(ValueError, match="beta"):
+            bema.fit(pure_noise_spectra(50, 40, 1, seed=1)[0], 50, 40, beta=beta)
+
+
+@pytest.mark.parametrize("args,match", [
+    ((0.0, 100, 1.0, 0.45), "sigma2"), ((float("nan"), 100, 1.0, 0.45), "sigma2"),
+    ((1.0, 0, 1.0, 0.45), "n_rows"), ((1.0, 10.5, 1.0, 0.45), "n_rows"),
+    ((1.0, 100, -1.0, 0.45), "ratio"), ((1.0, 100, 1.0, float("inf")), "finite"),
+])
+def test_edge_with_tw_correction_rejects_bad_input(args, match):
+    with pytest.raises(ValueError, match=match):
+        bema.edge_with_tw_correction(*args)
 
 
 def test_bad_dimensions_and_too_few_eigenvalues_raise():

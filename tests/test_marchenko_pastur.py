@@ -160,17 +160,21 @@ def test_wishart_spectrum_follows_the_law(ratio):
         assert np.count_nonzero(spectrum == 0.0) == m - n_rows
 
 
-def test_bidiagonal_sampler_matches_direct_wishart_at_small_size():
-    # The MP law cannot check a finite-N sampler; compare the top and bottom eigenvalue laws of the
-    # bidiagonal (Dumitriu-Edelman) model with eigvalsh of W^T W / N for Gaussian W (two-sample KS;
-    # with fixed seeds the test is deterministic; under the null it would fail with probability 1e-3)
-    n_rows, n_cols, trials = 7, 4, 4000
+@pytest.mark.parametrize("n_rows,n_cols", [(7, 4), (4, 7)])
+def test_bidiagonal_sampler_matches_direct_wishart_at_small_size(n_rows, n_cols):
+    # The MP law cannot check a finite-N sampler; compare the smallest nonzero and the top eigenvalue
+    # laws of the bidiagonal (Dumitriu-Edelman) model with eigvalsh of W^T W / N for Gaussian W
+    # (two-sample KS; with fixed seeds the test is deterministic; under the null it would fail with
+    # probability 1e-3).  (4, 7) is the M > N branch (M - N exact zeros), used by the BEMA tests.
+    trials = 4000
     law = MarchenkoPastur(n_cols / n_rows, 2.0)
     model = law.rvs((trials, n_cols), random_state=1, n_rows=n_rows)
     rng = np.random.default_rng(2)
     W = rng.normal(0.0, math.sqrt(2.0), size=(trials, n_rows, n_cols))
     direct = np.linalg.eigvalsh(np.swapaxes(W, 1, 2) @ W / n_rows)
-    for col in (0, -1):
+    n_zero = n_cols - min(n_rows, n_cols)
+    assert np.all(model[:, :n_zero] == 0.0)
+    for col in (n_zero, -1):
         assert stats.ks_2samp(model[:, col], direct[:, col]).pvalue > 1e-3
     # E tr X = M var exactly
     tr = model.sum(axis=1)

@@ -23,3 +23,26 @@ def test_checks_can_fail():
 def test_self_check_rows_all_ok():
     rows = S.self_check()
     assert rows and all(r["ok"] for r in rows)
+
+
+def test_theory_package_imports_no_torch_sims_or_nets():
+    # theory/__init__ promises a pure numpy/scipy/sympy package, and the layering is sims -> nets ->
+    # theory: a static scan of every import statement (including ones inside functions) checks both
+    # without paying for a subprocess (torch is already loaded in this test session by conftest).
+    import ast
+    from pathlib import Path
+
+    import theory
+
+    banned = {"torch", "sims", "nets"}
+    offenders = []
+    for path in sorted(Path(theory.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            offenders += [f"{path.name}:{node.lineno} {n}" for n in names if n.split(".")[0] in banned]
+    assert not offenders, offenders

@@ -84,12 +84,23 @@ QUANTILE_LEVELS = {"lower": 0.0, "midpoint": 0.5, "upper": 1.0}
 @lru_cache(maxsize=64)
 def tw_quantile(beta: float) -> float:
     """``t_{1-beta}``: the (1 - beta) quantile of TW_1 (Algorithm 2 step 6), cached per beta."""
+    beta = _check_level("beta", beta, 1.0)
+    if 1.0 - beta >= 1.0:
+        # ppf(1) = inf would make lambda+ infinite and silently report no spikes
+        raise ValueError(f"beta = {beta!r} is below double precision: 1 - beta rounds to 1")
     return float(tracy_widom.ppf(1.0 - beta, beta=1))
 
 
 def edge_with_tw_correction(sigma2: float, n_rows: int, ratio: float, t: float) -> float:
     """``sigma^2 [(1 + sqrt c)^2 + t N^{-2/3} c^{-1/6} (1 + sqrt c)^{4/3}]`` (Algorithm 2 step 7,
     general aspect ratio; see the module docstring for the map to Ke-Ma-Lin's n, gamma)."""
+    for name, v in (("sigma2", sigma2), ("ratio", ratio)):
+        if not (math.isfinite(v) and v > 0):
+            raise ValueError(f"{name} must be a positive finite number, got {v!r}")
+    if not math.isfinite(t):
+        raise ValueError(f"Tracy-Widom quantile t must be finite, got {t!r}")
+    if isinstance(n_rows, bool) or int(n_rows) != n_rows or n_rows < 1:
+        raise ValueError(f"n_rows must be a positive integer, got {n_rows!r}")
     root = math.sqrt(ratio)
     return sigma2 * ((1.0 + root) ** 2
                      + t * n_rows ** (-2.0 / 3.0) * ratio ** (-1.0 / 6.0) * (1.0 + root) ** (4.0 / 3.0))
@@ -147,7 +158,10 @@ def _check_dims(n_rows, n_cols) -> tuple[int, int]:
 
 
 def _check_level(name: str, value, upper: float) -> float:
-    v = float(value)
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a real number, got {value!r}") from None
     if not (0.0 < v < upper):
         raise ValueError(f"{name} must lie in (0, {upper:g}), got {value!r}")
     return v
