@@ -8,7 +8,7 @@ import time
 import numpy as np
 from scipy import integrate, optimize
 
-from theory import bema
+from theory import bema, tracy_widom
 from theory.marchenko_pastur import MarchenkoPastur
 
 
@@ -78,11 +78,6 @@ def main(quick: bool = False) -> list[dict]:
         dict(name="|fast - naive| in sigma^2 and fit statistic", value=agreement, unit="abs"),
     ]
 
-    try:
-        from theory import tracy_widom
-    except ImportError:
-        print("  (theory.tracy_widom missing: TW cdf row skipped)")
-        return rows
     points = np.linspace(-6.0, 4.0, 100)
     tw_time = _best_time(lambda: tracy_widom.cdf(points, beta=1), repeats=3 if quick else 10)
     rows.append(dict(name="TW_1 cdf at 100 points", value=tw_time * 1e3, unit="ms", target="<= 50 ms"))

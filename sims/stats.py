@@ -51,6 +51,10 @@ def bootstrap_ci(samples, statistic=np.mean, level: float = 0.95, n_resamples: i
     x = np.asarray(samples, dtype=float).ravel()
     if x.size < 2:
         raise ValueError(f"bootstrap_ci needs at least 2 samples, got {x.size}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("bootstrap_ci got NaN or inf samples")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
     res = stats.bootstrap((x,), statistic, confidence_level=level, n_resamples=n_resamples,
                           method="percentile", random_state=np.random.default_rng(seed))
     return Estimate(float(statistic(x)), float(res.confidence_interval.low),
@@ -60,6 +64,8 @@ def bootstrap_ci(samples, statistic=np.mean, level: float = 0.95, n_resamples: i
 def proportion_ci(successes: int, trials: int, level: float = 0.95,
                   method: str = "wilson") -> Estimate:
     """Interval for a probability: ``wilson`` or ``exact`` (Clopper-Pearson), via scipy.stats."""
+    if int(trials) != trials or int(successes) != successes:
+        raise ValueError(f"successes and trials must be integers, got {successes!r}, {trials!r}")
     if trials <= 0:
         raise ValueError(f"trials must be positive, got {trials}")
     if not 0 <= successes <= trials:
@@ -93,6 +99,8 @@ def loglog_fit(ns, errors, level: float = 0.95) -> PowerLaw:
         raise ValueError(f"ns and errors differ in length: {n.size} vs {e.size}")
     if n.size < 3:
         raise ValueError(f"loglog_fit needs at least 3 points, got {n.size}")
+    if not (np.all(np.isfinite(n)) and np.all(np.isfinite(e))):
+        raise ValueError("loglog_fit got NaN or inf")
     if np.any(n <= 0) or np.any(e <= 0):
         raise ValueError("loglog_fit needs positive N and nonzero errors")
     res = stats.linregress(np.log(n), np.log(e))

@@ -84,8 +84,10 @@ def run(ns=(250, 500, 1000), trials: int = 8, spikes=DEFAULT_SPIKES, sigma: floa
     thetas = np.sort(paper._as_positive_array(spikes, "spikes"))[::-1].copy()
     if trials < 2:
         raise ValueError(f"trials must be >= 2, got {trials}")
-    if any(int(n) < 10 for n in ns):
+    if len(ns) == 0 or any(int(n) < 10 for n in ns):
         raise ValueError(f"n values must be >= 10, got {ns}")
+    if not (np.isfinite(eps) and eps >= 0):
+        raise ValueError(f"eps must be finite and >= 0, got {eps}")
     dev = resolve_device(device)
     s = effective_scale(sigma, model)
     f_W = paper.f_W_symmetric_4_25(thetas, sigma)

@@ -13,11 +13,20 @@ def test_mean_ci_coverage_near_nominal():
     assert abs(covered / reps - 0.95) < 4 * np.sqrt(0.95 * 0.05 / reps)
 
 
-def test_proportion_ci_contains_estimate_and_is_narrower_with_more_trials():
-    small = proportion_ci(10, 100)
-    large = proportion_ci(1000, 10000)
-    assert small.contains(0.1) and large.contains(0.1)
-    assert large.half_width < small.half_width / 5
+@pytest.mark.parametrize("k,n", [(0, 30), (3, 40), (10, 100), (97, 100)])
+def test_proportion_ci_matches_closed_forms(k, n):
+    # Wilson (1927): centre (p + z^2/2n)/(1 + z^2/n), half-width z/(1 + z^2/n) sqrt(p(1-p)/n + z^2/4n^2);
+    # Clopper-Pearson: Beta(a/2; k, n-k+1) and Beta(1-a/2; k+1, n-k) quantiles (0 / 1 at the ends).
+    from scipy import stats
+    z, p = stats.norm.ppf(0.975), k / n
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z / (1 + z**2 / n) * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+    w = proportion_ci(k, n)
+    assert (w.low, w.high) == pytest.approx((centre - half, centre + half), abs=1e-12)
+    cp = proportion_ci(k, n, method="exact")
+    lo = stats.beta.ppf(0.025, k, n - k + 1) if k > 0 else 0.0
+    hi = stats.beta.ppf(0.975, k + 1, n - k) if k < n else 1.0
+    assert (cp.low, cp.high) == pytest.approx((lo, hi), abs=1e-10)
 
 
 def test_loglog_fit_recovers_exact_rate():
@@ -38,3 +47,27 @@ def test_mean_ci_rejects_bad_input(bad):
 def test_proportion_ci_rejects_impossible_counts():
     with pytest.raises(ValueError):
         proportion_ci(5, 3)
+    with pytest.raises(ValueError, match="integers"):
+        proportion_ci(2.5, 10)
+
+
+def test_loglog_fit_slope_ci_coverage():
+    # the t interval on the slope must cover the true exponent at ~95% when the log-errors scatter
+    # iid normally about the power law (the regression model's own assumption); +-4 binomial sd
+    rng = np.random.default_rng(2)
+    ns, reps = np.array([100, 200, 400, 800, 1600]), 1000
+    covered = sum(loglog_fit(ns, 2.0 * ns ** -0.5 * np.exp(rng.normal(0, 0.2, ns.size)))
+                  .contains_slope(-0.5) for _ in range(reps))
+    assert abs(covered / reps - 0.95) < 4 * np.sqrt(0.95 * 0.05 / reps)
+
+
+def test_bootstrap_ci_rejects_bad_input_and_matches_t_interval():
+    from sims.stats import bootstrap_ci
+    with pytest.raises(ValueError, match="NaN"):
+        bootstrap_ci([1.0, np.nan, 2.0])
+    # for 400 normal samples the percentile bootstrap of the mean and the t interval agree to
+    # O(1/n) relative in the half-width; allow 10% of the half-width (bootstrap resampling noise
+    # with 2000 resamples is ~2-3% of it)
+    x = np.random.default_rng(3).normal(0, 1, 400)
+    b, t = bootstrap_ci(x), mean_ci(x)
+    assert abs(b.low - t.low) < 0.1 * t.half_width and abs(b.high - t.high) < 0.1 * t.half_width
