@@ -3,7 +3,8 @@
 A verdict is one of:
 - ``holds``: the claim holds numerically, with the margin reported;
 - ``vacuous``: it holds but its condition is never met (or its bound is trivial) at realistic N;
-- ``fails``: a counterexample was measured; ``corrected`` states what does hold, where derivable.
+- ``fails``: a counterexample was measured; ``corrected`` states what does hold, where derivable;
+- ``inconclusive``: the measurement cannot decide at the sizes run (the note says why).
 """
 from __future__ import annotations
 

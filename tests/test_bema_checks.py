@@ -72,3 +72,34 @@ def test_figures_write_png_and_json(tmp_path, name):
         assert float(np.sum(np.array(data["esd_density"]) * widths)) == pytest.approx(
             1 - len(data["outliers"]) / data["N"], abs=1e-12)
         assert math.isfinite(data["lambda_plus"])
+
+
+def _calib_row(reading, hits, trials=1000, n=400, m=400, beta=0.1):
+    from sims.stats import proportion_ci
+    ci = proportion_ci(hits, trials)
+    return {"N": n, "M": m, "ratio": m / n, "beta": beta, "trials": trials, "reading": reading,
+            "exceed": hits / trials, "exceed_ci": ci.as_list(), "beta_in_ci": ci.contains(beta)}
+
+
+def test_calibration_verdicts_follow_the_intervals():
+    # Wilson 95% at 1000 trials: 150 hits -> [0.129, 0.174] excludes 0.1 (fails); 95 -> [0.078, 0.115]
+    # contains it (holds).  The midpoint/oracle pair: 95 vs 150 hits do not overlap -> "fails".
+    rows = [_calib_row("lower", 150), _calib_row("midpoint", 95), _calib_row("upper", 40),
+            _calib_row("oracle sigma2=1", 150)]
+    v = {x.claim: x.verdict for x in bc.calibration_verdicts(rows)}
+    by = {k.split("step 3 ")[-1].split(" ")[0]: val for k, val in v.items() if "step 3" in k}
+    assert by == {"as": "fails", "midpoint": "holds", "Ke-Ma-Lin": "fails", "oracle": "fails"}
+    assert v["BEMA (midpoint) adds no miscalibration beyond the TW_1 approximation"] == "fails"
+
+
+def test_near_threshold_spike_verdict_and_correction_follow_the_rates():
+    def row(exact, trials=100):
+        from sims.stats import proportion_ci
+        ci = proportion_ci(exact, trials)
+        return {"N": 100, "ratio": 1.0, "theta_over_threshold": 1.5, "trials": trials,
+                "exact_rate": exact / trials, "exact_ci": ci.as_list(), "gap_tw_units": 6.0,
+                "overcount_rate": 0.0}
+    bad = next(v for v in bc.spike_verdicts([row(50)]) if v.claim.startswith("Spikes just above"))
+    good = next(v for v in bc.spike_verdicts([row(99)]) if v.claim.startswith("Spikes just above"))
+    assert bad.verdict == "fails" and bad.corrected            # CI upper ~0.6 < 0.9
+    assert good.verdict == "holds" and good.corrected == ""
