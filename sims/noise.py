@@ -2,8 +2,10 @@
 
 R is N x M (n_rows x n_cols) with iid entries of mean 0 and variance ``var_scale / n_rows``
 (paper Assumption 4.1 with var_scale = 1; Example A.1 is the Gaussian N = M case).  Three
-ensembles with the same first two moments (universality, Theorem A.1 needs only Assumptions
-4.4-4.5):
+ensembles with the same first two moments.  Only the Gaussian one is (orthogonally) invariant:
+Theorem A.1 assumes bi-unitary invariance (Assumption 4.4), which Rademacher and uniform entries
+lack, so with them the checks test the universality of the first-order limits for iid entries
+(isotropic local laws: Bloemendal, Erdos, Knowles, Yau & Yin 2014), beyond the paper's assumptions:
 
 * ``gaussian``:   sqrt(v) * N(0, 1)
 * ``rademacher``: sqrt(v) * (+-1 with probability 1/2 each)

@@ -394,7 +394,8 @@ def paper_fig_b1_verdict(records: list[dict]) -> Verdict | None:
     dots = np.sqrt([r["u_overlap_mean"], r["v_overlap_mean"]])
     ci = np.sqrt(r["u_overlap_ci"])
     formula = np.sqrt(1 - 1 / PAPER_FIG_B1["theta"] ** 2)
-    ok = abs(PAPER_FIG_B1["overlap"] - dots[0]) <= max(abs(ci[1] - ci[0]), 2e-5)
+    # the paper prints 5 decimals (rounding <= 5e-6); our mean has its 95% half-width
+    ok = abs(PAPER_FIG_B1["overlap"] - dots[0]) <= abs(ci[1] - ci[0]) / 2 + 5e-6
     return Verdict("Fig B.1 / Sec B.1: <u_5,u'_5> ~ 0.99943 ~ sqrt(1 - 1/30^2) = 0.99944",
                    f"theta=30, N={r['N']}, trials={r['trials']}", r["N"], float(dots[0]),
                    float(formula), "holds" if ok else "fails", ci=ci.tolist(),
