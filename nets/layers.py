@@ -74,7 +74,24 @@ def max_saving_rank(n_out: int, n_in: int) -> int:
     return math.ceil(n_out * n_in / (n_out + n_in)) - 1
 
 
-class FactorizedLinear(nn.Module):
+class _Factorized(nn.Module):
+    """Two factors with no activation between: ``second(first(x))``; the bias sits on ``second``."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.second(self.first(x))
+
+    def product_matrix(self) -> torch.Tensor:
+        # (out x r) times (r x in); for convs the r x (n p q) reshape of Section 3.2.2 times the
+        # 1x1 conv.  weight_matrix recurses, so factors split again (paper 001's repeated
+        # splitting) work too.
+        return weight_matrix(self.second) @ weight_matrix(self.first)
+
+    @property
+    def bias(self):
+        return self.second.bias
+
+
+class FactorizedLinear(_Factorized):
     """``second(first(x))`` with ``first: in -> rank`` (no bias) and ``second: rank -> out``."""
 
     def __init__(self, in_features: int, out_features: int, rank: int, bias: bool = True,
@@ -86,22 +103,11 @@ class FactorizedLinear(nn.Module):
         self.first = nn.Linear(in_features, rank, bias=False, device=device, dtype=dtype)
         self.second = nn.Linear(rank, out_features, bias=bias, device=device, dtype=dtype)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.second(self.first(x))
-
-    def product_matrix(self) -> torch.Tensor:
-        # weight_matrix recurses, so factors split again (paper 001's repeated splitting) work too
-        return weight_matrix(self.second) @ weight_matrix(self.first)
-
-    @property
-    def bias(self):
-        return self.second.bias
-
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, rank={self.rank}"
 
 
-class FactorizedConv2d(nn.Module):
+class FactorizedConv2d(_Factorized):
     """A conv ``in -> rank`` with the original kernel/stride/padding/dilation (no bias) followed
     by a 1x1 conv ``rank -> out`` with the bias (Section 3.2.2 reshape, Algorithm 1 step 10)."""
 
@@ -121,17 +127,6 @@ class FactorizedConv2d(nn.Module):
         # Kept so that recombine() can rebuild the original convolution.
         self._conv_kwargs = dict(stride=template.stride, padding=template.padding,
                                  dilation=template.dilation)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.second(self.first(x))
-
-    def product_matrix(self) -> torch.Tensor:
-        # (m x r) from the 1x1 conv times (r x n p q) from the k x k conv; recursive as above
-        return weight_matrix(self.second) @ weight_matrix(self.first)
-
-    @property
-    def bias(self):
-        return self.second.bias
 
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "

@@ -33,6 +33,7 @@ from nets.pruning import (
     split_layer,
     truncate_layer,
 )
+from tests.planted import spiked_matrix
 
 ALWAYS = 1.0  # the fit statistic is a sup of cdf differences, <= 1: tau = 1 accepts every fit
 NEVER = 1e-12  # a sup distance between an ecdf and a continuous cdf is never this small
@@ -41,16 +42,6 @@ NEVER = 1e-12  # a sup distance between an ecdf and a continuous cdf is never th
 def numpy_truncation(matrix: np.ndarray, rank: int) -> np.ndarray:
     U, s, Vt = np.linalg.svd(matrix.astype(np.float64), full_matrices=False)
     return (U[:, :rank] * s[:rank]) @ Vt[:rank]
-
-
-def spiked_matrix(n_out, n_in, thetas, seed):
-    """R (entries N(0, 1/N), N = max(n_out, n_in)) + sum theta_i u_i v_i^T, orthonormal u, v."""
-    rng = np.random.default_rng(seed)
-    N = max(n_out, n_in)
-    R = rng.standard_normal((n_out, n_in)) / np.sqrt(N)
-    u, _ = np.linalg.qr(rng.standard_normal((n_out, len(thetas))))
-    v, _ = np.linalg.qr(rng.standard_normal((n_in, len(thetas))))
-    return R + (u * np.asarray(thetas)) @ v.T
 
 
 # ---------------------------------------------------------------- split / truncate / recombine

@@ -12,16 +12,8 @@ from torch import nn
 
 from nets.pruning import split_layer
 from nets.spectral_report import main, spectral_report, state_dict_matrices
+from tests.planted import spiked_matrix
 from theory.bema import fit_matrix
-
-
-def spiked(n_out, n_in, thetas, seed):
-    rng = np.random.default_rng(seed)
-    N = max(n_out, n_in)
-    R = rng.standard_normal((n_out, n_in)) / np.sqrt(N)
-    u, _ = np.linalg.qr(rng.standard_normal((n_out, len(thetas))))
-    v, _ = np.linalg.qr(rng.standard_normal((n_in, len(thetas))))
-    return R + (u * np.asarray(thetas)) @ v.T
 
 
 def make_model():
@@ -29,7 +21,7 @@ def make_model():
     model = nn.Sequential(nn.Conv2d(3, 16, 3), nn.Flatten(), nn.Linear(160, 240), nn.ReLU(),
                           nn.Linear(240, 2))
     with torch.no_grad():
-        model[2].weight.copy_(torch.from_numpy(spiked(240, 160, [5.0, 4.0, 3.0], seed=1)))
+        model[2].weight.copy_(torch.from_numpy(spiked_matrix(240, 160, [5.0, 4.0, 3.0], seed=1)))
     return model
 
 
