@@ -1,0 +1,113 @@
+"""The registry of every checkable claim of papers 000, 001, 003 (its abstract) and 004.
+
+Data live in ``core/claims.json`` (a list of objects); this module loads and validates them.
+Each claim has
+
+- ``id``: ``<paper>:<kind>:<number>``, e.g. ``000:lemma:4.2``, ``000:figure:3.6``,
+  ``004:lemma:5``, ``000:eq:C.13``; unnumbered sentences get ``<paper>:text:<section>.<k>``
+  (k-th quantitative sentence of that section, e.g. ``000:text:3.2.1.1``);
+- ``paper``, ``kind``, ``number``, ``section``: where it stands in the paper;
+- ``statement``: one line, in the paper's terms;
+- ``checked_by``: the experiments (module names) whose Results carry verdicts on it;
+- ``not_checked``: ``null`` when ``checked_by`` is non-empty, else ``{"reason": R, "detail": ...}``
+  with R one of ``NOT_CHECKED_REASONS``.
+
+Whether a claim *has a verdict* is not stored here: the report (``figures.report``) reads it from
+the committed Results, so the registry cannot claim a check that no result backs.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from core.result import CLAIM_ID
+
+PAPERS = {
+    "000": "Berlyand, Sandier, Shmalo, Zhang: Enhancing accuracy in deep learning using random "
+           "matrix theory (2024)",
+    "001": "Shmalo, Jenkins, Krupchytskyi: Deep learning weight pruning with RMT-SVD (2023)",
+    "003": "Shmalo et al.: Pruning deep neural networks via a combination of the Marchenko-Pastur "
+           "distribution and regularization (2025), abstract only",
+    "004": "Qian, Klabjan: A probabilistic approach to neural network pruning (ICML 2021)",
+}
+KINDS = ("theorem", "lemma", "corollary", "proposition", "remark", "example", "algorithm",
+         "figure", "table", "eq", "assumption", "text", "abstract")
+NOT_CHECKED_REASONS = {
+    "data_unavailable": "needs a data set not reachable here (MNIST, CIFAR-10, ImageNet)",
+    "needs_gpu": "needs a GPU at paper scale, and no GPU was lent",
+    "textbook_result": "a known theorem quoted with a reference, not a claim of the paper",
+    "no_numerical_content": "a definition or qualitative statement with nothing to measure",
+    "not_yet_checked": "checkable here, but no experiment checks it yet",
+}
+REGISTRY_PATH = Path(__file__).with_name("claims.json")
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    paper: str
+    kind: str
+    number: str
+    section: str
+    statement: str
+    checked_by: tuple[str, ...] = ()
+    not_checked: dict | None = None
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+def _parse(entry: dict, where: str) -> Claim:
+    known = {"id", "paper", "kind", "number", "section", "statement", "checked_by", "not_checked",
+             "extra"}
+    unknown = set(entry) - known
+    if unknown:
+        raise ValueError(f"{where}: unknown fields {sorted(unknown)}")
+    cid = entry.get("id", "")
+    if not CLAIM_ID.match(cid):
+        raise ValueError(f"{where}: id {cid!r} is not '<paper>:<kind>:<number>'")
+    paper, kind, number = cid.split(":", 2)
+    if paper not in PAPERS or kind not in KINDS:
+        raise ValueError(f"{where}: id {cid!r}: paper must be one of {sorted(PAPERS)}, kind one "
+                         f"of {KINDS}")
+    if (entry.get("paper"), entry.get("kind"), entry.get("number")) != (paper, kind, number):
+        raise ValueError(f"{where}: paper/kind/number fields disagree with id {cid!r}")
+    if not str(entry.get("statement", "")).strip():
+        raise ValueError(f"{where}: {cid} has no statement")
+    checked_by = tuple(entry.get("checked_by") or ())
+    nc = entry.get("not_checked")
+    if checked_by and nc is not None:
+        raise ValueError(f"{where}: {cid} is both checked_by {checked_by} and not_checked")
+    if not checked_by:
+        if not isinstance(nc, dict) or nc.get("reason") not in NOT_CHECKED_REASONS:
+            raise ValueError(f"{where}: {cid} has no checked_by, so not_checked.reason must be "
+                             f"one of {sorted(NOT_CHECKED_REASONS)}")
+    return Claim(id=cid, paper=paper, kind=kind, number=number,
+                 section=str(entry.get("section", "")), statement=entry["statement"].strip(),
+                 checked_by=checked_by, not_checked=nc, extra=entry.get("extra") or {})
+
+
+def load_registry(path: str | Path = REGISTRY_PATH) -> dict[str, Claim]:
+    """All claims by id, in file order; ValueError on a malformed or duplicated entry."""
+    path = Path(path)
+    entries = json.loads(path.read_text())
+    out: dict[str, Claim] = {}
+    for i, e in enumerate(entries):
+        c = _parse(e, f"{path.name}[{i}]")
+        if c.id in out:
+            raise ValueError(f"{path.name}[{i}]: duplicate id {c.id}")
+        out[c.id] = c
+    return out
+
+
+@lru_cache(maxsize=1)
+def registry() -> dict[str, Claim]:
+    """The package's registry (cached)."""
+    return load_registry()
+
+
+def claim(cid: str) -> Claim:
+    try:
+        return registry()[cid]
+    except KeyError:
+        raise ValueError(f"claim {cid!r} is not in the registry core/claims.json") from None

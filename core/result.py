@@ -1,0 +1,308 @@
+"""The one Result format: every experiment of sims/ and nets/ returns a ``Result`` and writes it here.
+
+A Result (schema version ``SCHEMA_VERSION``) holds
+
+- ``experiment``: the module that produced it, e.g. ``"sims.spiked_model"``;
+- ``config``: every setting of the run (JSON-safe), enough to rerun it;
+- ``provenance``: package version, git commit and dirty flag, Python/numpy/scipy/torch versions,
+  device, thread count, the command line (``argv``, as ``python -m <module> ...``), seed, start time,
+  wall and CPU seconds (``Provenance``);
+- ``records``: the measured rows (a list of flat dicts: written as CSV beside the JSON as well);
+- ``tables``: optional further named tables (each a list of flat dicts, each written as CSV);
+- ``verdicts``: one ``Verdict`` per claim and setting checked.
+
+A ``Verdict`` carries the registry id of the claim (``core.claims``, ``<paper>:<kind>:<number>``,
+e.g. ``000:lemma:4.2``), the setting, the measured value with its interval, the paper's bound or
+prediction, the verdict (holds / vacuous / fails / inconclusive), the corrected statement and a note.
+
+NaN convention: a non-finite float (NaN, +-inf) is written as JSON ``null`` and read back as
+``None``; "not measured" and "undefined" are both ``null``.  JSON files are written with sorted
+keys and a trailing newline so that reruns diff cleanly.
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import math
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+
+SCHEMA_VERSION = 1
+VERDICTS = ("holds", "vacuous", "fails", "inconclusive")
+CLAIM_ID = re.compile(r"^(000|001|003|004):[a-z]+:[A-Za-z0-9.\-_]+$")
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Verdict:
+    """One claim checked in one setting.
+
+    ``interval`` is the confidence interval of ``measured`` (``[lo, hi]``, 95% unless the note says
+    otherwise); ``bound`` is the paper's bound or predicted value in that setting; ``corrected`` is
+    the statement that does hold, where one was derived (only with ``fails``)."""
+    claim: str
+    setting: str
+    verdict: str
+    measured: float | None = None
+    interval: list[float] | None = None
+    bound: float | None = None
+    corrected: str = ""
+    note: str = ""
+    N: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        if not isinstance(self.claim, str) or not CLAIM_ID.match(self.claim):
+            raise ValueError(f"claim must be a registry id '<paper>:<kind>:<number>' "
+                             f"(e.g. '000:lemma:4.2'), got {self.claim!r}")
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
+        if self.interval is not None:
+            iv = [None if v is None else float(v) for v in self.interval]
+            if len(iv) != 2:
+                raise ValueError(f"interval must be [lo, hi], got {self.interval!r}")
+            self.interval = iv
+
+
+@dataclass
+class Provenance:
+    """Where a result came from.  ``Provenance.start(...)`` at the beginning of a run, ``.stop()`` at
+    the end (fills wall and CPU seconds)."""
+    package_version: str
+    git_commit: str | None
+    git_dirty: bool | None
+    python: str
+    numpy: str | None
+    scipy: str | None
+    torch: str | None
+    platform: str
+    device: str
+    threads: int | None
+    argv: list[str]
+    seed: int | None
+    started: str
+    wall_s: float | None = None
+    cpu_s: float | None = None
+    _t0: float = field(default=0.0, repr=False, compare=False)
+    _c0: float = field(default=0.0, repr=False, compare=False)
+
+    @classmethod
+    def start(cls, *, argv: list[str] | None = None, seed: int | None = None, device: str = "cpu",
+              threads: int | None = None, module: str | None = None) -> "Provenance":
+        """Record the environment now.  ``argv`` defaults to this process's command line; with
+        ``module`` it is stored as ``["python", "-m", module, *args]`` so it can be rerun."""
+        if argv is None:
+            argv = list(sys.argv[1:])
+        argv = [str(a) for a in argv]
+        if module is not None:
+            argv = ["python", "-m", module, *argv]
+        commit, dirty = git_state()
+        if threads is None:
+            threads = _thread_count()
+        return cls(package_version=_version("rmt-pruning") or "unknown", git_commit=commit,
+                   git_dirty=dirty, python=platform.python_version(), numpy=np.__version__,
+                   scipy=_version("scipy"), torch=_version("torch"),
+                   platform=f"{platform.system()} {platform.machine()}", device=str(device),
+                   threads=threads, argv=argv, seed=seed,
+                   started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                   _t0=time.perf_counter(), _c0=time.process_time())
+
+    def stop(self) -> "Provenance":
+        self.wall_s = round(time.perf_counter() - self._t0, 3)
+        self.cpu_s = round(time.process_time() - self._c0, 3)
+        return self
+
+    def to_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                if not f.name.startswith("_")}
+
+
+@dataclass
+class Result:
+    experiment: str
+    config: dict[str, Any]
+    provenance: Provenance
+    records: list[dict[str, Any]] = field(default_factory=list)
+    verdicts: list[Verdict] = field(default_factory=list)
+    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    schema_version: int = SCHEMA_VERSION
+
+    def to_dict(self) -> dict:
+        return {"schema_version": self.schema_version, "experiment": self.experiment,
+                "config": plain(self.config), "provenance": plain(self.provenance.to_dict()),
+                "records": plain(self.records), "tables": plain(self.tables),
+                "verdicts": [plain(asdict(v)) for v in self.verdicts]}
+
+    def verdicts_for(self, claim: str) -> list[Verdict]:
+        return [v for v in self.verdicts if v.claim == claim]
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _thread_count() -> int | None:
+    torch = sys.modules.get("torch")  # only if the experiment already imported it
+    if torch is not None:
+        return int(torch.get_num_threads())
+    env = os.environ.get("OMP_NUM_THREADS")
+    return int(env) if env and env.isdigit() else None
+
+
+def git_state(root: Path = PACKAGE_ROOT) -> tuple[str | None, bool | None]:
+    """(commit, dirty) of the package checkout; (None, None) outside a git work tree.  Dirty means
+    tracked files differ from the commit (untracked files, e.g. new results, do not count)."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                                text=True, timeout=10, check=True).stdout.strip()
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                                capture_output=True, text=True, timeout=10, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+    return commit, bool(status.strip())
+
+
+def plain(value):
+    """JSON-safe copy: numpy scalars/arrays to Python, tuples to lists, non-finite floats to None."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return plain(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return plain(asdict(value))
+    return value
+
+
+# JSON Schema (draft 2020-12) of a written Result; ``validate_result_dict`` enforces the same rules.
+RESULT_SCHEMA: dict = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "rmt-pruning Result",
+    "type": "object",
+    "required": ["schema_version", "experiment", "config", "provenance", "records", "tables",
+                 "verdicts"],
+    "properties": {
+        "schema_version": {"const": SCHEMA_VERSION},
+        "experiment": {"type": "string"},
+        "config": {"type": "object"},
+        "provenance": {
+            "type": "object",
+            "required": ["package_version", "git_commit", "git_dirty", "python", "numpy", "scipy",
+                         "torch", "platform", "device", "threads", "argv", "seed", "started",
+                         "wall_s", "cpu_s"],
+            "properties": {"argv": {"type": "array", "items": {"type": "string"}},
+                           "seed": {"type": ["integer", "null"]},
+                           "git_dirty": {"type": ["boolean", "null"]}},
+        },
+        "records": {"type": "array", "items": {"type": "object"}},
+        "tables": {"type": "object",
+                   "additionalProperties": {"type": "array", "items": {"type": "object"}}},
+        "verdicts": {"type": "array", "items": {
+            "type": "object",
+            "required": ["claim", "setting", "verdict", "measured", "interval", "bound",
+                         "corrected", "note", "N", "extra"],
+            "properties": {"claim": {"type": "string", "pattern": CLAIM_ID.pattern},
+                           "verdict": {"enum": list(VERDICTS)},
+                           "measured": {"type": ["number", "null"]},
+                           "bound": {"type": ["number", "null"]},
+                           "interval": {"type": ["array", "null"], "minItems": 2, "maxItems": 2}}}},
+    },
+}
+
+
+def validate_result_dict(d: dict, where: str = "result") -> None:
+    """Raise ValueError naming the first field that breaks ``RESULT_SCHEMA``."""
+    if not isinstance(d, dict):
+        raise ValueError(f"{where}: a Result must be a JSON object, got {type(d).__name__}")
+    for key in RESULT_SCHEMA["required"]:
+        if key not in d:
+            raise ValueError(f"{where}: missing field {key!r}")
+    if d["schema_version"] != SCHEMA_VERSION:
+        raise ValueError(f"{where}: schema_version {d['schema_version']!r}, this package reads "
+                         f"{SCHEMA_VERSION}")
+    for key in RESULT_SCHEMA["properties"]["provenance"]["required"]:
+        if key not in d["provenance"]:
+            raise ValueError(f"{where}: provenance lacks {key!r}")
+    if not isinstance(d["records"], list) or not all(isinstance(r, dict) for r in d["records"]):
+        raise ValueError(f"{where}: records must be a list of objects")
+    for i, v in enumerate(d["verdicts"]):
+        for key in RESULT_SCHEMA["properties"]["verdicts"]["items"]["required"]:
+            if key not in v:
+                raise ValueError(f"{where}: verdict {i} lacks {key!r}")
+        Verdict(**v)  # checks the claim id pattern and the verdict word
+
+
+def write_result(result: Result, path: str | Path, *, csv_tables: bool = True) -> list[Path]:
+    """Write ``result`` as JSON at ``path`` (``.json`` added if missing) and, when ``csv_tables``,
+    its records as ``<stem>.csv`` and each table as ``<stem>.<name>.csv`` beside it.  Returns the
+    paths written."""
+    path = Path(path)
+    if path.suffix != ".json":
+        path = path.with_name(path.name + ".json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    d = result.to_dict()
+    validate_result_dict(d, str(path))
+    path.write_text(json.dumps(d, indent=1, sort_keys=True, allow_nan=False) + "\n")
+    written = [path]
+    if csv_tables:
+        stem = path.with_suffix("")
+        if d["records"]:
+            written.append(write_csv(d["records"], stem.with_name(stem.name + ".csv")))
+        for name, rows in d["tables"].items():
+            if rows:
+                written.append(write_csv(rows, stem.with_name(f"{stem.name}.{name}.csv")))
+    return written
+
+
+def read_result(path: str | Path) -> Result:
+    """Read and validate a Result written by ``write_result``."""
+    path = Path(path)
+    try:
+        d = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not a readable Result JSON file ({exc})") from None
+    validate_result_dict(d, str(path))
+    prov = Provenance(**d["provenance"])
+    return Result(experiment=d["experiment"], config=d["config"], provenance=prov,
+                  records=d["records"], verdicts=[Verdict(**v) for v in d["verdicts"]],
+                  tables=d["tables"], schema_version=d["schema_version"])
+
+
+def write_csv(rows: Iterable[dict], path: str | Path) -> Path:
+    """Rows as CSV; the header is the union of keys in first-seen order; lists/dicts as JSON;
+    None as an empty cell."""
+    rows = [plain(r) for r in rows]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    keys: list[str] = []
+    for r in rows:
+        keys.extend(k for k in r if k not in keys)
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=keys)
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({k: json.dumps(v) if isinstance(v, (list, dict)) else v
+                             for k, v in r.items()})
+    return path
