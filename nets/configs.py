@@ -145,6 +145,21 @@ def _paper_configs() -> dict[str, TrainConfig]:
         "model": _mlp([784, 2000, 4000, 2000, 500, 10], final_activation="none"),
         "description": "control: Example 3.2a with no activation after the final layer",
         "paper_ref": "Example 3.2 (control, not in the paper)", "reported": {}})
+    for key in ("b", "c"):
+        c[f"ex3.2{key}-linear-output"] = TrainConfig(**{
+            **asdict(c[f"ex3.2{key}"]), "name": f"ex3.2{key}-linear-output",
+            "model": _mlp(table_3_5[key][0], final_activation="none"),
+            "description": f"control: Example 3.2{key} with no activation after the final layer",
+            "paper_ref": "Example 3.2 (control, not in the paper)", "reported": {}})
+    # Controls (ours): Example 3.2a with E.2's He and Xavier initialisations (Fig E.1 uses them on
+    # the E.2 net; here they test whether the dead outputs behind the final ReLU depend on the init).
+    for init in ("he", "xavier"):
+        c[f"ex3.2a-{init}"] = TrainConfig(**{
+            **asdict(c["ex3.2a"]), "name": f"ex3.2a-{init}",
+            "model": _mlp(table_3_5["a"][0], init=init),
+            "description": f"control: Example 3.2a with {init} initialisation (E.2)",
+            "paper_ref": "Example 3.2 with Appendix E.2's initialisation (control, not in the paper)",
+            "reported": {}})
     c["fmnist-gd-noreg"] = TrainConfig(
         name="fmnist-gd-noreg", description="Section 3.2.1: plain GD-style SGD, fixed lr 0.01, no regularisation",
         paper_ref="Section 3.2.1 (after Table 3.6)", dataset="fashion_mnist", model=_mlp(FMNIST_6),
@@ -241,14 +256,21 @@ def _shrink_width(n: int, divisor: int, minimum: int = 16) -> int:
     return max(minimum, n // divisor)
 
 
-def _cpu_variant(cfg: TrainConfig) -> TrainConfig:
-    """Same algorithm and hyperparameters, smaller (see the module docstring)."""
+def _cpu_variant(cfg: TrainConfig, width_divisor: int | None = None, n_train: int | None = None,
+                 n_test: int | None = None) -> TrainConfig:
+    """Same algorithm and hyperparameters, smaller (see the module docstring).  ``width_divisor``
+    (fully connected nets; default 10) and ``n_train`` / ``n_test`` (default 10,000 / 10,000 for
+    fully connected nets, 3,000 / 2,000 for CNNs) override the defaults; every change is recorded
+    in ``cpu_changes``."""
     out = TrainConfig.from_dict(cfg.to_dict())
     out.scale = "cpu"
     changes: dict = {}
     m = out.model
     if m["kind"] == "mlp":
-        divisor = 10
+        divisor = 10 if width_divisor is None else int(width_divisor)
+        if divisor < 1:
+            raise ValueError(f"width_divisor must be an integer >= 1, got {width_divisor}")
+        changes["width_divisor"] = divisor
         topo = m["topology"]
         m["topology"] = [topo[0]] + [_shrink_width(n, divisor) for n in topo[1:-1]] + [topo[-1]]
         changes["topology"] = [topo, m["topology"]]
@@ -261,8 +283,8 @@ def _cpu_variant(cfg: TrainConfig) -> TrainConfig:
         changes["conv_channels"] = [conv, m["conv_channels"]]
         changes["fc_topology"] = [fc, m["fc_topology"]]
     if out.dataset in ("mnist", "fashion_mnist", "cifar10"):
-        out.n_train = 3000 if m["kind"] == "cnn" else 10000
-        out.n_test = 2000 if m["kind"] == "cnn" else 10000
+        out.n_train = n_train or (3000 if m["kind"] == "cnn" else 10000)
+        out.n_test = n_test or (2000 if m["kind"] == "cnn" else 10000)
         changes["n_train"], changes["n_test"] = out.n_train, out.n_test
     time_divisor = 10 if cfg.epochs >= 300 and cfg.dataset not in ("regression_e3", "polynomial_e4") else 1
     if time_divisor > 1:
@@ -285,13 +307,20 @@ def config_names() -> list[str]:
     return list(_PAPER)
 
 
-def get_config(name: str, scale: str = "paper") -> TrainConfig:
+def get_config(name: str, scale: str = "paper", *, width_divisor: int | None = None,
+               n_train: int | None = None, n_test: int | None = None) -> TrainConfig:
+    """The named config at ``scale``; the cpu-scale overrides (``_cpu_variant``) apply only to
+    ``scale="cpu"``."""
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; choose one of {SCALES}")
     if name not in _PAPER:
         raise ValueError(f"unknown config {name!r}; known: {', '.join(_PAPER)}")
     cfg = TrainConfig.from_dict(_PAPER[name].to_dict())
-    return cfg if scale == "paper" else _cpu_variant(cfg)
+    if scale == "paper":
+        if (width_divisor, n_train, n_test) != (None, None, None):
+            raise ValueError("width_divisor / n_train / n_test apply to scale='cpu' only")
+        return cfg
+    return _cpu_variant(cfg, width_divisor, n_train, n_test)
 
 
 def schedule_callable(pruning: dict):

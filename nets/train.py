@@ -52,6 +52,7 @@ from tqdm import tqdm
 
 from nets.configs import SCALES, TrainConfig, config_names, get_config, schedule_callable
 from nets.data import DataSplits, epoch_generator, load_dataset, make_loader
+from nets.mechanism import evaluate_with_units, output_layer_matrix, output_rows_removed
 from nets.models import build_model, count_parameters, model_structure, model_summary, rebuild_model
 from nets.device import DEVICE_CHOICES, resolve_device
 
@@ -202,6 +203,23 @@ class Run:
         """Mean loss and accuracy (None for regression) in eval mode."""
         return evaluate_model(self.model, dataset, self.cfg.loss, self.device)
 
+    def evaluate_test(self, suffix: str = "") -> dict:
+        """Test loss and accuracy with the dead-unit measurements of ``nets.mechanism`` (one pass),
+        as metric columns ``test_loss``, ``test_accuracy``, ``test_loss_sum_batch128``,
+        ``dead_outputs``, ``dead_units`` ... (each with ``suffix`` appended)."""
+        m = evaluate_with_units(self.model, self.data.test, self.cfg.loss, self.device,
+                                batch_size=EVAL_BATCH, loss_batch=self.cfg.batch_size)
+        out = {"test_loss": m["loss"], "test_accuracy": m["accuracy"],
+               "test_loss_sum_batches": m["loss_sum_batches"], "dead_units": m["dead_units"],
+               "units": m["units"]}
+        for key in ("dead_outputs", "dead_output_classes", "classes_never_predicted",
+                    "output_max_preactivation"):
+            if key in m:
+                out[key] = m[key]
+        if "accuracy_live_classes" in m:
+            out["test_accuracy_live_classes"] = m["accuracy_live_classes"]
+        return {k + suffix: v for k, v in out.items()}
+
     def train_epoch(self) -> dict:
         """Train epoch ``self.epoch + 1``, run callbacks, record metrics, checkpoint."""
         index = self.epoch  # 0-based index of the epoch being trained
@@ -231,20 +249,21 @@ class Run:
         if not math.isfinite(sum_loss):
             raise FloatingPointError(f"{self.label}: training loss became {sum_loss} in epoch {index + 1}")
         train_time = time.perf_counter() - t0
-        test_loss, test_acc = self.evaluate(self.data.test)
         row = {"epoch": index + 1, "lr": self._lr(index), "train_loss": sum_loss / n,
                "train_regularisation": sum_reg / n,
-               "train_accuracy": correct / n if self.cfg.loss == "cross_entropy" else None,
-               "test_loss": test_loss, "test_accuracy": test_acc,
-               "parameters_before_callbacks": count_parameters(self.model)}
+               "train_accuracy": correct / n if self.cfg.loss == "cross_entropy" else None}
+        row.update(self.evaluate_test())
+        row["parameters_before_callbacks"] = count_parameters(self.model)
         t1 = time.perf_counter()
         events = []
+        output_before = output_layer_matrix(self.model) if self.callbacks else None
         for cb in self.callbacks:
             events.extend(cb.on_epoch_end(self.model, index + 1) or [])
+        callback_time = time.perf_counter() - t1
         if events:
             row["momentum_buffers_kept"] = self.rebuild_optimizer()
-            row["test_loss_after_callbacks"], row["test_accuracy_after_callbacks"] = self.evaluate(self.data.test)
-        callback_time = time.perf_counter() - t1
+            row.update(self.evaluate_test("_after_callbacks"))
+            row["output_rows_removed"] = output_rows_removed(output_before, output_layer_matrix(self.model))
         row.update({"parameters": count_parameters(self.model),
                     "nonzero_parameters": count_nonzero_parameters(self.model),
                     "train_time_s": train_time, "callback_time_s": callback_time,
@@ -338,13 +357,15 @@ def _move(data: DataSplits, device: torch.device) -> DataSplits:
                       data.input_shape, data.n_outputs, data.task, data.info)
 
 
-def train(cfg: TrainConfig, *, seed: int = 0, device="cpu", out_dir=None, prune: bool = True,
-          side_by_side: bool = False, resume: bool = False, data: DataSplits | None = None,
-          data_dir=None, stop_after: int | None = None, progress: bool = True) -> dict:
-    """Train one run (or the pruned and unpruned runs side by side, interleaved epoch by epoch).
+def train_runs(cfg: TrainConfig, *, seed: int = 0, device="cpu", out_dir=None, prune: bool = True,
+               side_by_side: bool = False, resume: bool = False, data: DataSplits | None = None,
+               data_dir=None, stop_after: int | None = None, progress: bool = True) -> list[Run]:
+    """Train one run (or the pruned and unpruned runs side by side, interleaved epoch by epoch) and
+    return the ``Run`` objects (per-epoch metrics in ``run.metrics``; a post-training
+    sparsification sweep, when the config asks for one, in ``run.sparsification_sweep``).
 
     ``stop_after``: stop once this many epochs are completed (simulates a killed run; resume it
-    with ``resume=True``).  Returns {label: summary} (plus "comparison" for side by side)."""
+    with ``resume=True``)."""
     device = torch.device(device)
     if data is None:
         data = load_data_for(cfg, seed=seed, data_dir=data_dir)
@@ -379,18 +400,31 @@ def train(cfg: TrainConfig, *, seed: int = 0, device="cpu", out_dir=None, prune:
                     tqdm.write(f"[{run.label}] epoch {row['epoch']}: train loss {row['train_loss']:.4f} "
                                f"test loss {row['test_loss']:.4f} test acc {acc} params {row['parameters']}",
                                file=sys.stderr)
-    result = {run.label: run.summary() for run in runs}
     sweep_spec = cfg.sparsification if cfg.sparsification and cfg.sparsification.get("kind") == "after" else None
     if sweep_spec and all(run.epoch >= cfg.epochs for run in runs):
         # Figs 3.6 / 3.9 / 3.11: post-training threshold sweep, for the pruned and the unpruned model.
         from nets.sparsify import sparsification_sweep
         for run in runs:
-            rows = sparsification_sweep(
+            run.sparsification_sweep = _jsonable(sparsification_sweep(
                 run.model, sweep_spec["xi"],
-                lambda m, run=run: evaluate_model(m, run.data.test, cfg.loss, run.device)[1])
-            result[run.label]["sparsification_sweep"] = rows
+                lambda m, run=run: evaluate_model(m, run.data.test, cfg.loss, run.device)[1]))
             if run.out_dir is not None:
-                (run.out_dir / "sparsification_sweep.json").write_text(json.dumps(_jsonable(rows), indent=1))
+                (run.out_dir / "sparsification_sweep.json").write_text(
+                    json.dumps(run.sparsification_sweep, indent=1))
+    return runs
+
+
+def train(cfg: TrainConfig, *, seed: int = 0, device="cpu", out_dir=None, prune: bool = True,
+          side_by_side: bool = False, resume: bool = False, data: DataSplits | None = None,
+          data_dir=None, stop_after: int | None = None, progress: bool = True) -> dict:
+    """``train_runs`` and the summaries: {label: summary} (plus "comparison" for side by side)."""
+    runs = train_runs(cfg, seed=seed, device=device, out_dir=out_dir, prune=prune,
+                      side_by_side=side_by_side, resume=resume, data=data, data_dir=data_dir,
+                      stop_after=stop_after, progress=progress)
+    result = {run.label: run.summary() for run in runs}
+    for run in runs:
+        if getattr(run, "sparsification_sweep", None) is not None:
+            result[run.label]["sparsification_sweep"] = run.sparsification_sweep
     if side_by_side:
         p, u = result["pruned"], result["unpruned"]
         result["comparison"] = {
@@ -399,7 +433,8 @@ def train(cfg: TrainConfig, *, seed: int = 0, device="cpu", out_dir=None, prune:
                                                     p["final_test_accuracy"] - u["final_test_accuracy"]),
             "parameter_reduction": 1 - p["final_parameters"] / p["initial_parameters"],
         }
-    if out is not None:
+    if out_dir is not None:
+        out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         (out / "summary.json").write_text(json.dumps(_jsonable(result), indent=1))
     return result
