@@ -319,8 +319,8 @@ def paired_table(run_rows: list[dict], keys) -> list[dict]:
     return out
 
 
-CURVE_KEYS = ("test_accuracy", "train_accuracy", "train_loss", "test_loss_sum_batches", "dead_outputs",
-              "dead_hidden_units", "parameters", "test_accuracy_live_classes")
+CURVE_KEYS = ("test_accuracy", "train_accuracy", "train_loss", "dead_outputs", "dead_hidden_units",
+              "parameters")
 
 
 def curve_table(records: list[dict], keys=("test_accuracy", "train_accuracy")) -> list[dict]:
@@ -333,8 +333,7 @@ def curve_table(records: list[dict], keys=("test_accuracy", "train_accuracy")) -
         row = {"config": name, "run": run, "epoch": epoch, "seeds": len(rows)}
         for key in keys:
             s = mean_ci([x[key] for x in rows if x.get(key) is not None])
-            row.update({f"{key}_mean": s["mean"], f"{key}_lo": s["lo"], f"{key}_hi": s["hi"],
-                        f"{key}_sd": s["sd"]})
+            row.update({f"{key}_mean": s["mean"], f"{key}_lo": s["lo"], f"{key}_hi": s["hi"]})
         out.append(row)
     return out
 
