@@ -3,9 +3,15 @@ MP-based pruning (Algorithm 1) and sparsification as per-epoch callbacks, pruned
 runs side by side.
 
 ``python -m nets.train CONFIG [--scale paper|cpu] [--no-prune] [--side-by-side] [--epochs N]
-[--seed S] [--device auto|cpu|cuda] [--out DIR] [--resume] [--data-dir DIR]``;
+[--seed S] [--device auto|cpu|cuda] [--out DIR] [--resume] [--data-dir DIR] [--json PATH]``;
 ``--list-configs``; ``--dry-run`` (build the model, print its summary ending in
-``parameters: <count>``, load no data).
+``parameters: <count>``, load no data).  The CLI is ``core.cli``'s: bad input (unknown config,
+``--stop-after 0``, a dataset that is not there) exits 2 with one line before any training, and
+``--json`` writes the run as a ``core.result.Result`` (config with scale and ``cpu_changes``,
+per-epoch metrics, pruning events, provenance).
+
+Per-epoch metrics include the dead-unit measurements of ``nets.mechanism`` on the test set (dead
+output and hidden units, accuracy on the live classes, the test loss summed over batches).
 
 Loss (E.7): ``mean cross-entropy of the network's log-softmax`` (``-1/|T| sum log phi_i(s)``) +
 ``mu_1 sum_l ||W_l||_1 + mu_2 sum_l ||W_l||_F^2``, evaluated per minibatch, where W_l runs over the
@@ -440,45 +446,48 @@ def train(cfg: TrainConfig, *, seed: int = 0, device="cpu", out_dir=None, prune:
     return result
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m nets.train", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+def _parser(argv=None) -> argparse.ArgumentParser:
+    from core.cli import make_parser, positive_int
+    p = make_parser("nets.train", __doc__, options=("seed", "device", "json", "out", "threads", "verbose"))
     p.add_argument("config", nargs="?", help="config name (see --list-configs)")
     p.add_argument("--list-configs", action="store_true", help="list the named configs and exit")
     p.add_argument("--scale", choices=SCALES, default="paper")
     p.add_argument("--dry-run", action="store_true", help="build the model, print its summary, exit")
     p.add_argument("--no-prune", action="store_true", help="train without pruning/sparsification callbacks")
     p.add_argument("--side-by-side", action="store_true", help="pruned and unpruned runs, same seed and batches")
-    p.add_argument("--epochs", type=int, help="override the config's epoch count")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
-    p.add_argument("--out", type=Path, help="output directory (default runs/CONFIG-SCALE-seedS)")
+    p.add_argument("--epochs", type=positive_int, help="override the config's epoch count (recorded in the Result)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     p.add_argument("--data-dir", type=Path, help="dataset directory (default: see nets.data)")
-    p.add_argument("--stop-after", type=int, help="stop after this many epochs (resume later)")
-    p.add_argument("--threads", type=int, default=1,
-                   help="torch CPU threads (default 1; 0 = torch's default). On a shared 2-core machine "
-                        "two threads ran 20x slower than one under oversubscription (measured)")
+    p.add_argument("--stop-after", type=positive_int, help="stop after this many epochs (resume later)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(_argv=None if argv is None else [str(a) for a in argv])
     return p
 
 
 def main(argv=None) -> int:
-    args = _parser().parse_args(argv)
+    """``python -m nets.train``: bad input (unknown config, --stop-after 0, a missing dataset, a
+    CUDA device that is not there) exits 2 with one line before any training."""
+    from core.cli import run
+    return run(_parser(argv), argv, _main)
+
+
+def _main(args):
+    from core.result import Provenance, Result
+    from core.validate import InvalidArgument
+    from nets.data import DatasetNotFoundError
     if args.list_configs:
         for name in config_names():
             cfg = get_config(name, args.scale)
             print(f"{name:<28} {cfg.dataset:<14} {cfg.epochs:>5} ep  {cfg.description}")
-        return 0
+        return None
     if not args.config:
-        _parser().error("a config name is required (or --list-configs)")
+        raise InvalidArgument("a config name is required (or --list-configs)")
     try:
         cfg = get_config(args.config, args.scale)
     except ValueError as err:
-        _parser().error(str(err))
+        raise InvalidArgument(str(err)) from None
     if args.epochs is not None:
-        if args.epochs < 1:
-            _parser().error("--epochs must be >= 1")
+        cfg.cpu_changes = {**cfg.cpu_changes, "epochs_override": [cfg.epochs, args.epochs]}
         cfg.epochs = args.epochs
     if args.dry_run:
         model = build_model(cfg.model, device="meta")
@@ -489,21 +498,62 @@ def main(argv=None) -> int:
         if cfg.sparsification:
             print(f"sparsification {cfg.sparsification}")
         print(model_summary(model))
-        return 0
+        return None
     if args.side_by_side and args.no_prune:
-        _parser().error("--side-by-side already trains the unpruned run next to the pruned one; drop --no-prune")
-    if args.threads < 0:
-        _parser().error("--threads must be >= 0")
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device = resolve_device(args.device)
+        raise InvalidArgument("--side-by-side already trains the unpruned run next to the pruned one; "
+                              "drop --no-prune")
+    torch.set_num_threads(args.threads)
+    try:
+        device = resolve_device(args.device)
+    except ValueError as exc:
+        raise InvalidArgument(f"--device {args.device}: {exc}") from None
     out = args.out or Path("runs") / f"{cfg.name}-{cfg.scale}-seed{args.seed}"
-    result = train(cfg, seed=args.seed, device=device, out_dir=out, prune=not args.no_prune,
-                   side_by_side=args.side_by_side, resume=args.resume, data_dir=args.data_dir,
-                   stop_after=args.stop_after, progress=not args.quiet)
-    print(json.dumps(_jsonable(result), indent=1))
-    print(f"results in {out}")
-    return 0
+    if args.resume and not out.exists():
+        raise InvalidArgument(f"--resume: output directory {out} does not exist")
+    try:
+        data = load_data_for(cfg, seed=args.seed, data_dir=args.data_dir)
+    except DatasetNotFoundError as exc:
+        raise InvalidArgument(f"dataset {cfg.dataset}: {exc}") from None
+    prov = Provenance.start(argv=args._argv, seed=args.seed, device=str(device), module="nets.train")
+    runs = train_runs(cfg, seed=args.seed, device=device, out_dir=out, prune=not args.no_prune,
+                      side_by_side=args.side_by_side, resume=args.resume, data=data,
+                      stop_after=args.stop_after, progress=not args.quiet)
+    for run in runs:
+        sm = run.summary()
+        print(f"[{run.label}] epochs {sm['epochs_completed']}/{cfg.epochs}: test accuracy "
+              f"{sm['final_test_accuracy']}, parameters {sm['initial_parameters']} -> {sm['final_parameters']}")
+    print(f"checkpoints and metrics in {out}")
+    return training_result(cfg, runs, prov.stop(), seed=args.seed)
+
+
+def training_result(cfg: TrainConfig, runs: list[Run], prov, seed: int):
+    """A training run as a ``core.result.Result``: config (scale and ``cpu_changes`` included),
+    per-epoch metrics as records (events in their own table), one summary row per run."""
+    from core.result import Result
+    records, events = [], []
+    for run in runs:
+        for m in run.metrics:
+            row = {"run": run.label}
+            for key, value in m.items():
+                if key == "events":
+                    events += [{"run": run.label, "epoch": m["epoch"], **{k: v for k, v in ev.items()
+                                                                          if not isinstance(v, (list, dict))}}
+                               for ev in value]
+                elif isinstance(value, dict):
+                    row.update({f"{key}.{k}": v for k, v in value.items()})
+                else:
+                    row[key] = value
+            records.append(row)
+    summaries, sweep = [], []
+    for run in runs:
+        summaries.append(run.summary())
+        for r in getattr(run, "sparsification_sweep", None) or []:
+            sweep.append({"run": run.label, **{k: v for k, v in r.items() if not isinstance(v, (list, dict))}})
+    tables = {"summary": summaries, "events": events}
+    if sweep:
+        tables["sparsification_sweep"] = sweep
+    return Result(experiment="nets.train", config={**cfg.to_dict(), "seed": seed}, provenance=prov,
+                  records=records, tables=tables)
 
 
 if __name__ == "__main__":
