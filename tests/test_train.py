@@ -295,3 +295,13 @@ def test_cli_writes_a_result_with_scale_and_provenance(tmp_path, capsys):
     assert res.config["scale"] == "cpu" and res.config["cpu_changes"]["epochs_override"] == [600, 2]
     assert [r["epoch"] for r in res.records] == [1, 2]
     assert res.tables["summary"][0]["epochs_completed"] == 2
+
+
+def test_epoch_batches_match_the_loader_order():
+    from torch.utils.data import TensorDataset
+    from nets.data import epoch_generator, make_loader
+    from nets.train import epoch_batches
+    ds = TensorDataset(torch.randn(1000, 3), torch.arange(1000))
+    a = [y for _, y in make_loader(ds, 128, generator=epoch_generator(3, 5))]
+    b = [y for _, y in epoch_batches(ds, 128, epoch_generator(3, 5))]
+    assert len(a) == len(b) == 8 and all(torch.equal(u, v) for u, v in zip(a, b))
