@@ -57,12 +57,14 @@ def flat_epoch_rows(cfg: TrainConfig, seed: int, label: str, metrics: list[dict]
     return rows
 
 
-def train_pair(cfg: TrainConfig, seed: int, *, runs_dir: Path = RUNS_DIR, device="cpu",
-               progress: bool = False):
-    """Pruned and unpruned runs of ``cfg`` with ``seed`` (resumed from their checkpoints)."""
+def train_pair(cfg: TrainConfig, seed: int, *, runs_dir: Path | None = RUNS_DIR, device="cpu",
+               progress: bool = False, data_dir=None):
+    """Pruned and unpruned runs of ``cfg`` with ``seed`` (resumed from their checkpoints;
+    ``runs_dir=None``: no checkpoints, nothing resumed)."""
     from nets.train import train_runs
-    return train_runs(cfg, seed=seed, device=device, out_dir=run_dir(cfg, seed, runs_dir),
-                      side_by_side=True, resume=True, progress=progress)
+    out = None if runs_dir is None else run_dir(cfg, seed, runs_dir)
+    return train_runs(cfg, seed=seed, device=device, out_dir=out, side_by_side=True,
+                      resume=out is not None, progress=progress, data_dir=data_dir)
 
 
 def cpu_config(name: str, **scale) -> TrainConfig:
@@ -274,12 +276,13 @@ def control_config_name(topology: str, control: str) -> str:
     return name
 
 
-def collect_pairs(cfg: TrainConfig, seeds, *, runs_dir=RUNS_DIR, device="cpu", progress=False):
+def collect_pairs(cfg: TrainConfig, seeds, *, runs_dir=RUNS_DIR, device="cpu", progress=False,
+                  data_dir=None):
     """{seed: (pruned Run, unpruned Run)}, training whatever is missing."""
     pairs = {}
     for seed in seeds:
         runs = {r.label: r for r in train_pair(cfg, seed, runs_dir=runs_dir, device=device,
-                                               progress=progress)}
+                                               progress=progress, data_dir=data_dir)}
         pairs[seed] = (runs["pruned"], runs["unpruned"])
     return pairs
 
@@ -404,13 +407,17 @@ def _gain_verdicts(topology: str, name: str, setting: str, rows: list[dict], pai
 
 def example_3_2(topology: str = "a", *, seeds: int = 5, controls=CONTROLS, control_seeds: int = 5,
                 width_divisor: int = 10, n_train: int = 10000, epochs: int | None = None,
-                runs_dir=RUNS_DIR, device="cpu", argv=None, progress: bool = False):
+                runs_dir=RUNS_DIR, device="cpu", argv=None, progress: bool = False,
+                scale: str = "cpu", data_dir=None, module: str = "nets.section3"):
     """Example 3.2 (one topology) pruned against unpruned over ``seeds`` seeds, with the controls
     (``linear-output``: no activation after the final layer; ``he`` / ``xavier``: E.2's
-    initialisations) on seeds 0 .. control_seeds-1.  Returns a ``core.result.Result``."""
+    initialisations) on seeds 0 .. control_seeds-1.  ``scale="paper"``: the paper's widths and all
+    60,000 training images (``width_divisor`` / ``n_train`` ignored).  ``runs_dir=None``: no
+    checkpoints.  Returns a ``core.result.Result``."""
     from core.result import Provenance, Result, Verdict
     from core.validate import check_choice, check_int
     check_choice("topology", topology, TOPOLOGIES)
+    check_choice("scale", scale, ("cpu", "paper"))
     check_int("seeds", seeds, 2, 1000)
     check_int("control_seeds", control_seeds, 2, 1000)
     check_int("width_divisor", width_divisor, 1, 1000)
@@ -422,21 +429,24 @@ def example_3_2(topology: str = "a", *, seeds: int = 5, controls=CONTROLS, contr
         check_choice("control", c, CONTROLS)
         if c in ("he", "xavier") and topology != "a":
             raise _invalid(f"control {c!r} exists for topology 'a' only (config ex3.2a-{c})")
-    prov = Provenance.start(argv=argv, seed=0, device=str(device), module="nets.section3")
-    main = cpu_config(f"ex3.2{topology}", width_divisor=width_divisor, n_train=n_train)
-    if epochs is not None:
-        main.epochs = epochs
-        main.cpu_changes["epochs"] = [get_config(main.name).epochs, epochs]
+    prov = Provenance.start(argv=argv, seed=0, device=str(device), module=module)
+
+    def make(name):
+        cfg = (get_config(name) if scale == "paper" else
+               cpu_config(name, width_divisor=width_divisor, n_train=n_train))
+        if epochs is not None:
+            cfg.cpu_changes["epochs"] = [cfg.epochs, epochs]
+            cfg.epochs = epochs
+        return cfg
+
+    main = make(f"ex3.2{topology}")
     arms = [(main, list(range(seeds)), "paper (final ReLU, N(0, 1/N) init)")]
     for c in controls:
-        cfg = cpu_config(control_config_name(topology, c), width_divisor=width_divisor, n_train=n_train)
-        if epochs is not None:
-            cfg.epochs = epochs
-            cfg.cpu_changes["epochs"] = main.cpu_changes["epochs"]
-        arms.append((cfg, list(range(control_seeds)), f"control {c}"))
+        arms.append((make(control_config_name(topology, c)), list(range(control_seeds)), f"control {c}"))
     rows, records, events, equal_time, identical = [], [], [], [], []
     for cfg, seed_list, _ in arms:
-        pairs = collect_pairs(cfg, seed_list, runs_dir=runs_dir, device=device, progress=progress)
+        pairs = collect_pairs(cfg, seed_list, runs_dir=runs_dir, device=device, progress=progress,
+                              data_dir=data_dir)
         for seed, (p, u) in pairs.items():
             rows += [run_row(cfg, seed, p), run_row(cfg, seed, u)]
             records += epoch_records(cfg, seed, p) + epoch_records(cfg, seed, u)
@@ -452,9 +462,10 @@ def example_3_2(topology: str = "a", *, seeds: int = 5, controls=CONTROLS, contr
     verdicts = example_3_2_verdicts(topology, main, arms, rows, paired, records, events, equal_time)
     cfg_out = {"topology": topology, "seeds": seeds, "controls": controls, "control_seeds": control_seeds,
                "scale": scale_description(main), "paper_topology": get_config(main.name).model["topology"],
-               "reductions_from_the_issue": [
+               "reductions_from_the_issue": ([] if scale == "paper" else [
                    f"widths divided by {width_divisor} (paper {get_config(main.name).model['topology']})",
-                   f"{n_train} of the 60,000 training images (seeded subset per seed), full 10,000 test images",
+                   f"{n_train} of the 60,000 training images (seeded subset per seed), full 10,000 test images"]) + [
+                   *([f"epochs {epochs} instead of {get_config(main.name).epochs}"] if epochs is not None else []),
                    f"{seeds} seeds (paper: 10, E.6)" + (f"; controls on {control_seeds}" if controls else ""),
                    "Fig 3.5's before/after accuracy is the test accuracy (the training accuracy after a "
                    "pruning round would need another pass over the training set)"],
@@ -464,7 +475,7 @@ def example_3_2(topology: str = "a", *, seeds: int = 5, controls=CONTROLS, contr
                                                   "the batch-mean cross-entropy (a reading of Table 3.6's 42-150)"},
                "runs_dir": str(runs_dir)}
     # records: the seed bands per epoch (Figs 3.3/3.4); the per-seed curves stay in the run cache.
-    return Result(experiment="nets.section3.example_3_2", config=cfg_out, provenance=prov.stop(),
+    return Result(experiment=f"{module}.example_3_2", config=cfg_out, provenance=prov.stop(),
                   records=curve_table(records, CURVE_KEYS), verdicts=verdicts,
                   tables={"runs": rows, "paired": paired, "events": events, "equal_time": equal_time,
                           "mechanism": mech, "identical_start": identical})
