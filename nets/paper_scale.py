@@ -106,7 +106,7 @@ def main(argv=None) -> int:
     p.add_argument("--data-dir", type=Path, default=None, help="Fashion-MNIST IDX folder (default: nets.data's)")
     p.add_argument("--estimate-only", action="store_true", help="print the estimate and stop")
     p.add_argument("--tiny", action="store_true",
-                   help="toy size for a CPU test: widths / 100, 512 training images, 2 epochs")
+                   help="toy size for a CPU test: widths / 100, 512 training and 256 test images, 2 epochs")
     p.set_defaults(_argv=None if argv is None else [str(a) for a in argv])
     return run(p, argv, _main)
 
@@ -142,7 +142,7 @@ def _main(args):
     argv = prov.argv
     results = []
     for t in args.topologies:
-        kw = ({"scale": "cpu", "width_divisor": 100, "n_train": 512, "epochs": 2} if args.tiny
+        kw = ({"scale": "cpu", "width_divisor": 100, "n_train": 512, "n_test": 256, "epochs": 2} if args.tiny
               else {"scale": "paper"})
         results.append(example_3_2(t, seeds=est["seeds"], controls=[], runs_dir=None, device=device,
                                    argv=argv[3:], data_dir=args.data_dir, module="nets.paper_scale", **kw))

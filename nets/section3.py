@@ -57,6 +57,21 @@ def flat_epoch_rows(cfg: TrainConfig, seed: int, label: str, metrics: list[dict]
     return rows
 
 
+_DATA_CACHE: dict = {}
+
+
+def _data(cfg: TrainConfig, seed: int, data_dir):
+    """The (seeded subset of the) dataset, decoded once per process: a control config with the same
+    data settings and seed trains on the very same tensors."""
+    from nets.train import load_data_for
+    key = (cfg.dataset, cfg.n_train, cfg.n_test, repr(sorted(cfg.dataset_kwargs.items())), seed,
+           str(data_dir))
+    if key not in _DATA_CACHE:
+        _DATA_CACHE.clear()  # one seed's data at a time
+        _DATA_CACHE[key] = load_data_for(cfg, seed=seed, data_dir=data_dir)
+    return _DATA_CACHE[key]
+
+
 def train_pair(cfg: TrainConfig, seed: int, *, runs_dir: Path | None = RUNS_DIR, device="cpu",
                progress: bool = False, data_dir=None):
     """Pruned and unpruned runs of ``cfg`` with ``seed`` (resumed from their checkpoints;
@@ -64,7 +79,7 @@ def train_pair(cfg: TrainConfig, seed: int, *, runs_dir: Path | None = RUNS_DIR,
     from nets.train import train_runs
     out = None if runs_dir is None else run_dir(cfg, seed, runs_dir)
     return train_runs(cfg, seed=seed, device=device, out_dir=out, side_by_side=True,
-                      resume=out is not None, progress=progress, data_dir=data_dir)
+                      resume=out is not None, progress=progress, data=_data(cfg, seed, data_dir))
 
 
 def cpu_config(name: str, **scale) -> TrainConfig:
@@ -408,7 +423,8 @@ def _gain_verdicts(topology: str, name: str, setting: str, rows: list[dict], pai
 def example_3_2(topology: str = "a", *, seeds: int = 5, controls=CONTROLS, control_seeds: int = 5,
                 width_divisor: int = 10, n_train: int = 10000, epochs: int | None = None,
                 runs_dir=RUNS_DIR, device="cpu", argv=None, progress: bool = False,
-                scale: str = "cpu", data_dir=None, module: str = "nets.section3"):
+                scale: str = "cpu", data_dir=None, module: str = "nets.section3",
+                n_test: int | None = None):
     """Example 3.2 (one topology) pruned against unpruned over ``seeds`` seeds, with the controls
     (``linear-output``: no activation after the final layer; ``he`` / ``xavier``: E.2's
     initialisations) on seeds 0 .. control_seeds-1.  ``scale="paper"``: the paper's widths and all
@@ -433,7 +449,7 @@ def example_3_2(topology: str = "a", *, seeds: int = 5, controls=CONTROLS, contr
 
     def make(name):
         cfg = (get_config(name) if scale == "paper" else
-               cpu_config(name, width_divisor=width_divisor, n_train=n_train))
+               cpu_config(name, width_divisor=width_divisor, n_train=n_train, n_test=n_test))
         if epochs is not None:
             cfg.cpu_changes["epochs"] = [cfg.epochs, epochs]
             cfg.epochs = epochs
@@ -444,10 +460,16 @@ def example_3_2(topology: str = "a", *, seeds: int = 5, controls=CONTROLS, contr
     for c in controls:
         arms.append((make(control_config_name(topology, c)), list(range(control_seeds)), f"control {c}"))
     rows, records, events, equal_time, identical = [], [], [], [], []
+    # seed-major, so that each seed's data subset is decoded once for all configs
+    trained = {}
+    for seed in sorted({s for _, seeds_, _ in arms for s in seeds_}):
+        for cfg, seed_list, _ in arms:
+            if seed in seed_list:
+                trained[(cfg.name, seed)] = collect_pairs(cfg, [seed], runs_dir=runs_dir, device=device,
+                                                          progress=progress, data_dir=data_dir)[seed]
     for cfg, seed_list, _ in arms:
-        pairs = collect_pairs(cfg, seed_list, runs_dir=runs_dir, device=device, progress=progress,
-                              data_dir=data_dir)
-        for seed, (p, u) in pairs.items():
+        for seed in seed_list:
+            p, u = trained[(cfg.name, seed)]
             rows += [run_row(cfg, seed, p), run_row(cfg, seed, u)]
             records += epoch_records(cfg, seed, p) + epoch_records(cfg, seed, u)
             events += event_rows(cfg, seed, p, u)
@@ -464,7 +486,8 @@ def example_3_2(topology: str = "a", *, seeds: int = 5, controls=CONTROLS, contr
                "scale": scale_description(main), "paper_topology": get_config(main.name).model["topology"],
                "reductions_from_the_issue": ([] if scale == "paper" else [
                    f"widths divided by {width_divisor} (paper {get_config(main.name).model['topology']})",
-                   f"{n_train} of the 60,000 training images (seeded subset per seed), full 10,000 test images"]) + [
+                   f"{n_train} of the 60,000 training images (seeded subset per seed), "
+                   f"{n_test or 10000} of the 10,000 test images"]) + [
                    *([f"epochs {epochs} instead of {get_config(main.name).epochs}"] if epochs is not None else []),
                    f"{seeds} seeds (paper: 10, E.6)" + (f"; controls on {control_seeds}" if controls else ""),
                    "Fig 3.5's before/after accuracy is the test accuracy (the training accuracy after a "

@@ -131,7 +131,7 @@ def test_example_3_2_end_to_end_at_toy_size(tmp_path):
     rerun reads everything back from the checkpoints."""
     from nets.section3 import example_3_2
     kw = dict(seeds=2, controls=["linear-output"], control_seeds=2, width_divisor=50, n_train=300,
-              epochs=8, runs_dir=tmp_path)
+              n_test=300, epochs=8, runs_dir=tmp_path)
     res = example_3_2("a", **kw)
     assert {"runs", "paired", "events", "equal_time", "mechanism", "identical_start"} <= set(res.tables)
     assert all(r["identical_until_first_pruning"] for r in res.tables["identical_start"])
