@@ -184,3 +184,41 @@ def test_paper_scale_tiny_runs_on_the_cpu(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:  # the real thing needs a GPU
         main(["--device", "cpu", "--topologies", "a"])
     assert exc.value.code == 2
+
+
+def _synthetic_result(path):
+    """A hand-made Example 3.2 Result with the columns the figures read (no training)."""
+    from core.result import Provenance, Result, write_result
+    records, runs, events = [], [], []
+    for c in ("ex3.2a", "ex3.2a-linear-output"):
+        for run in ("pruned", "unpruned"):
+            for e in range(1, 9):
+                r = {"config": c, "run": run, "epoch": e, "seeds": 2}
+                for k in ("test_accuracy", "train_accuracy", "train_loss", "dead_outputs", "dead_hidden_units",
+                          "parameters"):
+                    r.update({f"{k}_mean": 0.5 + 0.01 * e, f"{k}_lo": 0.45, f"{k}_hi": None})
+                records.append(r)
+            for s in (0, 1):
+                runs.append({"config": c, "seed": s, "run": run, "final_test_accuracy": 0.8 + 0.01 * s,
+                             "final_dead_outputs": int(run == "unpruned" and s == 1)})
+        events += [{"config": c, "seed": s, "epoch": 7, "test_accuracy_before": 0.6, "test_accuracy_after": 0.58}
+                   for s in (0, 1)]
+    res = Result(experiment="test", config={"scale": {"topology": [784, 20, 10], "tag": "toy"}},
+                 provenance=Provenance.start(argv=[]).stop(), records=records,
+                 tables={"runs": runs, "events": events})
+    write_result(res, path)
+
+
+def test_section3_figures_read_results_and_name_the_missing_command(tmp_path):
+    from types import SimpleNamespace
+    import matplotlib
+    matplotlib.use("Agg")
+    from figures._results import MissingResult
+    from figures.fig_section3 import FIGURES
+    args = SimpleNamespace(results_dir=tmp_path)
+    with pytest.raises(MissingResult, match="nets.section3 example-3.2"):
+        FIGURES["3.3"](tmp_path, args)
+    _synthetic_result(tmp_path / "section3" / "ex3.2a.json")
+    for name, fn in FIGURES.items():
+        paths = fn(tmp_path, args)
+        assert all(p.exists() and p.stat().st_size > 0 for p in paths), name
