@@ -175,7 +175,7 @@ def _paper_configs() -> dict[str, TrainConfig]:
         notes=["'other hyperparameters as in Example 3.3': lr 0.02, momentum 0.9, batch 128, decay 0.96; "
                "Example 3.3's GoF for FC layers is 0.6 but Section 3.2.1's is 0.7; 0.7 used"])
     # Sparsification (Section 3.2.1 end, Figs 3.6; CNN Figs 3.9, 3.11)
-    sweep = {"kind": "after", "xi": [0.0, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1]}
+    sweep = {"kind": "after", "xi": [0.0, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5]}
     during = {"kind": "during", "zeta_start": 0.001, "zeta_end": 0.02, "every": 1}
     c["fmnist-mp-sparsify-after"] = TrainConfig(
         name="fmnist-mp-sparsify-after", description="MP pruning, then post-training sparsification sweep xi (Fig 3.6)",

@@ -222,3 +222,37 @@ def test_section3_figures_read_results_and_name_the_missing_command(tmp_path):
     for name, fn in FIGURES.items():
         paths = fn(tmp_path, args)
         assert all(p.exists() and p.stat().st_size > 0 for p in paths), name
+
+
+def test_sweep_summary_reads_removal_within_a_drop():
+    from nets.section3 import _sweep_summary
+    sweep = [{"xi": 0.0, "fraction_kept": 1.0, "accuracy": 0.90},
+             {"xi": 0.01, "fraction_kept": 0.5, "accuracy": 0.899},
+             {"xi": 0.1, "fraction_kept": 0.004, "accuracy": 0.80}]
+    s = _sweep_summary(sweep, drop=0.005, removed=0.995)
+    assert s["max_removed_within_drop"] == pytest.approx(0.5)
+    assert s["drop_at_removed"] == pytest.approx(0.10) and s["xi_at_removed"] == 0.1
+    assert _sweep_summary(sweep[:2], 0.005, 0.995)["drop_at_removed"] is None
+
+
+def test_paper001_parameter_counts_and_chain_decomposition():
+    from nets.paper001 import EXAMPLES, chain_check, chain_parameters, hops, splits
+    # every printed count is reproduced by a plain chain of biased linear layers
+    for topo, n_full, chain, n_split, _, _ in EXAMPLES.values():
+        assert chain_parameters(topo) == n_full and chain_parameters(chain) == n_split
+    # [784, 367, 176, 3000]: 367 was created first (largest), then 176 inside 367 -> 3000
+    assert splits(784, 3000, [367, 176]) == [(784, 3000, 367), (367, 3000, 176)]
+    assert hops([784, 3000, 10], [784, 367, 176, 3000, 10]) == [(784, 3000, [367, 176]), (3000, 10, [])]
+    # a 45% removal keeps at least floor(0.55 * 784) = 431 of 784 singular values
+    assert chain_check([784, 3000], [784, 431, 3000], 0.55)["too_small"] == []
+    assert chain_check([784, 3000], [784, 430, 3000], 0.55)["too_small"] == [(784, 3000, 430)]
+    # a split that saves nothing: r (x + y) >= x y
+    assert chain_check([100, 100], [100, 50, 100], 0.45)["no_saving"] == [(100, 100, 50)]
+
+
+def test_paper001_arithmetic_verdicts():
+    from nets.paper001 import arithmetic_verdicts
+    verdicts, rows = arithmetic_verdicts()
+    counts = [v for v in verdicts if v.setting.startswith("parameter counts")]
+    assert len(counts) == 5 and all(v.verdict == "holds" for v in counts)
+    assert all(r["splits_below_floor_045"] == 0 for r in rows)  # the printed chains fit keeping 45%
