@@ -449,14 +449,15 @@ def _gain_verdicts(topology: str, name: str, setting: str, rows: list[dict], pai
     ]
 
 
-def example_3_2(topology: str = "a", *, seeds: int = 5, controls=CONTROLS, control_seeds: int = 5,
+def example_3_2(topology: str = "a", *, seeds: int = 5, controls=CONTROLS, control_seeds=5,
                 width_divisor: int = 10, n_train: int = 10000, epochs: int | None = None,
                 runs_dir=RUNS_DIR, device="cpu", argv=None, progress: bool = False,
                 scale: str = "cpu", data_dir=None, module: str = "nets.section3",
                 n_test: int | None = None):
     """Example 3.2 (one topology) pruned against unpruned over ``seeds`` seeds, with the controls
     (``linear-output``: no activation after the final layer; ``he`` / ``xavier``: E.2's
-    initialisations) on seeds 0 .. control_seeds-1.  ``scale="paper"``: the paper's widths and all
+    initialisations) on seeds 0 .. control_seeds-1 (one count for all controls, or a list with
+    one count per control).  ``scale="paper"``: the paper's widths and all
     60,000 training images (``width_divisor`` / ``n_train`` ignored).  ``runs_dir=None``: no
     checkpoints.  Returns a ``core.result.Result``."""
     from core.result import Provenance, Result, Verdict
@@ -464,12 +465,19 @@ def example_3_2(topology: str = "a", *, seeds: int = 5, controls=CONTROLS, contr
     check_choice("topology", topology, TOPOLOGIES)
     check_choice("scale", scale, ("cpu", "paper"))
     check_int("seeds", seeds, 2, 1000)
-    check_int("control_seeds", control_seeds, 2, 1000)
+    controls = list(controls)
+    per_control = (list(control_seeds) if isinstance(control_seeds, (list, tuple))
+                   else [control_seeds] * len(controls))
+    if len(per_control) != len(controls) and not (len(per_control) == 1 and controls):
+        raise _invalid(f"control_seeds must be one count or one per control ({len(controls)}), got {control_seeds}")
+    if len(per_control) == 1:
+        per_control = per_control * len(controls)
+    for k in per_control:
+        check_int("control_seeds", k, 2, 1000)
     check_int("width_divisor", width_divisor, 1, 1000)
     check_int("n_train", n_train, 100, 60000)
     if epochs is not None:
         check_int("epochs", epochs, 1, 10000)
-    controls = list(controls)
     for c in controls:
         check_choice("control", c, CONTROLS)
         if c in ("he", "xavier") and topology != "a":
@@ -486,8 +494,8 @@ def example_3_2(topology: str = "a", *, seeds: int = 5, controls=CONTROLS, contr
 
     main = make(f"ex3.2{topology}")
     arms = [(main, list(range(seeds)), "paper (final ReLU, N(0, 1/N) init)")]
-    for c in controls:
-        arms.append((make(control_config_name(topology, c)), list(range(control_seeds)), f"control {c}"))
+    for c, k in zip(controls, per_control):
+        arms.append((make(control_config_name(topology, c)), list(range(k)), f"control {c}"))
     rows, records, events, equal_time, identical = [], [], [], [], []
     # seed-major, so that each seed's data subset is decoded once for all configs
     trained = {}
@@ -512,7 +520,7 @@ def example_3_2(topology: str = "a", *, seeds: int = 5, controls=CONTROLS, contr
     paired = paired_table(rows, keys)
     mech = mechanism_table(rows, events)
     verdicts = example_3_2_verdicts(topology, main, arms, rows, paired, records, events, equal_time)
-    cfg_out = {"topology": topology, "seeds": seeds, "controls": controls, "control_seeds": control_seeds,
+    cfg_out = {"topology": topology, "seeds": seeds, "controls": controls, "control_seeds": per_control,
                "scale": scale_description(main), "paper_topology": get_config(main.name).model["topology"],
                "reductions_from_the_issue": ([] if scale == "paper" else [
                    f"widths divided by {width_divisor} (paper {get_config(main.name).model['topology']})",
@@ -1039,7 +1047,8 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", type=positive_int, default=5, help="seeds of the main runs (default 5)")
     p.add_argument("--controls", nargs="*", choices=CONTROLS, default=None,
                    help="control configs (default: linear-output, and he/xavier for topology a)")
-    p.add_argument("--control-seeds", type=positive_int, default=5, help="seeds of the controls (default 5)")
+    p.add_argument("--control-seeds", type=positive_int, nargs="+", default=[5],
+                   help="seeds of the controls: one count, or one per control in --controls order (default 5)")
     p.add_argument("--width-divisor", type=positive_int, default=10, help="hidden widths / this (default 10)")
     p.add_argument("--n-train", type=positive_int, default=10000, help="training images (default 10000)")
     p.add_argument("--epochs", type=positive_int, default=None, help="override the paper's epochs (stated)")
