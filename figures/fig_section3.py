@@ -202,4 +202,107 @@ def fig_mechanism(outdir: Path, args) -> list[Path]:
     return [png, _write_csv(table, Path(outdir) / "fig_mechanism.csv")]
 
 
-FIGURES = {"3.3": fig_3_3, "3.4": fig_3_4, "3.5": fig_3_5, "E.1": fig_e_1, "mechanism": fig_mechanism}
+def _sweep_plot(ax, sweeps, title):
+    for run, colour in COLOURS.items():
+        for seed in sorted({r["seed"] for r in sweeps if r["run"] == run}):
+            rr = sorted((r for r in sweeps if r["run"] == run and r["seed"] == seed), key=lambda r: r["xi"])
+            ax.plot([r["fraction_kept"] for r in rr], [r["accuracy"] for r in rr], "o-", color=colour, ms=3,
+                    label=f"{'MP-pruned' if run == 'pruned' else 'unpruned'} net, seed {seed}")
+            for r in rr:
+                ax.annotate(f"{100 * r['fraction_kept']:.2g}%", (r["fraction_kept"], r["accuracy"]), fontsize=5)
+    ax.set_xscale("log")
+    ax.set_xlabel("fraction of parameters kept (log)")
+    ax.set_ylabel("test accuracy")
+    ax.set_title(title, fontsize=8)
+    ax.legend(fontsize=6)
+
+
+def fig_3_6(outdir: Path, args) -> list[Path]:
+    """Fig 3.6: accuracy vs parameters kept by post-training sparsification (MP-pruned and unpruned)."""
+    res = load_result("section3/claims_3_2_1", "python -m nets.section3 claims-3.2.1 --seeds 1 "
+                      "--json results/section3/claims_3_2_1.json", getattr(args, "results_dir", None))
+    sweeps = [r for r in res.tables["sparsification_sweep"] if r["config"] == "fmnist-mp-sparsify-after"]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    _sweep_plot(ax, sweeps, "Fig 3.6 counterpart: [784, 300 x 4, 50, 10], cpu scale")
+    fig.tight_layout()
+    png = Path(outdir) / "fig_3.6.png"
+    fig.savefig(png, dpi=120)
+    plt.close(fig)
+    return [png, _write_csv(sweeps, Path(outdir) / "fig_3.6.csv")]
+
+
+def _ex34(args):
+    return load_result("section3/ex3.4", "python -m nets.section3 example-3.4 --seeds 1 "
+                       "--json results/section3/ex3.4.json", getattr(args, "results_dir", None))
+
+
+def fig_3_8(outdir: Path, args) -> list[Path]:
+    """Fig 3.8: Example 3.4 CNN (cpu scale), test and training accuracy, pruned vs unpruned."""
+    res = _ex34(args)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+    for ax, key in zip(axes, ("test_accuracy", "train_accuracy")):
+        for run in ("pruned", "unpruned"):
+            _band(ax, res.records, key, run)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(key.replace("_", " "))
+        ax.legend(fontsize=7)
+    fig.suptitle(f"Fig 3.8 counterpart: CNN {res.config['scale']['tag']}", fontsize=9)
+    fig.tight_layout()
+    png = Path(outdir) / "fig_3.8.png"
+    fig.savefig(png, dpi=120)
+    plt.close(fig)
+    return [png, _write_csv(res.records, Path(outdir) / "fig_3.8.csv")]
+
+
+def fig_3_9(outdir: Path, args) -> list[Path]:
+    """Fig 3.9: Example 3.4 CNN sparsified after training, (a) MP-pruned, (b) unpruned."""
+    res = _ex34(args)
+    sweeps = res.tables["sparsification_sweep"]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for ax, run, label in zip(axes, ("pruned", "unpruned"), ("(a) MP-pruned CNN", "(b) unpruned CNN")):
+        _sweep_plot(ax, [r for r in sweeps if r["run"] == run], label)
+    fig.tight_layout()
+    png = Path(outdir) / "fig_3.9.png"
+    fig.savefig(png, dpi=120)
+    plt.close(fig)
+    return [png, _write_csv(sweeps, Path(outdir) / "fig_3.9.csv")]
+
+
+def fig_ladder(outdir: Path, args) -> list[Path]:
+    """Width ladder of Example 3.2a: accuracy gap and never-predicted-class runs against width."""
+    res = load_result("section3/ladder", "python -m nets.section3 ladder --widths 40 20 10 --seeds 3 "
+                      "--json results/section3/ladder.json", getattr(args, "results_dir", None))
+    rows = sorted(res.records, key=lambda r: -r["width_divisor"])
+    x = [1 / r["width_divisor"] for r in rows]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.6))
+    a.errorbar(x, [r["gap_mean"] for r in rows],
+               yerr=[[r["gap_mean"] - (r["gap_lo"] if r["gap_lo"] is not None else r["gap_mean"]) for r in rows],
+                     [(r["gap_hi"] if r["gap_hi"] is not None else r["gap_mean"]) - r["gap_mean"] for r in rows]],
+               fmt="o-", label="pruned - unpruned (95% CI)")
+    for v in res.verdicts:
+        if "extrapolated_gap" in v.extra:
+            a.errorbar([1.0], [v.extra["extrapolated_gap"]],
+                       yerr=[[v.extra["extrapolated_gap"] - v.extra["lo"]], [v.extra["hi"] - v.extra["extrapolated_gap"]]],
+                       fmt="s", color="gray", label="extrapolation to paper width")
+    a.axhline(0.19, color="tab:red", ls=":", label="paper gap (~89% vs ~70%)")
+    a.set_xscale("log", base=2)
+    a.set_xlabel("width / paper width")
+    a.set_ylabel("test accuracy gap")
+    a.legend(fontsize=7)
+    b.plot(x, [r["unpruned_runs_class_never_predicted"] / r["seeds"] for r in rows], "o-", color="tab:red",
+           label="unpruned")
+    b.plot(x, [r["pruned_runs_class_never_predicted"] / r["seeds"] for r in rows], "o-", color="tab:blue",
+           label="pruned")
+    b.set_xscale("log", base=2)
+    b.set_xlabel("width / paper width")
+    b.set_ylabel("runs ending with a never-predicted class")
+    b.legend(fontsize=7)
+    fig.tight_layout()
+    png = Path(outdir) / "fig_ladder.png"
+    fig.savefig(png, dpi=120)
+    plt.close(fig)
+    return [png, _write_csv(rows, Path(outdir) / "fig_ladder.csv")]
+
+
+FIGURES = {"3.3": fig_3_3, "3.4": fig_3_4, "3.5": fig_3_5, "3.6": fig_3_6, "3.8": fig_3_8, "3.9": fig_3_9,
+           "E.1": fig_e_1, "mechanism": fig_mechanism, "ladder": fig_ladder}

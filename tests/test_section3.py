@@ -218,9 +218,13 @@ def test_section3_figures_read_results_and_name_the_missing_command(tmp_path):
     args = SimpleNamespace(results_dir=tmp_path)
     with pytest.raises(MissingResult, match="nets.section3 example-3.2"):
         FIGURES["3.3"](tmp_path, args)
+    for name, command in (("3.6", "claims-3.2.1"), ("3.8", "example-3.4"), ("3.9", "example-3.4"),
+                          ("ladder", "ladder")):
+        with pytest.raises(MissingResult, match=command):
+            FIGURES[name](tmp_path, args)
     _synthetic_result(tmp_path / "section3" / "ex3.2a.json")
-    for name, fn in FIGURES.items():
-        paths = fn(tmp_path, args)
+    for name in ("3.3", "3.4", "3.5", "E.1", "mechanism"):
+        paths = FIGURES[name](tmp_path, args)
         assert all(p.exists() and p.stat().st_size > 0 for p in paths), name
 
 
