@@ -1,5 +1,7 @@
 """Theory benchmarks: BEMA + Algorithm 4 fit test on 1000 eigenvalues against a naive quad/brentq
-per-quantile implementation measured in the same run; TW_1 cdf at 100 points."""
+per-quantile implementation measured in the same run; Tracy-Widom cdf/pdf/ppf (beta = 1, 2, 4) per 100
+points against the table-based ``tracywidom`` package (optional extra ``bench``) and against our own
+quadrature, with the maximum error of each against the quadrature on [-8, 6]."""
 from __future__ import annotations
 
 import math
@@ -78,7 +80,68 @@ def main(quick: bool = False) -> list[dict]:
         dict(name="|fast - naive| in sigma^2 and fit statistic", value=agreement, unit="abs"),
     ]
 
+    rows += tracy_widom_rows(quick)
+    return rows
+
+
+def tracy_widom_rows(quick: bool = False) -> list[dict]:
+    """Per 100 points: ours (tables) vs tracywidom vs our quadrature, same run; errors vs quadrature."""
+    try:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from TracyWidom import TracyWidom as Baseline  # the `tracywidom` package (extra `bench`)
+    except ImportError:
+        Baseline = None
     points = np.linspace(-6.0, 4.0, 100)
-    tw_time = _best_time(lambda: tracy_widom.cdf(points, beta=1), repeats=3 if quick else 10)
-    rows.append(dict(name="TW_1 cdf at 100 points", value=tw_time * 1e3, unit="ms", target="<= 50 ms"))
+    probs = np.linspace(0.01, 0.99, 100)
+    check = np.linspace(-8.0, 6.0, 141)
+    repeats = 20 if quick else 200
+    rows = []
+    for beta in tracy_widom.BETAS:
+        ours = {
+            "cdf": _best_time(lambda: tracy_widom.cdf(points, beta), repeats),
+            "pdf": _best_time(lambda: tracy_widom.pdf(points, beta), repeats),
+            "ppf": _best_time(lambda: tracy_widom.ppf(probs, beta), repeats),
+        }
+        quad = {
+            "cdf": _best_time(lambda: tracy_widom.cdf(points, beta, "quadrature"), 2 if quick else 5),
+            "pdf": _best_time(lambda: tracy_widom.pdf(points, beta, "quadrature"), 2 if quick else 5),
+            "ppf": _best_time(lambda: tracy_widom.ppf(probs, beta, "quadrature"), 1 if quick else 2),
+        }
+        ref_cdf = tracy_widom.cdf(check, beta, "quadrature")
+        ref_pdf = tracy_widom.pdf(check, beta, "quadrature")
+        err = {"cdf": np.max(np.abs(tracy_widom.cdf(check, beta) - ref_cdf)),
+               "pdf": np.max(np.abs(tracy_widom.pdf(check, beta) - ref_pdf))}
+        base = {}
+        if Baseline is not None:
+            law = Baseline(beta)
+            base = {
+                "cdf": _best_time(lambda: law.cdf(points), repeats),
+                "pdf": _best_time(lambda: law.pdf(points), 3 if quick else 10),
+                "ppf": _best_time(lambda: law.cdfinv(probs), repeats),
+            }
+            base_err = {"cdf": np.max(np.abs(law.cdf(check) - ref_cdf)),
+                        "pdf": np.max(np.abs(law.pdf(check) - ref_pdf))}
+        for fn in ("cdf", "pdf", "ppf"):
+            row = dict(name=f"TW_{beta} {fn}, 100 points (tables)", value=ours[fn] * 1e3, unit="ms",
+                       quadrature_ms=quad[fn] * 1e3, speedup_vs_quadrature=quad[fn] / ours[fn])
+            if base:
+                row.update(baseline=base[fn] * 1e3, ratio=base[fn] / ours[fn],
+                           target=">= 1 (tracywidom time / ours)")
+            else:
+                row.update(note="tracywidom not installed (pip install .[bench]): no baseline ratio")
+            rows.append(row)
+            if base:
+                rows.append(dict(name=f"  tracywidom TW_{beta} {fn}, 100 points (baseline)",
+                                 value=base[fn] * 1e3, unit="ms"))
+            rows.append(dict(name=f"  TW_{beta} {fn}, 100 points (quadrature)", value=quad[fn] * 1e3,
+                             unit="ms", ratio=quad[fn] / ours[fn]))
+        for fn in ("cdf", "pdf"):
+            rows.append(dict(name=f"TW_{beta} {fn} max |tables - quadrature| on [-8, 6]", value=err[fn],
+                             unit="abs", target="<= 1e-12"))
+            if base:
+                rows.append(dict(name=f"  tracywidom TW_{beta} {fn} max |. - quadrature| on [-8, 6]",
+                                 value=base_err[fn], unit="abs"))
     return rows
