@@ -12,7 +12,9 @@ Each claim has
 - ``not_checked``: ``null`` when ``checked_by`` is non-empty, else ``{"reason": R, "detail": ...}``
   with R one of ``NOT_CHECKED_REASONS`` and a detail saying what would check it (for
   ``data_unavailable``: the command and the counterpart we do run, if any);
-- ``extra`` (optional): ``partial`` (which part of a claim its checks cover) and ``paper_issues``
+- ``extra`` (optional): ``same_as`` (the id of a claim with the identical statement in another
+  paper, e.g. paper 001's Example 3.3 is paper 000's Example D.1: its verdicts count for both),
+  ``partial`` (which part of a claim its checks cover) and ``paper_issues``
   (loose steps, typos and numbering errors of the paper found while registering the claim).
 
 Conventions: a numbered equation that is itself the claim gets kind ``eq`` (``000:eq:C.13``); an
@@ -112,12 +114,13 @@ def _parse(entry: dict, where: str) -> Claim:
             raise ValueError(f"{where}: {cid}: not_checked must be {{'reason': R, 'detail': text}} with "
                              f"a non-empty detail (what would check it, or why nothing can)")
     extra = entry.get("extra") or {}
-    if not isinstance(extra, dict) or set(extra) - {"partial", "paper_issues"} \
+    if not isinstance(extra, dict) or set(extra) - {"partial", "paper_issues", "same_as"} \
             or not isinstance(extra.get("partial", ""), str) \
+            or not isinstance(extra.get("same_as", ""), str) \
             or not isinstance(extra.get("paper_issues", []), list) \
             or not all(isinstance(x, str) and x.strip() for x in extra.get("paper_issues", [])):
-        raise ValueError(f"{where}: {cid}: extra may hold only 'partial' (text) and 'paper_issues' "
-                         f"(a list of texts)")
+        raise ValueError(f"{where}: {cid}: extra may hold only 'partial' (text), 'paper_issues' "
+                         f"(a list of texts) and 'same_as' (the id of the identical claim)")
     return Claim(id=cid, paper=paper, kind=kind, number=number, section=section.strip(),
                  statement=statement.strip(), checked_by=checked_by, not_checked=nc, extra=extra)
 
@@ -134,6 +137,12 @@ def load_registry(path: str | Path = REGISTRY_PATH) -> dict[str, Claim]:
         if c.id in out:
             raise ValueError(f"{path.name}[{i}]: duplicate id {c.id}")
         out[c.id] = c
+    for c in out.values():
+        target = c.extra.get("same_as")
+        if target is not None and (target not in out or target == c.id
+                                   or "same_as" in out[target].extra):
+            raise ValueError(f"{path.name}: {c.id}: same_as {target!r} must name another claim of "
+                             f"the registry that is not itself a same_as")
     return out
 
 

@@ -1,9 +1,11 @@
-"""`python -m sims.paper_claims`: cheap numerical checks of paper 000's remaining statements.
+"""`python -m sims.paper_claims`: cheap numerical checks of paper 000's remaining statements (and 001's counts).
 
 Each function checks one paper object and returns its Verdicts (claim ids from core/claims.json):
 
-- Example D.2 (Appendix D.2): a 10 x 10 layer split at rank 2 "has only 20 parameters".  Counted
-  on the pipeline's own split (nets.pruning.split_layer) and by the closed form k (m + n).
+- Example D.2 (Appendix D.2) and Fig D.4: a 10 x 10 layer split at rank 2 "has only 20 parameters".
+  Counted on the pipeline's own split (nets.pruning.split_layer) and by the closed form k (m + n).
+- Paper 001, Section 4.5: the parameter counts of Examples 4.1 and 4.3-4.7 (dense and split
+  networks as printed), counted on torch Linear layers.
 - Remark 4.3 (Section 4.2): sparsifying W = R + S at a threshold zeta(N) "amounts to replacing W by
   S", because the entries of R (iid N(0, 1/N)) are small w.r.t. zeta(N).  The fraction of pure-noise
   entries that survive is exactly 2 (1 - Phi(zeta sqrt N)); max |R_ij| ~ sqrt(2 log(N^2) / N).
@@ -78,7 +80,62 @@ def example_d2() -> tuple[list[dict], list[Verdict]]:
         corrected=f"the split layer has k (m + n) = 2 (10 + 10) = {closed_form} parameters "
                   f"(20 per factor), not 20; still fewer than the {before} of the dense layer",
         note="counted on nets.pruning.split_layer and by the closed form; they agree")
-    return [rec], [verdict]
+    figure = Verdict("000:figure:D.4", verdict.setting, verdict.verdict, measured=verdict.measured,
+                     bound=20.0, corrected=verdict.corrected, note="the figure repeats Example D.2")
+    return [rec], [verdict, figure]
+
+
+# -- paper 001's parameter counts (Section 4.5) ----------------------------------------------------
+# The architectures and counts as printed in paper 001 (Examples 4.1, 4.3-4.7); the split networks
+# list every layer width, each consecutive pair a Linear layer with a bias.
+PAPER001_COUNTS = {
+    "001:text:4.5.3": ("Example 4.3", [784, 3000, 3000, 500, 10], 12_863_510,
+                       [784, 367, 176, 89, 54, 35, 3000, 143, 293, 627, 1366, 629, 294, 139, 3000,
+                        71, 124, 241, 500, 10], 3_881_124),
+    "001:text:4.5.4": ("Example 4.4", [784, 1500, 1500, 500, 500, 10], 4_435_010,
+                       [784, 354, 167, 1500, 309, 677, 309, 1500, 228, 500, 105, 227, 107, 500, 10],
+                       2_554_157),
+    "001:text:4.5.5": ("Example 4.5", [784, 1500, 1500, 500, 500, 10], 4_435_010,
+                       [784, 354, 164, 1500, 144, 309, 677, 309, 144, 1500, 107, 228, 500, 51, 107,
+                        227, 107, 53, 500, 10], 1_943_563),
+    "001:text:4.5.6": ("Example 4.6", [784, 2500, 2500, 2500, 2500, 500, 10], 21_975_510,
+                       [784, 362, 2500, 518, 1134, 518, 2500, 518, 1134, 518, 2500, 518, 1134, 518,
+                        2500, 234, 500, 10], 13_207_896),
+    "001:text:4.5.7": ("Example 4.7", [784, 3000, 3000, 3000, 10], 20_391_010,
+                       [784, 361, 3000, 1359, 3000, 1359, 3000, 10], 17_716_113),
+}
+
+
+def fc_parameters(widths: list[int], bias: bool = True) -> int:
+    """Parameters of a chain of Linear layers widths[0] -> widths[1] -> ..., counted on torch."""
+    import torch
+    from nets.layers import count_parameters
+    layers = [torch.nn.Linear(a, b, bias=bias, device="meta") for a, b in zip(widths, widths[1:])]
+    return count_parameters(torch.nn.Sequential(*layers))
+
+
+def paper001_counts() -> tuple[list[dict], list[Verdict]]:
+    rows, verdicts = [], []
+    for cid, (name, dense, dense_printed, split, split_printed) in PAPER001_COUNTS.items():
+        d, sp = fc_parameters(dense), fc_parameters(split)
+        ok = d == dense_printed and sp == split_printed
+        rows.append({"table": "paper001_counts", "claim": cid, "dense": d, "dense_printed": dense_printed,
+                     "split": sp, "split_printed": split_printed})
+        verdicts.append(Verdict(
+            cid, f"{name}: {dense} and its split network (biases included)",
+            "holds" if ok else "fails", measured=float(sp), bound=float(split_printed),
+            note=f"counted {d:,} (printed {dense_printed:,}) and {sp:,} (printed {split_printed:,}) "
+                 f"parameters; the split network keeps {sp / d:.1%}"))
+    w1 = fc_parameters([784, 1000], bias=False)
+    factors = fc_parameters([784, 20], bias=False) + fc_parameters([20, 1000], bias=False)
+    rows.append({"table": "paper001_counts", "claim": "001:text:4.2.1", "dense": w1,
+                 "split": factors})
+    verdicts.append(Verdict(
+        "001:text:4.2.1", "Example 4.1: W_1 784 x 1000 kept at 20 singular values, biases excluded",
+        "holds" if (w1, factors) == (784_000, 35_680) and factors < 0.1 * w1 else "fails",
+        measured=float(factors), bound=35_680.0,
+        note=f"{w1:,} -> {factors:,} parameters, a reduction by {1 - factors / w1:.1%}"))
+    return rows, verdicts
 
 
 # -- Remark 4.3 -----------------------------------------------------------------------------------
@@ -288,7 +345,7 @@ def run(cfg: PaperClaimsConfig, *, argv: list[str] | None = None) -> Result:
         return np.random.default_rng([cfg.seed, zlib_tag(tag), n, trial])
 
     records, verdicts = [], []
-    for rows, vs in (example_d2(), remark_4_3(cfg), remark_4_7(cfg, rng_for), remark_a1(cfg, rng_for),
+    for rows, vs in (example_d2(), paper001_counts(), remark_4_3(cfg), remark_4_7(cfg, rng_for), remark_a1(cfg, rng_for),
                      theorem_a5(cfg, rng_for), theorem_b1(cfg, rng_for), theorem_c1(), theorem_c2()):
         records += rows
         verdicts += vs
