@@ -8,7 +8,8 @@ from sims import paper_claims as pc
 
 
 def test_example_d2_counts_the_pipelines_split_and_finds_40_not_20():
-    rows, (verdict,) = pc.example_d2()
+    rows, (verdict, figure) = pc.example_d2()
+    assert figure.claim == "000:figure:D.4" and figure.verdict == verdict.verdict
     assert rows[0]["parameters_before"] == 100
     assert rows[0]["parameters_after_split"] == 10 * 2 + 2 * 10
     assert verdict.verdict == "fails" and verdict.measured == 40 and verdict.bound == 20
