@@ -257,6 +257,6 @@ def test_paper001_parameter_counts_and_chain_decomposition():
 def test_paper001_arithmetic_verdicts():
     from nets.paper001 import arithmetic_verdicts
     verdicts, rows = arithmetic_verdicts()
-    counts = [v for v in verdicts if v.setting.startswith("parameter counts")]
+    counts = [v for v in verdicts if v.claim.startswith("001:text:4.5.")]
     assert len(counts) == 5 and all(v.verdict == "holds" for v in counts)
     assert all(r["splits_below_floor_045"] == 0 for r in rows)  # the printed chains fit keeping 45%
