@@ -612,6 +612,15 @@ def mechanism_table(rows: list[dict], events: list[dict]) -> list[dict]:
                                                              if e.get("weakest_row_removed") is not None])["mean"],
             "other_rows_removed_first_round_mean": mean_ci([e["other_rows_removed_mean"] for e in first_round
                                                             if e.get("other_rows_removed_mean") is not None])["mean"],
+            "weakest_max_preactivation_before_first_round_mean": mean_ci(
+                [e["weakest_max_preactivation_before"] for e in first_round_never])["mean"],
+            "weakest_max_preactivation_after_first_round_mean": mean_ci(
+                [e["weakest_max_preactivation_after"] for e in first_round_never
+                 if e.get("weakest_max_preactivation_after") is not None])["mean"],
+            "median_other_max_preactivation_first_round_mean": mean_ci(
+                [e["median_other_max_preactivation_before"] for e in first_round_never])["mean"],
+            "output_layer_rank_after_first_round": sorted({e.get("output_layer_rank_after") for e in first_round
+                                                           if e.get("output_layer_rank_after") is not None}),
         })
         removed_live = [e["output_rows_removed_mean_live"] for e in ev if e["output_rows_removed_mean_live"] is not None]
         removed_dead = [x for e in ev for x in e["output_rows_removed_dead"] if x is not None]
