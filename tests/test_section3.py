@@ -260,3 +260,42 @@ def test_paper001_arithmetic_verdicts():
     counts = [v for v in verdicts if v.claim.startswith("001:text:4.5.")]
     assert len(counts) == 5 and all(v.verdict == "holds" for v in counts)
     assert all(r["splits_below_floor_045"] == 0 for r in rows)  # the printed chains fit keeping 45%
+
+
+@pytest.fixture
+def tiny_configs(monkeypatch):
+    """nets.section3.cpu_config shrunk to toy size (widths / 100, 200 images, 8 epochs) so the
+    experiment functions run end to end in seconds; the numbers mean nothing."""
+    import nets.section3 as s3
+    from nets.configs import get_config
+
+    def tiny(name, **kw):
+        cfg = get_config(name, "cpu", width_divisor=100, n_train=200, n_test=200)
+        cfg.epochs = 8 if cfg.model["kind"] == "mlp" else 2
+        if cfg.model["kind"] == "cnn":
+            cfg.model["conv_channels"] = [1, 2, 2, 2, 2]
+            cfg.model["fc_topology"] = [2 * 81, 16, 16, 16, 10]
+        if cfg.pruning:
+            cfg.pruning["every"] = min(cfg.pruning["every"], 7)
+        return cfg
+    monkeypatch.setattr(s3, "cpu_config", tiny)
+    return tiny
+
+
+def test_claims_ladder_and_cnn_experiments_run_at_toy_size(tmp_path, tiny_configs):
+    from nets.section3 import claims_3_2_1, example_3_4
+    res = claims_3_2_1(seeds=1, runs_dir=tmp_path)
+    claims = {v.claim for v in res.verdicts}
+    assert {"000:text:3.2.1.3", "000:text:3.2.1.4", "000:figure:3.6", "000:text:3.2.1.5", "000:text:3.2.1.6",
+            "000:text:3.2.3"} <= claims
+    assert {r["config"] for r in res.tables["sparsification_sweep"]} == {"fmnist-mp-sparsify-after"}
+    cnn = example_3_4(seeds=1, runs_dir=tmp_path)
+    assert {"000:example:3.4", "000:text:3.2.2.3", "000:figure:3.9"} <= {v.claim for v in cnn.verdicts}
+
+
+def test_width_ladder_runs_and_extrapolates_at_toy_size(tmp_path, tiny_configs):
+    from nets.section3 import width_ladder
+    res = width_ladder((20, 10), seeds=2, runs_dir=tmp_path)
+    assert [r["width_divisor"] for r in res.records] == [20, 10]
+    (v,) = res.verdicts
+    assert v.claim == "000:table:3.4" and "extrapolat" in v.note and v.interval[0] <= v.measured <= v.interval[1]
