@@ -468,10 +468,12 @@ def example_3_2(topology: str = "a", *, seeds: int = 5, controls=CONTROLS, contr
     controls = list(controls)
     per_control = (list(control_seeds) if isinstance(control_seeds, (list, tuple))
                    else [control_seeds] * len(controls))
-    if len(per_control) != len(controls) and not (len(per_control) == 1 and controls):
-        raise _invalid(f"control_seeds must be one count or one per control ({len(controls)}), got {control_seeds}")
-    if len(per_control) == 1:
+    if not controls:
+        per_control = []
+    elif len(per_control) == 1:
         per_control = per_control * len(controls)
+    elif len(per_control) != len(controls):
+        raise _invalid(f"control_seeds must be one count or one per control ({len(controls)}), got {control_seeds}")
     for k in per_control:
         check_int("control_seeds", k, 2, 1000)
     check_int("width_divisor", width_divisor, 1, 1000)
