@@ -299,3 +299,18 @@ def test_width_ladder_runs_and_extrapolates_at_toy_size(tmp_path, tiny_configs):
     assert [r["width_divisor"] for r in res.records] == [20, 10]
     (v,) = res.verdicts
     assert v.claim == "000:table:3.4" and "extrapolat" in v.note and v.interval[0] <= v.measured <= v.interval[1]
+
+
+def test_common_class_gap_drops_classes_either_net_never_predicts():
+    from nets.section3 import class_accuracies, common_class_gap
+    p = {"final_class_accuracy": [0.9, 0.8, 0.7], "final_predicted_classes": [0, 1, 2]}
+    u = {"final_class_accuracy": [0.8, 0.0, 0.7], "final_predicted_classes": [0, 2]}
+    assert common_class_gap(p, u) == pytest.approx((0.9 + 0.7) / 2 - (0.8 + 0.7) / 2)
+    net = _net_with_dead_parts()  # output 2 never fires: class 2 is never predicted
+    x = torch.randn(400, 4, generator=torch.Generator().manual_seed(1))
+    y = torch.randint(0, 3, (400,), generator=torch.Generator().manual_seed(2))
+    acc, predicted = class_accuracies(net, TensorDataset(x, y), "cpu")
+    assert 2 not in predicted and acc[2] == 0.0
+    with torch.no_grad():
+        pred = net(x).argmax(1)
+    assert acc[0] == pytest.approx(float((pred[y == 0] == 0).double().mean()))
