@@ -5,7 +5,8 @@ Appendix E.2) from the committed Results of ``nets.section3`` (``results/section
 one panel per topology.  3.5: (a) the training and test accuracy of topology (a) with the pruning
 rounds marked, (b) test accuracy right before and right after each round.  E.1: the He and Xavier
 initialisations of E.2 on topology (a) (E.2 itself uses [784, 3000, 3000, 3000, 3000, 500, 10]).
-"mechanism": dead outputs against epoch and the accuracy gap against the dead-output difference.
+"mechanism": classes never predicted (an output dead, or nearly, behind the final ReLU) against epoch,
+and the accuracy gap against their difference within each seed pair.
 3.6: accuracy against parameters kept by post-training sparsification.  Every figure also writes
 its table as CSV.  A missing Result raises ``figures._results.MissingResult`` naming the command.
 """
@@ -162,7 +163,7 @@ def fig_e_1(outdir: Path, args) -> list[Path]:
 
 
 def fig_mechanism(outdir: Path, args) -> list[Path]:
-    """Dead outputs behind the final ReLU vs epoch, and the accuracy gap vs the dead-output difference."""
+    """Classes never predicted (outputs dead behind the final ReLU) vs epoch; the accuracy gap vs their difference."""
     results = _available(getattr(args, "results_dir", None))
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8))
     table = []
@@ -173,7 +174,7 @@ def fig_mechanism(outdir: Path, args) -> list[Path]:
             for run, ls in (("pruned", "-"), ("unpruned", "--")):
                 rr = sorted((r for r in rows if r["run"] == run), key=lambda r: r["epoch"])
                 if rr:
-                    a.plot([r["epoch"] for r in rr], [r["dead_outputs_mean"] for r in rr], ls=ls,
+                    a.plot([r["epoch"] for r in rr], [r["classes_never_predicted_mean"] for r in rr], ls=ls,
                            label=f"{c} {run}")
         runs = res.tables["runs"]
         by = {(r["config"], r["seed"], r["run"]): r for r in runs}
@@ -181,18 +182,19 @@ def fig_mechanism(outdir: Path, args) -> list[Path]:
             if run != "pruned":
                 continue
             u = by[(c, s, "unpruned")]
-            row = {"config": c, "seed": s, "dead_outputs_unpruned_minus_pruned":
-                   u["final_dead_outputs"] - r["final_dead_outputs"],
+            row = {"config": c, "seed": s, "never_predicted_unpruned_minus_pruned":
+                   u["final_classes_never_predicted"] - r["final_classes_never_predicted"],
+                   "dead_outputs_unpruned_minus_pruned": u["final_dead_outputs"] - r["final_dead_outputs"],
                    "gap": r["final_test_accuracy"] - u["final_test_accuracy"]}
             table.append(row)
             lin = c.endswith("linear-output")
-            b.scatter(row["dead_outputs_unpruned_minus_pruned"], row["gap"], marker=markers[t],
+            b.scatter(row["never_predicted_unpruned_minus_pruned"], row["gap"], marker=markers[t],
                       color="gray" if lin else "tab:blue", alpha=0.7)
     a.set_xlabel("epoch")
-    a.set_ylabel("dead output units (mean over seeds)")
+    a.set_ylabel("classes never predicted (mean over seeds)")
     a.legend(fontsize=6)
     b.axhline(0, color="k", lw=0.5)
-    b.set_xlabel("dead outputs at the end: unpruned - pruned")
+    b.set_xlabel("classes never predicted at the end: unpruned - pruned")
     b.set_ylabel("test accuracy: pruned - unpruned")
     b.set_title("blue: final ReLU; gray: linear output (o a, s b, ^ c)", fontsize=8)
     fig.tight_layout()

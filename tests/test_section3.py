@@ -195,12 +195,13 @@ def _synthetic_result(path):
             for e in range(1, 9):
                 r = {"config": c, "run": run, "epoch": e, "seeds": 2}
                 for k in ("test_accuracy", "train_accuracy", "train_loss", "dead_outputs", "dead_hidden_units",
-                          "parameters"):
+                          "parameters", "classes_never_predicted"):
                     r.update({f"{k}_mean": 0.5 + 0.01 * e, f"{k}_lo": 0.45, f"{k}_hi": None})
                 records.append(r)
             for s in (0, 1):
                 runs.append({"config": c, "seed": s, "run": run, "final_test_accuracy": 0.8 + 0.01 * s,
-                             "final_dead_outputs": int(run == "unpruned" and s == 1)})
+                             "final_dead_outputs": int(run == "unpruned" and s == 1),
+                             "final_classes_never_predicted": int(run == "unpruned" and s == 1)})
         events += [{"config": c, "seed": s, "epoch": 7, "test_accuracy_before": 0.6, "test_accuracy_after": 0.58}
                    for s in (0, 1)]
     res = Result(experiment="test", config={"scale": {"topology": [784, 20, 10], "tag": "toy"}},
