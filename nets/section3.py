@@ -905,12 +905,11 @@ def claims_3_2_1(*, seeds: int = 1, runs_dir=RUNS_DIR, device="cpu", argv=None):
     tag = scale_tag(cfgs["fmnist-gd-noreg"])
     V.append(Verdict(
         claim="000:text:3.2.1.3", setting=f"fmnist-gd-noreg {tag} ({seeds} seeds)", N=seeds,
-        verdict=(_size_verdict(g["lo"], g["hi"], 0.36) if seeds > 1 else
-                 ("fails" if g["mean"] < 0.36 / 3 else "inconclusive")),
+        verdict=_size_verdict(g["lo"], g["hi"], 0.36) if seeds > 1 else "inconclusive",
         measured=g["mean"], interval=[g["lo"], g["hi"]], bound=0.36,
         note=(f"pruned {_pct(gp['mean'])}% vs unpruned {_pct(gu['mean'])}% (paper ~80% vs 44%); momentum 0, batch "
-              "128 ('GD alone' read as plain minibatch SGD)" + ("; one seed: fails only when the gain is below a "
-                                                                "third of the claimed 36 points" if seeds == 1 else ""))))
+              "128 ('GD alone' read as plain minibatch SGD)" + ("; one seed: no interval, so no verdict"
+                                                                if seeds == 1 else ""))))
     # L1 + L2 long run
     lp = mean_ci([by[("fmnist-l1l2-300", s, "pruned")]["final_test_accuracy"] for s in S])
     lt = mean_ci([by[("fmnist-l1l2-300", s, "pruned")]["final_train_accuracy"] for s in S])
@@ -962,8 +961,7 @@ def claims_3_2_1(*, seeds: int = 1, runs_dir=RUNS_DIR, device="cpu", argv=None):
     V.append(Verdict(
         claim="000:text:3.2.3", setting=f"MP + sparsification during training vs sparsification alone, cpu scale "
                                         f"({seeds} seeds)",
-        verdict=(_size_verdict(gap["lo"], gap["hi"], 0.18) if seeds > 1 else
-                 ("fails" if gap["mean"] < 0.06 else "inconclusive")),
+        verdict=_size_verdict(gap["lo"], gap["hi"], 0.18) if seeds > 1 else "inconclusive",
         measured=gap["mean"], interval=[gap["lo"], gap["hi"]], bound=0.18,
         note=(f"accuracy with MP pruning minus without (paper 88% vs ~70%); non-zero parameters "
               f"{[r['final_nonzero_parameters'] for r in dm]} vs {[r['final_nonzero_parameters'] for r in do]}")))
