@@ -238,6 +238,10 @@ def test_sweep_summary_reads_removal_within_a_drop():
     assert s["max_removed_within_drop"] == pytest.approx(0.5)
     assert s["drop_at_removed"] == pytest.approx(0.10) and s["xi_at_removed"] == 0.1
     assert _sweep_summary(sweep[:2], 0.005, 0.995)["drop_at_removed"] is None
+    for r, kept in zip(sweep, (1000, 500, 4)):
+        r["parameters_kept"] = kept
+    # against a 2,000-parameter unpruned net the same sweep removes 75% within the drop
+    assert _sweep_summary(sweep, 0.005, 0.995, reference=2000)["max_removed_within_drop"] == pytest.approx(0.75)
 
 
 def test_paper001_parameter_counts_and_chain_decomposition():
