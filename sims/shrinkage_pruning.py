@@ -50,18 +50,18 @@ PARTS = ("spiked", "fashion")
 @dataclass
 class PruningConfig:
     parts: tuple = PARTS
-    seeds: int = 5
+    seeds: int = 3
     # spiked targets (paper 004)
     sizes: tuple = (128, 256)
     io: int = 10
     thetas: tuple = (2.0, 3.0, 4.0, 5.0)
     n_data: int = 2000
-    starts: int = 48
-    steps: int = 120
+    starts: int = 32
+    steps: int = 80
     # Fashion-MNIST (Example D.3 net)
     width: int = 500
-    epochs: int = 5
-    n_train: int = 20000
+    epochs: int = 4
+    n_train: int = 15000
     n_test: int = 10000
     sweep_ranks: tuple = (1, 2, 3, 5, 8, 10, 15, 20, 30, 40, 60, 80, 100, 150, 200, 300, 500)
     seed: int = 0
@@ -325,7 +325,7 @@ QUICK = PruningConfig(seeds=2, sizes=(64,), n_data=300, starts=8, steps=20, widt
 def main(argv=None) -> int:
     p = make_parser("sims.shrinkage_pruning", __doc__, options=("seed", "device", "json", "quick", "threads"))
     p.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS))
-    p.add_argument("--seeds", type=positive_int, default=None, help="target nets / training seeds (default 5)")
+    p.add_argument("--seeds", type=positive_int, default=None, help="target nets / training seeds (default 3)")
     return cli_run(p, argv, _main)
 
 
