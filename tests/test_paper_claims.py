@@ -1,0 +1,48 @@
+"""sims.paper_claims: the exact pieces against independent closed forms and Monte Carlo."""
+import math
+
+import numpy as np
+import pytest
+
+from sims import paper_claims as pc
+
+
+def test_example_d2_counts_the_pipelines_split_and_finds_40_not_20():
+    rows, (verdict,) = pc.example_d2()
+    assert rows[0]["parameters_before"] == 100
+    assert rows[0]["parameters_after_split"] == 10 * 2 + 2 * 10
+    assert verdict.verdict == "fails" and verdict.measured == 40 and verdict.bound == 20
+
+
+def test_expected_max_matches_closed_forms():
+    # E max of 2 and 3 iid N(0,1): 1/sqrt(pi) and 3/(2 sqrt(pi)) (order statistics).
+    assert pc._expected_max(2) == pytest.approx(1 / math.sqrt(math.pi), abs=1e-9)
+    assert pc._expected_max(3) == pytest.approx(1.5 / math.sqrt(math.pi), abs=1e-9)
+
+
+def test_surviving_noise_fraction_formula_against_counting():
+    # N = 500, zeta = 0.02: p = 2(1 - Phi(0.02 sqrt 500)) = 0.655; the count over 250,000 entries
+    # has sd sqrt(p(1-p)/250000) < 0.001, so |count - p| > 0.005 has probability < 1e-6.
+    cfg = pc.PaperClaimsConfig(widths=(500,), zetas=(0.02,))
+    rows, _ = pc.remark_4_3(cfg)
+    r = np.random.default_rng(11).standard_normal((500, 500)) / math.sqrt(500)
+    assert abs(float((np.abs(r) >= 0.02).mean()) - rows[0]["noise_entries_surviving"]) < 0.005
+
+
+def test_c14_left_side_is_the_exact_tail_of_the_max():
+    # Against Monte Carlo at N = 30 (900 entries): P(max|R| > x) with x = N^-3/8 + sqrt(2 log N^2/N)
+    # is ~0.08; 20,000 draws give sd 0.002, a 0.012 band is > 5 sd (false alarm < 1e-6).
+    n = 30
+    x = n ** (-3 / 8) + math.sqrt(2 * math.log(n * n) / n)
+    exact = -math.expm1(n * n * math.log1p(-2 * (1 - 0.5 * (1 + math.erf(x * math.sqrt(n) / math.sqrt(2))))))
+    rng = np.random.default_rng(5)
+    hits = sum(int((np.abs(rng.standard_normal((1000, n * n))) / math.sqrt(n)).max(1).__gt__(x).sum())
+               for _ in range(20))
+    assert abs(hits / 20000 - exact) < 0.012
+
+
+def test_bad_trials_exit_2(capsys):
+    with pytest.raises(SystemExit) as info:
+        pc.main(["--trials", "5"])
+    assert info.value.code == 2
+    assert "trials" in capsys.readouterr().err.strip().splitlines()[-1]
