@@ -58,9 +58,9 @@ class LemmaConfig:
     ratios: tuple = (1.0, 0.25, 4.0)
     multiples: tuple = (1.3, 2.0, 4.0)          # spikes = c^{1/4} * multiples
     sizes: tuple = (1000, 2000, 4000, 8000)     # max(N, M)
-    trials: dict = field(default_factory=lambda: {1000: 40, 2000: 30, 4000: 16, 8000: 10})
-    edge_sizes: tuple = (1000, 2000)            # dense-SVD study of the exact-edge rules
-    edge_trials: dict = field(default_factory=lambda: {1000: 40, 2000: 20})
+    trials: dict = field(default_factory=lambda: {1000: 40, 2000: 30, 4000: 16, 8000: 8})
+    edge_sizes: tuple = (500, 1000)             # dense-SVD study of the exact-edge rules
+    edge_trials: dict = field(default_factory=lambda: {500: 60, 1000: 40})
     seed: int = 0
     family_level: float = 0.95                  # simultaneous level of the lemma verdicts
 
@@ -143,15 +143,25 @@ def edge_trial(theta, N: int, M: int, seed: int, trial: int) -> dict:
 
 
 # ------------------------------------------------------------------------------------- sweeps
-def _cell(cache: Path | None, key: str, compute):
-    if cache is not None:
-        path = cache / f"{key}.json"
+def _cell(cache: Path | None, key: str, n_trials: int, one_trial):
+    """[one_trial(t) for t in range(n_trials)], each trial stored in ``cache/key/t.json`` (a killed
+    run resumes trial by trial); a finished cell is also stored whole as ``cache/key.json``."""
+    if cache is None:
+        return [one_trial(t) for t in range(n_trials)]
+    whole = cache / f"{key}.json"
+    if whole.exists():
+        return json.loads(whole.read_text())
+    folder = cache / key
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for t in range(n_trials):
+        path = folder / f"{t}.json"
         if path.exists():
-            return json.loads(path.read_text())
-    rows = compute()
-    if cache is not None:
-        cache.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(rows))
+            rows.append(json.loads(path.read_text()))
+            continue
+        rows.append(one_trial(t))
+        path.write_text(json.dumps(rows[-1]))
+    whole.write_text(json.dumps(rows))
     return rows
 
 
@@ -172,8 +182,7 @@ def run_lemma(cfg: LemmaConfig, *, device="cpu", cache: Path | None = None, log=
             N, M = shape_for(size, c)
             n_tr = cfg.trials[size]
             key = f"lemma_c{c:g}_N{N}_M{M}_T{n_tr}_s{cfg.seed}_m{'-'.join(f'{m:g}' for m in cfg.multiples)}"
-            rows = _cell(cache, key, lambda: [lemma_trial(theta, N, M, cfg.seed, t, dev)
-                                              for t in range(n_tr)])
+            rows = _cell(cache, key, n_tr, lambda t: lemma_trial(theta, N, M, cfg.seed, t, dev))
             log(f"lemma c={c:g} N={N} M={M}: {n_tr} matrices")
             for rule in RULES:
                 for norm in NORMS:
@@ -192,7 +201,7 @@ def run_lemma(cfg: LemmaConfig, *, device="cpu", cache: Path | None = None, log=
             N, M = shape_for(size, c)
             n_tr = cfg.edge_trials[size]
             key = f"edge_c{c:g}_N{N}_M{M}_T{n_tr}_s{cfg.seed}_m{'-'.join(f'{m:g}' for m in cfg.multiples)}"
-            rows = _cell(cache, key, lambda: [edge_trial(theta, N, M, cfg.seed, t) for t in range(n_tr)])
+            rows = _cell(cache, key, n_tr, lambda t: edge_trial(theta, N, M, cfg.seed, t))
             log(f"edge  c={c:g} N={N} M={M}: {n_tr} matrices")
             above = int(sum(row["s_r1_minus_edge"] > 0 for row in rows))
             for rule in EDGE_RULES:
@@ -381,7 +390,7 @@ def main(argv=None) -> int:
     p = make_parser("sims.shrinkage", __doc__, options=("seed", "device", "json", "quick"))
     p.add_argument("--sizes", type=positive_int, nargs="+", help="max(N, M) values (default 1000 2000 4000 8000)")
     p.add_argument("--trials", type=positive_int, nargs="+",
-                   help="matrices per size, one per --sizes entry (default 40 30 16 10)")
+                   help="matrices per size, one per --sizes entry (default 40 30 16 8)")
     p.add_argument("--cache", type=Path, default=None, metavar="DIR",
                    help="folder of per-cell JSON files: cells found there are not recomputed")
     return cli_run(p, argv, _main)
