@@ -20,6 +20,11 @@ Each function checks one paper object and returns its Verdicts (claim ids from c
   The remark writes that a.s. convergence implies convergence "in law" (weaker than what (A.8)
   needs; a.s. convergence also implies convergence in probability, which is what it uses).  Monte
   Carlo of P(|sigma'_1 - (1 + theta^2)/theta| > eps) at growing N.
+- (C.1) (proof of Lemma 4.2): P(dX(s, S) >= 0 | dX(s, W) >= a(N) ||s||) >= 1 - N^{-1/4}, a
+  conditional probability of a deterministic event; a counterexample, and the event form that the
+  proof's (C.8) does give.
+- Appendix E.2: "the MP theorem does not hold" for a 90%-sparse initialisation: Kolmogorov distance of
+  the ESD to MP with the thinned variance.
 - Theorem A.5 (Gershgorin), Theorem B.1 (Eckart-Young-Mirsky), Theorem C.1 (Chebyshev): textbook
   theorems the proofs use; checked on random matrices / exact distributions (and for Chebyshev, its
   sharpness on the three-point law).
@@ -233,6 +238,77 @@ def remark_a1(cfg: PaperClaimsConfig, rng_for, theta: float = 3.0, eps: float = 
     return rows, [verdict]
 
 
+# -- (C.1) ----------------------------------------------------------------------------------------
+def eq_c1(cfg: PaperClaimsConfig, rng_for, trials: int = 4000):
+    """(C.1) conditions on dX(s, W) but asks for dX(s, S) >= 0, which is deterministic (S and s are
+    fixed): the conditional probability is 1 when dX(s, S) >= 0 and 0 when dX(s, S) < 0 and the
+    condition has positive probability.  Take S = t s^T with ||s|| = 1, t_0 = 0 (the true class),
+    t_1 = -eps, t_j = -10 otherwise, so dX(s, S) = -eps < 0 while dX(s, W) = dX(s, S) + (Rs)_0 -
+    (Rs)_1 with (Rs)_0 - (Rs)_1 ~ N(0, 2/N) exactly: P(dX(s, W) >= a(N)) = Phi_c((a + eps)
+    sqrt(N/2)) > 0, and P(dX(s, S) >= 0 | dX(s, W) >= a(N)) = 0 < 1 - N^{-1/4}.  What the proof shows,
+    (C.8), is the joint statement P(dX(s, W) >= a(N) ||s|| and dX(s, S) < 0) <= N^{-1/4}."""
+    rows, verdicts = [], []
+    for n in cfg.ns:
+        a = 2 * n ** (-1.5 / 4)
+        eps = 0.01 * a
+        p_condition = float(stats.norm.sf((a + eps) * math.sqrt(n / 2)))
+        s_vec = np.ones(n) / math.sqrt(n)
+        t = np.full(n, -10.0)
+        t[0], t[1] = 0.0, -eps
+        hits = 0
+        for k in range(trials // 100):
+            r = rng_for("eq_c1", n, k).standard_normal((100, n, n)) / math.sqrt(n)
+            x = t[None, :] + r @ s_vec                      # W s = S s + R s, S s = t
+            dx = x[:, 0] - x[:, 1:].max(axis=1)
+            hits += int((dx >= a).sum())
+        joint_worst = float(stats.norm.sf(a * math.sqrt(n / 2)))   # eps -> 0: sup over such S
+        rows.append({"table": "eq_C1", "N": n, "a_N": a, "dX_S": -eps,
+                     "p_condition_exact": p_condition, "mc_condition": hits / trials,
+                     "conditional_probability": 0.0, "claimed_lower_bound": 1 - n ** -0.25,
+                     "joint_worst_case": joint_worst, "joint_bound": n ** -0.25})
+        verdicts.append(Verdict(
+            "000:eq:C.1", f"one layer, S = t s^T, dX(s, S) = -0.01 a(N) < 0, N = {n}",
+            "fails", measured=0.0, bound=1 - n ** -0.25, N=n,
+            corrected="P(dX(s, W) >= a(N) ||s||_2 and dX(s, S) < 0) <= N^(-1/4), the event form "
+                      "of (C.8); its worst case over S (dX(s, S) -> 0-) is Phi_c(a(N) sqrt(N/2)) "
+                      f"= {joint_worst:.3g} <= N^(-1/4) = {n ** -0.25:.3g} here",
+            note=f"the conditioning event has probability {p_condition:.3g} (exact; Monte Carlo "
+                 f"{hits}/{trials}) while dX(s, S) < 0 is certain, so the conditional probability "
+                 f"is 0"))
+    return rows, verdicts
+
+
+# -- E.2: sparse initialisation ---------------------------------------------------------------------
+def text_e2_4(cfg: PaperClaimsConfig, rng_for, density: float = 0.1):
+    """E.2 says the MP theorem does not hold for weights initialised with 90% of the entries set to
+    zero.  With an iid Bernoulli(0.1) mask the entries stay iid with mean 0 and variance 0.1 sigma^2,
+    so Theorem 3.1 applies with that variance; the Kolmogorov distance of the ESD of W^T W / N to
+    MP(ratio, 0.1 sigma^2) should shrink with N."""
+    from theory.marchenko_pastur import MarchenkoPastur
+    rows, dists = [], []
+    for n in (200, 800, 3200) if max(cfg.ns) >= 400 else (100, 400):
+        rng = rng_for("sparse_init", n, 0)
+        w = rng.standard_normal((n, n)) * (rng.random((n, n)) < density)
+        ev = np.sort(np.linalg.eigvalsh(w.T @ w / n))
+        law = MarchenkoPastur(ratio=1.0, var=density)
+        ecdf_hi = np.arange(1, n + 1) / n
+        model = law.cdf(ev)
+        ks = float(max(np.max(ecdf_hi - model), np.max(model - (ecdf_hi - 1 / n))))
+        dists.append(ks)
+        rows.append({"table": "text_E2_4", "N": n, "density": density, "ks_to_MP": ks,
+                     "ks_95_iid_reference": 1.358 / math.sqrt(n)})
+    shrinking = all(b < a for a, b in zip(dists, dists[1:]))
+    verdict = Verdict(
+        "000:text:E.2.4", f"N x N, iid Bernoulli({density}) mask on N(0, 1) entries, N up to "
+                          f"{rows[-1]['N']}", "fails" if shrinking else "inconclusive",
+        measured=dists[-1], bound=0.0, N=rows[-1]["N"],
+        corrected=f"the MP law holds with variance {density} sigma^2 (iid entries); the "
+                  "Kolmogorov distance falls with N" if shrinking else "",
+        note="Kolmogorov distance of the ESD of W^T W / N to MP(1, 0.1): " +
+             ", ".join(f"{r['ks_to_MP']:.3g} (N={r['N']})" for r in rows))
+    return rows, [verdict]
+
+
 # -- textbook theorems ----------------------------------------------------------------------------
 def theorem_a5(cfg: PaperClaimsConfig, rng_for):
     worst = -np.inf
@@ -346,6 +422,7 @@ def run(cfg: PaperClaimsConfig, *, argv: list[str] | None = None) -> Result:
 
     records, verdicts = [], []
     for rows, vs in (example_d2(), paper001_counts(), remark_4_3(cfg), remark_4_7(cfg, rng_for), remark_a1(cfg, rng_for),
+                     eq_c1(cfg, rng_for), text_e2_4(cfg, rng_for),
                      theorem_a5(cfg, rng_for), theorem_b1(cfg, rng_for), theorem_c1(), theorem_c2()):
         records += rows
         verdicts += vs

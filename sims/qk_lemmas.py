@@ -17,6 +17,8 @@
   singular values.
 - Table 1 (Appendix D.1): the printed variances of a trained FCN against the bound 3/1024 the text
   reads from them, and against Glorot & Bengio's initialisation variance.
+- Appendix E.2: the probability that with-replacement sampling has no repeat (printed d^2/(d^2 N)),
+  exactly.
 - Theorem 3 (random filter pruning of CNNs): (a) the bound on alpha, 2 - (log(d+1) + log log d) /
   log d, which the paper evaluates as 0.6729 (d = 128) and 0.7205 (d = 1024); (b) the sup over the
   unit cube of ||f(x) - F(x)||_2 (projected gradient ascent) against the right side of (11), on
@@ -306,11 +308,37 @@ def table_1() -> tuple[list[dict], list[Verdict]]:
     return rows, [v]
 
 
+def text_e2_1(ds=(64, 256, 1024), alphas=(0.25, 0.4, 0.5, 0.75)) -> tuple[list[dict], list[Verdict]]:
+    """Appendix E.2: N = floor(D^(1-alpha)) draws with replacement among D = d^2 entries have no
+    repeat "with a positive probability of d^2 / (d^2 N)".  The exact probability is
+    D! / ((D - N)! D^N) = prod_{k<N} (1 - k/D) ~ exp(-N^2 / (2D)) = exp(-D^(1-2 alpha) / 2)."""
+    rows = []
+    for d in ds:
+        big_d = d * d
+        for alpha in alphas:
+            n = math.floor(big_d ** (1 - alpha))
+            log_p = math.lgamma(big_d + 1) - math.lgamma(big_d - n + 1) - n * math.log(big_d)
+            rows.append({"table": "text_E2_1", "d": d, "alpha": alpha, "N": n,
+                         "log10_p_no_repeat": log_p / math.log(10), "printed": 1 / n})
+    small = [r for r in rows if r["alpha"] < 0.5] or rows
+    worst = max(r["log10_p_no_repeat"] for r in small)
+    v = Verdict("004:text:E.2.1", f"d in {list(ds)}, alpha in {list(alphas)}, exact",
+                "fails", measured=worst, bound=None,
+                corrected="P(no repeat) = D! / ((D - N)! D^N) ~ exp(-D^(1 - 2 alpha) / 2): "
+                          "multiplying the with-replacement guarantees by it leaves a vacuous "
+                          "bound for alpha < 1/2, and the two schemes nearly coincide for alpha > 1/2",
+                note=f"the printed probability d^2/(d^2 N) = 1/N is not a probability of no "
+                     f"repeat; exact log10 P(no repeat) for alpha < 1/2 is at most {worst:.3g} "
+                     f"(d = {ds[0]}); for the largest alpha it is at least "
+                     f"{min(r['log10_p_no_repeat'] for r in rows if r['alpha'] == max(alphas)):.2g}")
+    return rows, [v]
+
+
 def run(cfg: QKLemmasConfig, *, argv: list[str] | None = None) -> Result:
     prov = Provenance.start(module="sims.qk_lemmas", seed=cfg.seed, device="cpu", argv=argv)
     rng = np.random.default_rng(cfg.seed)
     records, verdicts = [], []
-    for rows, vs in (lemma_1(cfg, rng), lemma_5(), lemma_6(), lemma_7(rng), table_1(), theorem_3(cfg, rng)):
+    for rows, vs in (lemma_1(cfg, rng), lemma_5(), lemma_6(), lemma_7(rng), table_1(), text_e2_1(), theorem_3(cfg, rng)):
         records += rows
         verdicts += vs
     return Result("sims.qk_lemmas", asdict(cfg), prov.stop(), records, verdicts)

@@ -8,7 +8,8 @@ from sims import paper_claims as pc
 
 
 def test_example_d2_counts_the_pipelines_split_and_finds_40_not_20():
-    rows, (verdict,) = pc.example_d2()
+    rows, (verdict, figure) = pc.example_d2()
+    assert figure.claim == "000:figure:D.4" and figure.verdict == verdict.verdict
     assert rows[0]["parameters_before"] == 100
     assert rows[0]["parameters_after_split"] == 10 * 2 + 2 * 10
     assert verdict.verdict == "fails" and verdict.measured == 40 and verdict.bound == 20
@@ -46,3 +47,24 @@ def test_bad_trials_exit_2(capsys):
         pc.main(["--trials", "5"])
     assert info.value.code == 2
     assert "trials" in capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def test_c1_condition_probability_is_the_exact_gaussian_tail():
+    # 4000 trials at N = 100: p ~ 0.006, count sd ~ 4.9; a band of 6 sd around 4000 p has false-
+    # alarm probability < 1e-6 (normal approximation to a Binomial with mean 24 is adequate at 6 sd
+    # only roughly, so the band uses the Chernoff-safe 8 sd: < 1e-7).
+    cfg = pc.PaperClaimsConfig(ns=(100,))
+    rows, (v,) = pc.eq_c1(cfg, lambda tag, n, k: np.random.default_rng([17, n, k]))
+    r = rows[0]
+    sd = math.sqrt(4000 * r["p_condition_exact"])
+    assert abs(r["mc_condition"] * 4000 - 4000 * r["p_condition_exact"]) < 8 * sd
+    assert v.verdict == "fails" and r["joint_worst_case"] <= r["joint_bound"]
+
+
+def test_sparse_initialisation_follows_mp_with_thinned_variance():
+    # Kolmogorov distance at N = 400 of a 10%-dense iid matrix to MP(1, 0.1): the iid-sample KS
+    # 99.99% quantile 1.95/sqrt(N) = 0.098 bounds it loosely (eigenvalues are more rigid than iid
+    # samples), while the wrong law MP(1, 1) is at distance > 0.5.
+    cfg = pc.PaperClaimsConfig(ns=(100, 200))
+    rows, _ = pc.text_e2_4(cfg, lambda tag, n, k: np.random.default_rng([23, n]))
+    assert rows[-1]["N"] == 400 and rows[-1]["ks_to_MP"] < 1.95 / math.sqrt(400)

@@ -54,3 +54,13 @@ def test_lemma_5_counterexample_is_real():
 def test_alpha_bound_reproduces_the_papers_numbers():
     assert qk.alpha_bound(128) == pytest.approx(0.6729, abs=5e-5)
     assert qk.alpha_bound(1024) == pytest.approx(0.7205, abs=5e-5)
+
+
+def test_no_repeat_probability_matches_enumeration():
+    # D = 9 entries, N = 3 draws: P(no repeat) = 9*8*7 / 9^3 by counting ordered draws.
+    from itertools import product
+    cells = range(9)
+    count = sum(len(set(t)) == 3 for t in product(cells, repeat=3))
+    assert count / 9 ** 3 == pytest.approx(9 * 8 * 7 / 9 ** 3)
+    rows, _ = qk.text_e2_1(ds=(3,), alphas=(0.5,))   # D = 9, N = floor(9^0.5) = 3
+    assert 10 ** rows[0]["log10_p_no_repeat"] == pytest.approx(count / 9 ** 3)
