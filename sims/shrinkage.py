@@ -174,6 +174,7 @@ def run_lemma(cfg: LemmaConfig, *, device="cpu", cache: Path | None = None, log=
     prov = Provenance.start(module="sims.shrinkage", seed=cfg.seed, device=str(device))
     dev = resolve_device(device)
     records, trial_rows, edge_rows = [], [], []
+    lemma_cells = {}
     for c in cfg.ratios:
         theta = _spikes(c, cfg.multiples)
         limits = {(rule, norm): ss.shrunk_error_limit(theta, c, rule, norm)
@@ -184,6 +185,7 @@ def run_lemma(cfg: LemmaConfig, *, device="cpu", cache: Path | None = None, log=
             key = f"lemma_c{c:g}_N{N}_M{M}_T{n_tr}_s{cfg.seed}_m{'-'.join(f'{m:g}' for m in cfg.multiples)}"
             rows = _cell(cache, key, n_tr, lambda t: lemma_trial(theta, N, M, cfg.seed, t, dev))
             log(f"lemma c={c:g} N={N} M={M}: {n_tr} matrices")
+            lemma_cells[size] = rows
             for rule in RULES:
                 for norm in NORMS:
                     vals = np.array([row[rule][norm] for row in rows])
@@ -204,6 +206,8 @@ def run_lemma(cfg: LemmaConfig, *, device="cpu", cache: Path | None = None, log=
             rows = _cell(cache, key, n_tr, lambda t: edge_trial(theta, N, M, cfg.seed, t))
             log(f"edge  c={c:g} N={N} M={M}: {n_tr} matrices")
             above = int(sum(row["s_r1_minus_edge"] > 0 for row in rows))
+            # the same matrices (same seed and trial indices) in the outlier-only study, if any
+            twin = {row["trial"]: row for row in lemma_cells.get(size, [])}
             for rule in EDGE_RULES:
                 bulk = np.array([row[rule]["bulk_kept"] for row in rows])
                 p = proportion_ci(int(np.count_nonzero(bulk)), n_tr)
@@ -211,7 +215,14 @@ def run_lemma(cfg: LemmaConfig, *, device="cpu", cache: Path | None = None, log=
                     vals = np.array([row[rule][norm] for row in rows])
                     clean = vals[bulk == 0]
                     ci = mean_ci(vals)
+                    pairs = [row[rule][norm] - twin[row["trial"]][rule][norm] for row in rows
+                             if row["trial"] in twin and rule in twin[row["trial"]]]
+                    diff = mean_ci(pairs) if len(pairs) >= 2 and np.ptp(pairs) > 0 else None
                     edge_rows.append({
+                        "minus_outlier_only": None if diff is None else diff.mean,
+                        "minus_outlier_only_ci": None if diff is None else diff.as_list(),
+                        "paired_trials": len(pairs),
+                        "max_abs_minus_outlier_only": float(np.max(np.abs(pairs))) if pairs else None,
                         "ratio": c, "N": N, "M": M, "size": size, "rule": rule, "norm": norm,
                         "trials": n_tr, "mean": ci.mean, "ci": ci.as_list(),
                         "limit": limits[(rule, norm)], "p_bulk_kept": p.mean,
@@ -256,7 +267,7 @@ def rates(records: list[dict]) -> list[dict]:
 
 def extrapolate(sel: list[dict], level: float = 0.95) -> dict | None:
     """Weighted least squares of the mean against N^{-1/2} over the sizes (weights 1/se^2): the
-    intercept estimates the N -> infinity limit, with a t interval (dof = sizes - 2) at ``level``.
+    intercept estimates the N -> infinity limit, with a normal interval at ``level``.
     N^{-1/2} is the order of the outlier and overlap fluctuations; where a limit is a max of tied
     block values (the square operator rule: every block has both singular values 1) the mean carries
     a bias of that order (E max of fluctuations), which the intercept removes."""
@@ -272,8 +283,10 @@ def extrapolate(sel: list[dict], level: float = 0.95) -> dict | None:
     beta = cov @ (X.T @ (w * y))
     dof = len(y) - 2
     chi2 = float(np.sum(w * (y - X @ beta) ** 2))
+    # the per-size standard errors come from 8-40 matrices each and are taken as known (normal
+    # quantile); a misfit of the N^{-1/2} model (chi2/dof > 1) widens the interval accordingly
     scale = max(1.0, chi2 / dof) if dof > 0 else 1.0
-    q = float(stats.t.ppf(0.5 + level / 2, max(dof, 1)))
+    q = float(stats.norm.ppf(0.5 + level / 2))
     half = q * math.sqrt(cov[0, 0] * scale)
     return {"limit": float(beta[0]), "ci": [float(beta[0] - half), float(beta[0] + half)],
             "coef_sqrt_n": float(beta[1]), "sizes": [r["size"] for r in sel], "chi2": chi2, "dof": dof}
@@ -356,24 +369,29 @@ def lemma_verdicts(records: list[dict], edge_rows: list[dict], cfg: LemmaConfig)
     # exact edge (eps = 0): bulk values kept with probability -> P(TW_1 > 0)
     p_tw = float(tracy_widom.sf(0.0, 1))
     for row in edge_rows:
-        if row["norm"] != "operator" or row["rule"] not in ("truncate", "operator", "frobenius"):
+        if row["rule"] not in ("truncate", "operator", "frobenius") or row["paired_trials"] < 2:
             continue
-        if row["size"] != max(e["size"] for e in edge_rows):
+        if row["max_abs_minus_outlier_only"] is None:
             continue
-        lo, hi = row["ci"]
-        ok = lo <= row["limit"] <= hi
+        ci = row["minus_outlier_only_ci"] or [0.0, 0.0]
+        # a kept bulk value can only change the error where it was kept; 'fails' when the paired
+        # difference (eps = 0 minus eps > 0, same matrices) is shown to be non-zero
+        bad = ci[0] > 0 or ci[1] < 0
         out.append(Verdict(
             "000:lemma:B.2",
-            f"eps = 0 (threshold at the MP edge itself), rule={row['rule']}, ||W_eta - S||_2, "
-            f"c={row['ratio']:g}, N={row['N']}, M={row['M']}, {row['trials']} matrices",
-            "holds" if ok else "fails", measured=row["mean"], interval=[lo, hi], bound=row["limit"],
-            N=row["N"],
-            note=(f"95% t interval of the mean at eps = 0 vs the eps > 0 limit; fraction of matrices "
-                  f"with a bulk singular value kept {row['p_bulk_kept']:.3f} (Wilson "
-                  f"{row['p_bulk_kept_ci'][0]:.3f}, {row['p_bulk_kept_ci'][1]:.3f}); P(s_(r+1) > edge) "
-                  f"-> P(TW_1 > 0) = {p_tw:.4f}; mean with a bulk value kept {row['mean_if_bulk']}, "
-                  f"without {row['mean_if_no_bulk']}"),
-            corrected="" if ok else (
+            f"eps = 0 (threshold at the MP edge itself) vs eps > 0, rule={row['rule']}, "
+            f"||W_eta - S||_{'2' if row['norm'] == 'operator' else 'F'}, c={row['ratio']:g}, "
+            f"N={row['N']}, M={row['M']}, {row['paired_trials']} matrices",
+            "fails" if bad else "holds", measured=row["minus_outlier_only"] or 0.0, interval=ci,
+            bound=0.0, N=row["N"],
+            note=(f"paired mean difference of the error at eps = 0 and with the bulk dropped (95% t; "
+                  f"max |difference| {row['max_abs_minus_outlier_only']:.4g}); fraction of matrices with "
+                  f"a bulk singular value kept {row['p_bulk_kept']:.3f} (Wilson "
+                  f"{row['p_bulk_kept_ci'][0]:.3f}, {row['p_bulk_kept_ci'][1]:.3f}); as N -> inf "
+                  f"P(s_(r+1) > edge) -> P(TW_1 > 0) = {p_tw:.4f}, approached slowly here (the "
+                  f"near-threshold outlier pushes the bulk down by O(1/N), comparable to the TW scale "
+                  f"N^(-2/3) at these N)"),
+            corrected="" if not bad else (
                 "the a.s. limit needs eps > 0 as in (B.4) (or a threshold above the edge by more "
                 "than the TW scale N^(-2/3)); at eps = 0 a kept bulk value adds a component of size "
                 "~ the edge (truncation) or ~ unit beta^(1/4) (operator shrinkers)")))
