@@ -6,7 +6,9 @@ References (equation numbers as in the arXiv versions):
   IEEE Trans. Inf. Theory 60 (2014) 5040-5053, arXiv:1305.5870.  lambda*(beta) (their eq. (11)),
   the unknown-noise coefficient omega(beta) = lambda*(beta) / sqrt(mu_beta) with mu_beta the median
   of the Marchenko-Pastur law of ratio beta, its cubic approximation (their eq. (5)), and the noise
-  estimate sigma_hat = y_med / sqrt(n mu_beta).
+  estimate sigma_hat = y_med / sqrt(n mu_beta).  (Equation numbers as the reference implementation
+  optht cites them; the paper's text was not reachable here, only its abstract: lambda*(1) = 4/sqrt 3,
+  omega(1) = 2.858, AMSE guarantees 5 / 3 / 2 n r sigma^2 for TSVD / 4/sqrt 3 / optimal shrinkage.)
 * GD17: M. Gavish, D. L. Donoho, "Optimal shrinkage of singular values", IEEE Trans. Inf. Theory 63
   (2017) 2137-2152, arXiv:1405.7511.  The signal x(y) behind an outlier y, the cosines c(x),
   c~(x), and the optimal shrinkers for Frobenius, nuclear and operator norm losses.
