@@ -18,7 +18,7 @@ Two settings:
   estimate by projected gradient ascent, ``sims.qk_theorems.sup_ball_error``), the chain upper
   bound, mean |change of dX| and label flips on inputs uniform on the sphere.
 * ``fashion``: the Example D.3 net [784, width, 10] trained on Fashion-MNIST (``nets.posttraining``,
-  CPU scale); its first layer pruned.  Measured: test accuracy, mean |change of dX| (4.1), and the
+  CPU scale, ordinary logits: ``final_activation="none"``); its first layer pruned.  Measured: test accuracy, mean |change of dX| (4.1), and the
   Lemma 4.1 bound sqrt(2) ||W_1 - W_1'||_2 ||s|| prod_{l>1} sigma_max(W_l) per test input
   (``theory.pruning_bounds``; the proof uses only ||W_b - W_b'||_2, so shrinkers get their own
   measured operator-norm change), with the fraction of inputs where it holds; plus a truncation
@@ -50,7 +50,7 @@ PARTS = ("spiked", "fashion")
 @dataclass
 class PruningConfig:
     parts: tuple = PARTS
-    seeds: int = 3
+    seeds: int = 5
     # spiked targets (paper 004)
     sizes: tuple = (128, 256)
     io: int = 10
@@ -60,8 +60,11 @@ class PruningConfig:
     steps: int = 80
     # Fashion-MNIST (Example D.3 net)
     width: int = 500
-    epochs: int = 4
-    n_train: int = 15000
+    epochs: int = 8
+    n_train: int = 30000
+    # ordinary logits: with the paper's ReLU after the output layer (nets.posttraining's default)
+    # this net reached only 64-76% test accuracy after 4 epochs on 15000 images (seeds 0-2)
+    final_activation: str = "none"
     n_test: int = 10000
     sweep_ranks: tuple = (1, 2, 3, 5, 8, 10, 15, 20, 30, 40, 60, 80, 100, 150, 200, 300, 500)
     seed: int = 0
@@ -75,6 +78,7 @@ def _validate(cfg: PruningConfig) -> PruningConfig:
         check_int("size", d, max(cfg.io, 16), 4096)
     check_int("width", cfg.width, 16, 10000)
     check_int("epochs", cfg.epochs, 1, 1000)
+    check_choice("final_activation", cfg.final_activation, ("relu", "none", "abs"))
     return cfg
 
 
@@ -165,7 +169,8 @@ def fashion_rows(cfg: PruningConfig, device) -> tuple[list[dict], list[dict]]:
     layer = "layers.fc1"
     for s in range(cfg.seeds):
         model, data, info = train_example_d3(epochs=cfg.epochs, seed=cfg.seed + s, n_train=cfg.n_train,
-                                             n_test=cfg.n_test, width=cfg.width, device=device)
+                                             n_test=cfg.n_test, width=cfg.width, device=device,
+                                             final_activation=cfg.final_activation)
         model = model.to(torch.float64)
         xs, ys = data.test.tensors
         test = (xs.to(torch.float64), ys)
@@ -208,7 +213,8 @@ def fashion_rows(cfg: PruningConfig, device) -> tuple[list[dict], list[dict]]:
 # ------------------------------------------------------------------------------------- summary
 def summarise(rows: list[dict], metrics: tuple, keys: tuple) -> list[dict]:
     out = []
-    groups = sorted({tuple(r[k] for k in keys) for r in rows}, key=str)
+    groups = sorted({tuple(r[k] for k in keys) for r in rows},
+                    key=lambda g: tuple((0, x, "") if isinstance(x, (int, float)) else (1, 0, str(x)) for x in g))
     for grp in groups:
         sel = [r for r in rows if tuple(r[k] for k in keys) == grp]
         row = dict(zip(keys, grp), n_seeds=len(sel),
@@ -325,7 +331,7 @@ QUICK = PruningConfig(seeds=2, sizes=(64,), n_data=300, starts=8, steps=20, widt
 def main(argv=None) -> int:
     p = make_parser("sims.shrinkage_pruning", __doc__, options=("seed", "device", "json", "quick", "threads"))
     p.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS))
-    p.add_argument("--seeds", type=positive_int, default=None, help="target nets / training seeds (default 3)")
+    p.add_argument("--seeds", type=positive_int, default=None, help="target nets / training seeds (default 5)")
     return cli_run(p, argv, _main)
 
 
