@@ -25,6 +25,15 @@ Two settings:
   rank sweep (accuracy against parameters kept).
 
 Per rule: means over seeds with 95% t intervals, and paired differences against truncate@k.
+
+Why a denoiser need not be a better pruner (derivation, square case of ``theory.shrinkage``): a
+network whose layers pass the signal along the spike directions sees, per layer, the gain
+u_i^T W' v_i = eta a b (a, b the cosines of A.4).  Truncation keeps eta = sigma' = theta + 1/theta, so
+its gain is (theta + 1/theta)(1 - 1/theta^2) = theta - 1/theta^3; the Frobenius shrinker's is
+theta a^2 b^2 = theta - 2/theta + 1/theta^3.  Chained over layers, the O(1/theta) gain bias of the
+shrinkers compounds, while truncation is gain-unbiased to O(theta^{-3}) -- even against the signal
+net F_S.  The matrix losses of GD14/GD17 weigh all directions equally; the sup-ball error of a
+network weighs the directions the data travel.
 """
 from __future__ import annotations
 

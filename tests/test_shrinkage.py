@@ -295,3 +295,19 @@ def test_vector_theta_max_and_sum_and_dropped_spikes():
     # GD threshold drops theta = 1.5 (< sqrt 3): its error is theta
     top_gd = ss.per_spike_limits(th, 1.0, "gd_threshold")[0]
     assert top_gd[1] == 1.5
+
+
+def test_sympy_derivations_on_a_grid():
+    # the symbolic argmins / attained bound evaluated at many (x, beta) with x > beta^(1/4)
+    eta_f, closed_f, _ = ss.frobenius_optimum()
+    eta_n, closed_n = ss.nuclear_optimum()
+    _, top2, bound2, gap = ss.operator_optimum()
+    import sympy as sp
+    fns = [sp.lambdify((ss.X, ss.BETA), e, "numpy") for e in (eta_f, closed_f, eta_n, closed_n, top2, bound2, gap)]
+    for b in (0.05, 0.3, 0.7, 1.0):
+        x = b**0.25 * np.linspace(1.01, 12, 40)
+        ef, cf, en, cn, t2, b2, g = (np.asarray(f(x, b), dtype=float) * np.ones_like(x) for f in fns)
+        np.testing.assert_allclose(ef, cf, rtol=1e-10)
+        np.testing.assert_allclose(en, cn, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(t2, b2, rtol=1e-9)
+        assert np.all(g >= -1e-15)
