@@ -107,12 +107,29 @@ def fig_accuracy(outdir: Path, args) -> list[Path]:
                     yerr=[[r["accuracy"] - r["accuracy_ci"][0]], [r["accuracy_ci"][1] - r["accuracy"]]],
                     fmt="o", color=col, label=r["variant"], capsize=3)
     data["fashion"] = pts
-    ax.set_xscale("symlog", linthresh=1000)
+    if pts:
+        # the rules sit within a factor 2 of the MP budget: zoom in there
+        w_mp = next((r["weights_kept_mean"] for r in pts if r["variant"] == "truncate"), None)
+        if w_mp:
+            ins = ax.inset_axes([0.45, 0.12, 0.5, 0.45])
+            if sweep:
+                ins.plot(w, acc, "k.-", lw=0.8)
+                ins.fill_between(w, lo, hi, color="k", alpha=0.1)
+            for r in pts:
+                col, _ = RULE_STYLE[r["variant"]]
+                ins.errorbar([r["weights_kept_mean"]], [r["accuracy"]],
+                             yerr=[[r["accuracy"] - r["accuracy_ci"][0]], [r["accuracy_ci"][1] - r["accuracy"]]],
+                             fmt="o", color=col, capsize=2, ms=4)
+            ins.set_xlim(0.5 * w_mp, 2.0 * w_mp)
+            near = [r["accuracy_ci"][0] for r in pts] + [r["accuracy_ci"][1] for r in pts]
+            ins.set_ylim(min(near) - 0.01, max(near) + 0.02)
+            ins.tick_params(labelsize=6)
+    ax.set_xscale("log")
     ax.set_xlabel("weights kept in fc1 (rank x (out + in))")
     ax.set_ylabel("test accuracy (95% CI over seeds)")
     ax.set_title("Fashion-MNIST, Example D.3 net, fc1 pruned")
     if pts or sweep:
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=6, loc="upper left")
     else:
         ax.text(0.5, 0.5, "no Fashion-MNIST part in this Result", ha="center", transform=ax.transAxes)
     ax = axes[1]
