@@ -14,16 +14,16 @@ of ``theory.approximation_symbolic``.
 
 Verdicts (registry ids), per spike set at the largest N unless said otherwise:
 
-* ``000:lemma:B.2`` vacuous when a spike is below the threshold (its outlier not kept);
-* ``000:eq:B.5``: for fixed z, P(||(W'-S)z|| >= (1 + eps) f_W ||z||) -> 0: holds when the largest
+* ``000:lemma:B.2``: vacuous when a spike is below the threshold (its outlier not kept); else its
+  (B.5): for fixed z, P(||(W'-S)z|| >= (1 + eps) f_W ||z||) -> 0: holds when the largest
   derived fixed-z limit is f_W itself and the exceedance fraction's 95% CI stays below 1/2;
 * ``000:eq:B.14``: ||W'-S||_2 -> f_W a.s., judged on the N -> infinity extrapolation (mean =
   L + C N^{-1/2}, >= 3 N values) or else the CI at the largest N: fails when the interval holds the
   derived limit (the larger block norm of ``opnorm_limit``) and not f_W;
 * ``000:figure:4.3`` (paper's spikes 30..70, c = 1, the record nearest N = 3000): f_W within the
   range of the ten matrices' ||S-W'||_2;
-* ``000:text:4.6.3``: f_W < sqrt(lambda+) (so min{f_W, sqrt(lambda+)} = f_W in (C.22));
-* ``000:text:4.6.1`` (no simulation): |f_W - 1| <= 0.03 for sigma_r >= 5, on a grid of (4.24).
+* ``000:text:4.6.2``: f_W < sqrt(lambda+) (so min{f_W, sqrt(lambda+)} = f_W in (C.22));
+* ``000:figure:4.2`` (no simulation): |f_W - 1| <= 0.03 for sigma_r >= 5, on a grid of (4.24).
 
 The Result also carries the curves of Fig 4.2 (``tables["fig_4_2"]``: (4.24) and the derived
 operator-norm limit against sigma) and the fixed-z table (``tables["fixed_z"]``).
@@ -325,9 +325,9 @@ def set_verdicts(records: list[dict]) -> list[Verdict]:
     worst = r["fixed_z_all"][worst_z]
     ok = worst_limit <= f_W + 1e-12 and r["b5_exceed_ci"][1] < 0.5
     out.append(Verdict(
-        "000:eq:B.5", setting, "holds" if ok else "inconclusive", measured=worst["mean"],
+        "000:lemma:B.2", setting, "holds" if ok else "inconclusive", measured=worst["mean"],
         interval=worst["ci"], bound=(1 + B5_EPS) * f_W, N=r["N"],
-        note=(f"measured = max over fixed z of mean ||(W'-S)z|| (z={worst_z}); bound = (1+{B5_EPS}) f_W; "
+        note=(f"(B.5) for fixed z; measured = max over fixed z of mean ||(W'-S)z|| (z={worst_z}); bound = (1+{B5_EPS}) f_W; "
               f"largest derived fixed-z limit {worst_limit:.4f} vs f_W {f_W:.4f} (attained at "
               f"z={r['fixed_z']}); exceedance fraction {r['b5_exceed_fraction']:.2f} 95% CI "
               f"[{r['b5_exceed_ci'][0]:.2f}, {r['b5_exceed_ci'][1]:.2f}]; random z -> 0: "
@@ -384,7 +384,7 @@ def set_verdicts(records: list[dict]) -> list[Verdict]:
     lo, hi = r["opnorm_ci"]
     edge = derived.edge(r["ratio"])
     out.append(Verdict(
-        "000:text:4.6.3", setting, "holds" if hi < edge else "fails", measured=r["opnorm_mean"],
+        "000:text:4.6.2", setting, "holds" if hi < edge else "fails", measured=r["opnorm_mean"],
         interval=r["opnorm_ci"], bound=edge, N=r["N"],
         note="claim: f_W < sqrt(lambda+), so min{f_W, sqrt(lambda+)} = f_W; measured = ||W'-S||_2, "
              "the quantity f_W stands for; true for the corrected limit too (in (1, 2) for theta > 1)"))
@@ -400,7 +400,7 @@ def theory_verdicts() -> list[Verdict]:
     gaps = np.abs(np.array([paper.f_W_example_A1([t]) for t in grid]) - 1.0)
     worst = float(gaps.max())
     op5 = derived.opnorm_limit([5.0])
-    return [Verdict("000:text:4.6.1", "(4.24), one spike, grid of 400 values in [5, 1e6]",
+    return [Verdict("000:figure:4.2", "(4.24), one spike, grid of 400 values in [5, 1e6]",
                     "holds" if worst <= 0.03 else "fails", measured=worst, bound=0.03,
                     note=f"claim: |f_W - 1| <= 0.03 for sigma_r >= 5; max |f_W - 1| at sigma = "
                          f"{grid[int(gaps.argmax())]:.3g}; for the operator norm (the derived limit) the "

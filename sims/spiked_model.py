@@ -36,7 +36,7 @@ sqrt(1 - 1/30^2); in every run with c = 1 the formula printed after (4.24) in Se
 sigma'_i = (1 + sigma_i^2)/sigma_1 (a typo for /sigma_i).
 
 Verdict claims (registry ids): ``000:theorem:A.3`` (singular values), ``000:theorem:A.4``
-(overlaps), ``000:figure:B.1``, ``000:text:4.6.2`` (the formula after (4.24)).
+(overlaps), ``000:figure:B.1``, ``000:text:4.6.1`` (the formula after (4.24)).
 
 Default run: N = 250, 400, 630, 1000, 1600 with 32, 32, 24, 16, 10 trials, two matrix groups
 (the paper's spikes and 3, 2, 1.5, 1.2, 0.8).  Computation: top-r triplets by
@@ -466,7 +466,7 @@ def paper_text_verdicts(records: list[dict]) -> list[Verdict]:
         lo, hi = r["sv_ci"]
         ok = lo <= printed <= hi
         out.append(Verdict(
-            "000:text:4.6.2", f"theta={r['theta']:g}, sigma_1={r['theta_max_in_matrix']:g}, N={n_max}",
+            "000:text:4.6.1", f"theta={r['theta']:g}, sigma_1={r['theta_max_in_matrix']:g}, N={n_max}",
             "holds" if ok else "fails", measured=r["sv_mean"], interval=[lo, hi], bound=printed, N=n_max,
             corrected="" if ok else "sigma'_i -> (1 + sigma_i^2)/sigma_i (Theorem A.3)",
             note=f"printed sigma'_i = (1 + sigma_i^2)/sigma_1 = {printed:.5g}; Theorem A.3 gives "

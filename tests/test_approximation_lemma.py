@@ -75,7 +75,7 @@ def test_verdicts_moderate_spikes():
     recs = al.measure(_config(spike_sets=((2.0, 3.0, 5.0),), seed=7))
     v = {x.claim: x for x in al.verdicts(recs)}
     assert v["000:eq:B.14"].verdict == "fails"
-    assert v["000:eq:B.5"].verdict == "holds"
+    assert v["000:lemma:B.2"].verdict == "holds"
     # (B.5) margin: the largest fixed-z limit equals f_W (attained at z = v_r)
     assert max(z["limit"] for z in recs[0]["fixed_z_all"].values()) == pytest.approx(
         recs[0]["f_W_paper"], rel=1e-12)
@@ -140,8 +140,8 @@ def test_cli_bad_input_exits_2_with_one_line(module, argv, message, capsys):
 def test_result_carries_claim_ids_tables_and_provenance():
     res = al.run(_config(n=(40, 60, 80), trials=2, spike_sets=((5.0, 3.0),)))
     assert res.provenance.argv[:3] == ["python", "-m", "sims.approximation_lemma"]
-    assert {v.claim for v in res.verdicts} == {"000:text:4.6.1", "000:eq:B.5", "000:eq:B.14",
-                                               "000:text:4.6.3"}
+    assert {v.claim for v in res.verdicts} == {"000:figure:4.2", "000:lemma:B.2", "000:eq:B.14",
+                                               "000:text:4.6.2"}
     assert all("fixed_z_all" not in r for r in res.records)
     assert {row["z"] for row in res.tables["fixed_z"]} == {"v1", "v2", "random", "mix_vr_random",
                                                           "mix_all_v"}
@@ -188,7 +188,7 @@ def test_paper_scale_fig_4_3():
     assert abs(r["opnorm_mean"] - r["opnorm_limit"]) <= tol(r["opnorm_ci"], 5, 3000)
     assert min(r["opnorm_samples"]) > r["f_W_paper"]           # every matrix above f_W
     v = {x.claim: x for x in al.verdicts([r])}
-    assert v["000:figure:4.3"].verdict == "fails" and v["000:eq:B.5"].verdict == "holds"
+    assert v["000:figure:4.3"].verdict == "fails" and v["000:lemma:B.2"].verdict == "holds"
 
 
 @pytest.mark.slow

@@ -146,7 +146,7 @@ def test_cli_quick_writes_result(tmp_path, capsys):
     for rec in res.records:
         assert required <= set(rec) and not any(k.endswith("_samples") for k in rec)
     claims = {v.claim for v in res.verdicts}
-    assert claims == {"000:theorem:A.3", "000:theorem:A.4", "000:text:4.6.2"}
+    assert claims == {"000:theorem:A.3", "000:theorem:A.4", "000:text:4.6.1"}
     # the short summary: one line per verdict, none longer than SUMMARY_WIDTH; no record table
     text = capsys.readouterr().out
     lines = [ln for ln in text.splitlines() if ln.startswith("000:")]
