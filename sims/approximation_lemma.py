@@ -327,7 +327,8 @@ def set_verdicts(records: list[dict]) -> list[Verdict]:
     out.append(Verdict(
         "000:lemma:B.2", setting, "holds" if ok else "inconclusive", measured=worst["mean"],
         interval=worst["ci"], bound=(1 + B5_EPS) * f_W, N=r["N"],
-        note=(f"(B.5) for fixed z; measured = max over fixed z of mean ||(W'-S)z|| (z={worst_z}); bound = (1+{B5_EPS}) f_W; "
+        note=(f"(B.5) for fixed z; measured = max over fixed z of mean ||(W'-S)z|| (z={worst_z}); "
+              f"bound = (1+{B5_EPS}) f_W; "
               f"largest derived fixed-z limit {worst_limit:.4f} vs f_W {f_W:.4f} (attained at "
               f"z={r['fixed_z']}); exceedance fraction {r['b5_exceed_fraction']:.2f} 95% CI "
               f"[{r['b5_exceed_ci'][0]:.2f}, {r['b5_exceed_ci'][1]:.2f}]; random z -> 0: "
