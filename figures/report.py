@@ -64,19 +64,26 @@ def verdicts_by_claim(stored: list[Stored]) -> dict[str, list[tuple[Stored, Verd
     return out
 
 
+def claim_verdicts(c: Claim, by_claim: dict) -> list[tuple[Stored, Verdict]]:
+    """The verdicts on ``c``: its own, or those of the identical claim it is ``same_as``."""
+    return by_claim.get(c.id) or by_claim.get(c.extra.get("same_as", ""), [])
+
+
 def coverage(claims: dict[str, Claim], by_claim: dict) -> dict[str, dict]:
     """Per paper: total, with a verdict, assigned without a stored verdict, not checked by reason."""
     table = {}
     for paper in PAPERS:
         mine = [c for c in claims.values() if c.paper == paper]
+        has = {c.id: bool(claim_verdicts(c, by_claim)) for c in mine}
         reasons = Counter(c.not_checked["reason"] for c in mine
-                          if c.id not in by_claim and c.not_checked)
+                          if not has[c.id] and c.not_checked)
         table[paper] = {
             "total": len(mine),
-            "with_verdict": sum(c.id in by_claim for c in mine),
-            "assigned_no_verdict": sum(c.id not in by_claim and bool(c.checked_by) for c in mine),
+            "with_verdict": sum(has.values()),
+            "assigned_no_verdict": sum(not has[c.id] and bool(c.checked_by) for c in mine),
             "not_checked": {r: reasons.get(r, 0) for r in NOT_CHECKED_REASONS},
-            "verdicts": dict(Counter(v.verdict for c in mine for _, v in by_claim.get(c.id, []))),
+            "verdicts": dict(Counter(v.verdict for c in mine
+                                     for _, v in claim_verdicts(c, by_claim))),
         }
     return table
 
@@ -128,12 +135,19 @@ def render_findings(claims: dict[str, Claim], stored: list[Stored]) -> str:
     tot = {k: sum(r[k] for r in cov.values()) for k in ("total", "with_verdict")}
     out += ["", f"{tot['with_verdict']} of {tot['total']} registered claims have a verdict.", ""]
     for paper, title in PAPERS.items():
-        mine = [c for c in claims.values() if c.paper == paper and c.id in by_claim]
+        mine = [c for c in claims.values() if c.paper == paper and claim_verdicts(c, by_claim)]
         out += [f"## Paper {paper}: {title}", ""]
         if not mine:
             out += ["No claim of this paper has a stored verdict yet.", ""]
         for c in mine:
-            rows = by_claim[c.id]
+            rows = claim_verdicts(c, by_claim)
+            if c.id not in by_claim:
+                counts = Counter(v.verdict for _, v in rows)
+                summary = ", ".join(f"{w} {counts[w]}" for w in VERDICTS if counts[w])
+                out += [f"### `{c.id}` ({summary})", "", f"> {_cell(c.statement)}", "",
+                        f"The same statement as `{c.extra['same_as']}`: its verdicts, above, "
+                        f"count for this claim.", ""]
+                continue
             counts = Counter(v.verdict for _, v in rows)
             summary = ", ".join(f"{w} {counts[w]}" for w in VERDICTS if counts[w])
             out += [f"### `{c.id}` ({summary})", "", f"> {_cell(c.statement)}", "",
@@ -149,7 +163,7 @@ def render_findings(claims: dict[str, Claim], stored: list[Stored]) -> str:
     out += ["## Claims without a stored verdict", "",
             "| claim | statement | status |", "|---|---|---|"]
     for c in claims.values():
-        if c.id in by_claim:
+        if claim_verdicts(c, by_claim):
             continue
         if c.checked_by:
             status = f"assigned to {', '.join(c.checked_by)}; no stored verdict yet"

@@ -67,3 +67,20 @@ def test_check_exits_1_on_drift_and_0_when_equal(tmp_path, monkeypatch, capsys):
     assert report.main(argv + ["--no-html"]) == 0
     assert report.main(argv + ["--check"]) == 0
 
+
+
+def test_same_as_claims_share_the_verdicts_of_their_twin(tmp_path):
+    claims = _claims(tmp_path)
+    twin = {"id": "001:example:3.3", "paper": "001", "kind": "example", "number": "3.3",
+            "section": "3.2", "statement": "Same as lemma 4.1.", "checked_by": ["sims.x"],
+            "not_checked": None, "extra": {"same_as": "000:lemma:4.1"}}
+    path = tmp_path / "claims2.json"
+    path.write_text(json.dumps([
+        {"id": c.id, "paper": c.paper, "kind": c.kind, "number": c.number, "section": c.section,
+         "statement": c.statement, "checked_by": list(c.checked_by), "not_checked": c.not_checked}
+        for c in claims.values()] + [twin]))
+    claims = claims_mod.load_registry(path)
+    stored = report.load_results(_store(tmp_path))
+    cov = report.coverage(claims, report.verdicts_by_claim(stored))
+    assert cov["001"]["with_verdict"] == 1
+    assert "The same statement as `000:lemma:4.1`" in report.render_findings(claims, stored)
