@@ -5,9 +5,9 @@
   the bulk removed), magnitude and random pruning (``torch.nn.utils.prune.global_unstructured``),
   one point per seed, the unpruned accuracy as a line (paper 003's figure, small ViT on
   Fashion-MNIST);
-* ``randomness_trajectories``: mean bulk fraction per epoch, per net and L2 setting (003:abstract:2);
+* ``randomness_trajectories``: mean bulk fraction per epoch, per net and L2 setting (003:abstract:3);
 * ``loss_vs_bulk_removed``: training and test loss against the portion of the bulk removed
-  (003:abstract:3).
+  (003:abstract:4).
 
 ``python -m figures.fig_vit [--out figures/out]``
 """

@@ -1,6 +1,7 @@
 """Paper 003 (Shmalo et al., arXiv:2503.01922; abstract only) at CPU scale.
 
-Claims checked (registry ids ``003:abstract:k``, k numbering the abstract's checkable sentences):
+Claims checked (registry ids of ``core/claims.json``; ``003:abstract:2``, "state of the art", needs
+ImageNet and the competing methods and is not checked):
 
 * ``003:abstract:1``: "RMT-based pruning can be used to reduce the number of parameters of ViT
   models (trained on ImageNet) by 30-50% with less than 1% loss in accuracy". Checked on a small
@@ -9,16 +10,16 @@ Claims checked (registry ids ``003:abstract:k``, k numbering the abstract's chec
   transformer blocks' matrices (Q, K, V fitted separately, out_proj, MLP), against magnitude pruning
   (``torch.nn.utils.prune.global_unstructured`` with L1) and random pruning at the same parameter
   budget. ImageNet / ViT-B/16 itself is not available here: that setting gets "inconclusive".
-* ``003:abstract:2``: "the randomness in the weight matrices of a DNN decreases as the weights
+* ``003:abstract:3``: "the randomness in the weight matrices of a DNN decreases as the weights
   approach a local or global minimum (during training)", "verified ... on fully connected DNNs".
   Randomness measures of ``nets.randomness`` per matrix per epoch, for the ViT and for fully
   connected nets (with and without L2 regularisation), over seeds.
-* ``003:abstract:3``: "DNN loss decreases as we remove randomness in the weight layers, ... a
+* ``003:abstract:4``: "DNN loss decreases as we remove randomness in the weight layers, ... a
   monotone dependence of the decrease in loss with the amount of randomness that we remove".
   Remove q = 0, 25, 50, 75, 100% of the singular values below the MP edge (smallest first) in
   every matrix at once and measure the training and test loss.
-* ``003:abstract:4``: "insights into the role of regularization": reported as the difference the
-  L2 penalty makes to the 003:abstract:2 measures (a description, verdict "inconclusive" unless the
+* ``003:abstract:5``: "insights into the role of regularization": reported as the difference the
+  L2 penalty makes to the 003:abstract:3 measures (a description, verdict "inconclusive" unless the
   direction is clear over seeds).
 
 Accuracy loss "< 1%" is read as < 1 percentage point of top-1 accuracy (the relative reading is
@@ -118,12 +119,12 @@ def loss_and_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch:
 class Config:
     vit_dirs: list[str] = field(default_factory=list)      # nets.vit run directories (one per seed)
     levels: tuple = LEVELS                                  # portions of the bulk removed
-    n_eval_train: int = 5000                                # training-loss subset (003:abstract:3)
+    n_eval_train: int = 5000                                # training-loss subset (003:abstract:4)
     mlp_seeds: tuple = (0, 1, 2)
     mlp_topology: tuple = (784, 256, 256, 10)
     mlp_epochs: int = 6
     mlp_n_train: int = 30000
-    mlp_l2: tuple = (0.0, 5e-4)                             # weight decay off / on (003:abstract:4)
+    mlp_l2: tuple = (0.0, 5e-4)                             # weight decay off / on (003:abstract:5)
     parts: tuple = ("vit", "theorems")
 
 
@@ -243,7 +244,7 @@ def vit_verdicts(rows: list[dict]) -> list[Verdict]:
 
 
 # ------------------------------------------------------------------------------------------------
-# 003:abstract:2 / :4, randomness during training
+# 003:abstract:3 / :5, randomness during training
 # ------------------------------------------------------------------------------------------------
 def train_mlp(topology, data, *, seed: int, epochs: int, weight_decay: float, n_train: int):
     """SGD with momentum (paper 000's optimiser), lr 0.01 decayed 0.96 per epoch ((3.7)), batch 64;
@@ -316,7 +317,7 @@ def randomness_verdicts(traj: list[dict]) -> list[Verdict]:
         else:
             verdict = "inconclusive"
         summary = ", ".join(f"{k} {np.mean(v):+.4g}" for k, v in changes.items() if v)
-        out.append(Verdict(claim="003:abstract:2", setting=setting, verdict=verdict, measured=m,
+        out.append(Verdict(claim="003:abstract:3", setting=setting, verdict=verdict, measured=m,
                            interval=[lo, hi], bound=0.0,
                            note=(f"change of the bulk fraction (share of singular values inside the fitted MP "
                                  f"bulk) from initialisation to the last epoch, mean over matrices per seed; "
@@ -344,7 +345,7 @@ def regularisation_verdict(traj: list[dict]) -> list[Verdict]:
             diffs.setdefault("sigma2", []).append(vals[l2s[-1]][1] - vals[l2s[0]][1])
         m, lo, hi = t_interval(diffs["bulk_fraction"])
         ms = t_interval(diffs["sigma2"])
-        out.append(Verdict(claim="003:abstract:4", setting=f"{net}, L2 {l2s[-1]} minus L2 {l2s[0]}",
+        out.append(Verdict(claim="003:abstract:5", setting=f"{net}, L2 {l2s[-1]} minus L2 {l2s[0]}",
                            verdict="inconclusive", measured=m, interval=[lo, hi],
                            note=(f"the abstract promises 'insights into the role of regularization' without a "
                                  f"checkable statement; measured: final bulk fraction with minus without L2 "
@@ -353,7 +354,7 @@ def regularisation_verdict(traj: list[dict]) -> list[Verdict]:
 
 
 # ------------------------------------------------------------------------------------------------
-# 003:abstract:3, loss against randomness removed
+# 003:abstract:4, loss against randomness removed
 # ------------------------------------------------------------------------------------------------
 def removal_rows(model, layers, levels, eval_sets, *, net: str, seed: int, l2) -> list[dict]:
     rows = []
@@ -389,7 +390,7 @@ def removal_verdicts(rows: list[dict]) -> list[Verdict]:
                 verdict = "inconclusive"
             total = t_interval([c[-1] - c[0] for c in curves.values()])
             out.append(Verdict(
-                claim="003:abstract:3", setting=f"{net}, L2 {l2}, {which} loss, {len(seeds)} seeds",
+                claim="003:abstract:4", setting=f"{net}, L2 {l2}, {which} loss, {len(seeds)} seeds",
                 verdict=verdict, measured=total[0], interval=[total[1], total[2]], bound=0.0,
                 note=(f"loss change removing 0->100% of the bulk singular values; per step "
                       f"(q {levels}) mean changes "
