@@ -120,5 +120,20 @@ def test_randomness_verdicts_follow_the_trajectories():
                     rows.append(dict(net="n", seed=seed, l2=0.0, epoch=epoch, matrix=matrix, bulk_fraction=bf,
                                      sigma2=1.0, fit_statistic=0.1, spike_norm=1.0))
         return rows
-    assert [v.verdict for v in p3.randomness_verdicts(traj(-1))] == ["holds"]
-    assert [v.verdict for v in p3.randomness_verdicts(traj(+1))] == ["fails"]
+    down = {v.extra["measure"]: v.verdict for v in p3.randomness_verdicts(traj(-1))}
+    assert down["bulk_fraction"] == "holds" and down["sigma2"] == "inconclusive"      # constant sigma2
+    assert {v.extra["measure"]: v.verdict for v in p3.randomness_verdicts(traj(+1))}["bulk_fraction"] == "fails"
+
+
+def test_vit_verdict_reads_reduction_within_one_point():
+    def rows(drop_at_40):
+        out = []
+        for seed in range(3):
+            for q, red, drop in ((0.0, 0.0, 0.0), (0.5, 0.4, drop_at_40 + 0.0005 * seed)):
+                out.append(dict(seed=seed, method="mp", level=q, reduction=red, accuracy_drop=drop,
+                                test_accuracy=0.9 - drop, matched_to=None))
+        return out
+    held = p3.vit_verdicts(rows(0.002))[0]
+    assert held.verdict == "holds" and held.measured == pytest.approx(0.4)
+    failed = p3.vit_verdicts(rows(0.05))[0]
+    assert failed.verdict == "fails" and failed.measured == 0.0
