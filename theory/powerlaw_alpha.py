@@ -40,26 +40,25 @@ class PowerLawFit:
 
 
 def _truncated_alpha(tail: np.ndarray, xmin: float, xmax: float, start: float) -> float:
+    """MLE of the exponent of the law truncated to [xmin, xmax], in units of xmin (t = x / xmin >= 1,
+    so no power overflows): -log L / n = a mean(ln t) - ln(a - 1) + ln(1 - T^(1 - a)), T = xmax / xmin."""
     from scipy.optimize import minimize_scalar
-    logs = np.log(tail).sum()
-    n = tail.size
+    mean_log = float(np.log(tail / xmin).mean())
+    log_T = math.log(xmax / xmin)
 
     def nll(a):
-        if abs(a - 1.0) < 1e-9:
-            norm = math.log(math.log(xmax / xmin))
-        else:
-            norm = math.log(abs((xmin ** (1 - a) - xmax ** (1 - a)) / (a - 1)))
-        return a * logs + n * norm
+        return a * mean_log - math.log(a - 1.0) + math.log(-math.expm1((1.0 - a) * log_T))
     res = minimize_scalar(nll, bounds=(1.0 + 1e-6, max(20.0, 2 * start)), method="bounded",
                           options={"xatol": 1e-10})
     return float(res.x)
 
 
 def _cdf(x, xmin, a, xmax):
+    """Fitted cdf on the tail, in units of xmin (stable for any exponent)."""
+    ratio = (x / xmin) ** (1.0 - a)
     if xmax is None:
-        return 1.0 - (x / xmin) ** (1.0 - a)
-    lo, hi = xmin ** (1.0 - a), xmax ** (1.0 - a)
-    return (lo - x ** (1.0 - a)) / (lo - hi)
+        return 1.0 - ratio
+    return (1.0 - ratio) / (1.0 - (xmax / xmin) ** (1.0 - a))
 
 
 def fit_powerlaw_alpha(eigenvalues, *, min_tail: int = 10, xmax: float | str | None = None) -> PowerLawFit:
