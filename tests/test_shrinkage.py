@@ -311,3 +311,19 @@ def test_sympy_derivations_on_a_grid():
         np.testing.assert_allclose(en, cn, rtol=1e-9, atol=1e-12)
         np.testing.assert_allclose(t2, b2, rtol=1e-9)
         assert np.all(g >= -1e-15)
+
+
+@pytest.mark.parametrize("rule", ["truncate", "gd_threshold", "frobenius", "operator", "nuclear"])
+def test_pruning_api_applies_the_contract(rule):
+    # nets.mp_prune (engineer api) with a shrinkage rule equals shrink_matrix on the same matrix
+    import torch
+    import nets
+    rng = np.random.default_rng(8)
+    W = _random_lowrank(rng, 80, 120, 3, np.array([2.0, 3.0, 5.0]))
+    layer = torch.nn.Linear(120, 80).double()
+    with torch.no_grad():
+        layer.weight.copy_(torch.as_tensor(W))
+    sigma = 1 / math.sqrt(120)
+    nets.mp_prune(layer, rule=rule, noise_sigma=sigma)
+    expect, _ = sh.shrink_matrix(W, rule, noise_sigma=sigma)
+    np.testing.assert_allclose(layer.weight.detach().numpy(), expect, atol=1e-9)
