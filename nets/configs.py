@@ -61,7 +61,8 @@ class TrainConfig:
     l1: float = 0.0              # mu_1 of (E.7)
     l2: float = 0.0              # mu_2 of (E.7)
     loss: str = "cross_entropy"  # or "mse" (E.3)
-    pruning: dict | None = None  # kwargs for nets.pruning.MPPruningCallback, schedule as a name
+    pruning: dict | None = None  # kwargs for nets.pruning.MPPruningCallback, schedule as a name;
+    #                              optional key "rule" (absent = "mp", the papers'): with_rule()
     sparsification: dict | None = None
     n_train: int | None = None   # None: the full training set
     n_test: int | None = None
@@ -292,6 +293,20 @@ def get_config(name: str, scale: str = "paper") -> TrainConfig:
         raise ValueError(f"unknown config {name!r}; known: {', '.join(_PAPER)}")
     cfg = TrainConfig.from_dict(_PAPER[name].to_dict())
     return cfg if scale == "paper" else _cpu_variant(cfg)
+
+
+def with_rule(cfg: TrainConfig, rule: str) -> TrainConfig:
+    """A copy of ``cfg`` whose Algorithm 1 uses ``rule`` (``nets.prune.available_rules()``; checked
+    by ``MPPruningCallback``). "mp" leaves the config as it is (no "rule" key), so runs and
+    checkpoints of the papers' rule keep their config."""
+    out = TrainConfig.from_dict(cfg.to_dict())
+    if rule == "mp":
+        return out
+    if not out.pruning:
+        from core.validate import InvalidArgument
+        raise InvalidArgument(f"rule: config {cfg.name!r} has no MP pruning to apply rule {rule!r} to")
+    out.pruning["rule"] = rule
+    return out
 
 
 def schedule_callable(pruning: dict):

@@ -17,6 +17,14 @@ alone when ``tau`` is given and the statistic exceeds it), then the rule:
   Algorithm 3 with all of them removed, Example D.3; Algorithm 1 uses f(epoch));
 * any rule of ``theory.shrinkage.shrink_singular_values`` (when that module is installed; see
   :func:`available_rules`): the singular values are replaced by the rule's, U and V kept.
+  ``keep_fraction`` f acts as Algorithm 1 step 9 does for "mp", with the rule's zeros in place of
+  the small singular values: of the n_zero singular values the rule sets to 0, the
+  ``floor(f n_zero)`` largest are kept unchanged (f = 0, the default: the pure rule). The noise
+  level the rule needs is ``noise_sigma``: None estimates it from the median singular value (GD14,
+  ``theory.shrinkage.estimate_noise_sigma``), ``"bema"`` takes the entry standard deviation
+  sqrt(sigma^2) of the layer's BEMA fit (the one Algorithm 1/3 already compute; then "truncate"
+  is the MP edge without Algorithm 2's Tracy-Widom margin), a number is used as given.
+  (Algorithm 1 and Algorithm 3 in ``nets.pruning`` pass ``"bema"``.)
 
 The result is registered as a parametrization ``weight = U_r diag(g) U_r^T W V_r V_r^T`` of the
 unchanged original tensor (``module.parametrizations.weight.original``, the *same* Parameter
@@ -65,13 +73,15 @@ from nets.layers import (
     factorise,
     split_saves_parameters,
 )
-from nets.spectrum import LayerSpectrum, UnfittableSpectrum, check_finite, matrix_spectrum, \
-    numerical_rank, planned_rank
+from nets.spectrum import LayerSpectrum, UnfittableSpectrum, check_finite, kept_small_count, \
+    matrix_spectrum, numerical_rank, planned_rank
 
 __all__ = ["PruneEvent", "AllNoiseWarning", "LowRankProjection", "mp_prune", "remove", "factorize",
-           "prune_model", "load_pruned_state_dict", "is_mp_pruned", "available_rules", "mp_rank"]
+           "prune_model", "load_pruned_state_dict", "is_mp_pruned", "available_rules", "mp_rank",
+           "rule_singular_values", "check_rule", "check_noise_sigma", "BEMA_NOISE"]
 
 MP_RULE = "mp"
+BEMA_NOISE = "bema"      # noise_sigma="bema": the layer's BEMA fit gives the rule its noise level
 ATTENTION_BLOCKS = ("q", "k", "v")
 
 
@@ -258,15 +268,53 @@ def mp_rank(spectrum: LayerSpectrum, keep_fraction: float) -> int:
     return planned_rank(spectrum, keep_fraction)
 
 
+def check_rule(rule: str) -> str:
+    """``rule`` if it is one of :func:`available_rules`, else ``InvalidArgument`` naming ``rule``."""
+    return check_choice("rule", rule, available_rules())
+
+
+def check_noise_sigma(noise_sigma) -> None:
+    """None, "bema" or a number > 0, else ``InvalidArgument`` naming ``noise_sigma``."""
+    if noise_sigma is None or (isinstance(noise_sigma, str) and noise_sigma == BEMA_NOISE):
+        return
+    if isinstance(noise_sigma, str):
+        raise InvalidArgument(f"noise_sigma must be None, {BEMA_NOISE!r} or a number > 0, got {noise_sigma!r}")
+    check_float("noise_sigma", noise_sigma, 0.0, None, lo_open=True)
+
+
 def _shrunk_values(spectrum: LayerSpectrum, rule: str, noise_sigma) -> np.ndarray:
     s = spectrum.s.cpu().numpy()
     n_rows, n_cols = max(spectrum.n_out, spectrum.n_in), min(spectrum.n_out, spectrum.n_in)
+    if isinstance(noise_sigma, str) and noise_sigma == BEMA_NOISE:
+        noise_sigma = math.sqrt(float(spectrum.fit.sigma2))
     new = np.asarray(_shrinkage().shrink_singular_values(s, n_rows, n_cols, rule, noise_sigma=noise_sigma),
                      dtype=np.float64)
     if new.shape != s.shape or not np.all(np.isfinite(new)) or np.any(new < 0):
         raise ValueError(f"theory.shrinkage rule {rule!r} returned {new.shape} values (need {s.shape}, "
                          "finite, >= 0)")
+    kept = new > 0
+    if kept.any() and not kept[: int(kept.sum())].all():
+        raise ValueError(f"theory.shrinkage rule {rule!r} zeroed a singular value above one it kept")
     return new
+
+
+def rule_singular_values(spectrum: LayerSpectrum, rule: str = MP_RULE, keep_fraction: float = 0.0,
+                         noise_sigma=None) -> tuple[int, np.ndarray | None]:
+    """(rank kept, new singular values) of a layer under ``rule``: the one decision behind
+    ``mp_prune``, Algorithm 1 (steps 9 and 22) and Algorithm 3.
+
+    "mp": rank = #{s > sqrt(lambda_+ N)} + floor(f n_small) (``mp_rank``), values None (the kept
+    singular values are unchanged). Other rules: the rule's values, with the floor(f n_zero)
+    largest of the singular values it zeroes kept unchanged (module docstring); the array holds
+    all min(n, m) values, 0 from index ``rank`` on."""
+    if rule == MP_RULE:
+        return mp_rank(spectrum, keep_fraction), None
+    new = _shrunk_values(spectrum, rule, noise_sigma)
+    n_rule = int(np.count_nonzero(new > 0))
+    rank = n_rule + kept_small_count(new.size - n_rule, keep_fraction)
+    s = spectrum.s.cpu().numpy()
+    new[n_rule:rank] = s[n_rule:rank]
+    return rank, new
 
 
 # --------------------------------------------------------------------------------------------
@@ -329,8 +377,9 @@ def _matrix_of(module: nn.Module, name: str) -> torch.Tensor:
     return tensor.detach().reshape(tensor.shape[0], -1)
 
 
-def _check_options(rule, tau, alpha, beta, keep_fraction) -> None:
-    check_choice("rule", rule, available_rules())
+def _check_options(rule, tau, alpha, beta, keep_fraction, noise_sigma=None) -> None:
+    check_rule(rule)
+    check_noise_sigma(noise_sigma)
     if tau is not None:
         check_float("tau", tau, 0.0, None, lo_open=True)
     check_float("alpha", alpha, 0.0, 0.5, lo_open=True, hi_open=True)
@@ -374,12 +423,10 @@ def _decide(matrix: torch.Tensor, *, layer: str, tensor: str, block: str | None,
     if accepted is False:
         return _Decision(PruneEvent(**base, action="none", accepted=False, **unchanged,
                                     reason=f"MP fit rejected: statistic {fit.mp_fit_error:.4g} > tau {tau}"))
-    if rule == MP_RULE:
-        rank = mp_rank(spec, keep_fraction)
+    rank, shrunk = rule_singular_values(spec, rule, keep_fraction, noise_sigma)
+    if shrunk is None:
         new_values, gain = None, None
     else:
-        shrunk = _shrunk_values(spec, rule, noise_sigma)
-        rank = int(np.count_nonzero(shrunk > 0))
         new_values = tuple(float(v) for v in shrunk[:rank])
         gain = torch.from_numpy(np.where(s[:rank] > 0, shrunk[:rank] / np.where(s[:rank] > 0, s[:rank], 1), 0.0))
     if rank == 0 and not allow_rank_zero:
@@ -418,14 +465,16 @@ def mp_prune(module: nn.Module, name: str = "weight", *, rule: str = MP_RULE, ta
     is registered.
 
     ``tau``: Algorithm 4 tolerance (None: no fit test). ``alpha``, ``beta``: BEMA's trimming and
-    Tracy-Widom level. ``keep_fraction``: portion of the small singular values kept ("mp" rule;
-    Algorithm 1's f(epoch), Algorithm 3's 1 - remove fraction). ``known_rank``: the matrix is a
+    Tracy-Widom level. ``keep_fraction``: portion of the small singular values kept (for "mp"
+    those below sqrt(lambda_+ N), for another rule those it zeroes; Algorithm 1's f(epoch),
+    Algorithm 3's 1 - remove fraction). ``known_rank``: the matrix is a
     product of rank-r factors (its trailing singular values are exact zeros). ``blocks``: row
     blocks fitted separately, [(label, rows), ...] (default: Q/K/V for ``in_proj_weight``).
-    ``noise_sigma``: passed to shrinkage rules. ``layer_name``: recorded in the events."""
+    ``noise_sigma``: the noise level of shrinkage rules (None: GD14's median estimate; "bema": the
+    layer's BEMA fit; a number: as given). ``layer_name``: recorded in the events."""
     if not isinstance(module, nn.Module):
         raise InvalidArgument(f"module must be an nn.Module, got {type(module).__name__}")
-    _check_options(rule, tau, alpha, beta, keep_fraction)
+    _check_options(rule, tau, alpha, beta, keep_fraction, noise_sigma)
     if is_mp_pruned(module, name):
         raise InvalidArgument(f"{layer_name or type(module).__name__}.{name} is already MP-pruned; "
                               "call nets.remove() first")

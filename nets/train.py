@@ -3,7 +3,7 @@ MP-based pruning (Algorithm 1) and sparsification as per-epoch callbacks, pruned
 runs side by side.
 
 ``python -m nets.train CONFIG [--scale paper|cpu] [--no-prune] [--side-by-side] [--epochs N]
-[--seed S] [--device auto|cpu|cuda] [--out DIR] [--resume] [--data-dir DIR]``;
+[--rule RULE] [--seed S] [--device auto|cpu|cuda] [--out DIR] [--resume] [--data-dir DIR]``;
 ``--list-configs``; ``--dry-run`` (build the model, print its summary ending in
 ``parameters: <count>``, load no data).
 
@@ -420,6 +420,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-prune", action="store_true", help="train without pruning/sparsification callbacks")
     p.add_argument("--side-by-side", action="store_true", help="pruned and unpruned runs, same seed and batches")
     p.add_argument("--epochs", type=int, help="override the config's epoch count")
+    p.add_argument("--rule", default="mp", help="Algorithm 1's rule: mp (the papers', default) or a "
+                   "rule of theory.shrinkage (nets.prune.available_rules())")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
     p.add_argument("--out", type=Path, help="output directory (default runs/CONFIG-SCALE-seedS)")
@@ -450,6 +452,13 @@ def main(argv=None) -> int:
         if args.epochs < 1:
             _parser().error("--epochs must be >= 1")
         cfg.epochs = args.epochs
+    if args.rule != "mp":
+        from nets.configs import with_rule
+        from nets.prune import available_rules
+        if args.rule not in available_rules() or not cfg.pruning:
+            _parser().error(f"--rule must be one of {available_rules()} on a config with MP pruning, "
+                            f"got {args.rule!r}")
+        cfg = with_rule(cfg, args.rule)
     if args.dry_run:
         model = build_model(cfg.model, device="meta")
         print(f"config {cfg.name} (scale {cfg.scale}): {cfg.description}")
@@ -467,7 +476,8 @@ def main(argv=None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
-    out = args.out or Path("runs") / f"{cfg.name}-{cfg.scale}-seed{args.seed}"
+    out = args.out or Path("runs") / (f"{cfg.name}-{cfg.scale}-seed{args.seed}"
+                                      + ("" if args.rule == "mp" else f"-{args.rule}"))
     result = train(cfg, seed=args.seed, device=device, out_dir=out, prune=not args.no_prune,
                    side_by_side=args.side_by_side, resume=args.resume, data_dir=args.data_dir,
                    stop_after=args.stop_after, progress=not args.quiet)
