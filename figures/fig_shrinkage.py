@@ -184,10 +184,13 @@ def fig_training(outdir: Path, args) -> list[Path]:
     others = [r for r in summary if r["rule"] != "mp"]
     for i, r in enumerate(others):
         col, _ = RULE_STYLE.get(r["rule"], ("tab:brown", "-"))
-        for j, (m, mk) in enumerate((("final_test_accuracy", "o"), ("test_accuracy_before_last_round", "s"))):
+        for j, (m, mk, text) in enumerate((("final_test_accuracy", "o", "final (after the last round)"),
+                                            ("mean_test_accuracy_last_5", "s", "mean of the last 5 epochs"))):
+            if f"{m}_minus_mp" not in r:
+                continue
             d, (lo, hi) = r[f"{m}_minus_mp"], r[f"{m}_minus_mp_ci"]
             ax.errorbar([i + 0.2 * j], [d], yerr=[[d - lo], [hi - d]], fmt=mk, color=col, capsize=3,
-                        label=("final (after the last round)" if j == 0 else "before the last round") if i == 0 else None)
+                        label=text if i == 0 else None)
     ax.axhline(0.0, color="k", lw=0.8)
     ax.set_xticks(np.arange(len(others)), [r["rule"] for r in others])
     ax.set_ylabel("test accuracy minus the MP rule's (paired by seed, 95% CI)")

@@ -12,7 +12,8 @@ rule starts from the same weights and sees the same training subset and batch or
 seeds both from the seed alone); only the rule differs, so differences are paired by seed.
 
 Measured per run: the final test accuracy as ``nets.train`` reports it (after the round of the last
-epoch), the accuracy before that round, the parameters at the end; per pruning round, on the first
+epoch), the accuracy before that round, the mean test accuracy of the last 5 epochs (less noisy
+than one epoch's), the parameters and each layer's rank at the end; per pruning round, on the first
 ``probe`` test images: the mean |change of dX| (4.1) over the round and the Lemma 4.1 bound for it,
 summed over the layers the round changed (``theory.pruning_bounds``; the telescoping of
 ``lemma_4_1_bound_all_layers`` with the prefix of the network before the round and the suffix after
@@ -196,7 +197,8 @@ def train_one(cfg: TrainingConfig, rule: str, seed: int, data, cache: Path | Non
     ``made_by`` (the code version, git commit) is written beside a new run's checkpoint; a resumed
     run reports the version that started it."""
     import torch
-    from nets.layers import weight_layers, weight_matrix
+    from nets.layers import FACTORISED_TYPES, weight_layers, weight_matrix
+    from nets.spectrum import numerical_rank
     from nets.train import CHECKPOINT, Run, make_callbacks
     tc = train_config(cfg, rule)
     xs, ys = data.test.tensors
@@ -225,9 +227,14 @@ def train_one(cfg: TrainingConfig, rule: str, seed: int, data, cache: Path | Non
             f"{row.get('test_accuracy_after_callbacks', row['test_accuracy']):.4f} params {row['parameters']}")
     s = run.summary()
     last = run.metrics[-1]
-    with torch.no_grad():   # numerical rank of each weight layer (a dense W' of step 14 included)
-        ranks = {name: int(torch.linalg.matrix_rank(weight_matrix(layer).to(torch.float64)))
-                 for name, layer in weight_layers(run.model, factorised_as_unit=True)}
+    ranks = {}
+    with torch.no_grad():   # a split layer's rank; a dense layer's numerical rank (W' of step 14 included)
+        for name, layer in weight_layers(run.model, factorised_as_unit=True):
+            if isinstance(layer, FACTORISED_TYPES):
+                ranks[name] = int(layer.rank)
+                continue
+            m = weight_matrix(layer)
+            ranks[name] = numerical_rank(torch.linalg.svdvals(m.to(torch.float64)), *m.shape, m.dtype)
     row = dict(rule=rule, seed=seed, final_test_accuracy=s["final_test_accuracy"],
                test_accuracy_before_last_round=last["test_accuracy"],
                mean_test_accuracy_last_5=s["mean_test_accuracy_last_5"],
@@ -257,10 +264,13 @@ def summarise(runs: list[dict], rules: tuple) -> list[dict]:
     for rule in rules:
         sel = sorted((r for r in runs if r["rule"] == rule), key=lambda r: r["seed"])
         row = {"rule": rule, "n_seeds": len(sel)}
-        for m in ("final_test_accuracy", "test_accuracy_before_last_round", "final_parameters"):
+        metrics = ("final_test_accuracy", "test_accuracy_before_last_round", "mean_test_accuracy_last_5",
+                   "final_parameters")
+        for m in metrics:
             row[m], row[f"{m}_ci"] = _ci([r[m] for r in sel])
-        for m in ("final_test_accuracy", "test_accuracy_before_last_round", "final_parameters"):
+        for m in metrics:
             row[f"{m}_minus_mp"], row[f"{m}_minus_mp_ci"] = _ci([r[m] - base[r["seed"]][m] for r in sel])
+        row["mean_ranks"] = {k: float(np.mean([r["ranks"][k] for r in sel])) for k in sel[0]["ranks"]}
         row["parameter_reduction"] = 1 - row["final_parameters"] / float(sel[0]["initial_parameters"])
         row["dX_change_mean_over_rounds"] = float(np.mean([r["dX_change_mean_over_rounds"] for r in sel]))
         row["lemma41_holds_fraction_min"] = min(r["lemma41_holds_fraction_min"] for r in sel)
@@ -303,7 +313,10 @@ def verdicts(summary: list[dict], rounds: list[dict], cfg: TrainingConfig, setti
             corrected=(f"Algorithm 1 with the {r['rule']} rule in step 9: {what}" if verdict == "fails" else ""),
             extra={"parameters_minus_mp": dp, "parameters_minus_mp_ci": [lp, hp],
                    "accuracy_before_last_round_minus_mp": r["test_accuracy_before_last_round_minus_mp"],
-                   "accuracy_before_last_round_minus_mp_ci": r["test_accuracy_before_last_round_minus_mp_ci"]}))
+                   "accuracy_before_last_round_minus_mp_ci": r["test_accuracy_before_last_round_minus_mp_ci"],
+                   "mean_accuracy_last_5_epochs_minus_mp": r.get("mean_test_accuracy_last_5_minus_mp"),
+                   "mean_accuracy_last_5_epochs_minus_mp_ci": r.get("mean_test_accuracy_last_5_minus_mp_ci"),
+                   "mean_ranks": r.get("mean_ranks"), "mean_ranks_mp": mp.get("mean_ranks")}))
     if rounds:
         worst = min(r["lemma41_holds_fraction"] for r in rounds)
         out.append(Verdict(

@@ -98,6 +98,18 @@ def test_tiny_run_resumes_and_is_registered(tmp_path, monkeypatch):
     assert [r["rule"] for r in res.records] == ["mp", "gd_threshold"]
     assert len(res.tables["runs"]) == 4 and len(res.tables["rounds"]) == 8
     assert all(r["epochs"] == 2 and r["made_by"] for r in res.tables["runs"])
+    # ranks: a split layer's rank, else the numerical rank of the (float32) weight
+    import torch
+    from nets.train import CHECKPOINT, Run, make_callbacks
+    for row in res.tables["runs"]:
+        tc = st.train_config(cfg, row["rule"])
+        run = Run(tc, _synthetic_data(tc, seed=row["seed"]), seed=row["seed"], callbacks=make_callbacks(tc),
+                  progress=False)
+        run.load(tmp_path / "cache" / f"ex3.2a-cpu-{row['rule']}-seed{row['seed']}" / CHECKPOINT)
+        for name, rank in row["ranks"].items():
+            layer = run.model.get_submodule(name)
+            W = (layer.second.weight @ layer.first.weight) if hasattr(layer, "first") else layer.weight
+            assert rank == int(torch.linalg.matrix_rank(W.detach(), rtol=1e-4)), (row["rule"], name)
     checked = registry()
     assert all(res.experiment in checked[v.claim].checked_by for v in res.verdicts)
     # same seed, same first epoch: the rules differ only from the first round on
