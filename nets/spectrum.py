@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from core.validate import InvalidArgument
 from nets.layers import FACTORISED_TYPES, weight_matrix
 
 
@@ -65,9 +66,11 @@ class LayerSpectrum:
 
 
 def check_finite(matrix: torch.Tensor, what: str) -> None:
+    """Bad input, not a bug: an ``InvalidArgument`` (a ValueError) before any SVD is attempted."""
     if not torch.isfinite(matrix).all():
         bad = int((~torch.isfinite(matrix)).sum())
-        raise ValueError(f"{what}: weight matrix has {bad} non-finite (NaN/inf) entries")
+        raise InvalidArgument(f"{what}: weight matrix has {bad} non-finite (NaN/inf) entries; every "
+                              "entry must be a finite real number")
 
 
 def bema_fit_singular_values(s: np.ndarray, n_out: int, n_in: int, alpha: float, beta: float):
