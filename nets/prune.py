@@ -93,6 +93,7 @@ class PruneEvent:
     singular values (descending) that survive / are set to 0. ``params_before`` counts the weight
     entries of the matrix (or the layer's trainable parameters, for the Algorithm 1 steps);
     ``params_after`` what storing W' needs (r (n + m) when that is smaller, else n m).
+    ``noise_sigma``: the noise entry standard deviation a shrinkage rule used (None for "mp").
     ``action``: parametrized | kept | none (fit rejected, unfittable, nothing to remove) for
     ``mp_prune``; split | dense | recombined | none for Algorithm 1/3 steps."""
 

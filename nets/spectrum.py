@@ -1,5 +1,6 @@
-"""The spectrum of one weight matrix and its BEMA fit (paper 000 Algorithm 1 steps 4-7, Algorithm 3
-steps 2-4): the one place where nets/ turns a layer into singular values and lambda_+.
+"""The spectrum of one weight matrix and its BEMA fit (paper 000 Algorithm 1 steps 4-6, Algorithm 3
+steps 2-4, plus the Algorithm 4 statistic that step 7 / step 5 compares with tau in ``nets.prune``):
+the one place where nets/ turns a layer into singular values and lambda_+.
 
 Conventions (see ``nets.pruning``'s module docstring for how they map to the paper):
 

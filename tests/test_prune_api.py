@@ -477,3 +477,27 @@ def test_shrinkage_rule_defaults_to_the_bema_noise_level(rule):
     expect, rank = sh.shrink_matrix(W, rule, noise_sigma=ev.noise_sigma)
     assert ev.rank_after == rank
     np.testing.assert_allclose(layer.weight.detach().numpy(), expect, atol=1e-12)
+
+
+def test_event_is_orientation_free_and_counts_by_hand():
+    # W (80 x 120) and W^T (120 x 80): the same singular values, so the same tall-orientation BEMA fit
+    # (N = 120 rows), threshold sqrt(lambda_+ N) and rank; counts: n m before, r (n + m) after
+    a, b = nn.Linear(120, 80), nn.Linear(80, 120)
+    _set(a.weight, spiked_matrix(80, 120, [6.0, 5.0, 4.0], seed=18))
+    _set(b.weight, a.weight.detach().T.double().numpy())
+    ea, eb = nets.mp_prune(a), nets.mp_prune(b)
+    assert ea.rank_after == eb.rank_after and ea.sv_threshold == pytest.approx(eb.sv_threshold, rel=1e-12)
+    assert ea.sv_threshold ** 2 == pytest.approx(ea.lambda_plus * 120, rel=1e-12)
+    assert ea.lambda_plus_in_features == pytest.approx(ea.lambda_plus, rel=1e-12)       # in = 120 = N
+    assert eb.lambda_plus_in_features == pytest.approx(eb.lambda_plus * 120 / 80, rel=1e-12)
+    r = ea.rank_after
+    assert (ea.params_before, ea.params_after, eb.params_after) == (9600, r * 200, r * 200)
+    s = np.linalg.svd(a.parametrizations.weight.original.detach().double().numpy(), compute_uv=False)
+    np.testing.assert_allclose(ea.kept_singular_values, s[:r], rtol=1e-6)
+    np.testing.assert_allclose(ea.removed_singular_values, s[r:], rtol=1e-5, atol=1e-6)
+    mha = _attention(19)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", nets.AllNoiseWarning)
+        q, k, v = nets.mp_prune(mha, "in_proj_weight")
+    assert all(e.params_before == 48 * 48 and e.shape == (48, 48) for e in (q, k, v))
+    assert q.params_after == q.rank_after * 96 and k.params_after == 48 * 48    # k kept: all noise
