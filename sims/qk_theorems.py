@@ -8,7 +8,7 @@ The first and last layers are never pruned; each hidden layer 1 < k < l loses fl
 entries (D_k = d_k d_{k-1}) by magnitude (Theorem 1) or at random with replacement (Theorem 2 as
 written, Section 4) or without replacement (Appendix E.2).
 
-Measured, per (weights, method, alpha, d) over ``seeds`` target networks:
+Measured, per (weights, method, alpha, d) over ``nets`` target networks:
 - ||W_k - W_k^*||_2 for the pruned layers, its rate in d (``sims.stats.loglog_fit`` slope with a 95%
   interval) against the rate each proof uses: Theorem 1 (proof in B.2) E||W_k - W_k^*||_2 <= c_2 d^(-2 alpha)
   and the event ||W_k - W_k^*||_2 <= d^(-alpha); Theorem 2 ((19) in B.1) E[...|A] <= c_2 d^(-alpha/2) and
