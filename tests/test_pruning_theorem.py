@@ -297,3 +297,12 @@ def test_pipeline_quick_run_never_violates_lemma_4_1():
     changed = [r for r in res.records if r["changed"]]
     assert changed and all(r["violations"] == 0 for r in changed)
     assert [v.verdict for v in res.verdicts if v.claim == "000:lemma:4.1"] == ["holds"]
+
+
+def test_results_do_not_depend_on_jobs():
+    cfg = pt.Config.quick(n=(16, 32), trials=3, example_n=32, example_trials=1, lemma_networks=5,
+                          simultaneous_networks=3)
+    a, b = pt.run(cfg), pt.run(pt.Config(**{**cfg.__dict__, "jobs": 2}))
+    assert a.records == b.records
+    assert [(v.claim, v.measured, v.verdict) for v in a.verdicts] == \
+        [(v.claim, v.measured, v.verdict) for v in b.verdicts]
