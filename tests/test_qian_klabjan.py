@@ -328,3 +328,10 @@ def test_qian_klabjan_result_tables_and_ids():
     assert {r["table"] for r in res.records} == {"lemma3"}
     assert {r["table"] for r in res.tables["lemma4"]} == {"lemma4"}
     assert {v.claim for v in res.verdicts} == {"004:text:D.3.1", "004:text:D.3.2", "004:table:3"}
+
+
+def test_claim_ids_are_in_the_registry():
+    from core.claims import registry
+    ids = {qk.D3_C0, qk.D3_DELTA0, qk.TABLE_3, qt.THEOREM_1, qt.THEOREM_2, qt.EQ_19, qt.LEMMA_6,
+           qt.EQ_3}
+    assert ids <= set(registry())

@@ -45,3 +45,9 @@ def test_exit_status_1_when_a_row_fails(monkeypatch, capsys):
     monkeypatch.setattr(theory_main, "collect_rows", lambda: rows)
     assert theory_main.main([]) == 1
     assert "NOT OK" in capsys.readouterr().out
+
+
+def test_paper_claim_ids_are_in_the_registry():
+    from core.claims import registry
+    ids = {claim for rows in theory_main.PAPER_CLAIMS.values() for claim, *_ in rows}
+    assert ids <= set(registry())

@@ -23,21 +23,37 @@ MODULE = "theory"
 # the paper's bound when it is not the row's reference)].  A row marked FINDING is ok when the
 # paper's statement is contradicted, hence "fails".
 PAPER_CLAIMS: dict[tuple[str, str], list[tuple]] = {
+    ("marchenko_pastur", "MP variance var^2 c vs quad, c=0.25"): [
+        ("000:theorem:3.1", "holds", "the density (3.2) on the edges (3.3) integrates to the MP law's "
+                                     "variance sigma^4 c (c = 0.25)")],
+    ("marchenko_pastur", "MP variance var^2 c vs quad, c=1.0"): [
+        ("000:theorem:3.1", "holds", "the density (3.2) on the edges (3.3) integrates to the MP law's "
+                                     "variance sigma^4 c (c = 1)")],
+    ("approximation", "(4.24) vs (B.6) with A.3/A.4, Example 4.2 spikes"): [
+        ("000:example:B.1", "holds", "(B.6) fed with Theorems A.3/A.4's limits equals (4.24) = (B.7) "
+                                     "at the Example 4.2 spikes")],
     ("approximation", "(4.24) remark: f_W(5) - 1 <= 0.03 (value=f_W(5)-1)"): [
         ("000:figure:4.2", "holds", "|f_W - 1| <= 0.03 at sigma_r = 5 (Sec. 4.6 text on Fig. 4.2)",
          0.03)],
+    ("approximation", "B.2 transform: D^{-1}(1/30^2) vs A.3 (1+30^2)/30"): [
+        ("000:theorem:A.1", "holds", "A.1's limit D^{-1}(1/sigma^2) of the square Gaussian model is "
+                                     "Theorem A.3's (1 + sigma^2)/sigma at sigma = 30")],
     ("approximation", "Example B.2 printed radicand at sigma=30 (<0: typo)"): [
         ("000:example:B.2", "fails", "Example B.2's f_W as printed has a negative radicand at "
                                      "sigma_i = 30 (the spikes of Example 4.2)", 0.0)],
     ("approximation_symbolic", "(B.5) f_W (4.24) == derived lim ||(W'-S)v_r||, Ex 4.2"): [
-        ("000:eq:B.5", "holds", "f_W of (4.24) equals the derived limit of ||(W'-S) v_r|| "
-                                "(Example 4.2 spikes)")],
+        ("000:lemma:B.2", "holds", "(B.5) is attained: f_W of (4.24) equals the derived limit of "
+                                   "||(W'-S) v_r|| (Example 4.2 spikes)")],
     ("approximation_symbolic", "(B.14) FINDING f_W(4.24) != lim||W'-S||_2 (Ex 4.2)"): [
         ("000:eq:B.14", "fails", "f_W of (4.24) is below the derived operator-norm limit of "
                                  "||W'-S||_2 (Example 4.2 spikes)")],
     ("approximation_symbolic", "(B.14) FINDING f_W(4.24) != lim||W'-S||_2 (theta=2)"): [
         ("000:eq:B.14", "fails", "f_W of (4.24) is below the derived operator-norm limit of "
                                  "||W'-S||_2 (theta = 2)")],
+    **{("spiked", f"D_MP^-1(1/theta^2) vs closed form, c={c}, theta=2"): [
+        ("000:theorem:A.1", "holds", f"A.1's limit D^{{-1}}(1/theta^2) with the MP D-transform equals "
+                                     f"the rectangular closed form (c = {c}, theta = 2)")]
+       for c in (0.25, 1.0, 3.0)},
     ("symbolic", "sympy: rectangular -> Theorems A.3/A.4 at c = 1"): [
         ("000:theorem:A.3", "holds", "Benaych-Georges-Nadakuditi's rectangular formulas reduce "
                                      "to Theorem A.3 at c = 1 (sympy)"),
