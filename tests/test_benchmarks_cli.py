@@ -15,5 +15,5 @@ def test_unknown_benchmark_exits_2_naming_the_known_ones(capsys):
     with pytest.raises(SystemExit) as info:
         bench.main(["nosuch"])
     assert info.value.code == 2
-    assert "names must be among ['engine', 'theory', 'training'], got ['nosuch']" in \
-        capsys.readouterr().err.strip().splitlines()[-1]
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "names must be among [" in last and "'training'" in last and last.endswith("['nosuch']")
