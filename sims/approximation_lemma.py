@@ -45,8 +45,10 @@ from sims.stats import loglog_fit, mean_ci, proportion_ci
 from theory import approximation as paper
 from theory import approximation_symbolic as derived
 
+from sims import banded
 from sims.linalg import ConvergenceError, top_singular_triplets
 from sims.noise import sample_noise
+from sims.parallel import BACKENDS, add_backend_options, map_tasks
 
 PAPER_SPIKES = (30.0, 40.0, 50.0, 60.0, 70.0)   # Example 4.2 / Fig 4.3
 MODERATE_SPIKES = (2.0, 3.0, 5.0)                # where (4.24) and the true limit differ clearly
@@ -139,15 +141,22 @@ def one_trial(N: int, M: int, thetas: np.ndarray, noise: str, seed: int, trial: 
 
 
 MODULE = "sims.approximation_lemma"
-MAX_N = 100_000
+MAX_N = 100_000              # dense engine: one N x M matrix per trial
+MAX_N_BANDED = 1_000_000     # banded engine: O(N r) per trial (sims.banded)
+ENGINES = ("dense", "banded")
 NOISE_KINDS = ("gaussian", "rademacher", "uniform")
 DEFAULT_SETS = (PAPER_SPIKES, MODERATE_SPIKES)
+# --large: N over three decades (ratio ~3.16); 40 matrices per N
+LARGE_NS = (1000, 3162, 10_000, 31_623, 100_000, 316_228, 1_000_000)
+LARGE_TRIALS = 40
 
 
 @dataclass(frozen=True)
 class Config:
     """N values (M = round(ratio N)), matrices per N, spike sets (one matrix ensemble each, run
-    separately), noise kind, truncation slack eps of (B.4), seed, device."""
+    separately), noise kind, truncation slack eps of (B.4), seed, device; engine (dense: the N x M matrix;
+    banded: sims.banded's exact-in-distribution reduction, Gaussian noise only); where the trials
+    run (sims.parallel: backend loky|dask|ray, jobs, scheduler address)."""
     n: tuple = (250, 500, 1000)
     trials: int = 10
     spike_sets: tuple = DEFAULT_SETS
@@ -156,10 +165,19 @@ class Config:
     eps: float = DEFAULT_EPS
     seed: int = 0
     device: str = "auto"
+    engine: str = "dense"
+    backend: str = "loky"
+    jobs: int = 1
+    scheduler: str | None = None
 
     @classmethod
     def quick(cls, **overrides) -> "Config":
         return cls(**{"n": (150, 300, 600), "trials": 4, **overrides})
+
+    @classmethod
+    def large(cls, **overrides) -> "Config":
+        """Three decades of N for the limit and rates of ||W'-S||_2 (banded engine)."""
+        return cls(**{"n": LARGE_NS, "trials": LARGE_TRIALS, "engine": "banded", **overrides})
 
     @classmethod
     def paper(cls, **overrides) -> "Config":
@@ -170,7 +188,9 @@ class Config:
         n = (self.n,) if isinstance(self.n, (int, np.integer)) else tuple(self.n)
         if not n:
             raise InvalidArgument("n must hold at least one matrix size, got ()")
-        object.__setattr__(self, "n", tuple(check_int("n", v, 10, MAX_N) for v in n))
+        check_choice("engine", self.engine, ENGINES)
+        n_max = MAX_N_BANDED if self.engine == "banded" else MAX_N
+        object.__setattr__(self, "n", tuple(check_int("n", v, 10, n_max) for v in n))
         check_int("trials", self.trials, 2, 10**6)     # a confidence interval needs 2 matrices
         sets = []
         for g in self.spike_sets:
@@ -185,6 +205,15 @@ class Config:
         ratio = check_float("ratio", self.ratio, 0.0, 1000.0, lo_open=True)
         object.__setattr__(self, "ratio", ratio)
         check_choice("noise", self.noise, NOISE_KINDS)
+        if self.engine == "banded" and self.noise != "gaussian":
+            raise InvalidArgument(f"engine 'banded' needs noise 'gaussian' (its reduction uses the "
+                                  f"orthogonal invariance of Gaussian R), got noise {self.noise!r}; "
+                                  f"use engine 'dense' for universality checks")
+        check_choice("backend", self.backend, BACKENDS)
+        check_int("jobs", self.jobs, 1, 4096)
+        if self.scheduler is not None and self.backend == "loky":
+            raise InvalidArgument("scheduler is only used with backend 'dask' or 'ray', got "
+                                  "backend 'loky'")
         object.__setattr__(self, "eps", check_float("eps", self.eps, 0.0, 10.0))
         check_int("seed", self.seed, 0)
         check_device(self.device)
@@ -195,7 +224,20 @@ class Config:
                 raise InvalidArgument(f"n = {v} (M = round(ratio * n) = {m}) is too small for {r} "
                                       f"spikes: need min(N, M) >= {r + 2}")
         big = max(self.n)
-        check_allocation("one N x M matrix", big * max(1, int(round(ratio * big))))
+        if self.engine == "dense":
+            check_allocation("one N x M matrix", big * max(1, int(round(ratio * big))))
+
+
+def _trial_task(N, M, thetas, noise, seed, trial, device, eps, engine):
+    """One trial wherever it runs (sims.parallel): the fixed z's are rebuilt from the seed in the
+    worker (O(M)), so a task ships a few numbers, not vectors of length M."""
+    zs = test_vectors(M, len(thetas), seed)
+    if engine == "banded":
+        r = len(thetas)
+        parts = {name: (z[:r].numpy(), float(z[r:].norm())) for name, z in zs.items()}
+        parts["_k"] = int(np.sum(derived.kept_by_truncation(thetas, M / N, eps=eps)))
+        return banded.lemma_trial(thetas, N, M, seed, trial, derived.edge(M / N) + eps, parts)
+    return one_trial(N, M, thetas, noise, seed, trial, resolve_device(device), eps, zs)
 
 
 def measure(config: Config, progress: bool = False) -> list[dict]:
@@ -219,10 +261,10 @@ def _measure_set(c: Config, thetas: np.ndarray, progress: bool) -> list[dict]:
     for N in c.n:
         M = int(round(ratio * N))
         zs = test_vectors(M, len(thetas), seed)
-        it = range(trials)
-        if progress:
-            it = cli.progress(it, desc=f"spikes {thetas.min():g}..{thetas.max():g}, N={N}")
-        rows = [one_trial(N, M, thetas, noise, seed, t, dev, eps, zs) for t in it]
+        tasks = [(N, M, thetas, noise, seed, t, str(dev), eps, c.engine) for t in range(trials)]
+        if progress and c.jobs == 1 and c.backend == "loky":
+            tasks = cli.progress(tasks, desc=f"spikes {thetas.min():g}..{thetas.max():g}, N={N}")
+        rows = map_tasks(_trial_task, tasks, backend=c.backend, jobs=c.jobs, scheduler=c.scheduler)
         op = np.array([r["opnorm"] for r in rows])
         op_ci = mean_ci(op)
         fixed = {}
@@ -241,6 +283,7 @@ def _measure_set(c: Config, thetas: np.ndarray, progress: bool) -> list[dict]:
         v_ov = np.array([r["v_overlap"] for r in rows if len(r["v_overlap"]) == len(thetas)])
         records.append({
             "N": N, "M": M, "ratio": ratio, "noise": noise, "trials": trials, "eps": eps,
+            "engine": c.engine,
             "spikes": thetas.tolist(), "theta_min": float(thetas.min()),
             "n_kept_mean": float(np.mean([r["n_kept"] for r in rows])),
             "opnorm_mean": op_ci.mean, "opnorm_ci": op_ci.as_list(),
@@ -444,11 +487,13 @@ def to_argv(c: Config) -> list[str]:
         return ["<api-config: several spike sets; see the Result's config>"]
     return (["--n", *map(str, c.n), "--trials", str(c.trials)] + spikes
             + ["--ratio", repr(c.ratio), "--noise", c.noise, "--eps", repr(c.eps), "--seed", str(c.seed),
-               "--device", c.device])
+               "--device", c.device, "--engine", c.engine, "--backend", c.backend,
+               "--jobs", str(c.jobs)] + ([] if c.scheduler is None else ["--scheduler", c.scheduler]))
 
 
 def _parser():
-    p = cli.make_parser(MODULE, __doc__, options=("seed", "device", "json", "quick", "threads"))
+    p = cli.make_parser(MODULE, __doc__, options=("seed", "device", "json", "quick", "threads",
+                                                  "jobs"))
     p.add_argument("--n", type=int, nargs="+", help="matrix sizes N (default 250 500 1000)")
     p.add_argument("--trials", type=int, help="matrices per N, >= 2 (default 10)")
     p.add_argument("--spikes", type=float, nargs="+",
@@ -458,6 +503,14 @@ def _parser():
     p.add_argument("--eps", type=float, default=DEFAULT_EPS, help="truncation slack of (B.4)")
     p.add_argument("--paper", action="store_true",
                    help="paper scale: N = 500 1000 2000 3000 (Fig 4.3) 6000, 10 matrices per N")
+    p.add_argument("--large", action="store_true",
+                   help=f"three decades of N with the banded engine: N = {' '.join(map(str, LARGE_NS))}, "
+                        f"{LARGE_TRIALS} matrices per N")
+    p.add_argument("--engine", choices=ENGINES, default=None,
+                   help="dense N x M matrices (N <= 1e5; the default), or the banded "
+                        "exact-in-distribution reduction (Gaussian noise only; N <= 1e6; the "
+                        "default with --large)")
+    add_backend_options(p)
     return p
 
 
@@ -465,17 +518,21 @@ def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
 
     def body(args):
-        if args.paper and args.quick:
-            raise InvalidArgument("--paper and --quick exclude each other")
+        if args.paper + args.quick + args.large > 1:
+            raise InvalidArgument("--paper, --quick and --large exclude each other")
         kw = {"ratio": args.ratio, "noise": args.noise, "eps": args.eps, "seed": args.seed,
-              "device": args.device}
+              "device": args.device, "backend": args.backend, "jobs": args.jobs,
+              "scheduler": args.scheduler}
+        if args.engine is not None:
+            kw["engine"] = args.engine
         if args.n is not None:
             kw["n"] = tuple(args.n)
         if args.trials is not None:
             kw["trials"] = args.trials
         if args.spikes is not None:
             kw["spike_sets"] = (tuple(args.spikes),)
-        factory = Config.paper if args.paper else Config.quick if args.quick else Config
+        factory = (Config.paper if args.paper else Config.quick if args.quick else
+                   Config.large if args.large else Config)
         return run(factory(**kw), argv=argv, progress=True)
 
     return cli.run(_parser(), argv, body)

@@ -194,3 +194,82 @@ def one_trial(theta, n_rows: int, n_cols: int, seed: int, trial: int, var_scale:
     return TrialStats(s=s, u_overlap=np.diag(U_head) ** 2, v_overlap=np.diag(V_head) ** 2,
                       opnorm=truncation_error(s, U_head, V_head, th), U_head=U_head, V_head=V_head,
                       info=info)
+
+
+def kept_columns(n_rows: int, n_cols: int, r: int) -> int:
+    """Columns of B that carry entries (the rest of the M columns were dropped by the reduction)."""
+    return int(_block_sizes(r, n_rows, n_cols)[1].sum())
+
+
+def random_tail_product(V: np.ndarray, n_rows: int, n_cols: int, r: int,
+                        rng: np.random.Generator) -> np.ndarray:
+    """V_tail^T w for w uniform on the unit sphere of the (M - r)-dimensional complement of the
+    spike coordinates, drawn independently of B: the law of <v_j(W), z_tail> / ||z_tail|| for any
+    z_tail fixed orthogonal to the v_i (module docstring: the reduction's rotation acts on that
+    complement, is independent of a fixed direction's image, and maps it to a uniform one).  Only
+    the kept columns of B carry V's entries; the dropped ones enter through ||g|| alone."""
+    kept = kept_columns(n_rows, n_cols, r) - r
+    g = rng.standard_normal(kept)
+    norm_sq = g @ g + (rng.chisquare(n_cols - r - kept) if n_cols - r - kept > 0 else 0.0)
+    return (V[r:r + kept].T @ g) / np.sqrt(norm_sq)
+
+
+def lemma_trial(theta, n_rows: int, n_cols: int, seed: int, trial: int, threshold: float,
+                z_parts: dict, tol: float = 1e-6) -> dict:
+    """One matrix of the Approximation Lemma (sims.approximation_lemma.one_trial) in banded form.
+
+    W' keeps the triplets with s > threshold ((B.4)).  The top k triplets are certified, k = the
+    number of spikes whose outlier limit exceeds the threshold (``k_expected``, given through
+    ``theta``'s order: the caller passes k in ``z_parts['_k']``), together with a proven bound
+    sigma_{k+1} < t <= threshold, so no other singular value can be kept (a trial where that
+    bound cannot be proven raises).  z_parts: name -> (head (r,), tail_norm) of the fixed test
+    vectors z of (B.5) (head = <v_i, z>, tail_norm = ||z - sum head_i v_i||); the tail direction is
+    drawn per trial (``random_tail_product``), which has the law of the dense engine's fixed z."""
+    n_rows = check_int("n_rows", n_rows, 2)
+    n_cols = check_int("n_cols", n_cols, 2)
+    th = check_theta(theta, n_rows, n_cols)
+    r = th.size
+    k = int(z_parts.get("_k", r))
+    rng = np.random.default_rng([int(seed), int(trial)])
+    B = banded_spiked(th, n_rows, n_cols, rng)
+    edge = 1.0 + np.sqrt(n_cols / n_rows)
+    if k == 0:
+        if not B.norm_below(threshold):
+            raise RuntimeError(f"no spike is expected above the threshold {threshold:.4g}, but "
+                               f"||B|| < threshold could not be proven")
+        s, U_head, V_head, tail = np.zeros(0), np.zeros((r, 0)), np.zeros((r, 0)), np.zeros(0)
+    else:
+        band = {}
+
+        def below(t):
+            if "ab" not in band:
+                band["ab"] = B.gram_band(skip_rows=k)
+            return B.norm_below(t, band=band["ab"].copy())
+
+        s, U, V, info = _krylov_top(B, k, tol=tol, seed=int(trial), upper_bound=below,
+                                    lower_hint=edge)
+        # no singular value beyond the k-th may exceed the threshold: sigma_{k+1} <= ||B_k|| < it
+        proven = info.gap_certified and info.sigma_next_upper <= threshold
+        if not (proven or below(threshold)):
+            raise RuntimeError(f"trial {trial}: sigma_{k + 1} < threshold {threshold:.4g} not proven; "
+                               f"a spike's outlier sits near the threshold")
+        keep = s > threshold
+        s, U_head, V_head = s[keep], U[:r, keep], V[:r, keep]
+        tail = random_tail_product(V[:, keep], n_rows, n_cols, r, rng)
+    # ||(W' - S) z|| = ||A y||, A = [U, E], y = c * ([V, E]^T z), c = (s, -theta);
+    # ||A y||^2 = y^T Gram(A) y with Gram(A) = [[I, U_head^T], [U_head, I]]
+    c = np.concatenate([s, -th])
+    Fu = _gram_factor(U_head)
+    out = {"opnorm": truncation_error(s, U_head, V_head, th) if s.size else float(th.max()),
+           "n_kept": int(s.size), "sv": s.tolist()}
+    for name, part in z_parts.items():
+        if name.startswith("_"):
+            continue
+        head, tail_norm = part
+        head = np.asarray(head, dtype=float)
+        bz = np.concatenate([V_head.T @ head + tail * tail_norm, head])
+        out["z_" + name] = float(np.linalg.norm(Fu.T @ (c * bz)))
+    kk = min(r, s.size)
+    out["u_overlap"] = np.abs(np.diag(U_head[:, :kk])).tolist() if kk else []
+    out["v_overlap"] = np.abs(np.diag(V_head[:, :kk])).tolist() if kk else []
+    return out
