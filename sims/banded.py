@@ -45,7 +45,11 @@ triplets by block Krylov (``sims.block_krylov``) with a Wedin certificate eta / 
 below s_r is a proven lower bound: sigma_{r+1}(B) <= ||B_r||_2 (B_r = B with its first r rows, the
 spike rows, set to zero; Weyl, since B - B_r has rank r), and ||B_r||_2 < t is decided by a banded
 Cholesky factorisation of t^2 I - B_r^T B_r.  So the (r+1)-th singular value, which sits at the bulk
-edge and converges slowly, is never computed.  Overlaps are the first r coordinates of the singular
+edge and converges slowly, is never computed.  When s_r itself is an edge value (a spike below
+the detection threshold), Krylov cannot certify it in reasonable time at large N; after
+``krylov_steps`` block steps the unconverged trailing triplets are refined one by one by
+shift-and-invert subspace iteration on the banded B^T B (``sims.shift_invert``: banded LU,
+O(N r^2)), with sims.linalg's estimated gap (``info.gap_certified`` False).  Overlaps are the first r coordinates of the singular
 vectors; ||W_r - S||_2 = ||[U, E] diag(s, -theta) [V, E]^T||_2 needs only the Gram matrices of
 [U, E] and [V, E], i.e. U[:r] and V[:r] (``truncation_error``).
 """
@@ -58,6 +62,8 @@ import numpy as np
 from core.validate import InvalidArgument, check_float, check_int
 from sims.block_krylov import KrylovInfo, top_triplets as _krylov_top
 from sims.block_tridiagonal import BlockTridiagonal
+from sims.linalg import ConvergenceError
+from sims.shift_invert import refine_trailing
 
 __all__ = ["banded_spiked", "top_triplets", "truncation_error", "one_trial", "TrialStats",
            "check_theta"]
@@ -123,10 +129,16 @@ def banded_spiked(theta, n_rows: int, n_cols: int, rng: np.random.Generator,
     return BlockTridiagonal(D, L, T, triangular=True)
 
 
-def top_triplets(B: BlockTridiagonal, r: int, tol: float = 1e-6, edge: float = 0.0, seed: int = 0):
+def top_triplets(B: BlockTridiagonal, r: int, tol: float = 1e-6, edge: float = 0.0, seed: int = 0,
+                 krylov_steps: int = 60):
     """Top r singular triplets of B (s (r,), U, V, KrylovInfo), certified eta/gap <= tol with the
     gap below s_r bounded through ||B_r||_2 (module docstring); ``edge``: where sigma_{r+1} is
-    expected (the noise's bulk edge), used only to place the trial bounds."""
+    expected (the noise's bulk edge), used only to place the trial bounds.
+
+    Triplets that block Krylov does not certify within ``krylov_steps`` block steps (those at or
+    near the bulk edge: a spike below or near the detection threshold) are refined one by one by
+    shift-and-invert on the banded B^T B (``sims.shift_invert``); their gaps are then estimated
+    from the converged next value, as in sims.linalg (``info.gap_certified`` is False)."""
     band = {}
 
     def sigma_next_below(t: float) -> bool:
@@ -134,7 +146,38 @@ def top_triplets(B: BlockTridiagonal, r: int, tol: float = 1e-6, edge: float = 0
             band["ab"] = B.gram_band(skip_rows=r)
         return B.norm_below(t, band=band["ab"].copy())
 
-    return _krylov_top(B, r, tol=tol, seed=seed, upper_bound=sigma_next_below, lower_hint=edge)
+    try:
+        return _krylov_top(B, r, tol=tol, seed=seed, upper_bound=sigma_next_below, lower_hint=edge,
+                           max_iter=krylov_steps)
+    except ConvergenceError as err:
+        partial = err.partial
+    lam, V = partial["lam"], partial["V"]
+    s = np.sqrt(lam)
+    AV = B.rmatmat(B.matmat(V))
+    eta = np.linalg.norm(AV - V * lam, axis=0) / s
+    gap_est = np.minimum(np.concatenate([[np.inf], s[:-2] - s[1:-1]]), s[:-1] - s[1:])
+    n_done = 0
+    while n_done < r and eta[n_done] <= tol * gap_est[n_done]:
+        n_done += 1
+    lam_r, V_r, eta_r, gap_r, steps = refine_trailing(B, lam, V, n_done, r, tol)
+    gap = np.concatenate([gap_est[:n_done], gap_r])
+    # the refined values may move the gaps of the converged ones below them: recheck
+    s_r = np.sqrt(lam_r)
+    gap[:n_done] = np.minimum(gap[:n_done], np.concatenate([s_r[:n_done] - s_r[1:n_done + 1]]))
+    Y = B.matmat(V_r)
+    s_f = np.linalg.norm(Y, axis=0)
+    U = Y / s_f
+    resid = np.linalg.norm(B.rmatmat(U) - V_r * s_f, axis=0)
+    if not np.all(resid <= tol * gap):
+        raise ConvergenceError(f"top_triplets: refined triplets not certified: eta/gap = "
+                               f"{np.max(resid / gap):.3g} > tol = {tol:.3g}", info=None)
+    idx = np.argmax(np.abs(V_r), axis=0)
+    sign = np.sign(V_r[idx, np.arange(r)])
+    sign[sign == 0] = 1.0
+    info = KrylovInfo(resid, gap, resid / gap, np.minimum(resid, resid ** 2 / gap), False,
+                      float("nan"), partial["iterations"] + steps, partial["products"], V.shape[1],
+                      tol)
+    return s_f, U * sign, V_r * sign, info
 
 
 def truncation_error(s, U_head, V_head, theta) -> float:

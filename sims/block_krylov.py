@@ -170,9 +170,15 @@ def top_triplets(B, r: int, *, tol: float = 1e-6, oversample: int = 5, max_iter:
             continue
         Q = _orthonormalize(Z, Vt[:d])[:, :b]
     worst = float(np.max(resid[:r] / est_gap)) if resid is not None else math.inf
-    raise ConvergenceError(
+    err = ConvergenceError(
         f"block Krylov: not converged after {max_iter} block steps (basis {d}, block {b}): worst "
         f"eta/gap = {worst:.3g} > tol = {tol:.3g}. Increase max_iter or oversample.", info=None)
+    # the leading Ritz pairs of the last basis, for a caller that refines them (sims.shift_invert)
+    lam, X = np.linalg.eigh(G[:d, :d])
+    kk = min(d, b + 2)
+    err.partial = {"lam": np.maximum(lam[::-1][:kk], 0.0), "V": Vt[:d].T @ X[:, ::-1][:, :kk],
+                   "iterations": max_iter, "products": products}
+    raise err
 
 
 def _finish(B, Vr, gap, certified, bound_t, it, products, d, tol):

@@ -3,7 +3,8 @@
 * ``BlockTridiagonal``: products, the band of B_j^T B_j and the Cholesky norm test against dense
   numpy (exact identities up to rounding);
 * ``block_krylov.top_triplets``: the certified triplets agree with numpy's SVD within the
-  certificate (deterministic: a failure is a wrong certificate, not bad luck);
+  certificate (deterministic: a failure is a wrong certificate, not bad luck), also when the
+  edge triplets of a below-threshold spike are refined by shift-invert (sims.shift_invert);
 * ``_block_sizes``: the closed form equals the step-by-step reduction it shortcuts;
 * ``lemma_trial`` (Approximation Lemma in banded form, fixed z's by their head and tail) against
   the dense engine in distribution: two-sample KS of ||W'-S||_2 and ||(W'-S) z|| for z = v_r, a
@@ -69,6 +70,23 @@ def test_certified_triplets_agree_with_dense_svd(shape, theta):
     assert np.all(np.abs(s - s0[:3]) <= info.value_bound + 1e-12 * s0[0])
     sin_u = np.sqrt(np.maximum(0, 1 - np.sum(U * U0[:, :3], 0) ** 2))
     sin_v = np.sqrt(np.maximum(0, 1 - np.sum(V * Vt0[:3].T, 0) ** 2))
+    assert np.all(sin_u <= info.vector_bound + 1e-7) and np.all(sin_v <= info.vector_bound + 1e-7)
+
+
+@pytest.mark.parametrize("shape", [(400, 400), (300, 600)])
+def test_edge_triplets_refined_by_shift_invert_agree_with_dense_svd(shape):
+    # a spike below the threshold (0.8) makes s_5 a bulk edge value; 3 Krylov steps leave the
+    # trailing triplets unconverged, so the shift-invert refinement does the work
+    th = np.array([3.0, 2.0, 1.5, 1.2, 0.8])
+    B = banded.banded_spiked(th, *shape, np.random.default_rng(4))
+    U0, s0, Vt0 = np.linalg.svd(B.toarray())
+    s, U, V, info = banded.top_triplets(B, 5, tol=1e-6, krylov_steps=3)
+    assert not info.gap_certified and np.all(info.vector_bound <= 1e-6)
+    true_gap = np.minimum(np.concatenate([[np.inf], s0[:4] - s0[1:5]]), s0[:5] - s0[1:6])
+    assert np.all(info.gap <= true_gap * 1.05 + 1e-12)   # the estimated gap is not optimistic
+    assert np.all(np.abs(s - s0[:5]) <= info.value_bound + 1e-12 * s0[0])
+    sin_u = np.sqrt(np.maximum(0, 1 - np.sum(U * U0[:, :5], 0) ** 2))
+    sin_v = np.sqrt(np.maximum(0, 1 - np.sum(V * Vt0[:5].T, 0) ** 2))
     assert np.all(sin_u <= info.vector_bound + 1e-7) and np.all(sin_v <= info.vector_bound + 1e-7)
 
 
