@@ -46,6 +46,13 @@ of the number of jobs; the Krylov start block depends on the chunk, so computed 
 across chunkings to the certified tolerance, and measure() chunks independently of --jobs), joblib
 worker processes for CPU sweeps (--jobs, each single-threaded: spin-waiting BLAS threads slow down
 badly when other jobs share the cores), float64.
+
+``--engine banded`` (Gaussian noise only; N up to 10^6): each trial is drawn in sims.banded's
+exact-in-distribution block-tridiagonal reduction, which has the same joint law of singular values
+and overlaps with the spike vectors as W (O(N r) random numbers per trial), with the same
+certified tolerance (sims.block_krylov; edge triplets by sims.shift_invert).  Spike vectors e_i
+and Haar-random ones give the same law there.  ``--backend loky|dask|ray`` and ``--scheduler``
+choose where the trials run (sims.parallel); results do not depend on it.
 """
 from __future__ import annotations
 
