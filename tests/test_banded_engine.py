@@ -54,6 +54,7 @@ def test_products_and_gram_band_match_dense(K, r):
         norm = np.linalg.norm(Aj, 2)
         if norm == 0:
             continue
+        assert B.schur_bound(skip) >= norm * (1 - 1e-12)             # an upper bound
         assert B.norm_below(norm * (1 + 1e-6), skip)
         assert not B.norm_below(norm * (1 - 1e-6), skip)
 
