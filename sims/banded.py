@@ -131,7 +131,7 @@ def banded_spiked(theta, n_rows: int, n_cols: int, rng: np.random.Generator,
 
 
 def top_triplets(B: BlockTridiagonal, r: int, tol: float = 1e-6, edge: float = 0.0, seed: int = 0,
-                 krylov_steps: int = 60, oversample: int = 3):
+                 krylov_steps: int = 30, oversample: int = 3):
     """Top r singular triplets of B (s (r,), U, V, KrylovInfo), certified eta/gap <= tol with the
     gap below s_r bounded through ||B_r||_2 (module docstring); ``edge``: where sigma_{r+1} is
     expected (the noise's bulk edge), used only to place the trial bounds.
