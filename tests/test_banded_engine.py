@@ -179,3 +179,11 @@ def test_sweep_bitwise_identical_across_backends_and_jobs():
     serial = _records()
     assert _records(jobs=2) == serial
     assert _records(backend="dask", jobs=2) == serial
+
+
+def test_spiked_model_banded_sweep_same_on_any_job_count():
+    cfg = dict(n=(60, 90), trials=4, spike_groups=((3.0, 2.0),), engine="banded", device="cpu")
+    def records(jobs):   # every measured field (the per-group CPU time is not a measurement)
+        return [{k: v for k, v in r.items() if k != "cpu_seconds_group"}
+                for r in spiked_model.run(spiked_model.Config(jobs=jobs, **cfg)).records]
+    assert records(2) == records(1)
