@@ -390,7 +390,8 @@ def extrapolate_power(records: list[dict], key: str = "opnorm") -> dict | None:
 
 def limits_table(records: list[dict]) -> list[dict]:
     """Per spike set and quantity (||W'-S||_2, ||(W'-S) z|| at the (B.6) z): the power-law
-    extrapolation (limit and rate with CIs) and the log-log slope of |mean - derived limit|."""
+    extrapolation (limit and rate with CIs), the log-log slope of |mean - derived limit| and, for
+    ||W'-S||_2, the log-log slope of the per-matrix RMS error about the derived limit."""
     rows = []
     for spikes in sorted({tuple(r["spikes"]) for r in records}):
         recs = sorted((r for r in records if tuple(r["spikes"]) == spikes), key=lambda r: r["N"])
@@ -413,6 +414,14 @@ def limits_table(records: list[dict]) -> list[dict]:
                                             <= row["limit_ci"][1])
             if key in conv:
                 row.update(loglog_slope=conv[key]["slope"], loglog_slope_ci=conv[key]["slope_ci"])
+            if key == "opnorm" and len(recs) >= 3 and all("opnorm_samples" in r for r in recs):
+                # RMS error about the derived limit (bias and fluctuations together): the rate at
+                # which a single matrix approaches the limit
+                rms = [float(np.sqrt(np.mean((np.asarray(r["opnorm_samples"]) - r["opnorm_limit"]) ** 2)))
+                       for r in recs]
+                fit = loglog_fit([r["N"] for r in recs], rms)
+                row.update(rms_error=rms, rms_slope=fit.slope,
+                           rms_slope_ci=[fit.slope_low, fit.slope_high])
             rows.append(row)
     return rows
 
