@@ -59,6 +59,7 @@ RATIO_BINS = np.linspace(-1.0, 5.0, 61)   # log10(bound / actual) histogram of L
 
 # claim ids (core.claims registry)
 LEMMA_4_1, LEMMA_4_2, REMARK_4_2 = "000:lemma:4.1", "000:lemma:4.2", "000:remark:4.2"
+REMARK_4_1 = "000:remark:4.1"
 THEOREM_4_1, REMARK_4_5, REMARK_4_6 = "000:theorem:4.1", "000:remark:4.5", "000:remark:4.6"
 THEOREM_4_2, REMARK_4_11 = "000:theorem:4.2", "000:remark:4.11"
 EQ_C13, EXAMPLE_4_2, FIGURE_4_3 = "000:eq:C.13", "000:example:4.2", "000:figure:4.3"
@@ -214,6 +215,7 @@ def random_network(rng: np.random.Generator) -> tuple[pb.Network, int, float, bo
 def lemma_4_1_check(n_networks: int, n_inputs: int, seed: int) -> dict:
     ratios, violations, configs = [], 0, []
     no_sqrt2_violations = 0
+    no_bias = dict(pairs=0, violations=0, ratios=[])   # Remark 4.1's form (4.5)
     for i in range(n_networks):
         rng = _rng(seed, 41, i)
         net, b, tau, at_value = random_network(rng)
@@ -229,6 +231,10 @@ def lemma_4_1_check(n_networks: int, n_inputs: int, seed: int) -> dict:
         no_sqrt2_violations += int(np.sum(actual > bound / math.sqrt(2) * (1 + TOL) + 1e-12))
         nz = actual > 1e-12
         ratios.extend((bound[nz] / actual[nz]).tolist())
+        if not net.has_biases:
+            no_bias["pairs"] += n_inputs
+            no_bias["violations"] += int(np.sum(actual > bound * (1 + TOL) + 1e-12))
+            no_bias["ratios"].extend((bound[nz] / actual[nz]).tolist())
         configs.append(dict(depth=net.depth, b=b, activation=net.activation,
                             biases=net.has_biases, final=net.final_activation))
     ratios = np.asarray(ratios)
@@ -236,7 +242,11 @@ def lemma_4_1_check(n_networks: int, n_inputs: int, seed: int) -> dict:
                 without_sqrt2_violations=no_sqrt2_violations, ratios=ratios,
                 ratio_quantiles={q: float(np.quantile(ratios, q)) for q in (0.0, 0.1, 0.5, 0.9)},
                 activations=sorted({c["activation"] for c in configs}),
-                depths=sorted({c["depth"] for c in configs}))
+                depths=sorted({c["depth"] for c in configs}),
+                no_bias_networks=sum(not c["biases"] for c in configs),
+                no_bias_pairs=no_bias["pairs"], no_bias_violations=no_bias["violations"],
+                no_bias_median_ratio=float(np.median(no_bias["ratios"])) if no_bias["ratios"]
+                else None)
 
 
 def sharp_example(a: float = 3.0, c: float = 1.0, beta: float = 5.0) -> dict:
@@ -635,6 +645,14 @@ def _lemma_4_1_verdicts(l41: dict, sharp: dict, sim: dict) -> list[Verdict]:
                 extra=dict(check="lemma_4_1", quantiles={str(k): v for k, v in q.items()},
                            violations=l41["violations"], pairs=l41["n_pairs"],
                            without_sqrt2_violations=l41["without_sqrt2_violations"])),
+        Verdict(claim=REMARK_4_1, setting=f"(4.5), zero biases: the {l41['no_bias_networks']} "
+                "bias-free networks of the Lemma 4.1 check", measured=l41["no_bias_median_ratio"],
+                bound=1.0, verdict=("holds" if l41["no_bias_violations"] == 0 else "fails")
+                if l41["no_bias_pairs"] else "inconclusive",
+                note=f"{l41['no_bias_violations']} violations of (4.5) in {l41['no_bias_pairs']} "
+                     "pairs; measured = median bound/actual (the 'worst case' is far from typical)",
+                extra=dict(check="remark_4_1", violations=l41["no_bias_violations"],
+                           pairs=l41["no_bias_pairs"])),
         Verdict(claim=LEMMA_4_1, setting="sharpness of sqrt 2 in (4.4): 1 layer, 2x2, abs, biases, "
                 "pruning the (e1-e2) direction", measured=sharp["ratio"], bound=1.0,
                 verdict=sharpness_verdict(sharp["ratio"]),

@@ -197,9 +197,10 @@ def test_cli_quick_writes_a_result_with_registry_ids(tmp_path, capsys):
     assert res.provenance.argv == ["python", "-m", "sims.pruning_theorem", *argv]
     assert res.config["n"] == [32, 48, 64] and res.config["trials"] == 6
     claims = {v.claim for v in res.verdicts}
-    assert {"000:lemma:4.1", "000:lemma:4.2", "000:theorem:4.1", "000:theorem:4.2", "000:eq:C.13",
+    assert {"000:lemma:4.1", "000:remark:4.1", "000:lemma:4.2", "000:theorem:4.1", "000:theorem:4.2", "000:eq:C.13",
             "000:remark:4.11", "000:example:4.2"} <= claims
-    assert all(v.verdict == "holds" for v in res.verdicts if v.claim == "000:lemma:4.1")
+    assert all(v.verdict == "holds" for v in res.verdicts
+               if v.claim in ("000:lemma:4.1", "000:remark:4.1"))
     assert {r["network"] for r in res.records} == set(ps.SETTINGS)
     assert (tmp_path / "v.csv").exists() and (tmp_path / "v.lemma_4_1_ratios.csv").exists()
     # the summary ends the output; every line fits 120 characters
@@ -315,7 +316,7 @@ def test_claim_ids_are_in_the_registry():
     from core.claims import registry
     from nets import posttraining
     from sims import pruning_pipeline_check as pc
-    ids = {pt.LEMMA_4_1, pt.LEMMA_4_2, pt.REMARK_4_2, pt.THEOREM_4_1, pt.REMARK_4_5, pt.REMARK_4_6,
+    ids = {pt.LEMMA_4_1, pt.REMARK_4_1, pt.LEMMA_4_2, pt.REMARK_4_2, pt.THEOREM_4_1, pt.REMARK_4_5, pt.REMARK_4_6,
            pt.THEOREM_4_2, pt.REMARK_4_11, pt.EQ_C13, pt.EXAMPLE_4_2, pt.FIGURE_4_3, pc.LEMMA_4_1,
            pc.THEOREM_4_1, posttraining.ALGORITHM_3, posttraining.PAPER_001_ALGORITHM}
     assert ids <= set(registry())

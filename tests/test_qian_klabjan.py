@@ -333,5 +333,11 @@ def test_qian_klabjan_result_tables_and_ids():
 def test_claim_ids_are_in_the_registry():
     from core.claims import registry
     ids = {qk.D3_C0, qk.D3_DELTA0, qk.TABLE_3, qt.THEOREM_1, qt.THEOREM_2, qt.EQ_19, qt.LEMMA_6,
-           qt.EQ_3}
+           qt.EQ_3, qt.EQ_4, qt.PROOF_B2}
     assert ids <= set(registry())
+
+
+def test_printed_conditions_3_and_4_fail_at_their_limit():
+    vs = {v.claim: v for v in qt.condition3_verdict()}
+    assert set(vs) == {"004:eq:3", "004:eq:4"}
+    assert all(v.verdict == "fails" and v.measured < v.bound for v in vs.values())
