@@ -35,7 +35,7 @@ Conventions (read these before comparing numbers with the paper)
   removed every 3 epochs, split only when that saves parameters (no dense W'), and factors of
   earlier splits are split again (its Example 4.3 ends with chains like 784-367-176-...-3000).
 * The rule (issue 12): every function here takes ``rule`` (default "mp", the papers' rule above)
-  and ``noise_sigma`` (default "bema"), passed to ``nets.prune.mp_prune`` / ``rule_singular_values``.
+  and ``noise_sigma`` (default None: the layer's BEMA level), passed to ``nets.prune.mp_prune`` / ``rule_singular_values``.
   Another rule of ``nets.prune.available_rules()`` (``theory.shrinkage``: "truncate",
   "gd_threshold", the optimal shrinkers "frobenius"/"operator"/"nuclear", "debias", "optshrink")
   replaces step 9's decision: the singular values the rule zeroes play the part of the small ones
@@ -67,7 +67,7 @@ from nets.layers import (
     weight_layers,
     weight_matrix,
 )
-from nets.prune import BEMA_NOISE, MP_RULE, PruneEvent, check_noise_sigma, check_rule, factorize, \
+from nets.prune import MP_RULE, PruneEvent, check_noise_sigma, check_rule, factorize, \
     mp_prune, remove, rule_singular_values
 from nets.schedules import resolve_schedule
 # The spectrum of one layer lives in nets.spectrum; re-exported for existing callers.
@@ -197,7 +197,7 @@ def _undone(event: PruneEvent, action: str, reason: str) -> PruneEvent:
 def prune_layer(model: nn.Module, name: str, keep_fraction: float, tau: float,
                 alpha: float = 0.1, beta: float = 0.1, allow_dense: bool = True,
                 known_rank: int | None = None, allow_rank_zero: bool = True,
-                rule: str = MP_RULE, noise_sigma=BEMA_NOISE) -> PruneEvent:
+                rule: str = MP_RULE, noise_sigma: float | None = None) -> PruneEvent:
     """Algorithm 1 steps 4-18 for one unfactorised layer; returns the event.
 
     ``keep_fraction`` is f(epoch): the portion of small singular values kept. If the MP fit is
@@ -238,7 +238,7 @@ def prune_layer(model: nn.Module, name: str, keep_fraction: float, tau: float,
 
 def recombine_if_better(model: nn.Module, name: str, keep_fraction: float, tau: float,
                         alpha: float = 0.1, beta: float = 0.1, rule: str = MP_RULE,
-                        noise_sigma=BEMA_NOISE) -> PruneEvent:
+                        noise_sigma: float | None = None) -> PruneEvent:
     """Algorithm 1 steps 21-27 for one factorised layer: with W := W'_1 W'_2, recombine when
     (a) the ESD of X fits MP with threshold tau and (b) re-running steps 4-12 on W would lower
     the parameter count below the current r (n + m). The recombined layer is re-pruned by the
@@ -299,7 +299,7 @@ def _tau_for(layer: nn.Module, tau: float, tau_conv: float | None) -> float:
 def algorithm1_round(model: nn.Module, keep_fraction: float, tau: float, tau_conv: float | None = None,
                      alpha: float = 0.1, beta: float = 0.1, recombine_first: bool = True,
                      layers: Iterable[str] | None = None, rule: str = MP_RULE,
-                     noise_sigma=BEMA_NOISE) -> list[PruneEvent]:
+                     noise_sigma: float | None = None) -> list[PruneEvent]:
     """One pruning round of Algorithm 1: steps 21-27 (recombine) on the split layers, then
     steps 3-19 on the layers with split_l = false (a recombined layer is pruned in the same
     round, as the while loop goes straight from step 27 to step 3 without training).
@@ -334,7 +334,7 @@ def algorithm1_round(model: nn.Module, keep_fraction: float, tau: float, tau_con
 def paper001_round(model: nn.Module, remove_fraction: float = 0.45, tau: float = 0.15,
                    alpha: float = 0.1, beta: float = 0.1,
                    layers: Iterable[str] | None = None, rule: str = MP_RULE,
-                   noise_sigma=BEMA_NOISE) -> list[PruneEvent]:
+                   noise_sigma: float | None = None) -> list[PruneEvent]:
     """One cycle of paper 001 Section 4.4: for every weight layer (including factors of earlier
     splits, which is how its Example 4.3 ends with chains such as 784-367-176-89-54-35-3000),
     when the ESD fits MP (Section 4.3, threshold tau) remove ``remove_fraction`` (45%) of the
@@ -367,7 +367,7 @@ class MPPruningCallback:
     action "split"/"recombined"). Dense replacements (step 14) write in place and keep the
     optimizer state valid.
 
-    ``rule`` (default "mp", the papers') and ``noise_sigma`` (default "bema") choose the decision
+    ``rule`` (default "mp", the papers') and ``noise_sigma`` (default None) choose the decision
     of steps 9 and 22 (module docstring); a rule that ``nets.prune.available_rules()`` does not
     list is refused here, before training (``InvalidArgument`` naming ``rule``).
     """
@@ -375,13 +375,13 @@ class MPPruningCallback:
     def __init__(self, every: int = 7, schedule="3.6", tau: float = 0.7, tau_conv: float | None = None,
                  alpha: float = 0.1, beta: float = 0.1, variant: str = "algorithm1",
                  remove_fraction: float = 0.45, max_epoch: int | None = None,
-                 layers: Iterable[str] | None = None, rule: str = MP_RULE, noise_sigma=BEMA_NOISE):
+                 layers: Iterable[str] | None = None, rule: str = MP_RULE, noise_sigma: float | None = None):
         if every < 1:
             raise ValueError(f"split frequency must be >= 1 epoch, got {every}")
         if variant not in ("algorithm1", "paper001"):
             raise ValueError(f"variant must be 'algorithm1' or 'paper001', got {variant!r}")
         self.rule = check_rule(rule)
-        check_noise_sigma(noise_sigma)
+        check_noise_sigma(noise_sigma, rule)
         self.noise_sigma = noise_sigma
         self.every, self.tau, self.tau_conv = every, tau, tau_conv
         self.alpha, self.beta, self.variant = alpha, beta, variant
@@ -456,7 +456,7 @@ class Algorithm3Result:
 
 def algorithm3(matrix, remove_fraction: float = 1.0, tau: float | None = None,
                alpha: float = 0.1, beta: float = 0.1, rule: str = MP_RULE,
-               noise_sigma=BEMA_NOISE) -> Algorithm3Result:
+               noise_sigma: float | None = None) -> Algorithm3Result:
     """Algorithm 3 (Appendix D.3): SVD, BEMA lambda_+, optional MP fit test (tau), replace the
     portion ``remove_fraction`` of the singular values below sqrt(lambda_+ N) by 0 (the smallest
     ones; step 6 says "a portion, e.g. 0.1"; Example D.3 / Fig D.5 remove them all, which is the
@@ -467,7 +467,7 @@ def algorithm3(matrix, remove_fraction: float = 1.0, tau: float | None = None,
     if not 0.0 <= remove_fraction <= 1.0:
         raise ValueError(f"remove_fraction must lie in [0, 1], got {remove_fraction}")
     check_rule(rule)
-    check_noise_sigma(noise_sigma)
+    check_noise_sigma(noise_sigma, rule)
     spec = layer_spectrum(matrix, alpha, beta, "algorithm3")
     accepted = None if tau is None else bool(spec.fit.accepts(tau))
     rank, new = rule_singular_values(spec, rule, 1.0 - remove_fraction, noise_sigma)
@@ -484,7 +484,7 @@ def algorithm3(matrix, remove_fraction: float = 1.0, tau: float | None = None,
 def prune_layer_algorithm3(model: nn.Module, name: str, remove_fraction: float = 1.0,
                            tau: float | None = None, alpha: float = 0.1, beta: float = 0.1,
                            split: bool = True, allow_rank_zero: bool = False, rule: str = MP_RULE,
-                           noise_sigma=BEMA_NOISE) -> PruneEvent:
+                           noise_sigma: float | None = None) -> PruneEvent:
     """Apply Algorithm 3 to one layer of a trained model (``mp_prune`` with keep fraction
     1 - ``remove_fraction``). If a tau is given and the fit is rejected, the layer is left alone.
     With ``split`` the layer is factorised when that saves parameters, otherwise W' is written in

@@ -51,12 +51,16 @@ def test_unknown_rule_is_refused_naming_rule(bad):
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
 
 
-@pytest.mark.parametrize("noise", ["median", -1.0, float("nan")])
-def test_bad_noise_level_is_refused_naming_noise_sigma(noise):
+@pytest.mark.parametrize("rule, noise", [("frobenius", "median"), ("frobenius", -1.0),
+                                         ("frobenius", float("nan")), ("mp", 0.1)])
+def test_bad_noise_level_is_refused_naming_noise_sigma(rule, noise):
+    # "mp" takes its noise level from BEMA: a noise_sigma with it is refused, not ignored
     with pytest.raises(InvalidArgument, match="noise_sigma"):
-        pruning.MPPruningCallback(rule="frobenius", noise_sigma=noise)
+        pruning.MPPruningCallback(rule=rule, noise_sigma=noise)
     with pytest.raises(InvalidArgument, match="noise_sigma"):
-        pruning.prune_layer_algorithm3(_model(), "0", rule="frobenius", noise_sigma=noise)
+        pruning.prune_layer_algorithm3(_model(), "0", rule=rule, noise_sigma=noise)
+    with pytest.raises(InvalidArgument, match="noise_sigma"):
+        pruning.algorithm3(_model()[0].weight.detach(), rule=rule, noise_sigma=noise)
 
 
 def test_callback_passes_rule_and_bema_noise_to_the_api(monkeypatch):
@@ -70,7 +74,7 @@ def test_callback_passes_rule_and_bema_noise_to_the_api(monkeypatch):
     monkeypatch.setattr(pruning, "mp_prune", spy)
     cb = pruning.MPPruningCallback(every=1, schedule=lambda e: 0.0, rule="gd_threshold")
     events = cb.on_epoch_end(_model(), 1)
-    assert calls == [("gd_threshold", "bema")] * 2
+    assert calls == [("gd_threshold", None)] * 2      # None: the layer's BEMA noise level
     assert [ev.rule for ev in events] == ["gd_threshold"] * 2
     assert cb.state_dict()["history"][0]["rule"] == "gd_threshold"
 
@@ -162,7 +166,7 @@ def test_config_rule_reaches_the_callback():
     cfg = with_rule(get_config("ex3.2a", "cpu"), "operator")
     assert cfg.pruning["rule"] == "operator"
     (cb,) = make_callbacks(cfg)
-    assert cb.rule == "operator" and cb.noise_sigma == "bema"
+    assert cb.rule == "operator" and cb.noise_sigma is None
     base = get_config("ex3.2a", "cpu")
     assert with_rule(base, "mp").to_dict() == base.to_dict()       # "mp": config (and checkpoints) unchanged
     (cb,) = make_callbacks(base)
