@@ -41,12 +41,12 @@ counts agree with that).  The conv-layer initialisation is not stated in E.8; we
 default N(0, 1/fan_in) with fan_in = n p q (the m x (n p q) reshape of Section 3.2.2).
 
 Checkpoints store the module tree as plain data (:func:`module_structure` /
-:func:`build_from_structure`) so that they load with ``torch.load(weights_only=True)`` even after
+:func:`build_from_structure`, in ``nets.structure``: allow-listed layer types only) so that they load
+with ``torch.load(weights_only=True)`` and rebuild without running code the file names, even after
 pruning replaced layers by factorised modules.
 """
 from __future__ import annotations
 
-import importlib
 import math
 from collections import OrderedDict
 
@@ -55,7 +55,9 @@ import torch.nn.functional as F
 from torch import nn
 
 # Trainable parameters (requires_grad): the count the paper reports (Tables 3.2, 3.5). Re-exported.
+from core.validate import InvalidArgument
 from nets.layers import count_parameters
+from nets.structure import build_from_structure, module_structure, validate_structure  # noqa: F401  (re-exported)
 
 ACTIVATIONS = ("relu", "abs", "none")
 INITS = ("normal", "he", "xavier")
@@ -265,114 +267,7 @@ def model_summary(model: nn.Module) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# structure as plain data (checkpoints)
-
-_BUILTIN = {
-    "Linear": (nn.Linear, lambda m: {"in_features": m.in_features, "out_features": m.out_features,
-                                     "bias": m.bias is not None}),
-    "Conv2d": (nn.Conv2d, lambda m: {"in_channels": m.in_channels, "out_channels": m.out_channels,
-                                     "kernel_size": list(m.kernel_size), "stride": list(m.stride),
-                                     "padding": list(m.padding) if not isinstance(m.padding, str) else m.padding,
-                                     "dilation": list(m.dilation), "groups": m.groups,
-                                     "bias": m.bias is not None, "padding_mode": m.padding_mode}),
-    "BatchNorm1d": (nn.BatchNorm1d, lambda m: {"num_features": m.num_features, "eps": m.eps,
-                                               "momentum": m.momentum, "affine": m.affine,
-                                               "track_running_stats": m.track_running_stats}),
-    "BatchNorm2d": (nn.BatchNorm2d, lambda m: {"num_features": m.num_features, "eps": m.eps,
-                                               "momentum": m.momentum, "affine": m.affine,
-                                               "track_running_stats": m.track_running_stats}),
-    "ReLU": (nn.ReLU, lambda m: {}),
-    "Abs": (Abs, lambda m: {}),
-    "Identity": (nn.Identity, lambda m: {}),
-    "Dropout": (nn.Dropout, lambda m: {"p": m.p}),
-    "MaxPool2d": (nn.MaxPool2d, lambda m: {"kernel_size": m.kernel_size, "stride": m.stride,
-                                           "padding": m.padding, "dilation": m.dilation,
-                                           "ceil_mode": m.ceil_mode}),
-    "Flatten": (nn.Flatten, lambda m: {"start_dim": m.start_dim, "end_dim": m.end_dim}),
-    "Sequential": (nn.Sequential, lambda m: {}),
-    "ModuleList": (nn.ModuleList, lambda m: {}),
-}
-
-
-def _factorised_conv(args: dict) -> nn.Module:
-    from nets.layers import FactorizedConv2d
-    template = nn.Conv2d(args["in_channels"], args["out_channels"], args["kernel_size"], stride=args["stride"],
-                         padding=args["padding"], dilation=args["dilation"], bias=args["bias"])
-    return FactorizedConv2d(template, args["rank"])
-
-
-def _factorised_linear(args: dict) -> nn.Module:
-    from nets.layers import FactorizedLinear
-    return FactorizedLinear(**args)
-
-
-# The factorised layers of nets.layers (pruning, Algorithm 1 step 12): described here so that they
-# need no serialisation code of their own.  FactorizedConv2d is built from a template conv.
-_FACTORISED_CODECS = {
-    "nets.layers:FactorizedLinear": (
-        lambda m: {"in_features": m.in_features, "out_features": m.out_features, "rank": m.rank,
-                   "bias": m.second.bias is not None},
-        _factorised_linear),
-    "nets.layers:FactorizedConv2d": (
-        lambda m: {"in_channels": m.in_channels, "out_channels": m.out_channels,
-                   "kernel_size": list(m.first.kernel_size), "stride": list(m.first.stride),
-                   "padding": list(m.first.padding), "dilation": list(m.first.dilation),
-                   "rank": m.rank, "bias": m.second.bias is not None},
-        _factorised_conv),
-}
-
-
-def _tupled(v):
-    return tuple(_tupled(x) for x in v) if isinstance(v, list) else v
-
-
-def module_structure(module: nn.Module) -> dict:
-    """The module tree as plain data: {"type", "args", "children": {name: ...}}.
-
-    Built-in torch layers are described by their constructor arguments.  A custom module (e.g. a
-    factorised layer from nets.pruning) must live in a ``nets.*`` module and define
-    ``structure_args() -> dict`` such that ``type(m)(**m.structure_args())`` rebuilds it (its
-    children are then rebuilt from the tree and set on it); anything else raises TypeError."""
-    cls = type(module)
-    key = f"{cls.__module__}:{cls.__qualname__}"
-    if cls.__name__ in _BUILTIN and _BUILTIN[cls.__name__][0] is cls:
-        kind, args = cls.__name__, _BUILTIN[cls.__name__][1](module)
-    elif key in _FACTORISED_CODECS:
-        kind, args = key, _FACTORISED_CODECS[key][0](module)
-    elif cls.__module__.startswith("nets.") and hasattr(module, "structure_args"):
-        kind, args = f"{cls.__module__}:{cls.__qualname__}", dict(module.structure_args())
-    else:
-        raise TypeError(f"cannot store module of type {cls.__module__}.{cls.__qualname__} as plain data: "
-                        "use torch layers or give it structure_args() (see nets.models.module_structure)")
-    return {"type": kind, "args": args,
-            "children": {name: module_structure(child) for name, child in module.named_children()}}
-
-
-def build_from_structure(tree: dict) -> nn.Module:
-    """Inverse of :func:`module_structure` (parameters uninitialised: load a state_dict next)."""
-    kind, args = tree["type"], {k: _tupled(v) for k, v in tree["args"].items()}
-    if kind in _BUILTIN:
-        module = _BUILTIN[kind][0](**args)
-    elif kind in _FACTORISED_CODECS:
-        module = _FACTORISED_CODECS[kind][1](args)
-    else:
-        mod_name, _, qualname = kind.partition(":")
-        if not mod_name.startswith("nets."):
-            raise ValueError(f"refusing to import {mod_name!r}: only nets.* classes are rebuilt")
-        cls = importlib.import_module(mod_name)
-        for part in qualname.split("."):
-            cls = getattr(cls, part)
-        module = cls(**args)
-    for name, child in tree["children"].items():
-        built = build_from_structure(child)
-        if isinstance(module, nn.ModuleList):
-            module.append(built)
-        elif hasattr(module, name) and not isinstance(getattr(module, name), nn.Module):
-            raise ValueError(f"{kind}: child {name!r} clashes with a non-module attribute")
-        else:
-            setattr(module, name, built)
-    return module
-
+# structure as plain data (checkpoints): nets.structure (allow-listed layer types only)
 
 def model_structure(model: nn.Module) -> dict:
     """Plain-data tree of a model's submodules (the root itself is rebuilt from its spec)."""
@@ -381,8 +276,24 @@ def model_structure(model: nn.Module) -> dict:
 
 
 def rebuild_model(spec: dict, structure: dict) -> nn.Module:
-    """A model of ``spec`` whose submodules follow ``structure`` (which may hold pruned layers)."""
+    """A model of ``spec`` whose submodules follow ``structure`` (which may hold pruned layers).
+
+    ``structure`` comes from a file: it is validated whole (:func:`nets.structure.validate_structure`,
+    allow-listed layer types only, arguments checked) before anything is built, and its top-level
+    children must be children of the model ``spec`` describes."""
+    if not isinstance(structure, dict) or structure.get("type") != "root" or structure.get("args") != {} \
+            or not isinstance(structure.get("children"), dict) or set(structure) != {"type", "args", "children"}:
+        raise InvalidArgument("structure must be {'type': 'root', 'args': {}, 'children': {...}} "
+                              "(as written by nets.models.model_structure)")
+    counter = [0, 0]    # one size guard for the whole model
+    children = {name: validate_structure(child, str(name), counter=counter)
+                for name, child in structure["children"].items()}
     model = build_model(spec, seed=0)
-    for name, child in structure["children"].items():
-        setattr(model, name, build_from_structure(child))
+    expected = dict(model.named_children())
+    stray = sorted(set(children) - set(expected))
+    if stray:
+        raise InvalidArgument(f"structure names children {stray} that a {type(model).__name__} does not have "
+                              f"(it has {sorted(expected)})")
+    for name, child in children.items():
+        setattr(model, name, build_from_structure(child, name))
     return model
