@@ -250,7 +250,7 @@ def load_cifar10_dir(directory: Path) -> dict[str, np.ndarray]:
 def _normalise(train_u8: np.ndarray, test_u8: np.ndarray, how: str) -> tuple[torch.Tensor, torch.Tensor, dict]:
     """uint8 (N, C, H, W) -> float32 tensors, normalised per the module docstring."""
     if how not in NORMALISATIONS:
-        raise ValueError(f"unknown normalisation {how!r}; choose one of {NORMALISATIONS}")
+        raise InvalidArgument(f"unknown normalisation {how!r}; choose one of {NORMALISATIONS}")
     train = torch.from_numpy(train_u8.astype(np.float32) / 255.0)
     test = torch.from_numpy(test_u8.astype(np.float32) / 255.0)
     channels = train.shape[1]
@@ -272,9 +272,9 @@ def _subset(x: torch.Tensor, y: torch.Tensor, n: int | None, seed: int, what: st
     if n is None:
         return x, y
     if n <= 0:
-        raise ValueError(f"{what} must be positive, got {n}")
+        raise InvalidArgument(f"{what} must be positive, got {n}")
     if n > len(x):
-        raise ValueError(f"{what}={n} exceeds the {len(x)} samples available")
+        raise InvalidArgument(f"{what}={n} exceeds the {len(x)} samples available")
     if n == len(x):
         return x, y
     gen = torch.Generator().manual_seed(seed)
@@ -338,7 +338,7 @@ def load_image_dataset(name: str, data_dir: str | Path | None = None, *, normali
 
     ``n_train`` / ``n_test`` keep a seeded random subset (for CPU-scale runs)."""
     if name not in _INSTALL_HINT:
-        raise ValueError(f"unknown image dataset {name!r}; choose one of {sorted(_INSTALL_HINT)}")
+        raise InvalidArgument(f"unknown image dataset {name!r}; choose one of {sorted(_INSTALL_HINT)}")
     if data_dir is not None:
         candidates = [Path(data_dir).expanduser()]
     else:
@@ -377,9 +377,9 @@ def regression_e3(seed: int = 0, *, n_train: int = 2000, n_test: int = 500, nois
     x_train = 2i/(n_train-1), y = target(x) + sigma * eps, eps ~ U(-1, 1) iid (seeded);
     x_test = 2i/(n_test-1), y = target(x) without noise.  Inputs and targets have shape (n, 1)."""
     if n_train < 2 or n_test < 2:
-        raise ValueError(f"need at least 2 points per split, got n_train={n_train}, n_test={n_test}")
+        raise InvalidArgument(f"need at least 2 points per split, got n_train={n_train}, n_test={n_test}")
     if not np.isfinite(noise_scale) or noise_scale < 0:
-        raise ValueError(f"noise_scale must be finite and >= 0, got {noise_scale}")
+        raise InvalidArgument(f"noise_scale must be finite and >= 0, got {noise_scale}")
     gen = torch.Generator().manual_seed(seed)
     x_train = torch.arange(n_train, dtype=torch.float64) * 2 / (n_train - 1)
     eps = torch.rand(n_train, generator=gen, dtype=torch.float64) * 2 - 1
@@ -407,14 +407,14 @@ def polynomial_classification_e4(seed: int = 0, *, degree: int = 3, n_train: int
     numbers besides a 1000-point training set (Example 4.1); offset, noise, range and degree are
     our defaults.  ``info['coefficients']`` holds p (numpy.polyval order, highest power first)."""
     if degree < 0 or int(degree) != degree:
-        raise ValueError(f"degree must be a non-negative integer, got {degree}")
+        raise InvalidArgument(f"degree must be a non-negative integer, got {degree}")
     if not (np.isfinite(offset) and offset >= 0 and np.isfinite(noise_std) and noise_std >= 0):
-        raise ValueError(f"offset and noise_std must be finite and >= 0, got {offset}, {noise_std}")
+        raise InvalidArgument(f"offset and noise_std must be finite and >= 0, got {offset}, {noise_std}")
     lo, hi = x_range
     if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-        raise ValueError(f"x_range must be finite with lo < hi, got {x_range}")
+        raise InvalidArgument(f"x_range must be finite with lo < hi, got {x_range}")
     if n_train < 1 or n_test < 1:
-        raise ValueError(f"n_train and n_test must be positive, got {n_train}, {n_test}")
+        raise InvalidArgument(f"n_train and n_test must be positive, got {n_train}, {n_test}")
     gen = torch.Generator().manual_seed(seed)
     coefficients = torch.randn(degree + 1, generator=gen, dtype=torch.float64)
 
@@ -437,7 +437,7 @@ def load_dataset(name: str, *, data_dir=None, seed: int = 0, n_train=None, n_tes
     """Dispatch on a dataset name from :data:`DATASETS`."""
     if name in ("fashion_mnist", "mnist", "cifar10"):
         if synthetic_kwargs:
-            raise ValueError(f"{name}: unexpected options {sorted(synthetic_kwargs)}")
+            raise InvalidArgument(f"{name}: unexpected options {sorted(synthetic_kwargs)}")
         return load_image_dataset(name, data_dir, normalisation=normalisation, n_train=n_train,
                                   n_test=n_test, subset_seed=seed, download=download)
     if name == "regression_e3":
@@ -446,7 +446,7 @@ def load_dataset(name: str, *, data_dir=None, seed: int = 0, n_train=None, n_tes
     if name == "polynomial_e4":
         kw = {k: v for k, v in (("n_train", n_train), ("n_test", n_test)) if v is not None}
         return polynomial_classification_e4(seed, **kw, **synthetic_kwargs)
-    raise ValueError(f"unknown dataset {name!r}; choose one of {DATASETS}")
+    raise InvalidArgument(f"unknown dataset {name!r}; choose one of {DATASETS}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -463,10 +463,10 @@ def make_loader(dataset: TensorDataset, batch_size: int, *, shuffle: bool = True
 
     With ``shuffle`` the order comes from ``generator`` (required, so the order is reproducible)."""
     if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        raise InvalidArgument(f"batch_size must be >= 1, got {batch_size}")
     if shuffle:
         if generator is None:
-            raise ValueError("shuffle=True needs a seeded generator (see epoch_generator)")
+            raise InvalidArgument("shuffle=True needs a seeded generator (see epoch_generator)")
         base = RandomSampler(dataset, generator=generator)
     else:
         base = SequentialSampler(dataset)

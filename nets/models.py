@@ -77,7 +77,7 @@ def make_activation(name: str) -> nn.Module:
         return Abs()
     if name == "none":
         return nn.Identity()
-    raise ValueError(f"unknown activation {name!r}; choose one of {ACTIVATIONS}")
+    raise InvalidArgument(f"unknown activation {name!r}; choose one of {ACTIVATIONS}")
 
 
 def init_std(kind: str, fan_in: int, fan_out: int) -> float:
@@ -87,14 +87,14 @@ def init_std(kind: str, fan_in: int, fan_out: int) -> float:
     fan-in mode, ReLU gain); xavier: N(0, 2/(fan_in + fan_out)) (Glorot-Bengio [21], normal form).
     All three are iid mean zero with finite variance, the hypothesis of Theorem 3.1 (E.2)."""
     if fan_in < 1 or fan_out < 1:
-        raise ValueError(f"fan_in and fan_out must be >= 1, got {fan_in}, {fan_out}")
+        raise InvalidArgument(f"fan_in and fan_out must be >= 1, got {fan_in}, {fan_out}")
     if kind == "normal":
         return math.sqrt(1.0 / fan_in)
     if kind == "he":
         return math.sqrt(2.0 / fan_in)
     if kind == "xavier":
         return math.sqrt(2.0 / (fan_in + fan_out))
-    raise ValueError(f"unknown initialisation {kind!r}; choose one of {INITS}")
+    raise InvalidArgument(f"unknown initialisation {kind!r}; choose one of {INITS}")
 
 
 def initialise_(model: nn.Module, kind: str = "normal", *, generator: torch.Generator,
@@ -106,7 +106,7 @@ def initialise_(model: nn.Module, kind: str = "normal", *, generator: torch.Gene
     are not masked, they train like any other weight.  Draws come from ``generator`` on the CPU, so
     the result does not depend on the device or on the global RNG."""
     if not 0.0 <= sparsity < 1.0:
-        raise ValueError(f"sparsity must be in [0, 1), got {sparsity}")
+        raise InvalidArgument(f"sparsity must be in [0, 1), got {sparsity}")
     with torch.no_grad():
         for module in model.modules():
             if not isinstance(module, (nn.Linear, nn.Conv2d)):
@@ -138,19 +138,19 @@ class FullyConnectedNet(nn.Module):
         super().__init__()
         topology = [int(n) for n in topology]
         if len(topology) < 2 or min(topology) < 1:
-            raise ValueError(f"topology needs >= 2 positive widths, got {topology}")
+            raise InvalidArgument(f"topology needs >= 2 positive widths, got {topology}")
         n_layers = len(topology) - 1
         if isinstance(activation, str):
             acts = [activation] * (n_layers - 1) + [final_activation or "relu"]
         else:
             acts = list(activation)
             if final_activation is not None:
-                raise ValueError("give final_activation or a full per-layer activation list, not both")
+                raise InvalidArgument("give final_activation or a full per-layer activation list, not both")
             if len(acts) != n_layers:
-                raise ValueError(f"{len(acts)} activations for {n_layers} layers")
+                raise InvalidArgument(f"{len(acts)} activations for {n_layers} layers")
         for name in ([activation] if isinstance(activation, str) else []) + acts:
             if name not in ACTIVATIONS:
-                raise ValueError(f"unknown activation {name!r}; choose one of {ACTIVATIONS}")
+                raise InvalidArgument(f"unknown activation {name!r}; choose one of {ACTIVATIONS}")
         self.topology, self.activations = topology, acts
         items = []
         for i, (a, b) in enumerate(zip(topology, topology[1:]), start=1):
@@ -168,7 +168,7 @@ def conv_output_side(input_side: int, n_convs: int, kernel_size: int = 3) -> int
     for i in range(n_convs):
         side -= kernel_size - 1
         if side < 1:
-            raise ValueError(f"input side {input_side} too small for {n_convs} unpadded {kernel_size}x{kernel_size} convs")
+            raise InvalidArgument(f"input side {input_side} too small for {n_convs} unpadded {kernel_size}x{kernel_size} convs")
         if i % 2 == 0 and i > 0:
             side //= 2
     return side
@@ -187,14 +187,14 @@ class PaperCNN(nn.Module):
         super().__init__()
         conv_channels, fc_topology = [int(c) for c in conv_channels], [int(n) for n in fc_topology]
         if len(conv_channels) < 2 or len(fc_topology) < 2 or min(conv_channels + fc_topology) < 1:
-            raise ValueError(f"bad CNN spec conv={conv_channels} fc={fc_topology}")
+            raise InvalidArgument(f"bad CNN spec conv={conv_channels} fc={fc_topology}")
         for p in (conv_dropout, fc_dropout):
             if not 0.0 <= p < 1.0:
-                raise ValueError(f"dropout rate must be in [0, 1), got {p}")
+                raise InvalidArgument(f"dropout rate must be in [0, 1), got {p}")
         side = conv_output_side(input_side, len(conv_channels) - 1, kernel_size)
         flat = conv_channels[-1] * side * side
         if flat != fc_topology[0]:
-            raise ValueError(f"conv stack {conv_channels} on a {input_side}x{input_side} input gives "
+            raise InvalidArgument(f"conv stack {conv_channels} on a {input_side}x{input_side} input gives "
                              f"{conv_channels[-1]}x{side}x{side} = {flat} features, but fc_topology starts with {fc_topology[0]}")
         self.conv_channels, self.fc_topology, self.input_side = conv_channels, fc_topology, input_side
         feats = []
@@ -233,7 +233,7 @@ def build_model(spec: dict, *, seed: int | None = 0, device: str | torch.device 
     init = spec.pop("init", "normal")
     sparsity = spec.pop("init_sparsity", 0.0)
     if init not in INITS:
-        raise ValueError(f"unknown initialisation {init!r}; choose one of {INITS}")
+        raise InvalidArgument(f"unknown initialisation {init!r}; choose one of {INITS}")
     meta = device is not None and torch.device(device).type == "meta"
     ctx = torch.device("meta") if meta else torch.device("cpu")
     with ctx:
@@ -242,10 +242,10 @@ def build_model(spec: dict, *, seed: int | None = 0, device: str | torch.device 
         elif kind == "cnn":
             model = PaperCNN(**spec)
         else:
-            raise ValueError(f"model spec kind must be 'mlp' or 'cnn', got {kind!r}")
+            raise InvalidArgument(f"model spec kind must be 'mlp' or 'cnn', got {kind!r}")
     if not meta:
         if seed is None:
-            raise ValueError("seed is required to initialise a model")
+            raise InvalidArgument("seed is required to initialise a model")
         initialise_(model, init, generator=torch.Generator().manual_seed(seed), sparsity=sparsity)
         if device is not None:
             model = model.to(device)

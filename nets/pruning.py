@@ -139,10 +139,16 @@ def layer_spectrum(layer_or_matrix, alpha: float = 0.1, beta: float = 0.1,
     """Steps 4-6 of Algorithm 1 (steps 2-4 of Algorithm 3): SVD and BEMA lambda_+.
     ``known_rank`` (automatic for factorised layers): the matrix is a product of rank-r factors,
     so singular values beyond r are set to exactly 0."""
+    from core.validate import InvalidArgument, check_float
+    # Checked here, not left to the window test below: a bad alpha would read as "unfittable".
+    alpha = check_float("alpha", alpha, 0.0, 0.5, lo_open=True, hi_open=True)
+    beta = check_float("beta", beta, 0.0, 1.0, lo_open=True, hi_open=True)
     if isinstance(layer_or_matrix, nn.Module):
         matrix = weight_matrix(layer_or_matrix)
     else:
         matrix = torch.as_tensor(layer_or_matrix)
+    if matrix.is_complex():
+        raise InvalidArgument(f"{name}: weights must be real, got dtype {matrix.dtype}")
     if matrix.ndim != 2:
         raise ValueError(f"{name}: expected a 2-D weight matrix, got shape {tuple(matrix.shape)}")
     if min(matrix.shape) < 2:

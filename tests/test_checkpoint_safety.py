@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 import nets.data
+import nets.structure
 from core.validate import InvalidArgument
 from nets.configs import TrainConfig
 from nets.data import load_image_dataset, polynomial_classification_e4, read_cifar_batch
@@ -178,14 +179,15 @@ def test_bad_structure_is_refused_before_anything_is_built(case, no_side_effects
     assert no_side_effects["imports"] == []
 
 
-def test_deep_and_wide_trees_are_refused():
+def test_deep_and_wide_trees_are_refused(monkeypatch):
     deep = _linear()
     for _ in range(40):
         deep = _seq(x=deep)
     with pytest.raises(InvalidArgument, match="deeper than"):
         build_from_structure(deep)
-    wide = _seq(**{str(i): {"type": "ReLU", "args": {}, "children": {}} for i in range(100_001)})
-    with pytest.raises(InvalidArgument, match="more than 100000 entries"):
+    monkeypatch.setattr(nets.structure, "MAX_NODES", 50)   # the rule, at a size the test can afford
+    wide = _seq(**{str(i): {"type": "ReLU", "args": {}, "children": {}} for i in range(50)})
+    with pytest.raises(InvalidArgument, match="more than 50 entries"):
         build_from_structure(wide)
 
 
