@@ -10,7 +10,17 @@ Each claim has
 - ``statement``: one line, in the paper's terms;
 - ``checked_by``: the experiments (module names) whose Results carry verdicts on it;
 - ``not_checked``: ``null`` when ``checked_by`` is non-empty, else ``{"reason": R, "detail": ...}``
-  with R one of ``NOT_CHECKED_REASONS``.
+  with R one of ``NOT_CHECKED_REASONS`` and a detail saying what would check it (for
+  ``data_unavailable``: the command and the counterpart we do run, if any);
+- ``extra`` (optional): ``same_as`` (the id of a claim with the identical statement in another
+  paper, e.g. paper 001's Example 3.3 is paper 000's Example D.1: its verdicts count for both),
+  ``partial`` (which part of a claim its checks cover) and ``paper_issues``
+  (loose steps, typos and numbering errors of the paper found while registering the claim).
+
+Conventions: a numbered equation that is itself the claim gets kind ``eq`` (``000:eq:C.13``); an
+algorithm the paper states in a subsection without a number is ``<paper>:algorithm:<subsection>``
+(``001:algorithm:4.4``); the claims of an abstract are ``<paper>:abstract:<k>``.  Definitions are not
+registered (they claim nothing).
 
 Whether a claim *has a verdict* is not stored here: the report (``figures.report``) reads it from
 the committed Results, so the registry cannot claim a check that no result backs.
@@ -18,6 +28,7 @@ the committed Results, so the registry cannot claim a check that no result backs
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -57,14 +68,19 @@ class Claim:
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
 
+EXPERIMENT_NAME = re.compile(r"^(theory|(sims|nets)\.[a-z_][a-z0-9_]*)$")
+
+
 def _parse(entry: dict, where: str) -> Claim:
+    if not isinstance(entry, dict):
+        raise ValueError(f"{where}: an entry must be a JSON object, got {type(entry).__name__}")
     known = {"id", "paper", "kind", "number", "section", "statement", "checked_by", "not_checked",
              "extra"}
     unknown = set(entry) - known
     if unknown:
         raise ValueError(f"{where}: unknown fields {sorted(unknown)}")
     cid = entry.get("id", "")
-    if not CLAIM_ID.match(cid):
+    if not isinstance(cid, str) or not CLAIM_ID.match(cid):
         raise ValueError(f"{where}: id {cid!r} is not '<paper>:<kind>:<number>'")
     paper, kind, number = cid.split(":", 2)
     if paper not in PAPERS or kind not in KINDS:
@@ -72,9 +88,20 @@ def _parse(entry: dict, where: str) -> Claim:
                          f"of {KINDS}")
     if (entry.get("paper"), entry.get("kind"), entry.get("number")) != (paper, kind, number):
         raise ValueError(f"{where}: paper/kind/number fields disagree with id {cid!r}")
-    if not str(entry.get("statement", "")).strip():
-        raise ValueError(f"{where}: {cid} has no statement")
-    checked_by = tuple(entry.get("checked_by") or ())
+    section = entry.get("section")
+    if not isinstance(section, str) or not section.strip():
+        raise ValueError(f"{where}: {cid} has no section (where the claim stands in the paper)")
+    statement = entry.get("statement")
+    if not isinstance(statement, str) or not statement.strip() or "\n" in statement.strip():
+        raise ValueError(f"{where}: {cid} needs a one-line statement")
+    raw_checked_by = entry.get("checked_by") or []
+    if not isinstance(raw_checked_by, list) or not all(isinstance(m, str) for m in raw_checked_by):
+        raise ValueError(f"{where}: {cid}: checked_by must be a list of module names")
+    checked_by = tuple(raw_checked_by)
+    bad = [m for m in checked_by if not EXPERIMENT_NAME.match(m)]
+    if bad or len(set(checked_by)) != len(checked_by):
+        raise ValueError(f"{where}: {cid}: checked_by {list(checked_by)} must be distinct experiment "
+                         f"modules ('theory', 'sims.<name>' or 'nets.<name>')")
     nc = entry.get("not_checked")
     if checked_by and nc is not None:
         raise ValueError(f"{where}: {cid} is both checked_by {checked_by} and not_checked")
@@ -82,21 +109,40 @@ def _parse(entry: dict, where: str) -> Claim:
         if not isinstance(nc, dict) or nc.get("reason") not in NOT_CHECKED_REASONS:
             raise ValueError(f"{where}: {cid} has no checked_by, so not_checked.reason must be "
                              f"one of {sorted(NOT_CHECKED_REASONS)}")
-    return Claim(id=cid, paper=paper, kind=kind, number=number,
-                 section=str(entry.get("section", "")), statement=entry["statement"].strip(),
-                 checked_by=checked_by, not_checked=nc, extra=entry.get("extra") or {})
+        if set(nc) != {"reason", "detail"} or not isinstance(nc["detail"], str) \
+                or not nc["detail"].strip():
+            raise ValueError(f"{where}: {cid}: not_checked must be {{'reason': R, 'detail': text}} with "
+                             f"a non-empty detail (what would check it, or why nothing can)")
+    extra = entry.get("extra") or {}
+    if not isinstance(extra, dict) or set(extra) - {"partial", "paper_issues", "same_as"} \
+            or not isinstance(extra.get("partial", ""), str) \
+            or not isinstance(extra.get("same_as", ""), str) \
+            or not isinstance(extra.get("paper_issues", []), list) \
+            or not all(isinstance(x, str) and x.strip() for x in extra.get("paper_issues", [])):
+        raise ValueError(f"{where}: {cid}: extra may hold only 'partial' (text), 'paper_issues' "
+                         f"(a list of texts) and 'same_as' (the id of the identical claim)")
+    return Claim(id=cid, paper=paper, kind=kind, number=number, section=section.strip(),
+                 statement=statement.strip(), checked_by=checked_by, not_checked=nc, extra=extra)
 
 
 def load_registry(path: str | Path = REGISTRY_PATH) -> dict[str, Claim]:
     """All claims by id, in file order; ValueError on a malformed or duplicated entry."""
     path = Path(path)
     entries = json.loads(path.read_text())
+    if not isinstance(entries, list):
+        raise ValueError(f"{path.name}: the registry must be a JSON list of claims")
     out: dict[str, Claim] = {}
     for i, e in enumerate(entries):
         c = _parse(e, f"{path.name}[{i}]")
         if c.id in out:
             raise ValueError(f"{path.name}[{i}]: duplicate id {c.id}")
         out[c.id] = c
+    for c in out.values():
+        target = c.extra.get("same_as")
+        if target is not None and (target not in out or target == c.id
+                                   or "same_as" in out[target].extra):
+            raise ValueError(f"{path.name}: {c.id}: same_as {target!r} must name another claim of "
+                             f"the registry that is not itself a same_as")
     return out
 
 

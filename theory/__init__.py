@@ -3,7 +3,7 @@
 Pure numpy/scipy/sympy: this package never imports torch. Each module is one paper object:
 
 - ``marchenko_pastur``: the MP law, Theorem 3.1, eqs. (3.2)-(3.3)
-- ``tracy_widom``: TW_1 and TW_2 (Section D.1)
+- ``tracy_widom``: TW_1, TW_2 and TW_4 (Section D.1); tables in ``tw_tables``
 - ``bema``: BEMA, Algorithm 2, and the MP fit test, Algorithm 4
 - ``spiked``: spiked-model asymptotics, Theorems A.1-A.4
 - ``approximation``: f_W of the Approximation Lemma B.2, (B.6), (B.7)=(4.24), (4.25)

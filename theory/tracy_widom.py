@@ -1,38 +1,34 @@
-"""Tracy-Widom laws TW_1 and TW_2 (paper 000, Section D.1; BEMA's threshold, Algorithm 2).
+"""Tracy-Widom laws TW_1, TW_2, TW_4 (paper 000, Section D.1; BEMA's threshold, Algorithm 2).
 
-The largest eigenvalue of a GOE (beta=1) / GUE (beta=2) matrix, and of a real (beta=1) white Wishart
-matrix X = W^T W / N, fluctuates on the scale N^{-2/3} with limit law F_beta. BEMA (theory.bema) uses the
-quantile ``ppf(1 - beta_level, beta=1)``.
+The largest eigenvalue of a GOE (beta=1) / GUE (beta=2) / GSE (beta=4) matrix, and of a real (beta=1)
+white Wishart matrix X = W^T W / N, fluctuates on the scale N^{-2/3} with limit law F_beta. BEMA
+(theory.bema) uses the quantile ``ppf(1 - beta_level, beta=1)``.
 
-Method: Bornemann's Fredholm-determinant quadrature (F. Bornemann, "On the numerical evaluation of
-Fredholm determinants", Math. Comp. 79 (2010) 871-915, Sections 7-8):
+Convention for beta = 4: Tracy & Widom (1996) / Bornemann (2010), F_4(t) = (det(I - A_u) + det(I + A_u))/2
+with u = sqrt(2) t (theory._tw_quadrature); TW_4 has mean -2.3068848932 and variance 0.5177237208.
+(Some authors, e.g. the beta-ensemble literature, use a variable scaled by 2^{-1/6} relative to this.)
 
-- F_2(s) = det(I - K_Ai) on L^2(s, inf), Airy kernel
-  K_Ai(x, y) = (Ai(x) Ai'(y) - Ai'(x) Ai(y)) / (x - y),  K_Ai(x, x) = Ai'(x)^2 - x Ai(x)^2.
-- F_1(s) = det(I - A_s) on L^2(s, inf), A_s(x, y) = Ai((x + y)/2) / 2 (Ferrari-Spohn 2005:
-  det(I - B_s) on L^2(0, inf) with B_s(x, y) = Ai(x + y + s), after x -> (x - s)/2).
+Two methods, chosen by ``method=``:
 
-(s, inf) is truncated to (s, s + L) where the kernel has decayed below e^{-40} relative to its value at
-max(s, 0), then discretised by m-point Gauss-Legendre (Nystrom): det(I - [w_i^{1/2} K(x_i, x_j)
-w_j^{1/2}]). Both kernels are symmetric, so the determinant is taken as prod(1 - lambda_k) over the
-eigenvalues of the symmetric Nystrom matrix: this gives log F = sum log1p(-lambda_k) and the survival
-function 1 - F = -expm1(sum log1p(-lambda_k)) with full RELATIVE accuracy in the right tail (no 1 - F
-cancellation). Convergence is exponential in m (Bornemann Thm 6.2, kernels entire); m = 32 already gives
-about 1e-14 absolute in the bulk (s >= -3), m = 48-72 further left (``_node_count``).
+- ``"quadrature"``: Bornemann's Fredholm-determinant quadrature (theory._tw_quadrature), the reference:
+  ~1e-15 absolute accuracy, ~0.1 ms per point.
+- ``"table"`` (default): piecewise polynomials stored in theory/_tw_tables.npz (theory.tw_tables:
+  g = log(-log F), h = log(F'/F) and the inverse of g on [-20, UPPER]), built from the quadrature and,
+  left of s = -6.25, -6.75, -5.25 (beta = 1, 2, 4; F < ~1e-6, 1e-11, 1e-9 there), from the left-tail
+  asymptotic series (theory._tw_asymptotics), which is the more accurate of the two there. cdf, sf, pdf
+  and ppf cost one to three compiled piecewise-polynomial evaluations (scipy PPoly). Left of -20 the
+  series is evaluated directly; right of the tables (1 - F < 1e-17: F = 1 in double) the quadrature.
+  Agreement with the quadrature: tests/test_tracy_widom.py and ``python -m theory.tw_tables``.
 
-pdf: the exact derivative of the discretised determinant, d/ds log det(I - K_s) = -tr((I - K_s)^{-1}
-dK_s/ds), which has the same exponential accuracy as the cdf and no finite-difference cancellation:
-- beta=2: (d/dx + d/dy) K_Ai(x, y) = -Ai(x) Ai(y), so F_2'/F_2 = <(I - K)^{-1} Ai, Ai> (one solve);
-- beta=1: dA_s/ds(x, y) = Ai'(s + (x + y)/2) / 2 on the shifted interval (one matrix solve).
+Relative accuracy of F in the left tail is limited for both methods: the quadrature's rounding floor
+grows like eps / (1 - lambda_max) and the asymptotic series is only asymptotic; where they meet both
+are ~1e-9 relative (F itself is < 1e-6 there, so the absolute error is < 1e-15).
 
-ppf: vectorised safeguarded Newton (Newton step, bisection fallback inside a shrinking bracket),
-solving cdf(s) = p for p <= 1/2 and sf(s) = 1 - p above, so upper quantiles keep relative accuracy.
-
-Accuracy (tests/test_tracy_widom.py): absolute <= 1e-12 against a 5x finer brute-force quadrature in the
-bulk (observed ~1e-14); moments of the pdf within 4e-13 of the published values; sf relative ~1e-12 in
-the right tail. In the left tail the RELATIVE accuracy of F degrades because the smallest 1 - lambda_k
-carries absolute rounding error ~1e-16: measured ~1e-8 at F ~ 1e-12 and ~1e-4 at F_1 ~ 1e-20 (absolute
-error stays < 1e-20). Below ``LOWER_LIMIT`` (F < 1e-28) the cdf is reported as 0.
+ppf: ``table`` inverts y = log(-log p) with the inverse table, polished by one Newton step on the
+forward table (so cdf(ppf(p)) = p to rounding); ``quadrature`` runs a safeguarded Newton iteration
+(Newton inside a shrinking bracket, bisection when a step would leave it), solving cdf(s) = p for
+p <= 1/2 and sf(s) = 1 - p above, stopping when the step or the bracket is below ``tol`` RELATIVE to
+max(1, |s|) or the bracket is a few ulps wide.
 """
 from __future__ import annotations
 
@@ -40,316 +36,288 @@ from functools import lru_cache
 
 import numpy as np
 from numpy.polynomial.legendre import leggauss
-from scipy.special import airy, airye
 
-__all__ = ["cdf", "sf", "pdf", "ppf", "TracyWidom", "LOWER_LIMIT", "UPPER_LIMIT", "self_check"]
+from core.validate import InvalidArgument, check_choice, check_float, check_int
+from theory import _tw_asymptotics, _tw_quadrature, tw_tables
+from theory._tw_quadrature import airy_ai  # noqa: F401  (re-exported: tests check the Airy table)
 
-# Below these points F_beta < ~1e-30 (F_2(-9.5) ~ e^{-71}, F_1(-11) ~ e^{-64}); quadrature of the
-# determinant cannot resolve it relatively, so cdf returns 0 there and ppf refuses such p.
-LOWER_LIMIT = {1: -11.0, 2: -9.5}
-# Above these points 1 - F_beta < ~1e-30; cdf is 1 in double precision, sf keeps its accuracy.
-UPPER_LIMIT = {1: 24.0, 2: 16.0}
-# Exponent budget for truncation: kernel at the cut-off is e^{-40} times its value at max(s, 0).
-_DECAY = 40.0
+__all__ = ["cdf", "sf", "logcdf", "pdf", "ppf", "TracyWidom", "BETAS", "METHODS", "LOWER_LIMIT",
+           "UPPER_LIMIT", "self_check"]
+
+BETAS = (1, 2, 4)
+METHODS = ("table", "quadrature")
+# Outside [LOWER_LIMIT, UPPER_LIMIT] the mass is < 1e-28 (moments integrate over this range). The
+# quadrature method reports F = 0 left of LOWER_LIMIT (its relative accuracy is gone there) and its
+# ppf refuses p whose quantile lies outside.
+LOWER_LIMIT = {1: -11.0, 2: -9.5, 4: -9.0}
+UPPER_LIMIT = {1: 24.0, 2: 16.0, 4: 10.0}
+# Beyond this the right tail and the density underflow for every beta (1 - F_1 ~ exp(-2/3 s^1.5)).
+_RIGHT_UNDERFLOW = 150.0
 
 
-def _validate_beta(beta) -> int:
-    if beta not in (1, 2) or isinstance(beta, bool):
-        raise ValueError(f"beta must be 1 or 2 (Tracy-Widom TW_1 / TW_2), got {beta!r}")
-    return int(beta)
+def _check_beta(beta) -> int:
+    if beta.__class__ is int and beta in BETAS:
+        return beta
+    value = check_int("beta", beta)
+    if value not in BETAS:
+        raise InvalidArgument(f"beta must be one of {BETAS} (Tracy-Widom TW_1, TW_2, TW_4), got {beta!r}")
+    return value
 
 
-def _validate_points(s, name: str = "s") -> np.ndarray:
-    arr = np.asarray(s, dtype=float)
+def _check_method(method) -> str:
+    if method == "table" or method == "quadrature":
+        return method
+    return check_choice("method", method, METHODS)
+
+
+def _real_array(x, name: str) -> np.ndarray:
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "fiub":
+        raise InvalidArgument(f"{name} must be real numbers, got {x!r} (dtype {arr.dtype})")
+    return arr.astype(float, copy=False)
+
+
+@lru_cache(maxsize=1)
+def _tables():
+    return tw_tables.load()
+
+
+def _slow_points(x: np.ndarray, beta: int, with_derivative: bool, method: str):
+    """(-log F, F'/F) at points the table does not cover (or all points for the quadrature)."""
+    if method == "table" and (x < _tables()[beta]["left"]).all() and (x > -1e100).all():
+        return _tw_asymptotics.left_tail(x, beta, with_derivative)  # the usual case: left tail only
+    if np.isnan(x).any():
+        raise InvalidArgument("s must not contain NaN")
+    neg_log = np.zeros_like(x)
+    dlog = np.zeros_like(x)
+    if method == "table":
+        left = x < _tables()[beta]["left"]
+        series = left & np.isfinite(x)
+        quad = ~left & (x < _RIGHT_UNDERFLOW)
+    else:
+        left = x < LOWER_LIMIT[beta]
+        series = np.zeros_like(left)
+        quad = ~left & (x < _RIGHT_UNDERFLOW)
+    neg_log[left] = np.inf  # F = 0: overwritten by the series where it applies; pdf 0 (dlog 0)
+    if series.any():
+        with np.errstate(over="ignore", invalid="ignore"):
+            nl, dl = _tw_asymptotics.left_tail(x[series], beta, with_derivative)
+        neg_log[series] = nl
+        if with_derivative:
+            dlog[series] = np.where(np.isfinite(dl), dl, 0.0)
+    if quad.any():
+        nl, dl = _tw_quadrature.neg_log_cdf(x[quad], beta, with_derivative)
+        neg_log[quad] = nl
+        if with_derivative:
+            dlog[quad] = dl
+    return neg_log, dlog
+
+
+def _neg_log_cdf(s, beta, method, with_derivative: bool):
+    beta = _check_beta(beta)
+    method = _check_method(method)
+    arr = _real_array(s, "s")
+    flat = arr.ravel()
+    if method == "table":
+        tab = _tables()[beta]
+        neg_log = np.exp(tab["g"](flat))
+        dlog = np.exp(tab["h"](flat)) if with_derivative else None
+        outside = np.isnan(neg_log)
+        if outside.any():  # NaN input, or a point left/right of the table
+            nl, dl = _slow_points(flat[outside], beta, with_derivative, method)
+            neg_log[outside] = nl
+            if with_derivative:
+                dlog[outside] = dl
+    else:
+        neg_log, dlog = _slow_points(flat, beta, with_derivative, method)
+    return arr.shape, neg_log, dlog
+
+
+def _shaped(out: np.ndarray, shape):
+    return out[0] if shape == () else out.reshape(shape)
+
+
+def cdf(s, beta: int = 1, method: str = "table"):
+    """F_beta(s) = P(TW_beta <= s), beta in {1, 2, 4}; vectorised over s."""
+    shape, neg_log, _ = _neg_log_cdf(s, beta, method, False)
+    return _shaped(np.exp(-neg_log), shape)
+
+
+def logcdf(s, beta: int = 1, method: str = "table"):
+    """log F_beta(s), finite far into the left tail where F itself underflows."""
+    shape, neg_log, _ = _neg_log_cdf(s, beta, method, False)
+    return _shaped(-neg_log, shape)
+
+
+def sf(s, beta: int = 1, method: str = "table"):
+    """1 - F_beta(s), with relative accuracy in the right tail (no 1 - F cancellation)."""
+    shape, neg_log, _ = _neg_log_cdf(s, beta, method, False)
+    return _shaped(-np.expm1(-neg_log), shape)
+
+
+def pdf(s, beta: int = 1, method: str = "table"):
+    """F_beta'(s) = F (log F)': table of log((log F)'), or the exact derivative of the quadrature."""
+    shape, neg_log, dlog = _neg_log_cdf(s, beta, method, True)
+    F = np.exp(-neg_log)
+    return _shaped(np.where(F > 0, dlog * F, 0.0), shape)
+
+
+def _check_probabilities(p) -> np.ndarray:
+    arr = _real_array(p, "p")
     if np.isnan(arr).any():
-        raise ValueError(f"{name} contains NaN")
+        raise InvalidArgument("p must not contain NaN")
+    if arr.size and not ((arr >= 0.0).all() and (arr <= 1.0).all()):
+        raise InvalidArgument(f"p must lie in [0, 1], got values in [{arr.min()!r}, {arr.max()!r}]")
     return arr
 
 
-@lru_cache(maxsize=None)
-def _gauss_legendre(m: int) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes/weights on (0, 1), cached: every call reuses them (the 50 ms target needs this)."""
-    t, w = leggauss(m)
-    return (t + 1.0) / 2.0, w / 2.0
-
-
-def _interval_length(s: np.ndarray, beta: int) -> np.ndarray:
-    """Length L of (s, s + L) such that cutting the kernel at T = s + L costs < e^{-_DECAY} relatively.
-
-    beta=2: K_Ai(T, T) ~ exp(-4/3 T^{3/2}) and K_Ai(T, s)^2 ~ the same order, so
-    4/3 (T^{3/2} - max(s, 0)^{3/2}) = _DECAY.
-    beta=1: A(T, T) = Ai(T)/2 ~ exp(-2/3 T^{3/2}) and A(T, s)^2 ~ exp(-4/3 ((T + s)/2)^{3/2}); the
-    second is the binding one for s < 0 (a cut-off chosen from the diagonal alone leaves ~1e-7 errors
-    at s = -5, found by checking the analytic derivative against finite differences).
-    """
-    pos = np.maximum(s, 0.0) ** 1.5
-    if beta == 2:
-        top = (pos + 0.75 * _DECAY) ** (2.0 / 3.0)
-    else:
-        # The discretisation error of det(I - A) from cutting at T is driven by the diagonal A(T, T)
-        # and by squared off-diagonal terms A(T, s)^2 ~ Ai((T + s)/2)^2: both must be e^{-_DECAY} small.
-        diag = (pos + 1.5 * _DECAY) ** (2.0 / 3.0)
-        pair = 2.0 * (pos + 0.75 * _DECAY) ** (2.0 / 3.0) - s
-        top = np.maximum(diag, pair)
-    return top - s
-
-
-def _node_count(s: np.ndarray, beta: int) -> np.ndarray:
-    """Gauss-Legendre size: the kernel oscillates on the negative axis with frequency ~|s|^{1/2}.
-
-    Chosen from a convergence study against m = 160 (see tests/test_tracy_widom.py): beyond these m the
-    change is at rounding level (~1e-14 absolute in log F for s >= -3; in the left tail the rounding
-    floor rises because 1 - lambda_max -> 0, not because of the quadrature).
-    """
-    if beta == 2:
-        return np.where(s >= -6.0, 32, 48)
-    return np.where(s >= -7.0, 32, np.where(s >= -9.0, 40, 56))
-
-
-# Piecewise Chebyshev table of Ai and Ai' for the beta=1 kernel, which needs m(m+1)/2 Airy values per
-# point s (scipy's airy costs ~0.5-1 us each, i.e. ~50 ms per 100 points; the table costs ~5 ms).
-# Panels of width 0.5, degree 15; on x >= 2 the table holds the scaled airye values
-# Ai(x) exp(2/3 x^{3/2}) so that the right tail keeps RELATIVE accuracy (the scaling is not smooth
-# at 0, hence only from 2 on). Measured max error vs scipy: 5e-15 (Ai), 1.2e-14 (Ai') absolute on
-# [-12, 34], 7e-14 relative on x > 0 (test_tracy_widom.py::test_airy_table_matches_scipy).
-_TAB_LO, _TAB_HI, _TAB_H, _TAB_DEG, _TAB_SCALE_FROM = -12.0, 34.0, 0.5, 15, 2.0
-
-
-@lru_cache(maxsize=None)
-def _airy_table() -> tuple[np.ndarray, np.ndarray]:
-    n_panels = int(round((_TAB_HI - _TAB_LO) / _TAB_H))
-    k = np.arange(_TAB_DEG + 1)
-    theta = np.pi * (k + 0.5) / (_TAB_DEG + 1)  # Chebyshev points of the first kind
-    centers = _TAB_LO + _TAB_H * (np.arange(n_panels) + 0.5)
-    x = centers[:, None] + 0.5 * _TAB_H * np.cos(theta)[None, :]
-    scaled = x >= _TAB_SCALE_FROM - 1e-12
-    e_ai, e_aip, _, _ = airye(np.where(scaled, x, _TAB_SCALE_FROM))
-    ai, aip, _, _ = airy(x)
-    basis = np.cos(np.outer(k, theta))  # T_j at the nodes
-    coefs = []
-    for vals in (np.where(scaled, e_ai, ai), np.where(scaled, e_aip, aip)):
-        c = vals @ basis.T * (2.0 / (_TAB_DEG + 1))
-        c[:, 0] /= 2.0
-        coefs.append(c)
-    return coefs[0], coefs[1]
-
-
-def _clenshaw(coef: np.ndarray, panel: np.ndarray, t: np.ndarray) -> np.ndarray:
-    b1 = np.zeros_like(t)
-    b2 = np.zeros_like(t)
-    two_t = 2.0 * t
-    for j in range(_TAB_DEG, 0, -1):
-        b1, b2 = two_t * b1 - b2 + coef[panel, j], b1
-    return t * b1 - b2 + coef[panel, 0]
-
-
-def airy_ai(x: np.ndarray, derivative: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
-    """(Ai(x), Ai'(x) or None) from the Chebyshev table on [-12, 34), scipy's airy elsewhere."""
-    x = np.asarray(x, dtype=float)
-    ai = np.empty_like(x)
-    aip = np.empty_like(x) if derivative else None
-    inside = (x >= _TAB_LO) & (x < _TAB_HI)
-    if not inside.all():
-        out_ai, out_aip, _, _ = airy(x[~inside])
-        ai[~inside] = out_ai
-        if derivative:
-            aip[~inside] = out_aip
-    xi = x[inside]
-    panel = np.minimum(((xi - _TAB_LO) / _TAB_H).astype(np.intp), int(round((_TAB_HI - _TAB_LO) / _TAB_H)) - 1)
-    t = 2.0 * (xi - (_TAB_LO + _TAB_H * (panel + 0.5))) / _TAB_H
-    unscale = np.where(xi >= _TAB_SCALE_FROM, np.exp(-2.0 / 3.0 * np.maximum(xi, _TAB_SCALE_FROM) ** 1.5), 1.0)
-    c_ai, c_aip = _airy_table()
-    ai[inside] = _clenshaw(c_ai, panel, t) * unscale
-    if derivative:
-        aip[inside] = _clenshaw(c_aip, panel, t) * unscale
-    return ai, aip
-
-
-def _nystrom(s: np.ndarray, beta: int, m: int, with_derivative: bool):
-    """Symmetric Nystrom matrices (n, m, m) for the points s (n,), and the pieces for d/ds."""
-    t, w = _gauss_legendre(m)
-    L = _interval_length(s, beta)[:, None]
-    x = s[:, None] + L * t[None, :]  # (n, m) nodes on (s, s + L)
-    sw = np.sqrt(L * w[None, :])
-    if beta == 2:
-        ai, aip, _, _ = airy(x)
-        diff = x[:, :, None] - x[:, None, :]
-        diag = np.eye(m, dtype=bool)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            K = (ai[:, :, None] * aip[:, None, :] - aip[:, :, None] * ai[:, None, :]) / diff
-        K[:, diag] = aip**2 - x * ai**2
-        A = sw[:, :, None] * K * sw[:, None, :]
-        extra = sw * ai if with_derivative else None  # vector a with dA/ds = -a a^T
-    else:
-        # Only the m(m+1)/2 distinct arguments s + (xi_i + xi_j)/2 need an Airy evaluation.
-        iu, ju = np.triu_indices(m)
-        xi = L * t[None, :]
-        arg = s[:, None] + 0.5 * (xi[:, iu] + xi[:, ju])
-        ai, aip = airy_ai(arg, derivative=with_derivative)
-        A = np.empty((len(s), m, m))
-        A[:, iu, ju] = 0.5 * ai
-        A[:, ju, iu] = 0.5 * ai
-        A *= sw[:, :, None] * sw[:, None, :]
-        extra = None
-        if with_derivative:
-            dA = np.empty((len(s), m, m))
-            dA[:, iu, ju] = 0.5 * aip
-            dA[:, ju, iu] = 0.5 * aip
-            extra = dA * (sw[:, :, None] * sw[:, None, :])
-    return A, extra
-
-
-def _log_cdf_and_dlog(s: np.ndarray, beta: int, with_derivative: bool):
-    """log F_beta(s) and (optionally) d/ds log F_beta(s) for finite s inside the limits (1-d array)."""
-    logF = np.empty_like(s)
-    dlog = np.empty_like(s) if with_derivative else None
-    m_all = _node_count(s, beta)
-    for m in np.unique(m_all):
-        sel = m_all == m
-        A, extra = _nystrom(s[sel], beta, int(m), with_derivative)
-        lam = np.linalg.eigvalsh(A)
-        one_minus = 1.0 - lam
-        with np.errstate(divide="ignore", invalid="ignore"):
-            # 1 - lambda <= 0 only happens when F is below rounding (far left tail): F = 0 then.
-            logF[sel] = np.where(one_minus.min(axis=1) > 0, np.log1p(-np.minimum(lam, 1.0)).sum(axis=1), -np.inf)
-        if with_derivative:
-            I = np.eye(int(m))
-            if beta == 2:
-                sol = np.linalg.solve(I - A, extra[:, :, None])[:, :, 0]
-                dlog[sel] = np.einsum("ni,ni->n", extra, sol)
-            else:
-                sol = np.linalg.solve(I - A, extra)
-                dlog[sel] = -np.trace(sol, axis1=1, axis2=2)
-    return logF, dlog
-
-
-def _evaluate(s, beta, want: str):
-    beta = _validate_beta(beta)
-    arr = _validate_points(s)
-    flat = arr.ravel()
-    out = np.empty_like(flat)
-    lo, hi = LOWER_LIMIT[beta], UPPER_LIMIT[beta]
-    left = flat < lo
-    right = flat > hi
-    mid = ~(left | right)
-    if want == "cdf":
-        out[left], out[right] = 0.0, 1.0
-    elif want == "sf":
-        out[left], out[right] = 1.0, 0.0
-    else:  # pdf underflows outside the limits (< 1e-28)
-        out[left | right] = 0.0
-    if mid.any():
-        logF, dlog = _log_cdf_and_dlog(flat[mid], beta, want == "pdf")
-        if want == "cdf":
-            out[mid] = np.exp(logF)
-        elif want == "sf":
-            out[mid] = -np.expm1(logF)
-        else:
-            out[mid] = np.where(np.isfinite(logF), np.exp(logF) * dlog, 0.0)
-    out = out.reshape(arr.shape)
-    return out[()] if out.ndim == 0 else out
-
-
-def cdf(s, beta: int = 1):
-    """F_beta(s) = P(TW_beta <= s), beta in {1, 2}; vectorised over s."""
-    return _evaluate(s, beta, "cdf")
-
-
-def sf(s, beta: int = 1):
-    """1 - F_beta(s), computed without cancellation (relative accuracy in the right tail)."""
-    return _evaluate(s, beta, "sf")
-
-
-def pdf(s, beta: int = 1):
-    """F_beta'(s) via the exact derivative of the discretised determinant (see module docstring)."""
-    return _evaluate(s, beta, "pdf")
-
-
-def ppf(p, beta: int = 1, tol: float = 1e-14):
+def ppf(p, beta: int = 1, method: str = "table", tol: float = 1e-14):
     """Quantile: the s with F_beta(s) = p (vectorised). ppf(0) = -inf, ppf(1) = inf.
 
-    Raises ValueError for p outside [0, 1], NaN, or p so extreme that the quantile lies beyond
-    LOWER_LIMIT / UPPER_LIMIT (probability below ~1e-30 in either tail).
+    ``tol``: relative step tolerance of the quadrature method's Newton iteration, in (0, 1e-2]
+    (checked for both methods).
     """
-    beta = _validate_beta(beta)
-    p_arr = _validate_points(p, "p")
-    if ((p_arr < 0) | (p_arr > 1)).any():
-        raise ValueError("p must lie in [0, 1]")
-    flat = p_arr.ravel()
-    out = np.full(flat.shape, np.nan)
-    out[flat == 0] = -np.inf
-    out[flat == 1] = np.inf
-    todo = np.flatnonzero((flat > 0) & (flat < 1))
+    beta = _check_beta(beta)
+    method = _check_method(method)
+    if not (tol.__class__ is float and 0.0 < tol <= 1e-2):
+        tol = check_float("tol", tol, 0.0, 1e-2, lo_open=True)
+    arr = _check_probabilities(p)
+    flat = arr.ravel()
+    if method == "table":
+        out = _table_quantile(flat, beta)
+    else:
+        out = _quadrature_quantile(flat, beta, tol)
+    return _shaped(out, arr.shape)
+
+
+def _table_quantile(p: np.ndarray, beta: int) -> np.ndarray:
+    tab = _tables()[beta]
+    with np.errstate(divide="ignore"):
+        y = np.log(-np.log(p))  # p = 0 -> inf, p = 1 -> -inf: outside the table
+    s = tab["inv"](y)
+    inside = ~np.isnan(s)
+    if not inside.all():
+        s[p == 0.0] = -np.inf
+        s[p == 1.0] = np.inf
+        left = np.isnan(s) & (y > tab["y_high"])
+        if left.any():
+            s[left] = _series_quantile(y[left], beta, tab["left"])
+        rest = np.isnan(s)
+        if rest.any():  # only if 1 - F(upper) were above 2^-53: quadrature
+            s[rest] = _quadrature_quantile(p[rest], beta, 1e-14)
+        s_in = s[inside]
+    else:
+        s_in = s
+    # One Newton step on the forward table: y = g(s), g' = -exp(h - g); the inverse table is accurate
+    # to ~1e-14, the step makes ppf the inverse of cdf to rounding.
+    g_val = tab["g_ext"](s_in)
+    step = (g_val - y[inside]) * np.exp(g_val - tab["h_ext"](s_in))
+    if inside.all():
+        return s_in + step
+    s[inside] = s_in + step
+    return s
+
+
+def _series_quantile(y: np.ndarray, beta: int, left: float) -> np.ndarray:
+    """Solve log(-log F(s)) = y left of the table with the asymptotic series (Newton, monotone)."""
+    lead = {1: 1.0 / 24.0, 2: 1.0 / 12.0, 4: 2.0 * np.sqrt(2.0) / 24.0}[beta]  # -log F ~ lead |s|^3
+    s = np.minimum(-np.cbrt(np.exp(y) / lead), left)
+    for _ in range(60):
+        nl, dl = _tw_asymptotics.left_tail(s, beta)
+        step = (np.log(nl) - y) * nl / dl  # d/ds log(-log F) = -dlog / nl
+        new = np.minimum(s + step, left)
+        if np.all(np.abs(new - s) <= 4e-16 * np.abs(s)):
+            return new
+        s = new
+    return s
+
+
+def _quadrature_quantile(p: np.ndarray, beta: int, tol: float) -> np.ndarray:
+    out = np.full(p.shape, np.nan)
+    out[p == 0] = -np.inf
+    out[p == 1] = np.inf
+    todo = np.flatnonzero((p > 0) & (p < 1))
     if todo.size:
         lo_s, hi_s = LOWER_LIMIT[beta], UPPER_LIMIT[beta]
-        p_in = flat[todo]
+        p_in = p[todo]
         upper = p_in > 0.5
         target = np.where(upper, 1.0 - p_in, p_in)
-        lo_val = cdf(lo_s, beta)
-        hi_val = sf(hi_s, beta)
+        lo_val = cdf(lo_s, beta, "quadrature")
+        hi_val = sf(hi_s, beta, "quadrature")
         if (target[~upper] <= lo_val).any() or (target[upper] <= hi_val).any():
-            raise ValueError(
-                f"p too close to 0 or 1: the quantile lies outside [{lo_s}, {hi_s}] where "
-                "the tail probability is below the quadrature's resolution (~1e-30)"
+            raise InvalidArgument(
+                f"p too close to 0 or 1 for method='quadrature': the quantile lies outside [{lo_s}, {hi_s}] "
+                "where the tail probability is below the quadrature's resolution (~1e-28); use method='table'"
             )
         out[todo] = _solve_quantile(target, upper, beta, lo_s, hi_s, tol)
-    out = out.reshape(p_arr.shape)
-    return out[()] if out.ndim == 0 else out
+    return out
 
 
 def _solve_quantile(target, upper, beta, lo_s, hi_s, tol, max_iter: int = 200):
-    """Safeguarded Newton on g(s) = cdf(s) - p (lower half) or (1-p) - sf(s) (upper half); g increasing."""
+    """Safeguarded Newton on g(s) = cdf(s) - p (lower half) or (1-p) - sf(s) (upper half); g increasing.
+
+    Convergence is RELATIVE (step or bracket below tol * max(1, |s|)), and a Newton step that does not
+    land strictly inside the bracket is replaced by bisection, so the bracket shrinks every time the
+    iteration would otherwise cycle (issue 10: at p = 0.01157619798251357, beta = 1, Newton oscillated
+    between two points 4.1e-14 apart while the step and bracket tests were absolute 1e-14).
+    """
     a = np.full(target.shape, lo_s)
     b = np.full(target.shape, hi_s)
-    # Start near the bulk: the median (TW_1 ~ -1.27, TW_2 ~ -1.80) is a good universal seed.
-    x = np.full(target.shape, -1.27 if beta == 1 else -1.80)
+    # Start near the bulk: the medians (TW_1 ~ -1.27, TW_2 ~ -1.80, TW_4 ~ -2.33).
+    x = np.full(target.shape, {1: -1.27, 2: -1.80, 4: -2.33}[beta])
     active = np.ones(target.shape, dtype=bool)
     for _ in range(max_iter):
         idx = np.flatnonzero(active)
         if idx.size == 0:
             break
         xs = x[idx]
-        logF, dlog = _log_cdf_and_dlog(xs, beta, True)
-        F = np.exp(logF)
+        neg_log, dlog = _tw_quadrature.neg_log_cdf(xs, beta, True)
+        F = np.exp(-neg_log)
         dens = F * dlog
-        g = np.where(upper[idx], target[idx] + np.expm1(logF), F - target[idx])
+        g = np.where(upper[idx], target[idx] + np.expm1(-neg_log), F - target[idx])
         neg = g < 0
         a[idx] = np.where(neg, xs, a[idx])
         b[idx] = np.where(neg, b[idx], xs)
         with np.errstate(divide="ignore", invalid="ignore"):
             newton = xs - g / dens
-        inside = np.isfinite(newton) & (newton >= a[idx]) & (newton <= b[idx])
+        inside = np.isfinite(newton) & (newton > a[idx]) & (newton < b[idx])
         nxt = np.where(g == 0, xs, np.where(inside, newton, 0.5 * (a[idx] + b[idx])))
         step = np.abs(nxt - xs)
         x[idx] = nxt
-        done = (step <= tol * np.maximum(1.0, np.abs(nxt))) | (b[idx] - a[idx] <= tol) | (g == 0)
+        scale = tol * np.maximum(1.0, np.abs(nxt))
+        width = b[idx] - a[idx]
+        done = (step <= scale) | (width <= scale) | (width <= 4 * np.spacing(np.abs(nxt))) | (g == 0)
         active[idx[done]] = False
-    if active.any():
+    if active.any():  # the bracket halves at least every other step: cannot happen
         raise RuntimeError("Tracy-Widom quantile solve did not converge")
     return x
 
 
 class TracyWidom:
-    """Frozen TW_beta law in scipy.stats style: TracyWidom(beta).cdf/.sf/.pdf/.ppf/.mean/.var/.std.
+    """Frozen TW_beta law in scipy.stats style: TracyWidom(beta).cdf/.sf/.logcdf/.pdf/.ppf/.mean/.var/.std.
 
     mean/var are integrals of the pdf (composite Gauss-Legendre over [LOWER_LIMIT, UPPER_LIMIT];
     the mass outside is < 1e-28), computed once per beta and cached.
     """
 
-    def __init__(self, beta: int):
-        self.beta = _validate_beta(beta)
+    def __init__(self, beta: int, method: str = "table"):
+        self.beta = _check_beta(beta)
+        self.method = _check_method(method)
 
     def cdf(self, s):
-        return cdf(s, self.beta)
+        return cdf(s, self.beta, self.method)
+
+    def logcdf(self, s):
+        return logcdf(s, self.beta, self.method)
 
     def sf(self, s):
-        return sf(s, self.beta)
+        return sf(s, self.beta, self.method)
 
     def pdf(self, s):
-        return pdf(s, self.beta)
+        return pdf(s, self.beta, self.method)
 
     def ppf(self, p):
-        return ppf(p, self.beta)
+        return ppf(p, self.beta, self.method)
 
     def mean(self) -> float:
         return _moments(self.beta)[1]
@@ -365,12 +333,13 @@ class TracyWidom:
         return (-np.inf, np.inf)
 
     def __repr__(self) -> str:
-        return f"TracyWidom(beta={self.beta})"
+        return f"TracyWidom(beta={self.beta})" if self.method == "table" else \
+            f"TracyWidom(beta={self.beta}, method={self.method!r})"
 
 
 def moment_nodes(beta: int, panels: int = 40, order: int = 20) -> tuple[np.ndarray, np.ndarray]:
     """Composite Gauss-Legendre nodes/weights on [LOWER_LIMIT, UPPER_LIMIT] for integrating the pdf."""
-    beta = _validate_beta(beta)
+    beta = _check_beta(beta)
     edges = np.linspace(LOWER_LIMIT[beta], UPPER_LIMIT[beta], panels + 1)
     t, w = leggauss(order)
     half = np.diff(edges)[:, None] / 2
@@ -391,17 +360,19 @@ def _moments(beta: int) -> tuple[float, float, float]:
     )
 
 
-# Reference values (Bornemann 2010, Table 10 / Prahofer-Spohn tables), 13 significant digits.
+# Published values, 13 significant digits: Bornemann (2010), Markov Process. Related Fields 16,
+# Table 4 (beta = 1, 2, 4; also Prahofer-Spohn for beta = 2).
 REFERENCE_MOMENTS = {
     1: {"mean": -1.2065335745820, "var": 1.6077810345810},
     2: {"mean": -1.7710868074116, "var": 0.8131947928329},
+    4: {"mean": -2.3068848932410, "var": 0.5177237207726},
 }
 
 
 def self_check() -> list[dict]:
     """TW moments from the integrated pdf against the published constants (issue 2)."""
     rows = []
-    for beta in (1, 2):
+    for beta in BETAS:
         law = TracyWidom(beta)
         for name, value in (("mean", law.mean()), ("var", law.var())):
             ref = REFERENCE_MOMENTS[beta][name]
