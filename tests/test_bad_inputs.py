@@ -98,6 +98,14 @@ API_ROWS = [
     ("mp rvs string", _method(_law, "rvs"), (), {"size": "10"}, "size"),
     ("mp rvs n_rows 0", _method(_law, "rvs"), (), {"size": 5, "n_rows": 0}, "n_rows"),
     ("mp rvs n_rows huge", _method(_law, "rvs"), (), {"size": 5, "n_rows": 10**30}, "n_rows"),
+    # --- theory.tracy_widom (validation by the tracy_widom work merged in main)
+    ("tw ppf tol 0", _attr("theory.tracy_widom", "ppf"), (0.3,), {"tol": 0}, "tol"),
+    ("tw ppf tol -1", _attr("theory.tracy_widom", "ppf"), (0.3,), {"tol": -1}, "tol"),
+    ("tw ppf tol nan", _attr("theory.tracy_widom", "ppf"), (0.3,), {"tol": NAN}, "tol"),
+    ("tw ppf p nan", _attr("theory.tracy_widom", "ppf"), (NAN,), {}, "p"),
+    ("tw ppf p 1.5", _attr("theory.tracy_widom", "ppf"), (1.5,), {}, "p"),
+    ("tw cdf beta 3", _attr("theory.tracy_widom", "cdf"), (0.0,), {"beta": 3}, "beta"),
+    ("tw cdf nan", _attr("theory.tracy_widom", "cdf"), ([NAN],), {}, "s"),
     # --- theory.spiked
     ("spiked threshold None", _attr(SP, "threshold"), (None,), {}, "ratio"),
     ("spiked threshold string", _attr(SP, "threshold"), ("one",), {}, "ratio"),
