@@ -8,8 +8,9 @@ Seed shift.  Every statistical assertion must hold under ANY seed, not the one i
 with.  ``pytest --seed-shift K`` (or ``RMT_SEED_SHIFT=K``) adds ``SEED_STRIDE * K`` to every integer
 seed handed to ``numpy.random.default_rng``, ``numpy.random.seed``, ``numpy.random.RandomState``,
 ``torch.manual_seed`` and ``torch.Generator.manual_seed`` (the package's own seed arguments reach
-these too, so they are shifted as well).  Joblib sweeps run in threads while shifted (worker
-processes would not see the shift).  Equal seeds stay equal and different seeds different, so
+these too, so they are shifted as well), in the pytest process and in every Python subprocess the
+tests start (joblib/loky and dask workers, ``python -m``: tests/seed_shift.py, applied there by
+tests/_seed_shift_site/sitecustomize.py on PYTHONPATH).  Equal seeds stay equal and different seeds different, so
 reproducibility tests keep their meaning; what breaks is an expected value that is only true at one
 seed.  K = 0 (the default) changes nothing.  The rerun campaign of issue 10 is
 
@@ -21,15 +22,14 @@ hunting), selected by the environment variable ``HYPOTHESIS_PROFILE``.
 """
 from __future__ import annotations
 
-import contextlib
 import os
+from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 from hypothesis import HealthCheck, settings
 
-SEED_STRIDE = 1000
+from tests.seed_shift import SEED_STRIDE
 
 settings.register_profile("ci", derandomize=True, database=None, print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow])
@@ -66,83 +66,25 @@ def _single_thread_torch():
 
 
 # --------------------------------------------------------------------------------------------
-# the seed shift
+# the seed shift (tests/seed_shift.py)
 
-def _shifted(seed, offset: int):
-    """``seed`` + offset for an integer seed (or each integer of a sequence of them); anything
-    else (None, a Generator, a SeedSequence, a state array) is passed through unchanged."""
-    if isinstance(seed, (bool, np.bool_)):
-        return seed
-    if isinstance(seed, (int, np.integer)):
-        return int(seed) + offset
-    if isinstance(seed, (list, tuple)) and seed and all(
-            isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in seed):
-        return type(seed)(int(s) + offset for s in seed)
-    return seed
-
-
-def _install(offset: int, patch: pytest.MonkeyPatch) -> None:
-    real_default_rng = np.random.default_rng
-    real_np_seed = np.random.seed
-    real_manual_seed = torch.manual_seed
-    base_rs, base_gen = np.random.RandomState, torch.Generator
-
-    def default_rng(seed=None):
-        return real_default_rng(_shifted(seed, offset))
-
-    def np_seed(seed=None):
-        return real_np_seed(_shifted(seed, offset))
-
-    def manual_seed(seed):
-        return real_manual_seed(_shifted(seed, offset))
-
-    class _SameType(type):
-        """isinstance/issubclass against the wrapper answer for the real class (objects made
-        before the patch, or inside numpy/torch, are still instances)."""
-        def __instancecheck__(cls, obj):
-            return isinstance(obj, cls._real)
-
-        def __subclasscheck__(cls, sub):
-            return issubclass(sub, cls._real)
-
-    class RandomState(base_rs, metaclass=_SameType):
-        _real = base_rs
-
-        def __init__(self, seed=None):
-            super().__init__(_shifted(seed, offset))
-
-        def seed(self, seed=None):
-            return super().seed(_shifted(seed, offset))
-
-    class Generator(base_gen, metaclass=type("_TorchSameType", (_SameType, type(base_gen)), {})):
-        _real = base_gen
-
-        def manual_seed(self, seed):
-            return super().manual_seed(_shifted(seed, offset))
-
-    patch.setattr(np.random, "default_rng", default_rng)
-    patch.setattr(np.random, "seed", np_seed)
-    patch.setattr(np.random, "RandomState", RandomState)
-    patch.setattr(torch, "manual_seed", manual_seed)
-    patch.setattr(torch, "Generator", Generator)
-    patch.setattr(torch.random, "manual_seed", manual_seed)
-
-
-_SHIFT_STACK = contextlib.ExitStack()
+_UNDO = pytest.MonkeyPatch()
 
 
 def pytest_configure(config):
-    """Installed at configure time, before collection: module-level draws are shifted too."""
+    """Installed at configure time, before collection (module-level draws are shifted too), and
+    exported to subprocesses: RMT_SEED_SHIFT plus a PYTHONPATH entry whose sitecustomize applies it."""
     k = seed_shift(config)
     if k == 0:
         return
-    patch = pytest.MonkeyPatch()
-    _install(SEED_STRIDE * k, patch)
-    _SHIFT_STACK.callback(patch.undo)
-    import joblib
-    # loky workers are fresh processes without the patch: run joblib sweeps in threads
-    _SHIFT_STACK.enter_context(joblib.parallel_config(backend="threading"))
+    from tests import seed_shift as shift
+    shift.install(SEED_STRIDE * k, _UNDO.setattr)
+    root = Path(__file__).resolve().parent.parent
+    site = root / "tests" / "_seed_shift_site"
+    _UNDO.setenv(shift.ENV, str(k))
+    _UNDO.setenv("PYTHONPATH", os.pathsep.join([str(site), str(root)] + (
+        [os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])))
 
 
 def pytest_unconfigure(config):
-    _SHIFT_STACK.close()
+    _UNDO.undo()
