@@ -13,13 +13,14 @@ Below the threshold the top singular value is 2 + 2^(-2/3) N^(-2/3) TW_1 to lead
 2001 scaling of lambda_max(X^T X) = 4 + 2^(4/3) N^(-2/3) TW_1, X = W^T W, then s = sqrt(lambda)),
 with E TW_1 = -1.2065, sd 1.2680 (Tracy & Widom 1996, known constants).
 """
-import json
 
 import numpy as np
 import pytest
-import torch
 from scipy import stats
 
+from core.cli import SUMMARY_WIDTH
+from core.result import PACKAGE_ROOT, read_result
+from core.validate import InvalidArgument
 from sims import spiked_model as sm
 from theory import spiked as theory
 
@@ -50,8 +51,8 @@ def _check_limits(records, n=N):
 
 @pytest.fixture(scope="module")
 def moderate():
-    return sm.run([N], TRIALS, (sm.PAPER_SPIKES, (5.0, 3.0, 2.0)), seed=1, device="cpu", jobs=1,
-                  progress=False)
+    return sm.measure(sm.Config(n=(N,), trials=TRIALS, spike_groups=(sm.PAPER_SPIKES, (5.0, 3.0, 2.0)),
+                                seed=1, device="cpu", jobs=1))
 
 
 def test_a3_a4_at_moderate_n(moderate):
@@ -67,15 +68,15 @@ def test_a3_a4_at_moderate_n(moderate):
 
 @pytest.mark.parametrize("noise", ["rademacher", "uniform"])
 def test_universality(noise):
-    recs = sm.run([N], TRIALS, ((5.0, 3.0, 2.0),), noise=noise, seed=2, device="cpu", jobs=1,
-                  progress=False)
+    recs = sm.measure(sm.Config(n=(N,), trials=TRIALS, spike_groups=((5.0, 3.0, 2.0),), noise=noise,
+                                seed=2, device="cpu", jobs=1))
     _check_limits(recs)
 
 
 @pytest.mark.parametrize("ratio", [0.5, 2.0])
 def test_rectangular_bgn_limits(ratio):
-    recs = sm.run([N], TRIALS, ((5.0, 3.0, 2.0),), ratio=ratio, seed=3, device="cpu", jobs=1,
-                  progress=False)
+    recs = sm.measure(sm.Config(n=(N,), trials=TRIALS, spike_groups=((5.0, 3.0, 2.0),), ratio=ratio,
+                                seed=3, device="cpu", jobs=1))
     _check_limits(recs)
     # left and right overlaps differ when c != 1 (BGN 2012): the check above sees both
     r2 = next(r for r in recs if r["theta"] == 2.0)
@@ -83,15 +84,16 @@ def test_rectangular_bgn_limits(ratio):
 
 
 def test_random_spike_vectors():
-    recs = sm.run([N], TRIALS, ((5.0, 3.0, 2.0),), vectors="random", seed=4, device="cpu", jobs=1,
-                  progress=False)
+    recs = sm.measure(sm.Config(n=(N,), trials=TRIALS, spike_groups=((5.0, 3.0, 2.0),),
+                                vectors="random", seed=4, device="cpu", jobs=1))
     _check_limits(recs)
 
 
 @pytest.fixture(scope="module")
 def sweep():
     ns = (100, 150, 220, 330, 500)
-    return sm.run(ns, 30, ((3.0, 0.5),), seed=5, device="cpu", jobs=1, progress=False)
+    return sm.measure(sm.Config(n=ns, trials=30, spike_groups=((3.0, 0.5),), seed=5, device="cpu",
+                                jobs=1))
 
 
 def test_rates(sweep):
@@ -105,7 +107,9 @@ def test_rates(sweep):
         f = fits[(0.5, key)]
         assert f["slope_ci"][0] <= -1.0 <= f["slope_ci"][1], (key, f)
         assert f["slope_ci"][1] < 0  # A.4 below the threshold: the overlap provably shrinks
-    verdicts = {(v.claim, v.setting.split(",")[0]): v.verdict for v in sm.verdicts(sweep)}
+    verdicts = {(v.claim, v.setting.split(",")[0], v.extra["quantity"]): v.verdict
+                for v in sm.verdicts(sweep)}
+    assert len(verdicts) == 6
     assert all(v == "holds" for v in verdicts.values()), verdicts
 
 
@@ -128,46 +132,91 @@ def test_reproducible_regardless_of_batch():
     assert np.allclose(a["u_overlap"][2:], b["u_overlap"], rtol=0, atol=1e-6)
 
 
-def test_cli_quick_writes_json(tmp_path, capsys):
+def test_cli_quick_writes_result(tmp_path, capsys):
     out = tmp_path / "spiked.json"
-    assert sm.main(["--quick", "--jobs", "1", "--json", str(out), "--no-progress",
-                    "--fig", str(tmp_path / "fig")]) == 0
-    assert (tmp_path / "fig" / "spiked.png").stat().st_size > 0
-    assert (tmp_path / "fig" / "spiked.csv").exists()
-    records = json.loads(out.read_text())
+    argv = ["--n", "40", "60", "--trials", "3", "--jobs", "1", "--json", str(out)]
+    assert sm.main(argv) == 0
+    res = read_result(out)
+    assert res.experiment == "sims.spiked_model"
+    assert res.provenance.argv == ["python", "-m", "sims.spiked_model", *argv]
+    assert out.with_suffix(".csv").exists() and (tmp_path / "spiked.rates.csv").exists()
     required = {"N", "M", "noise", "theta", "trials", "sv_mean", "sv_ci", "sv_limit", "u_overlap_mean",
                 "u_overlap_ci", "u_overlap_limit", "v_overlap_mean", "v_overlap_ci", "v_overlap_limit"}
-    assert len(records) == len(sm.QUICK_NS) * 10
-    for rec in records:
-        assert required <= set(rec)
-    verdicts = json.loads(out.with_suffix(".verdicts.json").read_text())
-    assert {v["verdict"] for v in verdicts} <= {"holds", "fails", "inconclusive", "vacuous"}
-    assert "verdict" in capsys.readouterr().out
+    assert len(res.records) == 2 * 10
+    for rec in res.records:
+        assert required <= set(rec) and not any(k.endswith("_samples") for k in rec)
+    claims = {v.claim for v in res.verdicts}
+    assert claims == {"000:theorem:A.3", "000:theorem:A.4", "000:text:4.6.1"}
+    # the short summary: one line per verdict, none longer than SUMMARY_WIDTH; no record table
+    text = capsys.readouterr().out
+    lines = [ln for ln in text.splitlines() if ln.startswith("000:")]
+    assert len(lines) == len(res.verdicts)
+    assert max(len(ln) for ln in text.splitlines()) <= SUMMARY_WIDTH
+    assert "sv_rmse" not in text
+
+
+@pytest.mark.parametrize("argv,option", [
+    (["--n", "0"], "n must be an integer in [10, 100000], got 0"),
+    (["--n", "5"], "n must be an integer in [10, 100000], got 5"),
+    (["--spikes", "-1"], "spikes must be in (0.0, inf], got -1.0"),
+    (["--ratio", "0"], "ratio must be in (0.0, 1000.0], got 0.0"),
+    (["--trials", "0"], "trials must be an integer in [2, 1000000], got 0"),
+    (["--trials", "1"], "trials must be an integer in [2, 1000000], got 1"),
+    (["--jobs", "0"], "argument --jobs: expected an integer >= 1, got '0'"),
+    (["--n", "20", "--spikes", "1", "2", "3", "4", "5", "6"], "n = 20 (M = round(ratio * n) = 20) is too small"),
+])
+def test_cli_bad_input_exits_2_with_one_line(argv, option, capsys):
+    with pytest.raises(SystemExit) as exc:
+        sm.main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.splitlines()
+    errors = [ln for ln in err if "error:" in ln]
+    assert len(errors) == 1 and errors[0] == err[-1], err
+    assert option in errors[0]
 
 
 @pytest.mark.parametrize("kwargs,match", [
     ({"ratio": -1.0}, "ratio"),
+    ({"ratio": float("nan")}, "ratio"),
     ({"noise": "cauchy"}, "noise"),
+    ({"vectors": "sparse"}, "vectors"),
     ({"spike_groups": ((2.0, 2.0),)}, "distinct"),
+    ({"spike_groups": ((2.0, -1.0),)}, "spikes"),
     ({"trials": 1}, "trials"),
-    ({"ns": [5]}, "N values"),
+    ({"n": [5]}, "n must"),
+    ({"n": []}, "n must"),
+    ({"jobs": 0}, "jobs"),
+    ({"device": "tpu"}, "device"),
 ])
-def test_bad_input(kwargs, match):
-    args = {"ns": [50], "trials": 3, "spike_groups": ((2.0,),), "device": "cpu", "jobs": 1,
-            "progress": False}
+def test_bad_config(kwargs, match):
+    args = {"n": [50], "trials": 3, "spike_groups": ((2.0,),), "device": "cpu", "jobs": 1}
     args.update(kwargs)
-    with pytest.raises(ValueError, match=match):
-        sm.run(**args)
+    with pytest.raises(InvalidArgument, match=match):
+        sm.Config(**args)
+
+
+def test_committed_quick_result_regenerates_from_its_argv(tmp_path):
+    """results/spiked_model_quick.json, rerun from the argv in its provenance (with --json moved
+    to a scratch folder), gives the same verdict words for the same claims and settings."""
+    stored = read_result(PACKAGE_ROOT / "results" / "spiked_model_quick.json")
+    argv = list(stored.provenance.argv)
+    assert argv[:3] == ["python", "-m", "sims.spiked_model"]
+    argv = argv[3:]
+    argv[argv.index("--json") + 1] = str(tmp_path / "rerun.json")
+    assert sm.main(argv) == 0
+    rerun = read_result(tmp_path / "rerun.json")
+    assert [(v.claim, v.setting, v.verdict) for v in rerun.verdicts] == \
+        [(v.claim, v.setting, v.verdict) for v in stored.verdicts]
 
 
 @pytest.mark.slow
 def test_paper_scale_fig_43_b1_setting(tmp_path):
     """--paper: N = 3000, 10 matrices, S = diag(30, 40, 50, 60, 70) (Fig 4.3 / B.1)."""
     out = tmp_path / "paper.json"
-    assert sm.main(["--paper", "--json", str(out), "--no-progress"]) == 0
-    records = json.loads(out.read_text())
-    _check_limits(records, n=3000)
-    b1 = sm.paper_fig_b1_verdict(records)
+    assert sm.main(["--paper", "--json", str(out)]) == 0
+    res = read_result(out)
+    _check_limits(res.records, n=3000)
+    (b1,) = res.verdicts_for("000:figure:B.1")
     assert b1.verdict == "holds", b1
 
 
@@ -196,7 +245,7 @@ def test_wrong_limit_is_not_labelled_holds(sweep):
             r["sv_limit_in_ci"] = bool(lo <= r["sv_limit"] <= hi)
             r["sv_z"] = float((r["sv_mean"] - r["sv_limit"]) / ((hi - lo) / 2 / 1.96))
     v = next(v for v in sm.verdicts(recs)
-             if v.claim.startswith("Theorem A.3") and v.setting.startswith("theta=3,"))
+             if v.claim == "000:theorem:A.3" and v.extra["theta"] == 3.0)
     assert v.verdict != "holds", v
     assert "outside the 95% CI" in v.note
 
