@@ -88,3 +88,14 @@ def pytest_configure(config):
 
 def pytest_unconfigure(config):
     _UNDO.undo()
+
+
+@pytest.fixture
+def unshifted_seeds(monkeypatch):
+    """Real seeds inside the test, also in its subprocesses: only for tests that regenerate a
+    committed Result from the seed stored in its provenance (at any other seed the stored
+    verdicts are not expected to reappear, so such a test cannot take part in the shift)."""
+    from tests import seed_shift as shift
+    monkeypatch.delenv(shift.ENV, raising=False)
+    with shift.suspended():
+        yield

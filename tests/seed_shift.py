@@ -5,6 +5,8 @@ start (joblib/loky and dask workers, ``python -m ...``), so a sweep sees the sam
 its trials run."""
 from __future__ import annotations
 
+import builtins
+import contextlib
 import os
 
 SEED_STRIDE = 1000
@@ -34,6 +36,9 @@ class _SameType(type):
 
     def __subclasscheck__(cls, sub):
         return issubclass(sub, cls._real)
+
+
+_INSTALLED: list[tuple[object, str, object, object]] = []   # (owner, name, original, wrapper)
 
 
 def install(offset: int, setattr=setattr) -> None:
@@ -69,12 +74,26 @@ def install(offset: int, setattr=setattr) -> None:
         def manual_seed(self, seed):
             return super().manual_seed(shifted(seed, offset))
 
-    setattr(np.random, "default_rng", default_rng)
-    setattr(np.random, "seed", np_seed)
-    setattr(np.random, "RandomState", RandomState)
-    setattr(torch, "manual_seed", manual_seed)
-    setattr(torch.random, "manual_seed", manual_seed)
-    setattr(torch, "Generator", Generator)
+    for owner, name, wrapper in ((np.random, "default_rng", default_rng), (np.random, "seed", np_seed),
+                                 (np.random, "RandomState", RandomState),
+                                 (torch, "manual_seed", manual_seed),
+                                 (torch.random, "manual_seed", manual_seed),
+                                 (torch, "Generator", Generator)):
+        _INSTALLED.append((owner, name, getattr(owner, name), wrapper))
+        setattr(owner, name, wrapper)
+
+
+@contextlib.contextmanager
+def suspended():
+    """The real numpy/torch seeding inside the block (for a test that reproduces a committed
+    artifact from its stored seed: a shifted seed could not reproduce it, by design)."""
+    for owner, name, original, _ in _INSTALLED:
+        builtins.setattr(owner, name, original)
+    try:
+        yield
+    finally:
+        for owner, name, _, wrapper in _INSTALLED:
+            builtins.setattr(owner, name, wrapper)
 
 
 def from_environment() -> int:

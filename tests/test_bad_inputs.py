@@ -15,7 +15,6 @@ import importlib
 import pickle
 import signal
 import struct
-import time
 
 import numpy as np
 import pytest
@@ -24,7 +23,10 @@ from torch import nn
 
 from core.validate import InvalidArgument
 
-FAST = 5.0  # seconds: a check that takes longer did work (or allocated) before refusing
+# seconds: a check that takes longer did work (or allocated) before refusing.  Generous, because
+# the shared CI machine is often loaded and a first import (torch._dynamo, scipy) can take seconds;
+# the work it guards against (rvs(size=10**9), an 80 GB fit) takes minutes or exhausts memory.
+FAST = 30.0
 
 
 def _mp(*args, **kw):
@@ -232,6 +234,7 @@ def _tiny_cfg():
 
 
 def _load_checkpoint(tmp_path, content):
+    """Setup (a Run, the bad file) now; the returned call is the one that must refuse."""
     from nets.data import polynomial_classification_e4
     from nets.train import Run
     path = tmp_path / "checkpoint.pt"
@@ -239,24 +242,29 @@ def _load_checkpoint(tmp_path, content):
         path.mkdir()
     else:
         path.write_bytes(content)
-    Run(_tiny_cfg(), polynomial_classification_e4(seed=0, n_train=64, n_test=32), progress=False).load(path)
+    run = Run(_tiny_cfg(), polynomial_classification_e4(seed=0, n_train=64, n_test=32), progress=False)
+    return lambda: run.load(path)
 
 
-# rows that need a temporary directory: callable(tmp_path)
+# rows that need a temporary directory: prepare(tmp_path) writes the files and returns the call that
+# must refuse them (set-up time is not counted against the deadline)
 NETS_ROWS = [
-    ("data gz not gzip", lambda t: _module("nets.data").load_image_dataset("mnist", _mnist_dir(t, bad_gzip=True)),
+    ("data gz not gzip", lambda t: (d := _mnist_dir(t, bad_gzip=True),
+                                    lambda: _module("nets.data").load_image_dataset("mnist", d))[1],
      "train-images-idx3-ubyte.gz"),
-    ("data idx label 200", lambda t: _module("nets.data").load_image_dataset(
-        "mnist", _mnist_dir(t, train_labels=[0, 1, 200, 3, 4, 5])), "labels"),
-    ("data cifar corrupt", lambda t: _module("nets.data").load_image_dataset(
-        "cifar10", _cifar_dir(t, b"\x80\x04garbage")), "data_batch_1"),
-    ("data cifar label 10", lambda t: _module("nets.data").load_image_dataset(
-        "cifar10", _cifar_dir(t, pickle.dumps({b"data": np.zeros((1, 3072), np.uint8), b"labels": [10]}))),
+    ("data idx label 200", lambda t: (d := _mnist_dir(t, train_labels=[0, 1, 200, 3, 4, 5]),
+                                      lambda: _module("nets.data").load_image_dataset("mnist", d))[1],
      "labels"),
+    ("data cifar corrupt", lambda t: (d := _cifar_dir(t, b"\x80\x04garbage"),
+                                      lambda: _module("nets.data").load_image_dataset("cifar10", d))[1],
+     "data_batch_1"),
+    ("data cifar label 10", lambda t: (d := _cifar_dir(t, pickle.dumps(
+        {b"data": np.zeros((1, 3072), np.uint8), b"labels": [10]})),
+        lambda: _module("nets.data").load_image_dataset("cifar10", d))[1], "labels"),
     ("data idx truncated gzip", lambda t: (
         (t / "x.gz").write_bytes(gzip.compress(b"\x00\x00\x08\x01" + b"\x00" * 50)[:-12]),
-        _module("nets.data").read_idx(t / "x.gz")), "x.gz"),
-    ("data idx directory", lambda t: _module("nets.data").read_idx(t), str("pytest")),
+        lambda: _module("nets.data").read_idx(t / "x.gz"))[1], "x.gz"),
+    ("data idx directory", lambda t: lambda: _module("nets.data").read_idx(t), "pytest"),
     ("checkpoint text", lambda t: _load_checkpoint(t, b"just some text\n"), "checkpoint.pt"),
     ("checkpoint random bytes", lambda t: _load_checkpoint(t, bytes(np.random.default_rng(0).integers(
         0, 256, 4096, dtype=np.uint8))), "checkpoint.pt"),
@@ -313,17 +321,16 @@ def _deadline(seconds: float):
 
 @pytest.mark.parametrize("call, args, kwargs, name", [r[1:] for r in API_ROWS], ids=[r[0] for r in API_ROWS])
 def test_api_refuses_bad_input(call, args, kwargs, name):
-    t0 = time.perf_counter()
     with _deadline(FAST), pytest.raises(InvalidArgument) as err:
         call(*args, **kwargs)
     assert name in str(err.value), f"message does not name {name!r}: {err.value}"
-    assert time.perf_counter() - t0 < FAST
 
 
 @pytest.mark.parametrize("call, name", [r[1:] for r in NETS_ROWS], ids=[r[0] for r in NETS_ROWS])
 def test_files_refused_with_their_path(tmp_path, call, name):
+    refused = call(tmp_path)
     with _deadline(FAST), pytest.raises(InvalidArgument) as err:
-        call(tmp_path)
+        refused()
     assert name in str(err.value), f"message does not name {name!r}: {err.value}"
 
 
