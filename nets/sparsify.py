@@ -30,13 +30,13 @@ from torch import nn
 from torch.nn.utils import prune as torch_prune
 
 from core.validate import InvalidArgument
-
-from nets.layers import count_parameters
+from nets.layers import count_parameters, weight_layers
 
 
 def weight_modules(model: nn.Module) -> list[tuple[str, nn.Module]]:
-    """(name, module) for every Linear/Conv2d, factors of split layers included."""
-    return [(n, m) for n, m in model.named_modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+    """(name, module) for every Linear/Conv2d, factors of split layers included
+    (``nets.layers.weight_layers``)."""
+    return weight_layers(model)
 
 
 def count_trainable(model: nn.Module) -> int:

@@ -69,8 +69,10 @@ EVAL_BATCH = 1000
 # loss
 
 def regularised_weights(model: nn.Module) -> list[torch.Tensor]:
-    """The W_l of (E.7): weights of all Linear / Conv2d modules (factors of split layers included)."""
-    return [m.weight for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+    """The W_l of (E.7): weights of all Linear / Conv2d modules (factors of split layers included;
+    ``nets.layers.weight_layers``, the one definition)."""
+    from nets.layers import weight_layers
+    return [m.weight for _, m in weight_layers(model)]
 
 
 def regularisation(model: nn.Module, l1: float, l2: float) -> torch.Tensor:
@@ -99,7 +101,10 @@ def count_nonzero_parameters(model: nn.Module) -> int:
 
 
 def _jsonable(x):
-    """Plain-data copy (JSON and torch.load(weights_only=True) safe)."""
+    """Plain-data copy (JSON and torch.load(weights_only=True) safe); typed events (e.g.
+    nets.prune.PruneEvent) through their ``to_dict``."""
+    if hasattr(x, "to_dict") and not isinstance(x, type):
+        return _jsonable(x.to_dict())
     if isinstance(x, dict):
         return {str(k): _jsonable(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):

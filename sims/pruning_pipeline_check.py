@@ -94,12 +94,12 @@ def _rank(W: np.ndarray) -> int:
     return int(np.sum(s > 1e-5 * s[0])) if s.size and s[0] > 0 else 0
 
 
-def analyse_event(before: pb.Network, after: pb.Network, events: list[dict], inputs: np.ndarray,
+def analyse_event(before: pb.Network, after: pb.Network, events: list, inputs: np.ndarray,
                   labels: np.ndarray, epoch: int) -> dict:
     dX0 = pb.classification_confidence(before.forward(inputs), labels)
     dX1 = pb.classification_confidence(after.forward(inputs), labels)
     actual = np.abs(dX0 - dX1)
-    by_name = {ev["layer"]: ev for ev in events if ev.get("sv_threshold") is not None}
+    by_name = {ev.layer: ev for ev in events if ev.sv_threshold is not None}   # nets.prune.PruneEvent
     thresholds, removed, Eprime, premise_ok, layers = {}, {}, 0.0, True, []
     thresholds_of_X = {}   # sqrt(lambda+) of X = W^T W / N: the wrong unit for (4.4)
     for b in range(1, before.depth + 1):
@@ -110,14 +110,14 @@ def analyse_event(before: pb.Network, after: pb.Network, events: list[dict], inp
         ev = by_name.get(f"layers.fc{b}")
         if ev is None:
             raise RuntimeError(f"layer {b} changed at epoch {epoch} without a pruning event")
-        tau = float(ev["sv_threshold"])
+        tau = float(ev.sv_threshold)
         thresholds[b], removed[b] = tau, float(diff)
-        if ev.get("lambda_plus") is not None:
-            thresholds_of_X[b] = math.sqrt(float(ev["lambda_plus"]))
+        if ev.lambda_plus is not None:
+            thresholds_of_X[b] = math.sqrt(float(ev.lambda_plus))
         premise_ok &= diff <= tau * (1 + REL_SLACK)
-        f_W = f_W_estimate(W, float(ev["sigma2"]), tau)
+        f_W = f_W_estimate(W, float(ev.sigma2), tau)
         N = max(W.shape)
-        scale = math.sqrt(float(ev["sigma2"]) * N)
+        scale = math.sqrt(float(ev.sigma2) * N)
         g = pb.g_phi(before, inputs, b)
         h = pb.h_phi(before, inputs, b)
         # no spike above the edge: f_W is undefined, and tau >= min{f_W, sqrt(lambda+)} is the

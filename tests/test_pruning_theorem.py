@@ -218,7 +218,10 @@ def test_pipeline_event_analysis_on_a_hand_pruned_model():
         model.layers.fc2.weight.copy_(torch.from_numpy(Wp))
     after = pc.network_from_model(model)
     labels = np.random.default_rng(0).integers(0, 2, 50)
-    ev = [{"layer": "layers.fc2", "sv_threshold": tau, "sigma2": float(W.var())}]
+    from nets.prune import PruneEvent
+    ev = [PruneEvent(layer="layers.fc2", tensor="weight", kind="linear", shape=(40, 40), rule="mp",
+                     step="prune", action="dense", accepted=None, tau=None, params_before=1640,
+                     params_after=1640, sv_threshold=tau, sigma2=float(W.var()))]
     rec = pc.analyse_event(before, after, ev, x.numpy(), labels, epoch=1)
     assert rec["changed"] and rec["violations"] == 0 and rec["premise_ok"]
     assert [l["b"] for l in rec["layers"]] == [2]

@@ -56,6 +56,13 @@ def test_unknown_claim_ids_are_refused(tmp_path):
         report.render_findings(claims, stored)
 
 
+def test_a_verdict_from_an_experiment_the_registry_does_not_name_is_refused(tmp_path):
+    claims = _claims(tmp_path)
+    stored = report.load_results(_store(tmp_path, claim="000:lemma:4.2"))   # checked_by sims.y
+    with pytest.raises(ValueError, match="checked_by"):
+        report.render_findings(claims, stored)
+
+
 def test_check_exits_1_on_drift_and_0_when_equal(tmp_path, monkeypatch, capsys):
     claims = _claims(tmp_path)
     monkeypatch.setattr(report, "registry", lambda: claims)

@@ -231,9 +231,9 @@ def test_bad_config(kwargs, match):
 
 
 def test_committed_quick_result_regenerates_from_its_argv(tmp_path, unshifted_seeds):
-    """results/spiked_model_quick.json, rerun from the argv in its provenance (with --json moved
+    """results/smoke/spiked_model_quick.json, rerun from the argv in its provenance (with --json moved
     to a scratch folder), gives the same verdict words for the same claims and settings."""
-    stored = read_result(PACKAGE_ROOT / "results" / "spiked_model_quick.json")
+    stored = read_result(PACKAGE_ROOT / "results" / "smoke" / "spiked_model_quick.json")
     argv = list(stored.provenance.argv)
     assert argv[:3] == ["python", "-m", "sims.spiked_model"]
     argv = argv[3:]
