@@ -387,6 +387,10 @@ def test_shrinkage_rules_are_wired_through_theory_shrinkage(monkeypatch):
         return out
     fake.shrink_singular_values = shrink_singular_values
     monkeypatch.setitem(sys.modules, "theory.shrinkage", fake)
+    # `from theory import shrinkage` reads the package attribute first: once the real module has
+    # been imported (it has landed), the stand-in must replace that attribute too
+    import theory
+    monkeypatch.setattr(theory, "shrinkage", fake, raising=False)
     assert "frobenius" in nets.available_rules()
     layer = _linear(13)
     W = layer.weight.detach().double().numpy().copy()
