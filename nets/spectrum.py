@@ -102,7 +102,13 @@ def matrix_spectrum(matrix: torch.Tensor, alpha: float = 0.1, beta: float = 0.1,
                     known_rank: int | None = None) -> LayerSpectrum:
     """SVD (float64) and BEMA lambda_+ of an ``out x in`` matrix. ``known_rank``: the matrix is a
     product of rank-r factors, so its singular values beyond r are set to exactly 0."""
+    from core.validate import InvalidArgument, check_float
+    # Checked here, not left to BEMA's window test: a bad alpha would read as "unfittable".
+    alpha = check_float("alpha", alpha, 0.0, 0.5, lo_open=True, hi_open=True)
+    beta = check_float("beta", beta, 0.0, 1.0, lo_open=True, hi_open=True)
     matrix = torch.as_tensor(matrix)
+    if matrix.is_complex():
+        raise InvalidArgument(f"{name}: weights must be real, got dtype {matrix.dtype}")
     if matrix.ndim != 2:
         raise ValueError(f"{name}: expected a 2-D weight matrix, got shape {tuple(matrix.shape)}")
     if min(matrix.shape) < 2:

@@ -50,6 +50,9 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
+from core.cli import nonnegative_int, positive_int
+from core.validate import InvalidArgument
+from nets.checkpoint import check_output_dir, durable_save, durable_write_bytes, read_checkpoint
 from nets.configs import SCALES, TrainConfig, config_names, get_config, schedule_callable
 from nets.data import DataSplits, epoch_generator, load_dataset, make_loader
 from nets.models import build_model, count_parameters, model_structure, model_summary, rebuild_model
@@ -57,6 +60,8 @@ from nets.device import DEVICE_CHOICES, resolve_device
 
 CHECKPOINT = "checkpoint.pt"
 METRICS = "metrics.json"
+_CHECKPOINT_KEYS = {"format", "config", "seed", "epoch", "metrics", "wall_time_s", "initial_parameters",
+                    "structure", "model_state", "optimizer_state", "torch_rng", "cuda_rng", "callbacks"}
 EVAL_BATCH = 1000
 
 
@@ -170,6 +175,8 @@ class Run:
         self.cfg, self.data, self.seed, self.label = cfg, data, int(seed), label
         self.device = torch.device(device)
         self.out_dir = Path(out_dir) if out_dir is not None else None
+        if self.out_dir is not None:
+            check_output_dir(self.out_dir, CHECKPOINT, METRICS)
         self.callbacks = list(callbacks or [])
         self.progress = progress
         self.model = build_model(cfg.model, seed=self.seed, device=self.device)
@@ -292,18 +299,26 @@ class Run:
             "callbacks": [_jsonable(cb.state_dict()) if hasattr(cb, "state_dict") else None
                           for cb in self.callbacks],
         }
-        # Both files are written to a temporary name and renamed (atomic): a kill never leaves half a
-        # file.  Metrics first, so that a checkpoint never exists without its metrics.
-        tmp = self.out_dir / (METRICS + ".tmp")
-        tmp.write_text(json.dumps({"summary": self.summary(), "epochs": self.metrics}, indent=1))
-        os.replace(tmp, self.out_dir / METRICS)
-        tmp = self.out_dir / (CHECKPOINT + ".tmp")
-        torch.save(state, tmp)
-        os.replace(tmp, self.out_dir / CHECKPOINT)
+        # Each file goes to a temporary name, is fsynced, renamed over the old one and the directory
+        # fsynced (nets.checkpoint): a kill or a power cut leaves the old or the new file, never half.
+        # Checkpoint first: metrics.json never reports an epoch the checkpoint cannot resume from,
+        # and a resume rewrites metrics.json from the checkpoint (which holds the metrics too), so
+        # a kill between the two writes loses nothing.
+        durable_save(state, self.out_dir / CHECKPOINT)
+        self.write_metrics()
+
+    def write_metrics(self) -> None:
+        text = json.dumps({"summary": self.summary(), "epochs": self.metrics}, indent=1)
+        durable_write_bytes(text.encode(), self.out_dir / METRICS)
 
     def load(self, path: str | Path) -> None:
         """Restore from a checkpoint of the same config (``epochs`` may differ) and seed."""
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = read_checkpoint(path)
+        missing = sorted(_CHECKPOINT_KEYS - set(state)) if isinstance(state, dict) else None
+        if missing is None or missing or state.get("format") != 1:
+            raise InvalidArgument(f"checkpoint {path} is not a nets.train checkpoint (format 1): "
+                                  + (f"missing {missing}" if missing else f"got {type(state).__name__}"
+                                     if missing is None else f"format {state.get('format')!r}"))
         saved = dict(state["config"])
         mine = _jsonable(self.cfg.to_dict())
         saved.pop("epochs", None)
@@ -324,6 +339,8 @@ class Run:
         for cb, cb_state in zip(self.callbacks, state["callbacks"]):
             if cb_state is not None and hasattr(cb, "load_state_dict"):
                 cb.load_state_dict(cb_state)
+        if self.out_dir is not None:  # a kill between checkpoint and metrics left them one epoch apart
+            self.write_metrics()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -343,6 +360,19 @@ def _move(data: DataSplits, device: torch.device) -> DataSplits:
                       data.input_shape, data.n_outputs, data.task, data.info)
 
 
+def _check_paths(out_dir, side_by_side: bool, resume: bool) -> None:
+    """Every output path problem, before data are loaded or an epoch trained."""
+    if out_dir is None:
+        if resume:
+            raise InvalidArgument("resume needs an output directory (out_dir / --out)")
+        return
+    out = check_output_dir(out_dir, "summary.json", "sparsification_sweep.json")
+    for sub in (("pruned", "unpruned") if side_by_side else ()):
+        check_output_dir(out / sub, CHECKPOINT, METRICS, "sparsification_sweep.json")
+    if not side_by_side:
+        check_output_dir(out, CHECKPOINT, METRICS)
+
+
 def train(cfg: TrainConfig, *, seed: int = 0, device="cpu", out_dir=None, prune: bool = True,
           side_by_side: bool = False, resume: bool = False, data: DataSplits | None = None,
           data_dir=None, stop_after: int | None = None, progress: bool = True) -> dict:
@@ -351,6 +381,7 @@ def train(cfg: TrainConfig, *, seed: int = 0, device="cpu", out_dir=None, prune:
     ``stop_after``: stop once this many epochs are completed (simulates a killed run; resume it
     with ``resume=True``).  Returns {label: summary} (plus "comparison" for side by side)."""
     device = torch.device(device)
+    _check_paths(out_dir, side_by_side, resume)
     if data is None:
         data = load_data_for(cfg, seed=seed, data_dir=data_dir)
     data = _move(data, device)
@@ -419,16 +450,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="build the model, print its summary, exit")
     p.add_argument("--no-prune", action="store_true", help="train without pruning/sparsification callbacks")
     p.add_argument("--side-by-side", action="store_true", help="pruned and unpruned runs, same seed and batches")
-    p.add_argument("--epochs", type=int, help="override the config's epoch count")
+    p.add_argument("--epochs", type=positive_int, help="override the config's epoch count")
     p.add_argument("--rule", default="mp", help="Algorithm 1's rule: mp (the papers', default) or a "
                    "rule of theory.shrinkage (nets.prune.available_rules())")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=nonnegative_int, default=0)
     p.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
     p.add_argument("--out", type=Path, help="output directory (default runs/CONFIG-SCALE-seedS)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     p.add_argument("--data-dir", type=Path, help="dataset directory (default: see nets.data)")
-    p.add_argument("--stop-after", type=int, help="stop after this many epochs (resume later)")
-    p.add_argument("--threads", type=int, default=1,
+    p.add_argument("--stop-after", type=positive_int, help="stop after this many epochs (resume later)")
+    p.add_argument("--threads", type=nonnegative_int, default=1,
                    help="torch CPU threads (default 1; 0 = torch's default). On a shared 2-core machine "
                         "two threads ran 20x slower than one under oversubscription (measured)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -478,9 +509,12 @@ def main(argv=None) -> int:
     device = resolve_device(args.device)
     out = args.out or Path("runs") / (f"{cfg.name}-{cfg.scale}-seed{args.seed}"
                                       + ("" if args.rule == "mp" else f"-{args.rule}"))
-    result = train(cfg, seed=args.seed, device=device, out_dir=out, prune=not args.no_prune,
-                   side_by_side=args.side_by_side, resume=args.resume, data_dir=args.data_dir,
-                   stop_after=args.stop_after, progress=not args.quiet)
+    try:
+        result = train(cfg, seed=args.seed, device=device, out_dir=out, prune=not args.no_prune,
+                       side_by_side=args.side_by_side, resume=args.resume, data_dir=args.data_dir,
+                       stop_after=args.stop_after, progress=not args.quiet)
+    except InvalidArgument as err:  # bad paths, checkpoints, data files: one line, exit 2
+        _parser().error(str(err))
     print(json.dumps(_jsonable(result), indent=1))
     print(f"results in {out}")
     return 0
