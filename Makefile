@@ -53,6 +53,10 @@ reproduce-long: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) -m sims.spiked_model --engine banded --n 1000000 --trials 2 --json results/spiked_model_banded_n1e6.json
 	OMP_NUM_THREADS=1 $(PY) -m sims.approximation_lemma --large --spikes 30 40 50 60 70 --json results/approximation_lemma_large_paper.json
 	OMP_NUM_THREADS=1 $(PY) -m sims.approximation_lemma --large --spikes 2 3 5 --json results/approximation_lemma_large_moderate.json
+	OMP_NUM_THREADS=1 $(PY) -m nets.section3 static --json results/section3/static.json
+	OMP_NUM_THREADS=1 $(PY) -m nets.section3 example-3.2 --topology a --seeds 5 --controls linear-output he xavier --control-seeds 5 2 2 --json results/section3/ex3.2a.json
+	OMP_NUM_THREADS=1 $(PY) -m nets.section3 example-3.2 --topology b --seeds 3 --controls linear-output --control-seeds 2 --json results/section3/ex3.2b.json
+	OMP_NUM_THREADS=1 $(PY) -m nets.section3 example-3.2 --topology c --seeds 3 --controls linear-output --control-seeds 2 --json results/section3/ex3.2c.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.vit --seeds 0 1 2 --out runs/vit --epochs 6 --n-train 30000
 	OMP_NUM_THREADS=1 $(PY) -m nets.paper003 --vit-dirs runs/vit/seed0 runs/vit/seed1 runs/vit/seed2 --json results/nets/paper003.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.weightwatcher_compare --vit-dir runs/vit/seed0 --json results/nets/weightwatcher.json
