@@ -165,6 +165,7 @@ def train_examples(examples, seeds: int, epochs_cap: int, runs_dir, device, widt
             rp["example"] = ru["example"] = ex
             rows += [rp, ru]
             per_seed.append((rp, ru))
+        diverged = sorted({r["diverged"] for r in rows if r.get("example") == ex and r.get("diverged")})
         topo, _, _, _, acc_u, acc_p = EXAMPLES[ex]
         peak_vs_plateau = mean_ci([rp["best_test_accuracy"] - ru["mean_test_accuracy_last_5"] for rp, ru in per_seed])
         final = mean_ci([rp["final_test_accuracy"] - ru["final_test_accuracy"] for rp, ru in per_seed])
@@ -206,7 +207,8 @@ def train_examples(examples, seeds: int, epochs_cap: int, runs_dir, device, widt
             note=(f"split peak minus non-split plateau (mean of the last 5 epochs), the paper's comparison "
                   f"({acc_p}% vs {acc_u}% on MNIST); final-epoch difference {_pct(final['mean'])} points "
                   f"[{_pct(final['lo'])}, {_pct(final['hi'])}]; split parameters -{_pct(red['mean'])}% "
-                  f"(paper {100 * (1 - EXAMPLES[ex][3] / EXAMPLES[ex][1]):.1f}%)")))
+                  f"(paper {100 * (1 - EXAMPLES[ex][3] / EXAMPLES[ex][1]):.1f}%)"
+                  + (f"; training diverged: {diverged}" if diverged else ""))))
     return rows, V, scale, events
 
 

@@ -78,8 +78,24 @@ def train_pair(cfg: TrainConfig, seed: int, *, runs_dir: Path | None = RUNS_DIR,
     ``runs_dir=None``: no checkpoints, nothing resumed)."""
     from nets.train import train_runs
     out = None if runs_dir is None else run_dir(cfg, seed, runs_dir)
-    return train_runs(cfg, seed=seed, device=device, out_dir=out, side_by_side=True,
-                      resume=out is not None, progress=progress, data=_data(cfg, seed, data_dir))
+    kw = dict(seed=seed, device=device, out_dir=out, side_by_side=True, resume=out is not None,
+              progress=progress, data=_data(cfg, seed, data_dir))
+    try:
+        return train_runs(cfg, **kw)
+    except FloatingPointError as exc:
+        if out is None:
+            raise
+        # A run whose loss became NaN (e.g. paper 001's plain SGD at step 0.05): keep both runs as
+        # they were after the last epoch both completed, and say so.
+        import json
+        done = min(len(json.loads((out / label / "metrics.json").read_text())["epochs"])
+                   if (out / label / "metrics.json").exists() else 0 for label in ("pruned", "unpruned"))
+        if done == 0:
+            raise
+        runs = train_runs(cfg, **{**kw, "stop_after": done})
+        for run in runs:
+            run.diverged = f"stopped after epoch {done}: {exc}"
+        return runs
 
 
 def cpu_config(name: str, **scale) -> TrainConfig:
@@ -184,6 +200,7 @@ def run_row(cfg: TrainConfig, seed: int, run) -> dict:
         "final_test_accuracy_predicted_classes": _predicted_class_accuracy(cfg, last),
         "final_dead_hidden_units": sum(v for k, v in hidden.items() if k != final_act),
         "time_s": sum(m["train_time_s"] + m["callback_time_s"] for m in ms),
+        "diverged": getattr(run, "diverged", None),
     }
     for k, v in hidden.items():
         row[f"final_dead_{k}"] = v
@@ -980,7 +997,9 @@ def width_ladder(divisors=(20, 10, 5), *, seeds: int = 3, n_train: int = 10000, 
                       "gap_hi": P["final_test_accuracy"]["diff_hi"],
                       "pruned_accuracy": P["final_test_accuracy"]["pruned_mean"],
                       "unpruned_accuracy": P["final_test_accuracy"]["unpruned_mean"],
-                      "predicted_class_gap_mean": P["final_test_accuracy_predicted_classes"]["diff_mean"],
+                      "common_class_gap_mean": mech["common_class_gap_mean"],
+                      "common_class_gap_lo": mech["common_class_gap_lo"],
+                      "common_class_gap_hi": mech["common_class_gap_hi"],
                       "unpruned_runs_class_never_predicted": mech["unpruned_runs_class_never_predicted_final"],
                       "pruned_runs_class_never_predicted": mech["pruned_runs_class_never_predicted_final"],
                       "parameter_reduction": P["parameter_reduction"]["pruned_mean"]})
