@@ -57,6 +57,7 @@ reproduce-long: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) -m nets.section3 example-3.2 --topology a --seeds 5 --controls linear-output he xavier --control-seeds 5 2 2 --json results/section3/ex3.2a.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.section3 example-3.2 --topology b --seeds 3 --controls linear-output --control-seeds 2 --json results/section3/ex3.2b.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.section3 example-3.2 --topology c --seeds 3 --controls linear-output --control-seeds 2 --json results/section3/ex3.2c.json
+	OMP_NUM_THREADS=1 $(PY) -m nets.section3 ladder --widths 40 20 10 --seeds 3 --json results/section3/ladder.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.vit --seeds 0 1 2 --out runs/vit --epochs 6 --n-train 30000
 	OMP_NUM_THREADS=1 $(PY) -m nets.paper003 --vit-dirs runs/vit/seed0 runs/vit/seed1 runs/vit/seed2 --json results/nets/paper003.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.weightwatcher_compare --vit-dir runs/vit/seed0 --json results/nets/weightwatcher.json
