@@ -178,8 +178,13 @@ def test_example_4_2_threshold_is_not_better_than_lemma_4_1():
     assert np.all(ratio > 1)
     rows = {v.claim: v for v in pt.example_4_2_verdicts(rec)}
     assert rows["example_4_2_vs_lemma_4_1"].verdict == "fails"
-    # and the (4.23) condition is never met: delta X ~ 30-70 |z_i| ~ tens, threshold ~ 10^2
-    assert not rec["cond"].any() and rows["example_4_2"].verdict == "vacuous"
+    # The (4.23) condition is rare (delta X ~ tens, threshold ~ 10^2) but not impossible: over 40
+    # seeds x 200 inputs it held for 16 of 8000 inputs, so its per-input probability p is below
+    # 0.0046 (Clopper-Pearson, level 1 - 1e-4).  The condition rate of 200 inputs then exceeds 5%
+    # (10 or more) with probability <= P(Bin(200, 0.0046) >= 10) = 4e-8.  Whether the rate falls
+    # below VACUOUS_RATE (1%, the "vacuous" verdict) is a 6%-per-seed event at this size, so the
+    # verdict itself is not asserted here: its rule is tested on synthetic rates (test_vacuity_rule).
+    assert rec["cond"].mean() < 0.05
 
 
 def test_simultaneous_pruning_sum_bound_and_sharpness_rows():
