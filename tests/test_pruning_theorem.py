@@ -61,30 +61,76 @@ def test_remark_4_2_fails_in_the_aligned_network():
 
 
 def test_random_network_lemma_4_2_and_theorem_4_1_are_vacuous():
-    """Standard initialisation: E ~ a(N) ||z||_1 ||W_3||_1 ~ 20-50 while |delta X| = O(1)."""
-    res = pt.spiked_trials("random", 128, 10, seed=0)
-    # the smallest threshold exceeds the largest |delta X| by a factor > 5 (measured 21.6 / 3.8)
-    assert res["E"].min() > 5 * np.abs(res["dW"]).max()
-    assert res["Ep"].min() > 5 * np.abs(res["dW"]).max()
+    """Standard initialisation: the conditions dX(W) >= E, dX(W) >= E' of (4.14), (4.19) are never
+    met, so both statements are vacuous.
+
+    Deterministic part: with |.| after every layer and two classes, X_i = |<w_i, z>| >= 0 for the
+    layer-3 input z, so |dX| <= max_i X_i <= max|W_3| ||z||_1 <= ||W_3||_1 ||z||_1 = h_phi, hence
+    E = a(N) h_phi + b(N) >= a(N) |dX| for every input (checked below).  Probabilistic part: W_3
+    (N(0, 1/N) entries) is independent of z, so <w_i, z> ~ N(0, ||z||_2^2 / N) given z, while
+    E >= a(N) ||z||_1 mean_j(|W_1j| + |W_2j|) with mean_j(...) -> 2 sqrt(2/pi) / sqrt(N) and
+    ||z||_1 / ||z||_2 -> sqrt(2N/pi) (z = |S y| has delocalised, Gaussian-like entries); at N = 128
+    the condition needs |<w_i, z>| beyond ~10 standard deviations: P <= 4 Phi(-10) < 1e-22 per
+    input, so over the 10 x 50 inputs the condition rate reaches VACUOUS_RATE = 1% with
+    probability far below 1e-4 (concentration slack included: even at half these factors, 5 sd)."""
+    N = 128
+    res = pt.spiked_trials("random", N, 10, seed=0)
+    dW = np.abs(res["dW"])
+    for key in ("E", "Ep"):
+        E = np.broadcast_to(res[key], dW.shape)
+        assert np.all(E >= pb.a_N(N) * dW * (1 - 1e-12)), key        # derived, deterministic
+        assert np.mean(res["dW"] >= E) < pt.VACUOUS_RATE
     rows = {v.extra["check"]: v for v in pt.spiked_verdicts(res)}
     assert rows["lemma_4_2"].verdict == "vacuous" and rows["theorem_4_1"].verdict == "vacuous"
 
 
+def test_vacuity_rule():
+    """probability_verdict / limit_verdict on synthetic rates: vacuous below VACUOUS_RATE whatever
+    the interval says; otherwise the interval against the bound decides."""
+    below = pt.VACUOUS_RATE / 2
+    assert pt.probability_verdict(0.99, [0.98, 1.0], 0.9, below) == "vacuous"
+    assert pt.probability_verdict(None, None, 0.9, 1.0) == "vacuous"
+    assert pt.probability_verdict(0.99, [0.98, 1.0], 0.9, 0.5) == "holds"
+    assert pt.probability_verdict(0.5, [0.4, 0.6], 0.9, 0.5) == "fails"
+    assert pt.probability_verdict(0.9, [0.85, 0.95], 0.9, 0.5) == "inconclusive"
+    assert pt.limit_verdict(0.99, [0.97, 1.0], below) == "vacuous"
+    assert pt.limit_verdict(0.99, [0.97, 1.0], 0.5) == "holds"
+
+
 def test_remark_4_5_h_phi_grows_under_standard_init():
-    # h_phi = ||z||_1 ||W_3||_1 with E||z||_1 ~ sqrt(2/pi) N and ||W_3||_1 ~ sqrt(log N / N):
-    # slope ~ 0.5 (+ log correction).  Remark 4.5 needs h_phi bounded (slope <= 0).
+    """h_phi(s, 2) = ||z||_1 ||W_3||_1 with z = |W_1 s| (O(1) entries: ||z||_1 ~ N) and ||W_3||_1
+    the largest column sum of a 2 x N matrix with N(0, 1/N) entries (~ sqrt(log N / N)): h_phi ~
+    sqrt(N log N), log-log slope ~ 0.5-0.6.  Remark 4.5 needs h_phi bounded (slope <= 0).
+
+    The networks, not the inputs, are the independent units (all inputs of a network share W_3,
+    whose column maximum fluctuates from network to network): 20 networks per N, the mean h_phi of
+    each, and the t interval of the slope at two-sided level 2e-4, so slope_low > 0 fails with
+    probability <= 1e-4 if h_phi did not grow (and the slope ~0.5 sits ~10 standard errors above
+    0: power ~1).  (Before: all 150 inputs of three networks as independent points, slope_low >
+    0.3 measured at one seed; it failed at other seeds.)"""
     Ns, hs = [], []
-    for N in (64, 128, 256):
-        st = ps.random_setting(N, pt._rng(0, 1, N, 10**6))
-        h = pb.h_phi(st.net_S, st.inputs, 2)
-        Ns += [N] * h.size
-        hs += h.tolist()
-    fit = loglog_fit(Ns, hs)
-    assert fit.slope_low > 0.3
-    # Remark 4.5 is the implication "h_phi <= C => E -> 0"; its hypothesis fails here, so the
-    # verdict must be vacuous (not fails, not holds)
-    results = [pt.spiked_trials("random", N, 3, seed=0, prune=False) for N in (64, 128, 256)]
-    assert pt.scaling_verdict(results).verdict == "vacuous"
+    for N in (64, 256, 1024):
+        for net in range(20):
+            st = ps.random_setting(N, pt._rng(0, 1, N, 10**6 + net))
+            Ns.append(N)
+            hs.append(float(np.mean(pb.h_phi(st.net_S, st.inputs, 2))))
+    fit = loglog_fit(Ns, hs, level=1 - 2e-4)
+    assert fit.slope_low > 0, fit
+
+
+def test_remark_4_5_verdict_rule():
+    """scaling_verdict on synthetic records (at test size the pooled-input slope interval cannot
+    decide reliably): growing h_phi -> vacuous (Remark 4.5's hypothesis fails), bounded -> holds."""
+    def records(exponent):
+        out = []
+        for N in (64, 128, 256, 512):
+            g = np.random.default_rng(N)
+            h = N ** exponent * np.exp(0.01 * g.standard_normal(50))
+            out.append({"N": N, "name": "random", "h": h, "E": pb.a_N(N) * h,
+                        "dW": 0.5 + 0.01 * g.standard_normal((3, 50))})
+        return out
+    assert pt.scaling_verdict(records(0.5)).verdict == "vacuous"
+    assert pt.scaling_verdict(records(0.0)).verdict == "holds"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -136,8 +182,12 @@ def test_theorem_4_2_paper_threshold_is_vacuous_and_E_prime_variant_is_not():
     # t_s >= 1.1 sqrt(2) * 1.05 * 8 = 13 exceeds every delta X (<= theta = 3.5): G is empty,
     # the bound (4.27) is 0 and E = F(E) has no solution (Remark 4.11 fails).
     assert np.all(rec["bound"] == 0) and not np.any(rec["exact_exists"])
-    # with Theorem 4.1's own E'(s) the good set is non-empty and the accuracy bound holds
-    assert np.all(rec["bound_41"] > 0.2)
+    # with Theorem 4.1's own E'(s) the good set is non-empty and the accuracy bound holds.  Its
+    # size |G|/|T'| was >= 0.445 in 180 of 180 trials (30 seeds) and 0.005 once in a seed-shift
+    # run: a rare mode with per-trial probability p <= 0.061 (Clopper-Pearson, 1 in 186, level
+    # 1 - 1e-4), so all 6 trials fall into it with probability <= p^6 = 5e-8 (not "every trial
+    # above 0.2", which that one trial broke).
+    assert np.max(rec["bound_41"]) > 0.2
     assert np.all(rec["acc_pruned"] >= rec["bound_41"])
 
 
@@ -153,8 +203,13 @@ def test_example_4_2_threshold_is_not_better_than_lemma_4_1():
     rows = {v.extra["check"]: v for v in pt.example_4_2_verdicts(rec)}
     assert rows["example_4_2_vs_lemma_4_1"].verdict == "fails"
     assert rows["example_4_2_vs_lemma_4_1"].claim == "000:example:4.2"
-    # and the (4.23) condition is never met: delta X ~ 30-70 |z_i| ~ tens, threshold ~ 10^2
-    assert not rec["cond"].any() and rows["example_4_2"].verdict == "vacuous"
+    # The (4.23) condition is rare (delta X ~ tens, threshold ~ 10^2) but not impossible: over 40
+    # seeds x 200 inputs it held for 16 of 8000 inputs, so its per-input probability p is below
+    # 0.0046 (Clopper-Pearson, level 1 - 1e-4).  The condition rate of 200 inputs then exceeds 5%
+    # (10 or more) with probability <= P(Bin(200, 0.0046) >= 10) = 4e-8.  Whether the rate falls
+    # below VACUOUS_RATE (1%, the "vacuous" verdict) is a 6%-per-seed event at this size, so the
+    # verdict itself is not asserted here: its rule is tested on synthetic rates (test_vacuity_rule).
+    assert rec["cond"].mean() < 0.05
 
 
 def test_simultaneous_pruning_sum_bound_and_sharpness_rows():
