@@ -54,6 +54,14 @@ def finite_float(text: str) -> float:
     return _typed(float, lambda v: abs(v) < float("inf"), "a finite number")(text)
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (``prog: error: message``) and exit 2:
+    the usage block is what ``--help`` is for."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def make_parser(module: str, doc: str | None, *, options: Iterable[str] = ("seed", "json"),
                 jobs_default: int = 1) -> argparse.ArgumentParser:
     """A parser for ``python -m <module>`` with the chosen shared options, defined once here.
@@ -66,7 +74,7 @@ def make_parser(module: str, doc: str | None, *, options: Iterable[str] = ("seed
         raise ValueError(f"unknown shared options {sorted(unknown)}; choose from {SHARED_OPTIONS}")
     doc = (doc or "").strip()
     head, _, rest = doc.partition("\n\n")
-    p = argparse.ArgumentParser(prog=f"python -m {module}", description=head or None,
+    p = OneLineParser(prog=f"python -m {module}", description=head or None,
                                 epilog=rest or None,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.set_defaults(_module=module, _options=options)

@@ -166,11 +166,13 @@ def _thread_count() -> int | None:
 
 def git_state(root: Path = PACKAGE_ROOT) -> tuple[str | None, bool | None]:
     """(commit, dirty) of the package checkout; (None, None) outside a git work tree.  Dirty means
-    tracked files differ from the commit (untracked files, e.g. new results, do not count)."""
+    tracked files outside ``results/`` differ from the commit: untracked files and rewritten
+    Results (the outputs, not the code) do not count."""
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
                                 text=True, timeout=10, check=True).stdout.strip()
-        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
+                                 ".", ":(exclude)results"], cwd=root,
                                 capture_output=True, text=True, timeout=10, check=True).stdout
     except (OSError, subprocess.SubprocessError):
         return None, None

@@ -1,4 +1,8 @@
-"""`python -m figures --list` / `python -m figures NAME [NAME ...] [--out DIR]`."""
+"""`python -m figures --list` / `python -m figures NAME [NAME ...] [--out DIR] [--results DIR]`.
+
+Draws the papers' figures from committed Results (``results/<name>.json``); a figure whose Result
+is missing stops with one line naming the command that makes it (exit status 2).
+"""
 from __future__ import annotations
 
 import argparse
@@ -12,9 +16,11 @@ import matplotlib
 matplotlib.use("Agg")
 
 import figures  # noqa: E402
+from figures._results import RESULTS_DIR, MissingResult  # noqa: E402
 
 
 def registry() -> dict:
+    """Every figure name of every ``figures/fig_*.py`` (its ``FIGURES`` dict) -> its function."""
     found = {}
     for info in sorted(pkgutil.iter_modules(figures.__path__), key=lambda m: m.name):
         if not info.name.startswith("fig_"):
@@ -27,14 +33,20 @@ def registry() -> dict:
     return found
 
 
+def _parser() -> argparse.ArgumentParser:
+    head, _, rest = (__doc__ or "").strip().partition("\n\n")
+    p = argparse.ArgumentParser(prog="python -m figures", description=head, epilog=rest or None)
+    p.add_argument("names", nargs="*", help="figure names, e.g. 4.3 D.1 (see --list)")
+    p.add_argument("--list", action="store_true", help="list the figures and exit")
+    p.add_argument("--out", type=Path, default=Path("runs/figures"), metavar="DIR",
+                   help="where the PNGs and their data go (default runs/figures)")
+    p.add_argument("--results", type=Path, default=RESULTS_DIR, metavar="DIR",
+                   help=f"where the Results are read (default {RESULTS_DIR})")
+    return p
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m figures", description=__doc__)
-    parser.add_argument("names", nargs="*", help="figure names, e.g. 4.3 D.1 (see --list)")
-    parser.add_argument("--list", action="store_true", help="list the figures and exit")
-    parser.add_argument("--out", type=Path, default=Path("results/figures"))
-    parser.add_argument("--quick", action="store_true", help="small sizes, for smoke tests")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default="auto")
+    parser = _parser()
     args = parser.parse_args(argv)
     reg = registry()
     if args.list or not args.names:
@@ -45,9 +57,12 @@ def main(argv=None) -> int:
     unknown = [n for n in args.names if n not in reg]
     if unknown:
         parser.error(f"unknown figure(s) {unknown}; known: {sorted(reg)}")
-    args.out.mkdir(parents=True, exist_ok=True)
     for name in args.names:
-        for path in reg[name](args.out, args):
+        try:
+            paths = reg[name](args.out, args)
+        except MissingResult as exc:
+            parser.error(f"figure {name}: {exc}")
+        for path in paths:
             print(path)
     return 0
 

@@ -1,8 +1,9 @@
 """Figures 4.2, 4.3, 4.4 and B.1 of paper 000 (Approximation Lemma B.2, Examples 4.2/4.3).
 
 Each figure is drawn with the paper's quantity and, beside it, the derived limit of
-``theory.approximation_symbolic`` (which is what the measured norms converge to).  Data are
-written as JSON and CSV beside the PNG.
+``theory.approximation_symbolic`` (which is what the measured norms converge to).  Data come from
+committed Results: ``results/approximation_lemma_paper.json`` (Figs 4.2, 4.3, B.1) and
+``results/wigner.json`` (Fig 4.4); the plotted data are written as JSON and CSV beside the PNG.
 """
 from __future__ import annotations
 
@@ -14,102 +15,92 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from sims.report import write_csv, write_json  # noqa: E402
-from theory import approximation as paper  # noqa: E402
-from theory import approximation_symbolic as derived  # noqa: E402
+from figures._output import save_figure, source  # noqa: E402
+from figures._results import load_result  # noqa: E402
 
-PAPER_SPIKES = (30.0, 40.0, 50.0, 60.0, 70.0)
+APPROX = "approximation_lemma_paper"
+APPROX_COMMAND = "python -m sims.approximation_lemma --paper --json results/approximation_lemma_paper.json"
+WIGNER = "wigner"
+WIGNER_COMMAND = "python -m sims.wigner --json results/wigner.json"
+PAPER_SPIKES = (70.0, 60.0, 50.0, 40.0, 30.0)      # Example 4.2, stored in decreasing order
+PAPER_N = 3000                                     # Fig 4.3 / B.1
 
 
-def _save(fig, outdir: Path, stem: str, rows: list[dict]) -> list[Path]:
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    png = outdir / f"{stem}.png"
-    fig.savefig(png, dpi=120, bbox_inches="tight")
-    plt.close(fig)
-    return [png, write_json(rows, outdir / f"{stem}.json"), write_csv(rows, outdir / f"{stem}.csv")]
+def _approx(args):
+    return load_result(APPROX, APPROX_COMMAND, getattr(args, "results", None))
+
+
+def _paper_record(result) -> dict:
+    """The record of Example 4.2's spikes at c = 1 nearest the paper's N = 3000."""
+    rows = [r for r in result.records if tuple(r["spikes"]) == PAPER_SPIKES and r["ratio"] == 1.0]
+    if not rows:
+        raise ValueError(f"{APPROX}.json holds no run with the spikes {PAPER_SPIKES} at c = 1; make "
+                         f"it with: {APPROX_COMMAND}")
+    return min(rows, key=lambda r: abs(r["N"] - PAPER_N))
 
 
 def fig_4_2(outdir: Path, args) -> list[Path]:
     """Fig 4.2: f_W of (4.24) against sigma_i, with the derived limits of ||W'-S||_2 and ||(W'-S)v_i||."""
-    sig = np.linspace(1.01, 10, 400)
-    f = np.array([paper.f_W_example_A1([s]) for s in sig])
-    op = derived.block_opnorm_limits(sig)
-    rows = [{"sigma": float(s), "f_W_4_24": float(a), "opnorm_limit": float(b),
-             "fixed_v_limit": float(a)} for s, a, b in zip(sig, f, op)]
+    result = _approx(args)
+    rows = result.tables["fig_4_2"]
+    sig = [r["sigma"] for r in rows]
     fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(sig, f, label="f_W (4.24) = lim ||(W'-S) v_i|| (derived)")
-    ax.plot(sig, op, "--", label="lim ||W'-S||_2 (derived; (B.14) claims f_W)")
+    ax.plot(sig, [r["f_W_4_24"] for r in rows], label="f_W (4.24) = lim ||(W'-S) v_i|| (derived)")
+    ax.plot(sig, [r["opnorm_limit"] for r in rows], "--", label="lim ||W'-S||_2 (derived; (B.14) claims f_W)")
     ax.axhline(1, color="gray", lw=0.5)
     ax.set_xlabel("sigma_i")
     ax.set_ylabel("value")
     ax.set_title("Fig 4.2: f_W of Example 4.2")
     ax.legend(fontsize=8)
-    return _save(fig, outdir, "fig_4_2", rows)
+    return save_figure(fig, outdir, "fig_4_2", rows, source(result, APPROX))
 
 
-_RUNS: dict = {}
-
-
-def _paper_run(args):
-    """Example 4.2's Monte Carlo (shared by Fig 4.3 and B.1 within one process)."""
-    from sims import approximation_lemma as al
-    key = (bool(args.quick), int(args.seed), str(args.device))
-    if key not in _RUNS:
-        n, trials = (300, 3) if args.quick else (3000, 10)
-        _RUNS[key] = al.run([n], trials, PAPER_SPIKES, seed=args.seed, device=args.device,
-                            progress=not args.quick)
-    return _RUNS[key]
-
-
-def plot_opnorm_records(records: list[dict], outdir: Path, stem: str = "fig_4_3") -> list[Path]:
-    """||S-W'||_2 per matrix against f_W and the derived limit, one panel per record (N)."""
-    rows = [{"N": r["N"], "matrix": i, "opnorm": v, "f_W_paper": r["f_W_paper"],
-             "opnorm_limit": r["opnorm_limit"], "spikes": r["spikes"]}
-            for r in records for i, v in enumerate(r["opnorm_samples"])]
+def plot_opnorm_record(rec: dict, outdir: Path, stem: str = "fig_4_3", meta: dict | None = None
+                       ) -> list[Path]:
+    """||S-W'||_2 per matrix against f_W and the derived limit (one record: one N)."""
+    samples = rec["opnorm_samples"]
+    rows = [{"N": rec["N"], "matrix": i + 1, "opnorm": v, "f_W_paper": rec["f_W_paper"],
+             "opnorm_limit": rec["opnorm_limit"]} for i, v in enumerate(samples)]
     fig, ax = plt.subplots(figsize=(6, 4))
-    for r in records:
-        ax.plot(range(1, len(r["opnorm_samples"]) + 1), r["opnorm_samples"], "o-",
-                label=f"measured, N={r['N']}, spikes={r['spikes'][-1]:g}..{r['spikes'][0]:g}")
-    last = records[-1]
-    ax.axhline(last["f_W_paper"], color="k", label=f"f_W (4.24) = {last['f_W_paper']:.4f}")
-    ax.axhline(last["opnorm_limit"], color="r", ls="--",
-               label=f"derived limit = {last['opnorm_limit']:.4f}")
+    ax.plot(range(1, len(samples) + 1), samples, "o-",
+            label=f"measured, N={rec['N']}, spikes={rec['spikes'][-1]:g}..{rec['spikes'][0]:g}")
+    ax.axhline(rec["f_W_paper"], color="k", label=f"f_W (4.24) = {rec['f_W_paper']:.4f}")
+    ax.axhline(rec["opnorm_limit"], color="r", ls="--", label=f"derived limit = {rec['opnorm_limit']:.4f}")
     ax.set_xlabel("matrix")
     ax.set_ylabel("||S - W'||_2")
     ax.set_title("Fig 4.3: ||S-W'||_2 for independent matrices")
     ax.legend(fontsize=7)
-    return _save(fig, outdir, stem, rows)
+    return save_figure(fig, outdir, stem, rows, meta)
 
 
 def fig_4_3(outdir: Path, args) -> list[Path]:
-    """Fig 4.3: ||S-W'||_2 for 10 matrices N=3000 (quick: 3 at N=300) vs f_W and the derived limit."""
-    return plot_opnorm_records(_paper_run(args), outdir)
+    """Fig 4.3: ||S-W'||_2 for 10 matrices at N=3000 (spikes 30..70) vs f_W and the derived limit."""
+    result = _approx(args)
+    return plot_opnorm_record(_paper_record(result), outdir, meta=source(result, APPROX))
 
 
 def fig_4_4(outdir: Path, args) -> list[Path]:
     """Fig 4.4: f_W of (4.25) against 2 sigma for sigma in [-25, 25], sigma_r = 30 and 100."""
-    sig = np.linspace(-25, 25, 501)
-    sig = sig[sig != 0]
+    result = load_result(WIGNER, WIGNER_COMMAND, getattr(args, "results", None))
+    rows = result.tables["fig_4_4"]
     fig, ax = plt.subplots(figsize=(6, 4))
-    rows = []
-    for sr in (30.0, 100.0):
-        f = np.array([paper.f_W_symmetric_4_25([sr], s) for s in sig])
-        op = np.array([derived.symmetric_limits([sr], s)[1][0] for s in sig])
-        ax.plot(sig, f, label=f"f_W (4.25), sigma_r={sr:g}")
-        ax.plot(sig, op, "--", label=f"lim ||W'-S||_2 (derived), sigma_r={sr:g}")
-        rows += [{"sigma": float(s), "sigma_r": sr, "f_W_4_25": float(a), "opnorm_limit": float(b),
-                  "two_sigma": float(2 * s)} for s, a, b in zip(sig, f, op)]
-    ax.plot(sig, 2 * sig, "k:", label="2 sigma")
+    for sr in sorted({r["sigma_r"] for r in rows}):
+        part = [r for r in rows if r["sigma_r"] == sr]
+        sig = [r["sigma"] for r in part]
+        ax.plot(sig, [r["f_W_4_25"] for r in part], label=f"f_W (4.25), sigma_r={sr:g}")
+        ax.plot(sig, [r["opnorm_limit"] for r in part], "--", label=f"lim ||W'-S||_2 (derived), sigma_r={sr:g}")
+    part = [r for r in rows if r["sigma_r"] == rows[0]["sigma_r"]]
+    ax.plot([r["sigma"] for r in part], [r["two_sigma"] for r in part], "k:", label="2 sigma")
     ax.set_xlabel("sigma")
     ax.set_title("Fig 4.4: f_W vs 2 sigma (Example 4.3)")
     ax.legend(fontsize=7)
-    return _save(fig, outdir, "fig_4_4", rows)
+    return save_figure(fig, outdir, "fig_4_4", rows, source(result, WIGNER))
 
 
 def fig_B_1(outdir: Path, args) -> list[Path]:
-    """Fig B.1: |<u_i,u'_i>| and |<v_i,v'_i>| measured (N=3000, 10 matrices; quick: N=300) vs sqrt(1-1/sigma_i^2)."""
-    r = _paper_run(args)[0]
+    """Fig B.1: |<u_i,u'_i>| and |<v_i,v'_i>| measured (N=3000, 10 matrices) vs sqrt(1-1/sigma_i^2)."""
+    result = _approx(args)
+    r = _paper_record(result)
     spikes = np.array(r["spikes"])
     lim_u, lim_v = (np.array(x) for x in r["overlap_limit_sqrt"])
     rows = [{"sigma": float(s), "u_overlap_mean": float(mu), "v_overlap_mean": float(mv),
@@ -123,7 +114,7 @@ def fig_B_1(outdir: Path, args) -> list[Path]:
         ax.set_xlabel("sigma_i")
         ax.set_title(f"{name} singular vectors")
         ax.legend(fontsize=7)
-    return _save(fig, outdir, "fig_B_1", rows)
+    return save_figure(fig, outdir, "fig_B_1", rows, source(result, APPROX))
 
 
 FIGURES = {"4.2": fig_4_2, "4.3": fig_4_3, "4.4": fig_4_4, "B.1": fig_B_1}

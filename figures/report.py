@@ -51,9 +51,16 @@ class Stored:
     result: Result
 
 
+SMOKE_DIR = "smoke"   # small Results kept for reproduce tests, not evidence for the report
+
+
 def load_results(results_dir: Path = RESULTS_DIR) -> list[Stored]:
-    """Every committed Result (``results/*.json``), sorted by name."""
-    return [Stored(p.stem, read_result(p)) for p in sorted(Path(results_dir).glob("*.json"))]
+    """Every committed Result (``results/**/*.json`` outside ``results/smoke/``), sorted by name;
+    the name is the path below ``results/`` without ``.json``, e.g. ``nets/paper003``."""
+    root = Path(results_dir)
+    paths = sorted(p for p in root.rglob("*.json")
+                   if p.relative_to(root).parts[0] != SMOKE_DIR)
+    return [Stored(p.relative_to(root).with_suffix("").as_posix(), read_result(p)) for p in paths]
 
 
 def verdicts_by_claim(stored: list[Stored]) -> dict[str, list[tuple[Stored, Verdict]]]:
@@ -118,11 +125,28 @@ def unknown_claim_ids(claims: dict[str, Claim], by_claim: dict) -> list[str]:
     return sorted(cid for cid in by_claim if cid not in claims)
 
 
+def registry_mismatches(claims: dict[str, Claim], stored: list[Stored]) -> list[str]:
+    """Where the registry and the stored Results disagree: a verdict on a claim not in the
+    registry, or from an experiment its ``checked_by`` does not name (a ``not_checked`` claim
+    with a verdict is the same mismatch)."""
+    problems = []
+    for s in stored:
+        for v in s.result.verdicts:
+            c = claims.get(v.claim)
+            if c is None:
+                problems.append(f"results/{s.name}.json: claim {v.claim} is not in core/claims.json")
+            elif not any(s.result.experiment == m or s.result.experiment.startswith(m + ".")
+                         for m in c.checked_by):
+                problems.append(f"results/{s.name}.json: {s.result.experiment} has a verdict on "
+                                f"{v.claim}, whose checked_by is {list(c.checked_by)}")
+    return sorted(set(problems))
+
+
 def render_findings(claims: dict[str, Claim], stored: list[Stored]) -> str:
     by_claim = verdicts_by_claim(stored)
-    unknown = unknown_claim_ids(claims, by_claim)
-    if unknown:
-        raise ValueError(f"results carry verdicts on claims not in core/claims.json: {unknown}")
+    problems = registry_mismatches(claims, stored)
+    if problems:
+        raise ValueError("registry and results disagree: " + "; ".join(problems))
     cov = coverage(claims, by_claim)
     out = ["# Verdicts on the papers' claims", "", INTRO, "", "## Coverage", "",
            "| paper | claims | with a verdict | assigned, no stored verdict | "

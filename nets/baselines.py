@@ -27,12 +27,15 @@ import torch
 from torch import nn
 from torch.nn.utils import prune as torch_prune
 
+from nets.layers import weight_layers as _weight_layers
+
 UNITS = ("entries", "filters")
 
 
 def weight_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
-    """Linear/Conv2d modules in registration order (paper 004's layers 1..l)."""
-    return [(n, m) for n, m in model.named_modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+    """Linear/Conv2d modules in registration order (paper 004's layers 1..l;
+    ``nets.layers.weight_layers``)."""
+    return _weight_layers(model)
 
 
 def _units(module: nn.Module, unit: str) -> int:

@@ -21,21 +21,23 @@ import numpy as np
 import torch
 from torch import nn
 
+from core.validate import InvalidArgument, check_int
+
 
 def confidence_from_outputs(outputs, targets) -> np.ndarray:
     """dX of (4.1) for a batch: ``outputs`` (n, K) pre-softmax, ``targets`` (n,) class indices."""
     out = torch.as_tensor(outputs).detach()
     tgt = torch.as_tensor(targets).detach()
     if out.ndim != 2 or out.shape[1] < 2:
-        raise ValueError(f"outputs must have shape (n, K) with K >= 2 classes, got {tuple(out.shape)}")
+        raise InvalidArgument(f"outputs must have shape (n, K) with K >= 2 classes, got {tuple(out.shape)}")
     if tgt.ndim != 1 or tgt.shape[0] != out.shape[0]:
-        raise ValueError(f"targets must have shape ({out.shape[0]},), got {tuple(tgt.shape)}")
+        raise InvalidArgument(f"targets must have shape ({out.shape[0]},), got {tuple(tgt.shape)}")
     if tgt.dtype.is_floating_point or tgt.dtype == torch.bool:
-        raise ValueError(f"targets must be integer class indices, got dtype {tgt.dtype}")
+        raise InvalidArgument(f"targets must be integer class indices, got dtype {tgt.dtype}")
     if tgt.numel() and (int(tgt.min()) < 0 or int(tgt.max()) >= out.shape[1]):
-        raise ValueError(f"targets must lie in [0, {out.shape[1] - 1}]")
+        raise InvalidArgument(f"targets must lie in [0, {out.shape[1] - 1}]")
     if not torch.isfinite(out).all():
-        raise ValueError("outputs contain NaN or inf")
+        raise InvalidArgument("outputs contain NaN or inf")
     out = out.to(torch.float64)
     rows = torch.arange(out.shape[0])
     correct = out[rows, tgt]
@@ -64,7 +66,7 @@ def classification_confidence(model: nn.Module, data, device=None, batch_size: i
     finally:
         model.train(was_training)
     if not parts:
-        raise ValueError("data yielded no samples")
+        raise InvalidArgument("data yielded no samples")
     return np.concatenate(parts)
 
 
@@ -72,7 +74,7 @@ def _batches(data, batch_size: int) -> Iterable:
     if isinstance(data, tuple) and len(data) == 2 and all(isinstance(t, torch.Tensor) for t in data):
         x, y = data
         if x.shape[0] != y.shape[0]:
-            raise ValueError(f"x has {x.shape[0]} samples but y has {y.shape[0]}")
+            raise InvalidArgument(f"x has {x.shape[0]} samples but y has {y.shape[0]}")
         return [(x[i:i + batch_size], y[i:i + batch_size]) for i in range(0, x.shape[0], batch_size)]
     if isinstance(data, torch.utils.data.TensorDataset):
         x, y = data.tensors[0], data.tensors[1]
@@ -84,9 +86,9 @@ def accuracy_from_confidence(dx) -> float:
     """(4.2): the fraction of samples with dX > 0 (ties count as errors)."""
     dx = np.asarray(dx, dtype=float)
     if dx.ndim != 1 or dx.size == 0:
-        raise ValueError(f"dX must be a non-empty 1-D array, got shape {dx.shape}")
+        raise InvalidArgument(f"dX must be a non-empty 1-D array, got shape {dx.shape}")
     if np.isnan(dx).any():
-        raise ValueError("dX contains NaN")
+        raise InvalidArgument("dX contains NaN")
     return float(np.count_nonzero(dx > 0) / dx.size)
 
 
@@ -94,6 +96,8 @@ def confidence_summary(dx, bins: int | np.ndarray = 50) -> dict:
     """Histogram data and summary of dX: bin edges, counts, accuracy (4.2), ties, quantiles."""
     dx = np.asarray(dx, dtype=float)
     acc = accuracy_from_confidence(dx)
+    if np.ndim(bins) == 0:
+        bins = check_int("bins", bins, 1, 10**7)
     counts, edges = np.histogram(dx, bins=bins)
     return {"n": int(dx.size), "accuracy": acc, "ties": int(np.count_nonzero(dx == 0)),
             "misclassified": int(np.count_nonzero(dx < 0)),

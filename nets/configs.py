@@ -71,7 +71,8 @@ class TrainConfig:
     l1: float = 0.0              # mu_1 of (E.7)
     l2: float = 0.0              # mu_2 of (E.7)
     loss: str = "cross_entropy"  # or "mse" (E.3)
-    pruning: dict | None = None  # kwargs for nets.pruning.MPPruningCallback, schedule as a name
+    pruning: dict | None = None  # kwargs for nets.pruning.MPPruningCallback, schedule as a name;
+    #                              optional key "rule" (absent = "mp", the papers'): with_rule()
     sparsification: dict | None = None
     n_train: int | None = None   # None: the full training set
     n_test: int | None = None
@@ -362,6 +363,20 @@ def get_config(name: str, scale: str = "paper", *, width_divisor: int | None = N
             raise ValueError("width_divisor / n_train / n_test apply to scale='cpu' only")
         return cfg
     return _cpu_variant(cfg, width_divisor, n_train, n_test)
+
+
+def with_rule(cfg: TrainConfig, rule: str) -> TrainConfig:
+    """A copy of ``cfg`` whose Algorithm 1 uses ``rule`` (``nets.prune.available_rules()``; checked
+    by ``MPPruningCallback``). "mp" leaves the config as it is (no "rule" key), so runs and
+    checkpoints of the papers' rule keep their config."""
+    out = TrainConfig.from_dict(cfg.to_dict())
+    if rule == "mp":
+        return out
+    if not out.pruning:
+        from core.validate import InvalidArgument
+        raise InvalidArgument(f"rule: config {cfg.name!r} has no MP pruning to apply rule {rule!r} to")
+    out.pruning["rule"] = rule
+    return out
 
 
 def schedule_callable(pruning: dict):

@@ -42,12 +42,15 @@ from __future__ import annotations
 import gzip
 import pickle
 import struct
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler, TensorDataset
+
+from core.validate import InvalidArgument
 
 FASHION_MNIST_DEFAULT_DIR = Path("/usr/share/datasets/fashion-mnist")
 MNIST_DEFAULT_DIRS = (Path("/usr/share/datasets/mnist"), Path("data/mnist"))
@@ -60,6 +63,7 @@ IDX_FILES = {
     "test_labels": "t10k-labels-idx1-ubyte",
 }
 NORMALISATIONS = ("half", "meanstd", "unit")
+N_IMAGE_CLASSES = 10  # MNIST, Fashion-MNIST and CIFAR-10
 DATASETS = ("fashion_mnist", "mnist", "cifar10", "regression_e3", "polynomial_e4")
 
 
@@ -90,18 +94,26 @@ def read_idx(path: str | Path) -> np.ndarray:
     Only the unsigned-byte type (code 0x08) occurs in (Fashion-)MNIST; other types are refused."""
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as fh:
-        raw = fh.read()
+    try:
+        with opener(path, "rb") as fh:
+            raw = fh.read()
+    except FileNotFoundError:
+        raise
+    except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile, truncated stream, a directory
+        raise InvalidArgument(f"{path}: cannot read as an IDX file{' (gzip)' if opener is gzip.open else ''}: "
+                              f"{type(exc).__name__}: {exc}") from None
     if len(raw) < 4:
-        raise ValueError(f"{path}: too short to be an IDX file ({len(raw)} bytes)")
+        raise InvalidArgument(f"{path}: too short to be an IDX file ({len(raw)} bytes)")
     zero, dtype_code, ndim = struct.unpack(">HBB", raw[:4])
     if zero != 0 or dtype_code != 0x08:
-        raise ValueError(f"{path}: not an unsigned-byte IDX file (magic {raw[:4].hex()})")
+        raise InvalidArgument(f"{path}: not an unsigned-byte IDX file (magic {raw[:4].hex()})")
     header = 4 + 4 * ndim
+    if ndim < 1 or len(raw) < header:
+        raise InvalidArgument(f"{path}: IDX header of {ndim} dimensions does not fit in {len(raw)} bytes")
     shape = struct.unpack(f">{ndim}I", raw[4:header])
-    expected = int(np.prod(shape))
+    expected = int(np.prod(shape, dtype=object))
     if len(raw) - header != expected:
-        raise ValueError(f"{path}: header promises {expected} bytes of data, file holds {len(raw) - header}")
+        raise InvalidArgument(f"{path}: header promises {expected} bytes of data, file holds {len(raw) - header}")
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
 
 
@@ -121,10 +133,99 @@ def load_idx_dir(directory: Path) -> dict[str, np.ndarray]:
     arrays = {key: read_idx(p) for key, p in found.items()}
     for split in ("train", "test"):
         n_img, n_lab = len(arrays[f"{split}_images"]), len(arrays[f"{split}_labels"])
-        if n_img != n_lab or arrays[f"{split}_images"].ndim != 3:
-            raise ValueError(f"{directory}: {split} images {arrays[f'{split}_images'].shape} do not match "
-                             f"{n_lab} labels")
+        if n_img != n_lab or arrays[f"{split}_images"].ndim != 3 or arrays[f"{split}_labels"].ndim != 1:
+            raise InvalidArgument(f"{directory}: {split} images {arrays[f'{split}_images'].shape} do not "
+                                  f"match labels {arrays[f'{split}_labels'].shape}")
+        _check_labels(arrays[f"{split}_labels"], found[f"{split}_labels"])
     return arrays
+
+
+def _check_labels(labels: np.ndarray, where) -> None:
+    """Class labels must lie in [0, N_IMAGE_CLASSES): refused at load, not an index error (or a
+    silently wrong loss) deep in training."""
+    labels = np.asarray(labels)
+    if labels.size and (labels.min() < 0 or labels.max() >= N_IMAGE_CLASSES):
+        bad = labels[(labels < 0) | (labels >= N_IMAGE_CLASSES)]
+        raise InvalidArgument(f"{where}: labels must be in [0, {N_IMAGE_CLASSES - 1}], got "
+                              f"{bad.size} outside (e.g. {int(bad[0])})")
+
+
+# CIFAR-10's python batches are pickles.  pickle.load runs whatever callables a file names, so they
+# are read by an unpickler that resolves only the globals those files hold: numpy's array
+# reconstruction (the ndarray class and the non-object dtype it is made of) and, for files written
+# by Python 3 with protocol 2, the latin-1 encoding of bytes.  Every other global is refused.
+_RECONSTRUCT = np.zeros(1).__reduce_ex__(2)[0]
+_FROMBUFFER = np.zeros(1).__reduce_ex__(5)[0]
+
+
+def _plain_dtype(*args):
+    dt = np.dtype(*args)
+    if dt.hasobject:
+        raise pickle.UnpicklingError(f"refusing an object dtype {dt}")
+    return dt
+
+
+def _reconstruct(subtype, *args):
+    if subtype is not np.ndarray:
+        raise pickle.UnpicklingError(f"refusing to reconstruct a {subtype!r}")
+    return _RECONSTRUCT(subtype, *args)
+
+
+def _frombuffer(buffer, dtype, *args):
+    return _FROMBUFFER(buffer, _plain_dtype(dtype), *args)
+
+
+def _latin1(text, encoding="latin1"):
+    if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
+        raise pickle.UnpicklingError(f"refusing _codecs.encode({type(text).__name__}, {encoding!r})")
+    return text.encode("latin1")
+
+
+_CIFAR_GLOBALS = {
+    ("numpy.core.multiarray", "_reconstruct"): _reconstruct,
+    ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
+    ("numpy.core.numeric", "_frombuffer"): _frombuffer,
+    ("numpy._core.numeric", "_frombuffer"): _frombuffer,
+    ("numpy", "ndarray"): np.ndarray,
+    ("numpy", "dtype"): _plain_dtype,
+    ("_codecs", "encode"): _latin1,
+}
+
+
+class _CifarUnpickler(pickle.Unpickler):
+    def find_class(self, module, name):
+        try:
+            return _CIFAR_GLOBALS[(module, name)]
+        except KeyError:
+            raise pickle.UnpicklingError(f"global {module}.{name} is not allowed in a CIFAR-10 batch "
+                                         "(only numpy arrays, lists, dicts, bytes and numbers)") from None
+
+
+def read_cifar_batch(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """One CIFAR-10 python batch -> uint8 images (n, 3, 32, 32) and int64 labels, through the
+    restricted unpickler above (a file that names any other callable is refused, not run)."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            d = _CifarUnpickler(fh, encoding="bytes").load()
+    except FileNotFoundError:
+        raise
+    except (pickle.UnpicklingError, OSError, EOFError, ValueError, TypeError, AttributeError, IndexError,
+            KeyError, MemoryError, OverflowError, UnicodeDecodeError) as exc:
+        raise InvalidArgument(f"{path}: not a readable CIFAR-10 batch: {type(exc).__name__}: {exc}") from None
+    if not isinstance(d, dict) or b"data" not in d or b"labels" not in d:
+        keys = sorted(d) if isinstance(d, dict) else type(d).__name__
+        raise InvalidArgument(f"{path}: a CIFAR-10 batch is a dict with b'data' and b'labels', got {keys}")
+    data, labels = d[b"data"], d[b"labels"]
+    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
+        what = f"{data.dtype} array of shape {data.shape}" if isinstance(data, np.ndarray) else type(data).__name__
+        raise InvalidArgument(f"{path}: data must be a uint8 array of shape (n, 3072), got {what}")
+    if not isinstance(labels, (list, np.ndarray)) or len(labels) != len(data) \
+            or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in labels):
+        raise InvalidArgument(f"{path}: labels must be {len(data)} integers")
+    labels = np.asarray(labels, dtype=np.int64)
+    _check_labels(labels, path)
+    return data.reshape(-1, 3, 32, 32), labels
 
 
 def load_cifar10_dir(directory: Path) -> dict[str, np.ndarray]:
@@ -136,16 +237,8 @@ def load_cifar10_dir(directory: Path) -> dict[str, np.ndarray]:
     if missing:
         raise DatasetNotFoundError(f"{directory}: missing {missing}")
 
-    def batch(name):
-        with open(directory / name, "rb") as fh:
-            d = pickle.load(fh, encoding="bytes")
-        data = np.asarray(d[b"data"], dtype=np.uint8)
-        if data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
-            raise ValueError(f"{directory / name}: data has shape {data.shape}, expected (n, 3072)")
-        return data.reshape(-1, 3, 32, 32), np.asarray(d[b"labels"], dtype=np.int64)
-
-    train = [batch(n) for n in names[:5]]
-    test_x, test_y = batch("test_batch")
+    train = [read_cifar_batch(directory / n) for n in names[:5]]
+    test_x, test_y = read_cifar_batch(directory / "test_batch")
     return {"train_images": np.concatenate([b[0] for b in train]),
             "train_labels": np.concatenate([b[1] for b in train]),
             "test_images": test_x, "test_labels": test_y}
@@ -157,7 +250,7 @@ def load_cifar10_dir(directory: Path) -> dict[str, np.ndarray]:
 def _normalise(train_u8: np.ndarray, test_u8: np.ndarray, how: str) -> tuple[torch.Tensor, torch.Tensor, dict]:
     """uint8 (N, C, H, W) -> float32 tensors, normalised per the module docstring."""
     if how not in NORMALISATIONS:
-        raise ValueError(f"unknown normalisation {how!r}; choose one of {NORMALISATIONS}")
+        raise InvalidArgument(f"unknown normalisation {how!r}; choose one of {NORMALISATIONS}")
     train = torch.from_numpy(train_u8.astype(np.float32) / 255.0)
     test = torch.from_numpy(test_u8.astype(np.float32) / 255.0)
     channels = train.shape[1]
@@ -179,9 +272,9 @@ def _subset(x: torch.Tensor, y: torch.Tensor, n: int | None, seed: int, what: st
     if n is None:
         return x, y
     if n <= 0:
-        raise ValueError(f"{what} must be positive, got {n}")
+        raise InvalidArgument(f"{what} must be positive, got {n}")
     if n > len(x):
-        raise ValueError(f"{what}={n} exceeds the {len(x)} samples available")
+        raise InvalidArgument(f"{what}={n} exceeds the {len(x)} samples available")
     if n == len(x):
         return x, y
     gen = torch.Generator().manual_seed(seed)
@@ -245,7 +338,7 @@ def load_image_dataset(name: str, data_dir: str | Path | None = None, *, normali
 
     ``n_train`` / ``n_test`` keep a seeded random subset (for CPU-scale runs)."""
     if name not in _INSTALL_HINT:
-        raise ValueError(f"unknown image dataset {name!r}; choose one of {sorted(_INSTALL_HINT)}")
+        raise InvalidArgument(f"unknown image dataset {name!r}; choose one of {sorted(_INSTALL_HINT)}")
     if data_dir is not None:
         candidates = [Path(data_dir).expanduser()]
     else:
@@ -284,9 +377,9 @@ def regression_e3(seed: int = 0, *, n_train: int = 2000, n_test: int = 500, nois
     x_train = 2i/(n_train-1), y = target(x) + sigma * eps, eps ~ U(-1, 1) iid (seeded);
     x_test = 2i/(n_test-1), y = target(x) without noise.  Inputs and targets have shape (n, 1)."""
     if n_train < 2 or n_test < 2:
-        raise ValueError(f"need at least 2 points per split, got n_train={n_train}, n_test={n_test}")
+        raise InvalidArgument(f"need at least 2 points per split, got n_train={n_train}, n_test={n_test}")
     if not np.isfinite(noise_scale) or noise_scale < 0:
-        raise ValueError(f"noise_scale must be finite and >= 0, got {noise_scale}")
+        raise InvalidArgument(f"noise_scale must be finite and >= 0, got {noise_scale}")
     gen = torch.Generator().manual_seed(seed)
     x_train = torch.arange(n_train, dtype=torch.float64) * 2 / (n_train - 1)
     eps = torch.rand(n_train, generator=gen, dtype=torch.float64) * 2 - 1
@@ -314,14 +407,14 @@ def polynomial_classification_e4(seed: int = 0, *, degree: int = 3, n_train: int
     numbers besides a 1000-point training set (Example 4.1); offset, noise, range and degree are
     our defaults.  ``info['coefficients']`` holds p (numpy.polyval order, highest power first)."""
     if degree < 0 or int(degree) != degree:
-        raise ValueError(f"degree must be a non-negative integer, got {degree}")
+        raise InvalidArgument(f"degree must be a non-negative integer, got {degree}")
     if not (np.isfinite(offset) and offset >= 0 and np.isfinite(noise_std) and noise_std >= 0):
-        raise ValueError(f"offset and noise_std must be finite and >= 0, got {offset}, {noise_std}")
+        raise InvalidArgument(f"offset and noise_std must be finite and >= 0, got {offset}, {noise_std}")
     lo, hi = x_range
     if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-        raise ValueError(f"x_range must be finite with lo < hi, got {x_range}")
+        raise InvalidArgument(f"x_range must be finite with lo < hi, got {x_range}")
     if n_train < 1 or n_test < 1:
-        raise ValueError(f"n_train and n_test must be positive, got {n_train}, {n_test}")
+        raise InvalidArgument(f"n_train and n_test must be positive, got {n_train}, {n_test}")
     gen = torch.Generator().manual_seed(seed)
     coefficients = torch.randn(degree + 1, generator=gen, dtype=torch.float64)
 
@@ -344,7 +437,7 @@ def load_dataset(name: str, *, data_dir=None, seed: int = 0, n_train=None, n_tes
     """Dispatch on a dataset name from :data:`DATASETS`."""
     if name in ("fashion_mnist", "mnist", "cifar10"):
         if synthetic_kwargs:
-            raise ValueError(f"{name}: unexpected options {sorted(synthetic_kwargs)}")
+            raise InvalidArgument(f"{name}: unexpected options {sorted(synthetic_kwargs)}")
         return load_image_dataset(name, data_dir, normalisation=normalisation, n_train=n_train,
                                   n_test=n_test, subset_seed=seed, download=download)
     if name == "regression_e3":
@@ -353,7 +446,7 @@ def load_dataset(name: str, *, data_dir=None, seed: int = 0, n_train=None, n_tes
     if name == "polynomial_e4":
         kw = {k: v for k, v in (("n_train", n_train), ("n_test", n_test)) if v is not None}
         return polynomial_classification_e4(seed, **kw, **synthetic_kwargs)
-    raise ValueError(f"unknown dataset {name!r}; choose one of {DATASETS}")
+    raise InvalidArgument(f"unknown dataset {name!r}; choose one of {DATASETS}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -370,10 +463,10 @@ def make_loader(dataset: TensorDataset, batch_size: int, *, shuffle: bool = True
 
     With ``shuffle`` the order comes from ``generator`` (required, so the order is reproducible)."""
     if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        raise InvalidArgument(f"batch_size must be >= 1, got {batch_size}")
     if shuffle:
         if generator is None:
-            raise ValueError("shuffle=True needs a seeded generator (see epoch_generator)")
+            raise InvalidArgument("shuffle=True needs a seeded generator (see epoch_generator)")
         base = RandomSampler(dataset, generator=generator)
     else:
         base = SequentialSampler(dataset)

@@ -26,6 +26,8 @@ import math
 import torch
 from torch import nn
 
+# The weight layers every part of nets/ acts on (sparsification, paper 004's baselines, the (E.7)
+# regularisation, Algorithm 1): one definition, ``weight_layers`` below.
 PRUNABLE_TYPES = (nn.Linear, nn.Conv2d)
 
 
@@ -133,9 +135,57 @@ class FactorizedConv2d(_Factorized):
                 f"rank={self.rank}")
 
 
+FACTORISED_TYPES = (FactorizedLinear, FactorizedConv2d)
+
+
+def weight_layers(model: nn.Module, *, factorised_as_unit: bool = False) -> list[tuple[str, nn.Module]]:
+    """(name, module) of every weight layer, in registration order: the one definition of
+    "the Linear/Conv2d layers" in nets/.
+
+    Default: every ``nn.Linear`` / ``nn.Conv2d`` module, the two factors of a split layer included
+    (what sparsification, paper 004's baselines and the (E.7) penalty act on; an attention block's
+    ``out_proj`` is a Linear and is included). With ``factorised_as_unit`` a factorised layer is one
+    entry and its factors are not listed (the layers Algorithm 1 visits)."""
+    out, skip = [], []
+    for name, module in model.named_modules():
+        if any(name.startswith(p) for p in skip):
+            continue
+        if factorised_as_unit and isinstance(module, FACTORISED_TYPES):
+            out.append((name, module))
+            skip.append(name + ".")
+        elif isinstance(module, PRUNABLE_TYPES):
+            out.append((name, module))
+    return out
+
+
+def eligible_weights(model: nn.Module, *, attention: bool = True,
+                     embeddings: bool = False) -> list[tuple[str, str]]:
+    """(module name, tensor name) of every weight matrix MP pruning can act on (``nets.prune``):
+    the ``weight`` of each Linear and Conv2d (``groups=1``, zero padding: the m x (n p q) matrix of
+    Section 3.2.2 exists), factors of split layers included; with ``attention`` the packed
+    ``in_proj_weight`` of each ``nn.MultiheadAttention`` (or its separate ``q/k/v_proj_weight``;
+    ``out_proj`` is a Linear, listed as such); with ``embeddings`` the table of each
+    ``nn.Embedding`` (opt-in: a row lookup, MP applies when the table was initialised iid)."""
+    out = []
+    for name, module in model.named_modules():
+        if isinstance(module, nn.Conv2d):
+            if module.groups == 1 and module.padding_mode == "zeros":
+                out.append((name, "weight"))
+        elif isinstance(module, nn.Linear):
+            out.append((name, "weight"))
+        elif attention and isinstance(module, nn.MultiheadAttention):
+            if module._qkv_same_embed_dim:
+                out.append((name, "in_proj_weight"))
+            else:
+                out.extend((name, t) for t in ("q_proj_weight", "k_proj_weight", "v_proj_weight"))
+        elif embeddings and isinstance(module, nn.Embedding):
+            out.append((name, "weight"))
+    return out
+
+
 def count_weight_parameters(layer: nn.Module) -> int:
     """Trainable weight entries of a (possibly factorised) layer, bias excluded."""
-    if isinstance(layer, (FactorizedLinear, FactorizedConv2d)):
+    if isinstance(layer, FACTORISED_TYPES):
         return count_weight_parameters(layer.first) + count_weight_parameters(layer.second)
     return layer.weight.numel()
 
@@ -213,3 +263,10 @@ def set_dense_weight(layer: nn.Module, matrix: torch.Tensor) -> None:
     an optimizer that holds it keeps working; Algorithm 1 step 14)."""
     with torch.no_grad():
         layer.weight.copy_(matrix.reshape(layer.weight.shape).to(layer.weight.dtype))
+
+
+class Abs(nn.Module):
+    """Absolute-value activation |x| (paper 000 allows any activation; |x| keeps W x's sign-free norm)."""
+
+    def forward(self, x):
+        return x.abs()

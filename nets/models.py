@@ -41,12 +41,12 @@ counts agree with that).  The conv-layer initialisation is not stated in E.8; we
 default N(0, 1/fan_in) with fan_in = n p q (the m x (n p q) reshape of Section 3.2.2).
 
 Checkpoints store the module tree as plain data (:func:`module_structure` /
-:func:`build_from_structure`) so that they load with ``torch.load(weights_only=True)`` even after
+:func:`build_from_structure`, in ``nets.structure``: allow-listed layer types only) so that they load
+with ``torch.load(weights_only=True)`` and rebuild without running code the file names, even after
 pruning replaced layers by factorised modules.
 """
 from __future__ import annotations
 
-import importlib
 import math
 from collections import OrderedDict
 
@@ -55,17 +55,13 @@ import torch.nn.functional as F
 from torch import nn
 
 # Trainable parameters (requires_grad): the count the paper reports (Tables 3.2, 3.5). Re-exported.
+from core.validate import InvalidArgument
 from nets.layers import count_parameters
+from nets.layers import Abs  # noqa: F401  (re-exported)
+from nets.structure import build_from_structure, module_structure, validate_structure  # noqa: F401  (re-exported)
 
 ACTIVATIONS = ("relu", "abs", "none")
 INITS = ("normal", "he", "xavier")
-
-
-class Abs(nn.Module):
-    """Absolute-value activation |x| (paper 000 allows any activation; |x| keeps W x's sign-free norm)."""
-
-    def forward(self, x):
-        return x.abs()
 
 
 def make_activation(name: str) -> nn.Module:
@@ -75,7 +71,7 @@ def make_activation(name: str) -> nn.Module:
         return Abs()
     if name == "none":
         return nn.Identity()
-    raise ValueError(f"unknown activation {name!r}; choose one of {ACTIVATIONS}")
+    raise InvalidArgument(f"unknown activation {name!r}; choose one of {ACTIVATIONS}")
 
 
 def init_std(kind: str, fan_in: int, fan_out: int) -> float:
@@ -85,14 +81,14 @@ def init_std(kind: str, fan_in: int, fan_out: int) -> float:
     fan-in mode, ReLU gain); xavier: N(0, 2/(fan_in + fan_out)) (Glorot-Bengio [21], normal form).
     All three are iid mean zero with finite variance, the hypothesis of Theorem 3.1 (E.2)."""
     if fan_in < 1 or fan_out < 1:
-        raise ValueError(f"fan_in and fan_out must be >= 1, got {fan_in}, {fan_out}")
+        raise InvalidArgument(f"fan_in and fan_out must be >= 1, got {fan_in}, {fan_out}")
     if kind == "normal":
         return math.sqrt(1.0 / fan_in)
     if kind == "he":
         return math.sqrt(2.0 / fan_in)
     if kind == "xavier":
         return math.sqrt(2.0 / (fan_in + fan_out))
-    raise ValueError(f"unknown initialisation {kind!r}; choose one of {INITS}")
+    raise InvalidArgument(f"unknown initialisation {kind!r}; choose one of {INITS}")
 
 
 def initialise_(model: nn.Module, kind: str = "normal", *, generator: torch.Generator,
@@ -104,7 +100,7 @@ def initialise_(model: nn.Module, kind: str = "normal", *, generator: torch.Gene
     are not masked, they train like any other weight.  Draws come from ``generator`` on the CPU, so
     the result does not depend on the device or on the global RNG."""
     if not 0.0 <= sparsity < 1.0:
-        raise ValueError(f"sparsity must be in [0, 1), got {sparsity}")
+        raise InvalidArgument(f"sparsity must be in [0, 1), got {sparsity}")
     with torch.no_grad():
         for module in model.modules():
             if not isinstance(module, (nn.Linear, nn.Conv2d)):
@@ -136,19 +132,19 @@ class FullyConnectedNet(nn.Module):
         super().__init__()
         topology = [int(n) for n in topology]
         if len(topology) < 2 or min(topology) < 1:
-            raise ValueError(f"topology needs >= 2 positive widths, got {topology}")
+            raise InvalidArgument(f"topology needs >= 2 positive widths, got {topology}")
         n_layers = len(topology) - 1
         if isinstance(activation, str):
             acts = [activation] * (n_layers - 1) + [final_activation or "relu"]
         else:
             acts = list(activation)
             if final_activation is not None:
-                raise ValueError("give final_activation or a full per-layer activation list, not both")
+                raise InvalidArgument("give final_activation or a full per-layer activation list, not both")
             if len(acts) != n_layers:
-                raise ValueError(f"{len(acts)} activations for {n_layers} layers")
+                raise InvalidArgument(f"{len(acts)} activations for {n_layers} layers")
         for name in ([activation] if isinstance(activation, str) else []) + acts:
             if name not in ACTIVATIONS:
-                raise ValueError(f"unknown activation {name!r}; choose one of {ACTIVATIONS}")
+                raise InvalidArgument(f"unknown activation {name!r}; choose one of {ACTIVATIONS}")
         self.topology, self.activations = topology, acts
         items = []
         for i, (a, b) in enumerate(zip(topology, topology[1:]), start=1):
@@ -166,7 +162,7 @@ def conv_output_side(input_side: int, n_convs: int, kernel_size: int = 3) -> int
     for i in range(n_convs):
         side -= kernel_size - 1
         if side < 1:
-            raise ValueError(f"input side {input_side} too small for {n_convs} unpadded {kernel_size}x{kernel_size} convs")
+            raise InvalidArgument(f"input side {input_side} too small for {n_convs} unpadded {kernel_size}x{kernel_size} convs")
         if i % 2 == 0 and i > 0:
             side //= 2
     return side
@@ -185,14 +181,14 @@ class PaperCNN(nn.Module):
         super().__init__()
         conv_channels, fc_topology = [int(c) for c in conv_channels], [int(n) for n in fc_topology]
         if len(conv_channels) < 2 or len(fc_topology) < 2 or min(conv_channels + fc_topology) < 1:
-            raise ValueError(f"bad CNN spec conv={conv_channels} fc={fc_topology}")
+            raise InvalidArgument(f"bad CNN spec conv={conv_channels} fc={fc_topology}")
         for p in (conv_dropout, fc_dropout):
             if not 0.0 <= p < 1.0:
-                raise ValueError(f"dropout rate must be in [0, 1), got {p}")
+                raise InvalidArgument(f"dropout rate must be in [0, 1), got {p}")
         side = conv_output_side(input_side, len(conv_channels) - 1, kernel_size)
         flat = conv_channels[-1] * side * side
         if flat != fc_topology[0]:
-            raise ValueError(f"conv stack {conv_channels} on a {input_side}x{input_side} input gives "
+            raise InvalidArgument(f"conv stack {conv_channels} on a {input_side}x{input_side} input gives "
                              f"{conv_channels[-1]}x{side}x{side} = {flat} features, but fc_topology starts with {fc_topology[0]}")
         self.conv_channels, self.fc_topology, self.input_side = conv_channels, fc_topology, input_side
         feats = []
@@ -231,7 +227,7 @@ def build_model(spec: dict, *, seed: int | None = 0, device: str | torch.device 
     init = spec.pop("init", "normal")
     sparsity = spec.pop("init_sparsity", 0.0)
     if init not in INITS:
-        raise ValueError(f"unknown initialisation {init!r}; choose one of {INITS}")
+        raise InvalidArgument(f"unknown initialisation {init!r}; choose one of {INITS}")
     meta = device is not None and torch.device(device).type == "meta"
     ctx = torch.device("meta") if meta else torch.device("cpu")
     with ctx:
@@ -240,10 +236,10 @@ def build_model(spec: dict, *, seed: int | None = 0, device: str | torch.device 
         elif kind == "cnn":
             model = PaperCNN(**spec)
         else:
-            raise ValueError(f"model spec kind must be 'mlp' or 'cnn', got {kind!r}")
+            raise InvalidArgument(f"model spec kind must be 'mlp' or 'cnn', got {kind!r}")
     if not meta:
         if seed is None:
-            raise ValueError("seed is required to initialise a model")
+            raise InvalidArgument("seed is required to initialise a model")
         initialise_(model, init, generator=torch.Generator().manual_seed(seed), sparsity=sparsity)
         if device is not None:
             model = model.to(device)
@@ -265,114 +261,7 @@ def model_summary(model: nn.Module) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# structure as plain data (checkpoints)
-
-_BUILTIN = {
-    "Linear": (nn.Linear, lambda m: {"in_features": m.in_features, "out_features": m.out_features,
-                                     "bias": m.bias is not None}),
-    "Conv2d": (nn.Conv2d, lambda m: {"in_channels": m.in_channels, "out_channels": m.out_channels,
-                                     "kernel_size": list(m.kernel_size), "stride": list(m.stride),
-                                     "padding": list(m.padding) if not isinstance(m.padding, str) else m.padding,
-                                     "dilation": list(m.dilation), "groups": m.groups,
-                                     "bias": m.bias is not None, "padding_mode": m.padding_mode}),
-    "BatchNorm1d": (nn.BatchNorm1d, lambda m: {"num_features": m.num_features, "eps": m.eps,
-                                               "momentum": m.momentum, "affine": m.affine,
-                                               "track_running_stats": m.track_running_stats}),
-    "BatchNorm2d": (nn.BatchNorm2d, lambda m: {"num_features": m.num_features, "eps": m.eps,
-                                               "momentum": m.momentum, "affine": m.affine,
-                                               "track_running_stats": m.track_running_stats}),
-    "ReLU": (nn.ReLU, lambda m: {}),
-    "Abs": (Abs, lambda m: {}),
-    "Identity": (nn.Identity, lambda m: {}),
-    "Dropout": (nn.Dropout, lambda m: {"p": m.p}),
-    "MaxPool2d": (nn.MaxPool2d, lambda m: {"kernel_size": m.kernel_size, "stride": m.stride,
-                                           "padding": m.padding, "dilation": m.dilation,
-                                           "ceil_mode": m.ceil_mode}),
-    "Flatten": (nn.Flatten, lambda m: {"start_dim": m.start_dim, "end_dim": m.end_dim}),
-    "Sequential": (nn.Sequential, lambda m: {}),
-    "ModuleList": (nn.ModuleList, lambda m: {}),
-}
-
-
-def _factorised_conv(args: dict) -> nn.Module:
-    from nets.layers import FactorizedConv2d
-    template = nn.Conv2d(args["in_channels"], args["out_channels"], args["kernel_size"], stride=args["stride"],
-                         padding=args["padding"], dilation=args["dilation"], bias=args["bias"])
-    return FactorizedConv2d(template, args["rank"])
-
-
-def _factorised_linear(args: dict) -> nn.Module:
-    from nets.layers import FactorizedLinear
-    return FactorizedLinear(**args)
-
-
-# The factorised layers of nets.layers (pruning, Algorithm 1 step 12): described here so that they
-# need no serialisation code of their own.  FactorizedConv2d is built from a template conv.
-_FACTORISED_CODECS = {
-    "nets.layers:FactorizedLinear": (
-        lambda m: {"in_features": m.in_features, "out_features": m.out_features, "rank": m.rank,
-                   "bias": m.second.bias is not None},
-        _factorised_linear),
-    "nets.layers:FactorizedConv2d": (
-        lambda m: {"in_channels": m.in_channels, "out_channels": m.out_channels,
-                   "kernel_size": list(m.first.kernel_size), "stride": list(m.first.stride),
-                   "padding": list(m.first.padding), "dilation": list(m.first.dilation),
-                   "rank": m.rank, "bias": m.second.bias is not None},
-        _factorised_conv),
-}
-
-
-def _tupled(v):
-    return tuple(_tupled(x) for x in v) if isinstance(v, list) else v
-
-
-def module_structure(module: nn.Module) -> dict:
-    """The module tree as plain data: {"type", "args", "children": {name: ...}}.
-
-    Built-in torch layers are described by their constructor arguments.  A custom module (e.g. a
-    factorised layer from nets.pruning) must live in a ``nets.*`` module and define
-    ``structure_args() -> dict`` such that ``type(m)(**m.structure_args())`` rebuilds it (its
-    children are then rebuilt from the tree and set on it); anything else raises TypeError."""
-    cls = type(module)
-    key = f"{cls.__module__}:{cls.__qualname__}"
-    if cls.__name__ in _BUILTIN and _BUILTIN[cls.__name__][0] is cls:
-        kind, args = cls.__name__, _BUILTIN[cls.__name__][1](module)
-    elif key in _FACTORISED_CODECS:
-        kind, args = key, _FACTORISED_CODECS[key][0](module)
-    elif cls.__module__.startswith("nets.") and hasattr(module, "structure_args"):
-        kind, args = f"{cls.__module__}:{cls.__qualname__}", dict(module.structure_args())
-    else:
-        raise TypeError(f"cannot store module of type {cls.__module__}.{cls.__qualname__} as plain data: "
-                        "use torch layers or give it structure_args() (see nets.models.module_structure)")
-    return {"type": kind, "args": args,
-            "children": {name: module_structure(child) for name, child in module.named_children()}}
-
-
-def build_from_structure(tree: dict) -> nn.Module:
-    """Inverse of :func:`module_structure` (parameters uninitialised: load a state_dict next)."""
-    kind, args = tree["type"], {k: _tupled(v) for k, v in tree["args"].items()}
-    if kind in _BUILTIN:
-        module = _BUILTIN[kind][0](**args)
-    elif kind in _FACTORISED_CODECS:
-        module = _FACTORISED_CODECS[kind][1](args)
-    else:
-        mod_name, _, qualname = kind.partition(":")
-        if not mod_name.startswith("nets."):
-            raise ValueError(f"refusing to import {mod_name!r}: only nets.* classes are rebuilt")
-        cls = importlib.import_module(mod_name)
-        for part in qualname.split("."):
-            cls = getattr(cls, part)
-        module = cls(**args)
-    for name, child in tree["children"].items():
-        built = build_from_structure(child)
-        if isinstance(module, nn.ModuleList):
-            module.append(built)
-        elif hasattr(module, name) and not isinstance(getattr(module, name), nn.Module):
-            raise ValueError(f"{kind}: child {name!r} clashes with a non-module attribute")
-        else:
-            setattr(module, name, built)
-    return module
-
+# structure as plain data (checkpoints): nets.structure (allow-listed layer types only)
 
 def model_structure(model: nn.Module) -> dict:
     """Plain-data tree of a model's submodules (the root itself is rebuilt from its spec)."""
@@ -381,8 +270,24 @@ def model_structure(model: nn.Module) -> dict:
 
 
 def rebuild_model(spec: dict, structure: dict) -> nn.Module:
-    """A model of ``spec`` whose submodules follow ``structure`` (which may hold pruned layers)."""
+    """A model of ``spec`` whose submodules follow ``structure`` (which may hold pruned layers).
+
+    ``structure`` comes from a file: it is validated whole (:func:`nets.structure.validate_structure`,
+    allow-listed layer types only, arguments checked) before anything is built, and its top-level
+    children must be children of the model ``spec`` describes."""
+    if not isinstance(structure, dict) or structure.get("type") != "root" or structure.get("args") != {} \
+            or not isinstance(structure.get("children"), dict) or set(structure) != {"type", "args", "children"}:
+        raise InvalidArgument("structure must be {'type': 'root', 'args': {}, 'children': {...}} "
+                              "(as written by nets.models.model_structure)")
+    counter = [0, 0]    # one size guard for the whole model
+    children = {name: validate_structure(child, str(name), counter=counter)
+                for name, child in structure["children"].items()}
     model = build_model(spec, seed=0)
-    for name, child in structure["children"].items():
-        setattr(model, name, build_from_structure(child))
+    expected = dict(model.named_children())
+    stray = sorted(set(children) - set(expected))
+    if stray:
+        raise InvalidArgument(f"structure names children {stray} that a {type(model).__name__} does not have "
+                              f"(it has {sorted(expected)})")
+    for name, child in children.items():
+        setattr(model, name, build_from_structure(child, name))
     return model

@@ -29,12 +29,14 @@ import torch
 from torch import nn
 from torch.nn.utils import prune as torch_prune
 
-from nets.layers import count_parameters
+from core.validate import InvalidArgument
+from nets.layers import count_parameters, weight_layers
 
 
 def weight_modules(model: nn.Module) -> list[tuple[str, nn.Module]]:
-    """(name, module) for every Linear/Conv2d, factors of split layers included."""
-    return [(n, m) for n, m in model.named_modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+    """(name, module) for every Linear/Conv2d, factors of split layers included
+    (``nets.layers.weight_layers``)."""
+    return weight_layers(model)
 
 
 def count_trainable(model: nn.Module) -> int:
@@ -56,7 +58,7 @@ def parameters_kept(model: nn.Module) -> int:
 def _check_threshold(value: float, what: str) -> float:
     value = float(value)
     if not (math.isfinite(value) and value >= 0):
-        raise ValueError(f"{what} must be a finite number >= 0, got {value}")
+        raise InvalidArgument(f"{what} must be a finite number >= 0, got {value}")
     return value
 
 
@@ -68,7 +70,7 @@ def sparsify(model: nn.Module, threshold: float, use_masks: bool = False) -> dic
     for name, m in weight_modules(model):
         w = m.weight.detach()
         if not torch.isfinite(w).all():
-            raise ValueError(f"layer {name!r} has non-finite weights; cannot sparsify")
+            raise InvalidArgument(f"layer {name!r} has non-finite weights; cannot sparsify")
         small = w.abs() < threshold
         newly += int((small & (w != 0)).sum())
         if use_masks:
@@ -109,7 +111,7 @@ def linear_zeta(epoch: int, epochs: int, zeta_start: float = 0.001, zeta_end: fl
     """zeta at ``epoch`` (1-based, epochs completed): zeta_start at epoch 1, zeta_end at the last
     epoch, linear in between (Section 3.2.1: "initially 0.001 ... by the end of training 0.02")."""
     if epochs < 1 or not 1 <= epoch:
-        raise ValueError(f"need 1 <= epoch and epochs >= 1, got epoch={epoch}, epochs={epochs}")
+        raise InvalidArgument(f"need 1 <= epoch and epochs >= 1, got epoch={epoch}, epochs={epochs}")
     if epochs == 1:
         return zeta_end
     t = min(epoch - 1, epochs - 1) / (epochs - 1)
@@ -123,7 +125,7 @@ class ThresholdSparsificationCallback:
     def __init__(self, epochs: int, zeta_start: float = 0.001, zeta_end: float = 0.02, every: int = 1,
                  use_masks: bool = False):
         if every < 1:
-            raise ValueError(f"every must be >= 1, got {every}")
+            raise InvalidArgument(f"every must be >= 1, got {every}")
         _check_threshold(zeta_start, "zeta_start")
         _check_threshold(zeta_end, "zeta_end")
         self.epochs, self.zeta_start, self.zeta_end = int(epochs), float(zeta_start), float(zeta_end)
@@ -147,10 +149,10 @@ def make_sparsification_callback(spec: dict, epochs: int) -> ThresholdSparsifica
     """Build the during-training callback from a config dict {"kind": "during", "zeta_start",
     "zeta_end", "every"} (nets.configs)."""
     if spec.get("kind") != "during":
-        raise ValueError(f"sparsification spec kind must be 'during', got {spec.get('kind')!r}")
+        raise InvalidArgument(f"sparsification spec kind must be 'during', got {spec.get('kind')!r}")
     known = {"kind", "zeta_start", "zeta_end", "every", "use_masks"}
     unknown = set(spec) - known
     if unknown:
-        raise ValueError(f"unknown sparsification options {sorted(unknown)}")
+        raise InvalidArgument(f"unknown sparsification options {sorted(unknown)}")
     return ThresholdSparsificationCallback(epochs, spec.get("zeta_start", 0.001), spec.get("zeta_end", 0.02),
                                            spec.get("every", 1), spec.get("use_masks", False))

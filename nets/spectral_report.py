@@ -3,17 +3,17 @@ product): ESD, BEMA lambda_+ (Algorithm 2), MP fit statistic (Algorithm 4), spik
 Algorithm 3 (Appendix D.3, all singular values below sqrt(lambda_+ N) removed) would remove and
 save. Conventions as in ``nets.pruning`` (matrix ``out x in``; BEMA on the tall orientation).
 
-    python -m nets.spectral_report CHECKPOINT_OR_MODULE [--json OUT] [--tau 0.7] [--alpha 0.1] [--beta 0.1]
+    python -m nets.spectral_report CHECKPOINT [--json OUT] [--tau 0.7] [--alpha 0.1] [--beta 0.1]
 
-CHECKPOINT_OR_MODULE is a file saved by ``torch.save`` (a ``nets.train`` checkpoint, a state_dict,
-or a dict with "model_state"/"state_dict"; loaded with ``weights_only=True``), or
-``package.module:attribute`` naming an nn.Module or a zero-argument callable returning one.
+CHECKPOINT is a file written by ``torch.save``: a ``nets.train`` checkpoint, a state_dict, or a dict
+holding one under "model_state"/"state_dict"/"model".  It is read with ``weights_only=True`` and
+only its tensors are used: a file never chooses code to run.  ``package.module:attribute`` (an
+nn.Module, or a zero-argument callable returning one) is accepted only with
+``--allow-code-import``, because it imports that module and calls that attribute.
 """
 from __future__ import annotations
 
-import argparse
 import importlib
-import json
 import sys
 from pathlib import Path
 
@@ -21,6 +21,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from theory.powerlaw_alpha import fit_powerlaw_alpha
+
+from core.cli import make_parser, positive_int, run
+from core.result import Provenance, Result
+from core.validate import InvalidArgument, check_float, check_int
+from nets.checkpoint import read_checkpoint
 from nets.layers import FactorizedConv2d, FactorizedLinear, split_saves_parameters, weight_matrix
 from nets.pruning import UnfittableSpectrum, layer_spectrum, prunable_layers
 
@@ -74,7 +80,7 @@ def layer_report(name: str, kind: str, matrix: torch.Tensor, alpha=0.1, beta=0.1
         row["error"] = str(exc)
         return row
     except ValueError as exc:
-        if "non-finite" in str(exc):
+        if "non-finite" in str(exc) or isinstance(exc, InvalidArgument):
             raise
         row["error"] = str(exc)   # e.g. too few eigenvalues for BEMA's window
         return row
@@ -85,7 +91,12 @@ def layer_report(name: str, kind: str, matrix: torch.Tensor, alpha=0.1, beta=0.1
     keep = spec.n_above
     weights = n_out * n_in
     split = keep * (n_out + n_in)
+    try:   # heavy-tailed power-law exponent of the ESD (Clauset-Shalizi-Newman, WeightWatcher's alpha)
+        powerlaw_alpha = fit_powerlaw_alpha(eig).alpha
+    except ValueError:   # fewer than 10 positive eigenvalues in the tail
+        powerlaw_alpha = None
     row.update({
+        "powerlaw_alpha": powerlaw_alpha,
         "n_rows_tall": max(n_out, n_in), "n_cols_tall": min(n_out, n_in), "ratio": fit.ratio,
         "sigma2": fit.sigma2, "lambda_plus": fit.lambda_plus,
         "lambda_plus_in_features": spec.lambda_plus_in_features, "sv_threshold": spec.threshold,
@@ -104,7 +115,15 @@ def layer_report(name: str, kind: str, matrix: torch.Tensor, alpha=0.1, beta=0.1
 
 
 def spectral_report(source, alpha=0.1, beta=0.1, tau=None, bins: int = 50) -> list[dict]:
-    """Rows for every weight layer of an nn.Module or a state_dict."""
+    """Rows for every weight layer of an nn.Module or a state_dict.
+
+    ``alpha`` in (0, 1/2) (Algorithm 2's trimmed fraction), ``beta`` in (0, 1) (its false-alarm
+    level), ``tau`` > 0 or None (Algorithm 4's tolerance), ``bins`` >= 1 (ESD histogram)."""
+    alpha = check_float("alpha", alpha, 0.0, 0.5, lo_open=True, hi_open=True)
+    beta = check_float("beta", beta, 0.0, 1.0, lo_open=True, hi_open=True)
+    if tau is not None:
+        tau = check_float("tau", tau, 0.0, None, lo_open=True)
+    bins = check_int("bins", bins, 1, 10**6)
     if isinstance(source, nn.Module):
         mats = model_matrices(source)
     elif isinstance(source, dict):
@@ -135,17 +154,35 @@ def format_report(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def load_source(spec: str):
-    """A checkpoint path or ``module:attribute`` -> nn.Module or state_dict."""
+_STATE_KEYS = ("model_state", "state_dict", "model")
+
+
+def _state_dict_from(obj, path) -> dict:
+    """The state_dict inside a loaded checkpoint: a nets.train checkpoint, a dict holding one under
+    a key of _STATE_KEYS, or a state_dict itself (string keys, tensor values)."""
+    if isinstance(obj, dict):
+        for key in _STATE_KEYS:
+            if isinstance(obj.get(key), dict):
+                obj = obj[key]
+                break
+        if obj and all(isinstance(k, str) for k in obj) and all(isinstance(v, torch.Tensor) for v in obj.values()):
+            return obj
+    raise InvalidArgument(f"source {path}: expected a nets.train checkpoint or a state_dict (names -> tensors), "
+                          f"got a {type(obj).__name__}" + (f" with keys {sorted(map(str, obj))[:8]}"
+                                                           if isinstance(obj, dict) else ""))
+
+
+def load_source(spec: str, *, allow_code_import: bool = False):
+    """A checkpoint path -> its state_dict; ``module:attribute`` -> the nn.Module it names, only
+    with ``allow_code_import=True`` (it imports the module and may call the attribute)."""
+    if not isinstance(spec, str) or not spec:
+        raise InvalidArgument(f"source must be a checkpoint path or module:attribute, got {spec!r}")
     path = Path(spec)
     if path.exists():
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-        if isinstance(obj, dict):
-            for key in ("model_state", "state_dict", "model"):
-                if key in obj and isinstance(obj[key], dict):
-                    return obj[key]
-            return obj
-        raise ValueError(f"{spec}: expected a dict (state_dict or checkpoint), got {type(obj).__name__}")
+        return _state_dict_from(read_checkpoint(path, "source"), path)
+    if ":" in spec and not allow_code_import:
+        raise InvalidArgument(f"source {spec!r} is not an existing file; as module:attribute it would import "
+                              "and run code, which needs --allow-code-import (allow_code_import=True)")
     if ":" in spec:
         mod_name, _, attr = spec.partition(":")
         obj = getattr(importlib.import_module(mod_name), attr)
@@ -155,26 +192,61 @@ def load_source(spec: str):
             made = obj()
             if isinstance(made, nn.Module):
                 return made
-        raise ValueError(f"{spec} is neither an nn.Module nor a callable returning one")
-    raise ValueError(f"{spec!r} is not an existing file nor a 'module:attribute' spec")
+        raise InvalidArgument(f"source {spec} is neither an nn.Module nor a callable returning one")
+    raise InvalidArgument(f"source {spec!r} is not an existing file (a checkpoint written by torch.save)")
+
+
+def make_cli_parser():
+    p = make_parser("nets.spectral_report", __doc__, options=("json",))
+    p.add_argument("source", help="checkpoint / state_dict file (or module:attribute with --allow-code-import)")
+    p.add_argument("--alpha", type=float, default=0.1, help="Algorithm 2's trimmed fraction, in (0, 0.5)")
+    p.add_argument("--beta", type=float, default=0.1, help="Algorithm 2's level, in (0, 1)")
+    p.add_argument("--tau", type=float, default=None, help="MP fit tolerance (Algorithm 4), > 0")
+    p.add_argument("--bins", type=positive_int, default=50, help="ESD histogram bins")
+    p.add_argument("--allow-code-import", action="store_true",
+                   help="accept SOURCE = package.module:attribute: imports that module and RUNS its code")
+    return p
+
+
+def _flat(row: dict) -> dict:
+    """A report row as a flat record (Algorithm 3's numbers prefixed, the ESD left to its table)."""
+    out = {k: v for k, v in row.items() if k not in ("algorithm3", "esd")}
+    out.update({f"algorithm3_{k}": v for k, v in row.get("algorithm3", {}).items()})
+    return out
+
+
+def _esd_table(rows: list[dict]) -> list[dict]:
+    table = []
+    for r in rows:
+        if "esd" in r:
+            edges, counts = r["esd"]["bin_edges"], r["esd"]["counts"]
+            table += [{"layer": r["layer"], "bin_lo": lo, "bin_hi": hi, "count": c}
+                      for lo, hi, c in zip(edges, edges[1:], counts)]
+    return table
+
+
+def _report(source: str, alpha, beta, tau, bins, allow_code_import, argv) -> tuple[list[dict], Result]:
+    prov = Provenance.start(module="nets.spectral_report", argv=argv)
+    rows = spectral_report(load_source(source, allow_code_import=allow_code_import), alpha, beta, tau, bins)
+    config = {"source": source, "alpha": alpha, "beta": beta, "tau": tau, "bins": bins,
+              "allow_code_import": allow_code_import}
+    return rows, Result("nets.spectral_report", config, prov.stop(), records=[_flat(r) for r in rows],
+                        tables={"esd": _esd_table(rows)})
+
+
+def report_result(source: str, *, alpha=0.1, beta=0.1, tau=None, bins: int = 50,
+                  allow_code_import: bool = False, argv=None) -> Result:
+    """The report of ``source`` as a Result (records: one per layer; table ``esd``)."""
+    return _report(source, alpha, beta, tau, bins, allow_code_import, argv)[1]
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m nets.spectral_report", description=__doc__.split("\n\n")[0])
-    p.add_argument("source", help="checkpoint / state_dict file, or package.module:attribute")
-    p.add_argument("--json", type=Path, default=None, help="write the rows as JSON here")
-    p.add_argument("--alpha", type=float, default=0.1)
-    p.add_argument("--beta", type=float, default=0.1)
-    p.add_argument("--tau", type=float, default=None, help="MP fit tolerance (Algorithm 4)")
-    p.add_argument("--bins", type=int, default=50)
-    args = p.parse_args(argv)
-    rows = spectral_report(load_source(args.source), args.alpha, args.beta, args.tau, args.bins)
-    print(format_report(rows))
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(rows, indent=1))
-        print(f"wrote {args.json}")
-    return 0
+    def body(args) -> Result:
+        rows, result = _report(args.source, args.alpha, args.beta, args.tau, args.bins,
+                               args.allow_code_import, argv)
+        print(format_report(rows))
+        return result
+    return run(make_cli_parser(), argv, body)
 
 
 if __name__ == "__main__":

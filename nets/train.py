@@ -3,7 +3,7 @@ MP-based pruning (Algorithm 1) and sparsification as per-epoch callbacks, pruned
 runs side by side.
 
 ``python -m nets.train CONFIG [--scale paper|cpu] [--no-prune] [--side-by-side] [--epochs N]
-[--seed S] [--device auto|cpu|cuda] [--out DIR] [--resume] [--data-dir DIR] [--json PATH]``;
+[--rule RULE] [--seed S] [--device auto|cpu|cuda] [--out DIR] [--resume] [--data-dir DIR] [--json PATH]``;
 ``--list-configs``; ``--dry-run`` (build the model, print its summary ending in
 ``parameters: <count>``, load no data).  The CLI is ``core.cli``'s: bad input (unknown config,
 ``--stop-after 0``, a dataset that is not there) exits 2 with one line before any training, and
@@ -56,6 +56,9 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
+from core.cli import nonnegative_int, positive_int
+from core.validate import InvalidArgument
+from nets.checkpoint import check_output_dir, durable_save, durable_write_bytes, read_checkpoint
 from nets.configs import SCALES, TrainConfig, config_names, get_config, schedule_callable
 from nets.data import DataSplits, epoch_generator, load_dataset, make_loader
 from nets.mechanism import evaluate_with_units, output_layer_matrix, output_rows_removed
@@ -64,6 +67,8 @@ from nets.device import DEVICE_CHOICES, resolve_device
 
 CHECKPOINT = "checkpoint.pt"
 METRICS = "metrics.json"
+_CHECKPOINT_KEYS = {"format", "config", "seed", "epoch", "metrics", "wall_time_s", "initial_parameters",
+                    "structure", "model_state", "optimizer_state", "torch_rng", "cuda_rng", "callbacks"}
 EVAL_BATCH = 1000
 
 
@@ -71,8 +76,10 @@ EVAL_BATCH = 1000
 # loss
 
 def regularised_weights(model: nn.Module) -> list[torch.Tensor]:
-    """The W_l of (E.7): weights of all Linear / Conv2d modules (factors of split layers included)."""
-    return [m.weight for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+    """The W_l of (E.7): weights of all Linear / Conv2d modules (factors of split layers included;
+    ``nets.layers.weight_layers``, the one definition)."""
+    from nets.layers import weight_layers
+    return [m.weight for _, m in weight_layers(model)]
 
 
 def regularisation(model: nn.Module, l1: float, l2: float) -> torch.Tensor:
@@ -101,7 +108,10 @@ def count_nonzero_parameters(model: nn.Module) -> int:
 
 
 def _jsonable(x):
-    """Plain-data copy (JSON and torch.load(weights_only=True) safe)."""
+    """Plain-data copy (JSON and torch.load(weights_only=True) safe); typed events (e.g.
+    nets.prune.PruneEvent) through their ``to_dict``."""
+    if hasattr(x, "to_dict") and not isinstance(x, type):
+        return _jsonable(x.to_dict())
     if isinstance(x, dict):
         return {str(k): _jsonable(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
@@ -184,6 +194,8 @@ class Run:
         self.cfg, self.data, self.seed, self.label = cfg, data, int(seed), label
         self.device = torch.device(device)
         self.out_dir = Path(out_dir) if out_dir is not None else None
+        if self.out_dir is not None:
+            check_output_dir(self.out_dir, CHECKPOINT, METRICS)
         self.callbacks = list(callbacks or [])
         self.progress = progress
         self.model = build_model(cfg.model, seed=self.seed, device=self.device)
@@ -329,18 +341,26 @@ class Run:
             "callbacks": [_jsonable(cb.state_dict()) if hasattr(cb, "state_dict") else None
                           for cb in self.callbacks],
         }
-        # Both files are written to a temporary name and renamed (atomic): a kill never leaves half a
-        # file.  Metrics first, so that a checkpoint never exists without its metrics.
-        tmp = self.out_dir / (METRICS + ".tmp")
-        tmp.write_text(json.dumps({"summary": self.summary(), "epochs": self.metrics}, indent=1))
-        os.replace(tmp, self.out_dir / METRICS)
-        tmp = self.out_dir / (CHECKPOINT + ".tmp")
-        torch.save(state, tmp)
-        os.replace(tmp, self.out_dir / CHECKPOINT)
+        # Each file goes to a temporary name, is fsynced, renamed over the old one and the directory
+        # fsynced (nets.checkpoint): a kill or a power cut leaves the old or the new file, never half.
+        # Checkpoint first: metrics.json never reports an epoch the checkpoint cannot resume from,
+        # and a resume rewrites metrics.json from the checkpoint (which holds the metrics too), so
+        # a kill between the two writes loses nothing.
+        durable_save(state, self.out_dir / CHECKPOINT)
+        self.write_metrics()
+
+    def write_metrics(self) -> None:
+        text = json.dumps({"summary": self.summary(), "epochs": self.metrics}, indent=1)
+        durable_write_bytes(text.encode(), self.out_dir / METRICS)
 
     def load(self, path: str | Path) -> None:
         """Restore from a checkpoint of the same config (``epochs`` may differ) and seed."""
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = read_checkpoint(path)
+        missing = sorted(_CHECKPOINT_KEYS - set(state)) if isinstance(state, dict) else None
+        if missing is None or missing or state.get("format") != 1:
+            raise InvalidArgument(f"checkpoint {path} is not a nets.train checkpoint (format 1): "
+                                  + (f"missing {missing}" if missing else f"got {type(state).__name__}"
+                                     if missing is None else f"format {state.get('format')!r}"))
         saved = dict(state["config"])
         mine = _jsonable(self.cfg.to_dict())
         saved.pop("epochs", None)
@@ -361,6 +381,8 @@ class Run:
         for cb, cb_state in zip(self.callbacks, state["callbacks"]):
             if cb_state is not None and hasattr(cb, "load_state_dict"):
                 cb.load_state_dict(cb_state)
+        if self.out_dir is not None:  # a kill between checkpoint and metrics left them one epoch apart
+            self.write_metrics()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -380,6 +402,20 @@ def _move(data: DataSplits, device: torch.device) -> DataSplits:
                       data.input_shape, data.n_outputs, data.task, data.info)
 
 
+def _check_paths(out_dir, side_by_side: bool, resume: bool) -> None:
+    """Every output path problem, before data are loaded or an epoch trained."""
+    if out_dir is None:
+        if resume:
+            raise InvalidArgument("resume needs an output directory (out_dir / --out)")
+        return
+    out = check_output_dir(out_dir, "summary.json", "sparsification_sweep.json")
+    for sub in (("pruned", "unpruned") if side_by_side else ()):
+        check_output_dir(out / sub, CHECKPOINT, METRICS, "sparsification_sweep.json")
+    if not side_by_side:
+        check_output_dir(out, CHECKPOINT, METRICS)
+
+
+
 def train_runs(cfg: TrainConfig, *, seed: int = 0, device="cpu", out_dir=None, prune: bool = True,
                side_by_side: bool = False, resume: bool = False, data: DataSplits | None = None,
                data_dir=None, stop_after: int | None = None, progress: bool = True) -> list[Run]:
@@ -390,6 +426,7 @@ def train_runs(cfg: TrainConfig, *, seed: int = 0, device="cpu", out_dir=None, p
     ``stop_after``: stop once this many epochs are completed (simulates a killed run; resume it
     with ``resume=True``)."""
     device = torch.device(device)
+    _check_paths(out_dir, side_by_side, resume)
     if data is None:
         data = load_data_for(cfg, seed=seed, data_dir=data_dir)
     data = _move(data, device)
@@ -476,6 +513,8 @@ def _parser(argv=None) -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     p.add_argument("--data-dir", type=Path, help="dataset directory (default: see nets.data)")
     p.add_argument("--stop-after", type=positive_int, help="stop after this many epochs (resume later)")
+    p.add_argument("--rule", default="mp", help="Algorithm 1's rule: mp (the papers', default) or a "
+                   "rule of theory.shrinkage (nets.prune.available_rules())")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(_argv=None if argv is None else [str(a) for a in argv])
     return p
@@ -506,6 +545,13 @@ def _main(args):
     if args.epochs is not None:
         cfg.cpu_changes = {**cfg.cpu_changes, "epochs_override": [cfg.epochs, args.epochs]}
         cfg.epochs = args.epochs
+    if args.rule != "mp":
+        from nets.configs import with_rule
+        from nets.prune import available_rules
+        if args.rule not in available_rules() or not cfg.pruning:
+            raise InvalidArgument(f"--rule must be one of {available_rules()} on a config with MP "
+                                  f"pruning, got {args.rule!r}")
+        cfg = with_rule(cfg, args.rule)
     if args.dry_run:
         model = build_model(cfg.model, device="meta")
         print(f"config {cfg.name} (scale {cfg.scale}): {cfg.description}")
@@ -524,7 +570,8 @@ def _main(args):
         device = resolve_device(args.device)
     except ValueError as exc:
         raise InvalidArgument(f"--device {args.device}: {exc}") from None
-    out = args.out or Path("runs") / f"{cfg.name}-{cfg.scale}-seed{args.seed}"
+    out = args.out or Path("runs") / (f"{cfg.name}-{cfg.scale}-seed{args.seed}"
+                                      + ("" if args.rule == "mp" else f"-{args.rule}"))
     if args.resume and not out.exists():
         raise InvalidArgument(f"--resume: output directory {out} does not exist")
     try:

@@ -14,3 +14,15 @@ def trial_generator(seed: int, trial: int, device: torch.device) -> torch.Genera
     # A fixed odd multiplier spreads consecutive (seed, trial) pairs over the 64-bit seed space.
     gen.manual_seed((seed * 0x9E3779B97F4A7C15 + trial * 0xBF58476D1CE4E5B9 + 1) % (2**63))
     return gen
+
+
+def check_device(name) -> str:
+    """Validate a device name at an experiment's entry (``core.validate`` style): one of
+    DEVICE_CHOICES, and ``cuda`` only when torch sees a CUDA device."""
+    from core.validate import InvalidArgument, check_choice
+
+    check_choice("device", name, DEVICE_CHOICES)
+    if name == "cuda" and not torch.cuda.is_available():
+        raise InvalidArgument("device 'cuda' requested but torch sees no CUDA device; "
+                              "use --device auto or cpu")
+    return name

@@ -30,36 +30,48 @@ theory.norm_predictions; limit 0 of a nonnegative overlap); ``fails`` when the s
 0; ``inconclusive`` otherwise (with the reason).  Each (N, theta) row also says whether the limit
 lies inside the 95% CI of the mean and the z-score of the deviation.
 
-Paper-specific checks: with --paper (N = 3000, 10 matrices, S = diag(30, 40, 50, 60, 70)) the
-Section B.1 / Fig B.1 statement <u_5, u'_5> ~ 0.99943 ~ sqrt(1 - 1/30^2); in every run with c = 1
-the formula printed after (4.24), sigma'_i = (1 + sigma_i^2)/sigma_1 (a typo for /sigma_i).
+Paper-specific checks: whenever the run holds theta = 30 at N = 3000, c = 1 (--paper: 10 matrices,
+S = diag(30, 40, 50, 60, 70)) the Section B.1 / Fig B.1 statement <u_5, u'_5> ~ 0.99943 ~
+sqrt(1 - 1/30^2); in every run with c = 1 the formula printed after (4.24) in Section 4.6,
+sigma'_i = (1 + sigma_i^2)/sigma_1 (a typo for /sigma_i).
+
+Verdict claims (registry ids): ``000:theorem:A.3`` (singular values), ``000:theorem:A.4``
+(overlaps), ``000:figure:B.1``, ``000:text:4.6.1`` (the formula after (4.24)).
 
 Default run: N = 250, 400, 630, 1000, 1600 with 32, 32, 24, 16, 10 trials, two matrix groups
 (the paper's spikes and 3, 2, 1.5, 1.2, 0.8).  Computation: top-r triplets by
 sims.linalg.top_singular_triplets (block Krylov with certified eta/gap <= 1e-6), matrices
 reproducible from --seed (sims.noise: one generator per trial, bitwise independent of chunking and
 of the number of jobs; the Krylov start block depends on the chunk, so computed triplets agree
-across chunkings to the certified tolerance, and run() chunks independently of --jobs), joblib
+across chunkings to the certified tolerance, and measure() chunks independently of --jobs), joblib
 worker processes for CPU sweeps (--jobs, each single-threaded: spin-waiting BLAS threads slow down
 badly when other jobs share the cores), float64.
+
+``--engine banded`` (Gaussian noise only; N up to 10^6): each trial is drawn in sims.banded's
+exact-in-distribution block-tridiagonal reduction, which has the same joint law of singular values
+and overlaps with the spike vectors as W (O(N r) random numbers per trial), with the same
+certified tolerance (sims.block_krylov; edge triplets by sims.shift_invert).  Spike vectors e_i
+and Haar-random ones give the same law there.  ``--backend loky|dask|ray`` and ``--scheduler``
+choose where the trials run (sims.parallel); results do not depend on it.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 import zlib
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
-from sims.device import DEVICE_CHOICES, resolve_device
+from core import cli
+from core.result import Provenance, Result, Verdict
+from core.validate import InvalidArgument, check_allocation, check_choice, check_float, check_int
+from sims.device import check_device, resolve_device
+from sims import banded
 from sims.linalg import top_singular_triplets
 from sims.noise import NOISE_KINDS, spiked_matrix
-from sims.report import Verdict, format_table, write_csv, write_json
+from sims.parallel import BACKENDS, add_backend_options, map_tasks
 from sims.stats import loglog_fit, mean_ci
 from theory import spiked as theory
 from theory.norm_predictions import SpectralNormLaw
@@ -141,6 +153,37 @@ def simulate(setting: Setting, seed: int, trials, device="cpu", dtype=torch.floa
     return res
 
 
+def simulate_banded(setting: Setting, seed: int, trials, tol: float = ENGINE_TOL) -> dict:
+    """``simulate`` through sims.banded's exact-in-distribution reduction (Gaussian noise): the same
+    per-trial measurements, each trial's generator seeded by (setting stream, trial).  Spike
+    vectors e_i or Haar-random give the same law here (R is orthogonally invariant), so both use
+    the reduced form, whose spike vectors are e_1..e_r."""
+    cpu0 = time.process_time()
+    r = len(setting.spikes)
+    out = {k: [] for k in ("sv", "u_overlap", "v_overlap", "cross_u", "cross_v", "vector_bound")}
+    for t in trials:
+        st = banded.one_trial(setting.spikes, setting.N, setting.M, seed=setting.stream(seed),
+                              trial=t, tol=tol)
+        Ou, Ov = st.U_head ** 2, st.V_head ** 2       # |<u_i, u'_j>|^2
+        off = ~np.eye(r, dtype=bool)
+        out["sv"].append(st.s)
+        out["u_overlap"].append(np.diag(Ou))
+        out["v_overlap"].append(np.diag(Ov))
+        out["cross_u"].append(Ou[off].max() if r > 1 else 0.0)
+        out["cross_v"].append(Ov[off].max() if r > 1 else 0.0)
+        out["vector_bound"].append(st.info.vector_bound.max())
+    res = {k: np.array(v) for k, v in out.items()}
+    res["cpu_seconds"] = np.array([time.process_time() - cpu0])
+    return res
+
+
+def _simulate_task(setting: Setting, seed: int, trials, engine: str, device: str,
+                   threads: int | None):
+    if engine == "banded":
+        return simulate_banded(setting, seed, trials)
+    return simulate(setting, seed, trials, device, threads=threads)
+
+
 def _predicted_rates(theta: float, ratio: float) -> dict:
     """Exponent of N in the RMS error (module docstring)."""
     if theta > theory.threshold(ratio):
@@ -183,39 +226,130 @@ def summarize(setting: Setting, data: dict) -> list[dict]:
         records.append(rec)
     return records
 
+# ---------------------------------------------------------------------------------------------
+MODULE = "sims.spiked_model"
+MAX_N = 100_000              # dense engine: N x M matrices
+MAX_N_BANDED = 1_000_000     # banded engine: O(N r) per trial (sims.banded)
+ENGINES = ("dense", "banded")
+DEFAULT_GROUPS = (PAPER_SPIKES, THRESHOLD_SPIKES)
+VECTOR_KINDS = ("diagonal", "random")
 
-def run(ns=DEFAULT_NS, trials=None, spike_groups=(PAPER_SPIKES, THRESHOLD_SPIKES), ratio: float = 1.0,
-        noise: str = "gaussian", vectors: str = "diagonal", seed: int = 0, device: str = "auto",
-        jobs: int = 2, progress: bool = True) -> list[dict]:
-    """Simulate every (N, spike group) and return one record per (N, theta).
 
-    ``trials``: int (same for all N), dict N -> int, or None (DEFAULT_TRIALS, else 16).
-    ``jobs``: joblib worker processes on the CPU (each single-threaded; 1 = in this process).
-    """
-    ns = _validate(ns, ratio, noise, vectors, spike_groups)
-    dev = resolve_device(device)
-    counts = {n: _trials_for(n, trials) for n in ns}
+@dataclass(frozen=True)
+class Config:
+    """One run: N values, trials per N (None: DEFAULT_TRIALS, else 16), spike groups (one matrix
+    ensemble each), c = M/N, noise kind, spike vectors, seed, device, CPU worker processes;
+    engine (dense N x M matrices, or sims.banded's exact-in-distribution reduction: Gaussian noise
+    only); where the trials run (sims.parallel: backend loky|dask|ray, scheduler address)."""
+    n: tuple = DEFAULT_NS
+    trials: int | None = None
+    spike_groups: tuple = DEFAULT_GROUPS
+    ratio: float = 1.0
+    noise: str = "gaussian"
+    vectors: str = "diagonal"
+    seed: int = 0
+    device: str = "auto"
+    jobs: int = 2
+    engine: str = "dense"
+    backend: str = "loky"
+    scheduler: str | None = None
+
+    @classmethod
+    def quick(cls, **overrides) -> "Config":
+        return cls(**{"n": QUICK_NS, "trials": QUICK_TRIALS, **overrides})
+
+    @classmethod
+    def paper(cls, **overrides) -> "Config":
+        """Fig 4.3 / B.1: N = 3000, 10 matrices, S = diag(30, 40, 50, 60, 70)."""
+        return cls(**{"n": (PAPER_N,), "trials": PAPER_TRIALS, "spike_groups": (PAPER_SPIKES,),
+                      **overrides})
+
+    def __post_init__(self):
+        n = (self.n,) if isinstance(self.n, (int, np.integer)) else tuple(self.n)
+        if not n:
+            raise InvalidArgument("n must hold at least one matrix size, got ()")
+        check_choice("engine", self.engine, ENGINES)
+        n_max = MAX_N_BANDED if self.engine == "banded" else MAX_N
+        n = tuple(sorted({check_int("n", v, 10, n_max) for v in n}))
+        object.__setattr__(self, "n", n)
+        if self.trials is not None:
+            # a confidence interval needs two samples
+            object.__setattr__(self, "trials", check_int("trials", self.trials, 2, 10**6))
+        ratio = check_float("ratio", self.ratio, 0.0, 1000.0, lo_open=True)
+        object.__setattr__(self, "ratio", ratio)
+        groups = []
+        for g in self.spike_groups:
+            g = (g,) if isinstance(g, (int, float)) else tuple(g)
+            if not g:
+                raise InvalidArgument("spikes must hold at least one value, got ()")
+            g = tuple(sorted((check_float("spikes", t, 0.0, None, lo_open=True) for t in g),
+                             reverse=True))
+            if len(set(g)) != len(g):
+                raise InvalidArgument(f"spikes in one matrix must be distinct, got {list(g)}")
+            groups.append(g)
+        if not groups:
+            raise InvalidArgument("spike_groups must hold at least one group of spikes, got ()")
+        object.__setattr__(self, "spike_groups", tuple(groups))
+        check_choice("noise", self.noise, NOISE_KINDS)
+        check_choice("vectors", self.vectors, VECTOR_KINDS)
+        if self.engine == "banded" and self.noise != "gaussian":
+            raise InvalidArgument(f"engine 'banded' needs noise 'gaussian' (its reduction uses the "
+                                  f"orthogonal invariance of Gaussian R), got noise {self.noise!r}; "
+                                  f"use engine 'dense' for universality checks")
+        check_choice("backend", self.backend, BACKENDS)
+        if self.scheduler is not None and self.backend == "loky":
+            raise InvalidArgument("scheduler is only used with backend 'dask' or 'ray', got "
+                                  "backend 'loky'")
+        check_int("seed", self.seed, 0)
+        check_int("jobs", self.jobs, 1, 512)
+        check_device(self.device)
+        r = max(len(g) for g in groups)
+        for v in n:
+            m = int(round(ratio * v))
+            if 2 * r + 10 > min(v, m):
+                raise InvalidArgument(f"n = {v} (M = round(ratio * n) = {m}) is too small for {r} "
+                                      f"spikes: need min(N, M) >= 2 * spikes + 10 = {2 * r + 10}")
+        big = max(n)
+        if self.engine == "dense":
+            check_allocation("one N x M matrix", big * max(1, int(round(ratio * big))))
+
+    def trials_for(self, n: int) -> int:
+        return self.trials if self.trials is not None else DEFAULT_TRIALS.get(n, 16)
+
+
+def measure(config: Config, progress: bool = False) -> list[dict]:
+    """Simulate every (N, spike group) and return one record per (N, theta), with the per-trial
+    samples (``*_samples``) that ``rates`` bootstraps.
+
+    CPU sweeps run in ``config.jobs`` joblib worker processes (each single-threaded; 1 = in this
+    process); the trials are chunked independently of the number of jobs."""
+    c = config
+    dev = resolve_device(c.device)
     tasks = []
-    for n in ns:
-        m = int(round(ratio * n))
-        for group in spike_groups:
-            setting = Setting(n, m, noise, tuple(sorted((float(t) for t in group), reverse=True)),
-                              vectors)
+    for n in c.n:
+        m = int(round(c.ratio * n))
+        count = c.trials_for(n)
+        for group in c.spike_groups:
+            setting = Setting(n, m, c.noise, tuple(group), c.vectors)
             # chunks of a few trials: balanced across workers, identical results for any split
-            step = max(1, min(4, counts[n]))
-            for start in range(0, counts[n], step):
-                tasks.append((setting, range(start, min(counts[n], start + step))))
+            step = max(1, min(4, count))
+            for start in range(0, count, step):
+                tasks.append((setting, range(start, min(count, start + step))))
     # largest matrices first (better load balance)
     tasks.sort(key=lambda t: -t[0].N * t[0].M * len(t[0].spikes))
-    if dev.type == "cpu" and jobs > 1:
-        from joblib import Parallel, delayed
-        results = Parallel(n_jobs=jobs, return_as="generator")(
-            delayed(simulate)(s, seed, tr, "cpu", threads=1) for s, tr in tasks)
+    distributed = c.jobs > 1 or c.backend != "loky"
+    if c.engine == "dense" and dev.type != "cpu":
+        distributed = False     # the device runs one chunk at a time, in this process
+    if distributed:
+        results = map_tasks(_simulate_task, [(s, c.seed, tr, c.engine, "cpu", 1) for s, tr in tasks],
+                            backend=c.backend, jobs=c.jobs, scheduler=c.scheduler)
     else:
-        results = (simulate(s, seed, tr, dev) for s, tr in tasks)
+        results = (_simulate_task(s, c.seed, tr, c.engine, dev, None) for s, tr in tasks)
+    pairs = zip(tasks, results)
+    if progress and not distributed:
+        pairs = cli.progress(pairs, total=len(tasks), desc="spiked model", unit="chunk")
     merged: dict = {}
-    for (setting, tr), res in tqdm(zip(tasks, results), total=len(tasks), disable=not progress,
-                                    desc="spiked model", unit="chunk"):
+    for (setting, tr), res in pairs:
         merged.setdefault(setting, []).append((tr.start, res))
     records = []
     for setting, parts in merged.items():
@@ -229,44 +363,11 @@ def run(ns=DEFAULT_NS, trials=None, spike_groups=(PAPER_SPIKES, THRESHOLD_SPIKES
     return records
 
 
-def _trials_for(n: int, trials) -> int:
-    if trials is None:
-        t = DEFAULT_TRIALS.get(n, 16)
-    elif isinstance(trials, dict):
-        t = trials[n]
-    else:
-        t = trials
-    if int(t) != t or t < 2:
-        raise ValueError(f"trials must be an integer >= 2 (a CI needs two samples), got {t!r}")
-    return int(t)
-
-
-def _validate(ns, ratio, noise, vectors, spike_groups) -> list[int]:
-    ns = [int(n) for n in ns]
-    if not ns or any(n < 10 for n in ns):
-        raise ValueError(f"N values must be integers >= 10, got {ns}")
-    if not (np.isfinite(ratio) and ratio > 0):
-        raise ValueError(f"ratio c = M/N must be finite and > 0, got {ratio!r}")
-    if noise not in NOISE_KINDS:
-        raise ValueError(f"noise must be one of {NOISE_KINDS}, got {noise!r}")
-    if vectors not in ("diagonal", "random"):
-        raise ValueError(f"vectors must be 'diagonal' or 'random', got {vectors!r}")
-    for g in spike_groups:
-        g = np.asarray(g, dtype=float)
-        if g.size == 0 or not np.all(np.isfinite(g)) or np.any(g <= 0):
-            raise ValueError(f"spikes must be finite and > 0, got {g.tolist()}")
-        if np.unique(g).size != g.size:
-            raise ValueError(f"spikes in one matrix must be distinct, got {g.tolist()}")
-        for n in ns:
-            if g.size * 2 + 10 > min(n, int(round(ratio * n))):
-                raise ValueError(f"N = {n} (M = {int(round(ratio * n))}) too small for {g.size} spikes")
-    return sorted(set(ns))
-
-
-# ---------------------------------------------------------------------------------------------
 QUANTITIES = (("sv", "Theorem A.3 (top singular values)"),
               ("u_overlap", "Theorem A.4 (|<u_i,u'_i>|^2)"),
               ("v_overlap", "Theorem A.4 (|<v_i,v'_i>|^2)"))
+CLAIM_OF = {"sv": "000:theorem:A.3", "u_overlap": "000:theorem:A.4", "v_overlap": "000:theorem:A.4"}
+LABEL_OF = {"sv": "sigma'_i", "u_overlap": "|<u_i,u'_i>|^2", "v_overlap": "|<v_i,v'_i>|^2"}
 
 
 def rates(records: list[dict], n_boot: int = 400, seed: int = 0) -> list[dict]:
@@ -307,15 +408,16 @@ def rates(records: list[dict], n_boot: int = 400, seed: int = 0) -> list[dict]:
     return out
 
 
+
 def verdicts(records: list[dict]) -> list[Verdict]:
-    """Per (theta, quantity) verdicts on convergence to the A.3/A.4 limits (module docstring)."""
+    """Per (theta, quantity) verdicts on convergence to the A.3/A.4 limits (module docstring).
+    ``extra`` holds theta, the quantity and the slope fit."""
     out = []
     by_key = {(r["theta"], r["quantity"]): r for r in rates(records)}
     for (theta, key), fit in by_key.items():
         rows = sorted((r for r in records if r["theta"] == theta), key=lambda r: r["N"])
         last = rows[-1]
-        claim = dict(QUANTITIES)[key]
-        setting = (f"theta={theta:g}, c={last['ratio']:g}, {last['noise']}, "
+        setting = (f"theta={theta:g}, {LABEL_OF[key]}, c={last['ratio']:g}, {last['noise']}, "
                    f"N={','.join(str(r['N']) for r in rows)}")
         measured, limit = last[f"{key}_mean"], last[f"{key}_limit"]
         near = abs(theta - last["threshold"]) < 2 * last["critical_window"]
@@ -323,12 +425,16 @@ def verdicts(records: list[dict]) -> list[Verdict]:
                   f"{last['threshold']:g} at N={last['N']} (critical window): pre-asymptotic")
         base = (f"RMS error at N={last['N']}: {last[f'{key}_rmse']:.3g}; mean {measured:.6g} vs limit "
                 f"{limit:.6g} (z = {last[f'{key}_z']:.2g})")
+        extra = {"theta": theta, "quantity": key, "slope": fit["slope"], "slope_ci": fit["slope_ci"],
+                 "predicted_slope": fit["predicted_slope"]}
+        common = dict(measured=measured, interval=last[f"{key}_ci"], bound=limit, N=last["N"],
+                      extra=extra)
         if fit["slope"] is None:
             verdict = "holds" if last[f"{key}_limit_in_ci"] else "inconclusive"
             note = base + "; fewer than 3 N: no rate fit" + (
                 ", limit inside the 95% CI" if verdict == "holds" else
                 ", limit outside the 95% CI (finite-N bias or failure: needs an N sweep)")
-            out.append(Verdict(claim, setting, last["N"], measured, limit, verdict, note=note))
+            out.append(Verdict(CLAIM_OF[key], setting, verdict, note=note, **common))
             continue
         lo, hi = fit["slope_ci"]
         rate = (f"RMS error ~ N^{fit['slope']:.2f} [{lo:.2f}, {hi:.2f}], predicted "
@@ -349,9 +455,7 @@ def verdicts(records: list[dict]) -> list[Verdict]:
         else:
             verdict = "inconclusive"
             note = f"no significant decrease: {rate}; {base}" + ("; " + window if near else "")
-        out.append(Verdict(claim, setting, last["N"], measured, limit, verdict, ci=last[f"{key}_ci"],
-                           note=note, extra={"slope": fit["slope"], "slope_ci": fit["slope_ci"],
-                                             "predicted_slope": fit["predicted_slope"]}))
+        out.append(Verdict(CLAIM_OF[key], setting, verdict, note=note, **common))
     return out
 
 
@@ -385,22 +489,27 @@ def _limit_outside_ci(rec: dict, key: str) -> tuple[str, str]:
                             f"trials or a larger N")
 
 
+
 def paper_fig_b1_verdict(records: list[dict]) -> Verdict | None:
-    """Section B.1: <u_5, u'_5> ~ 0.99943 for sigma_5 = 30 (N = 3000), vs sqrt(1 - 1/30^2)."""
-    rows = [r for r in records if r["theta"] == PAPER_FIG_B1["theta"] and r["ratio"] == 1.0]
+    """Section B.1 / Fig B.1: <u_5, u'_5> ~ 0.99943 for sigma_5 = 30 at the paper's N = 3000, vs
+    sqrt(1 - 1/30^2) ((A.8)).  None unless the records hold theta = 30, c = 1, N = PAPER_N."""
+    rows = [r for r in records if r["theta"] == PAPER_FIG_B1["theta"] and r["ratio"] == 1.0
+            and r["N"] == PAPER_N]
     if not rows:
         return None
-    r = max(rows, key=lambda r: r["N"])
+    r = rows[0]
     dots = np.sqrt([r["u_overlap_mean"], r["v_overlap_mean"]])
     ci = np.sqrt(r["u_overlap_ci"])
     formula = np.sqrt(1 - 1 / PAPER_FIG_B1["theta"] ** 2)
     # the paper prints 5 decimals (rounding <= 5e-6); our mean has its 95% half-width
     ok = abs(PAPER_FIG_B1["overlap"] - dots[0]) <= abs(ci[1] - ci[0]) / 2 + 5e-6
-    return Verdict("Fig B.1 / Sec B.1: <u_5,u'_5> ~ 0.99943 ~ sqrt(1 - 1/30^2) = 0.99944",
-                   f"theta=30, N={r['N']}, trials={r['trials']}", r["N"], float(dots[0]),
-                   float(formula), "holds" if ok else "fails", ci=ci.tolist(),
-                   note=f"measured |<u,u'>| = {dots[0]:.6f}, |<v,v'>| = {dots[1]:.6f}; "
-                        f"paper 0.99943, formula {formula:.6f}")
+    return Verdict("000:figure:B.1", f"|<u_5,u'_5>| for sigma_5=30, N={r['N']}, {r['trials']} matrices",
+                   "holds" if ok else "fails", measured=float(dots[0]), interval=ci.tolist(),
+                   bound=PAPER_FIG_B1["overlap"], N=r["N"],
+                   note=f"paper: <u_5,u'_5> ~ {PAPER_FIG_B1['overlap']} ~ sqrt(1 - 1/30^2) = "
+                        f"{formula:.6f}; measured |<v,v'>| = {dots[1]:.6f}; holds when the paper's "
+                        f"value lies within the 95% half-width + its 5e-6 rounding",
+                   extra={"formula": float(formula), "v_dot": float(dots[1])})
 
 
 def paper_text_verdicts(records: list[dict]) -> list[Verdict]:
@@ -416,117 +525,90 @@ def paper_text_verdicts(records: list[dict]) -> list[Verdict]:
         printed = (1 + r["theta"] ** 2) / r["theta_max_in_matrix"]
         lo, hi = r["sv_ci"]
         ok = lo <= printed <= hi
-        out.append(Verdict("Sec 4.6 text: sigma'_i = (1 + sigma_i^2)/sigma_1", f"theta={r['theta']:g}, "
-                           f"sigma_1={r['theta_max_in_matrix']:g}, N={n_max}", n_max, r["sv_mean"],
-                           printed, "holds" if ok else "fails", ci=[lo, hi],
-                           corrected="sigma'_i -> (1 + sigma_i^2)/sigma_i (Theorem A.3)",
-                           note=f"measured {r['sv_mean']:.5g} vs printed {printed:.5g}; "
-                                f"Theorem A.3 gives {r['sv_limit']:.5g}"))
+        out.append(Verdict(
+            "000:text:4.6.1", f"theta={r['theta']:g}, sigma_1={r['theta_max_in_matrix']:g}, N={n_max}",
+            "holds" if ok else "fails", measured=r["sv_mean"], interval=[lo, hi], bound=printed, N=n_max,
+            corrected="" if ok else "sigma'_i -> (1 + sigma_i^2)/sigma_i (Theorem A.3)",
+            note=f"printed sigma'_i = (1 + sigma_i^2)/sigma_1 = {printed:.5g}; Theorem A.3 gives "
+                 f"{r['sv_limit']:.5g}", extra={"theta": r["theta"]}))
     return out
 
 
 # ---------------------------------------------------------------------------------------------
-TABLE_COLUMNS = ["N", "theta", "trials", "sv", "sv_limit", "u_ov", "v_ov", "ov_limit", "in_CI",
-                 "rate(sv)", "verdict"]
+def run(config: Config, *, argv: list[str] | None = None, progress: bool = False) -> Result:
+    """Simulate, fit the rates and judge: the Result's records are ``measure``'s without the
+    per-trial samples; ``tables["rates"]`` holds the log-log fits."""
+    dev = resolve_device(config.device)
+    prov = Provenance.start(module=MODULE, argv=to_argv(config) if argv is None else argv,
+                            seed=config.seed, device=str(dev))
+    records = measure(config, progress=progress)
+    vlist = verdicts(records)
+    b1 = paper_fig_b1_verdict(records)
+    if b1 is not None:
+        vlist.append(b1)
+    vlist.extend(paper_text_verdicts(records))
+    slim = [{k: v for k, v in r.items() if not k.endswith("_samples")} for r in records]
+    return Result(experiment=MODULE, config=asdict(config), provenance=prov.stop(), records=slim,
+                  verdicts=vlist, tables={"rates": rates(records)})
 
 
-def table_rows(records: list[dict], verdict_list: list[Verdict]) -> list[dict]:
-    vmap = {}
-    claims = set(dict(QUANTITIES).values())
-    for v in (v for v in verdict_list if v.claim in claims):
-        theta = float(v.setting.split(",")[0].split("=")[1])
-        vmap.setdefault(theta, []).append(v)
-    fits = {(f["theta"], f["quantity"]): f for f in rates(records)}
-    rows = []
-    for r in records:
-        def ci(key):
-            lo, hi = r[f"{key}_ci"]
-            return f"{r[f'{key}_mean']:.5g} ±{(hi - lo) / 2:.2g}"
-        flags = "".join("y" if r[f"{k}_limit_in_ci"] else "n" for k, _ in QUANTITIES)
-        f = fits.get((r["theta"], "sv"))
-        rate = "-" if f is None or f["slope"] is None else \
-            f"{f['slope']:.2f} [{f['slope_ci'][0]:.2f},{f['slope_ci'][1]:.2f}] (pred {f['predicted_slope']:.2f})"
-        vs = vmap.get(r["theta"], [])
-        verdict = "/".join(v.verdict for v in vs) if vs else "-"
-        ov_lim = (f"{r['u_overlap_limit']:.5g}" if abs(r["u_overlap_limit"] - r["v_overlap_limit"]) < 1e-12
-                  else f"{r['u_overlap_limit']:.4g}|{r['v_overlap_limit']:.4g}")
-        rows.append({"N": r["N"], "theta": r["theta"], "trials": r["trials"], "sv": ci("sv"),
-                     "sv_limit": f"{r['sv_limit']:.5g}", "u_ov": ci("u_overlap"), "v_ov": ci("v_overlap"),
-                     "ov_limit": ov_lim, "in_CI": flags, "rate(sv)": rate, "verdict": verdict})
-    return rows
+def to_argv(c: Config) -> list[str]:
+    """A command line that reruns ``c`` (every setting spelled out)."""
+    if c.spike_groups == DEFAULT_GROUPS:
+        spikes = []
+    elif len(c.spike_groups) == 1:
+        spikes = ["--spikes", *map(repr, c.spike_groups[0])]
+    else:
+        return ["<api-config: several spike groups; see the Result's config>"]
+    out = ["--n", *map(str, c.n)] + ([] if c.trials is None else ["--trials", str(c.trials)])
+    return out + spikes + ["--ratio", repr(c.ratio), "--noise", c.noise, "--vectors", c.vectors,
+                           "--seed", str(c.seed), "--device", c.device, "--jobs", str(c.jobs),
+                           "--engine", c.engine, "--backend", c.backend] + \
+        ([] if c.scheduler is None else ["--scheduler", c.scheduler])
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m sims.spiked_model", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+def _parser():
+    p = cli.make_parser(MODULE, __doc__, options=("seed", "device", "json", "quick", "threads", "jobs"),
+                        jobs_default=2)
     p.add_argument("--n", type=int, nargs="+", help=f"matrix sizes N (default {DEFAULT_NS})")
     p.add_argument("--trials", type=int,
-                   help=f"matrices per (N, spike group) (default {DEFAULT_TRIALS})")
+                   help=f"matrices per (N, spike group), >= 2 (default {DEFAULT_TRIALS})")
     p.add_argument("--spikes", type=float, nargs="+",
                    help=f"spike strengths of S, one matrix group (default {PAPER_SPIKES} and "
                         f"{THRESHOLD_SPIKES} as two groups)")
     p.add_argument("--ratio", type=float, default=1.0, help="c = M/N (default 1: Example A.1)")
     p.add_argument("--noise", default="gaussian", choices=NOISE_KINDS)
-    p.add_argument("--vectors", default="diagonal", choices=("diagonal", "random"),
+    p.add_argument("--vectors", default="diagonal", choices=VECTOR_KINDS,
                    help="spike vectors: e_i (paper) or Haar-random")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
-    p.add_argument("--jobs", type=int, default=2, help="joblib worker processes on the CPU")
     p.add_argument("--paper", action="store_true",
                    help=f"paper scale: N={PAPER_N}, {PAPER_TRIALS} matrices, spikes {PAPER_SPIKES}")
-    p.add_argument("--quick", action="store_true", help=f"N={QUICK_NS}, {QUICK_TRIALS} trials")
-    p.add_argument("--json", type=Path, help="write the records here (verdicts beside: *.verdicts.json)")
-    p.add_argument("--fig", type=Path, help="write the convergence figure into this folder")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--engine", choices=ENGINES, default="dense",
+                   help="dense N x M matrices (N <= 1e5), or the banded exact-in-distribution "
+                        "reduction (sims.banded; Gaussian noise only; N <= 1e6)")
+    add_backend_options(p)
     return p
 
 
 def main(argv=None) -> int:
-    args = _parser().parse_args(argv)
-    if args.paper and args.quick:
-        raise SystemExit("--paper and --quick exclude each other")
-    if args.paper:
-        ns, trials, groups = [PAPER_N], args.trials or PAPER_TRIALS, (PAPER_SPIKES,)
-    elif args.quick:
-        ns, trials, groups = QUICK_NS, args.trials or QUICK_TRIALS, (PAPER_SPIKES, THRESHOLD_SPIKES)
-    else:
-        ns, trials, groups = DEFAULT_NS, args.trials, (PAPER_SPIKES, THRESHOLD_SPIKES)
-    if args.n:
-        ns = args.n
-    if args.spikes:
-        groups = (tuple(args.spikes),)
-    t0 = time.perf_counter()
-    records = run(ns, trials, groups, ratio=args.ratio, noise=args.noise, vectors=args.vectors,
-                  seed=args.seed, device=args.device, jobs=args.jobs, progress=not args.no_progress)
-    elapsed = time.perf_counter() - t0
-    vlist = verdicts(records)
-    b1 = paper_fig_b1_verdict(records) if args.paper else None
-    if b1 is not None:
-        vlist.append(b1)
-    vlist.extend(paper_text_verdicts(records))
-    print(f"W = R + S, R {args.noise} entries of variance 1/N, c = M/N = {args.ratio:g}, "
-          f"spike vectors {args.vectors}; threshold theta_bar = {theory.threshold(args.ratio):.4g}, "
-          f"edge = {theory.edge(args.ratio):.4g}")
-    print("sv: i-th singular value of W (mean ±95% half-width) vs A.3 limit; u_ov, v_ov: |<u_i,u'_i>|^2, "
-          "|<v_i,v'_i>|^2 vs A.4; in_CI: limit inside the CI for sv/u/v;\nrate(sv): slope of the RMS "
-          "error against N (95% CI), predicted -1/2 above, -2/3 below the threshold; verdict: sv/u/v.")
-    print(format_table(table_rows(records, vlist), TABLE_COLUMNS))
-    print()
-    print(format_table([{"verdict": v.verdict, "claim": v.claim, "setting": v.setting, "note": v.note}
-                        for v in vlist], ["verdict", "claim", "setting", "note"]))
-    cpu = sum({(r["N"], r["M"], r["index"] == 1, r["theta"]): r["cpu_seconds_group"]
-               for r in records if r["index"] == 1}.values())
-    print(f"\n{len(records)} records in {elapsed:.1f} s wall ({cpu:.1f} CPU-s of simulation)")
-    if args.json:
-        write_json(records, args.json)
-        write_json(vlist, args.json.with_suffix(".verdicts.json"))
-        write_csv(records, args.json.with_suffix(".csv"))
-        print(f"wrote {args.json}")
-    if args.fig:
-        from figures.fig_spiked import plot_spiked
-        for path in plot_spiked(records, args.fig):
-            print(path)
-    return 0
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
+
+    def body(args):
+        if args.paper and args.quick:
+            raise InvalidArgument("--paper and --quick exclude each other")
+        kw = {"ratio": args.ratio, "noise": args.noise, "vectors": args.vectors, "seed": args.seed,
+              "device": args.device, "jobs": args.jobs, "engine": args.engine,
+              "backend": args.backend, "scheduler": args.scheduler}
+        if args.n is not None:
+            kw["n"] = tuple(args.n)
+        if args.trials is not None:
+            kw["trials"] = args.trials
+        if args.spikes is not None:
+            kw["spike_groups"] = (tuple(args.spikes),)
+        factory = Config.paper if args.paper else Config.quick if args.quick else Config
+        return run(factory(**kw), argv=argv, progress=True)
+
+    return cli.run(parser, argv, body)
 
 
 if __name__ == "__main__":

@@ -13,19 +13,26 @@ normalisations:
 W' keeps the eigenvalues of modulus above 2 sigma + eps (the paper's sqrt(lambda+) = 2 sigma).
 Measured: top eigenvalues, squared overlaps, ||W'-S||_2 and ||(W'-S)u_r||, against B.2, against
 the paper's f_W (4.25) and against the derived limits of ``theory.approximation_symbolic``.
+
+Verdicts (registry ids), per model at the largest n: ``000:text:B.2.1`` (lambda_i -> theta_i +
+sigma^2/theta_i, per spike: holds when the B.2 limit lies in the 95% CI, fails when only the limit
+of the model's true scale does), ``000:eq:4.25`` (||W'-S||_2 -> f_W: fails when the CI holds the
+derived limit and not f_W), ``000:figure:4.4`` (f_W < 2 sigma, with ||W'-S||_2 for f_W).  The Result
+also carries Fig 4.4's curves (``tables["fig_4_4"]``) and the per-spike table
+(``tables["per_spike"]``).
 """
 from __future__ import annotations
 
-import argparse
 import sys
-from pathlib import Path
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
-from sims.device import resolve_device, trial_generator
-from sims.report import Verdict, format_table, write_csv, write_json
+from core import cli
+from core.result import Provenance, Result, Verdict
+from core.validate import InvalidArgument, check_allocation, check_choice, check_float, check_int
+from sims.device import check_device, resolve_device, trial_generator
 from sims.stats import mean_ci
 from theory import approximation as paper
 from theory import approximation_symbolic as derived
@@ -77,27 +84,78 @@ def one_trial(n, thetas, sigma, model, seed, trial, device, eps) -> dict:
             "n_kept": int(keep.sum())}
 
 
-def run(ns=(250, 500, 1000), trials: int = 8, spikes=DEFAULT_SPIKES, sigma: float = 1.0,
-        model: str = "goe", seed: int = 0, device: str = "auto", eps: float = 0.1,
-        progress: bool = True) -> list[dict]:
-    """One record per N.  theta_i must exceed |sigma| (Example 4.3's assumption)."""
-    thetas = np.sort(paper._as_positive_array(spikes, "spikes"))[::-1].copy()
-    if trials < 2:
-        raise ValueError(f"trials must be >= 2, got {trials}")
-    if len(ns) == 0 or any(int(n) < 10 for n in ns):
-        raise ValueError(f"n values must be >= 10, got {ns}")
-    if not (np.isfinite(eps) and eps >= 0):
-        raise ValueError(f"eps must be finite and >= 0, got {eps}")
-    dev = resolve_device(device)
+MODULE = "sims.wigner"
+MAX_N = 50_000
+
+
+@dataclass(frozen=True)
+class Config:
+    """Matrix sizes n, trials per n, spikes theta_i (each > sigma: Example 4.3), noise scale sigma,
+    noise normalisations (``models``, each run separately), slack eps of the truncation at
+    2 sigma + eps, seed, device."""
+    n: tuple = (250, 500, 1000)
+    trials: int = 8
+    spikes: tuple = DEFAULT_SPIKES
+    sigma: float = 1.0
+    models: tuple = MODELS
+    eps: float = 0.1
+    seed: int = 0
+    device: str = "auto"
+
+    @classmethod
+    def quick(cls, **overrides) -> "Config":
+        return cls(**{"n": (150, 300), "trials": 4, **overrides})
+
+    def __post_init__(self):
+        n = (self.n,) if isinstance(self.n, (int, np.integer)) else tuple(self.n)
+        if not n:
+            raise InvalidArgument("n must hold at least one matrix size, got ()")
+        object.__setattr__(self, "n", tuple(check_int("n", v, 10, MAX_N) for v in n))
+        check_int("trials", self.trials, 2, 10**6)     # a confidence interval needs 2 matrices
+        sigma = check_float("sigma", self.sigma, 0.0, 1e6, lo_open=True)
+        object.__setattr__(self, "sigma", sigma)
+        spikes = (self.spikes,) if isinstance(self.spikes, (int, float)) else tuple(self.spikes)
+        if not spikes:
+            raise InvalidArgument("spikes must hold at least one value, got ()")
+        spikes = tuple(sorted((check_float("spikes", t, sigma, None, lo_open=True) for t in spikes),
+                              reverse=True))
+        object.__setattr__(self, "spikes", spikes)
+        models = (self.models,) if isinstance(self.models, str) else tuple(self.models)
+        if not models:
+            raise InvalidArgument(f"models must hold at least one of {MODELS}, got ()")
+        object.__setattr__(self, "models", tuple(check_choice("model", m, MODELS) for m in models))
+        object.__setattr__(self, "eps", check_float("eps", self.eps, 0.0, 10.0))
+        check_int("seed", self.seed, 0)
+        check_device(self.device)
+        if min(self.n) < len(spikes) + 2:
+            raise InvalidArgument(f"n = {min(self.n)} is too small for {len(spikes)} spikes: need "
+                                  f"n >= {len(spikes) + 2}")
+        check_allocation("one n x n matrix", max(self.n) ** 2)
+
+
+def measure(config: Config, progress: bool = False) -> list[dict]:
+    """One record per (model, n); the per-spike means are nested under ``per_spike``."""
+    records = []
+    for model in config.models:
+        records += _measure_model(config, model, progress)
+    return records
+
+
+def _measure_model(c: Config, model: str, progress: bool) -> list[dict]:
+    """One record per n.  theta_i exceed sigma (Example 4.3's assumption, checked by Config)."""
+    thetas = np.array(c.spikes, dtype=float)
+    trials, sigma, seed, eps = c.trials, c.sigma, c.seed, c.eps
+    dev = resolve_device(c.device)
     s = effective_scale(sigma, model)
     f_W = paper.f_W_symmetric_4_25(thetas, sigma)
     # W' truncates at the paper's 2 sigma + eps whatever the true edge 2 s
     fixed_lim, top_lim = derived.symmetric_limits(thetas, s, eps=eps, truncation=2 * abs(sigma))
     records = []
-    for n in ns:
-        n = int(n)
-        rows = [one_trial(n, thetas, sigma, model, seed, t, dev, eps)
-                for t in tqdm(range(trials), desc=f"n={n}", disable=not progress, leave=False)]
+    for n in c.n:
+        it = range(trials)
+        if progress:
+            it = cli.progress(it, desc=f"{model}, n={n}")
+        rows = [one_trial(n, thetas, sigma, model, seed, t, dev, eps) for t in it]
         eig = np.array([x["eig"] for x in rows])
         ov = np.array([x["overlap_sq"] for x in rows])
         op, fz = mean_ci([x["opnorm"] for x in rows]), mean_ci([x["fixed_ur"] for x in rows])
@@ -123,74 +181,118 @@ def run(ns=(250, 500, 1000), trials: int = 8, spikes=DEFAULT_SPIKES, sigma: floa
 
 
 def verdicts(records: list[dict]) -> list[Verdict]:
+    """Verdicts of every model in ``records``, model by model."""
+    out = []
+    for model in dict.fromkeys(r["model"] for r in records):
+        out += model_verdicts([r for r in records if r["model"] == model])
+    return out
+
+
+def model_verdicts(records: list[dict]) -> list[Verdict]:
+    """Verdicts of one model at its largest n (module docstring)."""
     r = max(records, key=lambda x: x["N"])
-    setting = f"model={r['model']}, sigma={r['sigma']}, spikes={r['spikes']}, n={r['N']}, {r['trials']} trials"
+    spikes = ",".join(f"{t:g}" for t in r["spikes"])
+    setting = f"model={r['model']}, sigma={r['sigma']:g}, spikes={spikes}, n={r['N']}, {r['trials']} trials"
     out = []
     for p in r["per_spike"]:
         lo, hi = p["eig_ci"]
         b2_in = lo <= p["eig_limit_B2"] <= hi
         true_in = lo <= p["eig_limit_true"] <= hi
         v = "holds" if b2_in else ("fails" if true_in else "inconclusive")
-        out.append(Verdict(f"B.2 lambda_i -> theta_i + sigma^2/theta_i (theta={p['theta']:g})",
-                           setting, r["N"], p["eig_mean"], p["eig_limit_B2"], v, ci=p["eig_ci"],
-                           corrected=("" if b2_in else
-                                      f"with Example 4.3's variances (off-diagonal sigma^2/(2n), real) "
-                                      f"the limit is theta + sigma^2/(2 theta) = {p['eig_limit_true']:.4f}")))
+        out.append(Verdict(
+            "000:text:B.2.1", f"theta={p['theta']:g}, {setting}", v, measured=p["eig_mean"],
+            interval=p["eig_ci"], bound=p["eig_limit_B2"], N=r["N"],
+            corrected=("" if v != "fails" else
+                       f"with Example 4.3's variances (off-diagonal sigma^2/(2n), real) the limit is "
+                       f"theta + sigma^2/(2 theta) = {p['eig_limit_true']:.4f}"),
+            note=f"claim: lambda_i -> theta_i + sigma^2/theta_i; limit at the model's true scale "
+                 f"s = {r['effective_scale']:.4g}: {p['eig_limit_true']:.4f}",
+            extra={"theta": p["theta"], "model": r["model"]}))
     lo, hi = r["opnorm_ci"]
     f_in, d_in = lo <= r["f_W_paper"] <= hi, lo <= r["opnorm_limit"] <= hi
-    out.append(Verdict("(4.25) ||W'-S||_2 -> f_W (Example 4.3)", setting, r["N"], r["opnorm_mean"],
-                       r["f_W_paper"], "fails" if (d_in and not f_in) else
-                       ("holds" if f_in and not d_in else "inconclusive"), ci=r["opnorm_ci"],
-                       corrected=f"||W'-S||_2 -> s (s/theta_r + sqrt(4 + 5 s^2/theta_r^2))/2 = "
-                                 f"{r['opnorm_limit']:.4f} (s = {r['effective_scale']:.4g})"))
-    out.append(Verdict("Fig 4.4: f_W < 2 sigma", setting, r["N"], r["opnorm_mean"], 2 * abs(r["sigma"]),
-                       "holds" if hi < 2 * abs(r["sigma"]) else "fails", ci=r["opnorm_ci"],
-                       note="the corrected operator-norm limit lies in (s, 2s), so the comparison "
-                            "survives, with a smaller margin than (4.25) suggests"))
+    v = "fails" if (d_in and not f_in) else ("holds" if f_in and not d_in else "inconclusive")
+    out.append(Verdict(
+        "000:eq:4.25", setting, v, measured=r["opnorm_mean"], interval=r["opnorm_ci"],
+        bound=r["f_W_paper"], N=r["N"],
+        corrected=("" if v != "fails" else
+                   f"||W'-S||_2 -> s (s/theta_r + sqrt(4 + 5 s^2/theta_r^2))/2 = {r['opnorm_limit']:.4f} "
+                   f"(s = {r['effective_scale']:.4g})"),
+        note=f"claim: ||W'-S||_2 -> f_W of (4.25); derived limit {r['opnorm_limit']:.4f}",
+        extra={"model": r["model"], "derived_limit": r["opnorm_limit"]}))
+    two_sigma = 2 * abs(r["sigma"])
+    out.append(Verdict(
+        "000:figure:4.4", setting, "holds" if hi < two_sigma else "fails", measured=r["opnorm_mean"],
+        interval=r["opnorm_ci"], bound=two_sigma, N=r["N"],
+        note="claim: f_W < 2 sigma (Fig 4.4), with the measured ||W'-S||_2 for f_W; the corrected "
+             "operator-norm limit lies in (s, 2s), so the comparison survives, with a smaller margin "
+             "than (4.25) suggests", extra={"model": r["model"]}))
     return out
 
 
+def fig_4_4_curves(sigma_r=(30.0, 100.0), n_points: int = 501) -> list[dict]:
+    """Fig 4.4: f_W of (4.25) and the derived limit of ||W'-S||_2 against sigma in [-25, 25]
+    (sigma = 0 left out), for the given smallest spikes sigma_r, with 2 sigma."""
+    sig = np.linspace(-25, 25, n_points)
+    sig = sig[sig != 0]
+    rows = []
+    for sr in sigma_r:
+        f = np.array([paper.f_W_symmetric_4_25([sr], s) for s in sig])
+        op = np.array([derived.symmetric_limits([sr], s)[1][0] for s in sig])
+        rows += [{"sigma": float(s), "sigma_r": float(sr), "f_W_4_25": float(a),
+                  "opnorm_limit": float(b), "two_sigma": float(2 * s)} for s, a, b in zip(sig, f, op)]
+    return rows
+
+
+def run(config: Config, *, argv: list[str] | None = None, progress: bool = False) -> Result:
+    """Simulate every model, judge; the nested per-spike rows go to ``tables["per_spike"]``."""
+    dev = resolve_device(config.device)
+    prov = Provenance.start(module=MODULE, argv=to_argv(config) if argv is None else argv,
+                            seed=config.seed, device=str(dev))
+    records = measure(config, progress=progress)
+    vlist = verdicts(records)
+    per_spike = [{"model": r["model"], "N": r["N"], **q} for r in records for q in r["per_spike"]]
+    flat = [{k: v for k, v in r.items() if k != "per_spike"} for r in records]
+    return Result(experiment=MODULE, config=asdict(config), provenance=prov.stop(), records=flat,
+                  verdicts=vlist, tables={"per_spike": per_spike, "fig_4_4": fig_4_4_curves()})
+
+
+def to_argv(c: Config) -> list[str]:
+    """A command line that reruns ``c`` (every setting spelled out)."""
+    model = "both" if c.models == MODELS else c.models[0] if len(c.models) == 1 else None
+    if model is None:
+        return ["<api-config: models in another order; see the Result's config>"]
+    return ["--n", *map(str, c.n), "--trials", str(c.trials), "--spikes", *map(repr, c.spikes),
+            "--sigma", repr(c.sigma), "--model", model, "--eps", repr(c.eps), "--seed", str(c.seed),
+            "--device", c.device]
+
+
+def _parser():
+    p = cli.make_parser(MODULE, __doc__, options=("seed", "device", "json", "quick", "threads"))
+    p.add_argument("--n", type=int, nargs="+", help="matrix sizes n (default 250 500 1000)")
+    p.add_argument("--trials", type=int, help="matrices per n, >= 2 (default 8)")
+    p.add_argument("--spikes", type=float, nargs="+", help=f"theta_i > sigma (default {DEFAULT_SPIKES})")
+    p.add_argument("--sigma", type=float, default=1.0, help="noise scale sigma > 0 (default 1)")
+    p.add_argument("--model", choices=MODELS + ("both",), default="both",
+                   help="noise normalisation (module docstring; default both)")
+    p.add_argument("--eps", type=float, default=0.1, help="truncation slack (default 0.1)")
+    return p
+
+
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m sims.wigner", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--n", type=int, nargs="+")
-    p.add_argument("--trials", type=int)
-    p.add_argument("--spikes", type=float, nargs="+", default=list(DEFAULT_SPIKES))
-    p.add_argument("--sigma", type=float, default=1.0)
-    p.add_argument("--model", choices=MODELS + ("both",), default="both")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto")
-    p.add_argument("--eps", type=float, default=0.1)
-    p.add_argument("--quick", action="store_true")
-    p.add_argument("--json", type=Path)
-    args = p.parse_args(argv)
-    ns = args.n or ([150, 300] if args.quick else [250, 500, 1000])
-    trials = args.trials or (4 if args.quick else 8)
-    models = MODELS if args.model == "both" else (args.model,)
-    recs, verds = [], []
-    for model in models:
-        rr = run(ns, trials, args.spikes, args.sigma, model, args.seed, args.device, args.eps)
-        print(f"\nmodel {model}, sigma {args.sigma}")
-        print(format_table(rr, ["N", "n_kept_mean", "opnorm_mean", "opnorm_ci", "opnorm_limit",
-                                "f_W_paper", "fixed_z_mean", "fixed_z_limit", "two_sigma"]))
-        rows = [{"N": x["N"], **q} for x in rr for q in x["per_spike"]]
-        print(format_table(rows, ["N", "theta", "eig_mean", "eig_ci", "eig_limit_B2", "eig_limit_true",
-                                  "overlap_sq_mean", "overlap_sq_limit_B2", "overlap_sq_limit_true"]))
-        recs += rr
-        verds += verdicts(rr)
-    print("\nVerdicts")
-    print(format_table([dict(claim=v.claim, verdict=v.verdict, N=v.N, measured=v.measured,
-                             bound=v.bound, ci=v.ci) for v in verds],
-                       ["claim", "verdict", "N", "measured", "bound", "ci"]))
-    for v in verds:
-        if v.corrected or v.note:
-            print(f"- {v.claim} [{v.setting}]: {v.note} {v.corrected}")
-    if args.json:
-        write_json(recs, args.json)
-        write_json(verds, args.json.with_name(args.json.stem + "_verdicts.json"))
-        write_csv([{k: v for k, v in x.items() if k != "per_spike"} for x in recs],
-                  args.json.with_suffix(".csv"))
-    return 0
+    argv = list(sys.argv[1:] if argv is None else argv)
+
+    def body(args):
+        kw = {"sigma": args.sigma, "eps": args.eps, "seed": args.seed, "device": args.device,
+              "models": MODELS if args.model == "both" else (args.model,)}
+        if args.n is not None:
+            kw["n"] = tuple(args.n)
+        if args.trials is not None:
+            kw["trials"] = args.trials
+        if args.spikes is not None:
+            kw["spikes"] = tuple(args.spikes)
+        return run((Config.quick if args.quick else Config)(**kw), argv=argv, progress=True)
+
+    return cli.run(_parser(), argv, body)
 
 
 if __name__ == "__main__":

@@ -284,7 +284,7 @@ def test_fit_matrix_equals_fit_on_eigvalsh_and_nonzero_only_input():
     (lambda ev: np.where(np.arange(ev.size) == 3, np.inf, ev), "inf"),
     (lambda ev: np.where(np.arange(ev.size) == 0, -0.1, ev), "negative"),
     (lambda ev: ev[:-7], "n_rows / n_cols"),
-    (lambda ev: ev.reshape(2, -1), "1-D"),
+    (lambda ev: ev.reshape(2, -1), "1 dimension"),
 ])
 def test_bad_eigenvalues_raise(mutate, match):
     ev = pure_noise_spectra(50, 40, 1, seed=1)[0]
@@ -336,5 +336,5 @@ def test_bad_dimensions_and_too_few_eigenvalues_raise():
         bema.fit(ev, 20, 40)
     with pytest.raises(ValueError, match="NaN"):
         bema.fit_matrix(np.full((5, 5), np.nan))
-    with pytest.raises(ValueError, match="2-D"):
+    with pytest.raises(ValueError, match="2 dimension"):
         bema.fit_matrix(np.ones(5))

@@ -1,11 +1,10 @@
-"""Fast checks of sims/bema_checks.py and figures/fig_bema.py (seconds)."""
-import json
+"""Fast checks of sims/bema_checks.py (seconds); its figures are tested in test_figures.py."""
 import math
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from core.validate import InvalidArgument
 from sims import bema_checks as bc
 from theory import bema
 
@@ -55,23 +54,43 @@ def test_example_d1_claim_records():
     assert rec["lambda_plus_mean"] > 0 and rec["n_spikes_mean"] >= 1
 
 
-@pytest.mark.parametrize("name", ["D.1", "D.2"])
-def test_figures_write_png_and_json(tmp_path, name):
-    from figures.fig_bema import FIGURES
+@pytest.mark.parametrize("kwargs,match", [
+    ({"trials": 1}, "trials"),
+    ({"calibration_n": (5,)}, "calibration_n"),
+    ({"spike_ratios": (0.0,)}, "spike_ratios"),
+    ({"spike_factors": (-1.0,)}, "spike_factors"),
+    ({"fig_n": 0}, "fig_n"),
+    ({"d1_n": ()}, "d1_n"),
+    ({"device": "tpu"}, "device"),
+])
+def test_bad_config(kwargs, match):
+    with pytest.raises(InvalidArgument, match=match):
+        bc.Config.quick(**kwargs)
 
-    args = SimpleNamespace(quick=True, seed=0, device="cpu")
-    paths = FIGURES[name](tmp_path, args)
-    assert {p.suffix for p in paths} == {".png", ".json"}
-    for p in paths:
-        assert p.is_file() and p.stat().st_size > 0
-    data = json.loads(next(p for p in paths if p.suffix == ".json").read_text())
-    assert data["quick"] is True
-    if name == "D.2":
-        # the plotted histogram is a density of the spectrum: it integrates to the bulk fraction
-        widths = np.diff(data["bin_edges"])
-        assert float(np.sum(np.array(data["esd_density"]) * widths)) == pytest.approx(
-            1 - len(data["outliers"]) / data["N"], abs=1e-12)
-        assert math.isfinite(data["lambda_plus"])
+
+def test_cli_trials_0_exits_2_with_one_line(capsys):
+    with pytest.raises(SystemExit) as exc:
+        bc.main(["--quick", "--trials", "0"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.splitlines()
+    errors = [ln for ln in err if "error:" in ln]
+    assert errors == [err[-1]] and "trials must be an integer in [2, 1000000], got 0" in err[-1]
+
+
+def test_run_returns_a_result_with_claim_ids_and_figure_tables():
+    cfg = bc.Config.quick(calibration_n=(40,), calibration_ratios=(0.5,), trials=20, d1_n=(40,),
+                          d1_trials=1, fig_n=40, fig_trials=1, spike_n=(40,), spike_trials=4,
+                          device="cpu")
+    res = bc.run(cfg)
+    assert res.provenance.argv[:3] == ["python", "-m", "sims.bema_checks"]
+    assert {v.claim for v in res.verdicts} <= {"000:remark:D.1", "000:algorithm:2", "000:algorithm:4",
+                                               "000:example:D.1"}
+    assert {"fig_d1_alpha", "fig_d1_beta", "fig_d2_fit", "fig_d2_histogram", "fig_d2_mp"} <= set(res.tables)
+    (fit,) = res.tables["fig_d2_fit"]
+    # the stored histogram is a density of the spectrum: it integrates to the bulk fraction
+    mass = sum(h["density"] * (h["bin_high"] - h["bin_low"]) for h in res.tables["fig_d2_histogram"])
+    assert mass == pytest.approx(1 - fit["n_outliers_beyond_axis"] / fit["N"], abs=1e-12)
+    assert math.isfinite(fit["lambda_plus"])
 
 
 def _calib_row(reading, hits, trials=1000, n=400, m=400, beta=0.1):
@@ -86,10 +105,12 @@ def test_calibration_verdicts_follow_the_intervals():
     # contains it (holds).  The midpoint/oracle pair: 95 vs 150 hits do not overlap -> "fails".
     rows = [_calib_row("lower", 150), _calib_row("midpoint", 95), _calib_row("upper", 40),
             _calib_row("oracle sigma2=1", 150)]
-    v = {x.claim: x.verdict for x in bc.calibration_verdicts(rows)}
-    by = {k.split("step 3 ")[-1].split(" ")[0]: val for k, val in v.items() if "step 3" in k}
-    assert by == {"as": "fails", "midpoint": "holds", "Ke-Ma-Lin": "fails", "oracle": "fails"}
-    assert v["BEMA (midpoint) adds no miscalibration beyond the TW_1 approximation"] == "fails"
+    verdicts = bc.calibration_verdicts(rows)
+    by = {x.extra["reading"]: x.verdict for x in verdicts if x.extra["check"] == "calibration"}
+    assert by == {"lower": "fails", "midpoint": "holds", "upper": "fails", "oracle sigma2=1": "fails"}
+    assert all(x.claim == "000:remark:D.1" for x in verdicts if x.extra["check"] == "calibration")
+    (pair,) = [x for x in verdicts if x.extra["check"] == "midpoint_vs_oracle"]
+    assert pair.verdict == "fails" and pair.claim == "000:algorithm:2"
 
 
 def test_near_threshold_spike_verdict_and_correction_follow_the_rates():
@@ -99,7 +120,7 @@ def test_near_threshold_spike_verdict_and_correction_follow_the_rates():
         return {"N": 100, "ratio": 1.0, "theta_over_threshold": 1.5, "trials": trials,
                 "exact_rate": exact / trials, "exact_ci": ci.as_list(), "gap_tw_units": 6.0,
                 "overcount_rate": 0.0}
-    bad = next(v for v in bc.spike_verdicts([row(50)]) if v.claim.startswith("Spikes just above"))
-    good = next(v for v in bc.spike_verdicts([row(99)]) if v.claim.startswith("Spikes just above"))
+    bad = next(v for v in bc.spike_verdicts([row(50)]) if v.extra["check"] == "near_threshold")
+    good = next(v for v in bc.spike_verdicts([row(99)]) if v.extra["check"] == "near_threshold")
     assert bad.verdict == "fails" and bad.corrected            # CI upper ~0.6 < 0.9
     assert good.verdict == "holds" and good.corrected == ""

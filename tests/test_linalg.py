@@ -117,6 +117,47 @@ def test_exact_multiplicity_cannot_be_certified():
     assert np.allclose(s.numpy(), [5.0, 5.0], atol=1e-12)
 
 
+def _with_spectrum(s, n, m, seed):
+    """U diag(s) V^T with Haar-like orthogonal U (n x k), V (m x k): known singular triplets."""
+    g = torch.Generator().manual_seed(seed)
+    U = torch.linalg.qr(torch.randn(n, n, generator=g, dtype=torch.float64)).Q
+    V = torch.linalg.qr(torch.randn(m, m, generator=g, dtype=torch.float64)).Q
+    k = len(s)
+    return U[:, :k] * torch.as_tensor(s, dtype=torch.float64) @ V[:, :k].T, U[:, :k], V[:, :k]
+
+
+def test_certificate_of_a_near_degenerate_pair():
+    """Singular values 8, 7.999, 5 (then a bulk <= 1), r = 2.  The gap of s_2 is its distance to
+    s_1 (0.001), not to s_3 (2.999): a certificate that forgot the neighbour above would divide by
+    3000x too large a gap (the _gaps mutant of issue 10 claimed 1.3e-13 where the true sine was 9e-13)."""
+    k, seed = 60, 3
+    spectrum = [8.0, 7.999, 5.0] + list(np.linspace(1.0, 0.01, k - 3))
+    W, U, V = _with_spectrum(spectrum, 80, k, seed)
+    Uh, s, Vh, info = top_singular_triplets(W, 2, return_info=True)
+    # The certificate's gaps against the true ones: Ritz values are within value_bound of
+    # 8 and 7.999, so each estimated gap is within 2 max(value_bound) of 0.001.
+    slack = 2 * float(info.value_bound.max()) + 1e-12
+    true_gaps = np.full(2, 8.0 - 7.999)
+    assert np.all(np.abs(info.gap.numpy() - true_gaps) <= slack), info.gap
+    # ... and its claim against the true error.  Wedin: sin(angle) <= eta / gap for exact
+    # arithmetic; the computed vectors are exact for some W + E with ||E|| <= c eps ||W||, which
+    # moves the vectors by ||E|| / gap more: allowance 100 eps ||W|| / 0.001 = 1.8e-10 << tol.
+    allowance = 100 * np.finfo(float).eps * 8.0 / 1e-3
+    for i in range(2):
+        sin_v = torch.linalg.vector_norm(Vh[:, i] - (V[:, i] @ Vh[:, i]) * V[:, i])
+        sin_u = torch.linalg.vector_norm(Uh[:, i] - (U[:, i] @ Uh[:, i]) * U[:, i])
+        assert max(float(sin_u), float(sin_v)) <= float(info.vector_bound[i]) + allowance
+    assert bool(info.converged.all()) and float(info.vector_bound.max()) <= 1e-6
+
+
+def test_gap_rule_on_synthetic_ritz_values():
+    """The rule itself: each of the first r values against both neighbours among r + 1."""
+    from sims.linalg import _gaps
+    got = _gaps(torch.tensor([[8.0, 7.999, 5.0], [9.0, 5.0, 4.999]], dtype=torch.float64), 2)
+    assert torch.allclose(got, torch.tensor([[0.001, 0.001], [4.0, 0.001]], dtype=torch.float64),
+                          rtol=0, atol=1e-12)
+
+
 def test_small_matrix_uses_exact_svd():
     W = _random((20, 12), seed=1)
     U, s, V, info = top_singular_triplets(W, 3, return_info=True)

@@ -5,6 +5,7 @@ SVD), hand-evaluated schedule formulas (fractions), the inequality r (n + m) < n
 and planted spikes far above the BBP threshold."""
 from __future__ import annotations
 
+import dataclasses
 import math
 from fractions import Fraction
 
@@ -115,13 +116,13 @@ def test_pruning_never_increases_parameters_and_splits_only_when_saving(n_out, n
     event = prune_layer(model, "0", keep, tau=ALWAYS)
     after = count_parameters(model)
     assert after <= before
-    r = event["rank_after"]
+    r = event.rank_after
     saves = r * (n_in + n_out) < n_in * n_out       # Algorithm 1 step 11 written out
-    assert (event["action"] == "split") == saves
+    assert (event.action == "split") == saves
     if saves:
         assert after == r * (n_in + n_out) + n_out   # factors + bias on the second factor
     else:
-        assert event["action"] == "dense" and after == before
+        assert event.action == "dense" and after == before
 
 
 def test_kept_small_count_floors_with_float_guard():
@@ -179,8 +180,8 @@ def test_planted_spikes_are_exactly_the_kept_singular_values():
     with torch.no_grad():
         model[0].weight.copy_(torch.from_numpy(W))
     event = prune_layer(model, "0", keep_fraction=0.0, tau=0.7)
-    assert event["accepted"] and event["n_above_threshold"] == 3 and event["rank_after"] == 3
-    assert event["action"] == "split"           # 3 * 450 < 45000
+    assert event.accepted and event.n_above_threshold == 3 and event.rank_after == 3
+    assert event.action == "split"           # 3 * 450 < 45000
     # the kept part is the rank-3 truncation of W (numpy SVD)
     np.testing.assert_allclose(model[0].product_matrix().double().numpy(), numpy_truncation(W, 3),
                                atol=1e-5)
@@ -193,7 +194,7 @@ def test_mp_fit_rejection_leaves_layer_untouched():
         model[0].weight.copy_(torch.from_numpy(W))
     before = model[0].weight.detach().clone()
     event = prune_layer(model, "0", keep_fraction=0.0, tau=NEVER)   # nothing can pass tau < 0
-    assert not event["accepted"] and event["action"] == "none"
+    assert not event.accepted and event.action == "none"
     assert torch.equal(model[0].weight.detach(), before)
 
 
@@ -208,16 +209,16 @@ def test_callback_runs_every_l_epochs_and_logs_events():
     cb = MPPruningCallback(every=3, schedule=lambda e: max(0.0, 1 - e / 6), tau=ALWAYS)
     assert cb.on_epoch_end(model, 1) == [] and cb.on_epoch_end(model, 2) == []
     events = cb.on_epoch_end(model, 3)
-    assert [e["layer"] for e in events] == ["0", "2", "4"]
+    assert [e.layer for e in events] == ["0", "2", "4"]
     keys = {"layer", "shape", "lambda_plus", "fit_statistic", "accepted", "n_removed", "rank_after",
             "params_before", "params_after", "epoch", "action", "keep_fraction"}
-    assert keys <= set(events[0])
-    assert all(e["keep_fraction"] == 0.5 for e in events)
+    assert keys <= {f.name for f in dataclasses.fields(events[0])}
+    assert all(e.keep_fraction == 0.5 for e in events)
     total = count_parameters(model)
     events6 = cb.on_epoch_end(model, 6)          # f = 0: all small singular values go
     assert count_parameters(model) <= total
-    assert all(e["epoch"] == 6 for e in events6)
-    assert cb.parameters_changed == any(e["action"] in ("split", "recombined") for e in events6)
+    assert all(e.epoch == 6 for e in events6)
+    assert cb.parameters_changed == any(e.action in ("split", "recombined") for e in events6)
 
 
 def test_recombine_rule_requires_fit_and_saving():
@@ -227,11 +228,11 @@ def test_recombine_rule_requires_fit_and_saving():
     # f = 1 keeps every small singular value, the 50 exact zeros of the rank-20 product included
     # (they lie below the threshold): hypothetical rank 70 = min(80, 70), so 70 (80 + 70) >= 80 * 70,
     # no split, hypothetical count 80 * 70 > current 20 (80 + 70): no saving, no recombination.
-    assert ev["action"] == "none" and isinstance(model[2], FactorizedLinear)
-    assert ev["hypothetical_rank"] == 70 and ev["hypothetical_weight_params"] == 80 * 70
-    assert ev["current_weight_params"] == 20 * (80 + 70)
+    assert ev.action == "none" and isinstance(model[2], FactorizedLinear)
+    assert ev.hypothetical_rank == 70 and ev.hypothetical_weight_params == 80 * 70
+    assert ev.current_weight_params == 20 * (80 + 70)
     ev = recombine_if_better(model, "2", keep_fraction=0.0, tau=NEVER)
-    assert ev["action"] == "none"                # fit rejected
+    assert ev.action == "none"                # fit rejected
     with pytest.raises(ValueError, match="not factorised"):
         recombine_if_better(model, "0", 0.5, ALWAYS)
 
@@ -244,21 +245,21 @@ def test_algorithm1_round_recombines_then_resplits_lower_rank():
     split_layer(model, "0", 50)                  # 50 * 250 = 12500 < 15000: a legal split state
     ev = algorithm1_round(model, keep_fraction=0.0, tau=ALWAYS)
     rec = ev[0]
-    assert (rec["layer"], rec["step"]) == ("0", "recombine")
+    assert (rec.layer, rec.step) == ("0", "recombine")
     # steps 21-27: recombine iff the fit is accepted and re-pruning lowers r (n + m)
-    assert rec["current_weight_params"] == 12500
-    should = rec["accepted"] and rec["hypothetical_weight_params"] < 12500
-    assert (rec["action"] == "recombined") == should
+    assert rec.current_weight_params == 12500
+    should = rec.accepted and rec.hypothetical_weight_params < 12500
+    assert (rec.action == "recombined") == should
     # The product has 50 exact zeros among 100 singular values, and BEMA's window (ranks 10..90)
     # contains the zero eigenvalues: there F_X(0) = 1/2 while the MP cdf (ratio 2/3 < 1, no atom)
     # is 0, so Algorithm 4's statistic is at least the zero fraction 1/2 (exact lower bound); it is
     # a sup of cdf differences, so at most 1 and tau = 1 accepts. With f = 0 the hypothetical rank
     # is the count above the threshold, < 50.
-    assert 0.5 <= rec["fit_statistic"] <= 1.0
+    assert 0.5 <= rec.fit_statistic <= 1.0
     assert should
-    again = [e for e in ev if e["layer"] == "0" and e["step"] == "prune"]
-    assert len(again) == 1 and again[0]["rank_after"] == rec["hypothetical_rank"] < 50
-    assert model[0].rank == rec["hypothetical_rank"]
+    again = [e for e in ev if e.layer == "0" and e.step == "prune"]
+    assert len(again) == 1 and again[0].rank_after == rec.hypothetical_rank < 50
+    assert model[0].rank == rec.hypothetical_rank
 
 
 def test_paper001_round_splits_factors_again():
@@ -280,7 +281,7 @@ def test_algorithm3_layer_and_saving():
     with torch.no_grad():
         model[0].weight.copy_(torch.from_numpy(W))
     ev = prune_layer_algorithm3(model, "0")
-    assert ev["action"] == "split" and ev["params_after"] == 2 * 250 + 100
+    assert ev.action == "split" and ev.params_after == 2 * 250 + 100
 
 
 # ---------------------------------------------------------------- errors
@@ -327,13 +328,13 @@ def test_unfittable_layers_are_left_alone():
     torch.manual_seed(4)
     model = nn.Sequential(nn.Linear(50, 60), nn.ReLU(), nn.Linear(60, 2))
     events = algorithm1_round(model, keep_fraction=0.5, tau=ALWAYS)
-    last = [e for e in events if e["layer"] == "2"][0]
-    assert last["action"] == "none" and last["accepted"] is False and "window" in last["reason"]
+    last = [e for e in events if e.layer == "2"][0]
+    assert last.action == "none" and last.accepted is False and "window" in last.reason
     # a factorised layer whose rank-r product has zeros filling the window cannot be refitted
     model = nn.Sequential(nn.Linear(50, 60))
     split_layer(model, "0", 3)
     ev = recombine_if_better(model, "0", 0.5, ALWAYS)
-    assert ev["action"] == "none" and "exactly 0" in ev["reason"]
+    assert ev.action == "none" and "exactly 0" in ev.reason
 
 
 def test_prune_layer_conv_forward_equals_truncated_kernel():
@@ -343,13 +344,13 @@ def test_prune_layer_conv_forward_equals_truncated_kernel():
     W = conv.weight.detach().double().clone()
     x = torch.randn(2, 3, 7, 7)
     ev = prune_layer(model, "0", keep_fraction=0.3, tau=ALWAYS, alpha=0.1)
-    r = ev["rank_after"]
-    assert ev["kind"] == "conv" and ev["shape"] == [40, 27]
-    assert r == ev["n_above_threshold"] + math.floor(0.3 * ev["n_small"])
+    r = ev.rank_after
+    assert ev.kind == "conv" and ev.shape == (40, 27)
+    assert r == ev.n_above_threshold + math.floor(0.3 * ev.n_small)
     kernel = torch.from_numpy(numpy_truncation(W.reshape(40, 27).numpy(), r)).reshape(W.shape)
     expected = F.conv2d(x.double(), kernel, conv.bias.detach().double(), padding=1)
     np.testing.assert_allclose(model(x).detach().double().numpy(), expected.numpy(), atol=2e-5)
-    assert (ev["action"] == "split") == (r * (40 + 27) < 40 * 27)
+    assert (ev.action == "split") == (r * (40 + 27) < 40 * 27)
 
 
 def test_nested_split_product_and_recombine():
@@ -388,6 +389,36 @@ def test_paper001_callback_defaults():
     model = _mlp(5)
     assert cb.on_epoch_end(model, 2) == []
     events = cb.on_epoch_end(model, 3)
-    assert events and all(e["variant"] == "paper001" and e["keep_fraction"] == pytest.approx(0.55)
-                          for e in events if "keep_fraction" in e)
-    assert all(e["action"] in ("split", "none") for e in events)    # never a dense W' (step 4)
+    assert events and all(e.variant == "paper001" and e.keep_fraction == pytest.approx(0.55)
+                          for e in events if e.keep_fraction is not None)
+    assert all(e.action in ("split", "none") for e in events)    # never a dense W' (step 4)
+
+
+def test_posttraining_cli_validates_before_training(capsys):
+    from nets import posttraining as ptr
+    for argv, text in ((["--nets", "0"], "nets must be an integer in [1, 100], got 0"),
+                       (["--epochs", "-1"], "epochs must be an integer in [1, 1000], got -1"),
+                       (["--data-dir", "/nonexistent/dir"], "data_dir must be an existing directory"),
+                       (["--final-activation", "tanh"], "argument --final-activation")):
+        with pytest.raises(SystemExit) as info:
+            ptr.main(argv)
+        assert info.value.code == 2
+        assert text in capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def test_posttraining_verdict_rule_on_synthetic_sweeps():
+    """Algorithm 3's verdict: holds when the MP rank keeps accuracy within 1 point of unpruned."""
+    from nets import posttraining as ptr
+
+    def data(acc_mp, dataset="mnist"):
+        rows = [dict(rank=5, accuracy=acc_mp, is_mp_rank=True, weights_split=1, weights_dense=1),
+                dict(rank=784, accuracy=0.98, is_mp_rank=False, weights_split=1, weights_dense=1)]
+        return dict(rows=rows, full_rank_accuracy=0.98, dataset=dataset, layer="layers.fc1",
+                    shape=[1000, 784], n_train=1, n_test=1, mp_rank=5, sv_threshold=1.0,
+                    lambda_plus=1.0, sigma2=1.0, fit_statistic=0.0, accepted=True,
+                    train_seconds=0.0, dx_at_mp_rank={}, train_metrics=[])
+
+    assert {v.verdict for v in ptr._net_rows(data(0.975), 0, "relu")[3]} == {"holds"}
+    vs = ptr._net_rows(data(0.95, "fashion_mnist"), 0, "relu")[3]
+    assert [v.claim for v in vs] == ["000:algorithm:3", "001:algorithm:4.2"]
+    assert all(v.verdict == "fails" and "MNIST" in v.setting for v in vs)

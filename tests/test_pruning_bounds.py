@@ -82,15 +82,36 @@ def test_matrix_l1_norm_is_the_l1_operator_norm():
 
 
 def test_truncation_removes_below_threshold():
+    # Threshold strictly between sv[1] and sv[2] (Gaussian singular values are distinct a.s.): no
+    # dependence on ulp differences between SVD code paths; ties are the next test's job.
     rng = np.random.default_rng(1)
     W = rng.standard_normal((6, 4))
     sv = np.linalg.svd(W, compute_uv=False)
-    Wp, removed = pb.truncate_singular_values(W, sv[1])          # strict: keeps sv[1]
+    Wp, removed = pb.truncate_singular_values(W, 0.5 * (sv[1] + sv[2]))
     np.testing.assert_allclose(np.linalg.svd(Wp, compute_uv=False)[:2], sv[:2], rtol=1e-12)
     assert removed == pytest.approx(sv[2], rel=1e-12)
     assert np.linalg.norm(W - Wp, 2) == pytest.approx(sv[2], rel=1e-10)
     Wp2, removed2 = pb.truncate_singular_values(W, sv[1] * (1 + 1e-12), inclusive=True)
     assert removed2 == pytest.approx(sv[1], rel=1e-12)
+
+
+@pytest.mark.parametrize("rows, cols", [(6, 4), (4, 6), (4, 4)])
+def test_truncation_at_an_exact_tie(rows, cols):
+    """Singular values 4, 2, 2, 1 exactly (a diagonal W, rows/columns permuted with signs: LAPACK
+    returns its singular values exactly, checked below), threshold 2: strict truncation keeps
+    both 2s, inclusive removes them (kills the mutant that swaps < and <=)."""
+    rng = np.random.default_rng(5)
+    W = np.zeros((rows, cols))
+    W[np.arange(4), np.arange(4)] = [4.0, 2.0, 2.0, 1.0]
+    W = W[rng.permutation(rows)] * rng.choice([-1.0, 1.0], rows)[:, None]
+    W = W[:, rng.permutation(cols)]
+    assert np.array_equal(np.linalg.svd(W, full_matrices=False)[1], [4.0, 2.0, 2.0, 1.0])  # exact tie
+    Wp, removed = pb.truncate_singular_values(W, 2.0)
+    assert removed == 1.0
+    assert np.array_equal(np.sort(np.abs(Wp[Wp != 0])), [2.0, 2.0, 4.0])
+    Wp, removed = pb.truncate_singular_values(W, 2.0, inclusive=True)
+    assert removed == 2.0
+    assert np.array_equal(np.abs(Wp[Wp != 0]), [4.0])
 
 
 @pytest.mark.parametrize("bad", [

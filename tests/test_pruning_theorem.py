@@ -5,13 +5,13 @@ corrected inequality).  Tolerances: see the comment at each assertion.
 """
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
 import pytest
 import torch
 
+from core.result import read_result
 from sims import pruning_settings as ps
 from sims import pruning_theorem as pt
 from sims.stats import loglog_fit
@@ -35,15 +35,16 @@ def test_lemma_4_2_counterexample_pooling():
     # (P(miss) < 40 * 1e-11).
     assert np.all(res["dW"] >= res["E"])
     # hence P(delta X(S) >= 0 | delta X(W) >= E) = 0 < 1 - D(N): (4.14) fails ...
-    rows = {v.claim: v for v in pt.spiked_verdicts(res)}
+    rows = {v.extra["check"]: v for v in pt.spiked_verdicts(res)}
+    assert rows["lemma_4_2"].claim == "000:lemma:4.2"
     assert rows["lemma_4_2"].measured == 0.0 and rows["lemma_4_2"].verdict == "fails"
-    assert rows["lemma_4_2"].ci[1] < 1 - pb.D_N(N)
+    assert rows["lemma_4_2"].interval[1] < 1 - pb.D_N(N)
     # ... and so does (4.16): |delta X(S) - delta X(W)| ~ 0.79 never falls below E ~ 0.07
     assert rows["remark_4_2"].verdict == "fails"
     # Theorem 4.1 is not contradicted: its threshold E' (~1.8, driven by g_phi) is never reached
     assert np.all(res["dW"] < res["Ep"]) and rows["theorem_4_1"].verdict == "vacuous"
     # and Lemma 4.1 holds on W -> W'
-    assert rows["lemma_4_1"].verdict == "holds"
+    assert rows["lemma_4_1_spiked"].verdict == "holds"
 
 
 def test_remark_4_2_fails_in_the_aligned_network():
@@ -60,30 +61,76 @@ def test_remark_4_2_fails_in_the_aligned_network():
 
 
 def test_random_network_lemma_4_2_and_theorem_4_1_are_vacuous():
-    """Standard initialisation: E ~ a(N) ||z||_1 ||W_3||_1 ~ 20-50 while |delta X| = O(1)."""
-    res = pt.spiked_trials("random", 128, 10, seed=0)
-    # the smallest threshold exceeds the largest |delta X| by a factor > 5 (measured 21.6 / 3.8)
-    assert res["E"].min() > 5 * np.abs(res["dW"]).max()
-    assert res["Ep"].min() > 5 * np.abs(res["dW"]).max()
-    rows = {v.claim: v for v in pt.spiked_verdicts(res)}
+    """Standard initialisation: the conditions dX(W) >= E, dX(W) >= E' of (4.14), (4.19) are never
+    met, so both statements are vacuous.
+
+    Deterministic part: with |.| after every layer and two classes, X_i = |<w_i, z>| >= 0 for the
+    layer-3 input z, so |dX| <= max_i X_i <= max|W_3| ||z||_1 <= ||W_3||_1 ||z||_1 = h_phi, hence
+    E = a(N) h_phi + b(N) >= a(N) |dX| for every input (checked below).  Probabilistic part: W_3
+    (N(0, 1/N) entries) is independent of z, so <w_i, z> ~ N(0, ||z||_2^2 / N) given z, while
+    E >= a(N) ||z||_1 mean_j(|W_1j| + |W_2j|) with mean_j(...) -> 2 sqrt(2/pi) / sqrt(N) and
+    ||z||_1 / ||z||_2 -> sqrt(2N/pi) (z = |S y| has delocalised, Gaussian-like entries); at N = 128
+    the condition needs |<w_i, z>| beyond ~10 standard deviations: P <= 4 Phi(-10) < 1e-22 per
+    input, so over the 10 x 50 inputs the condition rate reaches VACUOUS_RATE = 1% with
+    probability far below 1e-4 (concentration slack included: even at half these factors, 5 sd)."""
+    N = 128
+    res = pt.spiked_trials("random", N, 10, seed=0)
+    dW = np.abs(res["dW"])
+    for key in ("E", "Ep"):
+        E = np.broadcast_to(res[key], dW.shape)
+        assert np.all(E >= pb.a_N(N) * dW * (1 - 1e-12)), key        # derived, deterministic
+        assert np.mean(res["dW"] >= E) < pt.VACUOUS_RATE
+    rows = {v.extra["check"]: v for v in pt.spiked_verdicts(res)}
     assert rows["lemma_4_2"].verdict == "vacuous" and rows["theorem_4_1"].verdict == "vacuous"
 
 
+def test_vacuity_rule():
+    """probability_verdict / limit_verdict on synthetic rates: vacuous below VACUOUS_RATE whatever
+    the interval says; otherwise the interval against the bound decides."""
+    below = pt.VACUOUS_RATE / 2
+    assert pt.probability_verdict(0.99, [0.98, 1.0], 0.9, below) == "vacuous"
+    assert pt.probability_verdict(None, None, 0.9, 1.0) == "vacuous"
+    assert pt.probability_verdict(0.99, [0.98, 1.0], 0.9, 0.5) == "holds"
+    assert pt.probability_verdict(0.5, [0.4, 0.6], 0.9, 0.5) == "fails"
+    assert pt.probability_verdict(0.9, [0.85, 0.95], 0.9, 0.5) == "inconclusive"
+    assert pt.limit_verdict(0.99, [0.97, 1.0], below) == "vacuous"
+    assert pt.limit_verdict(0.99, [0.97, 1.0], 0.5) == "holds"
+
+
 def test_remark_4_5_h_phi_grows_under_standard_init():
-    # h_phi = ||z||_1 ||W_3||_1 with E||z||_1 ~ sqrt(2/pi) N and ||W_3||_1 ~ sqrt(log N / N):
-    # slope ~ 0.5 (+ log correction).  Remark 4.5 needs h_phi bounded (slope <= 0).
+    """h_phi(s, 2) = ||z||_1 ||W_3||_1 with z = |W_1 s| (O(1) entries: ||z||_1 ~ N) and ||W_3||_1
+    the largest column sum of a 2 x N matrix with N(0, 1/N) entries (~ sqrt(log N / N)): h_phi ~
+    sqrt(N log N), log-log slope ~ 0.5-0.6.  Remark 4.5 needs h_phi bounded (slope <= 0).
+
+    The networks, not the inputs, are the independent units (all inputs of a network share W_3,
+    whose column maximum fluctuates from network to network): 20 networks per N, the mean h_phi of
+    each, and the t interval of the slope at two-sided level 2e-4, so slope_low > 0 fails with
+    probability <= 1e-4 if h_phi did not grow (and the slope ~0.5 sits ~10 standard errors above
+    0: power ~1).  (Before: all 150 inputs of three networks as independent points, slope_low >
+    0.3 measured at one seed; it failed at other seeds.)"""
     Ns, hs = [], []
-    for N in (64, 128, 256):
-        st = ps.random_setting(N, pt._rng(0, 1, N, 10**6))
-        h = pb.h_phi(st.net_S, st.inputs, 2)
-        Ns += [N] * h.size
-        hs += h.tolist()
-    fit = loglog_fit(Ns, hs)
-    assert fit.slope_low > 0.3
-    # Remark 4.5 is the implication "h_phi <= C => E -> 0"; its hypothesis fails here, so the
-    # verdict must be vacuous (not fails, not holds)
-    results = [pt.spiked_trials("random", N, 3, seed=0, prune=False) for N in (64, 128, 256)]
-    assert pt.scaling_verdict(results).verdict == "vacuous"
+    for N in (64, 256, 1024):
+        for net in range(20):
+            st = ps.random_setting(N, pt._rng(0, 1, N, 10**6 + net))
+            Ns.append(N)
+            hs.append(float(np.mean(pb.h_phi(st.net_S, st.inputs, 2))))
+    fit = loglog_fit(Ns, hs, level=1 - 2e-4)
+    assert fit.slope_low > 0, fit
+
+
+def test_remark_4_5_verdict_rule():
+    """scaling_verdict on synthetic records (at test size the pooled-input slope interval cannot
+    decide reliably): growing h_phi -> vacuous (Remark 4.5's hypothesis fails), bounded -> holds."""
+    def records(exponent):
+        out = []
+        for N in (64, 128, 256, 512):
+            g = np.random.default_rng(N)
+            h = N ** exponent * np.exp(0.01 * g.standard_normal(50))
+            out.append({"N": N, "name": "random", "h": h, "E": pb.a_N(N) * h,
+                        "dW": 0.5 + 0.01 * g.standard_normal((3, 50))})
+        return out
+    assert pt.scaling_verdict(records(0.5)).verdict == "vacuous"
+    assert pt.scaling_verdict(records(0.0)).verdict == "holds"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -97,7 +144,7 @@ def test_c13_is_false_and_the_column_sum_bound_holds():
     assert np.abs(R @ z).sum() > np.abs(R).max() * np.abs(z).sum()
     res = pt.spiked_trials("random", 64, 10, seed=1)
     v = pt.c13_verdict(res)
-    assert v.measured == 0.0 and v.verdict == "fails"
+    assert v.claim == "000:eq:C.13" and v.measured == 0.0 and v.verdict == "fails"
     assert v.extra["corrected_holds"] == 1.0 and v.extra["c12_holds"] == 1.0
 
 
@@ -135,8 +182,12 @@ def test_theorem_4_2_paper_threshold_is_vacuous_and_E_prime_variant_is_not():
     # t_s >= 1.1 sqrt(2) * 1.05 * 8 = 13 exceeds every delta X (<= theta = 3.5): G is empty,
     # the bound (4.27) is 0 and E = F(E) has no solution (Remark 4.11 fails).
     assert np.all(rec["bound"] == 0) and not np.any(rec["exact_exists"])
-    # with Theorem 4.1's own E'(s) the good set is non-empty and the accuracy bound holds
-    assert np.all(rec["bound_41"] > 0.2)
+    # with Theorem 4.1's own E'(s) the good set is non-empty and the accuracy bound holds.  Its
+    # size |G|/|T'| was >= 0.445 in 180 of 180 trials (30 seeds) and 0.005 once in a seed-shift
+    # run: a rare mode with per-trial probability p <= 0.061 (Clopper-Pearson, 1 in 186, level
+    # 1 - 1e-4), so all 6 trials fall into it with probability <= p^6 = 5e-8 (not "every trial
+    # above 0.2", which that one trial broke).
+    assert np.max(rec["bound_41"]) > 0.2
     assert np.all(rec["acc_pruned"] >= rec["bound_41"])
 
 
@@ -149,15 +200,21 @@ def test_example_4_2_threshold_is_not_better_than_lemma_4_1():
     # Lemma 4.1's sqrt(2) (2 + eps) ||z||_2 (a(200) sqrt(400/pi) = 6.9 > 3): ratio measured ~ 4
     ratio = rec["threshold"] / rec["lemma41"][0]
     assert np.all(ratio > 1)
-    rows = {v.claim: v for v in pt.example_4_2_verdicts(rec)}
+    rows = {v.extra["check"]: v for v in pt.example_4_2_verdicts(rec)}
     assert rows["example_4_2_vs_lemma_4_1"].verdict == "fails"
-    # and the (4.23) condition is never met: delta X ~ 30-70 |z_i| ~ tens, threshold ~ 10^2
-    assert not rec["cond"].any() and rows["example_4_2"].verdict == "vacuous"
+    assert rows["example_4_2_vs_lemma_4_1"].claim == "000:example:4.2"
+    # The (4.23) condition is rare (delta X ~ tens, threshold ~ 10^2) but not impossible: over 40
+    # seeds x 200 inputs it held for 16 of 8000 inputs, so its per-input probability p is below
+    # 0.0046 (Clopper-Pearson, level 1 - 1e-4).  The condition rate of 200 inputs then exceeds 5%
+    # (10 or more) with probability <= P(Bin(200, 0.0046) >= 10) = 4e-8.  Whether the rate falls
+    # below VACUOUS_RATE (1%, the "vacuous" verdict) is a 6%-per-seed event at this size, so the
+    # verdict itself is not asserted here: its rule is tested on synthetic rates (test_vacuity_rule).
+    assert rec["cond"].mean() < 0.05
 
 
 def test_simultaneous_pruning_sum_bound_and_sharpness_rows():
     sim = pt.simultaneous_pruning_check(20, 10, seed=0)
-    assert sim["sum_violations"] == 0
+    assert sim["sum_violations"] == 0 and sim["worst_actual_over_sum"] <= 1 + 1e-9
     sharp = pt.sharp_example()
     assert sharp["ratio"] == pytest.approx(1.0, rel=1e-12)
     # the sharpness verdict follows the ratio: attained -> holds, bound below actual -> fails
@@ -186,17 +243,56 @@ def test_low_rank_difference_norm():
         np.linalg.norm(A @ B.T - C @ D.T, 2), rel=1e-10)
 
 
-def test_cli_quick_writes_verdict_records(tmp_path):
+def test_cli_quick_writes_a_result_with_registry_ids(tmp_path, capsys):
     path = tmp_path / "v.json"
-    assert pt.main(["--quick", "--n", "32", "48", "64", "--trials", "6", "--json", str(path)]) == 0
-    records = json.loads(path.read_text())
-    claims = {r["claim"] for r in records}
-    assert {"lemma_4_1", "lemma_4_2", "theorem_4_1", "theorem_4_2", "C_13", "remark_4_11",
-            "example_4_2"} <= claims
-    for r in records:
-        assert {"claim", "N", "measured", "bound", "verdict"} <= set(r)
-    lemma = [r for r in records if r["claim"] == "lemma_4_1"]
-    assert all(r["verdict"] == "holds" for r in lemma)
+    argv = ["--quick", "--n", "32", "48", "64", "--trials", "6", "--json", str(path)]
+    assert pt.main(argv) == 0
+    res = read_result(path)
+    assert res.experiment == "sims.pruning_theorem"
+    assert res.provenance.argv == ["python", "-m", "sims.pruning_theorem", *argv]
+    assert res.config["n"] == [32, 48, 64] and res.config["trials"] == 6
+    claims = {v.claim for v in res.verdicts}
+    assert {"000:lemma:4.1", "000:remark:4.1", "000:lemma:4.2", "000:theorem:4.1", "000:theorem:4.2", "000:eq:C.13",
+            "000:remark:4.11", "000:example:4.2"} <= claims
+    assert all(v.verdict == "holds" for v in res.verdicts
+               if v.claim in ("000:lemma:4.1", "000:remark:4.1"))
+    assert {r["network"] for r in res.records} == set(ps.SETTINGS)
+    assert (tmp_path / "v.csv").exists() and (tmp_path / "v.lemma_4_1_ratios.csv").exists()
+    # the summary ends the output; every line fits 120 characters
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[-1].startswith(("fails", "holds", "inconclusive", "vacuous"))
+    assert max(len(line) for line in out) <= 120
+
+
+@pytest.mark.parametrize("argv,option", [
+    (["--n", "1", "64"], "n must be an integer in [16, 4096], got 1"),
+    (["--n", "-5", "64"], "n must be an integer in [16, 4096], got -5"),
+    (["--n", "64"], "n must hold at least 2 distinct values"),
+    (["--trials", "0"], "trials must be an integer in [2, 100000], got 0"),
+    (["--trials", "abc"], "argument --trials: invalid int value: 'abc'"),
+    (["--jobs", "0"], "argument --jobs"),
+    (["--seed", "-1"], "argument --seed"),
+])
+def test_cli_bad_input_exits_2_with_one_line(argv, option, capsys):
+    with pytest.raises(SystemExit) as info:
+        pt.main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert option in err[-1]
+
+
+def test_config_validation_before_work():
+    with pytest.raises(ValueError, match="example_n"):
+        pt.run(pt.Config(example_n=3))
+    with pytest.raises(ValueError, match="trials"):
+        pt.Config(trials=1.5).validate()
+
+
+def test_help_prints_the_description(capsys):
+    with pytest.raises(SystemExit) as info:
+        pt.main(["--help"])
+    assert info.value.code == 0
+    assert "Lemma 4.1" in capsys.readouterr().out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,7 +314,10 @@ def test_pipeline_event_analysis_on_a_hand_pruned_model():
         model.layers.fc2.weight.copy_(torch.from_numpy(Wp))
     after = pc.network_from_model(model)
     labels = np.random.default_rng(0).integers(0, 2, 50)
-    ev = [{"layer": "layers.fc2", "sv_threshold": tau, "sigma2": float(W.var())}]
+    from nets.prune import PruneEvent
+    ev = [PruneEvent(layer="layers.fc2", tensor="weight", kind="linear", shape=(40, 40), rule="mp",
+                     step="prune", action="dense", accepted=None, tau=None, params_before=1640,
+                     params_after=1640, sv_threshold=tau, sigma2=float(W.var()))]
     rec = pc.analyse_event(before, after, ev, x.numpy(), labels, epoch=1)
     assert rec["changed"] and rec["violations"] == 0 and rec["premise_ok"]
     assert [l["b"] for l in rec["layers"]] == [2]
@@ -226,18 +325,53 @@ def test_pipeline_event_analysis_on_a_hand_pruned_model():
 
 @pytest.mark.slow
 def test_paper_scale_table():
-    out = pt.run(quick=False, seed=0, progress=False)
-    v = out["verdicts"]
-    assert all(r.verdict == "holds" for r in v if r.claim == "lemma_4_1")
-    assert all(r.verdict == "fails" for r in v if r.claim == "lemma_4_2" and r.setting.startswith("pooling"))
-    assert all(r.verdict == "fails" for r in v if r.claim == "C_13")
-    assert [r.verdict for r in v if r.claim == "remark_4_2" and r.setting.startswith("aligned")
+    v = pt.run(pt.Config()).verdicts
+    assert all(r.verdict == "holds" for r in v if r.claim == "000:lemma:4.1")
+    assert all(r.verdict == "fails" for r in v
+               if r.claim == "000:lemma:4.2" and r.extra["network"] == "pooling")
+    assert all(r.verdict == "fails" for r in v if r.claim == "000:eq:C.13")
+    assert [r.verdict for r in v if r.claim == "000:remark:4.2" and r.extra["network"] == "aligned"
             and r.N == 512] == ["fails"]
+
+
+def test_pipeline_cli_bad_input_exits_2(capsys):
+    from sims import pruning_pipeline_check as pc
+    for argv, text in ((["--epochs", "0"], "epochs must be an integer in [1, 10000], got 0"),
+                       (["--hidden", "-3"], "hidden must be an integer in [2, 20000], got -3"),
+                       (["--config", "foo"], "config must be one of"),
+                       (["--threads", "0"], "argument --threads")):
+        with pytest.raises(SystemExit) as info:
+            pc.main(argv)
+        assert info.value.code == 2
+        assert text in capsys.readouterr().err.strip().splitlines()[-1]
+    with pytest.raises(SystemExit) as info:
+        pc.main(["--help"])
+    assert info.value.code == 0 and "Lemma 4.1 and Theorem 4.1" in capsys.readouterr().out
 
 
 @pytest.mark.slow
 def test_pipeline_quick_run_never_violates_lemma_4_1():
     from sims import pruning_pipeline_check as pc
-    out = pc.run(quick=True, seed=0, progress=False)
-    changed = [r for r in out["records"] if r["changed"]]
+    res = pc.run(pc.Config(quick=True, configs=("e4-classification",), device="cpu"))
+    changed = [r for r in res.records if r["changed"]]
     assert changed and all(r["violations"] == 0 for r in changed)
+    assert [v.verdict for v in res.verdicts if v.claim == "000:lemma:4.1"] == ["holds"]
+
+
+def test_results_do_not_depend_on_jobs():
+    cfg = pt.Config.quick(n=(16, 32), trials=3, example_n=32, example_trials=1, lemma_networks=5,
+                          simultaneous_networks=3)
+    a, b = pt.run(cfg), pt.run(pt.Config(**{**cfg.__dict__, "jobs": 2}))
+    assert a.records == b.records
+    assert [(v.claim, v.measured, v.verdict) for v in a.verdicts] == \
+        [(v.claim, v.measured, v.verdict) for v in b.verdicts]
+
+
+def test_claim_ids_are_in_the_registry():
+    from core.claims import registry
+    from nets import posttraining
+    from sims import pruning_pipeline_check as pc
+    ids = {pt.LEMMA_4_1, pt.REMARK_4_1, pt.LEMMA_4_2, pt.REMARK_4_2, pt.THEOREM_4_1, pt.REMARK_4_5, pt.REMARK_4_6,
+           pt.THEOREM_4_2, pt.REMARK_4_11, pt.EQ_C13, pt.EXAMPLE_4_2, pt.FIGURE_4_3, pc.LEMMA_4_1,
+           pc.THEOREM_4_1, posttraining.ALGORITHM_3, posttraining.PAPER_001_ALGORITHM}
+    assert ids <= set(registry())

@@ -56,6 +56,13 @@ def test_unknown_claim_ids_are_refused(tmp_path):
         report.render_findings(claims, stored)
 
 
+def test_a_verdict_from_an_experiment_the_registry_does_not_name_is_refused(tmp_path):
+    claims = _claims(tmp_path)
+    stored = report.load_results(_store(tmp_path, claim="000:lemma:4.2"))   # checked_by sims.y
+    with pytest.raises(ValueError, match="checked_by"):
+        report.render_findings(claims, stored)
+
+
 def test_check_exits_1_on_drift_and_0_when_equal(tmp_path, monkeypatch, capsys):
     claims = _claims(tmp_path)
     monkeypatch.setattr(report, "registry", lambda: claims)
@@ -84,3 +91,9 @@ def test_same_as_claims_share_the_verdicts_of_their_twin(tmp_path):
     cov = report.coverage(claims, report.verdicts_by_claim(stored))
     assert cov["001"]["with_verdict"] == 1
     assert "The same statement as `000:lemma:4.1`" in report.render_findings(claims, stored)
+
+
+def test_committed_findings_match_the_committed_results():
+    """The CI gate of issue 9: FINDINGS.md is exactly what the stored Results give."""
+    text = report.render_findings(claims_mod.registry(), report.load_results())
+    assert report.FINDINGS_PATH.read_text() == text, "run: python -m figures.report"

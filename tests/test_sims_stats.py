@@ -29,11 +29,30 @@ def test_proportion_ci_matches_closed_forms(k, n):
     assert (cp.low, cp.high) == pytest.approx((lo, hi), abs=1e-10)
 
 
+@pytest.mark.parametrize("level", [0.8, 0.99, 0.9999])
+@pytest.mark.parametrize("k,n", [(0, 30), (3, 40), (97, 100)])
+def test_proportion_ci_honours_level(k, n, level):
+    # the closed forms above at a non-default level: z = Phi^-1((1 + level)/2), alpha = 1 - level
+    from scipy import stats
+    z, p, a = stats.norm.ppf(0.5 + level / 2), k / n, 1 - level
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z / (1 + z**2 / n) * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+    w = proportion_ci(k, n, level=level)
+    assert (w.low, w.high) == pytest.approx((centre - half, centre + half), abs=1e-12)
+    cp = proportion_ci(k, n, level=level, method="exact")
+    lo = stats.beta.ppf(a / 2, k, n - k + 1) if k > 0 else 0.0
+    hi = stats.beta.ppf(1 - a / 2, k + 1, n - k) if k < n else 1.0
+    assert (cp.low, cp.high) == pytest.approx((lo, hi), abs=1e-10)
+
+
 def test_loglog_fit_recovers_exact_rate():
     ns = np.array([100, 200, 400, 800, 1600])
     rng = np.random.default_rng(1)
     errors = 3.0 * ns ** -0.5 * np.exp(rng.normal(0, 0.01, ns.size))
-    fit = loglog_fit(ns, errors)
+    # log errors are exactly normal (sd 0.01), so the regression t interval is exact: at level
+    # 1 - 1e-4 it misses -0.5 with probability 1e-4 (the 95% interval missed it at 1 seed in 20).
+    # The slope's sd is 0.01 / sqrt(sum (log N - mean)^2) = 0.0046: |slope + 0.5| < 0.05 is 11 sd.
+    fit = loglog_fit(ns, errors, level=1 - 1e-4)
     assert fit.contains_slope(-0.5)
     assert abs(fit.slope + 0.5) < 0.05
 

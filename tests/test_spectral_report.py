@@ -3,15 +3,17 @@ threshold equal to theory.bema.fit_matrix on the transposed (tall) matrix, state
 paths, clear errors."""
 from __future__ import annotations
 
-import json
+import importlib
 
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
+from core.result import read_result
+from core.validate import InvalidArgument
 from nets.pruning import split_layer
-from nets.spectral_report import main, spectral_report, state_dict_matrices
+from nets.spectral_report import load_source, main, spectral_report, state_dict_matrices
 from tests.planted import spiked_matrix
 from theory.bema import fit_matrix
 
@@ -54,15 +56,78 @@ def test_state_dict_path_matches_model_path_with_factorised_layer():
     assert kind == "linear" and tuple(mat.shape) == (240, 160) and rank == 50
 
 
-def test_cli_checkpoint_and_module(tmp_path, capsys):
+def _cli(capsys, *argv) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:  # argparse / core.cli usage errors
+        code = exc.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_cli_checkpoint_writes_a_result(tmp_path, capsys):
     ckpt = tmp_path / "model.pt"
     torch.save({"model_state": make_model().state_dict()}, ckpt)
     out = tmp_path / "report.json"
-    assert main([str(ckpt), "--json", str(out), "--tau", "0.7"]) == 0
-    rows = json.loads(out.read_text())
-    assert [r["layer"] for r in rows] == ["0", "2", "4"]
-    assert "would save" in capsys.readouterr().out
-    assert main(["tests.test_spectral_report:make_model"]) == 0
+    code, stdout, err = _cli(capsys, str(ckpt), "--json", str(out), "--tau", "0.7")
+    assert code == 0, err
+    assert "would save" in stdout
+    result = read_result(out)
+    assert result.experiment == "nets.spectral_report"
+    assert [r["layer"] for r in result.records] == ["0", "2", "4"]
+    assert result.records[1]["n_spikes"] == 3 and result.records[1]["algorithm3_kept"] == 3
+    assert sum(r["count"] for r in result.tables["esd"] if r["layer"] == "2") == 160
+
+
+def test_module_attribute_runs_code_only_behind_the_flag(tmp_path, capsys, monkeypatch):
+    calls = []
+    monkeypatch.setattr(importlib, "import_module", lambda *a, **k: calls.append(a))
+    code, _, err = _cli(capsys, "tests.test_spectral_report:make_model")
+    assert code == 2 and "--allow-code-import" in err and "Traceback" not in err
+    # argparse's style: the usage, then one line "prog: error: ..." (no traceback)
+    assert err.strip().splitlines()[-1].startswith("python -m nets.spectral_report: error: source")
+    assert calls == []                          # nothing imported
+    with pytest.raises(InvalidArgument, match="allow_code_import"):
+        load_source("os:system")
+    monkeypatch.undo()
+    code, _, err = _cli(capsys, "tests.test_spectral_report:make_model", "--allow-code-import")
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("content", [None, b"", b"hello, I am a text file\n", bytes(range(256)) * 4,
+                                     b"PK\x03\x04" + b"\x00" * 40])
+def test_bad_checkpoint_files_exit_2_naming_the_path(tmp_path, capsys, content):
+    path = tmp_path / "ckpt.pt"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    code, _, err = _cli(capsys, str(path))
+    assert code == 2 and str(path) in err and "Traceback" not in err
+    code, _, err = _cli(capsys, str(tmp_path / "missing.pt"))
+    assert code == 2 and "missing.pt" in err
+
+
+def test_a_pickle_that_runs_code_is_not_run(tmp_path, capsys):
+    marker = tmp_path / "ran"
+
+    class Evil:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+    path = tmp_path / "evil.pt"
+    torch.save({"model_state": {"w": torch.zeros(2, 2)}, "x": Evil()}, path)
+    code, _, err = _cli(capsys, str(path))
+    assert code == 2 and str(path) in err
+    assert not marker.exists()
+
+
+def test_bad_options_exit_2(tmp_path, capsys):
+    ckpt = tmp_path / "model.pt"
+    torch.save(make_model().state_dict(), ckpt)
+    for opts, name in ((["--alpha", "0.9"], "alpha"), (["--beta", "2"], "beta"), (["--tau", "-1"], "tau"),
+                       (["--bins", "0"], "--bins"), (["--alpha", "nan"], "alpha")):
+        code, _, err = _cli(capsys, str(ckpt), *opts)
+        assert code == 2 and name in err and "Traceback" not in err, (opts, err)
 
 
 def test_errors():
@@ -71,7 +136,25 @@ def test_errors():
         model[2].weight[0, 0] = float("inf")
     with pytest.raises(ValueError, match="non-finite"):
         spectral_report(model)
-    with pytest.raises(ValueError, match="not an existing file"):
-        main(["/nonexistent/file.pt"])
+    with pytest.raises(InvalidArgument, match="not an existing file"):
+        load_source("/nonexistent/file.pt")
     with pytest.raises(ValueError, match="no Linear/Conv2d"):
         spectral_report(nn.Sequential(nn.ReLU()))
+    with pytest.raises(InvalidArgument, match="alpha"):
+        spectral_report(make_model(), alpha=0.9)
+
+
+def test_report_carries_the_power_law_alpha_of_each_layer():
+    # The report's alpha is the Clauset-Shalizi-Newman fit (theory.powerlaw_alpha, tested on Pareto
+    # samples in test_powerlaw_alpha) of the layer's ESD W^T W / N, N = max(out, in), computed here
+    # independently from numpy's singular values.
+    import numpy as np
+    import torch
+    from theory.powerlaw_alpha import fit_powerlaw_alpha
+    g = torch.Generator().manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(120, 200))
+    with torch.no_grad():
+        model[0].weight.copy_(torch.randn(200, 120, generator=g) / 200 ** 0.5)
+    (row,) = spectral_report(model)
+    s = np.linalg.svd(model[0].weight.detach().double().numpy(), compute_uv=False)
+    assert row["powerlaw_alpha"] == fit_powerlaw_alpha(np.sort(s ** 2 / 200)).alpha

@@ -181,7 +181,8 @@ def test_sigkilled_run_resumes_to_the_same_metrics(tmp_path):
     proc = subprocess.Popen(args + ["--out", "b"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     deadline = time.time() + 600
-    while not (tmp_path / "b" / CHECKPOINT).exists() and time.time() < deadline:
+    # metrics.json is written after the checkpoint: once it exists, both do
+    while not (tmp_path / "b" / "metrics.json").exists() and time.time() < deadline:
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()

@@ -7,6 +7,8 @@ Pure numpy/scipy/sympy: this package never imports torch. Each module is one pap
 - ``bema``: BEMA, Algorithm 2, and the MP fit test, Algorithm 4
 - ``spiked``: spiked-model asymptotics, Theorems A.1-A.4
 - ``approximation``: f_W of the Approximation Lemma B.2, (B.6), (B.7)=(4.24), (4.25)
+- ``shrinkage``: optimal hard threshold (Gavish-Donoho 2014), optimal shrinkers (2017), OptShrink
+- ``shrinkage_symbolic``: the Approximation Lemma's limits for every shrinkage rule
 - ``symbolic``: sympy checks of the algebra
 
 ``python -m theory`` prints a self-check table.

@@ -20,23 +20,21 @@ from typing import Callable
 
 import numpy as np
 
+from core.validate import InvalidArgument, check_float, check_real_array
+
 from theory._selfcheck import check_row
 
 
 def _as_positive_array(values, name: str) -> np.ndarray:
-    arr = np.atleast_1d(np.asarray(values, dtype=float))
-    if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D sequence, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or inf: {arr}")
+    arr = np.atleast_1d(check_real_array(name, values, ndim=(0, 1), min_size=1))
     if np.any(arr <= 0):
-        raise ValueError(f"{name} must be positive, got {arr}")
+        raise InvalidArgument(f"{name} must be positive, got {arr}")
     return arr
 
 
 def _above(values: np.ndarray, threshold: float, name: str, where: str) -> None:
     if np.any(values <= threshold):
-        raise ValueError(f"{name} must exceed {threshold:g} ({where}), got {values}")
+        raise InvalidArgument(f"{name} must exceed {threshold:g} ({where}), got {values}")
 
 
 def _max_sqrt(radicand: np.ndarray, equation: str) -> float:
@@ -58,14 +56,14 @@ def f_W_terms_B6(g_sigma, g_u, g_v, sigma) -> np.ndarray:
     """
     g_sigma = _as_positive_array(g_sigma, "g_sigma")
     sigma = _as_positive_array(sigma, "sigma")
-    g_u = np.atleast_1d(np.asarray(g_u, dtype=float))
-    g_v = np.atleast_1d(np.asarray(g_v, dtype=float))
+    g_u = np.atleast_1d(check_real_array("g_u", g_u, ndim=(0, 1)))
+    g_v = np.atleast_1d(check_real_array("g_v", g_v, ndim=(0, 1)))
     if not (g_sigma.shape == sigma.shape == g_u.shape == g_v.shape):
-        raise ValueError("g_sigma, g_u, g_v and sigma must have one common length, got "
+        raise InvalidArgument("g_sigma, g_u, g_v and sigma must have one common length, got "
                          f"{g_sigma.shape}, {g_u.shape}, {g_v.shape}, {sigma.shape}")
     for name, g in (("g_u", g_u), ("g_v", g_v)):
-        if not np.all(np.isfinite(g)) or np.any((g < 0) | (g > 1)):
-            raise ValueError(f"{name} are squared overlaps and must lie in [0, 1], got {g}")
+        if np.any((g < 0) | (g > 1)):
+            raise InvalidArgument(f"{name} are squared overlaps and must lie in [0, 1], got {g}")
     return (g_v * g_sigma**2 + sigma**2) - 2 * g_sigma * sigma * np.sqrt(g_v) * np.sqrt(g_u)
 
 
@@ -112,9 +110,9 @@ def f_W_terms_symmetric_4_25(sigma_i, sigma) -> np.ndarray:
     sigma_i > sigma.  Fig. 4.4 lets sigma range over [-25, 25]; (4.25) depends on sigma^2 only,
     so a negative sigma is accepted and means |sigma|."""
     sigma_i = _as_positive_array(sigma_i, "sigma_i")
-    sigma = float(sigma)
-    if not np.isfinite(sigma) or sigma == 0:
-        raise ValueError(f"noise scale sigma must be finite and non-zero, got {sigma}")
+    sigma = check_float("sigma", sigma)
+    if sigma == 0:
+        raise InvalidArgument(f"sigma (noise scale) must be finite and non-zero, got {sigma}")
     _above(sigma_i, abs(sigma), "sigma_i", "Example 4.3 assumes sigma_i > sigma")
     q = sigma**2
     lam = sigma_i + q / sigma_i

@@ -23,13 +23,11 @@ Ke-Ma-Lin observe an n x p data matrix (n samples, p variables), form ``S = X^T 
    with eigenvalues in decreasing order is level (k-1)/n for the k-th smallest ("upper").  The k-th
    order statistic sits at level ~(k - 1/2)/n, so both printed readings bias sigma^2 by about
    -/+ 1/(2n) in level, which is about one sampling standard deviation of sigma^2 at every n (both are
-   O(1/n)), and moves lambda+ by O(n^{-1/3}) Tracy-Widom units.  Measured on Gaussian noise with
-   beta = 0.1, N = 100-400, c = 1/2, 1, 2 (1000 draws each, ``python -m sims.bema_checks``): exceedance
-   0.12-0.165 ("lower"), 0.03-0.058 ("upper"), 0.070-0.095 ("midpoint"), the last equal within its
-   CI to the oracle with sigma^2 = 1 known (0.070-0.089).  The default here is "midpoint", level
-   (k - 1/2)/n, which removes the bias.  The oracle's own shortfall is the O(N^{-1/3}) error of the
-   (N, M) centring in step 3; centring at (N - 1/2, M - 1/2) gives 0.092-0.099 at N = 100-400
-   (not used: step 3 is kept as printed).
+   O(1/n)), and moves lambda+ by O(n^{-1/3}) Tracy-Widom units.  The default here is
+   "midpoint", level (k - 1/2)/n, which removes that bias; the exceedance P(top noise eigenvalue >
+   lambda+) of each pairing, and of the oracle with sigma^2 known, is measured by
+   ``python -m sims.bema_checks`` (``results/bema_checks.json``).  The oracle's own shortfall is the
+   O(N^{-1/3}) error of the (N, M) centring in step 3, which is kept as printed.
 2. ``t = TW_1.ppf(1 - beta)`` (real entries: beta = 1 Tracy-Widom, ``theory.tracy_widom``).
 3. ``lambda+ = sigma^2 [(1 + sqrt c)^2 + t N^{-2/3} c^{-1/6} (1 + sqrt c)^{4/3}]``.
 
@@ -64,6 +62,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from core.validate import InvalidArgument, check_allocation, check_choice, check_float, check_int, check_real_array
 from theory import tracy_widom
 from theory.marchenko_pastur import MarchenkoPastur
 
@@ -87,7 +86,7 @@ def tw_quantile(beta: float) -> float:
     beta = _check_level("beta", beta, 1.0)
     if 1.0 - beta >= 1.0:
         # ppf(1) = inf would make lambda+ infinite and silently report no spikes
-        raise ValueError(f"beta = {beta!r} is below double precision: 1 - beta rounds to 1")
+        raise InvalidArgument(f"beta = {beta!r} is below double precision: 1 - beta rounds to 1")
     return float(tracy_widom.ppf(1.0 - beta, beta=1))
 
 
@@ -144,49 +143,37 @@ class BemaFit:
 
     def accepts(self, tau: float) -> bool:
         """Algorithm 4 steps 8-11: keep the MP hypothesis iff ``mp_fit_error <= tau``."""
-        tau = float(tau)
-        if not (math.isfinite(tau) and tau > 0):
-            raise ValueError(f"tolerance tau must be a positive finite number, got {tau}")
+        tau = check_float("tau", tau, 0.0, None, lo_open=True)
         return self.mp_fit_error <= tau
 
 
 def _check_dims(n_rows, n_cols) -> tuple[int, int]:
-    for name, v in (("n_rows", n_rows), ("n_cols", n_cols)):
-        if isinstance(v, bool) or int(v) != v or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
-    return int(n_rows), int(n_cols)
+    n_rows, n_cols = check_int("n_rows", n_rows, 1, None), check_int("n_cols", n_cols, 1, None)
+    # fit() holds all n_cols eigenvalues (zeros included) in memory: refuse what cannot fit
+    check_allocation("n_cols", n_cols)
+    return n_rows, n_cols
 
 
 def _check_level(name: str, value, upper: float) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real number, got {value!r}") from None
-    if not (0.0 < v < upper):
-        raise ValueError(f"{name} must lie in (0, {upper:g}), got {value!r}")
-    return v
+    return check_float(name, value, 0.0, upper, lo_open=True, hi_open=True)
 
 
 def _nonzero_spectrum(eigenvalues, n_rows: int, n_cols: int) -> np.ndarray:
     """Validated, sorted nonzero spectrum (length min(N, M)) from the M (or min(N, M)) eigenvalues."""
-    ev = np.asarray(eigenvalues, dtype=float)
-    if ev.ndim != 1:
-        raise ValueError(f"eigenvalues must be a 1-D array, got shape {ev.shape}")
-    if not np.all(np.isfinite(ev)):
-        raise ValueError("eigenvalues contain NaN or inf")
+    ev = check_real_array("eigenvalues", eigenvalues, ndim=1)
     rank = min(n_rows, n_cols)
     if ev.size not in (n_cols, rank):
-        raise ValueError(f"got {ev.size} eigenvalues but X = W^T W / N of a {n_rows} x {n_cols} W has "
+        raise InvalidArgument(f"eigenvalues: got {ev.size} eigenvalues but X = W^T W / N of a {n_rows} x {n_cols} W has "
                          f"{n_cols} (or {rank} nonzero); check n_rows / n_cols")
     ev = np.sort(ev)
     tol = _ROUNDING_FACTOR * np.finfo(float).eps * ev.size * max(abs(ev[-1]), abs(ev[0]), 1e-300)
     if ev[0] < -tol:
-        raise ValueError(f"negative eigenvalue {ev[0]:.3g} beyond rounding (tolerance {tol:.2g}); "
+        raise InvalidArgument(f"eigenvalues: negative eigenvalue {ev[0]:.3g} beyond rounding (tolerance {tol:.2g}); "
                          "X = W^T W / N is positive semi-definite")
     if ev.size > rank:
         structural = ev[:ev.size - rank]
         if structural[-1] > tol:
-            raise ValueError(f"with n_cols = {n_cols} > n_rows = {n_rows}, X has rank <= {n_rows}, but the "
+            raise InvalidArgument(f"eigenvalues: with n_cols = {n_cols} > n_rows = {n_rows}, X has rank <= {n_rows}, but the "
                              f"{ev.size - rank} smallest eigenvalues are not ~0 (largest {structural[-1]:.3g}); "
                              "check n_rows / n_cols")
         ev = ev[ev.size - rank:]
@@ -200,8 +187,7 @@ def _reference_law(ratio: float) -> MarchenkoPastur:
 
 def quantile_levels(k: np.ndarray, n: int, levels: str) -> np.ndarray:
     """Probability level paired with the k-th smallest of n eigenvalues (k = 1..n)."""
-    if levels not in QUANTILE_LEVELS:
-        raise ValueError(f"levels must be one of {sorted(QUANTILE_LEVELS)}, got {levels!r}")
+    check_choice("levels", levels, sorted(QUANTILE_LEVELS))
     return (k - QUANTILE_LEVELS[levels]) / n
 
 
@@ -229,8 +215,7 @@ def reference_quantiles(ratio: float, n: int, alpha: float, levels: str) -> tupl
 def fit_sigma2(nonzero: np.ndarray, ratio: float, alpha: float, levels: str = "midpoint") -> float:
     """Algorithm 2 steps 2-5: least squares of sorted bulk eigenvalues on MP quantiles."""
     n = nonzero.size
-    if levels not in QUANTILE_LEVELS:
-        raise ValueError(f"levels must be one of {sorted(QUANTILE_LEVELS)}, got {levels!r}")
+    check_choice("levels", levels, sorted(QUANTILE_LEVELS))
     k, q = reference_quantiles(float(ratio), int(n), float(alpha), levels)
     lam = nonzero[k - 1]
     sigma2 = float(q @ lam / (q @ q))
@@ -275,6 +260,7 @@ def fit(eigenvalues, n_rows: int, n_cols: int, alpha: float = 0.1, beta: float =
     n_rows, n_cols = _check_dims(n_rows, n_cols)
     alpha = _check_level("alpha", alpha, 0.5)
     beta = _check_level("beta", beta, 1.0)
+    check_choice("levels", levels, sorted(QUANTILE_LEVELS))
     ratio = n_cols / n_rows
     nonzero = _nonzero_spectrum(eigenvalues, n_rows, n_cols)
     sigma2 = fit_sigma2(nonzero, ratio, alpha, levels)
@@ -289,11 +275,7 @@ def fit(eigenvalues, n_rows: int, n_cols: int, alpha: float = 0.1, beta: float =
 
 def fit_matrix(W, alpha: float = 0.1, beta: float = 0.1, levels: str = "midpoint") -> BemaFit:
     """BEMA on a matrix W (N x M): eigenvalues of ``W^T W / N`` from the singular values of W."""
-    W = np.asarray(W, dtype=float)
-    if W.ndim != 2:
-        raise ValueError(f"W must be a 2-D matrix, got shape {W.shape}")
-    if not np.all(np.isfinite(W)):
-        raise ValueError("W contains NaN or inf")
+    W = check_real_array("W", W, ndim=2)
     n_rows, n_cols = W.shape
     sv = np.linalg.svd(W, compute_uv=False)
     return fit(sv ** 2 / n_rows, n_rows, n_cols, alpha=alpha, beta=beta, levels=levels)

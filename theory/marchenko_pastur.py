@@ -49,6 +49,9 @@ from functools import cached_property
 import numpy as np
 from scipy import linalg
 
+from core.validate import (InvalidArgument, check_allocation, check_int, check_positive,
+                           check_real_array)
+
 __all__ = ["MarchenkoPastur", "self_check"]
 
 _GRID_SIZE = 1025
@@ -58,17 +61,16 @@ _GL = np.polynomial.legendre.leggauss(16)
 
 
 def _positive_finite(name: str, value) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real number, got {value!r}") from None
-    if math.isnan(v):
-        raise ValueError(f"{name} is NaN")
-    if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {v}")
-    if v <= 0:
-        raise ValueError(f"{name} must be > 0, got {v}")
-    return v
+    return check_positive(name, value)
+
+
+def _points(name: str, value) -> np.ndarray:
+    """Real evaluation points: +-inf allowed (cdf(inf) = 1), NaN and complex refused, so that pdf,
+    cdf and sf agree on what they accept."""
+    arr = check_real_array(name, value, finite=False)
+    if np.isnan(arr).any():
+        raise InvalidArgument(f"{name} must not contain NaN (got {int(np.isnan(arr).sum())} NaN of {arr.size})")
+    return arr
 
 
 class MarchenkoPastur:
@@ -113,7 +115,7 @@ class MarchenkoPastur:
     # --- density and cdf -----------------------------------------------------------------------
     def pdf(self, x):
         """Density (3.2) of the continuous part (the atom at 0 for ratio > 1 is not included)."""
-        x = np.asarray(x, dtype=float)
+        x = _points("x", x)
         inside = (x > self.lower) & (x < self.upper)
         xs = np.where(inside, x, 0.5 * (self.lower + self.upper))
         dens = np.sqrt((self.upper - xs) * (xs - self.lower)) / (2 * np.pi * self.scale * self.ratio * xs)
@@ -198,9 +200,7 @@ class MarchenkoPastur:
 
     def cdf(self, x):
         """Closed-form cdf, including the atom ``1 - 1/ratio`` at 0 when ratio > 1."""
-        x = np.asarray(x, dtype=float)
-        if np.isnan(x).any():
-            raise ValueError("cdf got NaN")
+        x = _points("x", x)
         cont = np.where(x >= self.upper, self.continuous_mass,
                         np.where(x <= self.lower, 0.0, self._cdf_fast(x)))
         out = np.where(x >= 0.0, self.atom, 0.0) + cont
@@ -218,9 +218,7 @@ class MarchenkoPastur:
 
     def sf(self, x):
         """``1 - cdf``, with relative accuracy near the upper edge lambda+."""
-        x = np.asarray(x, dtype=float)
-        if np.isnan(x).any():
-            raise ValueError("sf got NaN")
+        x = _points("x", x)
         xc = np.clip(x, self.lower, self.upper)
         psi = 2.0 * np.arctan2(np.sqrt(self.upper - xc), np.sqrt(xc - self.lower))
         near_top = psi < _UPPER_SWITCH
@@ -246,11 +244,10 @@ class MarchenkoPastur:
         grid start; accurate to rounding in x, with relative accuracy of ``x - lambda-`` at the
         lower edge.
         """
-        q = np.asarray(q, dtype=float)
-        if np.isnan(q).any():
-            raise ValueError("ppf got NaN probabilities")
-        if ((q < 0) | (q > 1)).any():
-            raise ValueError("ppf needs probabilities in [0, 1]")
+        q = check_real_array("q", q, finite=False)
+        if np.isnan(q).any() or ((q < 0) | (q > 1)).any():
+            bad = float(q[np.isnan(q) | (q < 0) | (q > 1)].flat[0])
+            raise InvalidArgument(f"q must be probabilities in [0, 1] (no NaN), got {bad}")
         target = np.clip(q - self.atom, 0.0, self.continuous_mass)
         phi_grid, f_grid = self._grid
         idx = np.clip(np.searchsorted(f_grid, target, side="left") - 1, 0, _GRID_SIZE - 2)
@@ -281,9 +278,7 @@ class MarchenkoPastur:
     def moment(self, k: int) -> float:
         """Raw moment ``E[x^k] = var^k sum_{r=0}^{k-1} c^r C(k,r) C(k-1,r) / (r+1)`` (Narayana
         polynomials; the atom at 0 contributes nothing for k >= 1)."""
-        if int(k) != k or k < 0:
-            raise ValueError(f"moment order must be a non-negative integer, got {k!r}")
-        k = int(k)
+        k = check_int("k", k, 0, 10_000)
         if k == 0:
             return 1.0
         total = sum(self.ratio ** r * math.comb(k, r) * math.comb(k - 1, r) / (r + 1) for r in range(k))
@@ -312,15 +307,16 @@ class MarchenkoPastur:
         subdiagonal chi_{m-1}, ..., chi_1 (Dumitriu and Edelman 2002, beta = 1).
         """
         shape = (size,) if np.ndim(size) == 0 else tuple(size)
-        if not shape or any(int(s) != s or s < 1 for s in shape):
-            raise ValueError(f"size must be a positive int or shape of positive ints, got {size!r}")
-        shape = tuple(int(s) for s in shape)
+        if not shape:
+            raise InvalidArgument(f"size must be a positive int or a shape of positive ints, got {size!r}")
+        shape = tuple(check_int(f"size[{i}]" if len(shape) > 1 else "size", s, 1, None)
+                      for i, s in enumerate(shape))
+        # the output, and per spectrum O(min(N, M)) work: refuse what cannot fit before drawing
+        check_allocation("size", math.prod(shape))
         m_cols = shape[-1]
         if n_rows is None:
             n_rows = max(1, round(m_cols / self.ratio))
-        if int(n_rows) != n_rows or n_rows < 1:
-            raise ValueError(f"n_rows must be a positive int, got {n_rows!r}")
-        n_rows = int(n_rows)
+        n_rows = check_int("n_rows", n_rows, 1, 2**62)
         rng = np.random.default_rng(random_state)
         m, n = min(n_rows, m_cols), max(n_rows, m_cols)
         batch = int(np.prod(shape[:-1], dtype=int))

@@ -37,6 +37,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from core.validate import InvalidArgument, check_choice, check_float, check_int, check_real_array
 from theory import tracy_widom
 
 CENTERINGS = ("ma2012", "johnstone2001")
@@ -57,14 +58,12 @@ def _tw_quadrature() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _check_dims(n_rows, n_cols):
-    for name, v in (("n_rows", n_rows), ("n_cols", n_cols)):
-        if not isinstance(v, (int, np.integer)) or v < 2:
-            raise ValueError(f"{name} must be an integer >= 2, got {v!r}")
+    check_int("n_rows", n_rows, 2, None)
+    check_int("n_cols", n_cols, 2, None)
 
 
 def _check_positive(name, v):
-    if not (isinstance(v, (int, float, np.floating, np.integer)) and math.isfinite(v) and v > 0):
-        raise ValueError(f"{name} must be a finite positive number, got {v!r}")
+    check_float(name, v, 0.0, None, lo_open=True)
 
 
 def uniform_entry_variance(K: float, n: int) -> float:
@@ -113,8 +112,7 @@ class SpectralNormLaw:
     def __post_init__(self):
         _check_dims(self.n_rows, self.n_cols)
         _check_positive("var", self.var)
-        if self.centering not in CENTERINGS:
-            raise ValueError(f"centering must be one of {CENTERINGS}, got {self.centering!r}")
+        check_choice("centering", self.centering, CENTERINGS)
 
     @property
     def constants(self) -> tuple[float, float]:
@@ -126,9 +124,7 @@ class SpectralNormLaw:
 
     def tw_score(self, x):
         """(x^2 / var - mu_np) / sigma_np: the TW_1 variable that ||B||_2 = x corresponds to."""
-        x = np.asarray(x, dtype=float)
-        if not np.all(np.isfinite(x)):
-            raise ValueError("tw_score got NaN or inf")
+        x = check_real_array("x", x)
         mu, sigma = self.constants
         return (x * x / self.var - mu) / sigma
 
@@ -154,9 +150,9 @@ class SpectralNormLaw:
 
     def ppf(self, q):
         """c_q with P(||B||_2 <= c_q) = q, by inverting the TW_1 CDF exactly."""
-        q = np.asarray(q, dtype=float)
-        if np.any(~np.isfinite(q)) or np.any((q <= 0) | (q >= 1)):
-            raise ValueError(f"quantile levels must lie in (0, 1), got {q}")
+        q = check_real_array("q", q)
+        if np.any((q <= 0) | (q >= 1)):
+            raise InvalidArgument(f"q (quantile levels) must lie in (0, 1), got {q}")
         out = self._norm_from_score(tracy_widom.ppf(q, 1))
         return out if out.ndim else float(out)
 
@@ -188,24 +184,24 @@ def lemma3_delta0(q, n):
 
     Note that it depends on q and n only, not on the law of B: the Table 2 column delta_0 is a
     re-parametrisation of q, and at fixed q it decays like 1/n whatever the matrix."""
-    q = np.asarray(q, dtype=float)
-    n = np.asarray(n, dtype=float)
-    if np.any(~np.isfinite(q)) or np.any((q <= -1) | (q >= 1)):
-        raise ValueError(f"q must lie in (-1, 1) for a positive delta_0, got {q}")
-    if np.any(~np.isfinite(n)) or np.any(n <= 0):
-        raise ValueError(f"n must be positive, got {n}")
+    q = check_real_array("q", q)
+    n = check_real_array("n", n)
+    if np.any((q <= -1) | (q >= 1)):
+        raise InvalidArgument(f"q must lie in (-1, 1) for a positive delta_0, got {q}")
+    if np.any(n <= 0):
+        raise InvalidArgument(f"n must be positive, got {n}")
     out = np.log(2.0 / (1.0 - q)) / (4.0 * n)
     return out if out.ndim else float(out)
 
 
 def lemma3_q(delta0, n):
     """Inverse of :func:`lemma3_delta0`: q = 1 - 2 exp(-4 delta_0 n)."""
-    delta0 = np.asarray(delta0, dtype=float)
-    n = np.asarray(n, dtype=float)
-    if np.any(~np.isfinite(delta0)) or np.any(delta0 <= 0):
-        raise ValueError(f"delta0 must be positive, got {delta0}")
-    if np.any(~np.isfinite(n)) or np.any(n <= 0):
-        raise ValueError(f"n must be positive, got {n}")
+    delta0 = check_real_array("delta0", delta0)
+    n = check_real_array("n", n)
+    if np.any(delta0 <= 0):
+        raise InvalidArgument(f"delta0 must be positive, got {delta0}")
+    if np.any(n <= 0):
+        raise InvalidArgument(f"n must be positive, got {n}")
     out = 1.0 - 2.0 * np.exp(-4.0 * delta0 * n)
     return out if out.ndim else float(out)
 
@@ -213,9 +209,7 @@ def lemma3_q(delta0, n):
 def tw1_log_sf(s):
     """log P(TW_1 > s): from ``tracy_widom.sf`` while it is representable, else the right-tail
     asymptotic 1 - F_1(s) ~ exp(-2/3 s^(3/2)) / (4 sqrt(pi) s^(3/4)) (half the integral of Ai)."""
-    s = np.atleast_1d(np.asarray(s, dtype=float))
-    if np.any(~np.isfinite(s)):
-        raise ValueError("tw1_log_sf got NaN or inf")
+    s = np.atleast_1d(check_real_array("s", s))
     out = np.empty_like(s)
     sf = tracy_widom.sf(s, 1)
     exact = sf > 1e-250
@@ -241,8 +235,7 @@ def lemma3_delta0_limit(c0: float, K: float, ratio: float = 1.0) -> float:
     c0 above the edge (K/sqrt 3)(1 + sqrt c): the constants of Lemma 3 do exist, independent of n."""
     _check_positive("c0", c0)
     _check_positive("K", K)
-    if not 0 < ratio <= 1:
-        raise ValueError(f"ratio must lie in (0, 1], got {ratio}")
+    check_float("ratio", ratio, 0.0, 1.0, lo_open=True)
     rc = math.sqrt(ratio)
     x = (3 * c0 * c0 / (K * K) - (1 + rc) ** 2) / ((1 + rc) * (1 + 1 / rc) ** (1 / 3))
     if x <= 0:

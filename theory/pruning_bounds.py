@@ -12,14 +12,17 @@ the last ``lambda`` (the usual classifier head; the E.4 network of the pipeline)
 ``abs`` (the paper's), ``relu`` and ``identity``; all are 1-Lipschitz, which is all Lemma 4.1's
 proof uses.  Layers are numbered from 1 as in the paper (``b`` is the pruned layer).
 
-Findings recorded here (numbers in ``sims.pruning_theorem``):
+What the proofs give (derivations; the measured verdicts are in ``results/pruning_theorem.json``,
+written by ``python -m sims.pruning_theorem``):
 
-* Lemma 4.1 (4.4) is correct for every 1-Lipschitz activation, with or without biases and final
-  activation, and sharp (the constant sqrt(2) is attained, ``tests/test_pruning_bounds.py``).
-  It bounds pruning *one* layer; when several layers are pruned at once (Algorithm 1) the sum of
-  the single-layer bounds (:func:`lemma_4_1_bound_all_layers`) is the valid bound.
-* Lemma 4.2's proof step (C.13), ``||R z||_1 <= max_ij |R_ij| ||z||_1``, is false (the right
-  factor is the max column sum ``||R||_1 ~ sqrt(2N/pi)``), and Lemma 4.2 itself fails.
+* Lemma 4.1 (4.4): its proof (E.1) only uses ``||W_b - W'_b||_2 <= sqrt(lambda+)`` and that the
+  activation is 1-Lipschitz, so it covers every activation here, with or without biases and final
+  activation; the constant sqrt(2) is attained (``tests/test_pruning_bounds.py``).  It bounds
+  pruning *one* layer; when several layers are pruned at once (Algorithm 1) the sum of the
+  single-layer bounds (:func:`lemma_4_1_bound_all_layers`) follows by the triangle inequality.
+* Lemma 4.2's proof step (C.13), ``||R z||_1 <= max_ij |R_ij| ||z||_1``, does not follow: the
+  valid factor is the max column sum ``||R||_1`` (about ``sqrt(2N/pi)`` for iid N(0, 1/N)
+  entries); a matrix with equal entries is a counterexample.
 * Remark 4.11's existence argument for a fixed point of (4.29) uses continuity that the step
   function on the right-hand side does not have; an exact fixed point can fail to exist.  The
   proof of Theorem 4.2 only needs ``E >= F(E)``; :func:`e_acc` returns the smallest such E.
@@ -31,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.validate import InvalidArgument, check_choice, check_float, check_int, check_real_array
 from theory._selfcheck import check_row
 
 ACTIVATIONS = {
@@ -41,25 +45,12 @@ ACTIVATIONS = {
 
 
 def _finite_array(x, name: str, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:
-    arr = np.asarray(x, dtype=float)
-    if ndim is not None:
-        allowed = (ndim,) if isinstance(ndim, int) else ndim
-        if arr.ndim not in allowed:
-            raise ValueError(f"{name} must have {' or '.join(map(str, allowed))} dimension(s), "
-                             f"got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or inf")
-    return arr
+    """Real, finite float array (complex refused, not cast) with the allowed dimensions."""
+    return check_real_array(name, x, ndim=ndim)
 
 
 def _positive_scalar(x, name: str, allow_zero: bool = False) -> float:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real number, got {x!r}") from None
-    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        raise ValueError(f"{name} must be finite and {'>=' if allow_zero else '>'} 0, got {x!r}")
-    return v
+    return check_float(name, x, 0.0, None, lo_open=not allow_zero)
 
 
 @dataclass(frozen=True)
@@ -74,14 +65,13 @@ class Network:
     final_activation: bool = True
 
     def __post_init__(self):
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
+        check_choice("activation", self.activation, sorted(ACTIVATIONS))
         ws = tuple(_finite_array(w, f"W_{i + 1}", 2) for i, w in enumerate(self.weights))
         if not ws:
             raise ValueError("a network needs at least one weight matrix")
         for i in range(1, len(ws)):
             if ws[i].shape[1] != ws[i - 1].shape[0]:
-                raise ValueError(f"W_{i + 1} has {ws[i].shape[1]} columns but W_{i} has "
+                raise InvalidArgument(f"W_{i + 1} has {ws[i].shape[1]} columns but W_{i} has "
                                  f"{ws[i - 1].shape[0]} rows")
         if self.biases is None:
             bs = (None,) * len(ws)
@@ -115,15 +105,13 @@ class Network:
         return any(beta is not None for beta in self.biases)
 
     def _check_layer(self, b: int) -> int:
-        if isinstance(b, bool) or int(b) != b or not 1 <= int(b) <= self.depth:
-            raise ValueError(f"layer index b must be an integer in 1..{self.depth}, got {b!r}")
-        return int(b)
+        return check_int("b (layer index)", b, 1, self.depth)
 
     def _inputs(self, s) -> np.ndarray:
         s = _finite_array(s, "s", (1, 2))
         s2 = np.atleast_2d(s)
         if s2.shape[1] != self.n_inputs:
-            raise ValueError(f"inputs must have {self.n_inputs} features, got shape {s.shape}")
+            raise InvalidArgument(f"s: inputs must have {self.n_inputs} features, got shape {s.shape}")
         return s2
 
     def with_layer(self, b: int, W) -> "Network":
@@ -277,13 +265,10 @@ def lemma_4_1_bound_all_layers(net: Network, s, thresholds: dict) -> np.ndarray:
 # Lemma 4.2 and Theorem 4.1
 # ---------------------------------------------------------------------------------------------
 def _check_N(N) -> float:
-    try:
-        ok = not isinstance(N, bool) and bool(np.isfinite(N)) and N >= 2 and int(N) == N
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ValueError(f"N must be an integer >= 2, got {N!r}")
-    return float(N)
+    """N >= 2, an integer (an integral float such as 100.0 is accepted: N enters as a real)."""
+    if isinstance(N, (float, np.floating)) and math.isfinite(N) and N == int(N):
+        N = int(N)
+    return float(check_int("N", N, 2, None))
 
 
 def a_N(N) -> float:
@@ -345,9 +330,7 @@ def threshold_example_4_2(net: Network, s, N, f_W: float, eps: float) -> np.ndar
 def good_set(dX, eta: float) -> np.ndarray:
     """(4.26): ``G_eta = {s in T' : delta X(s) > eta}``, as a boolean mask over the test set."""
     dX = _finite_array(dX, "dX", 1)
-    eta = float(eta)
-    if not math.isfinite(eta):
-        raise ValueError(f"eta must be finite, got {eta}")
+    eta = check_float("eta", eta)
     return dX > eta
 
 
@@ -466,11 +449,8 @@ def accuracy_bound_probability(C: float, good_set_size: int) -> dict:
 
     The product form treats the events {delta X(s, W') >= 0}, s in G, as independent; they all
     depend on the same R_2, so (C.28) needs the union bound, which is what holds in general."""
-    C = _positive_scalar(C, "C", allow_zero=True)
-    if C > 1:
-        raise ValueError(f"C must be a probability, got {C}")
-    if int(good_set_size) != good_set_size or good_set_size < 0:
-        raise ValueError(f"good_set_size must be a non-negative integer, got {good_set_size}")
+    C = check_float("C", C, 0.0, 1.0)
+    good_set_size = check_int("good_set_size", good_set_size, 0, None)
     return {"paper_product": (1 - C) ** good_set_size,
             "union_bound": max(0.0, 1 - good_set_size * C)}
 

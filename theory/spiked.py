@@ -48,6 +48,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 
+from core.validate import InvalidArgument, check_float, check_int, check_real_array
+
 __all__ = [
     "edge",
     "threshold",
@@ -67,25 +69,18 @@ __all__ = [
 
 # ----------------------------------------------------------------------------- validation
 def _check_ratio(ratio) -> float:
-    r = float(ratio)
-    if not np.isfinite(r) or r <= 0:
-        raise ValueError(f"ratio c = n_cols / n_rows must be finite and > 0, got {ratio!r}")
-    return r
+    """c = n_cols / n_rows, a finite number > 0 (strings, None, NaN refused, not converted)."""
+    return check_float("ratio", ratio, 0.0, None, lo_open=True)
 
 
 def _check_positive(value, name: str) -> float:
-    v = float(value)
-    if not np.isfinite(v) or v <= 0:
-        raise ValueError(f"{name} must be finite and > 0, got {value!r}")
-    return v
+    return check_float(name, value, 0.0, None, lo_open=True)
 
 
 def _check_theta(theta, name: str = "theta") -> np.ndarray:
-    arr = np.asarray(theta, dtype=float)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite (got NaN or inf)")
+    arr = check_real_array(name, theta)
     if np.any(arr < 0):
-        raise ValueError(f"{name} (a singular value) must be >= 0")
+        raise InvalidArgument(f"{name} (a singular value) must be >= 0, got {arr[arr < 0].flat[0]!r}")
     return arr
 
 
@@ -151,7 +146,7 @@ def theta_from_singular_value(sv, ratio, var: float = 1.0):
     bulk_edge = 1 + np.sqrt(c)
     # tolerate rounding at the edge itself (e.g. sv computed as edge(...) in a different order)
     if np.any(s < bulk_edge * (1 - 1e-13)):
-        raise ValueError(
+        raise InvalidArgument(
             f"sv below the bulk edge sqrt(var)(1 + sqrt c) = {np.sqrt(v) * bulk_edge:.6g}: not an outlier, "
             "theta is not identifiable (any theta <= threshold gives the edge)"
         )
@@ -207,30 +202,30 @@ class DTransform:
 
     @classmethod
     def from_singular_values(cls, sv, n_rows: int, n_cols: int, edge: float | None = None) -> "DTransform":
-        sv = np.asarray(sv, dtype=float).ravel()
-        if n_rows < 1 or n_cols < 1 or int(n_rows) != n_rows or int(n_cols) != n_cols:
-            raise ValueError(f"n_rows and n_cols must be positive integers, got {n_rows!r}, {n_cols!r}")
+        # An empirical D-transform averages over the noise spectrum of each side: a 1 x M (or
+        # N x 1) matrix has a single singular value and no bulk, so D is a lone pole, not (A.1).
+        n_rows, n_cols = check_int("n_rows", n_rows, 2, None), check_int("n_cols", n_cols, 2, None)
+        sv = check_real_array("sv", sv).ravel()
         if sv.size != min(n_rows, n_cols):
-            raise ValueError(
-                f"an {n_rows} x {n_cols} matrix has min(N, M) = {min(n_rows, n_cols)} singular values, "
+            raise InvalidArgument(
+                f"sv: an {n_rows} x {n_cols} matrix has min(N, M) = {min(n_rows, n_cols)} singular values, "
                 f"got {sv.size}"
             )
-        if not np.all(np.isfinite(sv)) or np.any(sv < 0):
-            raise ValueError("singular values must be finite and >= 0")
+        if np.any(sv < 0):
+            raise InvalidArgument(f"sv (singular values) must be >= 0, got {sv[sv < 0][0]!r}")
         top = float(sv.max())
         if edge is None:
             edge = top
-        elif not np.isfinite(edge) or edge < top:
-            raise ValueError(f"edge must be finite and >= max(sv) = {top:.6g}, got {edge!r}")
+        else:
+            edge = check_float("edge", edge, top, None)
         return cls("empirical", float(n_rows), float(n_cols), float(edge), 1.0, sv**2, top)
 
     @classmethod
     def from_noise_matrix(cls, R, edge: float | None = None) -> "DTransform":
-        R = np.asarray(R, dtype=float)
-        if R.ndim != 2:
-            raise ValueError(f"R must be a 2-d matrix, got shape {R.shape}")
-        if not np.all(np.isfinite(R)):
-            raise ValueError("R contains NaN or inf")
+        R = check_real_array("R", R, ndim=2)
+        if min(R.shape) < 2:
+            raise InvalidArgument(f"R must be at least 2 x 2 (an empirical D-transform needs a noise "
+                                  f"spectrum, not a single singular value), got shape {R.shape}")
         return cls.from_singular_values(np.linalg.svd(R, compute_uv=False), R.shape[0], R.shape[1], edge)
 
     @property

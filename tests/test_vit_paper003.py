@@ -1,0 +1,139 @@
+"""nets.vit (the small ViT), nets.randomness and nets.paper003's pruning-at-a-budget and verdict
+logic. Verdict logic is checked on synthetic rows whose answer is known by construction; the
+pruning helpers against counts written out by hand."""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+from torch import nn
+
+import nets
+from core.validate import InvalidArgument
+from nets import paper003 as p3
+from nets.randomness import model_randomness, randomness
+from nets.vit import VisionTransformer, ViTConfig, block_weight_layers
+from tests.planted import spiked_matrix
+
+
+def _small_vit(seed=0):
+    torch.manual_seed(seed)
+    return VisionTransformer(ViTConfig(width=32, depth=2, heads=2, patch=7)).eval()
+
+
+def test_patches_are_the_non_overlapping_blocks():
+    model = _small_vit()
+    x = torch.arange(2 * 28 * 28, dtype=torch.float32).reshape(2, 1, 28, 28)
+    p = model.patches(x)
+    assert p.shape == (2, 16, 49)
+    # patch (row 1, column 2) of image 1 is x[1, 0, 7:14, 14:21], flattened row-major
+    assert torch.equal(p[1, 1 * 4 + 2], x[1, 0, 7:14, 14:21].reshape(-1))
+
+
+def test_vit_config_rejects_bad_shapes():
+    with pytest.raises(InvalidArgument, match="patch"):
+        ViTConfig(patch=5)
+    with pytest.raises(InvalidArgument, match="heads"):
+        ViTConfig(width=30, heads=4)
+
+
+def test_mp_pruning_a_vit_and_loading_it_back():
+    model = _small_vit(1)
+    x = torch.randn(4, 1, 28, 28)
+    layers = block_weight_layers(model)
+    assert layers == ["blocks.layers.0.self_attn", "blocks.layers.0.self_attn.out_proj", "blocks.layers.0.linear1",
+                      "blocks.layers.0.linear2", "blocks.layers.1.self_attn", "blocks.layers.1.self_attn.out_proj",
+                      "blocks.layers.1.linear1", "blocks.layers.1.linear2"]
+    events = nets.prune_model(model, layers=layers, keep_fraction=0.5, allow_rank_zero=True)
+    assert len(events) == 2 * (3 + 3)          # Q, K, V, out_proj, linear1, linear2 per block
+    with torch.no_grad():
+        want = model(x)
+    fresh = VisionTransformer(model.config).eval()
+    nets.load_pruned_state_dict(fresh, model.state_dict(), dense=True)
+    with torch.no_grad():
+        np.testing.assert_allclose(fresh(x).numpy(), want.numpy(), atol=2e-5)
+
+
+def test_randomness_measures_on_planted_spikes():
+    W = torch.from_numpy(spiked_matrix(100, 200, [8.0, 6.0], seed=3))
+    r = randomness(W)
+    # two spikes far above BBP are always out of the bulk; noise above the TW margin is rare
+    assert r["n_above"] >= 2 and r["bulk_fraction"] == pytest.approx(1 - r["n_above"] / 100)
+    s = np.linalg.svd(W.numpy(), compute_uv=False)
+    assert r["spike_norm"] == pytest.approx(float(np.sqrt((s[:r["n_above"]] ** 2).sum())), rel=1e-9)
+    assert r["bulk_energy_fraction"] == pytest.approx(float((s[r["n_above"]:] ** 2).sum() / (s ** 2).sum()), rel=1e-9)
+    rows = model_randomness(nn.Sequential(nn.Linear(20, 30), nn.Linear(30, 2)))
+    assert [row["matrix"] for row in rows] == ["0", "1"] and math.isnan(rows[1]["sigma2"])   # 2 outputs: no fit
+
+
+def test_t_interval_is_student_t():
+    v = [1.0, 2.0, 4.0]
+    m, lo, hi = p3.t_interval(v)
+    h = stats.t.ppf(0.975, 2) * np.std(v, ddof=1) / math.sqrt(3)
+    assert (m, lo, hi) == pytest.approx((7 / 3, 7 / 3 - h, 7 / 3 + h))
+    assert math.isnan(p3.t_interval([1.0])[1])
+
+
+def test_budget_helpers_count_what_they_remove():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(120, 80), nn.ReLU(), nn.Linear(80, 60))
+    with torch.no_grad():
+        model[0].weight.copy_(torch.from_numpy(spiked_matrix(80, 120, [6.0, 5.0], seed=1)))
+        model[2].weight.copy_(torch.from_numpy(spiked_matrix(60, 80, [6.0], seed=2)))
+    pruned, saved, events = p3.mp_prune_level(model, ["0", "2"], 1.0, allow_rank_zero=True)
+    r0, r2 = events[0].rank_after, events[1].rank_after
+    expected = (80 * 120 - r0 * 200 if r0 * 200 < 80 * 120 else 0) + (60 * 80 - r2 * 140 if r2 * 140 < 60 * 80 else 0)
+    assert saved == expected > 0
+    for method in ("magnitude", "random"):
+        other = p3.unstructured_prune(model, ["0", "2"], 1234, method, seed=5)
+        zeros = int((other[0].weight == 0).sum() + (other[2].weight == 0).sum())
+        assert zeros == 1234
+    assert int((model[0].weight == 0).sum()) == 0     # the original is untouched
+
+
+def _removal_rows(curves):
+    rows = []
+    for seed, curve in enumerate(curves):
+        for q, loss in zip(p3.LEVELS, curve):
+            rows.append(dict(net="n", seed=seed, l2=0.0, level=q, train_loss=loss, test_loss=loss))
+    return rows
+
+
+def test_removal_verdicts_follow_the_curves():
+    down = [[1.0, 0.9, 0.8, 0.7, 0.6], [1.1, 1.0, 0.9, 0.8, 0.7], [0.9, 0.79, 0.7, 0.61, 0.5]]
+    assert {v.verdict for v in p3.removal_verdicts(_removal_rows(down))} == {"holds"}
+    up = [[c[0], c[1], c[2], c[3], c[4] + 2.0] for c in down]     # the last step rises in every seed
+    assert {v.verdict for v in p3.removal_verdicts(_removal_rows(up))} == {"fails"}
+
+
+def test_randomness_verdicts_follow_the_trajectories():
+    def traj(sign):
+        rows = []
+        for seed in range(3):
+            for epoch in range(4):
+                for k, matrix in enumerate(("a", "b")):
+                    bf = 0.9 + sign * 0.02 * epoch + 0.001 * seed + 0.003 * k
+                    rows.append(dict(net="n", seed=seed, l2=0.0, epoch=epoch, matrix=matrix, bulk_fraction=bf,
+                                     sigma2=1.0, fit_statistic=0.1, spike_norm=1.0))
+        return rows
+    down = {v.extra["measure"]: v.verdict for v in p3.randomness_verdicts(traj(-1))}
+    assert down["bulk_fraction"] == "holds" and down["sigma2"] == "inconclusive"      # constant sigma2
+    assert {v.extra["measure"]: v.verdict for v in p3.randomness_verdicts(traj(+1))}["bulk_fraction"] == "fails"
+
+
+def test_vit_verdict_reads_reduction_within_one_point():
+    def rows(drop_at_40):
+        out = []
+        for seed in range(3):
+            for q, red, drop in ((0.0, 0.0, 0.0), (0.5, 0.4, drop_at_40 + 0.0005 * seed)):
+                out.append(dict(seed=seed, method="mp", level=q, reduction=red, accuracy_drop=drop,
+                                test_accuracy=0.9 - drop, matched_to=None))
+        return out
+    held = p3.vit_verdicts(rows(0.002))[0]
+    assert held.verdict == "holds" and held.measured == pytest.approx(0.4)
+    failed = p3.vit_verdicts(rows(0.05))[0]
+    assert failed.verdict == "fails" and failed.measured == 0.0
