@@ -262,8 +262,9 @@ def test_paper001_parameter_counts_and_chain_decomposition():
 def test_paper001_arithmetic_verdicts():
     from nets.paper001 import arithmetic_verdicts
     verdicts, rows = arithmetic_verdicts()
-    counts = [v for v in verdicts if v.claim.startswith("001:text:4.5.")]
-    assert len(counts) == 5 and all(v.verdict == "holds" for v in counts)
+    assert all(r["parameters_counted"] == r["parameters_printed"] for r in rows)
+    assert all(r["split_parameters_counted"] == r["split_parameters_printed"] for r in rows)
+    assert {v.claim for v in verdicts} == {"001:algorithm:4.4"} and len(verdicts) == 5
     assert all(r["splits_below_floor_045"] == 0 for r in rows)  # the printed chains fit keeping 45%
 
 
