@@ -417,10 +417,14 @@ class MPPruningCallback:
 
     def state_dict(self) -> dict:
         """Decisions depend only on (model, epoch); the event history (as plain data) is the only state."""
-        return {"history": [ev.to_dict() for ev in self.history]}
+        return {"history": [ev.to_dict() if isinstance(ev, PruneEvent) else dict(ev) for ev in self.history]}
 
     def load_state_dict(self, state: dict) -> None:
-        self.history = [ev if isinstance(ev, PruneEvent) else PruneEvent.from_dict(ev)
+        # Checkpoints written before PruneEvent existed hold plain event dicts in another layout
+        # (kept_sv_min / removed_sv_max, no tensor / rule); the history only records decisions
+        # (they depend on the model and the epoch alone), so such entries are kept as they are.
+        self.history = [ev if isinstance(ev, PruneEvent) else
+                        PruneEvent.from_dict(ev) if {"tensor", "rule"} <= set(ev) else dict(ev)
                         for ev in state.get("history", [])]
 
 
