@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-slow bench clean
+.PHONY: run test test-slow bench reproduce reproduce-long report clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,48 @@ test-slow: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
+
+# The committed Results (results/), each rerun with exactly the command in its provenance, then
+# FINDINGS.md rebuilt from them.  tests/test_reproduce_list.py checks that every committed Result's
+# command is listed here.  `reproduce`: the CPU-feasible ones (minutes each on one core);
+# `reproduce-long`: those that take longer than ~15 minutes on a 2-core machine.
+reproduce: $(STAMP)
+	OMP_NUM_THREADS=1 $(PY) -m theory --json results/theory.json
+	OMP_NUM_THREADS=1 $(PY) -m sims.spiked_model --json results/spiked_model.json
+	OMP_NUM_THREADS=1 $(PY) -m sims.spiked_model --paper --json results/spiked_model_paper.json
+	OMP_NUM_THREADS=1 $(PY) -m sims.approximation_lemma --paper --json results/approximation_lemma_paper.json
+	OMP_NUM_THREADS=1 $(PY) -m sims.wigner --json results/wigner.json
+	OMP_NUM_THREADS=1 $(PY) -m sims.wigner --n 500 1000 2000 --json results/wigner_n2000.json
+	OMP_NUM_THREADS=1 $(PY) -m sims.bema_checks --json results/bema_checks.json
+	OMP_NUM_THREADS=1 $(PY) -m sims.paper_claims --json results/paper_claims.json
+	OMP_NUM_THREADS=1 $(PY) -m sims.qk_lemmas --json results/qk_lemmas.json
+	OMP_NUM_THREADS=1 $(PY) -m sims.pruning_theorem --json results/pruning_theorem.json
+	OMP_NUM_THREADS=1 $(PY) -m sims.pruning_pipeline_check --json results/pruning_pipeline_check.json
+	OMP_NUM_THREADS=1 $(PY) -m sims.qk_side_by_side --json results/qk_side_by_side.json
+	OMP_NUM_THREADS=1 $(PY) -m sims.qk_theorems --json results/qk_theorems.json
+	OMP_NUM_THREADS=1 $(PY) -m sims.shrinkage_pruning --json results/shrinkage_pruning.json
+	OMP_NUM_THREADS=1 $(PY) -m nets.posttraining --nets 2 --final-activation relu none --json results/posttraining.json
+	$(PY) -m figures.report
+
+reproduce-long: $(STAMP)
+	OMP_NUM_THREADS=1 $(PY) -m sims.qian_klabjan --json results/qian_klabjan.json
+	OMP_NUM_THREADS=1 $(PY) -m sims.shrinkage --json results/shrinkage.json --cache runs/shrinkage_cache
+	OMP_NUM_THREADS=1 $(PY) -m sims.shrinkage_training --json results/shrinkage_training.json --cache runs/shrinkage_training
+	OMP_NUM_THREADS=1 $(PY) -m sims.spiked_model --engine banded --n 1000000 --trials 2 --json results/spiked_model_banded_n1e6.json
+	OMP_NUM_THREADS=1 $(PY) -m sims.approximation_lemma --large --spikes 30 40 50 60 70 --json results/approximation_lemma_large_paper.json
+	OMP_NUM_THREADS=1 $(PY) -m sims.approximation_lemma --large --spikes 2 3 5 --json results/approximation_lemma_large_moderate.json
+	OMP_NUM_THREADS=1 $(PY) -m nets.section3 static --json results/section3/static.json
+	OMP_NUM_THREADS=1 $(PY) -m nets.section3 example-3.2 --topology a --seeds 5 --controls linear-output he xavier --control-seeds 5 2 2 --json results/section3/ex3.2a.json
+	OMP_NUM_THREADS=1 $(PY) -m nets.section3 example-3.2 --topology b --seeds 3 --controls linear-output --control-seeds 2 --json results/section3/ex3.2b.json
+	OMP_NUM_THREADS=1 $(PY) -m nets.section3 example-3.2 --topology c --seeds 3 --controls linear-output --control-seeds 2 --json results/section3/ex3.2c.json
+	OMP_NUM_THREADS=1 $(PY) -m nets.section3 ladder --widths 40 20 10 --seeds 3 --json results/section3/ladder.json
+	OMP_NUM_THREADS=1 $(PY) -m nets.vit --seeds 0 1 2 --out runs/vit --epochs 6 --n-train 30000
+	OMP_NUM_THREADS=1 $(PY) -m nets.paper003 --vit-dirs runs/vit/seed0 runs/vit/seed1 runs/vit/seed2 --json results/nets/paper003.json
+	OMP_NUM_THREADS=1 $(PY) -m nets.weightwatcher_compare --vit-dir runs/vit/seed0 --json results/nets/weightwatcher.json
+	$(PY) -m figures.report
+
+report: $(STAMP)
+	$(PY) -m figures.report
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,52 +1,58 @@
-"""Figures of the pruning pipeline (nets/).
+"""Figures of the pruning pipeline (nets/), drawn from committed Results (nothing is trained here).
 
-D.5: accuracy of the Example D.3 net ([784, 1000, 10]; the paper trains it on MNIST, we default to
-Fashion-MNIST, the dataset installable here, see ``nets.posttraining``) against the number
-of singular values of its first layer kept by Algorithm 3, MP threshold marked (paper 000 Fig D.5).
-Data: ``results/nets/fig_d5.json`` written by ``python -m nets.posttraining`` when present (full
-run), otherwise computed here by ``nets.posttraining.figure_d5_data`` (``--quick``: a tiny net
-trained for one epoch on 2000 images).
+D.5: accuracy of the Example D.3 net ([784, 1000, 10]; the paper trains it on MNIST, the committed
+result uses Fashion-MNIST, the dataset installable here, see ``nets.posttraining``) against the
+number of singular values of its first layer kept by Algorithm 3, MP threshold marked (paper 000
+Fig D.5).  Data: ``results/posttraining.json``, one curve per trained net.
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import matplotlib.pyplot as plt
+import matplotlib
 
-RESULTS = Path("results/nets/fig_d5.json")
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from core.result import plain, write_csv  # noqa: E402
+from figures._results import load_result  # noqa: E402
+
+POSTTRAINING = ("posttraining", "python -m nets.posttraining --nets 2 --final-activation relu none "
+                "--json results/posttraining.json")
 
 
 def fig_d5(outdir: Path, args) -> list[Path]:
     """Fig D.5: accuracy vs singular values kept (Algorithm 3), MP threshold marked."""
-    from nets.posttraining import figure_d5_data
-    from sims.device import resolve_device
-
-    if not args.quick and RESULTS.is_file():
-        data = json.loads(RESULTS.read_text())
-    else:
-        data = figure_d5_data(quick=args.quick, seed=args.seed, device=resolve_device(args.device))
+    res = load_result(*POSTTRAINING)
+    nets = res.tables["nets"]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for i, net in enumerate(nets):
+        key = (net["seed"], net["final_activation"])
+        rows = sorted((r for r in res.records if (r["seed"], r["final_activation"]) == key),
+                      key=lambda r: r["rank"])
+        label = f"seed {net['seed']}, final {net['final_activation']}"
+        ax.plot([max(r["rank"], 0.8) for r in rows], [r["accuracy"] for r in rows], "o-",
+                color=f"C{i}", ms=3, label=f"{label} (unpruned {net['full_rank_accuracy']:.3f})")
+        ax.axvline(max(net["mp_rank"], 0.8), color=f"C{i}", ls="--", lw=0.8)
+    first = nets[0]
+    ax.set_xscale("log")
+    ax.set_xlabel(f"singular values kept in layer {first['layer']} "
+                  f"{first['shape'][0]}x{first['shape'][1]} (dashed: MP threshold)")
+    ax.set_ylabel("test accuracy")
+    ax.set_title(f"Fig D.5 counterpart ({first['dataset']}, "
+                 f"{'quick' if res.config.get('quick') else 'full'})")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    json_path = outdir / "fig_D.5.json"
-    json_path.write_text(json.dumps(data, indent=1))
-    ks = [r["rank"] for r in data["rows"]]
-    acc = [r["accuracy"] for r in data["rows"]]
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot([max(k, 0.8) for k in ks], acc, "o-", color="tab:blue", label="test accuracy (4.2)")
-    ax.axvline(max(data["mp_rank"], 0.8), color="red",
-               label=f"MP threshold: {data['mp_rank']} singular values > sqrt(lambda+ N)")
-    ax.axhline(data["full_rank_accuracy"], color="gray", ls=":", label="unpruned")
-    ax.set_xscale("log")
-    ax.set_xlabel(f"singular values kept in layer {data['layer']} {data['shape'][0]}x{data['shape'][1]}")
-    ax.set_ylabel("test accuracy")
-    ax.set_title(f"Fig D.5 ({data.get('dataset')}, {'quick' if data.get('quick') else 'full'})")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
     png = outdir / "fig_D.5.png"
     fig.savefig(png, dpi=120)
     plt.close(fig)
-    return [png, json_path]
+    js = outdir / "fig_D.5.json"
+    js.write_text(json.dumps(plain(dict(result=res.experiment, argv=res.provenance.argv, nets=nets,
+                                        rows=res.records)), indent=1, sort_keys=True) + "\n")
+    return [png, js, write_csv(res.records, outdir / "fig_D.5.csv")]
 
 
 FIGURES = {"D.5": fig_d5}

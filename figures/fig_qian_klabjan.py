@@ -1,84 +1,109 @@
-"""Figures for paper 004 (Qian & Klabjan): Table 2 against RMT, and the pruning side by side.
+"""Figures for paper 004 (Qian & Klabjan), drawn from committed Results (nothing is computed here).
 
-``qk_table2``: ||B||_2 of Lemma 3 (Monte Carlo, ``sims.qian_klabjan``) against the edge + TW_1 law
-(``theory.norm_predictions``): mean +- std and c0 at each q for square matrices, and the MC - RMT mean
-offset in TW units against n.
-``qk_side_by_side``: sup-ball error (relative to sup ||F||), label flips and |change of dX| for MP-based
-SVD pruning (paper 000 Algorithm 3), magnitude and random pruning at matched budgets
-(``sims.qk_side_by_side``).
+``qk_table2``: ||B||_2 of Lemma 3 (Monte Carlo, ``results/qian_klabjan.json``) against the edge +
+TW_1 law (``theory.norm_predictions``, stored beside each row): mean +- std and c0 at each q for
+square matrices, and the MC - RMT mean offset in TW units against n.
+``qk_side_by_side``: sup-ball error (relative to sup ||F||), label flips and |change of dX| for
+MP-based SVD pruning (paper 000 Algorithm 3), magnitude and random pruning at matched budgets
+(``results/qk_side_by_side.json``).
 """
 from __future__ import annotations
 
-import math
+import json
 from pathlib import Path
 
-import matplotlib.pyplot as plt
-import numpy as np
-import torch
+import matplotlib
 
-from sims.device import resolve_device
-from sims.report import write_json
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from core.result import plain, write_csv  # noqa: E402
+from figures._results import load_result  # noqa: E402
+
+TABLE2 = ("qian_klabjan", "python -m sims.qian_klabjan --json results/qian_klabjan.json")
+SIDE = ("qk_side_by_side", "python -m sims.qk_side_by_side --json results/qk_side_by_side.json")
+
+
+def _qkey(q: float) -> str:
+    """Column suffix of a quantile level, as sims.qian_klabjan writes it: 0.999 -> 'q99.9'."""
+    return "q" + format(100 * q, ".10g")
+
+
+def _save(fig, outdir: Path, name: str, data: dict, rows: list[dict]) -> list[Path]:
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    png = outdir / f"{name}.png"
+    fig.savefig(png, dpi=120)
+    plt.close(fig)
+    js = outdir / f"{name}.json"
+    js.write_text(json.dumps(plain(data), indent=1, sort_keys=True) + "\n")
+    return [png, js, write_csv(rows, outdir / f"{name}.csv")]
 
 
 def _table2(outdir: Path, args) -> list[Path]:
     """Lemma 3 (Table 2): Monte Carlo ||B||_2 against edge + Tracy-Widom."""
-    from sims import qian_klabjan as qk
-
-    sizes = (32, 64, 128) if args.quick else qk.LEMMA3_SIZES
-    trials = 200 if args.quick else 1000
-    rows = qk.lemma3_table(sizes, trials=trials, seed=args.seed, device=resolve_device(args.device))
+    res = load_result(*TABLE2)
+    rows = [r for r in res.records if r.get("table") == "lemma3"]
+    if not rows:
+        raise ValueError(f"results/{TABLE2[0]}.json has no Table 2 rows; rerun: {TABLE2[1]}")
+    quantiles = res.config["quantiles"]
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
-    for K, color in zip(qk.LEMMA3_KS, ("C0", "C1")):
+    for K, color in zip(sorted({r["K"] for r in rows}), ("C0", "C1", "C2", "C3")):
         sq = sorted((r for r in rows if r["n1"] == r["n2"] and r["K"] == K), key=lambda r: r["n1"])
         n = np.array([r["n1"] for r in sq])
         lab = f"K={K:.3g}"
-        axes[0].errorbar(n, [r["norm_mean"] for r in sq], yerr=[r["norm_std"] for r in sq], fmt="o", color=color,
-                         label=f"MC {lab}")
+        axes[0].errorbar(n, [r["norm_mean"] for r in sq], yerr=[r["norm_std"] for r in sq], fmt="o",
+                         color=color, label=f"MC {lab}")
         axes[0].plot(n, [r["rmt_mean"] for r in sq], "-", color=color, label=f"edge+TW1 mean {lab}")
         axes[0].plot(n, [r["rmt_edge"] for r in sq], ":", color=color)
-        for q, marker in zip(qk.QUANTILES, ("o", "s", "^", "v")):
-            k = qk.qkey(q)
-            axes[1].plot(n, [r[f"c0_{k}"] for r in sq], marker, color=color, mfc="none" if q > 0.99 else color)
+        for q in quantiles:
+            k = _qkey(q)
+            axes[1].plot(n, [r[f"c0_{k}"] for r in sq], "o", color=color,
+                         mfc="none" if q > 0.99 else color)
             axes[1].plot(n, [r[f"c0_rmt_{k}"] for r in sq], "-", color=color, lw=0.8)
-        axes[2].errorbar(n, [r["mean_offset_tw"] for r in sq], yerr=[2 * r["mean_offset_se_tw"] for r in sq],
-                         fmt="o-", color=color, label=lab)
-    nn = np.array(sizes, dtype=float)
+        axes[2].errorbar(n, [r["mean_offset_tw"] for r in sq],
+                         yerr=[2 * r["mean_offset_se_tw"] for r in sq], fmt="o-", color=color,
+                         label=lab)
+    nn = np.array(sorted({r["n1"] for r in rows}), dtype=float)
     axes[2].plot(nn, -1.2 * nn ** (-1 / 3), "k--", lw=0.8, label="-1.2 n^(-1/3) (kappa4 n^(-1/3) scale)")
     axes[0].set(xscale="log", xlabel="n1 = n2", ylabel="||B||_2", title="mean +- std (dotted: edge)")
     axes[1].set(xscale="log", xlabel="n1 = n2", ylabel="c0",
-                title="c0 at q = 95, 99, 99.9, 99.99% (open: TW-extrapolated)")
-    axes[2].set(xscale="log", xlabel="n1 = n2", ylabel="(MC - RMT) mean / TW unit", title="finite-n offset")
+                title="c0 at q = " + ", ".join(f"{100 * q:g}" for q in quantiles)
+                      + "% (open: TW-extrapolated)")
+    axes[2].set(xscale="log", xlabel="n1 = n2", ylabel="(MC - RMT) mean / TW unit",
+                title="finite-n offset")
     axes[0].legend(fontsize=7)
     axes[2].legend(fontsize=7)
     fig.suptitle("Paper 004 Lemma 3: iid U[-K/sqrt n, K/sqrt n] (Table 2) vs RMT")
     fig.tight_layout()
-    png = outdir / "qk_table2.png"
-    fig.savefig(png, dpi=120)
-    plt.close(fig)
-    return [png, write_json(rows, outdir / "qk_table2.json")]
+    data = dict(result=res.experiment, argv=res.provenance.argv, rows=rows)
+    return _save(fig, outdir, "qk_table2", data, rows)
 
 
 def _side_by_side(outdir: Path, args) -> list[Path]:
     """MP-based SVD vs magnitude vs random pruning at matched budgets."""
-    from sims import qk_side_by_side as sbs
-
-    device = resolve_device(args.device)
-    rows = (sbs.run(sizes=(64,), seeds=1, n_data=500, seed=args.seed, device=device, starts=16, steps=40)
-            if args.quick else sbs.run(seed=args.seed, device=device))
-    summary = sbs.summarise(rows)
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    res = load_result(*SIDE)
+    summary = res.tables["summary"]
+    families = list(dict.fromkeys(r["family"] for r in summary))
+    budgets = list(dict.fromkeys(r["budget"] for r in summary))
+    methods = list(dict.fromkeys(r["method"] for r in summary))
     d_max = max(r["d"] for r in summary)
-    groups = [(f, b) for f in sbs.FAMILIES for b in sbs.BUDGETS]
-    width = 0.8 / len(sbs.METHODS)
-    for i, method in enumerate(sbs.METHODS):
-        sel = [next(r for r in summary if (r["family"], r["budget"], r["method"], r["d"]) == (f, b, method, d_max))
-               for f, b in groups]
+    groups = [(f, b) for f in families for b in budgets]
+    width = 0.8 / len(methods)
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    plotted = []
+    for i, method in enumerate(methods):
+        sel = [next(r for r in summary if (r["family"], r["budget"], r["method"], r["d"])
+                    == (f, b, method, d_max)) for f, b in groups]
+        plotted += sel
         x = np.arange(len(groups)) + i * width
         axes[0].bar(x, [r["sup_error_lower"] / r["sup_F"] for r in sel], width, label=method)
         axes[1].bar(x, [r["label_flip_rate"] for r in sel], width, label=method)
-        axes[2].bar(x, [r["dX_change_mean"] / max(r["dX_target_mean"], 1e-300) for r in sel], width, label=method)
-    for ax, title in zip(axes, ("sup ||f - F|| / sup ||F|| (ascent, lower est.)", "fraction of labels flipped",
-                                "mean |change of dX| / mean dX")):
+        axes[2].bar(x, [r["dX_change_mean"] / max(r["dX_target_mean"], 1e-300) for r in sel], width,
+                    label=method)
+    for ax, title in zip(axes, ("sup ||f - F|| / sup ||F|| (ascent, lower est.)",
+                                "fraction of labels flipped", "mean |change of dX| / mean dX")):
         ax.set_xticks(np.arange(len(groups)) + 0.4 - width / 2)
         ax.set_xticklabels([f"{f}\nbudget {b}" for f, b in groups], fontsize=8)
         ax.set_title(title, fontsize=9)
@@ -86,26 +111,8 @@ def _side_by_side(outdir: Path, args) -> list[Path]:
     fig.suptitle(f"d = {d_max}; budget mp: Algorithm 3's rank r (2rd weights kept per hidden layer); "
                  "alpha=0.5: floor(D^(1/2)) entries zeroed")
     fig.tight_layout()
-    png = outdir / "qk_side_by_side.png"
-    fig.savefig(png, dpi=120)
-    plt.close(fig)
-    return [png, write_json([{"kind": "run", **r} for r in rows] + [{"kind": "summary", **r} for r in summary],
-                            outdir / "qk_side_by_side.json")]
+    data = dict(result=res.experiment, argv=res.provenance.argv, d=d_max, rows=plotted)
+    return _save(fig, outdir, "qk_side_by_side", data, plotted)
 
 
-def _one_thread(fn):
-    """Run with one torch thread (two per process stall batched LAPACK on a shared 2-core machine)."""
-    def wrapped(outdir: Path, args) -> list[Path]:
-        outdir = Path(outdir)
-        outdir.mkdir(parents=True, exist_ok=True)
-        before = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            return fn(outdir, args)
-        finally:
-            torch.set_num_threads(before)
-    wrapped.__doc__ = fn.__doc__
-    return wrapped
-
-
-FIGURES = {"qk_table2": _one_thread(_table2), "qk_side_by_side": _one_thread(_side_by_side)}
+FIGURES = {"qk_table2": _table2, "qk_side_by_side": _side_by_side}

@@ -6,6 +6,9 @@
 * ``shrinkage.accuracy``: test accuracy of the Fashion-MNIST Example D.3 net against the weights
   kept in its first layer: truncation at every rank (the frontier) and each rule, from
   ``results/shrinkage_pruning.json``; plus the spiked-target sup errors per rule.
+* ``shrinkage.training``: Algorithm 1 during training with each rule (CPU-scale Example 3.2a):
+  final test accuracy against parameters at the end, per seed and mean with 95% CIs, and the
+  accuracy differences against the MP rule paired by seed, from ``results/shrinkage_training.json``.
 
 Figures only read committed Results (``figures._results.load_result``); a missing one is named
 with the command that makes it.
@@ -26,9 +29,11 @@ from theory import shrinkage_symbolic as ss  # noqa: E402
 
 LEMMA_CMD = "python -m sims.shrinkage --json results/shrinkage.json --cache runs/shrinkage_cache"
 PRUNING_CMD = "python -m sims.shrinkage_pruning --json results/shrinkage_pruning.json"
+TRAINING_CMD = ("python -m sims.shrinkage_training --json results/shrinkage_training.json "
+                "--cache runs/shrinkage_training")
 RULE_STYLE = {"truncate": ("k", "-"), "gd_threshold": ("tab:gray", "--"), "frobenius": ("tab:blue", "-"),
               "operator": ("tab:red", "-"), "nuclear": ("tab:green", "-."), "debias": ("tab:orange", ":"),
-              "optshrink": ("tab:purple", "--")}
+              "optshrink": ("tab:purple", "--"), "mp": ("k", "-")}
 
 
 def _save(fig, outdir: Path, stem: str, data) -> list[Path]:
@@ -151,4 +156,50 @@ def fig_accuracy(outdir: Path, args) -> list[Path]:
     return _save(fig, outdir, "shrinkage_accuracy", data)
 
 
-FIGURES = {"shrinkage.denoising": fig_denoising, "shrinkage.accuracy": fig_accuracy}
+def fig_training(outdir: Path, args) -> list[Path]:
+    """Algorithm 1 per rule (CPU-scale Example 3.2a): final accuracy against parameters; paired differences."""
+    res = load_result("shrinkage_training", TRAINING_CMD)
+    runs, summary = res.tables.get("runs", []), res.records
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    ax = axes[0]
+    for r in summary:
+        col, _ = RULE_STYLE.get(r["rule"], ("tab:brown", "-"))
+        mine = [x for x in runs if x["rule"] == r["rule"]]
+        ax.plot([x["final_parameters"] for x in mine], [x["final_test_accuracy"] for x in mine], ".",
+                color=col, alpha=0.35, ms=5)
+        ax.errorbar([r["final_parameters"]], [r["final_test_accuracy"]],
+                    xerr=[[r["final_parameters"] - r["final_parameters_ci"][0]],
+                          [r["final_parameters_ci"][1] - r["final_parameters"]]],
+                    yerr=[[r["final_test_accuracy"] - r["final_test_accuracy_ci"][0]],
+                          [r["final_test_accuracy_ci"][1] - r["final_test_accuracy"]]],
+                    fmt="o", color=col, capsize=3, label=f"{r['rule']} ({r['n_seeds']} seeds)")
+    ax.set_xlabel("parameters at the end of training")
+    ax.set_ylabel("final test accuracy (dots: seeds; bars: 95% CI)")
+    tc = res.config.get("train_config", {})
+    ax.set_title(f"Algorithm 1 per rule: {res.config.get('config')} at scale {res.config.get('scale')}, "
+                 f"{tc.get('epochs')} epochs", fontsize=9)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    ax = axes[1]
+    others = [r for r in summary if r["rule"] != "mp"]
+    for i, r in enumerate(others):
+        col, _ = RULE_STYLE.get(r["rule"], ("tab:brown", "-"))
+        for j, (m, mk, text) in enumerate((("final_test_accuracy", "o", "final (after the last round)"),
+                                            ("mean_test_accuracy_last_5", "s", "mean of the last 5 epochs"))):
+            if f"{m}_minus_mp" not in r:
+                continue
+            d, (lo, hi) = r[f"{m}_minus_mp"], r[f"{m}_minus_mp_ci"]
+            ax.errorbar([i + 0.2 * j], [d], yerr=[[d - lo], [hi - d]], fmt=mk, color=col, capsize=3,
+                        label=text if i == 0 else None)
+    ax.axhline(0.0, color="k", lw=0.8)
+    ax.set_xticks(np.arange(len(others)), [r["rule"] for r in others])
+    ax.set_ylabel("test accuracy minus the MP rule's (paired by seed, 95% CI)")
+    ax.set_title("difference against Algorithm 1 with the MP rule", fontsize=9)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return _save(fig, outdir, "shrinkage_training", {"summary": summary, "runs": runs})
+
+
+FIGURES = {"shrinkage.denoising": fig_denoising, "shrinkage.accuracy": fig_accuracy,
+           "shrinkage.training": fig_training}

@@ -9,11 +9,10 @@
 * ``loss_vs_bulk_removed``: training and test loss against the portion of the bulk removed
   (003:abstract:4).
 
-``python -m figures.fig_vit [--out figures/out]``
+``python -m figures 003.vit_accuracy_vs_parameters ...`` (see ``python -m figures --list``)
 """
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import matplotlib
@@ -22,6 +21,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from figures._output import save_figure, source  # noqa: E402
 from figures._results import load_result  # noqa: E402
 
 COMMAND = ("python -m nets.paper003 --vit-dirs runs/vit/seed0 runs/vit/seed1 runs/vit/seed2 "
@@ -73,27 +73,28 @@ def loss_vs_bulk_removed(result, ax):
     ax.legend(fontsize=6)
 
 
-FIGURES = {"vit_accuracy_vs_parameters": vit_accuracy_vs_parameters,
-           "randomness_trajectories": randomness_trajectories, "loss_vs_bulk_removed": loss_vs_bulk_removed}
-
-
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m figures.fig_vit", description=__doc__.split("\n\n")[0])
-    p.add_argument("--out", type=Path, default=Path("figures/out"))
-    p.add_argument("--results-dir", type=Path, default=None)
-    args = p.parse_args(argv)
-    result = load_result("nets/paper003", COMMAND, args.results_dir)
-    args.out.mkdir(parents=True, exist_ok=True)
-    for name, draw in FIGURES.items():
+def _figure(name: str, draw, rows_of):
+    """A ``FIGURES`` entry (outdir, args) -> paths: load the Result, draw, write PNG + JSON + CSV."""
+    def make(outdir: Path, args) -> list[Path]:
+        result = load_result("nets/paper003", COMMAND, getattr(args, "results", None))
         fig, ax = plt.subplots(figsize=(6, 4))
         draw(result, ax)
         fig.tight_layout()
-        path = args.out / f"paper003_{name}.png"
-        fig.savefig(path, dpi=120)
-        plt.close(fig)
-        print(f"wrote {path}")
-    return 0
+        return save_figure(fig, outdir, f"paper003_{name}", rows_of(result),
+                           meta=source(result, "results/nets/paper003.json"))
+    make.__doc__ = f"paper 003 at CPU scale: {name.replace('_', ' ')} (nets.paper003)"
+    return make
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+def _records(part: str):
+    return lambda result: [r for r in result.records if r.get("part") == part] or result.records
+
+
+FIGURES = {
+    "003.vit_accuracy_vs_parameters": _figure("vit_accuracy_vs_parameters", vit_accuracy_vs_parameters,
+                                              _records("vit_comparison")),
+    "003.randomness_trajectories": _figure("randomness_trajectories", randomness_trajectories,
+                                           lambda r: r.tables.get("randomness_trajectories", [])),
+    "003.loss_vs_bulk_removed": _figure("loss_vs_bulk_removed", loss_vs_bulk_removed,
+                                        lambda r: r.tables.get("bulk_removal", [])),
+}

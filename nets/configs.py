@@ -34,6 +34,16 @@ Hyperparameters and their sources (paper 000):
   Section 3.2.1's (split 7, tau 0.7, schedule (3.6)), noted in ``notes``.
 * E.4 / Example 4.1: one hidden layer of 500 ReLU units, cross-entropy, SGD with momentum, 1000
   training points, 600 epochs; lr, momentum and batch size are not given (we use 0.02 / 0.9 / 128).
+* Controls (ours, not in the paper): ``ex3.2{a,b,c}-linear-output`` (no activation after the final
+  layer) and ``ex3.2a-he`` / ``ex3.2a-xavier`` (E.2's initialisations on Example 3.2a), used by
+  ``nets.section3`` to test whether the Example 3.2 gap comes from outputs dying behind the final ReLU.
+* Paper 001 (``p001-ex4.3`` ... ``p001-ex4.7``): its Examples 4.3-4.7 with Fashion-MNIST in place of
+  MNIST, plain SGD with step size 0.05, the Section 4.4 split algorithm every 3 epochs
+  (``nets.pruning`` variant ``paper001``); batch size, final activation and the uniform
+  initialisation of its Remark 4.2 are not available / not stated (see each config's notes).
+
+``get_config(name, "cpu", width_divisor=..., n_train=..., n_test=...)`` overrides the cpu scale's
+defaults (fully connected widths / 10, 10,000 / 10,000 images); every change is in ``cpu_changes``.
 """
 from __future__ import annotations
 
@@ -61,7 +71,8 @@ class TrainConfig:
     l1: float = 0.0              # mu_1 of (E.7)
     l2: float = 0.0              # mu_2 of (E.7)
     loss: str = "cross_entropy"  # or "mse" (E.3)
-    pruning: dict | None = None  # kwargs for nets.pruning.MPPruningCallback, schedule as a name
+    pruning: dict | None = None  # kwargs for nets.pruning.MPPruningCallback, schedule as a name;
+    #                              optional key "rule" (absent = "mp", the papers'): with_rule()
     sparsification: dict | None = None
     n_train: int | None = None   # None: the full training set
     n_test: int | None = None
@@ -145,6 +156,21 @@ def _paper_configs() -> dict[str, TrainConfig]:
         "model": _mlp([784, 2000, 4000, 2000, 500, 10], final_activation="none"),
         "description": "control: Example 3.2a with no activation after the final layer",
         "paper_ref": "Example 3.2 (control, not in the paper)", "reported": {}})
+    for key in ("b", "c"):
+        c[f"ex3.2{key}-linear-output"] = TrainConfig(**{
+            **asdict(c[f"ex3.2{key}"]), "name": f"ex3.2{key}-linear-output",
+            "model": _mlp(table_3_5[key][0], final_activation="none"),
+            "description": f"control: Example 3.2{key} with no activation after the final layer",
+            "paper_ref": "Example 3.2 (control, not in the paper)", "reported": {}})
+    # Controls (ours): Example 3.2a with E.2's He and Xavier initialisations (Fig E.1 uses them on
+    # the E.2 net; here they test whether the dead outputs behind the final ReLU depend on the init).
+    for init in ("he", "xavier"):
+        c[f"ex3.2a-{init}"] = TrainConfig(**{
+            **asdict(c["ex3.2a"]), "name": f"ex3.2a-{init}",
+            "model": _mlp(table_3_5["a"][0], init=init),
+            "description": f"control: Example 3.2a with {init} initialisation (E.2)",
+            "paper_ref": "Example 3.2 with Appendix E.2's initialisation (control, not in the paper)",
+            "reported": {}})
     c["fmnist-gd-noreg"] = TrainConfig(
         name="fmnist-gd-noreg", description="Section 3.2.1: plain GD-style SGD, fixed lr 0.01, no regularisation",
         paper_ref="Section 3.2.1 (after Table 3.6)", dataset="fashion_mnist", model=_mlp(FMNIST_6),
@@ -160,7 +186,7 @@ def _paper_configs() -> dict[str, TrainConfig]:
         notes=["'other hyperparameters as in Example 3.3': lr 0.02, momentum 0.9, batch 128, decay 0.96; "
                "Example 3.3's GoF for FC layers is 0.6 but Section 3.2.1's is 0.7; 0.7 used"])
     # Sparsification (Section 3.2.1 end, Figs 3.6; CNN Figs 3.9, 3.11)
-    sweep = {"kind": "after", "xi": [0.0, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1]}
+    sweep = {"kind": "after", "xi": [0.0, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5]}
     during = {"kind": "during", "zeta_start": 0.001, "zeta_end": 0.02, "every": 1}
     c["fmnist-mp-sparsify-after"] = TrainConfig(
         name="fmnist-mp-sparsify-after", description="MP pruning, then post-training sparsification sweep xi (Fig 3.6)",
@@ -234,6 +260,37 @@ def _paper_configs() -> dict[str, TrainConfig]:
         n_train=1000, n_test=1000, dataset_kwargs={"degree": 3, "offset": 0.2, "noise_std": 0.1},
         reported={"train_accuracy": "98%"},
         notes=["lr, momentum, batch, degree, offset and noise are not given in E.4; ours"])
+    # Paper 001 Section 4.5 (MNIST; Fashion-MNIST here as the available counterpart): plain SGD with
+    # step size 0.05, ReLU, cross-entropy; the split algorithm of its Section 4.4 every 3 epochs.
+    p001 = {  # example -> (topology, epochs, goodness of fit, reported)
+        "4.3": ([784, 3000, 3000, 500, 10], 90, 0.15,
+                {"test_accuracy_unpruned": "~86%", "test_accuracy_pruned": "97.5% (peak)",
+                 "parameters_unpruned": 12_863_510, "parameters_pruned": 3_881_124}),
+        "4.4": ([784, 1500, 1500, 500, 500, 10], 300, 0.012,
+                {"test_accuracy_unpruned": "~88%", "test_accuracy_pruned": "97% (peak)",
+                 "parameters_unpruned": 4_435_010, "parameters_pruned": 2_554_157}),
+        "4.5": ([784, 1500, 1500, 500, 500, 10], 300, 0.1,
+                {"test_accuracy_unpruned": "~88%", "test_accuracy_pruned": "95% (peak), then 20%",
+                 "parameters_unpruned": 4_435_010, "parameters_pruned": 1_943_563}),
+        "4.6": ([784, 2500, 2500, 2500, 2500, 500, 10], 30, 0.05,
+                {"test_accuracy_unpruned": "~86.4%", "test_accuracy_pruned": "98.6% (peak)",
+                 "parameters_unpruned": 21_975_510, "parameters_pruned": 13_207_896}),
+        "4.7": ([784, 3000, 3000, 3000, 10], 90, 0.01,
+                {"test_accuracy_unpruned": "~78%", "test_accuracy_pruned": "88% (peak)",
+                 "parameters_unpruned": 20_391_010, "parameters_pruned": 17_716_113}),
+    }
+    for ex, (topo, epochs, tau, reported) in p001.items():
+        c[f"p001-ex{ex}"] = TrainConfig(
+            name=f"p001-ex{ex}", description=f"paper 001 Example {ex}: FC {topo}, split algorithm (Sec 4.4)",
+            paper_ref=f"paper 001 Section 4.4-4.5, Example {ex}", dataset="fashion_mnist",
+            model=_mlp(topo, final_activation="none"), epochs=epochs, lr=0.05, momentum=0.0,
+            batch_size=128, pruning=_pruning(3, "3.6", tau, variant="paper001", remove_fraction=0.45),
+            reported=reported,
+            notes=["paper 001 trains on MNIST (not available here): Fashion-MNIST is the counterpart",
+                   "Remark 4.2's uniform initialisation [-1/sqrt n, 1/sqrt n] is not among nets.models' "
+                   "initialisations: N(0, 1/n) used",
+                   "batch size and final activation are not stated: 128 and none (logits) used",
+                   "the schedule entry is unused by the paper001 variant (fixed 45% removal)"])
     return c
 
 
@@ -241,14 +298,21 @@ def _shrink_width(n: int, divisor: int, minimum: int = 16) -> int:
     return max(minimum, n // divisor)
 
 
-def _cpu_variant(cfg: TrainConfig) -> TrainConfig:
-    """Same algorithm and hyperparameters, smaller (see the module docstring)."""
+def _cpu_variant(cfg: TrainConfig, width_divisor: int | None = None, n_train: int | None = None,
+                 n_test: int | None = None) -> TrainConfig:
+    """Same algorithm and hyperparameters, smaller (see the module docstring).  ``width_divisor``
+    (fully connected nets; default 10) and ``n_train`` / ``n_test`` (default 10,000 / 10,000 for
+    fully connected nets, 3,000 / 2,000 for CNNs) override the defaults; every change is recorded
+    in ``cpu_changes``."""
     out = TrainConfig.from_dict(cfg.to_dict())
     out.scale = "cpu"
     changes: dict = {}
     m = out.model
     if m["kind"] == "mlp":
-        divisor = 10
+        divisor = 10 if width_divisor is None else int(width_divisor)
+        if divisor < 1:
+            raise ValueError(f"width_divisor must be an integer >= 1, got {width_divisor}")
+        changes["width_divisor"] = divisor
         topo = m["topology"]
         m["topology"] = [topo[0]] + [_shrink_width(n, divisor) for n in topo[1:-1]] + [topo[-1]]
         changes["topology"] = [topo, m["topology"]]
@@ -261,8 +325,8 @@ def _cpu_variant(cfg: TrainConfig) -> TrainConfig:
         changes["conv_channels"] = [conv, m["conv_channels"]]
         changes["fc_topology"] = [fc, m["fc_topology"]]
     if out.dataset in ("mnist", "fashion_mnist", "cifar10"):
-        out.n_train = 3000 if m["kind"] == "cnn" else 10000
-        out.n_test = 2000 if m["kind"] == "cnn" else 10000
+        out.n_train = n_train or (3000 if m["kind"] == "cnn" else 10000)
+        out.n_test = n_test or (2000 if m["kind"] == "cnn" else 10000)
         changes["n_train"], changes["n_test"] = out.n_train, out.n_test
     time_divisor = 10 if cfg.epochs >= 300 and cfg.dataset not in ("regression_e3", "polynomial_e4") else 1
     if time_divisor > 1:
@@ -285,13 +349,34 @@ def config_names() -> list[str]:
     return list(_PAPER)
 
 
-def get_config(name: str, scale: str = "paper") -> TrainConfig:
+def get_config(name: str, scale: str = "paper", *, width_divisor: int | None = None,
+               n_train: int | None = None, n_test: int | None = None) -> TrainConfig:
+    """The named config at ``scale``; the cpu-scale overrides (``_cpu_variant``) apply only to
+    ``scale="cpu"``."""
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; choose one of {SCALES}")
     if name not in _PAPER:
         raise ValueError(f"unknown config {name!r}; known: {', '.join(_PAPER)}")
     cfg = TrainConfig.from_dict(_PAPER[name].to_dict())
-    return cfg if scale == "paper" else _cpu_variant(cfg)
+    if scale == "paper":
+        if (width_divisor, n_train, n_test) != (None, None, None):
+            raise ValueError("width_divisor / n_train / n_test apply to scale='cpu' only")
+        return cfg
+    return _cpu_variant(cfg, width_divisor, n_train, n_test)
+
+
+def with_rule(cfg: TrainConfig, rule: str) -> TrainConfig:
+    """A copy of ``cfg`` whose Algorithm 1 uses ``rule`` (``nets.prune.available_rules()``; checked
+    by ``MPPruningCallback``). "mp" leaves the config as it is (no "rule" key), so runs and
+    checkpoints of the papers' rule keep their config."""
+    out = TrainConfig.from_dict(cfg.to_dict())
+    if rule == "mp":
+        return out
+    if not out.pruning:
+        from core.validate import InvalidArgument
+        raise InvalidArgument(f"rule: config {cfg.name!r} has no MP pruning to apply rule {rule!r} to")
+    out.pruning["rule"] = rule
+    return out
 
 
 def schedule_callable(pruning: dict):

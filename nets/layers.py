@@ -263,3 +263,10 @@ def set_dense_weight(layer: nn.Module, matrix: torch.Tensor) -> None:
     an optimizer that holds it keeps working; Algorithm 1 step 14)."""
     with torch.no_grad():
         layer.weight.copy_(matrix.reshape(layer.weight.shape).to(layer.weight.dtype))
+
+
+class Abs(nn.Module):
+    """Absolute-value activation |x| (paper 000 allows any activation; |x| keeps W x's sign-free norm)."""
+
+    def forward(self, x):
+        return x.abs()

@@ -57,17 +57,11 @@ from torch import nn
 # Trainable parameters (requires_grad): the count the paper reports (Tables 3.2, 3.5). Re-exported.
 from core.validate import InvalidArgument
 from nets.layers import count_parameters
+from nets.layers import Abs  # noqa: F401  (re-exported)
 from nets.structure import build_from_structure, module_structure, validate_structure  # noqa: F401  (re-exported)
 
 ACTIVATIONS = ("relu", "abs", "none")
 INITS = ("normal", "he", "xavier")
-
-
-class Abs(nn.Module):
-    """Absolute-value activation |x| (paper 000 allows any activation; |x| keeps W x's sign-free norm)."""
-
-    def forward(self, x):
-        return x.abs()
 
 
 def make_activation(name: str) -> nn.Module:

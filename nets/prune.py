@@ -17,6 +17,12 @@ alone when ``tau`` is given and the statistic exceeds it), then the rule:
   Algorithm 3 with all of them removed, Example D.3; Algorithm 1 uses f(epoch));
 * any rule of ``theory.shrinkage.shrink_singular_values`` (when that module is installed; see
   :func:`available_rules`): the singular values are replaced by the rule's, U and V kept.
+  ``keep_fraction`` f acts as Algorithm 1 step 9 does for "mp", with the rule's zeros in place of
+  the small singular values: of the n_zero singular values the rule sets to 0, the
+  ``floor(f n_zero)`` largest are kept unchanged (f = 0, the default: the pure rule). The noise
+  level the rule needs is ``noise_sigma`` (an entry standard deviation); by default the
+  sqrt(sigma^2) of the layer's BEMA fit (then "truncate" is the MP edge without Algorithm 2's
+  Tracy-Widom margin).
 
 The result is registered as a parametrization ``weight = U_r diag(g) U_r^T W V_r V_r^T`` of the
 unchanged original tensor (``module.parametrizations.weight.original``, the *same* Parameter
@@ -57,7 +63,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 from torch.nn.utils import prune as torch_prune
 
-from core.validate import InvalidArgument, check_choice, check_float
+from core.validate import InvalidArgument, check_choice, check_float, check_int, check_positive
 from nets.layers import (
     FACTORISED_TYPES,
     count_parameters,
@@ -65,11 +71,12 @@ from nets.layers import (
     factorise,
     split_saves_parameters,
 )
-from nets.spectrum import LayerSpectrum, UnfittableSpectrum, check_finite, matrix_spectrum, \
-    numerical_rank, planned_rank
+from nets.spectrum import LayerSpectrum, UnfittableSpectrum, check_finite, kept_small_count, \
+    matrix_spectrum, numerical_rank, planned_rank
 
 __all__ = ["PruneEvent", "AllNoiseWarning", "LowRankProjection", "mp_prune", "remove", "factorize",
-           "prune_model", "load_pruned_state_dict", "is_mp_pruned", "available_rules", "mp_rank"]
+           "prune_model", "load_pruned_state_dict", "is_mp_pruned", "available_rules", "mp_rank",
+           "rule_singular_values", "check_rule", "check_noise_sigma"]
 
 MP_RULE = "mp"
 ATTENTION_BLOCKS = ("q", "k", "v")
@@ -93,6 +100,7 @@ class PruneEvent:
     singular values (descending) that survive / are set to 0. ``params_before`` counts the weight
     entries of the matrix (or the layer's trainable parameters, for the Algorithm 1 steps);
     ``params_after`` what storing W' needs (r (n + m) when that is smaller, else n m).
+    ``noise_sigma``: the noise entry standard deviation a shrinkage rule used (None for "mp").
     ``action``: parametrized | kept | none (fit rejected, unfittable, nothing to remove) for
     ``mp_prune``; split | dense | recombined | none for Algorithm 1/3 steps."""
 
@@ -123,6 +131,7 @@ class PruneEvent:
     kept_singular_values: tuple[float, ...] = ()
     removed_singular_values: tuple[float, ...] = ()
     new_singular_values: tuple[float, ...] | None = None   # shrinkage rules only
+    noise_sigma: float | None = None                       # shrinkage rules: entry sd used
     reason: str = ""
     variant: str | None = None
     epoch: int | None = None
@@ -258,7 +267,25 @@ def mp_rank(spectrum: LayerSpectrum, keep_fraction: float) -> int:
     return planned_rank(spectrum, keep_fraction)
 
 
+def check_rule(rule: str) -> str:
+    """``rule`` if it is one of :func:`available_rules`, else ``InvalidArgument`` naming ``rule``."""
+    return check_choice("rule", rule, available_rules())
+
+
+def check_noise_sigma(noise_sigma, rule: str) -> None:
+    """None (the BEMA fit's level) or a number > 0 with a shrinkage rule, None with "mp"; else
+    ``InvalidArgument`` naming ``noise_sigma``."""
+    if noise_sigma is not None:
+        if rule == MP_RULE:
+            raise InvalidArgument(f"noise_sigma is used by the shrinkage rules only; rule 'mp' takes the "
+                                  f"noise level from BEMA's fit, got noise_sigma={noise_sigma!r}")
+        check_positive("noise_sigma", noise_sigma)
+
+
 def _shrunk_values(spectrum: LayerSpectrum, rule: str, noise_sigma) -> np.ndarray:
+    """The rule's singular values; ``noise_sigma`` is the entry sd of the noise (the caller's, or
+    sqrt(sigma^2) of the layer's BEMA fit: the level the event reports and ``sims.shrinkage_pruning``
+    uses)."""
     s = spectrum.s.cpu().numpy()
     n_rows, n_cols = max(spectrum.n_out, spectrum.n_in), min(spectrum.n_out, spectrum.n_in)
     new = np.asarray(_shrinkage().shrink_singular_values(s, n_rows, n_cols, rule, noise_sigma=noise_sigma),
@@ -266,7 +293,32 @@ def _shrunk_values(spectrum: LayerSpectrum, rule: str, noise_sigma) -> np.ndarra
     if new.shape != s.shape or not np.all(np.isfinite(new)) or np.any(new < 0):
         raise ValueError(f"theory.shrinkage rule {rule!r} returned {new.shape} values (need {s.shape}, "
                          "finite, >= 0)")
+    kept = new > 0
+    if kept.any() and not kept[: int(kept.sum())].all():
+        raise ValueError(f"theory.shrinkage rule {rule!r} zeroed a singular value above one it kept")
     return new
+
+
+def rule_singular_values(spectrum: LayerSpectrum, rule: str = MP_RULE, keep_fraction: float = 0.0,
+                         noise_sigma=None) -> tuple[int, np.ndarray | None]:
+    """(rank kept, new singular values) of a layer under ``rule``: the one decision behind
+    ``mp_prune``, Algorithm 1 (steps 9 and 22) and Algorithm 3.
+
+    "mp": rank = #{s > sqrt(lambda_+ N)} + floor(f n_small) (``mp_rank``), values None (the kept
+    singular values are unchanged). Other rules: the rule's values at noise level ``noise_sigma``
+    (None: sqrt(sigma^2) of the BEMA fit), with the floor(f n_zero) largest of the singular values
+    it zeroes kept unchanged (module docstring); the array holds all min(n, m) values, 0 from index
+    ``rank`` on."""
+    if rule == MP_RULE:
+        return mp_rank(spectrum, keep_fraction), None
+    if noise_sigma is None:
+        noise_sigma = math.sqrt(float(spectrum.fit.sigma2))
+    new = _shrunk_values(spectrum, rule, noise_sigma)
+    n_rule = int(np.count_nonzero(new > 0))
+    rank = n_rule + kept_small_count(new.size - n_rule, keep_fraction)
+    s = spectrum.s.cpu().numpy()
+    new[n_rule:rank] = s[n_rule:rank]
+    return rank, new
 
 
 # --------------------------------------------------------------------------------------------
@@ -277,7 +329,7 @@ def _kind(module: nn.Module, tensor: str) -> str:
         return "attention"
     if isinstance(module, nn.Embedding):
         return "embedding"
-    if isinstance(module, nn.Conv2d):
+    if isinstance(module, nn.modules.conv._ConvNd):
         return "conv"
     return "linear"
 
@@ -314,28 +366,46 @@ def _default_blocks(module: nn.Module, name: str, rows: int) -> list[tuple[str |
     return [(None, rows)]
 
 
+def _matrix_tensors(module: nn.Module) -> list[str]:
+    """Names of the module's own parameters with >= 2 dimensions (what ``name`` may be)."""
+    names = []
+    for n, p in module.named_parameters(recurse=False):
+        if p.ndim >= 2:
+            names.append(n)
+    if parametrize.is_parametrized(module):
+        names += [n for n in module.parametrizations.keys() if getattr(module, n).ndim >= 2]
+    return sorted({n.removesuffix("_orig") for n in names})
+
+
 def _matrix_of(module: nn.Module, name: str) -> torch.Tensor:
-    if isinstance(module, nn.Conv2d) and name == "weight" and (module.groups != 1 or module.padding_mode != "zeros"):
-        raise InvalidArgument(f"Conv2d with groups={module.groups}, padding_mode={module.padding_mode!r} "
-                              "has no single m x (n p q) matrix (Section 3.2.2): groups must be 1, "
-                              "padding_mode 'zeros'")
+    # any convolution (Conv1d/2d/3d): the out x (in k...) reshape is the layer's matrix only for
+    # groups=1 (a grouped kernel is block-diagonal in that view, Section 3.2.2)
+    if isinstance(module, nn.modules.conv._ConvNd) and name == "weight" and (
+            module.groups != 1 or module.padding_mode != "zeros"):
+        raise InvalidArgument(f"{type(module).__name__} with groups={module.groups}, padding_mode="
+                              f"{module.padding_mode!r} has no single m x (n p q) matrix (Section 3.2.2): "
+                              "groups must be 1, padding_mode 'zeros'")
     try:
         tensor = getattr(module, _target(module, name))
     except AttributeError:
-        raise InvalidArgument(f"{type(module).__name__} has no tensor {name!r}") from None
+        raise InvalidArgument(f"{type(module).__name__} has no tensor {name!r}; its weight matrices are "
+                              f"{_matrix_tensors(module)}") from None
     if not isinstance(tensor, torch.Tensor) or tensor.ndim < 2:
         raise InvalidArgument(f"{name!r} of {type(module).__name__} must be a tensor with >= 2 dimensions "
-                              f"(a weight matrix), got {getattr(tensor, 'shape', type(tensor).__name__)}")
+                              f"(a weight matrix), got {getattr(tensor, 'shape', type(tensor).__name__)}; "
+                              f"its weight matrices are {_matrix_tensors(module)}")
     return tensor.detach().reshape(tensor.shape[0], -1)
 
 
-def _check_options(rule, tau, alpha, beta, keep_fraction) -> None:
-    check_choice("rule", rule, available_rules())
+def _check_options(rule, tau, alpha, beta, keep_fraction, noise_sigma=None) -> None:
+    check_rule(rule)
     if tau is not None:
-        check_float("tau", tau, 0.0, None, lo_open=True)
+        # Algorithm 4's statistic is a sup distance between two CDFs, in [0, 1]: tau >= 1 accepts all
+        check_float("tau", tau, 0.0, 1.0, lo_open=True)
     check_float("alpha", alpha, 0.0, 0.5, lo_open=True, hi_open=True)
     check_float("beta", beta, 0.0, 1.0, lo_open=True, hi_open=True)
     check_float("keep_fraction", keep_fraction, 0.0, 1.0)
+    check_noise_sigma(noise_sigma, rule)
 
 
 # --------------------------------------------------------------------------------------------
@@ -374,12 +444,13 @@ def _decide(matrix: torch.Tensor, *, layer: str, tensor: str, block: str | None,
     if accepted is False:
         return _Decision(PruneEvent(**base, action="none", accepted=False, **unchanged,
                                     reason=f"MP fit rejected: statistic {fit.mp_fit_error:.4g} > tau {tau}"))
-    if rule == MP_RULE:
-        rank = mp_rank(spec, keep_fraction)
+    if rule != MP_RULE and noise_sigma is None:
+        noise_sigma = math.sqrt(float(fit.sigma2))
+    rank, shrunk = rule_singular_values(spec, rule, keep_fraction, noise_sigma)
+    if shrunk is None:
         new_values, gain = None, None
     else:
-        shrunk = _shrunk_values(spec, rule, noise_sigma)
-        rank = int(np.count_nonzero(shrunk > 0))
+        base.update(noise_sigma=float(noise_sigma))
         new_values = tuple(float(v) for v in shrunk[:rank])
         gain = torch.from_numpy(np.where(s[:rank] > 0, shrunk[:rank] / np.where(s[:rank] > 0, s[:rank], 1), 0.0))
     if rank == 0 and not allow_rank_zero:
@@ -418,14 +489,17 @@ def mp_prune(module: nn.Module, name: str = "weight", *, rule: str = MP_RULE, ta
     is registered.
 
     ``tau``: Algorithm 4 tolerance (None: no fit test). ``alpha``, ``beta``: BEMA's trimming and
-    Tracy-Widom level. ``keep_fraction``: portion of the small singular values kept ("mp" rule;
-    Algorithm 1's f(epoch), Algorithm 3's 1 - remove fraction). ``known_rank``: the matrix is a
+    Tracy-Widom level. ``keep_fraction``: portion of the small singular values kept (for "mp"
+    those below sqrt(lambda_+ N), for another rule those it zeroes; Algorithm 1's f(epoch),
+    Algorithm 3's 1 - remove fraction). ``known_rank``: the matrix is a
     product of rank-r factors (its trailing singular values are exact zeros). ``blocks``: row
     blocks fitted separately, [(label, rows), ...] (default: Q/K/V for ``in_proj_weight``).
-    ``noise_sigma``: passed to shrinkage rules. ``layer_name``: recorded in the events."""
+    ``noise_sigma``: entry standard deviation of the noise for the shrinkage rules (default: sqrt of
+    the BEMA sigma^2 of the block, as ``sims.shrinkage_pruning``; refused with rule "mp"), recorded
+    in the events. ``layer_name``: recorded in the events."""
     if not isinstance(module, nn.Module):
         raise InvalidArgument(f"module must be an nn.Module, got {type(module).__name__}")
-    _check_options(rule, tau, alpha, beta, keep_fraction)
+    _check_options(rule, tau, alpha, beta, keep_fraction, noise_sigma)
     if is_mp_pruned(module, name):
         raise InvalidArgument(f"{layer_name or type(module).__name__}.{name} is already MP-pruned; "
                               "call nets.remove() first")
@@ -439,6 +513,9 @@ def mp_prune(module: nn.Module, name: str = "weight", *, rule: str = MP_RULE, ta
     blocks = _default_blocks(module, name, rows) if blocks is None else list(blocks)
     if sum(r for _, r in blocks) != rows or any(r < 1 for _, r in blocks):
         raise InvalidArgument(f"blocks {blocks} must be positive row counts summing to {rows}")
+    if known_rank is not None:
+        # a negative or too large rank would silently zero the wrong singular values
+        check_int("known_rank", known_rank, 0, min(min(n, matrix.shape[1]) for _, n in blocks))
     dtype = matrix.dtype
     decisions, start = [], 0
     for label, n in blocks:
@@ -528,6 +605,10 @@ def prune_model(model: nn.Module, *, rule: str = MP_RULE, tau: float | None = No
     ``layers`` restricts to those module names). With ``factorize`` every pruned Linear/Conv2d
     whose split saves parameters is replaced in place by its two-factor layer (events then read
     action "split"). Returns the events, in module order."""
+    if isinstance(layers, str):
+        raise InvalidArgument(f"layers must be an iterable of module names (e.g. [{layers!r}]), got the "
+                              f"string {layers!r}")
+    _check_options(rule, tau, alpha, beta, keep_fraction, noise_sigma)
     wanted = None if layers is None else set(layers)
     found = eligible_weights(model, attention=attention, embeddings=embeddings)
     if wanted is not None:
@@ -611,16 +692,29 @@ def load_pruned_state_dict(model: nn.Module, state_dict: dict, *, dense: bool = 
             if is_mp_pruned(module, tensor.removesuffix("_orig")):
                 remove(module, tensor.removesuffix("_orig"), restore=True)
             continue
+        base = tensor.removesuffix("_orig")
+        if base != tensor and _join(mod_name, base + "_mask") in state and not _torch_pruned(module, base):
+            # the state_dict's form wins: its torch.nn.utils.prune mask comes along (values loaded below)
+            if is_mp_pruned(module, base):
+                remove(module, base, restore=True)
+            torch_prune.custom_from_mask(module, base, state[_join(mod_name, base + "_mask")])
         if parametrize.is_parametrized(module, tensor):
             parametrize.remove_parametrizations(module, tensor, leave_parametrized=False)
         parametrize.register_parametrization(module, tensor, projection)
+        if base != tensor:
+            _refresh_torch_prune(module, base)
     # 2. factorised layers in the state_dict (first.weight + second.weight)
-    for key in [k for k in state if k.endswith("first.weight")]:
+    for key in [k for k in state if k == "first.weight" or k.endswith(".first.weight")]:
         mod_name = key[: -len("first.weight")].rstrip(".")
         second_key = _join(mod_name, "second.weight")
-        if second_key not in state:
+        if second_key not in state or not mod_name:
             continue
-        module = model.get_submodule(mod_name)
+        try:
+            module = model.get_submodule(mod_name)
+        except AttributeError:
+            continue                              # not in the model: load_state_dict reports it
+        if not isinstance(module, (nn.Linear, nn.Conv2d) + FACTORISED_TYPES):
+            continue                              # a container whose children are named first/second
         first, second = state[key], state[second_key]
         left = second.reshape(second.shape[0], -1)
         right = first.reshape(first.shape[0], -1)
@@ -661,8 +755,15 @@ def load_pruned_state_dict(model: nn.Module, state_dict: dict, *, dense: bool = 
         if not parametrize.is_parametrized(module):
             continue
         for tensor in list(module.parametrizations.keys()):
-            if _join(name, tensor) in state and isinstance(module.parametrizations[tensor][0], LowRankProjection):
+            if not isinstance(module.parametrizations[tensor][0], LowRankProjection):
+                continue
+            base = tensor.removesuffix("_orig")
+            if _join(name, tensor) in state:
                 parametrize.remove_parametrizations(module, tensor, leave_parametrized=False)
+            elif base != tensor and _join(name, base) in state and _join(name, base + "_mask") not in state:
+                # a plain weight for a masked + MP-pruned layer: drop both forms, the load writes it
+                remove(module, base, restore=True)
+                torch_prune.remove(module, base)
     model.load_state_dict(state, strict=strict)
     return model
 

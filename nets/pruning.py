@@ -34,6 +34,16 @@ Conventions (read these before comparing numbers with the paper)
 * Paper 001's variant (``paper001_round``/``paper001_callback``): 45% of the small singular values
   removed every 3 epochs, split only when that saves parameters (no dense W'), and factors of
   earlier splits are split again (its Example 4.3 ends with chains like 784-367-176-...-3000).
+* The rule (issue 12): every function here takes ``rule`` (default "mp", the papers' rule above)
+  and ``noise_sigma`` (default None: the layer's BEMA level), passed to ``nets.prune.mp_prune`` / ``rule_singular_values``.
+  Another rule of ``nets.prune.available_rules()`` (``theory.shrinkage``: "truncate",
+  "gd_threshold", the optimal shrinkers "frobenius"/"operator"/"nuclear", "debias", "optshrink")
+  replaces step 9's decision: the singular values the rule zeroes play the part of the small ones
+  (the portion f(epoch) of them kept unchanged), the others take the rule's values, with the noise
+  level of the layer's BEMA fit. Step 22's hypothetical rank is the rule's rank. Factors of a
+  shrunk layer carry the shrunk singular values. With f > 0 and a shrinker the new singular values
+  are not monotone in the old ones (kept outliers shrunk, retained small ones unchanged): the
+  literal combination of step 9 with the rule; at f = 0 the rule acts alone.
 """
 from __future__ import annotations
 
@@ -57,7 +67,8 @@ from nets.layers import (
     weight_layers,
     weight_matrix,
 )
-from nets.prune import PruneEvent, factorize, mp_prune, remove
+from nets.prune import MP_RULE, PruneEvent, check_noise_sigma, check_rule, factorize, \
+    mp_prune, remove, rule_singular_values
 from nets.schedules import resolve_schedule
 # The spectrum of one layer lives in nets.spectrum; re-exported for existing callers.
 from nets.spectrum import (  # noqa: F401
@@ -185,7 +196,8 @@ def _undone(event: PruneEvent, action: str, reason: str) -> PruneEvent:
 
 def prune_layer(model: nn.Module, name: str, keep_fraction: float, tau: float,
                 alpha: float = 0.1, beta: float = 0.1, allow_dense: bool = True,
-                known_rank: int | None = None, allow_rank_zero: bool = True) -> PruneEvent:
+                known_rank: int | None = None, allow_rank_zero: bool = True,
+                rule: str = MP_RULE, noise_sigma: float | None = None) -> PruneEvent:
     """Algorithm 1 steps 4-18 for one unfactorised layer; returns the event.
 
     ``keep_fraction`` is f(epoch): the portion of small singular values kept. If the MP fit is
@@ -195,14 +207,16 @@ def prune_layer(model: nn.Module, name: str, keep_fraction: float, tau: float,
     4.4 step 4). ``known_rank``: the layer was just recombined from rank-r factors, so its singular
     values beyond r are exactly 0 (the spectrum the recombine test of step 22 saw).
     ``allow_rank_zero`` (default True here: step 9 with f = 0 removes every small singular value,
-    as the paper's algorithm does; the event then shows rank_after = 0)."""
+    as the paper's algorithm does; the event then shows rank_after = 0). ``rule``, ``noise_sigma``:
+    see the module docstring."""
     layer = _get_layer(model, name)
     if isinstance(layer, FACTORISED_TYPES):
         raise ValueError(f"{name!r} is factorised; Algorithm 1 prunes only split_l = false layers")
     _make_weight_permanent(layer)
     params_before = count_parameters(layer)
-    event = mp_prune(layer, "weight", tau=tau, alpha=alpha, beta=beta, keep_fraction=keep_fraction,
-                     known_rank=known_rank, allow_rank_zero=allow_rank_zero, layer_name=name)
+    event = mp_prune(layer, "weight", rule=rule, tau=tau, alpha=alpha, beta=beta, keep_fraction=keep_fraction,
+                     known_rank=known_rank, allow_rank_zero=allow_rank_zero, noise_sigma=noise_sigma,
+                     layer_name=name)
     event = event.replace(step="prune", params_before=params_before, params_after=params_before)
     if event.action != "parametrized":
         if event.accepted is not False and event.reason == "no singular value to remove":
@@ -223,7 +237,8 @@ def prune_layer(model: nn.Module, name: str, keep_fraction: float, tau: float,
 
 
 def recombine_if_better(model: nn.Module, name: str, keep_fraction: float, tau: float,
-                        alpha: float = 0.1, beta: float = 0.1) -> PruneEvent:
+                        alpha: float = 0.1, beta: float = 0.1, rule: str = MP_RULE,
+                        noise_sigma: float | None = None) -> PruneEvent:
     """Algorithm 1 steps 21-27 for one factorised layer: with W := W'_1 W'_2, recombine when
     (a) the ESD of X fits MP with threshold tau and (b) re-running steps 4-12 on W would lower
     the parameter count below the current r (n + m). The recombined layer is re-pruned by the
@@ -235,7 +250,9 @@ def recombine_if_better(model: nn.Module, name: str, keep_fraction: float, tau: 
     ecdf jumps to it at 0 where the MP cdf of ratio c <= 1 is 0), so (a) needs
     r >= (1 - tau) min(n, m); when the zeros fill BEMA's whole window no law can be fitted and the
     layer stays split. Since a split needs r < n m / (n + m) <= min(n, m) / 2, with the paper's
-    tau = 0.7 the rule can fire only for 0.3 min(n, m) <= r < n m / (n + m)."""
+    tau = 0.7 the rule can fire only for 0.3 min(n, m) <= r < n m / (n + m). With another ``rule``
+    the hypothetical rank is that rule's (``nets.prune.rule_singular_values``)."""
+    check_rule(rule)
     layer = _get_layer(model, name)
     if not isinstance(layer, FACTORISED_TYPES):
         raise ValueError(f"{name!r} is not factorised (split_l = false)")
@@ -243,7 +260,7 @@ def recombine_if_better(model: nn.Module, name: str, keep_fraction: float, tau: 
     params_before = count_parameters(layer)
     n_out, n_in = (int(d) for d in weight_matrix(layer).shape)
     base = dict(layer=name, tensor="weight", kind="conv" if isinstance(layer, FactorizedConv2d) else "linear",
-                shape=(n_out, n_in), rule="mp", step="recombine", tau=float(tau),
+                shape=(n_out, n_in), rule=rule, step="recombine", tau=float(tau),
                 keep_fraction=float(keep_fraction), params_before=params_before, params_after=params_before,
                 rank_before=layer.rank, rank_after=layer.rank, n_removed=0)
     try:
@@ -252,7 +269,7 @@ def recombine_if_better(model: nn.Module, name: str, keep_fraction: float, tau: 
         return PruneEvent(**base, action="none", accepted=False, reason=str(exc))
     fit = spec.fit
     current = layer.rank * (n_out + n_in)
-    new_rank = planned_rank(spec, keep_fraction)
+    new_rank, _ = rule_singular_values(spec, rule, keep_fraction, noise_sigma)
     hypothetical = (new_rank * (n_out + n_in) if split_saves_parameters(n_out, n_in, new_rank)
                     else n_out * n_in)
     accepted = bool(fit.accepts(tau))
@@ -281,11 +298,14 @@ def _tau_for(layer: nn.Module, tau: float, tau_conv: float | None) -> float:
 
 def algorithm1_round(model: nn.Module, keep_fraction: float, tau: float, tau_conv: float | None = None,
                      alpha: float = 0.1, beta: float = 0.1, recombine_first: bool = True,
-                     layers: Iterable[str] | None = None) -> list[PruneEvent]:
+                     layers: Iterable[str] | None = None, rule: str = MP_RULE,
+                     noise_sigma: float | None = None) -> list[PruneEvent]:
     """One pruning round of Algorithm 1: steps 21-27 (recombine) on the split layers, then
     steps 3-19 on the layers with split_l = false (a recombined layer is pruned in the same
     round, as the while loop goes straight from step 27 to step 3 without training).
-    ``layers`` restricts the round to those names (default: every Linear/Conv2d)."""
+    ``layers`` restricts the round to those names (default: every Linear/Conv2d). ``rule``,
+    ``noise_sigma``: the decision of steps 9 and 22 (module docstring; default the papers')."""
+    check_rule(rule)
     events = []
     chosen = None if layers is None else set(layers)
 
@@ -298,7 +318,7 @@ def algorithm1_round(model: nn.Module, keep_fraction: float, tau: float, tau_con
             layer = model.get_submodule(name)
             if isinstance(layer, FACTORISED_TYPES) and selected(name):
                 ev = recombine_if_better(model, name, keep_fraction, _tau_for(layer, tau, tau_conv),
-                                         alpha, beta)
+                                         alpha, beta, rule=rule, noise_sigma=noise_sigma)
                 if ev.action == "recombined":
                     recombined_rank[name] = layer.rank
                 events.append(ev)
@@ -306,13 +326,15 @@ def algorithm1_round(model: nn.Module, keep_fraction: float, tau: float, tau_con
         layer = model.get_submodule(name)
         if not isinstance(layer, FACTORISED_TYPES) and selected(name):
             events.append(prune_layer(model, name, keep_fraction, _tau_for(layer, tau, tau_conv),
-                                      alpha, beta, known_rank=recombined_rank.get(name)))
+                                      alpha, beta, known_rank=recombined_rank.get(name), rule=rule,
+                                      noise_sigma=noise_sigma))
     return events
 
 
 def paper001_round(model: nn.Module, remove_fraction: float = 0.45, tau: float = 0.15,
                    alpha: float = 0.1, beta: float = 0.1,
-                   layers: Iterable[str] | None = None) -> list[PruneEvent]:
+                   layers: Iterable[str] | None = None, rule: str = MP_RULE,
+                   noise_sigma: float | None = None) -> list[PruneEvent]:
     """One cycle of paper 001 Section 4.4: for every weight layer (including factors of earlier
     splits, which is how its Example 4.3 ends with chains such as 784-367-176-89-54-35-3000),
     when the ESD fits MP (Section 4.3, threshold tau) remove ``remove_fraction`` (45%) of the
@@ -320,12 +342,14 @@ def paper001_round(model: nn.Module, remove_fraction: float = 0.45, tau: float =
     (step 4); otherwise leave the layer unchanged."""
     if not 0.0 <= remove_fraction <= 1.0:
         raise ValueError(f"remove_fraction must lie in [0, 1], got {remove_fraction}")
+    check_rule(rule)
     chosen = None if layers is None else set(layers)
     events = []
     for name in prunable_layers(model, descend_into_factors=True):
         if chosen is not None and name not in chosen:
             continue
-        ev = prune_layer(model, name, 1.0 - remove_fraction, tau, alpha, beta, allow_dense=False)
+        ev = prune_layer(model, name, 1.0 - remove_fraction, tau, alpha, beta, allow_dense=False,
+                         rule=rule, noise_sigma=noise_sigma)
         events.append(ev.replace(variant="paper001"))
     return events
 
@@ -342,16 +366,23 @@ class MPPruningCallback:
     optimizer must be rebuilt: ``parameters_changed`` is True after such a round (events carry
     action "split"/"recombined"). Dense replacements (step 14) write in place and keep the
     optimizer state valid.
+
+    ``rule`` (default "mp", the papers') and ``noise_sigma`` (default None) choose the decision
+    of steps 9 and 22 (module docstring); a rule that ``nets.prune.available_rules()`` does not
+    list is refused here, before training (``InvalidArgument`` naming ``rule``).
     """
 
     def __init__(self, every: int = 7, schedule="3.6", tau: float = 0.7, tau_conv: float | None = None,
                  alpha: float = 0.1, beta: float = 0.1, variant: str = "algorithm1",
                  remove_fraction: float = 0.45, max_epoch: int | None = None,
-                 layers: Iterable[str] | None = None):
+                 layers: Iterable[str] | None = None, rule: str = MP_RULE, noise_sigma: float | None = None):
         if every < 1:
             raise ValueError(f"split frequency must be >= 1 epoch, got {every}")
         if variant not in ("algorithm1", "paper001"):
             raise ValueError(f"variant must be 'algorithm1' or 'paper001', got {variant!r}")
+        self.rule = check_rule(rule)
+        check_noise_sigma(noise_sigma, rule)
+        self.noise_sigma = noise_sigma
         self.every, self.tau, self.tau_conv = every, tau, tau_conv
         self.alpha, self.beta, self.variant = alpha, beta, variant
         self.remove_fraction, self.max_epoch = remove_fraction, max_epoch
@@ -372,10 +403,11 @@ class MPPruningCallback:
         if self.variant == "algorithm1":
             f = float(self.schedule(epoch))
             events = algorithm1_round(model, f, self.tau, self.tau_conv, self.alpha, self.beta,
-                                      recombine_first=epoch > self.every, layers=self.layers)
+                                      recombine_first=epoch > self.every, layers=self.layers,
+                                      rule=self.rule, noise_sigma=self.noise_sigma)
         else:
             events = paper001_round(model, self.remove_fraction, self.tau, self.alpha, self.beta,
-                                    layers=self.layers)
+                                    layers=self.layers, rule=self.rule, noise_sigma=self.noise_sigma)
         after = count_parameters(model)
         events = [ev.replace(epoch=int(epoch), variant=ev.variant or self.variant,
                              model_params_before=before, model_params_after=after) for ev in events]
@@ -405,6 +437,8 @@ class Algorithm3Result:
     truncated: torch.Tensor    # W' (out x in, float64)
     first: torch.Tensor        # sqrt(S') V^T  (r x in)
     second: torch.Tensor       # U sqrt(S')    (out x r)
+    rule: str = MP_RULE
+    new_singular_values: tuple[float, ...] | None = None   # the r values S' (None: unchanged, "mp")
 
     @property
     def weights_before(self) -> int:
@@ -421,29 +455,42 @@ class Algorithm3Result:
 
 
 def algorithm3(matrix, remove_fraction: float = 1.0, tau: float | None = None,
-               alpha: float = 0.1, beta: float = 0.1) -> Algorithm3Result:
+               alpha: float = 0.1, beta: float = 0.1, rule: str = MP_RULE,
+               noise_sigma: float | None = None) -> Algorithm3Result:
     """Algorithm 3 (Appendix D.3): SVD, BEMA lambda_+, optional MP fit test (tau), replace the
     portion ``remove_fraction`` of the singular values below sqrt(lambda_+ N) by 0 (the smallest
     ones; step 6 says "a portion, e.g. 0.1"; Example D.3 / Fig D.5 remove them all, which is the
     default 1.0), and return W' and the factors of step 7. The matrix is ``out x in`` (torch
-    orientation); the threshold is orientation free (see module docstring)."""
+    orientation); the threshold is orientation free (see module docstring). Another ``rule``
+    (module docstring) replaces the kept singular values by the rule's: W' = U S' V^T, factors
+    U sqrt(S'), sqrt(S') V^T."""
     if not 0.0 <= remove_fraction <= 1.0:
         raise ValueError(f"remove_fraction must lie in [0, 1], got {remove_fraction}")
+    check_rule(rule)
+    check_noise_sigma(noise_sigma, rule)
     spec = layer_spectrum(matrix, alpha, beta, "algorithm3")
     accepted = None if tau is None else bool(spec.fit.accepts(tau))
-    rank = planned_rank(spec, 1.0 - remove_fraction)
-    left, right = spec.factors(rank)
-    return Algorithm3Result(spec, accepted, rank, spec.truncated(rank), right, left)
+    rank, new = rule_singular_values(spec, rule, 1.0 - remove_fraction, noise_sigma)
+    if new is None:
+        left, right = spec.factors(rank)
+        return Algorithm3Result(spec, accepted, rank, spec.truncated(rank), right, left)
+    values = torch.as_tensor(new[:rank], dtype=spec.s.dtype, device=spec.s.device)
+    root = values.sqrt()
+    U, Vh = spec.U[:, :rank], spec.Vh[:rank]
+    return Algorithm3Result(spec, accepted, rank, (U * values) @ Vh, root[:, None] * Vh, U * root,
+                            rule=rule, new_singular_values=tuple(float(v) for v in new[:rank]))
 
 
 def prune_layer_algorithm3(model: nn.Module, name: str, remove_fraction: float = 1.0,
                            tau: float | None = None, alpha: float = 0.1, beta: float = 0.1,
-                           split: bool = True, allow_rank_zero: bool = False) -> PruneEvent:
+                           split: bool = True, allow_rank_zero: bool = False, rule: str = MP_RULE,
+                           noise_sigma: float | None = None) -> PruneEvent:
     """Apply Algorithm 3 to one layer of a trained model (``mp_prune`` with keep fraction
     1 - ``remove_fraction``). If a tau is given and the fit is rejected, the layer is left alone.
     With ``split`` the layer is factorised when that saves parameters, otherwise W' is written in
     place. A layer whose singular values all lie in the bulk keeps its weight with an
-    ``AllNoiseWarning`` unless ``allow_rank_zero``."""
+    ``AllNoiseWarning`` unless ``allow_rank_zero``. ``rule``, ``noise_sigma``: see the module
+    docstring (the portion ``remove_fraction`` of the singular values the rule zeroes is removed)."""
     if not 0.0 <= remove_fraction <= 1.0:
         raise ValueError(f"remove_fraction must lie in [0, 1], got {remove_fraction}")
     layer = _get_layer(model, name)
@@ -451,8 +498,9 @@ def prune_layer_algorithm3(model: nn.Module, name: str, remove_fraction: float =
         raise ValueError(f"{name!r} is already factorised")
     _make_weight_permanent(layer)
     before = count_parameters(layer)
-    event = mp_prune(layer, "weight", tau=tau, alpha=alpha, beta=beta, keep_fraction=1.0 - remove_fraction,
-                     allow_rank_zero=allow_rank_zero, layer_name=name)
+    event = mp_prune(layer, "weight", rule=rule, tau=tau, alpha=alpha, beta=beta,
+                     keep_fraction=1.0 - remove_fraction, allow_rank_zero=allow_rank_zero,
+                     noise_sigma=noise_sigma, layer_name=name)
     event = event.replace(step="algorithm3", params_before=before, params_after=before)
     if event.action != "parametrized":
         return event if event.action == "kept" else event.replace(action="none")

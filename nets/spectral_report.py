@@ -21,6 +21,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from theory.powerlaw_alpha import fit_powerlaw_alpha
+
 from core.cli import make_parser, positive_int, run
 from core.result import Provenance, Result
 from core.validate import InvalidArgument, check_float, check_int
@@ -89,7 +91,12 @@ def layer_report(name: str, kind: str, matrix: torch.Tensor, alpha=0.1, beta=0.1
     keep = spec.n_above
     weights = n_out * n_in
     split = keep * (n_out + n_in)
+    try:   # heavy-tailed power-law exponent of the ESD (Clauset-Shalizi-Newman, WeightWatcher's alpha)
+        powerlaw_alpha = fit_powerlaw_alpha(eig).alpha
+    except ValueError:   # fewer than 10 positive eigenvalues in the tail
+        powerlaw_alpha = None
     row.update({
+        "powerlaw_alpha": powerlaw_alpha,
         "n_rows_tall": max(n_out, n_in), "n_cols_tall": min(n_out, n_in), "ratio": fit.ratio,
         "sigma2": fit.sigma2, "lambda_plus": fit.lambda_plus,
         "lambda_plus_in_features": spec.lambda_plus_in_features, "sv_threshold": spec.threshold,

@@ -1,5 +1,6 @@
-"""The spectrum of one weight matrix and its BEMA fit (paper 000 Algorithm 1 steps 4-7, Algorithm 3
-steps 2-4): the one place where nets/ turns a layer into singular values and lambda_+.
+"""The spectrum of one weight matrix and its BEMA fit (paper 000 Algorithm 1 steps 4-6, Algorithm 3
+steps 2-4, plus the Algorithm 4 statistic that step 7 / step 5 compares with tau in ``nets.prune``):
+the one place where nets/ turns a layer into singular values and lambda_+.
 
 Conventions (see ``nets.pruning``'s module docstring for how they map to the paper):
 
@@ -21,6 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from core.validate import InvalidArgument
 from nets.layers import FACTORISED_TYPES, weight_matrix
 
 
@@ -65,9 +67,11 @@ class LayerSpectrum:
 
 
 def check_finite(matrix: torch.Tensor, what: str) -> None:
+    """Bad input, not a bug: an ``InvalidArgument`` (a ValueError) before any SVD is attempted."""
     if not torch.isfinite(matrix).all():
         bad = int((~torch.isfinite(matrix)).sum())
-        raise ValueError(f"{what}: weight matrix has {bad} non-finite (NaN/inf) entries")
+        raise InvalidArgument(f"{what}: weight matrix has {bad} non-finite (NaN/inf) entries; every "
+                              "entry must be a finite real number")
 
 
 def bema_fit_singular_values(s: np.ndarray, n_out: int, n_in: int, alpha: float, beta: float):

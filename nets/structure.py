@@ -26,7 +26,7 @@ from typing import Any, Callable
 from torch import nn
 
 from core.validate import InvalidArgument, check_choice, check_float, check_int
-from nets.layers import FactorizedConv2d, FactorizedLinear
+from nets.layers import Abs, FactorizedConv2d, FactorizedLinear
 
 MAX_WIDTH = 2 ** 24              # features / channels / rank of one layer
 MAX_KERNEL = 1024                # kernel side, stride, dilation, padding of convolutions and pools
@@ -157,7 +157,6 @@ LAYER_TYPES: dict[str, LayerType] = {
 
 
 def _abs_type() -> LayerType:
-    from nets.models import Abs  # nets.models imports this module; the class is ours, by name
     return LayerType(lambda a: Abs(), {})
 
 
@@ -211,7 +210,6 @@ def module_structure(module: nn.Module) -> dict:
 
     Only the layer classes of :data:`LAYER_TYPES` (exact classes, not subclasses) can be stored;
     anything else raises TypeError."""
-    from nets.models import Abs
     cls = type(module)
     if cls is Abs:
         kind, args = "Abs", {}

@@ -3,9 +3,15 @@ MP-based pruning (Algorithm 1) and sparsification as per-epoch callbacks, pruned
 runs side by side.
 
 ``python -m nets.train CONFIG [--scale paper|cpu] [--no-prune] [--side-by-side] [--epochs N]
-[--seed S] [--device auto|cpu|cuda] [--out DIR] [--resume] [--data-dir DIR]``;
+[--rule RULE] [--seed S] [--device auto|cpu|cuda] [--out DIR] [--resume] [--data-dir DIR] [--json PATH]``;
 ``--list-configs``; ``--dry-run`` (build the model, print its summary ending in
-``parameters: <count>``, load no data).
+``parameters: <count>``, load no data).  The CLI is ``core.cli``'s: bad input (unknown config,
+``--stop-after 0``, a dataset that is not there) exits 2 with one line before any training, and
+``--json`` writes the run as a ``core.result.Result`` (config with scale and ``cpu_changes``,
+per-epoch metrics, pruning events, provenance).
+
+Per-epoch metrics include the dead-unit measurements of ``nets.mechanism`` on the test set (dead
+output and hidden units, accuracy on the live classes, the test loss summed over batches).
 
 Loss (E.7): ``mean cross-entropy of the network's log-softmax`` (``-1/|T| sum log phi_i(s)``) +
 ``mu_1 sum_l ||W_l||_1 + mu_2 sum_l ||W_l||_F^2``, evaluated per minibatch, where W_l runs over the
@@ -55,6 +61,7 @@ from core.validate import InvalidArgument
 from nets.checkpoint import check_output_dir, durable_save, durable_write_bytes, read_checkpoint
 from nets.configs import SCALES, TrainConfig, config_names, get_config, schedule_callable
 from nets.data import DataSplits, epoch_generator, load_dataset, make_loader
+from nets.mechanism import evaluate_with_units, output_layer_matrix, output_rows_removed
 from nets.models import build_model, count_parameters, model_structure, model_summary, rebuild_model
 from nets.device import DEVICE_CHOICES, resolve_device
 
@@ -137,6 +144,18 @@ def evaluate_model(model: nn.Module, dataset, loss: str = "cross_entropy", devic
     return total_loss / n, (correct / n if loss == "cross_entropy" else None)
 
 
+def epoch_batches(dataset, batch_size: int, generator: torch.Generator):
+    """The batches of one epoch: the permutation ``torch.randperm(n, generator)`` in chunks of
+    ``batch_size`` -- the same order as ``nets.data.make_loader(dataset, batch_size,
+    generator=generator)`` -- indexed straight from the dataset's tensors, so data already on a
+    GPU stays there (the permutation is drawn on the CPU, so the order does not depend on the
+    device)."""
+    x, y = dataset.tensors
+    perm = torch.randperm(len(x), generator=generator).to(x.device)
+    for idx in perm.split(batch_size):
+        yield x[idx], y[idx]
+
+
 def _epoch_seed(seed: int, epoch: int) -> int:
     return (seed * 2_147_483_647 + epoch * 104_729 + 3) % (2 ** 63)
 
@@ -214,19 +233,39 @@ class Run:
         """Mean loss and accuracy (None for regression) in eval mode."""
         return evaluate_model(self.model, dataset, self.cfg.loss, self.device)
 
+    def evaluate_test(self, suffix: str = "") -> dict:
+        """Test loss and accuracy with the dead-unit measurements of ``nets.mechanism`` (one pass),
+        as metric columns ``test_loss``, ``test_accuracy``, ``test_loss_sum_batch128``,
+        ``dead_outputs``, ``dead_units`` ... (each with ``suffix`` appended)."""
+        m = evaluate_with_units(self.model, self.data.test, self.cfg.loss, self.device,
+                                batch_size=EVAL_BATCH, loss_batch=self.cfg.batch_size)
+        out = {"test_loss": m["loss"], "test_accuracy": m["accuracy"],
+               "test_loss_sum_batches": m["loss_sum_batches"], "dead_units": m["dead_units"],
+               "units": m["units"]}
+        for key in ("dead_outputs", "dead_output_classes", "classes_never_predicted",
+                    "output_max_preactivation"):
+            if key in m:
+                out[key] = m[key]
+        if "accuracy_live_classes" in m:
+            out["test_accuracy_live_classes"] = m["accuracy_live_classes"]
+        return {k + suffix: v for k, v in out.items()}
+
     def train_epoch(self) -> dict:
         """Train epoch ``self.epoch + 1``, run callbacks, record metrics, checkpoint."""
         index = self.epoch  # 0-based index of the epoch being trained
         for group in self.optimizer.param_groups:
             group["lr"] = self._lr(index)
         torch.manual_seed(_epoch_seed(self.seed, index))
-        loader = make_loader(self.data.train, self.cfg.batch_size, generator=epoch_generator(self.seed, index))
         self.model.train()
         t0 = time.perf_counter()
-        sum_loss, sum_reg, correct, n = 0.0, 0.0, 0, 0
-        bar = tqdm(loader, desc=f"{self.label} epoch {index + 1}/{self.cfg.epochs}", leave=False,
-                   disable=not self.progress, file=sys.stderr)
-        for x, y in bar:
+        # Sums stay on the device (float64) and are read once per epoch: a .item() per step would
+        # synchronise a GPU 469 times an epoch.
+        sums = torch.zeros(3, dtype=torch.float64, device=self.device)  # loss, regularisation, correct
+        n = 0
+        batches = tqdm(epoch_batches(self.data.train, self.cfg.batch_size, epoch_generator(self.seed, index)),
+                       desc=f"{self.label} epoch {index + 1}/{self.cfg.epochs}", leave=False,
+                       disable=not self.progress, file=sys.stderr)
+        for x, y in batches:
             x, y = x.to(self.device), y.to(self.device)
             out = self.model(x)
             loss = data_loss(out, y, self.cfg.loss)
@@ -235,28 +274,31 @@ class Run:
             (loss + reg).backward()
             self.optimizer.step()
             b = len(y)
-            sum_loss += loss.item() * b
-            sum_reg += reg.item() * b
-            if self.cfg.loss == "cross_entropy":
-                correct += (out.argmax(1) == y).sum().item()
+            with torch.no_grad():
+                sums[0] += loss.detach().double() * b
+                sums[1] += reg.detach().double() * b
+                if self.cfg.loss == "cross_entropy":
+                    sums[2] += (out.argmax(1) == y).sum()
             n += b
+        sum_loss, sum_reg, correct = (float(v) for v in sums.cpu())
         if not math.isfinite(sum_loss):
             raise FloatingPointError(f"{self.label}: training loss became {sum_loss} in epoch {index + 1}")
         train_time = time.perf_counter() - t0
-        test_loss, test_acc = self.evaluate(self.data.test)
         row = {"epoch": index + 1, "lr": self._lr(index), "train_loss": sum_loss / n,
                "train_regularisation": sum_reg / n,
-               "train_accuracy": correct / n if self.cfg.loss == "cross_entropy" else None,
-               "test_loss": test_loss, "test_accuracy": test_acc,
-               "parameters_before_callbacks": count_parameters(self.model)}
+               "train_accuracy": correct / n if self.cfg.loss == "cross_entropy" else None}
+        row.update(self.evaluate_test())
+        row["parameters_before_callbacks"] = count_parameters(self.model)
         t1 = time.perf_counter()
         events = []
+        output_before = output_layer_matrix(self.model) if self.callbacks else None
         for cb in self.callbacks:
             events.extend(cb.on_epoch_end(self.model, index + 1) or [])
+        callback_time = time.perf_counter() - t1
         if events:
             row["momentum_buffers_kept"] = self.rebuild_optimizer()
-            row["test_loss_after_callbacks"], row["test_accuracy_after_callbacks"] = self.evaluate(self.data.test)
-        callback_time = time.perf_counter() - t1
+            row.update(self.evaluate_test("_after_callbacks"))
+            row["output_rows_removed"] = output_rows_removed(output_before, output_layer_matrix(self.model))
         row.update({"parameters": count_parameters(self.model),
                     "nonzero_parameters": count_nonzero_parameters(self.model),
                     "train_time_s": train_time, "callback_time_s": callback_time,
@@ -373,13 +415,16 @@ def _check_paths(out_dir, side_by_side: bool, resume: bool) -> None:
         check_output_dir(out, CHECKPOINT, METRICS)
 
 
-def train(cfg: TrainConfig, *, seed: int = 0, device="cpu", out_dir=None, prune: bool = True,
-          side_by_side: bool = False, resume: bool = False, data: DataSplits | None = None,
-          data_dir=None, stop_after: int | None = None, progress: bool = True) -> dict:
-    """Train one run (or the pruned and unpruned runs side by side, interleaved epoch by epoch).
+
+def train_runs(cfg: TrainConfig, *, seed: int = 0, device="cpu", out_dir=None, prune: bool = True,
+               side_by_side: bool = False, resume: bool = False, data: DataSplits | None = None,
+               data_dir=None, stop_after: int | None = None, progress: bool = True) -> list[Run]:
+    """Train one run (or the pruned and unpruned runs side by side, interleaved epoch by epoch) and
+    return the ``Run`` objects (per-epoch metrics in ``run.metrics``; a post-training
+    sparsification sweep, when the config asks for one, in ``run.sparsification_sweep``).
 
     ``stop_after``: stop once this many epochs are completed (simulates a killed run; resume it
-    with ``resume=True``).  Returns {label: summary} (plus "comparison" for side by side)."""
+    with ``resume=True``)."""
     device = torch.device(device)
     _check_paths(out_dir, side_by_side, resume)
     if data is None:
@@ -415,18 +460,31 @@ def train(cfg: TrainConfig, *, seed: int = 0, device="cpu", out_dir=None, prune:
                     tqdm.write(f"[{run.label}] epoch {row['epoch']}: train loss {row['train_loss']:.4f} "
                                f"test loss {row['test_loss']:.4f} test acc {acc} params {row['parameters']}",
                                file=sys.stderr)
-    result = {run.label: run.summary() for run in runs}
     sweep_spec = cfg.sparsification if cfg.sparsification and cfg.sparsification.get("kind") == "after" else None
     if sweep_spec and all(run.epoch >= cfg.epochs for run in runs):
         # Figs 3.6 / 3.9 / 3.11: post-training threshold sweep, for the pruned and the unpruned model.
         from nets.sparsify import sparsification_sweep
         for run in runs:
-            rows = sparsification_sweep(
+            run.sparsification_sweep = _jsonable(sparsification_sweep(
                 run.model, sweep_spec["xi"],
-                lambda m, run=run: evaluate_model(m, run.data.test, cfg.loss, run.device)[1])
-            result[run.label]["sparsification_sweep"] = rows
+                lambda m, run=run: evaluate_model(m, run.data.test, cfg.loss, run.device)[1]))
             if run.out_dir is not None:
-                (run.out_dir / "sparsification_sweep.json").write_text(json.dumps(_jsonable(rows), indent=1))
+                (run.out_dir / "sparsification_sweep.json").write_text(
+                    json.dumps(run.sparsification_sweep, indent=1))
+    return runs
+
+
+def train(cfg: TrainConfig, *, seed: int = 0, device="cpu", out_dir=None, prune: bool = True,
+          side_by_side: bool = False, resume: bool = False, data: DataSplits | None = None,
+          data_dir=None, stop_after: int | None = None, progress: bool = True) -> dict:
+    """``train_runs`` and the summaries: {label: summary} (plus "comparison" for side by side)."""
+    runs = train_runs(cfg, seed=seed, device=device, out_dir=out_dir, prune=prune,
+                      side_by_side=side_by_side, resume=resume, data=data, data_dir=data_dir,
+                      stop_after=stop_after, progress=progress)
+    result = {run.label: run.summary() for run in runs}
+    for run in runs:
+        if getattr(run, "sparsification_sweep", None) is not None:
+            result[run.label]["sparsification_sweep"] = run.sparsification_sweep
     if side_by_side:
         p, u = result["pruned"], result["unpruned"]
         result["comparison"] = {
@@ -435,52 +493,65 @@ def train(cfg: TrainConfig, *, seed: int = 0, device="cpu", out_dir=None, prune:
                                                     p["final_test_accuracy"] - u["final_test_accuracy"]),
             "parameter_reduction": 1 - p["final_parameters"] / p["initial_parameters"],
         }
-    if out is not None:
+    if out_dir is not None:
+        out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         (out / "summary.json").write_text(json.dumps(_jsonable(result), indent=1))
     return result
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m nets.train", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+def _parser(argv=None) -> argparse.ArgumentParser:
+    from core.cli import make_parser, positive_int
+    p = make_parser("nets.train", __doc__, options=("seed", "device", "json", "out", "threads", "verbose"))
     p.add_argument("config", nargs="?", help="config name (see --list-configs)")
     p.add_argument("--list-configs", action="store_true", help="list the named configs and exit")
     p.add_argument("--scale", choices=SCALES, default="paper")
     p.add_argument("--dry-run", action="store_true", help="build the model, print its summary, exit")
     p.add_argument("--no-prune", action="store_true", help="train without pruning/sparsification callbacks")
     p.add_argument("--side-by-side", action="store_true", help="pruned and unpruned runs, same seed and batches")
-    p.add_argument("--epochs", type=positive_int, help="override the config's epoch count")
-    p.add_argument("--seed", type=nonnegative_int, default=0)
-    p.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
-    p.add_argument("--out", type=Path, help="output directory (default runs/CONFIG-SCALE-seedS)")
+    p.add_argument("--epochs", type=positive_int, help="override the config's epoch count (recorded in the Result)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     p.add_argument("--data-dir", type=Path, help="dataset directory (default: see nets.data)")
     p.add_argument("--stop-after", type=positive_int, help="stop after this many epochs (resume later)")
-    p.add_argument("--threads", type=nonnegative_int, default=1,
-                   help="torch CPU threads (default 1; 0 = torch's default). On a shared 2-core machine "
-                        "two threads ran 20x slower than one under oversubscription (measured)")
+    p.add_argument("--rule", default="mp", help="Algorithm 1's rule: mp (the papers', default) or a "
+                   "rule of theory.shrinkage (nets.prune.available_rules())")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(_argv=None if argv is None else [str(a) for a in argv])
     return p
 
 
 def main(argv=None) -> int:
-    args = _parser().parse_args(argv)
+    """``python -m nets.train``: bad input (unknown config, --stop-after 0, a missing dataset, a
+    CUDA device that is not there) exits 2 with one line before any training."""
+    from core.cli import run
+    return run(_parser(argv), argv, _main)
+
+
+def _main(args):
+    from core.result import Provenance, Result
+    from core.validate import InvalidArgument
+    from nets.data import DatasetNotFoundError
     if args.list_configs:
         for name in config_names():
             cfg = get_config(name, args.scale)
             print(f"{name:<28} {cfg.dataset:<14} {cfg.epochs:>5} ep  {cfg.description}")
-        return 0
+        return None
     if not args.config:
-        _parser().error("a config name is required (or --list-configs)")
+        raise InvalidArgument("a config name is required (or --list-configs)")
     try:
         cfg = get_config(args.config, args.scale)
     except ValueError as err:
-        _parser().error(str(err))
+        raise InvalidArgument(str(err)) from None
     if args.epochs is not None:
-        if args.epochs < 1:
-            _parser().error("--epochs must be >= 1")
+        cfg.cpu_changes = {**cfg.cpu_changes, "epochs_override": [cfg.epochs, args.epochs]}
         cfg.epochs = args.epochs
+    if args.rule != "mp":
+        from nets.configs import with_rule
+        from nets.prune import available_rules
+        if args.rule not in available_rules() or not cfg.pruning:
+            raise InvalidArgument(f"--rule must be one of {available_rules()} on a config with MP "
+                                  f"pruning, got {args.rule!r}")
+        cfg = with_rule(cfg, args.rule)
     if args.dry_run:
         model = build_model(cfg.model, device="meta")
         print(f"config {cfg.name} (scale {cfg.scale}): {cfg.description}")
@@ -490,24 +561,63 @@ def main(argv=None) -> int:
         if cfg.sparsification:
             print(f"sparsification {cfg.sparsification}")
         print(model_summary(model))
-        return 0
+        return None
     if args.side_by_side and args.no_prune:
-        _parser().error("--side-by-side already trains the unpruned run next to the pruned one; drop --no-prune")
-    if args.threads < 0:
-        _parser().error("--threads must be >= 0")
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device = resolve_device(args.device)
-    out = args.out or Path("runs") / f"{cfg.name}-{cfg.scale}-seed{args.seed}"
+        raise InvalidArgument("--side-by-side already trains the unpruned run next to the pruned one; "
+                              "drop --no-prune")
+    torch.set_num_threads(args.threads)
     try:
-        result = train(cfg, seed=args.seed, device=device, out_dir=out, prune=not args.no_prune,
-                       side_by_side=args.side_by_side, resume=args.resume, data_dir=args.data_dir,
-                       stop_after=args.stop_after, progress=not args.quiet)
-    except InvalidArgument as err:  # bad paths, checkpoints, data files: one line, exit 2
-        _parser().error(str(err))
-    print(json.dumps(_jsonable(result), indent=1))
-    print(f"results in {out}")
-    return 0
+        device = resolve_device(args.device)
+    except ValueError as exc:
+        raise InvalidArgument(f"--device {args.device}: {exc}") from None
+    out = args.out or Path("runs") / (f"{cfg.name}-{cfg.scale}-seed{args.seed}"
+                                      + ("" if args.rule == "mp" else f"-{args.rule}"))
+    if args.resume and not out.exists():
+        raise InvalidArgument(f"--resume: output directory {out} does not exist")
+    try:
+        data = load_data_for(cfg, seed=args.seed, data_dir=args.data_dir)
+    except DatasetNotFoundError as exc:
+        raise InvalidArgument(f"dataset {cfg.dataset}: {exc}") from None
+    prov = Provenance.start(argv=args._argv, seed=args.seed, device=str(device), module="nets.train")
+    runs = train_runs(cfg, seed=args.seed, device=device, out_dir=out, prune=not args.no_prune,
+                      side_by_side=args.side_by_side, resume=args.resume, data=data,
+                      stop_after=args.stop_after, progress=not args.quiet)
+    for run in runs:
+        sm = run.summary()
+        print(f"[{run.label}] epochs {sm['epochs_completed']}/{cfg.epochs}: test accuracy "
+              f"{sm['final_test_accuracy']}, parameters {sm['initial_parameters']} -> {sm['final_parameters']}")
+    print(f"checkpoints and metrics in {out}")
+    return training_result(cfg, runs, prov.stop(), seed=args.seed)
+
+
+def training_result(cfg: TrainConfig, runs: list[Run], prov, seed: int):
+    """A training run as a ``core.result.Result``: config (scale and ``cpu_changes`` included),
+    per-epoch metrics as records (events in their own table), one summary row per run."""
+    from core.result import Result
+    records, events = [], []
+    for run in runs:
+        for m in run.metrics:
+            row = {"run": run.label}
+            for key, value in m.items():
+                if key == "events":
+                    events += [{"run": run.label, "epoch": m["epoch"], **{k: v for k, v in ev.items()
+                                                                          if not isinstance(v, (list, dict))}}
+                               for ev in value]
+                elif isinstance(value, dict):
+                    row.update({f"{key}.{k}": v for k, v in value.items()})
+                else:
+                    row[key] = value
+            records.append(row)
+    summaries, sweep = [], []
+    for run in runs:
+        summaries.append(run.summary())
+        for r in getattr(run, "sparsification_sweep", None) or []:
+            sweep.append({"run": run.label, **{k: v for k, v in r.items() if not isinstance(v, (list, dict))}})
+    tables = {"summary": summaries, "events": events}
+    if sweep:
+        tables["sparsification_sweep"] = sweep
+    return Result(experiment="nets.train", config={**cfg.to_dict(), "seed": seed}, provenance=prov,
+                  records=records, tables=tables)
 
 
 if __name__ == "__main__":

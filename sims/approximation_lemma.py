@@ -45,8 +45,10 @@ from sims.stats import loglog_fit, mean_ci, proportion_ci
 from theory import approximation as paper
 from theory import approximation_symbolic as derived
 
+from sims import banded
 from sims.linalg import ConvergenceError, top_singular_triplets
 from sims.noise import sample_noise
+from sims.parallel import BACKENDS, add_backend_options, map_tasks
 
 PAPER_SPIKES = (30.0, 40.0, 50.0, 60.0, 70.0)   # Example 4.2 / Fig 4.3
 MODERATE_SPIKES = (2.0, 3.0, 5.0)                # where (4.24) and the true limit differ clearly
@@ -139,15 +141,23 @@ def one_trial(N: int, M: int, thetas: np.ndarray, noise: str, seed: int, trial: 
 
 
 MODULE = "sims.approximation_lemma"
-MAX_N = 100_000
+MAX_N = 100_000              # dense engine: one N x M matrix per trial
+MAX_N_BANDED = 1_000_000     # banded engine: O(N r) per trial (sims.banded)
+ENGINES = ("dense", "banded")
 NOISE_KINDS = ("gaussian", "rademacher", "uniform")
 DEFAULT_SETS = (PAPER_SPIKES, MODERATE_SPIKES)
+# --large: N over three decades (ratio ~3.16); fewer matrices where a trial costs more and the
+# fluctuations (~N^-1/2) are smaller
+LARGE_NS = (1000, 3162, 10_000, 31_623, 100_000, 316_228, 1_000_000)
+LARGE_TRIALS = (200, 200, 100, 60, 30, 16, 10)
 
 
 @dataclass(frozen=True)
 class Config:
     """N values (M = round(ratio N)), matrices per N, spike sets (one matrix ensemble each, run
-    separately), noise kind, truncation slack eps of (B.4), seed, device."""
+    separately), noise kind, truncation slack eps of (B.4), seed, device; engine (dense: the N x M matrix;
+    banded: sims.banded's exact-in-distribution reduction, Gaussian noise only); where the trials
+    run (sims.parallel: backend loky|dask|ray, jobs, scheduler address)."""
     n: tuple = (250, 500, 1000)
     trials: int = 10
     spike_sets: tuple = DEFAULT_SETS
@@ -156,10 +166,22 @@ class Config:
     eps: float = DEFAULT_EPS
     seed: int = 0
     device: str = "auto"
+    engine: str = "dense"
+    backend: str = "loky"
+    jobs: int = 1
+    scheduler: str | None = None
 
     @classmethod
     def quick(cls, **overrides) -> "Config":
         return cls(**{"n": (150, 300, 600), "trials": 4, **overrides})
+
+    def trials_per_n(self) -> tuple:
+        return self.trials if isinstance(self.trials, tuple) else (self.trials,) * len(self.n)
+
+    @classmethod
+    def large(cls, **overrides) -> "Config":
+        """Three decades of N for the limit and rates of ||W'-S||_2 (banded engine)."""
+        return cls(**{"n": LARGE_NS, "trials": LARGE_TRIALS, "engine": "banded", **overrides})
 
     @classmethod
     def paper(cls, **overrides) -> "Config":
@@ -170,8 +192,18 @@ class Config:
         n = (self.n,) if isinstance(self.n, (int, np.integer)) else tuple(self.n)
         if not n:
             raise InvalidArgument("n must hold at least one matrix size, got ()")
-        object.__setattr__(self, "n", tuple(check_int("n", v, 10, MAX_N) for v in n))
-        check_int("trials", self.trials, 2, 10**6)     # a confidence interval needs 2 matrices
+        check_choice("engine", self.engine, ENGINES)
+        n_max = MAX_N_BANDED if self.engine == "banded" else MAX_N
+        object.__setattr__(self, "n", tuple(check_int("n", v, 10, n_max) for v in n))
+        # a confidence interval needs 2 matrices; one count for every N, or one per N
+        if isinstance(self.trials, (list, tuple)):
+            if len(self.trials) != len(self.n):
+                raise InvalidArgument(f"trials must hold one count or one per N ({len(self.n)}), "
+                                      f"got {list(self.trials)}")
+            object.__setattr__(self, "trials",
+                               tuple(check_int("trials", t, 2, 10**6) for t in self.trials))
+        else:
+            check_int("trials", self.trials, 2, 10**6)
         sets = []
         for g in self.spike_sets:
             g = (g,) if isinstance(g, (int, float)) else tuple(g)
@@ -185,6 +217,15 @@ class Config:
         ratio = check_float("ratio", self.ratio, 0.0, 1000.0, lo_open=True)
         object.__setattr__(self, "ratio", ratio)
         check_choice("noise", self.noise, NOISE_KINDS)
+        if self.engine == "banded" and self.noise != "gaussian":
+            raise InvalidArgument(f"engine 'banded' needs noise 'gaussian' (its reduction uses the "
+                                  f"orthogonal invariance of Gaussian R), got noise {self.noise!r}; "
+                                  f"use engine 'dense' for universality checks")
+        check_choice("backend", self.backend, BACKENDS)
+        check_int("jobs", self.jobs, 1, 4096)
+        if self.scheduler is not None and self.backend == "loky":
+            raise InvalidArgument("scheduler is only used with backend 'dask' or 'ray', got "
+                                  "backend 'loky'")
         object.__setattr__(self, "eps", check_float("eps", self.eps, 0.0, 10.0))
         check_int("seed", self.seed, 0)
         check_device(self.device)
@@ -195,7 +236,20 @@ class Config:
                 raise InvalidArgument(f"n = {v} (M = round(ratio * n) = {m}) is too small for {r} "
                                       f"spikes: need min(N, M) >= {r + 2}")
         big = max(self.n)
-        check_allocation("one N x M matrix", big * max(1, int(round(ratio * big))))
+        if self.engine == "dense":
+            check_allocation("one N x M matrix", big * max(1, int(round(ratio * big))))
+
+
+def _trial_task(N, M, thetas, noise, seed, trial, device, eps, engine):
+    """One trial wherever it runs (sims.parallel): the fixed z's are rebuilt from the seed in the
+    worker (O(M)), so a task ships a few numbers, not vectors of length M."""
+    zs = test_vectors(M, len(thetas), seed)
+    if engine == "banded":
+        r = len(thetas)
+        parts = {name: (z[:r].numpy(), float(z[r:].norm())) for name, z in zs.items()}
+        parts["_k"] = int(np.sum(derived.kept_by_truncation(thetas, M / N, eps=eps)))
+        return banded.lemma_trial(thetas, N, M, seed, trial, derived.edge(M / N) + eps, parts)
+    return one_trial(N, M, thetas, noise, seed, trial, resolve_device(device), eps, zs)
 
 
 def measure(config: Config, progress: bool = False) -> list[dict]:
@@ -209,20 +263,19 @@ def measure(config: Config, progress: bool = False) -> list[dict]:
 
 def _measure_set(c: Config, thetas: np.ndarray, progress: bool) -> list[dict]:
     ratio, eps, seed, noise = c.ratio, c.eps, c.seed, c.noise
-    trials = c.trials
     dev = resolve_device(c.device)
     g_sigma, g_u, g_v = derived.spike_limits(thetas, ratio)
     assumption_ok = bool(np.all(derived.kept_by_truncation(thetas, ratio, eps=eps)))
     f_W = paper.f_W_general_B6(g_sigma, g_u, g_v, thetas) if assumption_ok else float("nan")
     L = derived.fixed_v_limits(thetas, ratio, eps=eps)
     records = []
-    for N in c.n:
+    for N, trials in zip(c.n, c.trials_per_n()):
         M = int(round(ratio * N))
         zs = test_vectors(M, len(thetas), seed)
-        it = range(trials)
-        if progress:
-            it = cli.progress(it, desc=f"spikes {thetas.min():g}..{thetas.max():g}, N={N}")
-        rows = [one_trial(N, M, thetas, noise, seed, t, dev, eps, zs) for t in it]
+        tasks = [(N, M, thetas, noise, seed, t, str(dev), eps, c.engine) for t in range(trials)]
+        if progress and c.jobs == 1 and c.backend == "loky":
+            tasks = cli.progress(tasks, desc=f"spikes {thetas.min():g}..{thetas.max():g}, N={N}")
+        rows = map_tasks(_trial_task, tasks, backend=c.backend, jobs=c.jobs, scheduler=c.scheduler)
         op = np.array([r["opnorm"] for r in rows])
         op_ci = mean_ci(op)
         fixed = {}
@@ -241,6 +294,7 @@ def _measure_set(c: Config, thetas: np.ndarray, progress: bool) -> list[dict]:
         v_ov = np.array([r["v_overlap"] for r in rows if len(r["v_overlap"]) == len(thetas)])
         records.append({
             "N": N, "M": M, "ratio": ratio, "noise": noise, "trials": trials, "eps": eps,
+            "engine": c.engine,
             "spikes": thetas.tolist(), "theta_min": float(thetas.min()),
             "n_kept_mean": float(np.mean([r["n_kept"] for r in rows])),
             "opnorm_mean": op_ci.mean, "opnorm_ci": op_ci.as_list(),
@@ -295,6 +349,83 @@ def extrapolate(records: list[dict], key: str = "opnorm") -> dict | None:
             "slope_coef": float(beta[1]), "ns": [r["N"] for r in records]}
 
 
+def extrapolate_power(records: list[dict], key: str = "opnorm") -> dict | None:
+    """Weighted least squares of the mean against L + C N^(-a) with the exponent free (>= 4 N
+    values): the limit L and the rate a, each with a 95% interval from the covariance of the
+    fit (sampling errors from the per-N 95% t intervals; scaled up by the reduced chi^2 when the
+    points scatter more than their errors, i.e. when the model misfits).  None when the excess C
+    is not resolved (|C| <= 3 se): then a is not identifiable and ``extrapolate`` (a = 1/2 fixed)
+    is the estimate to use."""
+    if len(records) < 4:
+        return None
+    from scipy import optimize, stats
+    recs = sorted(records, key=lambda r: r["N"])
+    n = np.array([r["N"] for r in recs], dtype=float)
+    y = np.array([r[f"{key}_mean"] for r in recs])
+    sd = np.array([max((r[f"{key}_ci"][1] - r[f"{key}_ci"][0]) / 2 / 1.96, 1e-12) for r in recs])
+    x = n / n[0]
+
+    def model(x, L, C, a):
+        return L + C * x ** (-a)
+
+    p0 = (y[-1], y[0] - y[-1], 0.5)
+    try:
+        beta, cov = optimize.curve_fit(model, x, y, p0=p0, sigma=sd, absolute_sigma=True,
+                                       bounds=([-np.inf, -np.inf, 0.05], [np.inf, np.inf, 3.0]),
+                                       maxfev=20000)
+    except (RuntimeError, ValueError):
+        return None
+    if not np.all(np.isfinite(cov)) or abs(beta[1]) <= 3 * np.sqrt(cov[1, 1]):
+        return None     # no resolved finite-N excess: the exponent is not identifiable
+    dof = len(y) - 3
+    chi2 = float(np.sum(((y - model(x, *beta)) / sd) ** 2))
+    scale = max(1.0, chi2 / dof) if dof > 0 else 1.0
+    q = float(stats.t.ppf(0.975, max(dof, 1)))
+    se = np.sqrt(np.diag(cov) * scale)
+    L, C, a = (float(v) for v in beta)
+    return {"limit": L, "limit_ci": [L - q * se[0], L + q * se[0]], "rate": a,
+            "rate_ci": [a - q * se[2], a + q * se[2]], "coef": C, "chi2": chi2, "dof": dof,
+            "ns": [int(v) for v in n], "model": "mean = L + C (N/N_0)^(-a)"}
+
+
+def limits_table(records: list[dict]) -> list[dict]:
+    """Per spike set and quantity (||W'-S||_2, ||(W'-S) z|| at the (B.6) z): the power-law
+    extrapolation (limit and rate with CIs), the log-log slope of |mean - derived limit| and, for
+    ||W'-S||_2, the log-log slope of the per-matrix RMS error about the derived limit."""
+    rows = []
+    for spikes in sorted({tuple(r["spikes"]) for r in records}):
+        recs = sorted((r for r in records if tuple(r["spikes"]) == spikes), key=lambda r: r["N"])
+        conv = convergence(recs) or {}
+        for key in ("opnorm", "fixed_z"):
+            fit = extrapolate_power(recs, key)
+            row = {"spikes": list(spikes), "quantity": key, "derived_limit": recs[-1][f"{key}_limit"],
+                   "ns": [r["N"] for r in recs]}
+            if fit:
+                row.update(model="L + C N^-a", limit=fit["limit"], limit_ci=fit["limit_ci"],
+                           rate=fit["rate"], rate_ci=fit["rate_ci"], chi2=fit["chi2"],
+                           dof=fit["dof"])
+            else:
+                half = extrapolate(recs, key)
+                if half:
+                    row.update(model="L + C N^-1/2 (excess not resolved)", limit=half["limit"],
+                               limit_ci=half["limit_ci"])
+            if "limit_ci" in row:
+                row["derived_in_ci"] = bool(row["limit_ci"][0] <= row["derived_limit"]
+                                            <= row["limit_ci"][1])
+            if key in conv:
+                row.update(loglog_slope=conv[key]["slope"], loglog_slope_ci=conv[key]["slope_ci"])
+            if key == "opnorm" and len(recs) >= 3 and all("opnorm_samples" in r for r in recs):
+                # RMS error about the derived limit (bias and fluctuations together): the rate at
+                # which a single matrix approaches the limit
+                rms = [float(np.sqrt(np.mean((np.asarray(r["opnorm_samples"]) - r["opnorm_limit"]) ** 2)))
+                       for r in recs]
+                fit = loglog_fit([r["N"] for r in recs], rms)
+                row.update(rms_error=rms, rms_slope=fit.slope,
+                           rms_slope_ci=[fit.slope_low, fit.slope_high])
+            rows.append(row)
+    return rows
+
+
 def verdicts(records: list[dict]) -> list[Verdict]:
     """Verdicts of every spike set in ``records`` (module docstring), set by set."""
     out = []
@@ -344,10 +475,13 @@ def set_verdicts(records: list[dict]) -> list[Verdict]:
         f_in, d_in = lo <= f_W <= hi, lo <= lim <= hi
         return "fails" if d_in and not f_in else ("holds" if f_in and not d_in else None)
 
-    ext = extrapolate(sorted(records, key=lambda x: x["N"]))
+    # with >= 4 N values the exponent is fitted too (the excess need not decay like N^-1/2)
+    ext = extrapolate_power(records) or extrapolate(sorted(records, key=lambda x: x["N"]))
     v = decide(*ext["limit_ci"]) if ext else None
     basis = (f"extrapolated N->inf limit {ext['limit']:.4f} CI "
              f"[{ext['limit_ci'][0]:.4f}, {ext['limit_ci'][1]:.4f}] from N={ext['ns']}"
+             + (f" (mean = L + C N^-a, a = {ext['rate']:.2f} [{ext['rate_ci'][0]:.2f}, "
+                f"{ext['rate_ci'][1]:.2f}])" if "rate" in ext else " (mean = L + C N^-1/2)")
              if ext else "no extrapolation (< 3 N values)")
     if v is None:
         v = decide(*r["opnorm_ci"]) or "inconclusive"
@@ -431,7 +565,8 @@ def run(config: Config, *, argv: list[str] | None = None, progress: bool = False
               "limit": v["limit"]} for r in records for name, v in r["fixed_z_all"].items()]
     flat = [{k: v for k, v in r.items() if k != "fixed_z_all"} for r in records]
     return Result(experiment=MODULE, config=asdict(config), provenance=prov.stop(), records=flat,
-                  verdicts=vlist, tables={"fixed_z": fixed, "fig_4_2": fig_4_2_curves()})
+                  verdicts=vlist, tables={"fixed_z": fixed, "fig_4_2": fig_4_2_curves(),
+                                          "limits": limits_table(records)})
 
 
 def to_argv(c: Config) -> list[str]:
@@ -442,15 +577,18 @@ def to_argv(c: Config) -> list[str]:
         spikes = ["--spikes", *map(repr, c.spike_sets[0])]
     else:
         return ["<api-config: several spike sets; see the Result's config>"]
-    return (["--n", *map(str, c.n), "--trials", str(c.trials)] + spikes
+    return (["--n", *map(str, c.n), "--trials", *map(str, c.trials_per_n())] + spikes
             + ["--ratio", repr(c.ratio), "--noise", c.noise, "--eps", repr(c.eps), "--seed", str(c.seed),
-               "--device", c.device])
+               "--device", c.device, "--engine", c.engine, "--backend", c.backend,
+               "--jobs", str(c.jobs)] + ([] if c.scheduler is None else ["--scheduler", c.scheduler]))
 
 
 def _parser():
-    p = cli.make_parser(MODULE, __doc__, options=("seed", "device", "json", "quick", "threads"))
+    p = cli.make_parser(MODULE, __doc__, options=("seed", "device", "json", "quick", "threads",
+                                                  "jobs"))
     p.add_argument("--n", type=int, nargs="+", help="matrix sizes N (default 250 500 1000)")
-    p.add_argument("--trials", type=int, help="matrices per N, >= 2 (default 10)")
+    p.add_argument("--trials", type=int, nargs="+",
+                   help="matrices per N, >= 2: one count, or one per N (default 10)")
     p.add_argument("--spikes", type=float, nargs="+",
                    help="singular values of S (default: the paper's 30..70 and 2 3 5)")
     p.add_argument("--ratio", type=float, default=1.0, help="M/N (default 1)")
@@ -458,6 +596,14 @@ def _parser():
     p.add_argument("--eps", type=float, default=DEFAULT_EPS, help="truncation slack of (B.4)")
     p.add_argument("--paper", action="store_true",
                    help="paper scale: N = 500 1000 2000 3000 (Fig 4.3) 6000, 10 matrices per N")
+    p.add_argument("--large", action="store_true",
+                   help=f"three decades of N with the banded engine: N = {' '.join(map(str, LARGE_NS))}, "
+                        f"{' '.join(map(str, LARGE_TRIALS))} matrices")
+    p.add_argument("--engine", choices=ENGINES, default=None,
+                   help="dense N x M matrices (N <= 1e5; the default), or the banded "
+                        "exact-in-distribution reduction (Gaussian noise only; N <= 1e6; the "
+                        "default with --large)")
+    add_backend_options(p)
     return p
 
 
@@ -465,17 +611,21 @@ def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
 
     def body(args):
-        if args.paper and args.quick:
-            raise InvalidArgument("--paper and --quick exclude each other")
+        if args.paper + args.quick + args.large > 1:
+            raise InvalidArgument("--paper, --quick and --large exclude each other")
         kw = {"ratio": args.ratio, "noise": args.noise, "eps": args.eps, "seed": args.seed,
-              "device": args.device}
+              "device": args.device, "backend": args.backend, "jobs": args.jobs,
+              "scheduler": args.scheduler}
+        if args.engine is not None:
+            kw["engine"] = args.engine
         if args.n is not None:
             kw["n"] = tuple(args.n)
         if args.trials is not None:
-            kw["trials"] = args.trials
+            kw["trials"] = args.trials[0] if len(args.trials) == 1 else tuple(args.trials)
         if args.spikes is not None:
             kw["spike_sets"] = (tuple(args.spikes),)
-        factory = Config.paper if args.paper else Config.quick if args.quick else Config
+        factory = (Config.paper if args.paper else Config.quick if args.quick else
+                   Config.large if args.large else Config)
         return run(factory(**kw), argv=argv, progress=True)
 
     return cli.run(_parser(), argv, body)

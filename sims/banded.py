@@ -39,8 +39,18 @@ the blocks shrink to trapezoids when fewer than r rows or columns remain (Bartle
 Gaussian with p > n), and the rows (columns) that QR (LQ) zeroes are dropped: they do not affect the
 nonzero singular triplets. So B has about min(N, M) + r rows and columns.
 
-Statistics from B: the top r triplets by sparse Lanczos (scipy.sparse.linalg.svds) with a Wedin
-certificate (residual / gap, as sims.linalg); overlaps are the first r coordinates of the singular
+Statistics from B (stored as ``sims.block_tridiagonal.BlockTridiagonal``: three stacks of r x r
+blocks, zero-padded to whole blocks, products by batched matmul, no sparse build): the top r
+triplets by block Krylov (``sims.block_krylov``) with a Wedin certificate eta / gap <= tol whose gap
+below s_r is a proven lower bound: sigma_{r+1}(B) <= ||B_r||_2 (B_r = B with its first r rows, the
+spike rows, set to zero; Weyl, since B - B_r has rank r), and ||B_r||_2 < t is proven by Schur's
+test (sqrt(max row abs-sum * max column abs-sum), nearly sharp for this B) or else by a banded
+Cholesky factorisation of t^2 I - B_r^T B_r.  So the (r+1)-th singular value, which sits at the bulk
+edge and converges slowly, is never computed.  When s_r itself is an edge value (a spike below
+the detection threshold), Krylov cannot certify it in reasonable time at large N; after
+``krylov_steps`` block steps the unconverged trailing triplets are refined one by one by
+shift-and-invert subspace iteration on the banded B^T B (``sims.shift_invert``: banded LU,
+O(N r^2)), with sims.linalg's estimated gap (``info.gap_certified`` False).  Overlaps are the first r coordinates of the singular
 vectors; ||W_r - S||_2 = ||[U, E] diag(s, -theta) [V, E]^T||_2 needs only the Gram matrices of
 [U, E] and [V, E], i.e. U[:r] and V[:r] (``truncation_error``).
 """
@@ -49,20 +59,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
-from scipy.sparse.linalg import svds
 
 from core.validate import InvalidArgument, check_float, check_int
+from sims.block_krylov import KrylovInfo, top_triplets as _krylov_top
+from sims.block_tridiagonal import BlockTridiagonal
+from sims.linalg import ConvergenceError
+from sims.shift_invert import refine_trailing
 
-__all__ = ["banded_spiked", "top_triplets", "truncation_error", "one_trial", "TrialStats"]
+__all__ = ["banded_spiked", "top_triplets", "truncation_error", "one_trial", "TrialStats",
+           "check_theta"]
 
 
 def _block_sizes(r: int, n_rows: int, n_cols: int):
     """Row sizes rho_k, column sizes c_k of the blocks, and the rows/columns still free when T_k /
-    L_k are formed (the chi degrees of freedom)."""
-    rho, col = [r], [r]
-    n_free, m_free = [], []
-    rows_left, cols_left = n_rows - r, n_cols - r
+    L_k are formed (the chi degrees of freedom).  While r rows and r columns remain, every step
+    uses r of each (closed form); the last few steps, where blocks shrink, are iterated."""
+    full = max(0, min(n_rows - r, n_cols - r) // r)   # steps with c_next = r_next = r
+    k = np.arange(full)
+    rho, col = [r] * (full + 1), [r] * (full + 1)
+    n_free = list(n_rows - r - r * k)
+    m_free = list(n_cols - r - r * k)
+    rows_left, cols_left = n_rows - r - r * full, n_cols - r - r * full
     while True:
         c_next = min(rho[-1], cols_left)  # L_k: LQ of a rho_k x cols_left Gaussian
         r_next = min(col[-1], rows_left)  # T_k: QR of a rows_left x c_k Gaussian
@@ -78,73 +95,95 @@ def _block_sizes(r: int, n_rows: int, n_cols: int):
 
 
 def banded_spiked(theta, n_rows: int, n_cols: int, rng: np.random.Generator,
-                  var_scale: float = 1.0) -> sparse.csr_matrix:
-    """The banded matrix B of the module docstring (spike vectors e_1..e_r on both sides)."""
+                  var_scale: float = 1.0) -> BlockTridiagonal:
+    """The banded matrix B of the module docstring (spike vectors e_1..e_r on both sides), padded
+    with zero rows/columns to whole r x r blocks."""
     th = np.sort(np.asarray(theta, dtype=float).ravel())[::-1]
     r = th.size
-    K = None
     rho, col, n_free, m_free = _block_sizes(r, n_rows, n_cols)
-    K = rho.size  # diagonal blocks D_1..D_K; L_k, T_k for k = 1..K-1 (and a last T/L if sizes allow)
+    K = rho.size  # diagonal blocks D_1..D_K; L_k, T_k for k = 1..K-1
     scale = np.sqrt(var_scale / n_rows)
-    row_off = np.concatenate([[0], np.cumsum(rho)])
-    col_off = np.concatenate([[0], np.cumsum(col)])
-    i, j = np.meshgrid(np.arange(r), np.arange(r), indexing="ij")
-    rows_all, cols_all, vals_all = [], [], []
-
-    # D_k: rho_k x c_k Gaussian
+    ar = np.arange(r)
+    rows_on = ar[None, :] < rho[:, None]          # (K, r): row i of block row k exists
+    cols_on = ar[None, :] < col[:, None]
+    # D_k: rho_k x c_k Gaussian (the draw order is that of the first, CSR-building version)
     D = rng.standard_normal((K, r, r))
-    D[0][np.arange(r), np.arange(r)] += th / scale
-    mask = (i[None] < rho[:, None, None]) & (j[None] < col[:, None, None])
-    k_idx = np.broadcast_to(np.arange(K)[:, None, None], mask.shape)
-    rows_all.append((row_off[k_idx] + i[None])[mask])
-    cols_all.append((col_off[k_idx] + j[None])[mask])
-    vals_all.append(D[mask])
-
+    D[0][ar, ar] += th / scale
+    D *= rows_on[:, :, None] & cols_on[:, None, :]
+    L = np.zeros((max(K - 1, 0), r, r))
+    T = np.zeros_like(L)
     if K > 1:
         k = np.arange(K - 1)
-        # L_k (block row k, block column k+1): rho_k x c_{k+1}, lower trapezoidal
+        # L_k (block row k, block column k+1): rho_k x c_{k+1}, lower trapezoidal, chi diagonal
         L = rng.standard_normal((K - 1, r, r))
-        diag_dof = m_free[k][:, None] - np.arange(r)[None, :]
-        on = np.arange(r)[None, :] < col[k + 1][:, None]
-        L[:, np.arange(r), np.arange(r)] = np.where(on, np.sqrt(rng.chisquare(np.maximum(diag_dof, 1))), 0.0)
-        mask = (i[None] < rho[k][:, None, None]) & (j[None] < col[k + 1][:, None, None]) & (j[None] <= i[None])
-        kk = np.broadcast_to(k[:, None, None], mask.shape)
-        rows_all.append((row_off[kk] + i[None])[mask])
-        cols_all.append((col_off[kk + 1] + j[None])[mask])
-        vals_all.append(L[mask])
+        dof = m_free[k][:, None] - ar[None, :]
+        L[:, ar, ar] = np.where(cols_on[1:], np.sqrt(rng.chisquare(np.maximum(dof, 1))), 0.0)
+        L = np.tril(L) * (rows_on[:-1, :, None] & cols_on[1:, None, :])
         # T_k (block row k+1, block column k): rho_{k+1} x c_k, upper trapezoidal
         T = rng.standard_normal((K - 1, r, r))
-        diag_dof = n_free[k][:, None] - np.arange(r)[None, :]
-        on = np.arange(r)[None, :] < rho[k + 1][:, None]
-        T[:, np.arange(r), np.arange(r)] = np.where(on, np.sqrt(rng.chisquare(np.maximum(diag_dof, 1))), 0.0)
-        mask = (i[None] < rho[k + 1][:, None, None]) & (j[None] < col[k][:, None, None]) & (j[None] >= i[None])
-        rows_all.append((row_off[kk + 1] + i[None])[mask])
-        cols_all.append((col_off[kk] + j[None])[mask])
-        vals_all.append(T[mask])
-
-    rows = np.concatenate(rows_all)
-    cols = np.concatenate(cols_all)
-    vals = np.concatenate(vals_all) * scale
-    shape = (int(row_off[-1]), int(col_off[-1]))
-    return sparse.csr_matrix((vals, (rows, cols)), shape=shape)
+        dof = n_free[k][:, None] - ar[None, :]
+        T[:, ar, ar] = np.where(rows_on[1:], np.sqrt(rng.chisquare(np.maximum(dof, 1))), 0.0)
+        T = np.triu(T) * (rows_on[1:, :, None] & cols_on[:-1, None, :])
+    D *= scale
+    L *= scale
+    T *= scale
+    return BlockTridiagonal(D, L, T, triangular=True)
 
 
-def top_triplets(B, r: int, tol: float = 1e-8):
-    """Top r singular triplets of the sparse B: (s (r,), U (n, r), V (m, r)), certified: raises if
-    max_i ||B^T u_i - s_i v_i|| / gap_i > tol (Wedin; gap to the other computed values and the
-    (r+1)-th)."""
-    k = min(r + 1, min(B.shape) - 1)
-    U, s, Vt = svds(B, k=k, tol=1e-13, random_state=0)
-    order = np.argsort(s)[::-1]
-    s, U, V = s[order], U[:, order], Vt[order].T
-    resid = np.maximum(np.linalg.norm(B.T @ U - V * s, axis=0), np.linalg.norm(B @ V - U * s, axis=0))
-    gaps = np.abs(s[:, None] - s[None, :]) + np.diag(np.full(k, np.inf))
-    gap = gaps.min(axis=1)[:r]
-    bound = resid[:r] / gap
-    if not np.all(bound <= tol):
-        raise RuntimeError(f"sparse SVD not certified: residual/gap {bound.max():.3g} > {tol}")
-    signs = np.sign(V[np.argmax(np.abs(V), axis=0), np.arange(k)])
-    return s[:r], (U * signs)[:, :r], (V * signs)[:, :r]
+def top_triplets(B: BlockTridiagonal, r: int, tol: float = 1e-6, edge: float = 0.0, seed: int = 0,
+                 krylov_steps: int = 30, oversample: int = 3):
+    """Top r singular triplets of B (s (r,), U, V, KrylovInfo), certified eta/gap <= tol with the
+    gap below s_r bounded through ||B_r||_2 (module docstring); ``edge``: where sigma_{r+1} is
+    expected (the noise's bulk edge), used only to place the trial bounds.
+
+    Triplets that block Krylov does not certify within ``krylov_steps`` block steps (those at or
+    near the bulk edge: a spike below or near the detection threshold) are refined one by one by
+    shift-and-invert on the banded B^T B (``sims.shift_invert``); their gaps are then estimated
+    from the converged next value, as in sims.linalg (``info.gap_certified`` is False)."""
+    band = {}
+
+    def sigma_next_below(t: float) -> bool:
+        # Schur's test first (one pass, nearly sharp here); the banded Cholesky when it is not enough
+        if "schur" not in band:
+            band["schur"] = B.schur_bound(skip_rows=r)
+        if band["schur"] * (1 + 1e-12) < t:
+            return True
+        if "ab" not in band:
+            band["ab"] = B.gram_band(skip_rows=r)
+        return B.norm_below(t, band=band["ab"].copy())
+
+    try:
+        return _krylov_top(B, r, tol=tol, seed=seed, upper_bound=sigma_next_below, lower_hint=edge,
+                           max_iter=krylov_steps, oversample=oversample)
+    except ConvergenceError as err:
+        partial = err.partial
+    lam, V = partial["lam"], partial["V"]
+    s = np.sqrt(lam)
+    AV = B.rmatmat(B.matmat(V))
+    eta = np.linalg.norm(AV - V * lam, axis=0) / s
+    gap_est = np.minimum(np.concatenate([[np.inf], s[:-2] - s[1:-1]]), s[:-1] - s[1:])
+    n_done = 0
+    while n_done < r and eta[n_done] <= tol * gap_est[n_done]:
+        n_done += 1
+    lam_r, V_r, eta_r, gap_r, steps = refine_trailing(B, lam, V, n_done, r, tol)
+    gap = np.concatenate([gap_est[:n_done], gap_r])
+    # the refined values may move the gaps of the converged ones below them: recheck
+    s_r = np.sqrt(lam_r)
+    gap[:n_done] = np.minimum(gap[:n_done], np.concatenate([s_r[:n_done] - s_r[1:n_done + 1]]))
+    Y = B.matmat(V_r)
+    s_f = np.linalg.norm(Y, axis=0)
+    U = Y / s_f
+    resid = np.linalg.norm(B.rmatmat(U) - V_r * s_f, axis=0)
+    if not np.all(resid <= tol * gap):
+        raise ConvergenceError(f"top_triplets: refined triplets not certified: eta/gap = "
+                               f"{np.max(resid / gap):.3g} > tol = {tol:.3g}", info=None)
+    idx = np.argmax(np.abs(V_r), axis=0)
+    sign = np.sign(V_r[idx, np.arange(r)])
+    sign[sign == 0] = 1.0
+    info = KrylovInfo(resid, gap, resid / gap, np.minimum(resid, resid ** 2 / gap), False,
+                      float("nan"), partial["iterations"] + steps, partial["products"], V.shape[1],
+                      tol)
+    return s_f, U * sign, V_r * sign, info
 
 
 def truncation_error(s, U_head, V_head, theta) -> float:
@@ -153,14 +192,17 @@ def truncation_error(s, U_head, V_head, theta) -> float:
     [[I, U_head^T], [U_head, I]] (U_head = U[:r], the only coordinates needed)."""
     r = len(s)
     core = np.diag(np.concatenate([s, -np.asarray(theta, dtype=float)]))
-
-    def factor(head):
-        gram = np.block([[np.eye(r), head.T], [head, np.eye(r)]])
-        w, Q = np.linalg.eigh(gram)  # gram = Q w Q^T >= 0 (rank-deficient when u_i in span E)
-        return Q * np.sqrt(np.maximum(w, 0.0))  # F with F F^T = gram
-
-    Fu, Fv = factor(U_head), factor(V_head)
+    Fu, Fv = _gram_factor(U_head), _gram_factor(V_head)
     return float(np.linalg.norm(Fu.T @ core @ Fv, 2))
+
+
+def _gram_factor(head):
+    """F with F F^T = Gram of [U, E] = [[I, head^T], [head, I]] (PSD; rank-deficient when some u_i
+    lies in span E)."""
+    k, r = head.shape[1], head.shape[0]
+    gram = np.block([[np.eye(k), head.T], [head, np.eye(r)]])
+    w, Q = np.linalg.eigh(gram)
+    return Q * np.sqrt(np.maximum(w, 0.0))
 
 
 @dataclass
@@ -169,24 +211,118 @@ class TrialStats:
     u_overlap: np.ndarray   # |<u_i(W), u_i>|^2, i = 1..r
     v_overlap: np.ndarray   # |<v_i(W), v_i>|^2
     opnorm: float           # ||W_r - S||_2
+    U_head: np.ndarray      # <u_i, u_j(W)>: the (r, r) head of the left singular vectors
+    V_head: np.ndarray
+    info: KrylovInfo
 
 
-def one_trial(theta, n_rows: int, n_cols: int, seed: int, trial: int, var_scale: float = 1.0,
-              tol: float = 1e-8) -> TrialStats:
-    """One draw of the Gaussian spiked model through the banded form (generator seeded by (seed, trial))."""
+def check_theta(theta, n_rows: int, n_cols: int) -> np.ndarray:
+    """Spikes as a descending float array, validated (distinct, finite, > 0, fewer than min(N, M))."""
     th = np.sort(np.asarray(theta, dtype=float).ravel())[::-1]
-    n_rows = check_int("n_rows", n_rows, 2)
-    n_cols = check_int("n_cols", n_cols, 2)
-    check_float("var_scale", var_scale, 0.0, None, lo_open=True)
     if th.size == 0 or not np.all(np.isfinite(th)) or np.any(th <= 0) or np.unique(th).size != th.size:
         raise InvalidArgument(f"theta must be distinct finite values > 0, got {th.tolist()}")
     if th.size >= min(n_rows, n_cols):
         raise InvalidArgument(f"theta holds {th.size} spikes; must be < min(n_rows, n_cols) = "
                               f"{min(n_rows, n_cols)}")
+    return th
+
+
+def one_trial(theta, n_rows: int, n_cols: int, seed: int, trial: int, var_scale: float = 1.0,
+              tol: float = 1e-6) -> TrialStats:
+    """One draw of the Gaussian spiked model through the banded form (generator seeded by (seed, trial))."""
+    n_rows = check_int("n_rows", n_rows, 2)
+    n_cols = check_int("n_cols", n_cols, 2)
+    check_float("var_scale", var_scale, 0.0, None, lo_open=True)
+    th = check_theta(theta, n_rows, n_cols)
     rng = np.random.default_rng([int(seed), int(trial)])
     B = banded_spiked(th, n_rows, n_cols, rng, var_scale)
     r = th.size
-    s, U, V = top_triplets(B, r, tol)
+    edge = np.sqrt(var_scale) * (1.0 + np.sqrt(n_cols / n_rows))
+    s, U, V, info = top_triplets(B, r, tol, edge=edge, seed=int(trial))
     U_head, V_head = U[:r], V[:r]
     return TrialStats(s=s, u_overlap=np.diag(U_head) ** 2, v_overlap=np.diag(V_head) ** 2,
-                      opnorm=truncation_error(s, U_head, V_head, th))
+                      opnorm=truncation_error(s, U_head, V_head, th), U_head=U_head, V_head=V_head,
+                      info=info)
+
+
+def kept_columns(n_rows: int, n_cols: int, r: int) -> int:
+    """Columns of B that carry entries (the rest of the M columns were dropped by the reduction)."""
+    return int(_block_sizes(r, n_rows, n_cols)[1].sum())
+
+
+def random_tail_product(V: np.ndarray, n_rows: int, n_cols: int, r: int,
+                        rng: np.random.Generator) -> np.ndarray:
+    """V_tail^T w for w uniform on the unit sphere of the (M - r)-dimensional complement of the
+    spike coordinates, drawn independently of B: the law of <v_j(W), z_tail> / ||z_tail|| for any
+    z_tail fixed orthogonal to the v_i (module docstring: the reduction's rotation acts on that
+    complement, is independent of a fixed direction's image, and maps it to a uniform one).  Only
+    the kept columns of B carry V's entries; the dropped ones enter through ||g|| alone."""
+    kept = kept_columns(n_rows, n_cols, r) - r
+    g = rng.standard_normal(kept)
+    norm_sq = g @ g + (rng.chisquare(n_cols - r - kept) if n_cols - r - kept > 0 else 0.0)
+    return (V[r:r + kept].T @ g) / np.sqrt(norm_sq)
+
+
+def lemma_trial(theta, n_rows: int, n_cols: int, seed: int, trial: int, threshold: float,
+                z_parts: dict, tol: float = 1e-6) -> dict:
+    """One matrix of the Approximation Lemma (sims.approximation_lemma.one_trial) in banded form.
+
+    W' keeps the triplets with s > threshold ((B.4)).  The top k triplets are certified, k = the
+    number of spikes whose outlier limit exceeds the threshold (``k_expected``, given through
+    ``theta``'s order: the caller passes k in ``z_parts['_k']``), together with a proven bound
+    sigma_{k+1} < t <= threshold, so no other singular value can be kept (a trial where that
+    bound cannot be proven raises).  z_parts: name -> (head (r,), tail_norm) of the fixed test
+    vectors z of (B.5) (head = <v_i, z>, tail_norm = ||z - sum head_i v_i||); the tail direction is
+    drawn per trial (``random_tail_product``), which has the law of the dense engine's fixed z."""
+    n_rows = check_int("n_rows", n_rows, 2)
+    n_cols = check_int("n_cols", n_cols, 2)
+    th = check_theta(theta, n_rows, n_cols)
+    r = th.size
+    k = int(z_parts.get("_k", r))
+    rng = np.random.default_rng([int(seed), int(trial)])
+    B = banded_spiked(th, n_rows, n_cols, rng)
+    edge = 1.0 + np.sqrt(n_cols / n_rows)
+    if k == 0:
+        if not B.norm_below(threshold):
+            raise RuntimeError(f"no spike is expected above the threshold {threshold:.4g}, but "
+                               f"||B|| < threshold could not be proven")
+        s, U_head, V_head, tail = np.zeros(0), np.zeros((r, 0)), np.zeros((r, 0)), np.zeros(0)
+    else:
+        band = {}
+
+        def below(t):
+            if "schur" not in band:
+                band["schur"] = B.schur_bound(skip_rows=k)
+            if band["schur"] * (1 + 1e-12) < t:
+                return True
+            if "ab" not in band:
+                band["ab"] = B.gram_band(skip_rows=k)
+            return B.norm_below(t, band=band["ab"].copy())
+
+        s, U, V, info = _krylov_top(B, k, tol=tol, seed=int(trial), upper_bound=below,
+                                    lower_hint=edge, oversample=3)
+        # no singular value beyond the k-th may exceed the threshold: sigma_{k+1} <= ||B_k|| < it
+        proven = info.gap_certified and info.sigma_next_upper <= threshold
+        if not (proven or below(threshold)):
+            raise RuntimeError(f"trial {trial}: sigma_{k + 1} < threshold {threshold:.4g} not proven; "
+                               f"a spike's outlier sits near the threshold")
+        keep = s > threshold
+        s, U_head, V_head = s[keep], U[:r, keep], V[:r, keep]
+        tail = random_tail_product(V[:, keep], n_rows, n_cols, r, rng)
+    # ||(W' - S) z|| = ||A y||, A = [U, E], y = c * ([V, E]^T z), c = (s, -theta);
+    # ||A y||^2 = y^T Gram(A) y with Gram(A) = [[I, U_head^T], [U_head, I]]
+    c = np.concatenate([s, -th])
+    Fu = _gram_factor(U_head)
+    out = {"opnorm": truncation_error(s, U_head, V_head, th) if s.size else float(th.max()),
+           "n_kept": int(s.size), "sv": s.tolist()}
+    for name, part in z_parts.items():
+        if name.startswith("_"):
+            continue
+        head, tail_norm = part
+        head = np.asarray(head, dtype=float)
+        bz = np.concatenate([V_head.T @ head + tail * tail_norm, head])
+        out["z_" + name] = float(np.linalg.norm(Fu.T @ (c * bz)))
+    kk = min(r, s.size)
+    out["u_overlap"] = np.abs(np.diag(U_head[:, :kk])).tolist() if kk else []
+    out["v_overlap"] = np.abs(np.diag(V_head[:, :kk])).tolist() if kk else []
+    return out

@@ -33,8 +33,9 @@ import torch
 
 from core import cli
 from core.result import Provenance, Result, Verdict
-from core.validate import InvalidArgument, check_allocation, check_float, check_int
+from core.validate import InvalidArgument, check_allocation, check_choice, check_float, check_int
 from sims.device import check_device, resolve_device, trial_generator
+from sims.parallel import BACKENDS, add_backend_options, map_tasks
 from sims.stats import loglog_fit, proportion_ci
 from theory import bema, spiked
 from theory.marchenko_pastur import MarchenkoPastur
@@ -177,25 +178,46 @@ def _literal_alg4_error(ev_full, n_rows, n_cols, sigma2, alpha):
     return float(np.max(np.abs(ecdf - law.cdf(x))))
 
 
+def _calibration_batch(n: int, m: int, indices: range, seed: int, device, alpha: float,
+                       batch: int) -> dict:
+    """One batch of pure-noise trials (a task of sims.parallel): top eigenvalue, BEMA sigma^2 per
+    reading, the MP fit error and Algorithm 4's literal error."""
+    spectra = noise_spectra(n, m, indices, seed, device, batch)
+    fits = {lv: [bema.fit(ev, n, m, alpha=alpha, beta=0.1, levels=lv) for ev in spectra]
+            for lv in LEVEL_READINGS}
+    return {"tops": spectra[:, -1],
+            **{f"s2_{lv}": np.array([f.sigma2 for f in fits[lv]]) for lv in LEVEL_READINGS},
+            "fit_err": np.array([f.mp_fit_error for f in fits["midpoint"]]),
+            "literal": np.array([_literal_alg4_error(ev, n, m, f.sigma2, alpha)
+                                 for ev, f in zip(spectra, fits["midpoint"])])}
+
+
+def _map(fn, tasks, parallel: dict | None, progress: bool, desc: str) -> list:
+    """Tasks in this process (with a progress bar), or through sims.parallel.map_tasks."""
+    if parallel and (parallel["jobs"] > 1 or parallel["backend"] != "loky"):
+        return map_tasks(fn, tasks, **parallel)
+    return [fn(*t) for t in _bar(tasks, progress, desc=desc)]
+
+
 def calibration(ns=(100, 200, 400), ratios=(0.5, 1.0, 2.0), trials: int = 1000, betas=(0.05, 0.1, 0.2),
                 seed: int = 0, device="cpu", alpha: float = 0.1, batch: int = 50,
-                progress: bool = True) -> list[dict]:
-    """P(top eigenvalue of pure-noise X > lambda+) per (N, ratio, beta, reading), Wilson 95% CI."""
+                progress: bool = True, parallel: dict | None = None) -> list[dict]:
+    """P(top eigenvalue of pure-noise X > lambda+) per (N, ratio, beta, reading), Wilson 95% CI.
+    ``parallel``: keyword arguments of sims.parallel.map_tasks (backend, jobs, scheduler) for the
+    batches of trials; results do not depend on it."""
     dev = resolve_device(device) if isinstance(device, str) else device
+    if parallel and dev.type != "cpu":
+        parallel = None          # a device runs the batches one after the other, in this process
     records = []
     for ci_, (n, ratio) in enumerate([(n, r) for n in ns for r in ratios]):
         m = max(1, round(n * ratio))
         first = _OFFSET["calibration"] + ci_ * 10**5
-        spectra = np.concatenate([
-            noise_spectra(n, m, range(first + s, first + min(trials, s + batch)), seed, dev, batch)
-            for s in _bar(range(0, trials, batch), progress, desc=f"calibration N={n} c={ratio}")])
-        tops = spectra[:, -1]
-        fits = {lv: [bema.fit(ev, n, m, alpha=alpha, beta=0.1, levels=lv) for ev in spectra]
-                for lv in LEVEL_READINGS}
-        s2 = {lv: np.array([f.sigma2 for f in fits[lv]]) for lv in LEVEL_READINGS}
-        fit_err = np.array([f.mp_fit_error for f in fits["midpoint"]])
-        literal = np.array([_literal_alg4_error(ev, n, m, f.sigma2, alpha)
-                            for ev, f in zip(spectra, fits["midpoint"])])
+        tasks = [(n, m, range(first + s, first + min(trials, s + batch)), seed,
+                  "cpu" if parallel else dev, alpha, batch) for s in range(0, trials, batch)]
+        parts = _map(_calibration_batch, tasks, parallel, progress, f"calibration N={n} c={ratio}")
+        cat = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        tops, fit_err, literal = cat["tops"], cat["fit_err"], cat["literal"]
+        s2 = {lv: cat[f"s2_{lv}"] for lv in LEVEL_READINGS}
         for beta in betas:
             t = bema.tw_quantile(beta)
             base = {"N": n, "M": m, "ratio": m / n, "beta": beta, "trials": trials, "alpha": alpha}
@@ -221,28 +243,39 @@ def bbp_threshold(ratio: float) -> float:
     return float(spiked.threshold(ratio))
 
 
+def _spike_setting(k: int, n: int, m: int, theta: float, rank: int, trials: int, seed: int, device,
+                   alpha: float, beta: float) -> tuple[np.ndarray, np.ndarray]:
+    """BEMA's spike count and sigma^2 for each trial of one setting (a task of sims.parallel)."""
+    dev = resolve_device(device) if isinstance(device, str) else device
+    counts, sig = [], []
+    for t in range(trials):
+        R, gen = _gaussian(n, m, seed, _OFFSET["spikes"] + k * 10**4 + t, dev)
+        U, _ = torch.linalg.qr(torch.randn(n, rank, generator=gen, dtype=torch.float64).to(dev))
+        V, _ = torch.linalg.qr(torch.randn(m, rank, generator=gen, dtype=torch.float64).to(dev))
+        # R has entries of variance 1 here; sqrt(N) (R/sqrt(N) + theta U V^T)
+        W = R + math.sqrt(n) * theta * (U @ V.mT)
+        res = bema.fit(spectrum_of(W), n, m, alpha=alpha, beta=beta)
+        counts.append(res.n_spikes), sig.append(res.sigma2)
+    return np.array(counts), np.array(sig)
+
+
 def spike_counts(ns=(100, 200, 400), ratios=(0.5, 1.0, 2.0), factors=(0.5, 0.9, 1.1, 1.5, 2.0, 3.0),
                  rank: int = 3, trials: int = 100, seed: int = 0, device="cpu", alpha: float = 0.1,
-                 beta: float = 0.1, progress: bool = True) -> list[dict]:
+                 beta: float = 0.1, progress: bool = True, parallel: dict | None = None) -> list[dict]:
     """n_spikes of BEMA on W = sqrt(N)(R + theta sum u_i v_i^T) against r [theta > threshold]."""
     dev = resolve_device(device) if isinstance(device, str) else device
+    if parallel and dev.type != "cpu":
+        parallel = None
     records = []
     configs = [(n, r, f) for n in ns for r in ratios for f in factors]
-    for k, (n, ratio, factor) in enumerate(_bar(configs, progress, desc="spike counts")):
-        m = max(rank + 1, round(n * ratio))
+    settings = [(n, max(rank + 1, round(n * ratio)), factor) for n, ratio, factor in configs]
+    tasks = [(k, n, m, factor * bbp_threshold(m / n), rank, trials, seed,
+              "cpu" if parallel else dev, alpha, beta) for k, (n, m, factor) in enumerate(settings)]
+    all_counts = _map(_spike_setting, tasks, parallel, progress, "spike counts")
+    for (n, m, factor), (counts, sig) in zip(settings, all_counts):
         thr = bbp_threshold(m / n)
         theta = factor * thr
         truth = rank if factor > 1 else 0
-        counts, sig = [], []
-        for t in range(trials):
-            R, gen = _gaussian(n, m, seed, _OFFSET["spikes"] + k * 10**4 + t, dev)
-            U, _ = torch.linalg.qr(torch.randn(n, rank, generator=gen, dtype=torch.float64).to(dev))
-            V, _ = torch.linalg.qr(torch.randn(m, rank, generator=gen, dtype=torch.float64).to(dev))
-            # R has entries of variance 1 here; sqrt(N) (R/sqrt(N) + theta U V^T)
-            W = R + math.sqrt(n) * theta * (U @ V.mT)
-            res = bema.fit(spectrum_of(W), n, m, alpha=alpha, beta=beta)
-            counts.append(res.n_spikes), sig.append(res.sigma2)
-        counts = np.array(counts)
         exact = int(np.sum(counts == truth))
         ci = proportion_ci(exact, trials, level=0.95)
         # limit of the spike eigenvalue of X: squared outlier singular value (A.3 / Benaych-Georges-
@@ -467,6 +500,9 @@ class Config:
     spike_trials: int = 100
     seed: int = 0
     device: str = "auto"
+    backend: str = "loky"         # where the calibration batches and spike settings run
+    jobs: int = 1
+    scheduler: str | None = None
 
     @classmethod
     def quick(cls, **overrides) -> "Config":
@@ -499,6 +535,11 @@ class Config:
             check_int(name, getattr(self, name), 1, 10**4)
         check_int("seed", self.seed, 0)
         check_device(self.device)
+        check_choice("backend", self.backend, BACKENDS)
+        check_int("jobs", self.jobs, 1, 4096)
+        if self.scheduler is not None and self.backend == "loky":
+            raise InvalidArgument("scheduler is only used with backend 'dask' or 'ray', got "
+                                  "backend 'loky'")
         biggest = max([n * max(1.0, r) * n for n in self.calibration_n for r in self.calibration_ratios]
                       + [n * n for n in self.d1_n] + [self.fig_n ** 2])
         check_allocation("one matrix of the sweep", biggest)
@@ -511,13 +552,15 @@ def run(config: Config, *, argv: list[str] | None = None, progress: bool = False
     dev = resolve_device(c.device)
     prov = Provenance.start(module=MODULE, argv=to_argv(c) if argv is None else argv, seed=c.seed,
                             device=str(dev))
+    parallel = {"backend": c.backend, "jobs": c.jobs, "scheduler": c.scheduler}
     calib = calibration(ns=c.calibration_n, ratios=c.calibration_ratios, trials=c.trials,
-                        seed=c.seed, device=dev, progress=progress)
+                        seed=c.seed, device=dev, progress=progress, parallel=parallel)
     d1 = example_d1_claim(ns=c.d1_n, trials=c.d1_trials, seed=c.seed, device=dev, progress=progress)
     d1_fig = fig_d1_data(n=c.fig_n, trials=c.fig_trials, seed=c.seed, device=dev)
     d2_fig = fig_d2_data(n=c.fig_n, seed=c.seed, device=dev)
     spikes = spike_counts(ns=c.spike_n, ratios=c.spike_ratios, factors=c.spike_factors,
-                          trials=c.spike_trials, seed=c.seed, device=dev, progress=progress)
+                          trials=c.spike_trials, seed=c.seed, device=dev, progress=progress,
+                          parallel=parallel)
     verds = verdicts(calib, d1, d1_fig, spikes)
     fig_scalars = {k: d1_fig[k] for k in ("N", "trials", "limit", "alpha_fixed", "beta_fixed")}
     tables = {
@@ -538,19 +581,24 @@ def run(config: Config, *, argv: list[str] | None = None, progress: bool = False
 def to_argv(c: Config) -> list[str]:
     """The command line that reruns ``c`` when it is the default or the quick config (with its
     seed, device and calibration trials); other configs are API-only and say so."""
+    where = ["--backend", c.backend, "--jobs", str(c.jobs)] + (
+        [] if c.scheduler is None else ["--scheduler", c.scheduler])
     for base, flags in ((Config(), []), (Config.quick(), ["--quick"])):
         trials = c.trials
-        if asdict(Config(**{**asdict(base), "seed": c.seed, "device": c.device,
-                            "trials": trials})) == asdict(c):
+        if asdict(Config(**{**asdict(base), "seed": c.seed, "device": c.device, "trials": trials,
+                            "backend": c.backend, "jobs": c.jobs,
+                            "scheduler": c.scheduler})) == asdict(c):
             extra = [] if trials == base.trials else ["--trials", str(trials)]
-            return flags + extra + ["--seed", str(c.seed), "--device", c.device]
+            return flags + extra + ["--seed", str(c.seed), "--device", c.device] + where
     return ["<api-config: see the Result's config>"]
 
 
 def _parser():
-    p = cli.make_parser(MODULE, __doc__, options=("seed", "device", "json", "quick", "threads"))
+    p = cli.make_parser(MODULE, __doc__, options=("seed", "device", "json", "quick", "threads",
+                                                  "jobs"))
     p.add_argument("--trials", type=int, default=None,
                    help="calibration trials per setting (default 1000; --quick 300)")
+    add_backend_options(p)
     return p
 
 
@@ -558,7 +606,8 @@ def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
 
     def body(args):
-        overrides = {"seed": args.seed, "device": args.device}
+        overrides = {"seed": args.seed, "device": args.device, "backend": args.backend,
+                     "jobs": args.jobs, "scheduler": args.scheduler}
         if args.trials is not None:
             overrides["trials"] = args.trials
         config = Config.quick(**overrides) if args.quick else Config(**overrides)

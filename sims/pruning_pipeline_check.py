@@ -1,21 +1,16 @@
 """Lemma 4.1 and Theorem 4.1 of paper 000 at the pruning events of real training runs (nets/).
 
-Measured (seed 0): E.4 [2, 500, 500, 2], 120 epochs, 7 events changing layer 2: 0 violations of
-(4.4) in 7000 pairs (max actual/bound 0.029), median |dX| 1.4-2.7 against median bound 39-58 and
-E' 43-57, so 0% of the test set is certified by either while 2-39 inputs flip per event.
-Fashion-MNIST (cpu-scale Example 3.2, 21 epochs): 3 events changing all five layers, 0
-violations in 30,000 pairs (max 0.0039), bounds ~10^3 (Lemma 4.1) and ~10^5 (E') against
-median |dX| ~ 3-4; up to 1069 of 10,000 inputs flip at one event.
-
-``python -m sims.pruning_pipeline_check [--quick] [--json PATH] [--fig DIR] [--seed S]
-[--epochs E] [--hidden H] [--config e4-classification|ex3.2a] [--device D]``
+``python -m sims.pruning_pipeline_check [--config e4-classification ex3.2a] [--quick] [--epochs E]
+[--hidden H] [--seed S] [--device D] [--json PATH]``; the committed result is
+``results/pruning_pipeline_check.json``.
 
 The E.4 network of Example 4.1 ([2, 500, 2], ReLU) has no layer MP pruning can act on (its two
 matrices are 500 x 2 and 2 x 500; nets.pruning leaves them alone), so the E.4 problem is trained
-with a second hidden layer, ``[2, H, H, 2]`` (default H = 500, ReLU hidden layers),
-a linear head, pruned by Algorithm 1 (split frequency 7, schedule (3.6), GoF tau 0.7; nets.pruning).  At every
-pruning event the network just before and just after the event is read into
-``theory.pruning_bounds.Network`` (float64) and, per test input s:
+with a second hidden layer, ``[2, H, H, 2]`` (default H = 500, ReLU hidden layers, 120 epochs),
+a linear head, pruned by Algorithm 1 (split frequency 7, schedule (3.6), GoF tau 0.7;
+nets.pruning).  ``ex3.2a`` is the cpu-scale Fashion-MNIST network of Example 3.2 (nets.configs),
+21 epochs (three pruning rounds).  At every pruning event the network just before and just after
+the event is read into ``theory.pruning_bounds.Network`` (float64) and, per test input s:
 
 * the actual change |delta X(s, W) - delta X(s, W')| against Lemma 4.1 (4.4), with the threshold
   sqrt(lambda+ N) that nets.pruning used for each changed layer (the sum of the single-layer
@@ -29,25 +24,57 @@ pruning event the network just before and just after the event is read into
   them, by analogy with the (proven) sum of Lemma 4.1 bounds; Theorem 4.1 itself is single-layer.
 * the fraction of the test set certified (delta X(W) >= bound) by each, against the actual
   accuracy change and the inputs that actually flipped.
+
+Fig. 4.1 (histogram of delta X on the test set with the thresholds of the last event) is drawn by
+``figures.fig_pruning_theorem`` from the histograms stored in the result.
 """
 from __future__ import annotations
 
-import argparse
 import math
 import sys
-import time
-from pathlib import Path
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import torch
 
-from sims.report import Verdict, format_table, write_json
+from core.cli import DEVICE_CHOICES, make_parser, progress, run as cli_run
+from core.result import Provenance, Result, Verdict
+from core.validate import InvalidArgument, check_choice, check_int
 from theory import approximation as approx
 from theory import approximation_symbolic as approx_sym
 from theory import pruning_bounds as pb
 from theory import spiked
 
+MODULE = "sims.pruning_pipeline_check"
+CONFIGS = ("e4-classification", "ex3.2a")
 REL_SLACK = 1e-5   # float32 weights: factor products differ from the dense matrix at ~1e-7
+HIST_BINS = 60
+LEMMA_4_1, THEOREM_4_1 = "000:lemma:4.1", "000:theorem:4.1"
+
+
+@dataclass(frozen=True)
+class Config:
+    """``configs``: training problems (see the module docstring); ``epochs`` / ``hidden``: None
+    takes each problem's default (``quick`` makes them small)."""
+    configs: tuple[str, ...] = CONFIGS
+    seed: int = 0
+    epochs: int | None = None
+    hidden: int | None = None
+    quick: bool = False
+    device: str = "auto"
+
+    def validate(self) -> "Config":
+        configs = tuple(self.configs) if isinstance(self.configs, (tuple, list)) else (self.configs,)
+        if not configs:
+            raise InvalidArgument(f"config must name at least one of {CONFIGS}, got none")
+        for c in configs:
+            check_choice("config", c, CONFIGS)
+        return replace(self, configs=configs, seed=check_int("seed", self.seed, 0, None),
+                       epochs=None if self.epochs is None else check_int("epochs", self.epochs, 1,
+                                                                         10_000),
+                       hidden=None if self.hidden is None else check_int("hidden", self.hidden, 2,
+                                                                         20_000),
+                       device=check_choice("device", self.device, DEVICE_CHOICES))
 
 
 def network_from_model(model) -> pb.Network:
@@ -173,116 +200,138 @@ class RecordingCallback:
         return events
 
 
-def run(quick: bool = False, seed: int = 0, epochs: int | None = None, hidden: int | None = None,
-        config: str = "e4-classification", device: str = "cpu", progress: bool = True) -> dict:
+def train_and_record(config: str, cfg: Config, device) -> dict:
+    """Train one problem with Algorithm 1 and analyse every pruning event."""
     from nets.configs import get_config, schedule_callable
     from nets.pruning import MPPruningCallback
     from nets.train import Run, load_data_for
-    cfg = get_config(config, "paper" if config == "e4-classification" else "cpu")
+    tc = get_config(config, "paper" if config == "e4-classification" else "cpu")
     if config == "e4-classification":
-        H = hidden or (128 if quick else 500)
+        H = cfg.hidden or (128 if cfg.quick else 500)
         # a linear head (final_activation "none"): with nets' default final ReLU the two-output
         # network often has dead outputs (delta X = 0) early in training
-        cfg.model = {**cfg.model, "topology": [2, H, H, 2], "final_activation": "none"}
-        cfg.pruning = {"every": 7, "schedule": "3.6", "tau": 0.7, "alpha": 0.1, "beta": 0.1}
-        cfg.epochs = epochs or (21 if quick else 120)
+        tc.model = {**tc.model, "topology": [2, H, H, 2], "final_activation": "none"}
+        tc.pruning = {"every": 7, "schedule": "3.6", "tau": 0.7, "alpha": 0.1, "beta": 0.1}
+        tc.epochs = cfg.epochs or (21 if cfg.quick else 120)
     else:
         # cpu-scale config (nets.configs); three pruning rounds (epochs 7, 14, 21) by default
-        cfg.epochs = epochs or (7 if quick else 21)
-        if quick:
-            cfg.n_train, cfg.n_test = 2000, 500
-    data = load_data_for(cfg, seed=seed)
+        tc.epochs = cfg.epochs or (7 if cfg.quick else 21)
+        if cfg.quick:
+            tc.n_train, tc.n_test = 2000, 500
+    data = load_data_for(tc, seed=cfg.seed)
     x_test, y_test = data.test.tensors
     inputs = x_test.double().flatten(1).numpy()
     labels = y_test.numpy().astype(int)
-    kwargs = {k: v for k, v in cfg.pruning.items() if k not in ("schedule", "schedule_horizon")}
-    cb = RecordingCallback(MPPruningCallback(schedule=schedule_callable(cfg.pruning), **kwargs),
+    kwargs = {k: v for k, v in tc.pruning.items() if k not in ("schedule", "schedule_horizon")}
+    cb = RecordingCallback(MPPruningCallback(schedule=schedule_callable(tc.pruning), **kwargs),
                            inputs, labels)
-    r = Run(cfg, data, seed=seed, device=device, callbacks=[cb], label="pruned", progress=False)
-    t0 = time.time()
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)   # small layers: extra threads only add contention on a shared machine
-    try:
-        for _ in range(cfg.epochs):
-            row = r.train_epoch()
-            if progress and row["events"]:
-                print(f"[{time.time() - t0:6.1f}s] epoch {row['epoch']}: test acc "
-                      f"{row.get('test_accuracy_after_callbacks')}", file=sys.stderr)
-    finally:
-        torch.set_num_threads(threads)
+    r = Run(tc, data, seed=cfg.seed, device=device, callbacks=[cb], label="pruned", progress=False)
+    for _ in progress(range(tc.epochs), desc=config):
+        r.train_epoch()
     final = network_from_model(r.model)
     dX_final = pb.classification_confidence(final.forward(inputs), labels)
-    return dict(config=config, topology=cfg.model.get("topology"), epochs=cfg.epochs,
-                records=cb.records, dX_final=dX_final, seconds=time.time() - t0)
+    return dict(config=config, topology=tc.model.get("topology"), epochs=tc.epochs,
+                records=cb.records, dX_final=dX_final)
 
 
 def verdicts(out: dict) -> list[Verdict]:
     changed = [r for r in out["records"] if r["changed"]]
     setting = f"{out['config']} {out['topology']}, Algorithm 1, {len(changed)} pruning events"
     if not changed:
-        return [Verdict("pipeline_lemma_4_1", setting, None, None, None, "inconclusive", None, "",
-                        "no pruning event changed a layer (MP fit rejected or nothing below "
-                        "the threshold)")]
+        return [Verdict(claim=LEMMA_4_1, setting=setting, verdict="inconclusive",
+                        note="no pruning event changed a layer (MP fit rejected or nothing below "
+                             "the threshold)", extra=dict(check="pipeline_lemma_4_1",
+                                                          config=out["config"]))]
     n = sum(r["n_test"] for r in changed)
     viol = sum(r["violations"] for r in changed)
     worst = max(r["max_actual_over_bound"] for r in changed)
-    rows = [Verdict("pipeline_lemma_4_1", setting, None, worst, 1.0,
-                    "holds" if viol == 0 else "fails", None, "",
-                    f"{viol} violations in {n} (event, test input) pairs; measured = max actual / "
-                    "bound; premise ||W-W'|| <= threshold: "
-                    f"{all(r['premise_ok'] for r in changed)}; with sqrt(lambda+) of X = W^T W/N "
-                    "in place of the singular-value threshold sqrt(lambda+ N), (4.4) is exceeded "
-                    f"{sum(r['violations_if_sqrt_lambda_plus_of_X'] or 0 for r in changed)} times",
-                    dict(median_ratio=[r["median_ratio"] for r in changed]))]
+    wrong_unit = sum(r["violations_if_sqrt_lambda_plus_of_X"] or 0 for r in changed)
+    rows = [Verdict(claim=LEMMA_4_1, setting=setting, measured=worst, bound=1.0,
+                    verdict="holds" if viol == 0 else "fails",
+                    note=f"{viol} violations in {n} (event, test input) pairs; measured = max "
+                         "actual / bound; premise ||W-W'|| <= threshold: "
+                         f"{all(r['premise_ok'] for r in changed)}; with sqrt(lambda+) of X = "
+                         "W^T W/N in place of the singular-value threshold sqrt(lambda+ N), (4.4) "
+                         f"is exceeded {wrong_unit} times",
+                    extra=dict(check="pipeline_lemma_4_1", config=out["config"], violations=viol,
+                               pairs=n, median_ratio=[r["median_ratio"] for r in changed]))]
     cf_e = sum(r["certified_but_flipped_E_prime"] for r in changed)
-    rows.append(Verdict("pipeline_theorem_4_1", setting, None,
-                        float(np.mean([r["certified_E_prime"] for r in changed])), None,
-                        "vacuous" if all(r["certified_E_prime"] == 0 for r in changed) else
-                        ("holds" if cf_e == 0 else "fails"), None, "",
-                        f"measured = mean fraction of the test set with dX >= E' (f_W from the "
-                        f"inverse spiked map); certified inputs that flipped: {cf_e}",
-                        dict(per_event=[dict(epoch=r["epoch"], acc_before=r["acc_before"],
-                                             acc_after=r["acc_after"], flipped=r["flipped"],
-                                             certified_lemma_4_1=r["certified_lemma_4_1"],
-                                             certified_E_prime=r["certified_E_prime"],
-                                             median_abs_dX=r["median_abs_dX"],
-                                             median_bound=r["median_bound"],
-                                             median_E_prime=r["median_E_prime"],
-                                             layers=r["layers"]) for r in changed])))
+    flipped = sum(r["flipped"] for r in changed)
+    rows.append(Verdict(claim=THEOREM_4_1, setting=setting,
+                        measured=float(np.mean([r["certified_E_prime"] for r in changed])),
+                        verdict="vacuous" if all(r["certified_E_prime"] == 0 for r in changed)
+                        else ("holds" if cf_e == 0 else "fails"),
+                        note="measured = mean fraction of the test set with dX >= E' (f_W from the "
+                             f"inverse spiked map); certified inputs that flipped: {cf_e}; inputs "
+                             f"that flipped at some event: {flipped}",
+                        extra=dict(check="pipeline_theorem_4_1", config=out["config"],
+                                   max_flipped=max(r["flipped"] for r in changed),
+                                   n_test=changed[0]["n_test"])))
     return rows
 
 
+def _event_record(config: str, r: dict) -> dict:
+    keep = {k: v for k, v in r.items() if k not in ("dX_before", "bound", "E_prime", "actual")}
+    return dict(table="events", config=config, **keep)
+
+
+def _histograms(out: dict) -> list[dict]:
+    """delta X of the test set after training, and just before the last pruning event."""
+    rows = []
+    series = [("final", out["dX_final"], None)]
+    changed = [r for r in out["records"] if r["changed"]]
+    if changed:
+        series.append(("before_last_event", changed[-1]["dX_before"], changed[-1]["epoch"]))
+    for which, values, epoch in series:
+        counts, edges = np.histogram(values, bins=HIST_BINS)
+        rows += [dict(table="delta_x_histogram", config=out["config"], series=which, epoch=epoch,
+                      bin_low=float(lo), bin_high=float(hi), count=int(c))
+                 for lo, hi, c in zip(edges[:-1], edges[1:], counts)]
+    return rows
+
+
+def run(config: Config = Config(), *, argv: list[str] | None = None) -> Result:
+    """Train each problem, analyse its pruning events, return one Result.  ``argv``: the
+    command-line arguments when called from the CLI (kept in the provenance); None from Python."""
+    cfg = config.validate()
+    from nets.device import resolve_device
+    try:
+        device = resolve_device(cfg.device)
+    except ValueError as exc:
+        raise InvalidArgument(f"device: {exc}") from None
+    prov = Provenance.start(module=MODULE if argv is not None else None,
+                            argv=list(argv) if argv is not None else [], seed=cfg.seed,
+                            device=str(device))
+    records, hist, vs, runs = [], [], [], []
+    for name in cfg.configs:
+        out = train_and_record(name, cfg, device)
+        records += [_event_record(name, r) for r in out["records"]]
+        hist += _histograms(out)
+        vs += verdicts(out)
+        runs.append(dict(table="runs", config=name, topology=out["topology"], epochs=out["epochs"],
+                         n_test=int(out["dX_final"].size),
+                         final_accuracy=float(np.mean(out["dX_final"] > 0)),
+                         events=len(out["records"]),
+                         events_changing_a_layer=sum(r["changed"] for r in out["records"])))
+    return Result(experiment=MODULE, config=asdict(cfg), provenance=prov.stop(), records=records,
+                  verdicts=vs, tables={"runs": runs, "delta_x_histogram": hist})
+
+
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m sims.pruning_pipeline_check")
-    p.add_argument("--quick", action="store_true")
-    p.add_argument("--json", type=Path)
-    p.add_argument("--fig", type=Path)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--hidden", type=int)
-    p.add_argument("--config", default="e4-classification")
-    p.add_argument("--device", default="cpu")
-    args = p.parse_args(argv)
-    from sims.device import resolve_device
-    out = run(args.quick, args.seed, args.epochs, args.hidden, args.config,
-              str(resolve_device(args.device)))
-    vs = verdicts(out)
-    print(format_table([dict(v.__dict__) for v in vs],
-                       ["claim", "setting", "measured", "bound", "verdict", "note"]))
-    for r in out["records"]:
-        if r["changed"]:
-            print(f"epoch {r['epoch']}: layers {[l['b'] for l in r['layers']]} acc {r['acc_before']:.3f}"
-                  f" -> {r['acc_after']:.3f}, flipped {r['flipped']}, certified Lemma 4.1 "
-                  f"{r['certified_lemma_4_1']:.3f}, E' {r['certified_E_prime']:.3f}, median |dX| "
-                  f"{r['median_abs_dX']:.3g}, median bound {r['median_bound']:.3g}, median E' "
-                  f"{r['median_E_prime']:.3g}, violations {r['violations']}")
-    if args.json:
-        print(write_json(vs, args.json))
-    if args.fig:
-        from figures import fig_pruning_theorem
-        for path in fig_pruning_theorem.plot_pipeline(out, args.fig):
-            print(path)
-    return 0
+    argv = list(sys.argv[1:] if argv is None else argv)
+    p = make_parser(MODULE, __doc__, options=("seed", "device", "json", "quick", "threads"))
+    p.add_argument("--config", nargs="+", default=list(CONFIGS), metavar="NAME",
+                   help=f"training problems, from {', '.join(CONFIGS)} (default both)")
+    p.add_argument("--epochs", type=int, help="epochs per problem, in [1, 10000] (default: 120 "
+                   "for e4-classification, 21 for ex3.2a; --quick: 21 and 7)")
+    p.add_argument("--hidden", type=int, help="hidden width H of the E.4 network [2, H, H, 2], in "
+                   "[2, 20000] (default 500; --quick: 128)")
+
+    def body(args) -> Result:
+        return run(Config(configs=tuple(args.config), seed=args.seed, epochs=args.epochs,
+                          hidden=args.hidden, quick=args.quick, device=args.device), argv=argv)
+
+    return cli_run(p, argv, body)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,9 @@
 """`python -m sims.qian_klabjan`: the constants of paper 004 (Qian & Klabjan, ICML 2021), Lemmas 3 and 4.
 
+Appendix D.3-D.4 of paper 004 as Tables 2 and 3, each Monte Carlo number beside a random-matrix
+prediction; the committed result is ``results/qian_klabjan.json`` (Table 2 as records, Table 3 as
+the table ``lemma4``).
+
 Table 2 (Appendix D.3, Lemma 3).  B is n1 x n2 with iid entries U[-K/sqrt(n), K/sqrt(n)], n = max(n1, n2).
 For ``trials`` matrices per (n1, n2, K): mean and std of ||B||_2, and for each q the c0 with
 P(||B||_2 <= c0) = q and the delta0 with q = 1 - 2 exp(-4 delta0 n).  Beside each Monte Carlo number,
@@ -27,20 +31,19 @@ E A_ij^4 are replaced by their averages over the sampled matrices.
 """
 from __future__ import annotations
 
-import argparse
 import math
 import sys
-import time
-from pathlib import Path
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import torch
 from scipy import stats
-from tqdm import tqdm
 
+from core.cli import DEVICE_CHOICES, make_parser, progress as progress_bar, run as cli_run
+from core.result import Provenance, Result, Verdict
+from core.validate import InvalidArgument, check_choice, check_int
 from sims.device import resolve_device, trial_generator
 from sims.noise import sample_noise, sample_trials
-from sims.report import Verdict, format_table, write_csv, write_json
 from sims.stats import mean_ci
 from theory import norm_predictions as npred
 from theory import tracy_widom
@@ -52,6 +55,37 @@ LEMMA4_SIZES = (32, 64, 128, 256, 512)
 LEMMA4_ALPHAS = (0.01, 0.1, 0.5)
 MIN_EXCEEDANCES = 10  # an empirical q-quantile needs about this many samples above it to be usable
 TW1_MEAN, TW1_VAR = -1.2065335745820, 1.6077810345810  # known constants (Tracy-Widom 1996; Bornemann 2010)
+MODULE = "sims.qian_klabjan"
+# claim ids (core.claims registry): the two sentences of D.3 on Table 2, and Table 3
+D3_C0, D3_DELTA0, TABLE_3 = "004:text:D.3.1", "004:text:D.3.2", "004:table:3"
+
+
+@dataclass(frozen=True)
+class Config:
+    """``trials``: matrices per Table 2 row (Table 3 uses max(20, trials // 2)); ``sizes``: the
+    n1, n2 (Table 2) and d (Table 3) values; ``only``: one table; ``kept``: add the eq. (19)
+    rows to Table 3 (only floor(d^(2-alpha)) entries nonzero)."""
+    sizes: tuple[int, ...] = LEMMA3_SIZES
+    trials: int = 1000
+    seed: int = 0
+    device: str = "auto"
+    only: str | None = None
+    kept: bool = False
+
+    @classmethod
+    def quick(cls, **overrides) -> "Config":
+        return replace(cls(sizes=(32, 64), trials=100), **overrides)
+
+    def validate(self) -> "Config":
+        sizes = tuple(check_int("size", s, 2, 4096) for s in self.sizes)
+        if not sizes:
+            raise InvalidArgument("sizes must hold at least one matrix size, got none")
+        if self.only is not None:
+            check_choice("only", self.only, ("lemma3", "lemma4"))
+        return replace(self, sizes=sizes, trials=check_int("trials", self.trials, 20, 10**6),
+                       seed=check_int("seed", self.seed, 0, None),
+                       device=check_choice("device", self.device, DEVICE_CHOICES),
+                       kept=bool(self.kept))
 
 
 def qkey(q: float) -> str:
@@ -67,9 +101,8 @@ def spectral_norms(mats: torch.Tensor) -> np.ndarray:
     """||A||_2 for a batch (..., m, n): sqrt of the top eigenvalue of the smaller Gram matrix.
 
     eigvalsh of A A^T (or A^T A) in float64 gives the top singular value to relative accuracy ~1e-16
-    (the eigenvalue error is ~eps ||A||^2).  It is also much faster than ``svdvals``: LAPACK's batched
-    SVD of wide matrices slowed down ~1000x on a loaded 2-core machine (72 s vs 0.07 s for 50
-    matrices of 32 x 512)."""
+    (the eigenvalue error is ~eps ||A||^2).  It also avoids LAPACK's batched SVD of wide
+    matrices (``svdvals``), which was orders of magnitude slower on a loaded machine."""
     if mats.ndim < 2:
         raise ValueError(f"need a (batch of) matrix, got shape {tuple(mats.shape)}")
     a = mats.to(torch.float64)
@@ -181,7 +214,8 @@ def lemma3_table(sizes=LEMMA3_SIZES, Ks=LEMMA3_KS, trials: int = 1000, seed: int
     device = device or torch.device("cpu")
     configs = [(n1, n2, K) for K in Ks for n1 in sizes for n2 in sizes if n2 >= n1]
     rows = []
-    for row, (n1, n2, K) in enumerate(tqdm(configs, desc="Lemma 3", disable=not progress)):
+    bar = progress_bar(configs, desc="Lemma 3", disable=not progress or not sys.stderr.isatty())
+    for row, (n1, n2, K) in enumerate(bar):
         x = lemma3_norms(n1, n2, K, trials, seed, row, device)
         rows.append(lemma3_record(x, n1, n2, K, qs, seed=seed + row))
     return rows
@@ -281,7 +315,9 @@ def lemma4_table(sizes=LEMMA4_SIZES, alphas=LEMMA4_ALPHAS, trials: int = 500, se
     device = device or torch.device("cpu")
     rows = []
     every = lemma4_configs(sizes, alphas, kept=True)  # row seeds do not depend on whether kept rows run
-    for d, dist, alpha in tqdm(lemma4_configs(sizes, alphas, kept), desc="Lemma 4", disable=not progress):
+    bar = progress_bar(lemma4_configs(sizes, alphas, kept), desc="Lemma 4",
+                       disable=not progress or not sys.stderr.isatty())
+    for d, dist, alpha in bar:
         row = every.index((d, dist, alpha))
         norms, m2, m4, cond = lemma4_samples(d, dist, alpha, trials, seed, row, device)
         est = mean_ci(norms)
@@ -317,17 +353,20 @@ def table_verdicts(rows3: list[dict], rows4: list[dict]) -> list[Verdict]:
         worst = max(sel, key=lambda r: r["c0_q99"])
         close = worst["c0_q99"] <= 1.25
         out.append(Verdict(
-            claim="D.3: c0 (Lemma 3) is small and close to 1", setting=f"K={K:.4g}, q=99%, {len(sel)} (n1, n2) rows",
+            claim=D3_C0, setting=f"Table 2: c0 (Lemma 3) small and close to 1; K={K:.4g}, q=99%, "
+                                 f"{len(sel)} (n1, n2) rows",
             N=worst["n"], measured=worst["c0_q99"], bound=1.25, verdict="holds" if close else "fails",
-            note=f"'close to 1' read as <= 1.25; largest c0 at ({worst['n1']}, {worst['n2']}); RMT {worst['c0_rmt_q99']:.4g}, "
-                 f"edge {worst['rmt_edge']:.4g}",
+            note=f"'close to 1' read as <= 1.25; largest c0 at ({worst['n1']}, {worst['n2']}); RMT "
+                 f"{worst['c0_rmt_q99']:.4g}, edge {worst['rmt_edge']:.4g}",
             corrected="" if close else "c0 = (K/sqrt 3)(1 + sqrt(min(n1,n2)/max(n1,n2))) + O(n^(-2/3)): "
-                                       "about 2 for K = sqrt 3 (variance 1/n), close to 1 only for K near 1"))
+                                       "about 2 for K = sqrt 3 (variance 1/n), close to 1 only for K near 1",
+            extra=dict(check="c0_close_to_1", K=K, n1=worst["n1"], n2=worst["n2"])))
     if rows3:
         n_small, n_big = min(r["n"] for r in rows3), max(r["n"] for r in rows3)
         out.append(Verdict(
-            claim="D.3: delta0 (Lemma 3) is small and close to 0",
-            setting=f"q = 1 - 2 exp(-4 delta0 n) solved for delta0, n in [{n_small}, {n_big}]", N=n_big,
+            claim=D3_DELTA0,
+            setting=f"Table 2: delta0 (Lemma 3) small and close to 0; q = 1 - 2 exp(-4 delta0 n) "
+                    f"solved for delta0, n in [{n_small}, {n_big}]", N=n_big,
             measured=npred.lemma3_delta0(0.99, n_big), bound=0.0, verdict="vacuous",
             note="delta0 = log(2/(1-q))/(4n) depends on (q, n) only, not on B: it tends to 0 like 1/n for any "
                  "matrix law, and with it 1 - 2 exp(-4 delta0 n) stays equal to q (no gain with n)",
@@ -336,90 +375,66 @@ def table_verdicts(rows3: list[dict], rows4: list[dict]) -> list[Verdict]:
                       "so delta0(c0) stays bounded away from 0: for K = sqrt 3, square, c0 = 2.1: "
                       + ", ".join(f"{npred.lemma3_delta0_at(2.1, n, n, math.sqrt(3)):.3g} (n={n})" for n in (32, 128, 512))
                       + f", limit {npred.lemma3_delta0_limit(2.1, math.sqrt(3)):.3g} "
-                        "(theory.norm_predictions.lemma3_delta0_at/_limit)"))
+                        "(theory.norm_predictions.lemma3_delta0_at/_limit)",
+            extra=dict(check="delta0_close_to_0")))
     if rows4:
         worst = max(rows4, key=lambda r: r["C_min"])
+        best = min(rows4, key=lambda r: r["C_min"])
         out.append(Verdict(
-            claim="Lemma 4 (Latala): E||A|| <= C (row + col + fourth-moment term) with a universal C",
-            setting=f"{len(rows4)} Table 3 rows (d, law, alpha)", N=worst["d"], measured=worst["C_min"],
-            bound=None, verdict="holds", ci=worst["C_min_ci"],
+            claim=TABLE_3, setting=f"Lemma 4 (Latala) eq. (42): smallest C over {len(rows4)} Table 3 "
+                                   "rows (d, law, alpha)",
+            N=worst["d"], measured=worst["C_min"], verdict="holds", interval=worst["C_min_ci"],
             note=f"smallest C valid for every row: {worst['C_min']:.4g} (at d={worst['d']}, {worst['dist']}, "
-                 f"alpha={worst['alpha']}); iid rows approach 2/(2 + (E x^4 / var^2)^(1/4)) as d grows"))
+                 f"alpha={worst['alpha']}; smallest row value {best['C_min']:.4g}); iid rows approach "
+                 "2/(2 + (E x^4 / var^2)^(1/4)) as d grows",
+            extra=dict(check="latala_C", C_min_low=best["C_min"], C_min_high=worst["C_min"])))
     return out
 
 
 # ----------------------------------------------------------------------------------------------
-# printing and CLI
+# the experiment and its CLI
 
-def print_lemma3(rows):
-    cols = ["n1", "n2", "K", "norm_mean", "rmt_mean", "norm_std", "rmt_std", "mean_offset_tw"]
-    for q in QUANTILES:
-        k = qkey(q)
-        cols += [f"c0_{k}", f"c0_rmt_{k}"]
-    cols += [f"delta0_{qkey(q)}" for q in QUANTILES]
-    print("\nTable 2 (Lemma 3): ||B||_2 of n1 x n2, iid U[-K/sqrt n, K/sqrt n], n = max(n1, n2).")
-    print("c0_qX: empirical quantile where trials*(1-q) >= 10, else TW-fitted extrapolation (see JSON "
-          "c0_source); c0_rmt: edge + TW_1 prediction; mean_offset_tw: (MC - RMT mean) in TW units.")
-    print(format_table(rows, cols, floatfmt=".4g"))
-
-
-def print_lemma4(rows):
-    cols = ["d", "dist", "alpha", "norm_mean", "row_term", "col_term", "fourth_term", "C_min",
-            "C_min_plugin", "C_min_given_mask"]
-    print("\nTable 3 (Lemma 4, eq. (42)): smallest C with E||A||_2 <= C (row + col + fourth term).")
-    print(format_table(rows, cols, floatfmt=".4g"))
+def run(config: Config = Config(), *, argv: list[str] | None = None, progress: bool = True) -> Result:
+    """Tables 2 and 3 and their verdicts.  ``argv``: the command-line arguments when called from the
+    CLI (kept in the provenance); None from Python."""
+    cfg = config.validate()
+    try:
+        device = resolve_device(cfg.device)
+    except ValueError as exc:
+        raise InvalidArgument(f"device: {exc}") from None
+    prov = Provenance.start(module=MODULE if argv is not None else None,
+                            argv=list(argv) if argv is not None else [], seed=cfg.seed,
+                            device=str(device))
+    t4 = max(20, cfg.trials // 2)
+    rows3 = (lemma3_table(cfg.sizes, trials=cfg.trials, seed=cfg.seed, device=device, progress=progress)
+             if cfg.only != "lemma4" else [])
+    rows4 = (lemma4_table(cfg.sizes, trials=t4, seed=cfg.seed, device=device, kept=cfg.kept,
+                          progress=progress) if cfg.only != "lemma3" else [])
+    return Result(experiment=MODULE, config=dict(asdict(cfg), lemma4_trials=t4, quantiles=QUANTILES,
+                                                 lemma3_Ks=LEMMA3_KS, lemma4_alphas=LEMMA4_ALPHAS),
+                  provenance=prov.stop(), records=[{"table": "lemma3", **r} for r in rows3],
+                  tables={"lemma4": [{"table": "lemma4", **r} for r in rows4]},
+                  verdicts=table_verdicts(rows3, rows4))
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sims.qian_klabjan", description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="sizes <= 64 and few trials (seconds)")
-    parser.add_argument("--trials", type=int, default=None,
-                        help="matrices per Lemma 3 row (default 1000; Lemma 4 uses half)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch CPU threads (default 1: on a shared 2-core machine two OpenMP threads per "
-                             "process made batched eigvalsh/svd 20-100x slower)")
-    parser.add_argument("--json", type=Path, default=None, help="write all records to this JSON file")
-    parser.add_argument("--csv", type=Path, default=None,
-                        help="write CSV tables: PATH for Lemma 3, PATH with suffix _lemma4 for Lemma 4")
-    parser.add_argument("--only", choices=("lemma3", "lemma4"), default=None)
-    parser.add_argument("--kept", action="store_true",
-                        help="add the eq. (19) 'kept' rows to Table 3 (only floor(d^(2-alpha)) entries nonzero)")
-    args = parser.parse_args(argv)
-    if args.threads < 1:
-        parser.error("--threads must be >= 1")
-    torch.set_num_threads(args.threads)
-    if args.trials is not None and args.trials < 20:
-        parser.error("--trials must be at least 20")
-    device = resolve_device(args.device)
-    sizes = (32, 64) if args.quick else LEMMA3_SIZES
-    t3 = args.trials or (100 if args.quick else 1000)
-    t4 = max(20, t3 // 2)
-    t0 = time.time()
-    rows3 = lemma3_table(sizes, trials=t3, seed=args.seed, device=device) if args.only != "lemma4" else []
-    rows4 = (lemma4_table(sizes, trials=t4, seed=args.seed, device=device, kept=args.kept)
-             if args.only != "lemma3" else [])
-    if rows3:
-        print_lemma3(rows3)
-    if rows4:
-        print_lemma4(rows4)
-    verdicts = table_verdicts(rows3, rows4)
-    print()
-    print(format_table([v.__dict__ for v in verdicts], ["claim", "setting", "measured", "bound", "verdict", "note"],
-                       floatfmt=".4g"))
-    print(f"\n[{time.time() - t0:.1f} s on {device}]")
-    if args.json:
-        write_json([{"table": "lemma3", **r} for r in rows3] + [{"table": "lemma4", **r} for r in rows4]
-                   + [{"table": "verdict", **v.__dict__} for v in verdicts], args.json)
-        print(f"wrote {args.json}")
-    if args.csv:
-        if rows3:
-            write_csv(rows3, args.csv)
-        if rows4:
-            write_csv(rows4, args.csv.with_name(args.csv.stem + "_lemma4" + args.csv.suffix))
-        print(f"wrote {args.csv}")
-    return 0
+    argv = list(sys.argv[1:] if argv is None else argv)
+    p = make_parser(MODULE, __doc__, options=("seed", "device", "json", "quick", "threads"))
+    p.add_argument("--trials", type=int, default=None,
+                   help="matrices per Table 2 row, in [20, 1000000] (default 1000, --quick 100; "
+                        "Table 3 uses half)")
+    p.add_argument("--only", choices=("lemma3", "lemma4"), default=None, help="one table only")
+    p.add_argument("--kept", action="store_true",
+                   help="add the eq. (19) 'kept' rows to Table 3 (only floor(d^(2-alpha)) entries nonzero)")
+
+    def body(args) -> Result:
+        base = Config.quick() if args.quick else Config()
+        overrides = dict(seed=args.seed, device=args.device, only=args.only, kept=args.kept)
+        if args.trials is not None:
+            overrides["trials"] = args.trials
+        return run(replace(base, **overrides), argv=argv)
+
+    return cli_run(p, argv, body)
 
 
 if __name__ == "__main__":

@@ -25,31 +25,70 @@ Reported per (family, d, seed, method):
   paper 000 Lemma 4.1 / (4.5) over the two pruned layers with ||W - W'||_2 <= threshold (every
   removed singular value lies below it).  All bounds are on sup ||f - F||; for dX multiply by sqrt 2
   (|Delta(X_i - X_j)| <= sqrt 2 ||Delta X||, as in (4.4)).
+
+No verdicts: this compares methods, it checks no single claim.  The committed result is
+``results/qk_side_by_side.json`` (one record per (family, d, network, budget, method); the means
+over networks as the table ``summary``).
 """
 from __future__ import annotations
 
-import argparse
 import math
 import sys
-import time
-from pathlib import Path
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from nets import baselines
 from nets.confidence import confidence_from_outputs
 from nets.pruning import algorithm3
 from sims import qk_theorems as qt
 from sims.qian_klabjan import spectral_norm
+from core.cli import DEVICE_CHOICES, format_table, make_parser, progress as progress_bar, run as cli_run
+from core.result import Provenance, Result
+from core.validate import InvalidArgument, check_choice, check_float, check_int
 from sims.device import resolve_device, trial_generator
-from sims.report import format_table, write_json
 from theory import norm_predictions as npred
 
 FAMILIES = ("iid", "spiked")
 METHODS = ("svd", "magnitude", "random_without_replacement")
 BUDGETS = ("mp", "alpha=0.5")
+MODULE = "sims.qk_side_by_side"
+
+
+@dataclass(frozen=True)
+class Config:
+    """``sizes``: hidden widths d; ``nets``: target networks per (family, d); ``thetas``: the
+    spikes of the ``spiked`` family; ``n_data``: inputs on the unit sphere for dX and flips."""
+    sizes: tuple[int, ...] = (128, 256)
+    nets: int = 3
+    io: int = 10
+    thetas: tuple[float, ...] = (2.0, 3.0, 4.0, 5.0)
+    n_data: int = 2000
+    seed: int = 0
+    device: str = "auto"
+    starts: int = 48
+    steps: int = 120
+
+    @classmethod
+    def quick(cls, **overrides) -> "Config":
+        return replace(cls(sizes=(64,), nets=1, n_data=500, starts=16, steps=40), **overrides)
+
+    def validate(self) -> "Config":
+        io = check_int("io", self.io, 2, 4096)
+        sizes = tuple(check_int("size", d, max(io, 2 * len(self.thetas)), 8192) for d in self.sizes)
+        thetas = tuple(check_float("theta", t, 0.0, 1e6, lo_open=True) for t in self.thetas)
+        if not sizes or not thetas:
+            raise InvalidArgument(f"sizes and thetas must be non-empty, got {sizes} and {thetas}")
+        if len(thetas) > io:
+            raise InvalidArgument(f"thetas: at most io = {io} spikes, got {len(thetas)}")
+        return replace(self, sizes=sizes, thetas=thetas, io=io,
+                       nets=check_int("nets", self.nets, 1, 10_000),
+                       n_data=check_int("n_data", self.n_data, 1, 10**6),
+                       seed=check_int("seed", self.seed, 0, None),
+                       device=check_choice("device", self.device, DEVICE_CHOICES),
+                       starts=check_int("starts", self.starts, 1, 10_000),
+                       steps=check_int("steps", self.steps, 1, 100_000))
 
 
 def spiked_target(d: int, io: int, thetas, seed: int, trial: int, device) -> list[torch.Tensor]:
@@ -126,7 +165,8 @@ def run(sizes=(128, 256), seeds: int = 3, io: int = 10, thetas=(2.0, 3.0, 4.0, 5
     device = device or torch.device("cpu")
     rows = []
     jobs = [(fam, d, s) for fam in FAMILIES for d in sizes for s in range(seeds)]
-    for job, (fam, d, s) in enumerate(tqdm(jobs, desc="side by side", disable=not progress)):
+    bar = progress_bar(jobs, desc="side by side", disable=not progress or not sys.stderr.isatty())
+    for job, (fam, d, s) in enumerate(bar):
         F = (qt.sample_target(d, io, "uniform", seed, 5000 + job, device) if fam == "iid"
              else spiked_target(d, io, thetas, seed, 5000 + job, device))
         g = torch.Generator().manual_seed(seed * 7 + job)
@@ -166,7 +206,7 @@ def run(sizes=(128, 256), seeds: int = 3, io: int = 10, thetas=(2.0, 3.0, 4.0, 5
                     bound, src = qt.theorem2_epsilon(d, alpha, float(np.prod(norms_F))), "paper 004 Theorem 2 epsilon"
                 # Paper 004's bounds assume iid weights: they do not apply to the spiked family.
                 applies = (method == "svd" and budget == "mp") or (method != "svd" and fam == "iid")
-                rows.append(dict(family=fam, d=d, seed=s, budget=budget, method=method, ranks=ranks,
+                rows.append(dict(table="run", family=fam, d=d, seed=s, budget=budget, method=method, ranks=ranks,
                                  weights_kept_hidden=kept, weights_hidden=2 * d * d, alpha_equivalent=alpha,
                                  sup_error_lower=qt.sup_ball_error(f, F, starts, steps, seed=job),
                                  sup_error_chain_upper=qt.chain_bound(f, F), sup_F_lower=sup_F,
@@ -187,7 +227,7 @@ def summarise(rows: list[dict]) -> list[dict]:
                     sel = [r for r in rows if (r["family"], r["d"], r["budget"], r["method"]) == (fam, d, budget, method)]
                     if not sel:
                         continue
-                    out.append(dict(family=fam, d=d, budget=budget, method=method,
+                    out.append(dict(table="summary", family=fam, d=d, budget=budget, method=method,
                                     kept_fraction=float(np.mean([r["weights_kept_hidden"] / r["weights_hidden"] for r in sel])),
                                     sup_error_lower=mean(sel, "sup_error_lower"),
                                     sup_error_chain_upper=mean(sel, "sup_error_chain_upper"),
@@ -198,31 +238,51 @@ def summarise(rows: list[dict]) -> list[dict]:
     return out
 
 
+def short_table(summary: list[dict]) -> str:
+    """The summary at the largest d, a few columns (the full tables are in the JSON/CSV)."""
+    d = max(r["d"] for r in summary)
+    rows = [dict(family=r["family"], budget=r["budget"], method=r["method"],
+                 kept=r["kept_fraction"], sup_err_over_sup_F=r["sup_error_lower"] / r["sup_F"],
+                 label_flips=r["label_flip_rate"], bound_applies=r["bound_applies"])
+            for r in summary if r["d"] == d]
+    return f"d = {d} (means over networks; sup error is the ascent's lower estimate)\n" + \
+        format_table(rows)
+
+
+def experiment(config: Config = Config(), *, argv: list[str] | None = None,
+               progress: bool = True) -> Result:
+    """The comparison as one Result (no verdicts).  ``argv``: the command-line arguments when
+    called from the CLI (kept in the provenance); None from Python."""
+    cfg = config.validate()
+    try:
+        device = resolve_device(cfg.device)
+    except ValueError as exc:
+        raise InvalidArgument(f"device: {exc}") from None
+    prov = Provenance.start(module=MODULE if argv is not None else None,
+                            argv=list(argv) if argv is not None else [], seed=cfg.seed,
+                            device=str(device))
+    rows = run(sizes=cfg.sizes, seeds=cfg.nets, io=cfg.io, thetas=cfg.thetas, n_data=cfg.n_data,
+               seed=cfg.seed, device=device, starts=cfg.starts, steps=cfg.steps, progress=progress)
+    return Result(experiment=MODULE, config=asdict(cfg), provenance=prov.stop(), records=rows,
+                  tables={"summary": summarise(rows)})
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sims.qk_side_by_side", description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch CPU threads (default 1: on a shared 2-core machine two OpenMP threads per "
-                             "process made batched eigvalsh/svd 20-100x slower)")
-    parser.add_argument("--json", type=Path, default=None)
-    args = parser.parse_args(argv)
-    if args.threads < 1:
-        parser.error("--threads must be >= 1")
-    torch.set_num_threads(args.threads)
-    device = resolve_device(args.device)
-    t0 = time.time()
-    rows = (run(sizes=(64,), seeds=1, n_data=500, seed=args.seed, device=device, starts=16, steps=40)
-            if args.quick else run(seed=args.seed, device=device))
-    summary = summarise(rows)
-    print(format_table(summary, ["family", "d", "budget", "method", "kept_fraction", "sup_error_lower", "sup_error_chain_upper",
-                                 "sup_F", "theory_bound", "bound_applies", "dX_change_mean", "dX_target_mean", "label_flip_rate"],
-                       floatfmt=".3g"))
-    print(f"\n[{time.time() - t0:.1f} s on {device}]  sup errors from gradient ascent are lower estimates")
-    if args.json:
-        write_json([{"kind": "run", **r} for r in rows] + [{"kind": "summary", **r} for r in summary], args.json)
-    return 0
+    argv = list(sys.argv[1:] if argv is None else argv)
+    p = make_parser(MODULE, __doc__, options=("seed", "device", "json", "quick", "threads"))
+    p.add_argument("--nets", type=int, default=None,
+                   help="target networks per (family, d), in [1, 10000] (default 3; --quick 1)")
+
+    def body(args) -> Result:
+        base = Config.quick() if args.quick else Config()
+        overrides = dict(seed=args.seed, device=args.device)
+        if args.nets is not None:
+            overrides["nets"] = args.nets
+        result = experiment(replace(base, **overrides), argv=argv)
+        print(short_table(result.tables["summary"]))
+        return result
+
+    return cli_run(p, argv, body)
 
 
 if __name__ == "__main__":

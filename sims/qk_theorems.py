@@ -8,7 +8,7 @@ The first and last layers are never pruned; each hidden layer 1 < k < l loses fl
 entries (D_k = d_k d_{k-1}) by magnitude (Theorem 1) or at random with replacement (Theorem 2 as
 written, Section 4) or without replacement (Appendix E.2).
 
-Measured, per (weights, method, alpha, d) over ``seeds`` target networks:
+Measured, per (weights, method, alpha, d) over ``nets`` target networks:
 - ||W_k - W_k^*||_2 for the pruned layers, its rate in d (``sims.stats.loglog_fit`` slope with a 95%
   interval) against the rate each proof uses: Theorem 1 (proof in B.2) E||W_k - W_k^*||_2 <= c_2 d^(-2 alpha)
   and the event ||W_k - W_k^*||_2 <= d^(-alpha); Theorem 2 ((19) in B.1) E[...|A] <= c_2 d^(-alpha/2) and
@@ -23,26 +23,28 @@ Measured, per (weights, method, alpha, d) over ``seeds`` target networks:
   measured in Table 3 (the most favourable value; the true universal C can only be larger).
 - Theorem 2's conditions (3)-(4) as printed against the requirement floor(D^(1-alpha)) >= d log d that
   the proof says they guarantee, and Lemma 6's event A measured on the masks.
+
+The committed result is ``results/qk_theorems.json`` (one record per (weights, d, network, method,
+alpha); the fitted rates as the table ``rates``).
 """
 from __future__ import annotations
 
-import argparse
 import math
 import sys
-import time
-from pathlib import Path
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import torch
 from torch import nn
-from tqdm import tqdm
 
+from core.cli import DEVICE_CHOICES, make_parser, progress as progress_bar, run as cli_run
+from core.result import Provenance, Result, Verdict
+from core.validate import InvalidArgument, check_choice, check_float, check_int
 from nets import baselines
 from sims.qian_klabjan import spectral_norm
 from sims.device import resolve_device, trial_generator
 from sims.noise import sample_noise
-from sims.report import Verdict, format_table, write_csv, write_json
-from sims.stats import loglog_fit, mean_ci, proportion_ci
+from sims.stats import loglog_fit, proportion_ci
 from theory import norm_predictions as npred
 
 METHODS = ("magnitude", "random_with_replacement", "random_without_replacement")
@@ -50,6 +52,44 @@ WEIGHTS = ("uniform", "gaussian")
 DEPTH = 4
 K_UNIFORM = math.sqrt(3.0)      # Theorem 1 (iii): variance K^2 / (3 max) = 1 / max
 LATALA_C_FAVOURABLE = 0.6       # about the smallest C of Table 3 for iid rows; the universal C is >= this
+MODULE = "sims.qk_theorems"
+# claim ids (core.claims registry)
+THEOREM_1, THEOREM_2, EQ_19 = "004:theorem:1", "004:theorem:2", "004:eq:19"
+LEMMA_6, EQ_3, EQ_4 = "004:lemma:6", "004:eq:3", "004:eq:4"
+PROOF_B2 = "004:text:B.2.1"     # Theorem 1's proof: E||W - W*||_2 <= c_2 d^(-2 alpha)
+
+
+@dataclass(frozen=True)
+class Config:
+    """``nets``: target networks per (weights, d); ``io``: d_0 = d_l; ``starts`` / ``steps``: the
+    projected gradient ascent of ``sup_ball_error``."""
+    sizes: tuple[int, ...] = (64, 128, 256, 512)
+    alphas: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75)
+    nets: int = 3
+    io: int = 16
+    seed: int = 0
+    device: str = "auto"
+    starts: int = 48
+    steps: int = 160
+
+    @classmethod
+    def quick(cls, **overrides) -> "Config":
+        return replace(cls(sizes=(32, 64, 128), alphas=(0.25, 0.5), nets=2, io=8, starts=16,
+                           steps=40), **overrides)
+
+    def validate(self) -> "Config":
+        io = check_int("io", self.io, 2, 4096)
+        sizes = tuple(check_int("size", d, io, 8192) for d in self.sizes)
+        alphas = tuple(check_float("alpha", a, 0.0, 1.0, lo_open=True, hi_open=True)
+                       for a in self.alphas)
+        if not sizes or not alphas:
+            raise InvalidArgument(f"sizes and alphas must be non-empty, got {sizes} and {alphas}")
+        return replace(self, sizes=sizes, alphas=alphas, io=io,
+                       nets=check_int("nets", self.nets, 1, 10_000),
+                       seed=check_int("seed", self.seed, 0, None),
+                       device=check_choice("device", self.device, DEVICE_CHOICES),
+                       starts=check_int("starts", self.starts, 1, 10_000),
+                       steps=check_int("steps", self.steps, 1, 100_000))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -216,7 +256,8 @@ def run(sizes=(64, 128, 256, 512), alphas=(0.1, 0.25, 0.5, 0.75), seeds: int = 3
     device = device or torch.device("cpu")
     rows = []
     jobs = [(wt, d, s) for wt in weights for d in sizes for s in range(seeds)]
-    for job, (wt, d, s) in enumerate(tqdm(jobs, desc="Theorems 1-2", disable=not progress)):
+    bar = progress_bar(jobs, desc="Theorems 1-2", disable=not progress or not sys.stderr.isatty())
+    for job, (wt, d, s) in enumerate(bar):
         target = sample_target(d, io, wt, seed, job, device)
         norms_F = [spectral_norm(w) for w in target]
         for method in methods:
@@ -226,7 +267,7 @@ def run(sizes=(64, 128, 256, 512), alphas=(0.1, 0.25, 0.5, 0.75), seeds: int = 3
                 deltas = [spectral_norm(a - b) for a, b in zip(pruned[1:-1], target[1:-1])]
                 m = n_pruned(d, d, alpha)
                 events = [lemma6_event((a == 0) & (b != 0), m) for a, b in zip(pruned[1:-1], target[1:-1])]
-                rows.append(dict(weights=wt, method=method, alpha=alpha, d=d, seed=s, n_pruned=m,
+                rows.append(dict(table="run", weights=wt, method=method, alpha=alpha, d=d, seed=s, n_pruned=m,
                                  delta_norms=deltas, delta_norm_mean=float(np.mean(deltas)),
                                  target_norms=norms_F,
                                  sup_error_lower=sup_ball_error(pruned, target, starts, steps, seed=job),
@@ -265,7 +306,7 @@ def rate_verdicts(rows: list[dict]) -> tuple[list[dict], list[Verdict]]:
         dn = [np.mean([x for r in sel if r["d"] == d for x in r["delta_norms"]]) for d in ds]
         sup = [np.mean([r["sup_error_lower"] for r in sel if r["d"] == d]) for d in ds]
         claimed, event_rate, source = _claimed_slope(method, alpha)
-        rec = dict(weights=wt, method=method, alpha=alpha, d=ds, delta_norm=dn, sup_error=sup,
+        rec = dict(table="rate", weights=wt, method=method, alpha=alpha, d=ds, delta_norm=dn, sup_error=sup,
                    claimed_slope=claimed, event_slope=event_rate, sharp_slope=sharp_slope(method, alpha))
         if len(ds) >= 3 and min(dn) > 0:
             fit = loglog_fit(ds, dn)
@@ -282,11 +323,13 @@ def rate_verdicts(rows: list[dict]) -> tuple[list[dict], list[Verdict]]:
             else:
                 margin = f"decays slower than claimed: slope {fit.slope:.3f} CI [{fit.slope_low:.3f}, {fit.slope_high:.3f}] > {claimed:.3f}"
             verdicts.append(Verdict(
-                claim=f"E||W_k - W_k*||_2 = O(d^{claimed:.3g}) ({source})",
-                setting=f"{wt} weights, {method}, alpha={alpha}, d in {ds}", N=max(ds),
+                claim=PROOF_B2 if method == "magnitude" else EQ_19,
+                setting=f"{wt} weights, {method}, alpha={alpha}, d in {ds}: E||W_k - W_k*||_2 = "
+                        f"O(d^{claimed:.3g}) ({source})", N=max(ds),
                 measured=fit.slope, bound=claimed, verdict=verdict,
-                ci=[fit.slope_low, fit.slope_high], note=margin,
-                corrected=("" if verdict == "holds" else f"fitted rate d^{fit.slope:.3f}")))
+                interval=[fit.slope_low, fit.slope_high], note=margin,
+                corrected=("" if verdict == "holds" else f"fitted rate d^{fit.slope:.3f}"),
+                extra=dict(check="rate", weights=wt, method=method, alpha=alpha)))
         summary.append(rec)
     return summary, verdicts
 
@@ -305,12 +348,12 @@ def theorem_bound_verdicts(rows: list[dict], q: float = 0.99) -> list[Verdict]:
             c0 = float(npred.lemma3_law(d, d, K_UNIFORM).ppf(q))  # Lemma 3's c0 at level q (RMT, Table 2)
             eps = theorem1_epsilon(d, alpha, c0)
             p0 = theorem1_probability(d, alpha, q, LATALA_C_FAVOURABLE)
-            claim = "Theorem 1: sup ||f-F|| <= (2^(l-2)-1) d^-a c0^(l-1) with prob >= p0"
+            claim, what = THEOREM_1, "sup ||f-F|| <= (2^(l-2)-1) d^-a c0^(l-1) with prob >= p0"
         else:
             prod = max(float(np.prod(r["target_norms"])) for r in sel)
             eps = theorem2_epsilon(d, alpha, prod)
             p0 = theorem2_probability(d, alpha, LATALA_C_FAVOURABLE)
-            claim = "Theorem 2: sup ||f-F|| <= (2^(l-2)-1) d^-a/4 N_1:l with prob >= p0"
+            claim, what = THEOREM_2, "sup ||f-F|| <= (2^(l-2)-1) d^-a/4 N_1:l with prob >= p0"
         # The claim is P(sup <= eps) >= p0.  Per network the chain bound (upper) certifies sup <= eps and
         # the ascent (lower) certifies sup > eps.  p0 <= 0 guarantees nothing (vacuous whatever the sup);
         # otherwise it fails only when even the networks not certainly outside are too few: the
@@ -326,31 +369,43 @@ def theorem_bound_verdicts(rows: list[dict], q: float = 0.99) -> list[Verdict]:
             verdict = "fails"
         else:
             verdict = "inconclusive"
-        out.append(Verdict(claim=claim, setting=f"{wt}, {method}, alpha={alpha}, {len(sel)} nets", N=d,
-                           measured=sup_hi, bound=eps, verdict=verdict, ci=[sup_lo, sup_hi],
+        out.append(Verdict(claim=claim, setting=f"{wt}, {method}, alpha={alpha}, d={d}, {len(sel)} "
+                                                f"nets: {what}", N=d,
+                           measured=sup_hi, bound=eps, verdict=verdict, interval=[sup_lo, sup_hi],
+                           extra=dict(check="theorem_bound", weights=wt, method=method, alpha=alpha,
+                                      p0=p0),
                            note=(f"sup error in [{sup_lo:.3g} (ascent), {sup_hi:.3g} (chain)] vs eps {eps:.3g} "
                                  f"(ratio {sup_hi / eps:.2g}); guaranteed probability p0 = {p0:.3g}"
                                  + (" <= 0: vacuous" if p0 <= 0 else ""))))
     return out
 
 
-def condition3_verdict(sizes=(64, 128, 256, 512, 1024, 4096)) -> Verdict:
-    """Printed (3) vs what Lemma 6 needs, floor(D^(1-alpha)) >= d log d, at the printed limit."""
-    worst = None
-    for d in sizes:
-        a = theorem2_alpha_max(d, d, printed=True)
-        have = math.floor((d * d) ** (1 - a))
-        need = d * math.log(d)
-        if worst is None or have / need < worst[2]:
-            worst = (d, a, have / need, have, need)
-    d, a, ratio, have, need = worst
-    return Verdict(
-        claim="(3)-(4) guarantee floor(D_k^(1-alpha)) >= d_k log d_k (proof of Theorem 2, B.1)",
-        setting=f"square layers d in {list(sizes)}, alpha at the printed limit of (3)", N=d,
-        measured=float(have), bound=float(need), verdict="fails" if ratio < 1 else "holds",
-        note=f"d={d}: printed limit alpha={a:.4f} gives floor(D^(1-alpha))={have} < d log d={need:.1f}",
-        corrected="alpha <= 1 - (log(d_{k+1}+1) + log log d_{k+1}) / (log d_{k+1} + log d_k) (sign of the "
-                  "log log term flipped; matches the form used in Theorem 3)")
+def condition3_verdict(sizes=(64, 128, 256, 512, 1024, 4096)) -> list[Verdict]:
+    """Printed (3) and (4) vs what Lemma 6 needs at their printed limit: floor(D_{k+1}^(1-alpha)) >=
+    d_{k+1} log d_{k+1} for (3), D_{k+1}^(1-alpha) >= d_k log d_k for (4).  Square layers
+    (d_k = d_{k+1} = d), where the two printed limits coincide."""
+    out = []
+    for claim, cond, floor in ((EQ_3, "(3)", True), (EQ_4, "(4)", False)):
+        worst = None
+        for d in sizes:
+            a = theorem2_alpha_max(d, d, printed=True)
+            have = (d * d) ** (1 - a)
+            have = math.floor(have) if floor else have
+            need = d * math.log(d)
+            if worst is None or have / need < worst[2]:
+                worst = (d, a, have / need, have, need)
+        d, a, ratio, have, need = worst
+        lhs = "floor(D^(1-alpha))" if floor else "D^(1-alpha)"
+        out.append(Verdict(
+            claim=claim,
+            setting=f"square layers d in {list(sizes)}, alpha at the printed limit of {cond}: {cond} "
+                    f"guarantees {lhs} >= d log d (proof of Theorem 2, B.1)", N=d,
+            extra=dict(check="condition_" + cond.strip("()"), alpha_printed_limit=a),
+            measured=float(have), bound=float(need), verdict="fails" if ratio < 1 else "holds",
+            note=f"d={d}: printed limit alpha={a:.4f} gives {lhs}={have:.6g} < d log d={need:.1f}",
+            corrected="alpha <= 1 - (log(d+1) + log log d) / (log d_{k+1} + log d_k) (sign of the "
+                      "log log term flipped; matches the form used in Theorem 3)"))
+    return out
 
 
 def lemma6_verdicts(rows: list[dict]) -> list[Verdict]:
@@ -379,52 +434,56 @@ def lemma6_verdicts(rows: list[dict]) -> list[Verdict]:
             note = (f"floor(D^(1-alpha)) = {n_pruned(d, d, alpha)} vs d log d = {d * math.log(d):.0f}; "
                     f"printed (3) allows alpha <= {theorem2_alpha_max(d, d, True):.3f}, "
                     f"corrected <= {theorem2_alpha_max(d, d, False):.3f}")
-            out.append(Verdict(claim="P(A) >= (1 - d^(-1/3))^(2(l-2)) for alpha allowed by (3)-(4) (B.1)",
-                               setting=f"random with replacement, alpha={alpha}, {len(sel)} networks",
-                               N=d, measured=est.mean, bound=bound, verdict=verdict, ci=est.as_list(), note=note,
+            out.append(Verdict(claim=LEMMA_6,
+                               setting=f"random with replacement, alpha={alpha}, d={d}, {len(sel)} "
+                                       "networks: P(A) >= (1 - d^(-1/3))^(2(l-2)) for alpha allowed "
+                                       "by (3)-(4) (B.1)",
+                               N=d, measured=est.mean, bound=bound, verdict=verdict,
+                               interval=est.as_list(), note=note,
+                               extra=dict(check="lemma_6_event", alpha=alpha,
+                                          printed_allows=printed_allows, lemma6_applies=lemma6_applies),
                                corrected=("" if verdict != "fails" or lemma6_applies else
                                           "holds only for alpha <= corrected (3) (sign of log log d flipped)")))
     return out
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sims.qk_theorems", description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--seeds", type=int, default=None, help="target networks per (weights, d)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch CPU threads (default 1: on a shared 2-core machine two OpenMP threads per "
-                             "process made batched eigvalsh/svd 20-100x slower)")
-    parser.add_argument("--json", type=Path, default=None)
-    parser.add_argument("--csv", type=Path, default=None)
-    args = parser.parse_args(argv)
-    if args.threads < 1:
-        parser.error("--threads must be >= 1")
-    torch.set_num_threads(args.threads)
-    device = resolve_device(args.device)
-    t0 = time.time()
-    if args.quick:
-        rows = run(sizes=(32, 64, 128), alphas=(0.25, 0.5), seeds=args.seeds or 2, io=8, seed=args.seed,
-                   device=device, starts=16, steps=40)
-    else:
-        rows = run(seeds=args.seeds or 3, seed=args.seed, device=device)
-    summary, verdicts = rate_verdicts(rows)
+def experiment(config: Config = Config(), *, argv: list[str] | None = None,
+               progress: bool = True) -> Result:
+    """Every measurement and verdict as one Result.  ``argv``: the command-line arguments when
+    called from the CLI (kept in the provenance); None from Python."""
+    cfg = config.validate()
+    try:
+        device = resolve_device(cfg.device)
+    except ValueError as exc:
+        raise InvalidArgument(f"device: {exc}") from None
+    prov = Provenance.start(module=MODULE if argv is not None else None,
+                            argv=list(argv) if argv is not None else [], seed=cfg.seed,
+                            device=str(device))
+    rows = run(sizes=cfg.sizes, alphas=cfg.alphas, seeds=cfg.nets, io=cfg.io, seed=cfg.seed,
+               device=device, starts=cfg.starts, steps=cfg.steps, progress=progress)
+    rates, verdicts = rate_verdicts(rows)
     verdicts += theorem_bound_verdicts(rows, q=0.99)
     verdicts += lemma6_verdicts(rows)
-    verdicts.append(condition3_verdict())
-    print(format_table(summary, ["weights", "method", "alpha", "claimed_slope", "sharp_slope", "delta_slope", "delta_slope_ci",
-                                 "sup_slope", "sup_slope_ci"], floatfmt=".3g"))
-    print()
-    print(format_table([v.__dict__ for v in verdicts], ["claim", "setting", "N", "measured", "bound", "verdict"],
-                       floatfmt=".3g"))
-    print(f"\n[{time.time() - t0:.1f} s on {device}]  sup errors from gradient ascent are lower estimates")
-    if args.json:
-        write_json([{"kind": "run", **r} for r in rows] + [{"kind": "rate", **r} for r in summary]
-                   + [{"kind": "verdict", **v.__dict__} for v in verdicts], args.json)
-    if args.csv:
-        write_csv(summary, args.csv)
-    return 0
+    verdicts += condition3_verdict()
+    return Result(experiment=MODULE, config=dict(asdict(cfg), depth=DEPTH, q=0.99,
+                                                 latala_c_favourable=LATALA_C_FAVOURABLE),
+                  provenance=prov.stop(), records=rows, tables={"rates": rates}, verdicts=verdicts)
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    p = make_parser(MODULE, __doc__, options=("seed", "device", "json", "quick", "threads"))
+    p.add_argument("--nets", type=int, default=None,
+                   help="target networks per (weights, d), in [1, 10000] (default 3; --quick 2)")
+
+    def body(args) -> Result:
+        base = Config.quick() if args.quick else Config()
+        overrides = dict(seed=args.seed, device=args.device)
+        if args.nets is not None:
+            overrides["nets"] = args.nets
+        return experiment(replace(base, **overrides), argv=argv)
+
+    return cli_run(p, argv, body)
 
 
 if __name__ == "__main__":

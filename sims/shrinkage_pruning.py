@@ -260,6 +260,21 @@ def paired(rows: list[dict], metric: str, group_keys: tuple) -> list[dict]:
     return out
 
 
+HARD_THRESHOLDS = ("truncate", "gd_threshold")   # keep the values they keep unchanged
+
+
+def _paired_verdict(rule: str, lo: float, hi: float, rule_better: str) -> str:
+    """Paired 95% interval of metric(rule) - metric(truncate@same rank).  A hard threshold at the
+    same rank IS truncate@k (difference 0 by construction): 'vacuous'.  Otherwise 'fails' (the MP
+    rule leaves something on the table) when the interval shows the shrinker better, 'holds' when
+    it shows truncation better, 'inconclusive' when it contains 0."""
+    if rule in HARD_THRESHOLDS:
+        return "vacuous"
+    shrinker_better = hi < 0 if rule_better == "lower" else lo > 0
+    truncation_better = lo > 0 if rule_better == "lower" else hi < 0
+    return "fails" if shrinker_better else ("holds" if truncation_better else "inconclusive")
+
+
 def verdicts(spiked_pairs: list[dict], fashion_pairs: list[dict], fashion_summary: list[dict],
              fashion_raw: list[dict]) -> list[Verdict]:
     out = []
@@ -269,29 +284,35 @@ def verdicts(spiked_pairs: list[dict], fashion_pairs: list[dict], fashion_summar
         if p["rule"] not in ("frobenius", "operator") or p["metric"] not in views:
             continue
         lo, hi = p["minus_truncate_same_rank_ci"]
+        verdict = _paired_verdict(p["rule"], lo, hi, rule_better="lower")
         out.append(Verdict(
             "000:algorithm:3", f"paper 004 spiked targets d={p['d']}, rule={p['rule']} vs truncation at "
             f"the same ranks, sup-ball error against {views[p['metric']]}, {p['n_seeds']} target nets",
-            "fails" if hi < 0 else "holds",
+            verdict,
             measured=p["minus_truncate_same_rank"], interval=[lo, hi], bound=0.0,
             note=("sup-ball error (lower estimate) of the shrunk net minus that of plain truncation at the "
                   "same ranks (same parameters), paired 95% t interval; 'fails' = the MP rule leaves "
                   "approximation quality on the table (the shrinker is better, CI below 0); 'holds' = "
-                  "it does not (CI above 0: truncation is better; CI around 0: no difference shown)"),
+                  "truncation is better (CI above 0); 'inconclusive' = CI contains 0 (more target nets "
+                  "decide it)"),
             corrected=(f"keep the MP rank but shrink the kept singular values ({p['rule']} shrinker): "
-                       f"sup error changes by {p['minus_truncate_same_rank']:+.4f}") if hi < 0 else ""))
+                       f"sup error changes by {p['minus_truncate_same_rank']:+.4f}") if verdict == "fails" else ""))
     acc = [p for p in fashion_pairs if p["metric"] == "accuracy"]
     for p in acc:
         lo, hi = p["minus_truncate_same_rank_ci"]
         s = next((x for x in fashion_summary if x["variant"] == p["rule"]), None)
+        verdict = _paired_verdict(p["rule"], lo, hi, rule_better="higher")
+        why = {"vacuous": "a hard threshold at the same rank is truncate@k: identical by construction; ",
+               "inconclusive": f"the interval contains 0: the rule gains at most {hi:+.4f}; ",
+               "holds": "truncation is better; ", "fails": ""}[verdict]
         out.append(Verdict(
             "000:algorithm:3", f"Fashion-MNIST Example D.3 net, fc1 pruned, rule={p['rule']} vs "
-            f"truncation at the same rank, {p['n_seeds']} seeds", "fails" if lo > 0 else "holds",
+            f"truncation at the same rank, {p['n_seeds']} seeds", verdict,
             measured=p["minus_truncate_same_rank"], interval=[lo, hi], bound=0.0,
-            note=(f"test accuracy(rule) - accuracy(truncate@same rank), paired 95% t interval; rule "
-                  f"accuracy {s['accuracy']:.4f} at {s['weights_kept_mean']:.0f} weights" if s else ""),
+            note=why + (f"test accuracy(rule) - accuracy(truncate@same rank), paired 95% t interval; rule "
+                        f"accuracy {s['accuracy']:.4f} at {s['weights_kept_mean']:.0f} weights" if s else ""),
             corrected=(f"{p['rule']} shrinkage gains {p['minus_truncate_same_rank']:+.4f} accuracy at "
-                       "the same parameter count") if lo > 0 else ""))
+                       "the same parameter count") if verdict == "fails" else ""))
     if fashion_raw:
         worst = min(r["lemma41_holds_fraction"] for r in fashion_raw)
         out.append(Verdict(

@@ -46,6 +46,13 @@ of the number of jobs; the Krylov start block depends on the chunk, so computed 
 across chunkings to the certified tolerance, and measure() chunks independently of --jobs), joblib
 worker processes for CPU sweeps (--jobs, each single-threaded: spin-waiting BLAS threads slow down
 badly when other jobs share the cores), float64.
+
+``--engine banded`` (Gaussian noise only; N up to 10^6): each trial is drawn in sims.banded's
+exact-in-distribution block-tridiagonal reduction, which has the same joint law of singular values
+and overlaps with the spike vectors as W (O(N r) random numbers per trial), with the same
+certified tolerance (sims.block_krylov; edge triplets by sims.shift_invert).  Spike vectors e_i
+and Haar-random ones give the same law there.  ``--backend loky|dask|ray`` and ``--scheduler``
+choose where the trials run (sims.parallel); results do not depend on it.
 """
 from __future__ import annotations
 
@@ -61,8 +68,10 @@ from core import cli
 from core.result import Provenance, Result, Verdict
 from core.validate import InvalidArgument, check_allocation, check_choice, check_float, check_int
 from sims.device import check_device, resolve_device
+from sims import banded
 from sims.linalg import top_singular_triplets
 from sims.noise import NOISE_KINDS, spiked_matrix
+from sims.parallel import BACKENDS, add_backend_options, map_tasks
 from sims.stats import loglog_fit, mean_ci
 from theory import spiked as theory
 from theory.norm_predictions import SpectralNormLaw
@@ -144,6 +153,37 @@ def simulate(setting: Setting, seed: int, trials, device="cpu", dtype=torch.floa
     return res
 
 
+def simulate_banded(setting: Setting, seed: int, trials, tol: float = ENGINE_TOL) -> dict:
+    """``simulate`` through sims.banded's exact-in-distribution reduction (Gaussian noise): the same
+    per-trial measurements, each trial's generator seeded by (setting stream, trial).  Spike
+    vectors e_i or Haar-random give the same law here (R is orthogonally invariant), so both use
+    the reduced form, whose spike vectors are e_1..e_r."""
+    cpu0 = time.process_time()
+    r = len(setting.spikes)
+    out = {k: [] for k in ("sv", "u_overlap", "v_overlap", "cross_u", "cross_v", "vector_bound")}
+    for t in trials:
+        st = banded.one_trial(setting.spikes, setting.N, setting.M, seed=setting.stream(seed),
+                              trial=t, tol=tol)
+        Ou, Ov = st.U_head ** 2, st.V_head ** 2       # |<u_i, u'_j>|^2
+        off = ~np.eye(r, dtype=bool)
+        out["sv"].append(st.s)
+        out["u_overlap"].append(np.diag(Ou))
+        out["v_overlap"].append(np.diag(Ov))
+        out["cross_u"].append(Ou[off].max() if r > 1 else 0.0)
+        out["cross_v"].append(Ov[off].max() if r > 1 else 0.0)
+        out["vector_bound"].append(st.info.vector_bound.max())
+    res = {k: np.array(v) for k, v in out.items()}
+    res["cpu_seconds"] = np.array([time.process_time() - cpu0])
+    return res
+
+
+def _simulate_task(setting: Setting, seed: int, trials, engine: str, device: str,
+                   threads: int | None):
+    if engine == "banded":
+        return simulate_banded(setting, seed, trials)
+    return simulate(setting, seed, trials, device, threads=threads)
+
+
 def _predicted_rates(theta: float, ratio: float) -> dict:
     """Exponent of N in the RMS error (module docstring)."""
     if theta > theory.threshold(ratio):
@@ -188,7 +228,9 @@ def summarize(setting: Setting, data: dict) -> list[dict]:
 
 # ---------------------------------------------------------------------------------------------
 MODULE = "sims.spiked_model"
-MAX_N = 100_000
+MAX_N = 100_000              # dense engine: N x M matrices
+MAX_N_BANDED = 1_000_000     # banded engine: O(N r) per trial (sims.banded)
+ENGINES = ("dense", "banded")
 DEFAULT_GROUPS = (PAPER_SPIKES, THRESHOLD_SPIKES)
 VECTOR_KINDS = ("diagonal", "random")
 
@@ -196,7 +238,9 @@ VECTOR_KINDS = ("diagonal", "random")
 @dataclass(frozen=True)
 class Config:
     """One run: N values, trials per N (None: DEFAULT_TRIALS, else 16), spike groups (one matrix
-    ensemble each), c = M/N, noise kind, spike vectors, seed, device, CPU worker processes."""
+    ensemble each), c = M/N, noise kind, spike vectors, seed, device, CPU worker processes;
+    engine (dense N x M matrices, or sims.banded's exact-in-distribution reduction: Gaussian noise
+    only); where the trials run (sims.parallel: backend loky|dask|ray, scheduler address)."""
     n: tuple = DEFAULT_NS
     trials: int | None = None
     spike_groups: tuple = DEFAULT_GROUPS
@@ -206,6 +250,9 @@ class Config:
     seed: int = 0
     device: str = "auto"
     jobs: int = 2
+    engine: str = "dense"
+    backend: str = "loky"
+    scheduler: str | None = None
 
     @classmethod
     def quick(cls, **overrides) -> "Config":
@@ -221,7 +268,9 @@ class Config:
         n = (self.n,) if isinstance(self.n, (int, np.integer)) else tuple(self.n)
         if not n:
             raise InvalidArgument("n must hold at least one matrix size, got ()")
-        n = tuple(sorted({check_int("n", v, 10, MAX_N) for v in n}))
+        check_choice("engine", self.engine, ENGINES)
+        n_max = MAX_N_BANDED if self.engine == "banded" else MAX_N
+        n = tuple(sorted({check_int("n", v, 10, n_max) for v in n}))
         object.__setattr__(self, "n", n)
         if self.trials is not None:
             # a confidence interval needs two samples
@@ -243,6 +292,14 @@ class Config:
         object.__setattr__(self, "spike_groups", tuple(groups))
         check_choice("noise", self.noise, NOISE_KINDS)
         check_choice("vectors", self.vectors, VECTOR_KINDS)
+        if self.engine == "banded" and self.noise != "gaussian":
+            raise InvalidArgument(f"engine 'banded' needs noise 'gaussian' (its reduction uses the "
+                                  f"orthogonal invariance of Gaussian R), got noise {self.noise!r}; "
+                                  f"use engine 'dense' for universality checks")
+        check_choice("backend", self.backend, BACKENDS)
+        if self.scheduler is not None and self.backend == "loky":
+            raise InvalidArgument("scheduler is only used with backend 'dask' or 'ray', got "
+                                  "backend 'loky'")
         check_int("seed", self.seed, 0)
         check_int("jobs", self.jobs, 1, 512)
         check_device(self.device)
@@ -253,7 +310,8 @@ class Config:
                 raise InvalidArgument(f"n = {v} (M = round(ratio * n) = {m}) is too small for {r} "
                                       f"spikes: need min(N, M) >= 2 * spikes + 10 = {2 * r + 10}")
         big = max(n)
-        check_allocation("one N x M matrix", big * max(1, int(round(ratio * big))))
+        if self.engine == "dense":
+            check_allocation("one N x M matrix", big * max(1, int(round(ratio * big))))
 
     def trials_for(self, n: int) -> int:
         return self.trials if self.trials is not None else DEFAULT_TRIALS.get(n, 16)
@@ -279,14 +337,16 @@ def measure(config: Config, progress: bool = False) -> list[dict]:
                 tasks.append((setting, range(start, min(count, start + step))))
     # largest matrices first (better load balance)
     tasks.sort(key=lambda t: -t[0].N * t[0].M * len(t[0].spikes))
-    if dev.type == "cpu" and c.jobs > 1:
-        from joblib import Parallel, delayed
-        results = Parallel(n_jobs=c.jobs, return_as="generator")(
-            delayed(simulate)(s, c.seed, tr, "cpu", threads=1) for s, tr in tasks)
+    distributed = c.jobs > 1 or c.backend != "loky"
+    if c.engine == "dense" and dev.type != "cpu":
+        distributed = False     # the device runs one chunk at a time, in this process
+    if distributed:
+        results = map_tasks(_simulate_task, [(s, c.seed, tr, c.engine, "cpu", 1) for s, tr in tasks],
+                            backend=c.backend, jobs=c.jobs, scheduler=c.scheduler)
     else:
-        results = (simulate(s, c.seed, tr, dev) for s, tr in tasks)
+        results = (_simulate_task(s, c.seed, tr, c.engine, dev, None) for s, tr in tasks)
     pairs = zip(tasks, results)
-    if progress:
+    if progress and not distributed:
         pairs = cli.progress(pairs, total=len(tasks), desc="spiked model", unit="chunk")
     merged: dict = {}
     for (setting, tr), res in pairs:
@@ -502,7 +562,9 @@ def to_argv(c: Config) -> list[str]:
         return ["<api-config: several spike groups; see the Result's config>"]
     out = ["--n", *map(str, c.n)] + ([] if c.trials is None else ["--trials", str(c.trials)])
     return out + spikes + ["--ratio", repr(c.ratio), "--noise", c.noise, "--vectors", c.vectors,
-                           "--seed", str(c.seed), "--device", c.device, "--jobs", str(c.jobs)]
+                           "--seed", str(c.seed), "--device", c.device, "--jobs", str(c.jobs),
+                           "--engine", c.engine, "--backend", c.backend] + \
+        ([] if c.scheduler is None else ["--scheduler", c.scheduler])
 
 
 def _parser():
@@ -520,6 +582,10 @@ def _parser():
                    help="spike vectors: e_i (paper) or Haar-random")
     p.add_argument("--paper", action="store_true",
                    help=f"paper scale: N={PAPER_N}, {PAPER_TRIALS} matrices, spikes {PAPER_SPIKES}")
+    p.add_argument("--engine", choices=ENGINES, default="dense",
+                   help="dense N x M matrices (N <= 1e5), or the banded exact-in-distribution "
+                        "reduction (sims.banded; Gaussian noise only; N <= 1e6)")
+    add_backend_options(p)
     return p
 
 
@@ -531,7 +597,8 @@ def main(argv=None) -> int:
         if args.paper and args.quick:
             raise InvalidArgument("--paper and --quick exclude each other")
         kw = {"ratio": args.ratio, "noise": args.noise, "vectors": args.vectors, "seed": args.seed,
-              "device": args.device, "jobs": args.jobs}
+              "device": args.device, "jobs": args.jobs, "engine": args.engine,
+              "backend": args.backend, "scheduler": args.scheduler}
         if args.n is not None:
             kw["n"] = tuple(args.n)
         if args.trials is not None:

@@ -65,9 +65,11 @@ def test_reduced_shape_and_frobenius_mean():
     # within 5 sd of M + sum theta^2 except with probability < 1e-6 (near-Gaussian: chi^2 sum of NM terms).
     rng = np.random.default_rng(3)
     for n_rows, n_cols in [(60, 30), (30, 60), (25, 25)]:
-        B = banded.banded_spiked(THETA, n_rows, n_cols, rng)
-        assert B.shape[0] <= min(n_rows, n_cols) + THETA.size and B.shape[1] <= min(n_rows, n_cols) + THETA.size
-        fro = [banded.banded_spiked(THETA, n_rows, n_cols, rng).power(2).sum() for _ in range(500)]
+        A = banded.banded_spiked(THETA, n_rows, n_cols, rng).toarray()
+        # rows/columns beyond min(N, M) + r are the zero padding to whole blocks
+        assert np.count_nonzero(np.abs(A).sum(1)) <= min(n_rows, n_cols) + THETA.size
+        assert np.count_nonzero(np.abs(A).sum(0)) <= min(n_rows, n_cols) + THETA.size
+        fro = [banded.banded_spiked(THETA, n_rows, n_cols, rng).frobenius_sq() for _ in range(500)]
         sd = np.sqrt((2 * n_cols + 4 * np.sum(THETA**2)) / n_rows / 500)
         assert abs(np.mean(fro) - (n_cols + np.sum(THETA**2))) < 5 * sd
 

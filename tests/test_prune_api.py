@@ -355,10 +355,32 @@ def test_bad_arguments_raise_invalid_argument():
         nets.remove(layer)
     with pytest.raises(InvalidArgument, match="not MP-pruned"):
         nets.factorize(layer)
-    with torch.no_grad():
-        layer.weight[0, 0] = float("nan")
-    with pytest.raises(ValueError, match="non-finite"):
-        nets.mp_prune(layer)
+    for bad in (float("nan"), float("inf")):
+        with torch.no_grad():
+            layer.weight[0, 0] = bad
+        with pytest.raises(InvalidArgument, match="1 non-finite"):
+            nets.mp_prune(layer)
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda l: nets.mp_prune(l, "wieght"), r"no tensor 'wieght'.*\['weight'\]"),     # names the valid ones
+    (lambda l: nets.mp_prune(l, "bias"), r"'bias'.*>= 2 dimensions.*\['weight'\]"),  # 1-D
+    (lambda l: nets.mp_prune(l, tau=1.5), r"tau must be in \(0.0, 1.0\], got 1.5"),  # statistic <= 1
+    (lambda l: nets.mp_prune(l, tau=float("nan")), r"tau must be a finite"),
+    (lambda l: nets.mp_prune(l, known_rank=-1), r"known_rank must be an integer in \[0, 80\], got -1"),
+    (lambda l: nets.mp_prune(l, known_rank=81), r"known_rank .* got 81"),
+    (lambda l: nets.mp_prune(l, noise_sigma=0.1), r"noise_sigma is used by the shrinkage rules only"),
+    (lambda l: nets.prune_model(nn.Sequential(l), layers="0"), r"layers must be an iterable .* string '0'"),
+    (lambda l: nets.prune_model(nn.Sequential(l), beta=0.0), r"beta must be in \(0.0, 1.0\), got 0.0"),
+    (lambda l: nets.mp_prune(nn.Conv1d(8, 40, 3, groups=2)), r"Conv1d with groups=2"),
+])
+def test_bad_input_names_parameter_value_and_range(call, match):
+    # before any SVD: the weight of a bad call is untouched and nothing is registered
+    layer = _linear(14)
+    W = layer.weight.detach().clone()
+    with pytest.raises(InvalidArgument, match=match):
+        call(layer)
+    assert not nets.is_mp_pruned(layer) and torch.equal(layer.weight.detach(), W)
 
 
 def test_embedding_table_can_be_pruned():
@@ -398,3 +420,84 @@ def test_shrinkage_rules_are_wired_through_theory_shrinkage(monkeypatch):
     assert ev.rule == "frobenius" and ev.rank_after == 2 and len(ev.new_singular_values) == 2
     np.testing.assert_allclose(layer.weight.detach().double().numpy(), numpy_truncation(W, 2) / 2, atol=1e-5)
     monkeypatch.delitem(sys.modules, "theory.shrinkage")
+
+
+# ---------------------------------------------------------------- review: more state_dict forms
+class _FirstSecond(nn.Module):
+    """Ordinary children that happen to be called first/second (not a factorised layer)."""
+
+    def __init__(self):
+        super().__init__()
+        self.first, self.second = nn.Linear(120, 80), nn.Linear(80, 30)
+
+    def forward(self, x):
+        return self.second(torch.relu(self.first(x)))
+
+
+def test_children_named_first_and_second_are_not_mistaken_for_factors():
+    torch.manual_seed(15)
+    model = _FirstSecond()
+    x = torch.randn(3, 120)
+    target = _FirstSecond()
+    nets.load_pruned_state_dict(target, model.state_dict())                # plain into plain
+    np.testing.assert_allclose(target(x).detach().numpy(), model(x).detach().numpy(), atol=0)
+    _set(model.first.weight, spiked_matrix(80, 120, [6.0, 5.0], seed=15))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", nets.AllNoiseWarning)
+        nets.prune_model(model)
+    nets.load_pruned_state_dict(target, model.state_dict())                # pruned into plain
+    np.testing.assert_allclose(target(x).detach().numpy(), model(x).detach().numpy(), atol=ATOL)
+
+
+def test_masked_and_mp_pruned_state_dict_round_trips_into_plain_layers():
+    layer = _linear(16)
+    torch_prune.l1_unstructured(layer, "weight", amount=0.3)
+    nets.mp_prune(layer)
+    x = torch.randn(3, 120)
+    want = layer(x).detach()
+    for dense in (False, True):
+        target = nn.Linear(120, 80)
+        nets.load_pruned_state_dict(target, layer.state_dict(), dense=dense)
+        np.testing.assert_allclose(target(x).detach().numpy(), want.numpy(), atol=ATOL)
+        assert nets.is_mp_pruned(target) is (not dense)
+    plain = nn.Linear(120, 80)                                            # and back
+    nets.load_pruned_state_dict(layer, plain.state_dict())
+    assert not nets.is_mp_pruned(layer) and set(layer.state_dict()) == {"weight", "bias"}
+    np.testing.assert_allclose(layer(x).detach().numpy(), plain(x).detach().numpy(), atol=0)
+
+
+@pytest.mark.parametrize("rule", ["frobenius", "operator"])
+def test_shrinkage_rule_defaults_to_the_bema_noise_level(rule):
+    # the event's sigma^2 is the level the rule used (as sims.shrinkage_pruning does), not GD's median
+    from theory import shrinkage as sh
+    layer = _linear(17).double()
+    W = layer.weight.detach().numpy().copy()
+    ev = nets.mp_prune(layer, rule=rule)
+    assert ev.noise_sigma == pytest.approx(np.sqrt(ev.sigma2), rel=1e-15)
+    expect, rank = sh.shrink_matrix(W, rule, noise_sigma=ev.noise_sigma)
+    assert ev.rank_after == rank
+    np.testing.assert_allclose(layer.weight.detach().numpy(), expect, atol=1e-12)
+
+
+def test_event_is_orientation_free_and_counts_by_hand():
+    # W (80 x 120) and W^T (120 x 80): the same singular values, so the same tall-orientation BEMA fit
+    # (N = 120 rows), threshold sqrt(lambda_+ N) and rank; counts: n m before, r (n + m) after
+    a, b = nn.Linear(120, 80), nn.Linear(80, 120)
+    _set(a.weight, spiked_matrix(80, 120, [6.0, 5.0, 4.0], seed=18))
+    _set(b.weight, a.weight.detach().T.double().numpy())
+    ea, eb = nets.mp_prune(a), nets.mp_prune(b)
+    assert ea.rank_after == eb.rank_after and ea.sv_threshold == pytest.approx(eb.sv_threshold, rel=1e-12)
+    assert ea.sv_threshold ** 2 == pytest.approx(ea.lambda_plus * 120, rel=1e-12)
+    assert ea.lambda_plus_in_features == pytest.approx(ea.lambda_plus, rel=1e-12)       # in = 120 = N
+    assert eb.lambda_plus_in_features == pytest.approx(eb.lambda_plus * 120 / 80, rel=1e-12)
+    r = ea.rank_after
+    assert (ea.params_before, ea.params_after, eb.params_after) == (9600, r * 200, r * 200)
+    s = np.linalg.svd(a.parametrizations.weight.original.detach().double().numpy(), compute_uv=False)
+    np.testing.assert_allclose(ea.kept_singular_values, s[:r], rtol=1e-6)
+    np.testing.assert_allclose(ea.removed_singular_values, s[r:], rtol=1e-5, atol=1e-6)
+    mha = _attention(19)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", nets.AllNoiseWarning)
+        q, k, v = nets.mp_prune(mha, "in_proj_weight")
+    assert all(e.params_before == 48 * 48 and e.shape == (48, 48) for e in (q, k, v))
+    assert q.params_after == q.rank_after * 96 and k.params_after == 48 * 48    # k kept: all noise

@@ -392,3 +392,33 @@ def test_paper001_callback_defaults():
     assert events and all(e.variant == "paper001" and e.keep_fraction == pytest.approx(0.55)
                           for e in events if e.keep_fraction is not None)
     assert all(e.action in ("split", "none") for e in events)    # never a dense W' (step 4)
+
+
+def test_posttraining_cli_validates_before_training(capsys):
+    from nets import posttraining as ptr
+    for argv, text in ((["--nets", "0"], "nets must be an integer in [1, 100], got 0"),
+                       (["--epochs", "-1"], "epochs must be an integer in [1, 1000], got -1"),
+                       (["--data-dir", "/nonexistent/dir"], "data_dir must be an existing directory"),
+                       (["--final-activation", "tanh"], "argument --final-activation")):
+        with pytest.raises(SystemExit) as info:
+            ptr.main(argv)
+        assert info.value.code == 2
+        assert text in capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def test_posttraining_verdict_rule_on_synthetic_sweeps():
+    """Algorithm 3's verdict: holds when the MP rank keeps accuracy within 1 point of unpruned."""
+    from nets import posttraining as ptr
+
+    def data(acc_mp, dataset="mnist"):
+        rows = [dict(rank=5, accuracy=acc_mp, is_mp_rank=True, weights_split=1, weights_dense=1),
+                dict(rank=784, accuracy=0.98, is_mp_rank=False, weights_split=1, weights_dense=1)]
+        return dict(rows=rows, full_rank_accuracy=0.98, dataset=dataset, layer="layers.fc1",
+                    shape=[1000, 784], n_train=1, n_test=1, mp_rank=5, sv_threshold=1.0,
+                    lambda_plus=1.0, sigma2=1.0, fit_statistic=0.0, accepted=True,
+                    train_seconds=0.0, dx_at_mp_rank={}, train_metrics=[])
+
+    assert {v.verdict for v in ptr._net_rows(data(0.975), 0, "relu")[3]} == {"holds"}
+    vs = ptr._net_rows(data(0.95, "fashion_mnist"), 0, "relu")[3]
+    assert [v.claim for v in vs] == ["000:algorithm:3", "001:algorithm:4.2"]
+    assert all(v.verdict == "fails" and "MNIST" in v.setting for v in vs)

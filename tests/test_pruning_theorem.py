@@ -5,13 +5,13 @@ corrected inequality).  Tolerances: see the comment at each assertion.
 """
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
 import pytest
 import torch
 
+from core.result import read_result
 from sims import pruning_settings as ps
 from sims import pruning_theorem as pt
 from sims.stats import loglog_fit
@@ -35,15 +35,16 @@ def test_lemma_4_2_counterexample_pooling():
     # (P(miss) < 40 * 1e-11).
     assert np.all(res["dW"] >= res["E"])
     # hence P(delta X(S) >= 0 | delta X(W) >= E) = 0 < 1 - D(N): (4.14) fails ...
-    rows = {v.claim: v for v in pt.spiked_verdicts(res)}
+    rows = {v.extra["check"]: v for v in pt.spiked_verdicts(res)}
+    assert rows["lemma_4_2"].claim == "000:lemma:4.2"
     assert rows["lemma_4_2"].measured == 0.0 and rows["lemma_4_2"].verdict == "fails"
-    assert rows["lemma_4_2"].ci[1] < 1 - pb.D_N(N)
+    assert rows["lemma_4_2"].interval[1] < 1 - pb.D_N(N)
     # ... and so does (4.16): |delta X(S) - delta X(W)| ~ 0.79 never falls below E ~ 0.07
     assert rows["remark_4_2"].verdict == "fails"
     # Theorem 4.1 is not contradicted: its threshold E' (~1.8, driven by g_phi) is never reached
     assert np.all(res["dW"] < res["Ep"]) and rows["theorem_4_1"].verdict == "vacuous"
     # and Lemma 4.1 holds on W -> W'
-    assert rows["lemma_4_1"].verdict == "holds"
+    assert rows["lemma_4_1_spiked"].verdict == "holds"
 
 
 def test_remark_4_2_fails_in_the_aligned_network():
@@ -79,7 +80,7 @@ def test_random_network_lemma_4_2_and_theorem_4_1_are_vacuous():
         E = np.broadcast_to(res[key], dW.shape)
         assert np.all(E >= pb.a_N(N) * dW * (1 - 1e-12)), key        # derived, deterministic
         assert np.mean(res["dW"] >= E) < pt.VACUOUS_RATE
-    rows = {v.claim: v for v in pt.spiked_verdicts(res)}
+    rows = {v.extra["check"]: v for v in pt.spiked_verdicts(res)}
     assert rows["lemma_4_2"].verdict == "vacuous" and rows["theorem_4_1"].verdict == "vacuous"
 
 
@@ -143,7 +144,7 @@ def test_c13_is_false_and_the_column_sum_bound_holds():
     assert np.abs(R @ z).sum() > np.abs(R).max() * np.abs(z).sum()
     res = pt.spiked_trials("random", 64, 10, seed=1)
     v = pt.c13_verdict(res)
-    assert v.measured == 0.0 and v.verdict == "fails"
+    assert v.claim == "000:eq:C.13" and v.measured == 0.0 and v.verdict == "fails"
     assert v.extra["corrected_holds"] == 1.0 and v.extra["c12_holds"] == 1.0
 
 
@@ -199,8 +200,9 @@ def test_example_4_2_threshold_is_not_better_than_lemma_4_1():
     # Lemma 4.1's sqrt(2) (2 + eps) ||z||_2 (a(200) sqrt(400/pi) = 6.9 > 3): ratio measured ~ 4
     ratio = rec["threshold"] / rec["lemma41"][0]
     assert np.all(ratio > 1)
-    rows = {v.claim: v for v in pt.example_4_2_verdicts(rec)}
+    rows = {v.extra["check"]: v for v in pt.example_4_2_verdicts(rec)}
     assert rows["example_4_2_vs_lemma_4_1"].verdict == "fails"
+    assert rows["example_4_2_vs_lemma_4_1"].claim == "000:example:4.2"
     # The (4.23) condition is rare (delta X ~ tens, threshold ~ 10^2) but not impossible: over 40
     # seeds x 200 inputs it held for 16 of 8000 inputs, so its per-input probability p is below
     # 0.0046 (Clopper-Pearson, level 1 - 1e-4).  The condition rate of 200 inputs then exceeds 5%
@@ -212,7 +214,7 @@ def test_example_4_2_threshold_is_not_better_than_lemma_4_1():
 
 def test_simultaneous_pruning_sum_bound_and_sharpness_rows():
     sim = pt.simultaneous_pruning_check(20, 10, seed=0)
-    assert sim["sum_violations"] == 0
+    assert sim["sum_violations"] == 0 and sim["worst_actual_over_sum"] <= 1 + 1e-9
     sharp = pt.sharp_example()
     assert sharp["ratio"] == pytest.approx(1.0, rel=1e-12)
     # the sharpness verdict follows the ratio: attained -> holds, bound below actual -> fails
@@ -241,17 +243,56 @@ def test_low_rank_difference_norm():
         np.linalg.norm(A @ B.T - C @ D.T, 2), rel=1e-10)
 
 
-def test_cli_quick_writes_verdict_records(tmp_path):
+def test_cli_quick_writes_a_result_with_registry_ids(tmp_path, capsys):
     path = tmp_path / "v.json"
-    assert pt.main(["--quick", "--n", "32", "48", "64", "--trials", "6", "--json", str(path)]) == 0
-    records = json.loads(path.read_text())
-    claims = {r["claim"] for r in records}
-    assert {"lemma_4_1", "lemma_4_2", "theorem_4_1", "theorem_4_2", "C_13", "remark_4_11",
-            "example_4_2"} <= claims
-    for r in records:
-        assert {"claim", "N", "measured", "bound", "verdict"} <= set(r)
-    lemma = [r for r in records if r["claim"] == "lemma_4_1"]
-    assert all(r["verdict"] == "holds" for r in lemma)
+    argv = ["--quick", "--n", "32", "48", "64", "--trials", "6", "--json", str(path)]
+    assert pt.main(argv) == 0
+    res = read_result(path)
+    assert res.experiment == "sims.pruning_theorem"
+    assert res.provenance.argv == ["python", "-m", "sims.pruning_theorem", *argv]
+    assert res.config["n"] == [32, 48, 64] and res.config["trials"] == 6
+    claims = {v.claim for v in res.verdicts}
+    assert {"000:lemma:4.1", "000:remark:4.1", "000:lemma:4.2", "000:theorem:4.1", "000:theorem:4.2", "000:eq:C.13",
+            "000:remark:4.11", "000:example:4.2"} <= claims
+    assert all(v.verdict == "holds" for v in res.verdicts
+               if v.claim in ("000:lemma:4.1", "000:remark:4.1"))
+    assert {r["network"] for r in res.records} == set(ps.SETTINGS)
+    assert (tmp_path / "v.csv").exists() and (tmp_path / "v.lemma_4_1_ratios.csv").exists()
+    # the summary ends the output; every line fits 120 characters
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[-1].startswith(("fails", "holds", "inconclusive", "vacuous"))
+    assert max(len(line) for line in out) <= 120
+
+
+@pytest.mark.parametrize("argv,option", [
+    (["--n", "1", "64"], "n must be an integer in [16, 4096], got 1"),
+    (["--n", "-5", "64"], "n must be an integer in [16, 4096], got -5"),
+    (["--n", "64"], "n must hold at least 2 distinct values"),
+    (["--trials", "0"], "trials must be an integer in [2, 100000], got 0"),
+    (["--trials", "abc"], "argument --trials: invalid int value: 'abc'"),
+    (["--jobs", "0"], "argument --jobs"),
+    (["--seed", "-1"], "argument --seed"),
+])
+def test_cli_bad_input_exits_2_with_one_line(argv, option, capsys):
+    with pytest.raises(SystemExit) as info:
+        pt.main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert option in err[-1]
+
+
+def test_config_validation_before_work():
+    with pytest.raises(ValueError, match="example_n"):
+        pt.run(pt.Config(example_n=3))
+    with pytest.raises(ValueError, match="trials"):
+        pt.Config(trials=1.5).validate()
+
+
+def test_help_prints_the_description(capsys):
+    with pytest.raises(SystemExit) as info:
+        pt.main(["--help"])
+    assert info.value.code == 0
+    assert "Lemma 4.1" in capsys.readouterr().out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -284,18 +325,53 @@ def test_pipeline_event_analysis_on_a_hand_pruned_model():
 
 @pytest.mark.slow
 def test_paper_scale_table():
-    out = pt.run(quick=False, seed=0, progress=False)
-    v = out["verdicts"]
-    assert all(r.verdict == "holds" for r in v if r.claim == "lemma_4_1")
-    assert all(r.verdict == "fails" for r in v if r.claim == "lemma_4_2" and r.setting.startswith("pooling"))
-    assert all(r.verdict == "fails" for r in v if r.claim == "C_13")
-    assert [r.verdict for r in v if r.claim == "remark_4_2" and r.setting.startswith("aligned")
+    v = pt.run(pt.Config()).verdicts
+    assert all(r.verdict == "holds" for r in v if r.claim == "000:lemma:4.1")
+    assert all(r.verdict == "fails" for r in v
+               if r.claim == "000:lemma:4.2" and r.extra["network"] == "pooling")
+    assert all(r.verdict == "fails" for r in v if r.claim == "000:eq:C.13")
+    assert [r.verdict for r in v if r.claim == "000:remark:4.2" and r.extra["network"] == "aligned"
             and r.N == 512] == ["fails"]
+
+
+def test_pipeline_cli_bad_input_exits_2(capsys):
+    from sims import pruning_pipeline_check as pc
+    for argv, text in ((["--epochs", "0"], "epochs must be an integer in [1, 10000], got 0"),
+                       (["--hidden", "-3"], "hidden must be an integer in [2, 20000], got -3"),
+                       (["--config", "foo"], "config must be one of"),
+                       (["--threads", "0"], "argument --threads")):
+        with pytest.raises(SystemExit) as info:
+            pc.main(argv)
+        assert info.value.code == 2
+        assert text in capsys.readouterr().err.strip().splitlines()[-1]
+    with pytest.raises(SystemExit) as info:
+        pc.main(["--help"])
+    assert info.value.code == 0 and "Lemma 4.1 and Theorem 4.1" in capsys.readouterr().out
 
 
 @pytest.mark.slow
 def test_pipeline_quick_run_never_violates_lemma_4_1():
     from sims import pruning_pipeline_check as pc
-    out = pc.run(quick=True, seed=0, progress=False)
-    changed = [r for r in out["records"] if r["changed"]]
+    res = pc.run(pc.Config(quick=True, configs=("e4-classification",), device="cpu"))
+    changed = [r for r in res.records if r["changed"]]
     assert changed and all(r["violations"] == 0 for r in changed)
+    assert [v.verdict for v in res.verdicts if v.claim == "000:lemma:4.1"] == ["holds"]
+
+
+def test_results_do_not_depend_on_jobs():
+    cfg = pt.Config.quick(n=(16, 32), trials=3, example_n=32, example_trials=1, lemma_networks=5,
+                          simultaneous_networks=3)
+    a, b = pt.run(cfg), pt.run(pt.Config(**{**cfg.__dict__, "jobs": 2}))
+    assert a.records == b.records
+    assert [(v.claim, v.measured, v.verdict) for v in a.verdicts] == \
+        [(v.claim, v.measured, v.verdict) for v in b.verdicts]
+
+
+def test_claim_ids_are_in_the_registry():
+    from core.claims import registry
+    from nets import posttraining
+    from sims import pruning_pipeline_check as pc
+    ids = {pt.LEMMA_4_1, pt.REMARK_4_1, pt.LEMMA_4_2, pt.REMARK_4_2, pt.THEOREM_4_1, pt.REMARK_4_5, pt.REMARK_4_6,
+           pt.THEOREM_4_2, pt.REMARK_4_11, pt.EQ_C13, pt.EXAMPLE_4_2, pt.FIGURE_4_3, pc.LEMMA_4_1,
+           pc.THEOREM_4_1, posttraining.ALGORITHM_3, posttraining.PAPER_001_ALGORITHM}
+    assert ids <= set(registry())

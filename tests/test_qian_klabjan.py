@@ -280,3 +280,64 @@ def test_lemma3_large_square_rows_against_rmt(n):
     allowance = n ** (-2 / 3) + abs(KAPPA4_UNIFORM) * law.edge / n / unit
     se = x.std(ddof=1) / math.sqrt(x.size) / unit
     assert abs(x.mean() - law.mean()) / unit <= 4 * se + allowance
+
+
+# ------------------------------------------------------------------ CLIs (core.cli): bad input, help
+
+@pytest.mark.parametrize("module,argv,text", [
+    ("sims.qian_klabjan", ["--trials", "5"], "trials must be an integer in [20, 1000000], got 5"),
+    ("sims.qian_klabjan", ["--trials", "x"], "argument --trials: invalid int value: 'x'"),
+    ("sims.qian_klabjan", ["--only", "lemma5"], "argument --only"),
+    ("sims.qk_theorems", ["--nets", "0"], "nets must be an integer in [1, 10000], got 0"),
+    ("sims.qk_theorems", ["--threads", "0"], "argument --threads"),
+    ("sims.qk_side_by_side", ["--nets", "-2"], "nets must be an integer in [1, 10000], got -2"),
+    ("sims.qk_side_by_side", ["--device", "tpu"], "argument --device"),
+])
+def test_cli_bad_input_exits_2_with_one_line(module, argv, text, capsys):
+    import importlib
+    with pytest.raises(SystemExit) as info:
+        importlib.import_module(module).main(argv)
+    assert info.value.code == 2
+    assert text in capsys.readouterr().err.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("module,words", [("sims.qian_klabjan", "Lemmas 3 and 4"),
+                                          ("sims.qk_theorems", "Theorems 1 and 2"),
+                                          ("sims.qk_side_by_side", "matched parameter budgets.")])
+def test_cli_help_has_a_complete_description(module, words, capsys):
+    import importlib
+    with pytest.raises(SystemExit) as info:
+        importlib.import_module(module).main(["--help"])
+    assert info.value.code == 0
+    assert words in capsys.readouterr().out
+
+
+def test_api_validation_names_the_parameter():
+    from sims import qk_side_by_side as sbs
+    with pytest.raises(ValueError, match="size"):
+        qk.run(qk.Config(sizes=(1,)))
+    with pytest.raises(ValueError, match="alpha"):
+        qt.experiment(qt.Config(alphas=(1.0,)))
+    with pytest.raises(ValueError, match="size"):
+        sbs.experiment(sbs.Config(sizes=(4,)))
+
+
+def test_qian_klabjan_result_tables_and_ids():
+    res = qk.run(qk.Config(sizes=(16, 24), trials=40, device="cpu"), progress=False)
+    assert res.experiment == "sims.qian_klabjan" and res.provenance.argv == []
+    assert {r["table"] for r in res.records} == {"lemma3"}
+    assert {r["table"] for r in res.tables["lemma4"]} == {"lemma4"}
+    assert {v.claim for v in res.verdicts} == {"004:text:D.3.1", "004:text:D.3.2", "004:table:3"}
+
+
+def test_claim_ids_are_in_the_registry():
+    from core.claims import registry
+    ids = {qk.D3_C0, qk.D3_DELTA0, qk.TABLE_3, qt.THEOREM_1, qt.THEOREM_2, qt.EQ_19, qt.LEMMA_6,
+           qt.EQ_3, qt.EQ_4, qt.PROOF_B2}
+    assert ids <= set(registry())
+
+
+def test_printed_conditions_3_and_4_fail_at_their_limit():
+    vs = {v.claim: v for v in qt.condition3_verdict()}
+    assert set(vs) == {"004:eq:3", "004:eq:4"}
+    assert all(v.verdict == "fails" and v.measured < v.bound for v in vs.values())

@@ -91,3 +91,9 @@ def test_same_as_claims_share_the_verdicts_of_their_twin(tmp_path):
     cov = report.coverage(claims, report.verdicts_by_claim(stored))
     assert cov["001"]["with_verdict"] == 1
     assert "The same statement as `000:lemma:4.1`" in report.render_findings(claims, stored)
+
+
+def test_committed_findings_match_the_committed_results():
+    """The CI gate of issue 9: FINDINGS.md is exactly what the stored Results give."""
+    text = report.render_findings(claims_mod.registry(), report.load_results())
+    assert report.FINDINGS_PATH.read_text() == text, "run: python -m figures.report"

@@ -39,8 +39,9 @@ def test_mp_median_matches_optht_bisection():
 
 def test_omega_against_published_cubic():
     # GD14 eq. (5) is a fit with 2-decimal coefficients, stated as an approximation of omega:
-    # we hold it to 1% (its third significant digit); a wrong median (e.g. the MP mean 1, or the
-    # median of the singular values instead of their squares) misses by > 10%.
+    # we hold it to 1% (its third significant digit; the largest deviation on BETAS is 0.36%); a
+    # wrong median (e.g. the MP mean 1) misses by 0.8% at beta = 0.05 but by 13-19% for
+    # beta >= 0.7, so the loop over BETAS catches it.
     for b in BETAS:
         exact = sh.gd_unknown_noise_coefficient(b)
         assert abs(exact - sh.gd_unknown_noise_coefficient_cubic(b)) <= 0.01 * exact
@@ -93,6 +94,15 @@ def test_each_shrinker_minimises_its_loss_on_the_2x2_block(loss):
             mine = _block_loss(eta, x, b, loss)
             assert mine <= best.fun + 1e-9 * x
             assert mine <= _block_loss(0.0, x, b, loss) + 1e-12
+
+
+def test_operator_shrinkers_jump_at_the_edge():
+    # module docstring: just above the edge, x -> beta^(1/4); corrected operator x sqrt((x^2+b)/(x^2+1))
+    # -> sqrt(beta) (hand: (sqrt b + b)/(sqrt b + 1) = sqrt b), debias x -> beta^(1/4)
+    for b in (0.1, 0.25, 0.5, 1.0):
+        y = (1 + math.sqrt(b)) * (1 + 1e-14)
+        assert sh.optimal_shrinker(y, b, "operator") == pytest.approx(math.sqrt(b), rel=1e-5)
+        assert sh.debias_shrinker(y, b) == pytest.approx(b**0.25, rel=1e-5)
 
 
 def test_gd2017_operator_shrinker_is_suboptimal_off_square():

@@ -95,6 +95,8 @@ def test_figures_read_results(tmp_path, monkeypatch):
     write_result(shp.run_pruning(cfg, log=lambda *_: None), tmp_path / "shrinkage_pruning.json")
     monkeypatch.setattr(fr, "RESULTS_DIR", tmp_path)
     for name, fn in fs.FIGURES.items():
+        if name == "shrinkage.training":     # reads sims.shrinkage_training's Result: tested there
+            continue
         paths = fn(tmp_path / "out", None)
         assert all(p.exists() for p in paths), name
 
@@ -105,3 +107,34 @@ def test_missing_result_names_the_command(tmp_path, monkeypatch):
     monkeypatch.setattr(fr, "RESULTS_DIR", tmp_path)
     with pytest.raises(fr.MissingResult, match="sims.shrinkage"):
         fs.fig_denoising(tmp_path, None)
+
+
+# ------------------------------------------------------------------ verdict logic (review)
+def _edge_row(p_kept, ci, limit=2.0, trials=40):
+    return {"rule": "truncate", "norm": "operator", "ratio": 1.0, "N": 100, "M": 100, "trials": trials,
+            "paired_trials": trials, "p_bulk_kept": p_kept, "p_bulk_kept_ci": [0.0, 0.1],
+            "minus_outlier_only": None if ci is None else sum(ci) / 2, "minus_outlier_only_ci": ci,
+            "max_abs_minus_outlier_only": 0.0 if ci is None else max(map(abs, ci)), "limit": limit}
+
+
+@pytest.mark.parametrize("p_kept,ci,expected", [
+    (0.0, None, "vacuous"),                      # no bulk value kept: the comparison never arose
+    (0.125, [0.003, 0.04], "fails"),             # kept values change the error
+    (0.025, [-0.008, 0.024], "inconclusive"),    # one kept value, interval >> 1e-3 x limit
+    (0.025, [-2e-5, 7e-5], "holds"),             # interval within +-1e-3 x limit
+])
+def test_edge_verdicts_separate_vacuous_inconclusive_and_holds(p_kept, ci, expected):
+    assert shs._edge_verdict(_edge_row(p_kept, ci), 0.17).verdict == expected
+
+
+@pytest.mark.parametrize("rule,lo,hi,better,expected", [
+    ("gd_threshold", 0.0, 0.0, "higher", "vacuous"),      # hard threshold at rank k IS truncate@k
+    ("frobenius", -0.035, -0.005, "higher", "holds"),     # accuracy: truncation better
+    ("operator", -0.012, 0.002, "higher", "inconclusive"),
+    ("operator", 0.001, 0.01, "higher", "fails"),         # the shrinker gains accuracy
+    ("operator", -1.2, 4.5, "lower", "inconclusive"),     # sup error: interval contains 0
+    ("frobenius", 6.4, 18.1, "lower", "holds"),
+    ("frobenius", -3.0, -1.0, "lower", "fails"),
+])
+def test_pruning_verdicts_three_way(rule, lo, hi, better, expected):
+    assert shp._paired_verdict(rule, lo, hi, better) == expected

@@ -142,3 +142,19 @@ def test_errors():
         spectral_report(nn.Sequential(nn.ReLU()))
     with pytest.raises(InvalidArgument, match="alpha"):
         spectral_report(make_model(), alpha=0.9)
+
+
+def test_report_carries_the_power_law_alpha_of_each_layer():
+    # The report's alpha is the Clauset-Shalizi-Newman fit (theory.powerlaw_alpha, tested on Pareto
+    # samples in test_powerlaw_alpha) of the layer's ESD W^T W / N, N = max(out, in), computed here
+    # independently from numpy's singular values.
+    import numpy as np
+    import torch
+    from theory.powerlaw_alpha import fit_powerlaw_alpha
+    g = torch.Generator().manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(120, 200))
+    with torch.no_grad():
+        model[0].weight.copy_(torch.randn(200, 120, generator=g) / 200 ** 0.5)
+    (row,) = spectral_report(model)
+    s = np.linalg.svd(model[0].weight.detach().double().numpy(), compute_uv=False)
+    assert row["powerlaw_alpha"] == fit_powerlaw_alpha(np.sort(s ** 2 / 200)).alpha

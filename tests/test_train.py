@@ -263,3 +263,46 @@ def test_resume_with_the_mp_pruning_callback_reproduces_the_run(tmp_path):
     assert resumed.callbacks[0].history == full.callbacks[0].history
     a, b = full.model.state_dict(), resumed.model.state_dict()
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.parametrize("bad", [["--stop-after", "0"], ["--stop-after", "-3"], ["--epochs", "0"],
+                                 ["--threads", "0"], ["--seed", "-1"]])
+def test_cli_bad_numbers_exit_2_before_training(tmp_path, capsys, bad):
+    out = tmp_path / "never"
+    code, _, err = _cli(capsys, "e4-classification", "--scale", "cpu", "--out", str(out), *bad)
+    assert code == 2 and bad[0] in err and "Traceback" not in err
+    assert not out.exists()  # nothing was trained or written
+
+
+def test_cli_bad_names_exit_2_with_one_line(tmp_path, capsys):
+    for args in (["nope"], [], ["e4-classification", "--side-by-side", "--no-prune"],
+                 ["ex3.2a", "--scale", "cpu", "--data-dir", str(tmp_path / "empty")],
+                 ["e4-classification", "--resume", "--out", str(tmp_path / "missing")]):
+        code, _, err = _cli(capsys, *args)
+        assert code == 2, args
+        lines = err.strip().splitlines()
+        assert "Traceback" not in err and lines[-1].startswith("python -m nets.train: error: ")
+        assert sum("error" in line for line in lines) == 1  # argparse's usage, then one error line
+
+
+def test_cli_writes_a_result_with_scale_and_provenance(tmp_path, capsys):
+    from core.result import read_result
+    args = ["e4-classification", "--scale", "cpu", "--epochs", "2", "--quiet", "--out", str(tmp_path / "r"),
+            "--json", str(tmp_path / "r.json")]
+    code, _, err = _cli(capsys, *args)
+    assert code == 0, err
+    res = read_result(tmp_path / "r.json")
+    assert res.provenance.argv == ["python", "-m", "nets.train", *args]
+    assert res.config["scale"] == "cpu" and res.config["cpu_changes"]["epochs_override"] == [600, 2]
+    assert [r["epoch"] for r in res.records] == [1, 2]
+    assert res.tables["summary"][0]["epochs_completed"] == 2
+
+
+def test_epoch_batches_match_the_loader_order():
+    from torch.utils.data import TensorDataset
+    from nets.data import epoch_generator, make_loader
+    from nets.train import epoch_batches
+    ds = TensorDataset(torch.randn(1000, 3), torch.arange(1000))
+    a = [y for _, y in make_loader(ds, 128, generator=epoch_generator(3, 5))]
+    b = [y for _, y in epoch_batches(ds, 128, epoch_generator(3, 5))]
+    assert len(a) == len(b) == 8 and all(torch.equal(u, v) for u, v in zip(a, b))

@@ -1,7 +1,10 @@
-"""`python -m theory`: each formula against an independent check, as a table.
+"""`python -m theory`: every formula of theory/ against an independent check (the self-check).
 
-Every theory module may define ``self_check() -> list[dict]`` with keys
-``check`` (what is compared), ``value``, ``reference``, ``error`` and ``ok``.
+Each theory module may define ``self_check() -> list[dict]`` with keys ``check`` (what is
+compared), ``value``, ``reference``, ``error`` and ``ok``.  The rows become the records of one
+Result (experiment ``theory``); a row that checks a claim of a paper (``PAPER_CLAIMS``) also gives
+a verdict on that claim.  Exit status 1 when a row is not ok.  The committed result is
+``results/theory.json``.
 """
 from __future__ import annotations
 
@@ -9,7 +12,54 @@ import importlib
 import pkgutil
 import sys
 
+from core.cli import make_parser, run as cli_run
+from core.result import Provenance, Result, Verdict
+
 import theory
+
+MODULE = "theory"
+
+# (module, check) -> [(claim id, verdict when the row is ok, what the row shows about the claim,
+# the paper's bound when it is not the row's reference)].  A row marked FINDING is ok when the
+# paper's statement is contradicted, hence "fails".
+PAPER_CLAIMS: dict[tuple[str, str], list[tuple]] = {
+    ("marchenko_pastur", "MP variance var^2 c vs quad, c=0.25"): [
+        ("000:theorem:3.1", "holds", "the density (3.2) on the edges (3.3) integrates to the MP law's "
+                                     "variance sigma^4 c (c = 0.25)")],
+    ("marchenko_pastur", "MP variance var^2 c vs quad, c=1.0"): [
+        ("000:theorem:3.1", "holds", "the density (3.2) on the edges (3.3) integrates to the MP law's "
+                                     "variance sigma^4 c (c = 1)")],
+    ("approximation", "(4.24) vs (B.6) with A.3/A.4, Example 4.2 spikes"): [
+        ("000:example:B.1", "holds", "(B.6) fed with Theorems A.3/A.4's limits equals (4.24) = (B.7) "
+                                     "at the Example 4.2 spikes")],
+    ("approximation", "(4.24) remark: f_W(5) - 1 <= 0.03 (value=f_W(5)-1)"): [
+        ("000:figure:4.2", "holds", "|f_W - 1| <= 0.03 at sigma_r = 5 (Sec. 4.6 text on Fig. 4.2)",
+         0.03)],
+    ("approximation", "B.2 transform: D^{-1}(1/30^2) vs A.3 (1+30^2)/30"): [
+        ("000:theorem:A.1", "holds", "A.1's limit D^{-1}(1/sigma^2) of the square Gaussian model is "
+                                     "Theorem A.3's (1 + sigma^2)/sigma at sigma = 30")],
+    ("approximation", "Example B.2 printed radicand at sigma=30 (<0: typo)"): [
+        ("000:example:B.2", "fails", "Example B.2's f_W as printed has a negative radicand at "
+                                     "sigma_i = 30 (the spikes of Example 4.2)", 0.0)],
+    ("approximation_symbolic", "(B.5) f_W (4.24) == derived lim ||(W'-S)v_r||, Ex 4.2"): [
+        ("000:lemma:B.2", "holds", "(B.5) is attained: f_W of (4.24) equals the derived limit of "
+                                   "||(W'-S) v_r|| (Example 4.2 spikes)")],
+    ("approximation_symbolic", "(B.14) FINDING f_W(4.24) != lim||W'-S||_2 (Ex 4.2)"): [
+        ("000:eq:B.14", "fails", "f_W of (4.24) is below the derived operator-norm limit of "
+                                 "||W'-S||_2 (Example 4.2 spikes)")],
+    ("approximation_symbolic", "(B.14) FINDING f_W(4.24) != lim||W'-S||_2 (theta=2)"): [
+        ("000:eq:B.14", "fails", "f_W of (4.24) is below the derived operator-norm limit of "
+                                 "||W'-S||_2 (theta = 2)")],
+    **{("spiked", f"D_MP^-1(1/theta^2) vs closed form, c={c}, theta=2"): [
+        ("000:theorem:A.1", "holds", f"A.1's limit D^{{-1}}(1/theta^2) with the MP D-transform equals "
+                                     f"the rectangular closed form (c = {c}, theta = 2)")]
+       for c in (0.25, 1.0, 3.0)},
+    ("symbolic", "sympy: rectangular -> Theorems A.3/A.4 at c = 1"): [
+        ("000:theorem:A.3", "holds", "Benaych-Georges-Nadakuditi's rectangular formulas reduce "
+                                     "to Theorem A.3 at c = 1 (sympy)"),
+        ("000:theorem:A.4", "holds", "Benaych-Georges-Nadakuditi's rectangular formulas reduce "
+                                     "to Theorem A.4 at c = 1 (sympy)")],
+}
 
 
 def collect_rows() -> list[dict]:
@@ -22,23 +72,50 @@ def collect_rows() -> list[dict]:
         if check is None:
             continue
         for row in check():
-            rows.append({"module": info.name, **row})
+            rows.append({"table": "self_check", "module": info.name, **row})
     return rows
 
 
-def main() -> int:
-    rows = collect_rows()
-    header = f"{'module':<18} {'check':<58} {'value':>16} {'reference':>16} {'error':>9}  ok"
-    print(header)
-    print("-" * len(header))
+def verdicts_from_rows(rows: list[dict]) -> list[Verdict]:
+    """One verdict per (row, claim) of ``PAPER_CLAIMS``; a row that is not ok gives
+    ``inconclusive`` (the check itself broke: investigate before reading it either way)."""
+    out = []
     for r in rows:
-        print(
-            f"{r['module']:<18} {r['check'][:58]:<58} {r['value']:>16.10g} "
-            f"{r['reference']:>16.10g} {r['error']:>9.1e}  {'yes' if r['ok'] else 'NO'}"
-        )
-    failed = [r for r in rows if not r["ok"]]
-    print(f"\n{len(rows) - len(failed)} of {len(rows)} checks ok")
-    return 1 if failed else 0
+        for claim, when_ok, what, *bound in PAPER_CLAIMS.get((r["module"], r["check"]), ()):
+            out.append(Verdict(claim=claim, setting=f"theory.{r['module']}: {r['check']}",
+                               verdict=when_ok if r["ok"] else "inconclusive",
+                               measured=r["value"], bound=bound[0] if bound else r["reference"],
+                               note=what if r["ok"] else f"self-check row not ok: {what}",
+                               extra=dict(check=r["check"], module=r["module"], error=r["error"])))
+    return out
+
+
+def experiment(*, argv: list[str] | None = None) -> Result:
+    """The self-check as a Result.  ``argv``: the command-line arguments when called from the
+    CLI (kept in the provenance); None from Python."""
+    prov = Provenance.start(module=MODULE if argv is not None else None,
+                            argv=list(argv) if argv is not None else [], device="cpu")
+    rows = collect_rows()
+    return Result(experiment=MODULE, config={}, provenance=prov.stop(), records=rows,
+                  verdicts=verdicts_from_rows(rows))
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    p = make_parser(MODULE, __doc__, options=("json",))
+    failed: list[dict] = []
+
+    def body(args) -> Result:
+        result = experiment(argv=argv)
+        failed.extend(r for r in result.records if not r["ok"])
+        for r in failed:
+            print(f"NOT OK  theory.{r['module']}: {r['check']} (value {r['value']:.10g}, "
+                  f"reference {r['reference']:.10g}, error {r['error']:.1e})"[:120])
+        print(f"{len(result.records) - len(failed)} of {len(result.records)} checks ok")
+        return result
+
+    status = cli_run(p, argv, body)
+    return 1 if failed else status
 
 
 if __name__ == "__main__":

@@ -23,13 +23,11 @@ Ke-Ma-Lin observe an n x p data matrix (n samples, p variables), form ``S = X^T 
    with eigenvalues in decreasing order is level (k-1)/n for the k-th smallest ("upper").  The k-th
    order statistic sits at level ~(k - 1/2)/n, so both printed readings bias sigma^2 by about
    -/+ 1/(2n) in level, which is about one sampling standard deviation of sigma^2 at every n (both are
-   O(1/n)), and moves lambda+ by O(n^{-1/3}) Tracy-Widom units.  Measured on Gaussian noise with
-   beta = 0.1, N = 100-400, c = 1/2, 1, 2 (1000 draws each, ``python -m sims.bema_checks``): exceedance
-   0.12-0.165 ("lower"), 0.03-0.058 ("upper"), 0.070-0.095 ("midpoint"), the last equal within its
-   CI to the oracle with sigma^2 = 1 known (0.070-0.089).  The default here is "midpoint", level
-   (k - 1/2)/n, which removes the bias.  The oracle's own shortfall is the O(N^{-1/3}) error of the
-   (N, M) centring in step 3; centring at (N - 1/2, M - 1/2) gives 0.092-0.099 at N = 100-400
-   (not used: step 3 is kept as printed).
+   O(1/n)), and moves lambda+ by O(n^{-1/3}) Tracy-Widom units.  The default here is
+   "midpoint", level (k - 1/2)/n, which removes that bias; the exceedance P(top noise eigenvalue >
+   lambda+) of each pairing, and of the oracle with sigma^2 known, is measured by
+   ``python -m sims.bema_checks`` (``results/bema_checks.json``).  The oracle's own shortfall is the
+   O(N^{-1/3}) error of the (N, M) centring in step 3, which is kept as printed.
 2. ``t = TW_1.ppf(1 - beta)`` (real entries: beta = 1 Tracy-Widom, ``theory.tracy_widom``).
 3. ``lambda+ = sigma^2 [(1 + sqrt c)^2 + t N^{-2/3} c^{-1/6} (1 + sqrt c)^{4/3}]``.
 

@@ -12,14 +12,17 @@ the last ``lambda`` (the usual classifier head; the E.4 network of the pipeline)
 ``abs`` (the paper's), ``relu`` and ``identity``; all are 1-Lipschitz, which is all Lemma 4.1's
 proof uses.  Layers are numbered from 1 as in the paper (``b`` is the pruned layer).
 
-Findings recorded here (numbers in ``sims.pruning_theorem``):
+What the proofs give (derivations; the measured verdicts are in ``results/pruning_theorem.json``,
+written by ``python -m sims.pruning_theorem``):
 
-* Lemma 4.1 (4.4) is correct for every 1-Lipschitz activation, with or without biases and final
-  activation, and sharp (the constant sqrt(2) is attained, ``tests/test_pruning_bounds.py``).
-  It bounds pruning *one* layer; when several layers are pruned at once (Algorithm 1) the sum of
-  the single-layer bounds (:func:`lemma_4_1_bound_all_layers`) is the valid bound.
-* Lemma 4.2's proof step (C.13), ``||R z||_1 <= max_ij |R_ij| ||z||_1``, is false (the right
-  factor is the max column sum ``||R||_1 ~ sqrt(2N/pi)``), and Lemma 4.2 itself fails.
+* Lemma 4.1 (4.4): its proof (E.1) only uses ``||W_b - W'_b||_2 <= sqrt(lambda+)`` and that the
+  activation is 1-Lipschitz, so it covers every activation here, with or without biases and final
+  activation; the constant sqrt(2) is attained (``tests/test_pruning_bounds.py``).  It bounds
+  pruning *one* layer; when several layers are pruned at once (Algorithm 1) the sum of the
+  single-layer bounds (:func:`lemma_4_1_bound_all_layers`) follows by the triangle inequality.
+* Lemma 4.2's proof step (C.13), ``||R z||_1 <= max_ij |R_ij| ||z||_1``, does not follow: the
+  valid factor is the max column sum ``||R||_1`` (about ``sqrt(2N/pi)`` for iid N(0, 1/N)
+  entries); a matrix with equal entries is a counterexample.
 * Remark 4.11's existence argument for a fixed point of (4.29) uses continuity that the step
   function on the right-hand side does not have; an exact fixed point can fail to exist.  The
   proof of Theorem 4.2 only needs ``E >= F(E)``; :func:`e_acc` returns the smallest such E.

@@ -39,7 +39,7 @@ singular values is ``unit = noise_sigma * sqrt(max(N, M))`` and beta = min(N, M)
   papers' y; theta = x; the package's right vectors v (M-dim) are the small side (cosine c), the
   left vectors u (N-dim) the large side (cosine c~).  ``theory.spiked.overlap_limits`` gives
   (|<u,u'>|^2, |<v,v'>|^2) = (c~^2, c^2).
-* c > 1 (N < M, wide W): apply the papers to W^T (M x N, m = N, n = M), beta = 1/c; the noise has
+* c > 1 (N < M, wide W): W itself is the papers' m x n with m = N, n = M, beta = 1/c; the noise has
   entry variance 1/N = c / M, i.e. level sqrt(c) in the papers' units: unit = sqrt(c),
   y = s / sqrt(c), x = theta / sqrt(c).  Now u (N-dim) is the small side (cosine c) and v the large
   side.  The bulk edge unit (1 + sqrt(beta)) = sqrt(c) + 1 = 1 + sqrt(c) is the package's edge.
@@ -63,7 +63,9 @@ minimisation in tests/test_shrinkage.py).
 Rules at the bulk edge
 ----------------------
 Every rule sets singular values at or below its threshold to 0.  ``truncate`` and the operator
-shrinkers jump at the edge (to the edge itself, resp. to unit * beta^{1/4}), so a noise singular
+shrinkers jump at the edge (to the edge itself, to unit * sqrt(beta) for the corrected operator
+shrinker, x -> beta^{1/4} in x sqrt((x^2 + beta)/(x^2 + 1)), and to unit * beta^{1/4} for
+``debias``), so a noise singular
 value that a finite-N fluctuation puts just above the edge is kept with a non-vanishing value; the
 Frobenius and nuclear shrinkers are continuous there (0 at the edge), ``gd_threshold`` cuts well
 above it.  The almost-sure limits of ``theory.shrinkage_symbolic`` assume no bulk value is kept

@@ -1,0 +1,310 @@
+"""Figures of paper 000 Section 3 (Example 3.2 and its controls, Section 3.2.1's sparsification,
+Appendix E.2) from the committed Results of ``nets.section3`` (``results/section3/*.json``).
+
+3.3 / 3.4: test / training accuracy against epoch, pruned against unpruned, mean and 95% seed band,
+one panel per topology.  3.5: (a) the training and test accuracy of topology (a) with the pruning
+rounds marked, (b) test accuracy right before and right after each round.  E.1: the He and Xavier
+initialisations of E.2 on topology (a) (E.2 itself uses [784, 3000, 3000, 3000, 3000, 500, 10]).
+"mechanism": classes never predicted (an output dead, or nearly, behind the final ReLU) against epoch,
+and the accuracy gap against their difference within each seed pair.
+3.6: accuracy against parameters kept by post-training sparsification.  Every figure also writes
+its table as CSV.  A missing Result raises ``figures._results.MissingResult`` naming the command.
+"""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+
+from figures._results import load_result
+
+TOPOLOGIES = ("a", "b", "c")
+
+
+def _command(topology: str) -> str:
+    return (f"python -m nets.section3 example-3.2 --topology {topology} ... "
+            f"--json results/section3/ex3.2{topology}.json (see the report for the seeds)")
+
+
+def _load(topology: str, results_dir=None):
+    return load_result(f"section3/ex3.2{topology}", _command(topology), results_dir)
+
+
+def _available(results_dir=None):
+    out = {}
+    for t in TOPOLOGIES:
+        try:
+            out[t] = _load(t, results_dir)
+        except FileNotFoundError:
+            continue
+    if not out:
+        _load("a", results_dir)  # raises MissingResult with the command
+    return out
+
+
+def _write_csv(rows, path: Path) -> Path:
+    keys: list[str] = []
+    for r in rows:
+        keys.extend(k for k in r if k not in keys)
+    with path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=keys)
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+COLOURS = {"pruned": "tab:blue", "unpruned": "tab:red"}
+
+
+def _band(ax, rows, key, run, label=None, colour=None):
+    rows = sorted((r for r in rows if r["run"] == run), key=lambda r: r["epoch"])
+    if not rows:
+        return
+    ep = [r["epoch"] for r in rows]
+    mean = [r[f"{key}_mean"] for r in rows]
+    lo = [r[f"{key}_lo"] if r[f"{key}_lo"] is not None else r[f"{key}_mean"] for r in rows]
+    hi = [r[f"{key}_hi"] if r[f"{key}_hi"] is not None else r[f"{key}_mean"] for r in rows]
+    c = colour or COLOURS[run]
+    ax.plot(ep, mean, color=c, label=label or f"{run} (n={rows[0]['seeds']})")
+    ax.fill_between(ep, lo, hi, color=c, alpha=0.2)
+
+
+def _curves(outdir: Path, args, key: str, number: str) -> list[Path]:
+    results = _available(getattr(args, "results_dir", None))
+    fig, axes = plt.subplots(1, len(results), figsize=(4.5 * len(results), 3.6), squeeze=False)
+    table = []
+    for ax, (t, res) in zip(axes[0], results.items()):
+        main = f"ex3.2{t}"
+        rows = [r for r in res.records if r["config"] == main]
+        table += rows
+        for run in ("pruned", "unpruned"):
+            _band(ax, rows, key, run)
+        topo = res.config["scale"]["topology"]
+        ax.set_title(f"({t}) {topo}\n{res.config['scale']['tag']}", fontsize=8)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(key.replace("_", " "))
+        ax.legend(fontsize=7)
+    fig.suptitle(f"Fig {number} counterpart: {key.replace('_', ' ')}, mean and 95% seed band", fontsize=9)
+    fig.tight_layout()
+    png = Path(outdir) / f"fig_{number}.png"
+    fig.savefig(png, dpi=120)
+    plt.close(fig)
+    return [png, _write_csv(table, Path(outdir) / f"fig_{number}.csv")]
+
+
+def fig_3_3(outdir: Path, args) -> list[Path]:
+    """Fig 3.3: Example 3.2 test accuracy vs epoch, pruned vs unpruned, seed bands."""
+    return _curves(outdir, args, "test_accuracy", "3.3")
+
+
+def fig_3_4(outdir: Path, args) -> list[Path]:
+    """Fig 3.4: Example 3.2 training accuracy vs epoch, pruned vs unpruned, seed bands."""
+    return _curves(outdir, args, "train_accuracy", "3.4")
+
+
+def fig_3_5(outdir: Path, args) -> list[Path]:
+    """Fig 3.5: topology (a), accuracy with pruning rounds marked; test accuracy before/after each round."""
+    res = _load("a", getattr(args, "results_dir", None))
+    rows = [r for r in res.records if r["config"] == "ex3.2a" and r["run"] == "pruned"]
+    events = [e for e in res.tables["events"] if e["config"] == "ex3.2a"]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8))
+    _band(a, rows, "train_accuracy", "pruned", "training accuracy", "tab:green")
+    _band(a, rows, "test_accuracy", "pruned", "test accuracy", "tab:blue")
+    for e in sorted({e["epoch"] for e in events}):
+        a.axvline(e, color="tab:blue", ls="--", lw=0.7)
+    a.set_xlabel("epoch")
+    a.set_ylabel("accuracy")
+    a.set_title("(a) pruned ex3.2a; dashed: pruning rounds", fontsize=9)
+    a.legend(fontsize=7)
+    by_epoch: dict = {}
+    for e in events:
+        by_epoch.setdefault(e["epoch"], []).append(e)
+    ep = sorted(by_epoch)
+    before = [sum(x["test_accuracy_before"] for x in by_epoch[k]) / len(by_epoch[k]) for k in ep]
+    after = [sum(x["test_accuracy_after"] for x in by_epoch[k]) / len(by_epoch[k]) for k in ep]
+    b.scatter(ep, before, color="tab:red", label="before pruning (mean over seeds)")
+    b.scatter(ep, after, color="tab:purple", label="after pruning")
+    for e in events:
+        b.plot([e["epoch"], e["epoch"]], [e["test_accuracy_before"], e["test_accuracy_after"]],
+               color="gray", lw=0.5, alpha=0.6)
+    b.set_xlabel("epoch")
+    b.set_ylabel("test accuracy")
+    b.set_title("(b) test accuracy right before / after each round (lines: single seeds)", fontsize=9)
+    b.legend(fontsize=7)
+    fig.tight_layout()
+    png = Path(outdir) / "fig_3.5.png"
+    fig.savefig(png, dpi=120)
+    plt.close(fig)
+    return [png, _write_csv(events, Path(outdir) / "fig_3.5.csv")]
+
+
+def fig_e_1(outdir: Path, args) -> list[Path]:
+    """Fig E.1 counterpart: N(0,1/N), He and Xavier initialisations, pruned vs unpruned (topology a)."""
+    res = _load("a", getattr(args, "results_dir", None))
+    configs = [c for c in ("ex3.2a", "ex3.2a-he", "ex3.2a-xavier") if any(r["config"] == c for r in res.records)]
+    fig, axes = plt.subplots(1, len(configs), figsize=(4.5 * len(configs), 3.6), squeeze=False)
+    table = []
+    for ax, c in zip(axes[0], configs):
+        rows = [r for r in res.records if r["config"] == c]
+        table += rows
+        for run in ("pruned", "unpruned"):
+            _band(ax, rows, "test_accuracy", run)
+        ax.set_title(c, fontsize=9)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("test accuracy")
+        ax.legend(fontsize=7)
+    fig.suptitle("Fig E.1 counterpart on Example 3.2a (E.2 uses another net and L1 + L2)", fontsize=9)
+    fig.tight_layout()
+    png = Path(outdir) / "fig_E.1.png"
+    fig.savefig(png, dpi=120)
+    plt.close(fig)
+    return [png, _write_csv(table, Path(outdir) / "fig_E.1.csv")]
+
+
+def fig_mechanism(outdir: Path, args) -> list[Path]:
+    """Classes never predicted (outputs dead behind the final ReLU) vs epoch; the accuracy gap vs their difference."""
+    results = _available(getattr(args, "results_dir", None))
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8))
+    table = []
+    markers = {"a": "o", "b": "s", "c": "^"}
+    for t, res in results.items():
+        for c in sorted({r["config"] for r in res.records}):
+            rows = [r for r in res.records if r["config"] == c]
+            for run, ls in (("pruned", "-"), ("unpruned", "--")):
+                rr = sorted((r for r in rows if r["run"] == run), key=lambda r: r["epoch"])
+                if rr:
+                    a.plot([r["epoch"] for r in rr], [r["classes_never_predicted_mean"] for r in rr], ls=ls,
+                           label=f"{c} {run}")
+        runs = res.tables["runs"]
+        by = {(r["config"], r["seed"], r["run"]): r for r in runs}
+        for (c, s, run), r in by.items():
+            if run != "pruned":
+                continue
+            u = by[(c, s, "unpruned")]
+            row = {"config": c, "seed": s, "never_predicted_unpruned_minus_pruned":
+                   u["final_classes_never_predicted"] - r["final_classes_never_predicted"],
+                   "dead_outputs_unpruned_minus_pruned": u["final_dead_outputs"] - r["final_dead_outputs"],
+                   "gap": r["final_test_accuracy"] - u["final_test_accuracy"]}
+            table.append(row)
+            lin = c.endswith("linear-output")
+            b.scatter(row["never_predicted_unpruned_minus_pruned"], row["gap"], marker=markers[t],
+                      color="gray" if lin else "tab:blue", alpha=0.7)
+    a.set_xlabel("epoch")
+    a.set_ylabel("classes never predicted (mean over seeds)")
+    a.legend(fontsize=6)
+    b.axhline(0, color="k", lw=0.5)
+    b.set_xlabel("classes never predicted at the end: unpruned - pruned")
+    b.set_ylabel("test accuracy: pruned - unpruned")
+    b.set_title("blue: final ReLU; gray: linear output (o a, s b, ^ c)", fontsize=8)
+    fig.tight_layout()
+    png = Path(outdir) / "fig_mechanism.png"
+    fig.savefig(png, dpi=120)
+    plt.close(fig)
+    return [png, _write_csv(table, Path(outdir) / "fig_mechanism.csv")]
+
+
+def _sweep_plot(ax, sweeps, title):
+    for run, colour in COLOURS.items():
+        for seed in sorted({r["seed"] for r in sweeps if r["run"] == run}):
+            rr = sorted((r for r in sweeps if r["run"] == run and r["seed"] == seed), key=lambda r: r["xi"])
+            ax.plot([r["fraction_kept"] for r in rr], [r["accuracy"] for r in rr], "o-", color=colour, ms=3,
+                    label=f"{'MP-pruned' if run == 'pruned' else 'unpruned'} net, seed {seed}")
+            for r in rr:
+                ax.annotate(f"{100 * r['fraction_kept']:.2g}%", (r["fraction_kept"], r["accuracy"]), fontsize=5)
+    ax.set_xscale("log")
+    ax.set_xlabel("fraction of parameters kept (log)")
+    ax.set_ylabel("test accuracy")
+    ax.set_title(title, fontsize=8)
+    ax.legend(fontsize=6)
+
+
+def fig_3_6(outdir: Path, args) -> list[Path]:
+    """Fig 3.6: accuracy vs parameters kept by post-training sparsification (MP-pruned and unpruned)."""
+    res = load_result("section3/claims_3_2_1", "python -m nets.section3 claims-3.2.1 --seeds 1 "
+                      "--json results/section3/claims_3_2_1.json", getattr(args, "results_dir", None))
+    sweeps = [r for r in res.tables["sparsification_sweep"] if r["config"] == "fmnist-mp-sparsify-after"]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    _sweep_plot(ax, sweeps, "Fig 3.6 counterpart: [784, 300 x 4, 50, 10], cpu scale")
+    fig.tight_layout()
+    png = Path(outdir) / "fig_3.6.png"
+    fig.savefig(png, dpi=120)
+    plt.close(fig)
+    return [png, _write_csv(sweeps, Path(outdir) / "fig_3.6.csv")]
+
+
+def _ex34(args):
+    return load_result("section3/ex3.4", "python -m nets.section3 example-3.4 --seeds 1 "
+                       "--json results/section3/ex3.4.json", getattr(args, "results_dir", None))
+
+
+def fig_3_8(outdir: Path, args) -> list[Path]:
+    """Fig 3.8: Example 3.4 CNN (cpu scale), test and training accuracy, pruned vs unpruned."""
+    res = _ex34(args)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+    for ax, key in zip(axes, ("test_accuracy", "train_accuracy")):
+        for run in ("pruned", "unpruned"):
+            _band(ax, res.records, key, run)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(key.replace("_", " "))
+        ax.legend(fontsize=7)
+    fig.suptitle(f"Fig 3.8 counterpart: CNN {res.config['scale']['tag']}", fontsize=9)
+    fig.tight_layout()
+    png = Path(outdir) / "fig_3.8.png"
+    fig.savefig(png, dpi=120)
+    plt.close(fig)
+    return [png, _write_csv(res.records, Path(outdir) / "fig_3.8.csv")]
+
+
+def fig_3_9(outdir: Path, args) -> list[Path]:
+    """Fig 3.9: Example 3.4 CNN sparsified after training, (a) MP-pruned, (b) unpruned."""
+    res = _ex34(args)
+    sweeps = res.tables["sparsification_sweep"]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for ax, run, label in zip(axes, ("pruned", "unpruned"), ("(a) MP-pruned CNN", "(b) unpruned CNN")):
+        _sweep_plot(ax, [r for r in sweeps if r["run"] == run], label)
+    fig.tight_layout()
+    png = Path(outdir) / "fig_3.9.png"
+    fig.savefig(png, dpi=120)
+    plt.close(fig)
+    return [png, _write_csv(sweeps, Path(outdir) / "fig_3.9.csv")]
+
+
+def fig_ladder(outdir: Path, args) -> list[Path]:
+    """Width ladder of Example 3.2a: accuracy gap and never-predicted-class runs against width."""
+    res = load_result("section3/ladder", "python -m nets.section3 ladder --widths 40 20 10 --seeds 3 "
+                      "--json results/section3/ladder.json", getattr(args, "results_dir", None))
+    rows = sorted(res.records, key=lambda r: -r["width_divisor"])
+    x = [1 / r["width_divisor"] for r in rows]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.6))
+    a.errorbar(x, [r["gap_mean"] for r in rows],
+               yerr=[[r["gap_mean"] - (r["gap_lo"] if r["gap_lo"] is not None else r["gap_mean"]) for r in rows],
+                     [(r["gap_hi"] if r["gap_hi"] is not None else r["gap_mean"]) - r["gap_mean"] for r in rows]],
+               fmt="o-", label="pruned - unpruned (95% CI)")
+    for v in res.verdicts:
+        if "extrapolated_gap" in v.extra:
+            a.errorbar([1.0], [v.extra["extrapolated_gap"]],
+                       yerr=[[v.extra["extrapolated_gap"] - v.extra["lo"]], [v.extra["hi"] - v.extra["extrapolated_gap"]]],
+                       fmt="s", color="gray", label="extrapolation to paper width")
+    a.axhline(0.19, color="tab:red", ls=":", label="paper gap (~89% vs ~70%)")
+    a.set_xscale("log", base=2)
+    a.set_xlabel("width / paper width")
+    a.set_ylabel("test accuracy gap")
+    a.legend(fontsize=7)
+    b.plot(x, [r["unpruned_runs_class_never_predicted"] / r["seeds"] for r in rows], "o-", color="tab:red",
+           label="unpruned")
+    b.plot(x, [r["pruned_runs_class_never_predicted"] / r["seeds"] for r in rows], "o-", color="tab:blue",
+           label="pruned")
+    b.set_xscale("log", base=2)
+    b.set_xlabel("width / paper width")
+    b.set_ylabel("runs ending with a never-predicted class")
+    b.legend(fontsize=7)
+    fig.tight_layout()
+    png = Path(outdir) / "fig_ladder.png"
+    fig.savefig(png, dpi=120)
+    plt.close(fig)
+    return [png, _write_csv(rows, Path(outdir) / "fig_ladder.csv")]
+
+
+FIGURES = {"3.3": fig_3_3, "3.4": fig_3_4, "3.5": fig_3_5, "3.6": fig_3_6, "3.8": fig_3_8, "3.9": fig_3_9,
+           "E.1": fig_e_1, "mechanism": fig_mechanism, "ladder": fig_ladder}
