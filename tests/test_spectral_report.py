@@ -157,4 +157,6 @@ def test_report_carries_the_power_law_alpha_of_each_layer():
         model[0].weight.copy_(torch.randn(200, 120, generator=g) / 200 ** 0.5)
     (row,) = spectral_report(model)
     s = np.linalg.svd(model[0].weight.detach().double().numpy(), compute_uv=False)
-    assert row["powerlaw_alpha"] == fit_powerlaw_alpha(np.sort(s ** 2 / 200)).alpha
+    # same fit, singular values from two SVD routes (torch in the report, numpy here) that agree
+    # to rounding: alpha agrees to ~1e-14 relative (exact equality failed at other seeds)
+    assert row["powerlaw_alpha"] == pytest.approx(fit_powerlaw_alpha(np.sort(s ** 2 / 200)).alpha, rel=1e-9)

@@ -353,9 +353,13 @@ class EaccMap:
         t = _finite_array(self.thresholds, "thresholds", 1)
         if dX.shape != t.shape:
             raise ValueError(f"dX has {dX.size} entries but thresholds has {t.size}")
-        empty = float(self.empty_value)
-        if not math.isfinite(empty):
-            raise ValueError(f"empty_value must be finite, got {self.empty_value!r}")
+        empty = check_float("empty_value", self.empty_value)
+        if t.size and t.min() < empty:
+            # t_s = (...) ||W_1 s|| + b(N) >= b(N) = empty_value: with a smaller t_s, F would jump up
+            # when G_eta empties, F would not be non-increasing, and e_acc's characterisation (the
+            # smallest post-fixed point is the exact fixed point when one exists) would not hold
+            raise InvalidArgument(f"thresholds must be >= empty_value = {empty} (t_s includes b(N)), "
+                                  f"got min {t.min()!r}")
         object.__setattr__(self, "dX", dX)
         object.__setattr__(self, "thresholds", t)
         object.__setattr__(self, "empty_value", empty)
