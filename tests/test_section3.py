@@ -139,7 +139,7 @@ def test_example_3_2_end_to_end_at_toy_size(tmp_path):
     assert len(res.tables["runs"]) == 8  # 2 configs x 2 seeds x pruned/unpruned
     claims = {v.claim for v in res.verdicts}
     assert {"000:table:3.4", "000:table:3.5", "000:table:3.6", "000:example:3.2", "000:figure:3.5",
-            "000:text:3.2.5", "000:text:3.2.1.2"} <= claims
+            "000:text:3.2.5", "000:text:3.2.1.2", "000:remark:3.5"} <= claims
     again = example_3_2("a", **kw)
     assert again.tables["runs"] == res.tables["runs"]
 
@@ -293,10 +293,11 @@ def test_claims_ladder_and_cnn_experiments_run_at_toy_size(tmp_path, tiny_config
     res = claims_3_2_1(seeds=1, runs_dir=tmp_path)
     claims = {v.claim for v in res.verdicts}
     assert {"000:text:3.2.1.3", "000:text:3.2.1.4", "000:figure:3.6", "000:text:3.2.1.5", "000:text:3.2.1.6",
-            "000:text:3.2.3"} <= claims
+            "000:text:3.2.3", "000:text:3.2.4", "000:text:3.2.6"} <= claims
     assert {r["config"] for r in res.tables["sparsification_sweep"]} == {"fmnist-mp-sparsify-after"}
     cnn = example_3_4(seeds=1, runs_dir=tmp_path)
-    assert {"000:example:3.4", "000:text:3.2.2.3", "000:figure:3.9"} <= {v.claim for v in cnn.verdicts}
+    assert {"000:example:3.4", "000:text:3.2.2.3", "000:figure:3.9", "000:figure:3.8",
+            "000:text:3.2.6"} <= {v.claim for v in cnn.verdicts}
 
 
 def test_width_ladder_runs_and_extrapolates_at_toy_size(tmp_path, tiny_configs):

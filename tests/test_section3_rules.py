@@ -1,0 +1,137 @@
+"""nets.decision_rules (the verdict words of Section 3 / Appendix E.2 claims measured at reduced
+scale), nets.section3.over_95_verdict (000:text:3.2.6) and nets.section3_e2 (Appendix E.2) on
+synthetic inputs whose right verdict is known, plus the E.2 experiment end to end at toy size."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from nets import decision_rules as rules
+from tests.test_section3 import tiny_configs  # noqa: F401  (fixture)
+
+
+def test_sign_rule():
+    assert rules.sign(0.01, 0.05) == "holds"
+    assert rules.sign(-0.05, -0.01) == "fails"
+    assert rules.sign(-0.01, 0.05) == "inconclusive"
+    assert rules.sign(-0.05, -0.01, want_positive=False) == "holds"
+    assert rules.sign(math.nan, 0.1) == "inconclusive"
+
+
+def test_level_reached_is_decided_only_when_reached():
+    assert rules.level_reached_at_reduced_scale(0.905, 0.92, 0.90) == "holds"
+    # below the level at reduced scale: the scale explains it, never "fails"
+    assert rules.level_reached_at_reduced_scale(0.80, 0.82, 0.90) == "inconclusive"
+    assert rules.level_reached_at_reduced_scale(0.89, 0.91, 0.90) == "inconclusive"
+    assert rules.level_reached_at_reduced_scale(math.nan, math.nan, 0.90) == "inconclusive"
+
+
+def test_ceiling_is_refuted_only_when_exceeded():
+    assert rules.ceiling_at_reduced_scale(0.83, 0.85, 0.80) == "fails"
+    assert rules.ceiling_at_reduced_scale(0.70, 0.75, 0.80) == "inconclusive"
+    assert rules.ceiling_at_reduced_scale(0.79, 0.83, 0.80) == "inconclusive"
+
+
+def test_equivalence_rule():
+    assert rules.equivalent(-0.005, 0.008, 0.01) == "holds"
+    assert rules.equivalent(0.02, 0.04, 0.01) == "fails"
+    assert rules.equivalent(-0.04, -0.02, 0.01) == "fails"
+    assert rules.equivalent(-0.005, 0.03, 0.01) == "inconclusive"
+
+
+def test_all_parts_and_every_seed():
+    assert rules.all_parts(["holds", "holds"]) == "holds"
+    assert rules.all_parts(["holds", "fails"]) == "fails"
+    assert rules.all_parts(["holds", "inconclusive"]) == "inconclusive"
+    assert rules.all_parts([]) == "inconclusive"
+    with pytest.raises(ValueError):
+        rules.all_parts(["yes"])
+    assert rules.every_seed([1, 2], lambda v: v > 0) and not rules.every_seed([], lambda v: True)
+    assert not rules.every_seed([1, -1], lambda v: v > 0)
+
+
+def _sweep(seed, run, removed_within, base=0.85, n=1000):
+    """A sparsification sweep whose accuracy is flat (no drop) up to ``removed_within`` of n
+    parameters removed, then falls by 10 points."""
+    rows = [{"seed": seed, "run": run, "xi": 0.0, "accuracy": base, "parameters_kept": n, "fraction_kept": 1.0}]
+    for k, frac in enumerate((0.5, 0.8, 0.9, 0.96, 0.99)):
+        rows.append({"seed": seed, "run": run, "xi": 0.01 * (k + 1), "parameters_kept": round(n * (1 - frac)),
+                     "fraction_kept": 1 - frac, "accuracy": base if frac <= removed_within else base - 0.10})
+    return rows
+
+
+@pytest.mark.parametrize("mp, alone, word", [(0.96, 0.8, "holds"), (0.9, 0.5, "fails"), (0.96, 0.99, "fails"),
+                                             (0.8, 0.9, "fails")])
+def test_over_95_verdict_words(mp, alone, word):
+    from nets.section3 import over_95_verdict
+    sweeps = [*_sweep(0, "pruned", mp), *_sweep(0, "unpruned", alone),
+              *_sweep(1, "pruned", mp), *_sweep(1, "unpruned", alone)]
+    v = over_95_verdict(sweeps, {0: 1000, 1: 1000}, "synthetic")
+    assert v.claim == "000:text:3.2.6" and v.verdict == word
+
+
+def test_over_95_verdict_mixed_seeds_is_inconclusive():
+    from nets.section3 import over_95_verdict
+    sweeps = [*_sweep(0, "pruned", 0.96), *_sweep(0, "unpruned", 0.5),
+              *_sweep(1, "pruned", 0.9), *_sweep(1, "unpruned", 0.5)]
+    assert over_95_verdict(sweeps, {0: 1000, 1: 1000}, "synthetic").verdict == "inconclusive"
+
+
+def _e2_rows(acc: dict, seeds=(0, 1, 2, 3, 4), jitter=0.002):
+    """Run rows {config: (pruned, unpruned)} with a small seed-dependent spread."""
+    rows = []
+    for c, (p, u) in acc.items():
+        for s in seeds:
+            e = jitter * (s - 2)
+            for run, a in (("pruned", p + e), ("unpruned", u + e * 0.5)):
+                rows.append({"config": c, "seed": s, "run": run, "final_test_accuracy": a,
+                             "max_test_accuracy": a + 0.003})
+    return rows
+
+
+def _e2_words(acc):
+    from nets.section3 import paired_table
+    from nets.section3_e2 import e2_verdicts
+    rows = _e2_rows(acc)
+    V = e2_verdicts(rows, paired_table(rows, ("final_test_accuracy", "max_test_accuracy")), "synthetic")
+    return {(v.claim, v.setting.split(" synthetic")[0], v.setting.split("; ")[-1]): v.verdict for v in V}
+
+
+def test_e2_verdicts_paper_like_numbers_hold():
+    """Numbers as the paper reports them give 'holds' on every part that can hold at any scale."""
+    w = _e2_words({"e2-normal": (0.9074, 0.89), "e2-he": (0.905, 0.89), "e2-xavier": (0.906, 0.889),
+                   "e2-normal-sparse90": (0.79, 0.78), "e2-he-l2only": (0.90, 0.88),
+                   "e2-xavier-l2only": (0.901, 0.88), "e2-normal-sparse90-l2only": (0.78, 0.77)})
+    assert w[("000:figure:E.1", "e2-he", "pruned test accuracy above 90%")] == "holds"
+    assert w[("000:figure:E.1", "e2-xavier vs e2-normal", "pruned, comparable accuracy")] == "holds"
+    assert w[("000:figure:E.1", "e2-he", "pruned above unpruned (~89%)")] == "holds"
+    assert w[("000:text:E.2.2", "e2-normal vs e2-normal-sparse90", "both MP-pruned")] == "holds"
+    # a ceiling is never confirmed at reduced scale, only refuted
+    assert w[("000:text:E.2.2", "e2-normal-sparse90", "best test accuracy over epochs, pruned")] == "inconclusive"
+    assert w[("000:text:E.2.3", "e2-he-l2only", "pruned test accuracy ~90%")] == "holds"
+    assert w[("000:text:E.2.3", "e2-xavier-l2only", "pruned (~90%) above unpruned (~88%)")] == "holds"
+
+
+def test_e2_verdicts_contrary_numbers_fail_or_stay_open():
+    w = _e2_words({"e2-normal": (0.86, 0.87), "e2-he": (0.83, 0.85), "e2-xavier": (0.85, 0.85),
+                   "e2-normal-sparse90": (0.88, 0.86), "e2-he-l2only": (0.84, 0.86),
+                   "e2-xavier-l2only": (0.85, 0.86), "e2-normal-sparse90-l2only": (0.87, 0.86)})
+    assert w[("000:figure:E.1", "e2-he", "pruned test accuracy above 90%")] == "inconclusive"  # scale-bound
+    assert w[("000:figure:E.1", "e2-he vs e2-normal", "pruned, comparable accuracy")] == "fails"
+    assert w[("000:figure:E.1", "e2-he", "pruned above unpruned (~89%)")] == "fails"
+    assert w[("000:text:E.2.2", "e2-normal vs e2-normal-sparse90", "both MP-pruned")] == "fails"
+    assert w[("000:text:E.2.2", "e2-normal-sparse90", "best test accuracy over epochs, pruned")] == "fails"
+    assert w[("000:text:E.2.3", "e2-normal-sparse90-l2only", "best test accuracy over epochs, pruned")] == "fails"
+    assert w[("000:text:E.2.3", "e2-he-l2only", "pruned (~90%) above unpruned (~88%)")] == "fails"
+
+
+def test_appendix_e2_runs_at_toy_size_and_rejects_bad_input(tmp_path, tiny_configs):
+    from core.validate import InvalidArgument
+    from nets.section3_e2 import appendix_e2
+    res = appendix_e2(seeds=2, configs=["e2-normal", "e2-he", "e2-normal-sparse90"], runs_dir=tmp_path)
+    claims = {v.claim for v in res.verdicts}
+    assert {"000:figure:E.1", "000:text:E.2.2"} <= claims
+    assert {r["config"] for r in res.tables["runs"]} == {"e2-normal", "e2-he", "e2-normal-sparse90"}
+    with pytest.raises(InvalidArgument):
+        appendix_e2(seeds=1, configs=["ex3.2a"], runs_dir=tmp_path)
