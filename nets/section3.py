@@ -983,7 +983,7 @@ def claims_3_2_1(*, seeds: int = 1, runs_dir=RUNS_DIR, device="cpu", argv=None):
         note=(f"test accuracy {_pct(lp['mean'])}% (paper 91.27%); the best other fully connected run of this "
               f"Result: {top[0]} {top[1]} {_pct(best[top])}% (the L1 + L2 run is "
               f"{'above' if lp['mean'] > best[top] else 'not above'} it); holds only if reached at reduced scale, "
-              "else inconclusive: `python -m nets.train --config fmnist-l1l2-300 --scale paper` decides it")))
+              "else inconclusive: `python -m nets.train fmnist-l1l2-300 --scale paper --side-by-side` decides it")))
     # Fig 3.6: post-training sparsification after MP pruning
     sw = [x for x in sweeps if x["config"] == "fmnist-mp-sparsify-after"]
     summ = []

@@ -121,7 +121,7 @@ def e2_verdicts(rows: list[dict], paired: list[dict], scale: str) -> list:
             interval=[s["lo"], s["hi"]], bound=ABOVE,
             note=(f"final test accuracy with MP pruning {_ci(s)}; holds only if the whole interval is >= 90% "
                   "(reached even at reduced scale); below it the reduced scale explains a shortfall, so "
-                  "inconclusive: `python -m nets.train --config " + name + " --scale paper` decides it")))
+                  "inconclusive: `python -m nets.train " + name + " --scale paper --side-by-side` decides it")))
         if "e2-normal" in have:
             d = across(name, "e2-normal")
             V.append(Verdict(
