@@ -3,8 +3,8 @@ Appendix E.2) from the committed Results of ``nets.section3`` (``results/section
 
 3.3 / 3.4: test / training accuracy against epoch, pruned against unpruned, mean and 95% seed band,
 one panel per topology.  3.5: (a) the training and test accuracy of topology (a) with the pruning
-rounds marked, (b) test accuracy right before and right after each round.  E.1: the He and Xavier
-initialisations of E.2 on topology (a) (E.2 itself uses [784, 3000, 3000, 3000, 3000, 500, 10]).
+rounds marked, (b) test accuracy right before and right after each round.  E.1: the N(0, 1/N), He
+and Xavier initialisations of E.2's net (``appendix-e2``; else the He / Xavier controls of topology (a)).
 "mechanism": classes never predicted (an output dead, or nearly, behind the final ReLU) against epoch,
 and the accuracy gap against their difference within each seed pair.
 3.6: accuracy against parameters kept by post-training sparsification.  Every figure also writes
@@ -139,13 +139,31 @@ def fig_3_5(outdir: Path, args) -> list[Path]:
     return [png, _write_csv(events, Path(outdir) / "fig_3.5.csv")]
 
 
+E2_COMMAND = ("python -m nets.section3 appendix-e2 --seeds 3 --width-divisor 40 "
+              "--json results/section3/e2.json (see the report for the seeds)")
+
+
 def fig_e_1(outdir: Path, args) -> list[Path]:
-    """Fig E.1 counterpart: N(0,1/N), He and Xavier initialisations, pruned vs unpruned (topology a)."""
-    res = _load("a", getattr(args, "results_dir", None))
-    configs = [c for c in ("ex3.2a", "ex3.2a-he", "ex3.2a-xavier") if any(r["config"] == c for r in res.records)]
-    fig, axes = plt.subplots(1, len(configs), figsize=(4.5 * len(configs), 3.6), squeeze=False)
+    """Fig E.1 counterpart: test accuracy against epoch, pruned vs unpruned, for the N(0,1/N), He and
+    Xavier initialisations (and, beside them, the 90%-sparse and L2-only variants) of E.2's net
+    ([784, 3000, 3000, 3000, 3000, 500, 10] at reduced width, ``appendix-e2``); without that Result,
+    the He and Xavier controls of Example 3.2a."""
+    rd = getattr(args, "results_dir", None)
+    try:
+        res = load_result("section3/e2", E2_COMMAND, rd)
+        configs = [c for c in ("e2-normal", "e2-he", "e2-xavier", "e2-normal-sparse90", "e2-he-l2only",
+                               "e2-xavier-l2only", "e2-normal-sparse90-l2only")
+                   if any(r["config"] == c for r in res.records)]
+        title = f"Fig E.1 counterpart: E.2's net at widths / {res.config['width_divisor']}, test accuracy"
+    except FileNotFoundError:
+        res = _load("a", rd)
+        configs = [c for c in ("ex3.2a", "ex3.2a-he", "ex3.2a-xavier") if any(r["config"] == c for r in res.records)]
+        title = "Fig E.1 counterpart on Example 3.2a (E.2 uses another net and L1 + L2)"
+    cols = min(4, len(configs))
+    rows_n = -(-len(configs) // cols)
+    fig, axes = plt.subplots(rows_n, cols, figsize=(4.2 * cols, 3.4 * rows_n), squeeze=False)
     table = []
-    for ax, c in zip(axes[0], configs):
+    for ax, c in zip(axes.flat, configs):
         rows = [r for r in res.records if r["config"] == c]
         table += rows
         for run in ("pruned", "unpruned"):
@@ -154,7 +172,9 @@ def fig_e_1(outdir: Path, args) -> list[Path]:
         ax.set_xlabel("epoch")
         ax.set_ylabel("test accuracy")
         ax.legend(fontsize=7)
-    fig.suptitle("Fig E.1 counterpart on Example 3.2a (E.2 uses another net and L1 + L2)", fontsize=9)
+    for ax in list(axes.flat)[len(configs):]:
+        ax.axis("off")
+    fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     png = Path(outdir) / "fig_E.1.png"
     fig.savefig(png, dpi=120)

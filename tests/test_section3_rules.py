@@ -135,3 +135,17 @@ def test_appendix_e2_runs_at_toy_size_and_rejects_bad_input(tmp_path, tiny_confi
     assert {r["config"] for r in res.tables["runs"]} == {"e2-normal", "e2-he", "e2-normal-sparse90"}
     with pytest.raises(InvalidArgument):
         appendix_e2(seeds=1, configs=["ex3.2a"], runs_dir=tmp_path)
+
+
+def test_fig_e_1_reads_the_appendix_e2_result(tmp_path, tiny_configs):
+    from types import SimpleNamespace
+    import matplotlib
+    matplotlib.use("Agg")
+    from core.result import write_result
+    from figures.fig_section3 import FIGURES
+    from nets.section3_e2 import appendix_e2
+    res = appendix_e2(seeds=2, configs=["e2-normal", "e2-he"], runs_dir=tmp_path / "runs")
+    write_result(res, tmp_path / "section3" / "e2.json")
+    png, csv_path = FIGURES["E.1"](tmp_path, SimpleNamespace(results_dir=tmp_path))
+    assert png.stat().st_size > 0
+    assert {"e2-normal", "e2-he"} == set(line.split(",")[0] for line in csv_path.read_text().splitlines()[1:])
