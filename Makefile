@@ -56,7 +56,7 @@ reproduce-long: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) -m nets.section3 static --json results/section3/static.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.section3 example-3.2 --topology a --seeds 5 --controls linear-output he xavier --control-seeds 5 2 2 --json results/section3/ex3.2a.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.section3 example-3.2 --topology b --seeds 5 --controls linear-output --control-seeds 5 --json results/section3/ex3.2b.json
-	OMP_NUM_THREADS=1 $(PY) -m nets.section3 example-3.2 --topology c --seeds 3 --controls linear-output --control-seeds 2 --json results/section3/ex3.2c.json
+	OMP_NUM_THREADS=1 $(PY) -m nets.section3 example-3.2 --topology c --seeds 5 --controls linear-output --control-seeds 5 --json results/section3/ex3.2c.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.section3 ladder --widths 40 20 10 --seeds 3 --json results/section3/ladder.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.section3 claims-3.2.1 --seeds 1 --json results/section3/claims_3_2_1.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.paper001 --examples 4.6 4.3 --seeds 2 --json results/paper001.json
