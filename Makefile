@@ -54,7 +54,7 @@ reproduce-long: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) -m sims.approximation_lemma --large --spikes 30 40 50 60 70 --json results/approximation_lemma_large_paper.json
 	OMP_NUM_THREADS=1 $(PY) -m sims.approximation_lemma --large --spikes 2 3 5 --json results/approximation_lemma_large_moderate.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.section3 static --json results/section3/static.json
-	OMP_NUM_THREADS=1 $(PY) -m nets.section3 example-3.2 --topology a --seeds 5 --controls linear-output he xavier --control-seeds 5 2 2 --json results/section3/ex3.2a.json
+	OMP_NUM_THREADS=1 $(PY) -m nets.section3 example-3.2 --topology a --seeds 5 --controls linear-output he xavier --control-seeds 5 5 5 --json results/section3/ex3.2a.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.section3 example-3.2 --topology b --seeds 5 --controls linear-output --control-seeds 5 --json results/section3/ex3.2b.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.section3 example-3.2 --topology c --seeds 5 --controls linear-output --control-seeds 5 --json results/section3/ex3.2c.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.section3 ladder --widths 40 20 10 --seeds 3 --json results/section3/ladder.json
