@@ -100,6 +100,15 @@ def e2_verdicts(rows: list[dict], paired: list[dict], scale: str) -> list:
         seeds = sorted({s for (c, s, _) in by if c == a} & {s for (c, s, _) in by if c == b})
         return mean_ci([by[(a, s, run)][key] - by[(b, s, run)][key] for s in seeds])
 
+    def sparse_facts(name):
+        """How many pruned runs of a sparse start never beat chance (best epoch <= 11% on 10 balanced
+        classes) and end with all 10 outputs dead behind the final ReLU."""
+        rr = [r for r in rows if r["config"] == name and r["run"] == "pruned"]
+        chance = sum(r["max_test_accuracy"] <= 0.11 for r in rr)
+        dead = sum((r.get("final_dead_outputs") or 0) >= 10 for r in rr)
+        return (f"; {chance} of {len(rr)} pruned runs never above chance (best epoch <= 11%), {dead} of {len(rr)} "
+                "end with all 10 outputs dead (zero on the whole test set)")
+
     def gain_verdict(claim, name, paper_gap, what):
         g = P[(name, "final_test_accuracy")]
         return Verdict(claim=claim, setting=f"{name} {scale}; {what}", N=g["seeds"],
@@ -153,7 +162,8 @@ def e2_verdicts(rows: list[dict], paired: list[dict], scale: str) -> list:
             N=spmax["n"], verdict=rules.ceiling_at_reduced_scale(spmax["lo"], spmax["hi"], SPARSE_ABOUT),
             measured=spmax["mean"], interval=[spmax["lo"], spmax["hi"]], bound=SPARSE_ABOUT,
             note=("'plateaus at ~80%': fails only if the best epoch's test accuracy is above 81% over the whole "
-                  "interval even at reduced scale; otherwise the paper-scale run decides it")))
+                  "interval even at reduced scale; otherwise the paper-scale run decides it"
+                  + sparse_facts("e2-normal-sparse90"))))
     # E.2.3: L2 only: He / Xavier pruned ~90%, unpruned ~88%, the sparse start never above 80%
     for init in ("he", "xavier"):
         name = f"e2-{init}-l2only"
@@ -174,7 +184,7 @@ def e2_verdicts(rows: list[dict], paired: list[dict], scale: str) -> list:
             N=spmax["n"], verdict=rules.ceiling_at_reduced_scale(spmax["lo"], spmax["hi"], SPARSE_CEILING),
             measured=spmax["mean"], interval=[spmax["lo"], spmax["hi"]], bound=SPARSE_CEILING,
             note=("'never higher than 80%': fails only if the best epoch is above 80% over the whole interval even at "
-                  "reduced scale; otherwise inconclusive")))
+                  "reduced scale; otherwise inconclusive" + sparse_facts("e2-normal-sparse90-l2only"))))
         dense = [c for c in ("e2-he-l2only", "e2-xavier-l2only") if c in have]
         for c in dense:
             d = across(c, "e2-normal-sparse90-l2only")
