@@ -139,7 +139,7 @@ def fig_3_5(outdir: Path, args) -> list[Path]:
     return [png, _write_csv(events, Path(outdir) / "fig_3.5.csv")]
 
 
-E2_COMMAND = ("python -m nets.section3 appendix-e2 --seeds 3 --width-divisor 40 "
+E2_COMMAND = ("python -m nets.section3 appendix-e2 --seeds 5 --width-divisor 40 "
               "--json results/section3/e2.json (see the report for the seeds)")
 
 
