@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from nets.configs import TrainConfig, get_config
+from nets.seed_stats import linear_fit_ci, mean_ci, variance_ratio_ci  # noqa: F401 (statistics over seeds)
 
 RUNS_DIR = Path("runs/section3")
 
@@ -100,63 +101,6 @@ def train_pair(cfg: TrainConfig, seed: int, *, runs_dir: Path | None = RUNS_DIR,
 
 def cpu_config(name: str, **scale) -> TrainConfig:
     return get_config(name, "cpu", **scale)
-
-
-# ---------------------------------------------------------------------------------------------
-# statistics over seeds
-
-def mean_ci(values, level: float = 0.95) -> dict:
-    """Mean, sample sd and the t-interval of the mean (NaN interval for fewer than 2 values)."""
-    import numpy as np
-    from scipy import stats
-    x = np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=float)
-    n = x.size
-    if n == 0:
-        return {"n": 0, "mean": math.nan, "sd": math.nan, "lo": math.nan, "hi": math.nan}
-    mean = float(x.mean())
-    if n < 2:
-        return {"n": 1, "mean": mean, "sd": math.nan, "lo": math.nan, "hi": math.nan}
-    sd = float(x.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
-    return {"n": int(n), "mean": mean, "sd": sd, "lo": mean - half, "hi": mean + half}
-
-
-def variance_ratio_ci(a, b, level: float = 0.95) -> dict:
-    """var(a) / var(b) with the F interval (normal samples): [R / F_hi, R / F_lo]."""
-    import numpy as np
-    from scipy import stats
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    if a.size < 2 or b.size < 2:
-        return {"ratio": math.nan, "lo": math.nan, "hi": math.nan}
-    va, vb = a.var(ddof=1), b.var(ddof=1)
-    if vb == 0:
-        return {"ratio": math.inf if va > 0 else math.nan, "lo": math.nan, "hi": math.nan}
-    r = float(va / vb)
-    d1, d2 = a.size - 1, b.size - 1
-    return {"ratio": r, "lo": r / float(stats.f.ppf(0.5 + level / 2, d1, d2)),
-            "hi": r / float(stats.f.ppf(0.5 - level / 2, d1, d2))}
-
-
-def linear_fit_ci(x, y, level: float = 0.95) -> dict:
-    """Least squares y = a + b x with t-intervals of a and b (NaN when x is constant or n < 3)."""
-    import numpy as np
-    from scipy import stats
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    n = x.size
-    out = {"n": int(n), "slope": math.nan, "slope_lo": math.nan, "slope_hi": math.nan,
-           "intercept": math.nan, "intercept_lo": math.nan, "intercept_hi": math.nan}
-    if n < 3 or np.ptp(x) == 0:
-        return out
-    X = np.column_stack([np.ones(n), x])
-    coef, *_ = np.linalg.lstsq(X, y, rcond=None)
-    resid = y - X @ coef
-    s2 = float(resid @ resid) / (n - 2)
-    cov = s2 * np.linalg.inv(X.T @ X)
-    t = float(stats.t.ppf(0.5 + level / 2, n - 2))
-    for i, key in enumerate(("intercept", "slope")):
-        half = t * math.sqrt(cov[i, i])
-        out.update({key: float(coef[i]), f"{key}_lo": float(coef[i] - half), f"{key}_hi": float(coef[i] + half)})
-    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -513,7 +457,7 @@ def example_3_2(topology: str = "a", *, seeds: int = 5, controls=CONTROLS, contr
     one count per control).  ``scale="paper"``: the paper's widths and all
     60,000 training images (``width_divisor`` / ``n_train`` ignored).  ``runs_dir=None``: no
     checkpoints.  Returns a ``core.result.Result``."""
-    from core.result import Provenance, Result, Verdict
+    from core.result import Provenance, Result
     from core.validate import check_choice, check_int
     check_choice("topology", topology, TOPOLOGIES)
     check_choice("scale", scale, ("cpu", "paper"))
@@ -1107,6 +1051,57 @@ def width_ladder(divisors=(20, 10, 5), *, seeds: int = 3, n_train: int = 10000, 
                   provenance=prov.stop(), records=table, verdicts=V, tables={"runs": runs})
 
 
+def appendix_e2(*, seeds: int = 3, configs=None, width_divisor: int = 40, n_train: int = 10000,
+                runs_dir=None, device="cpu", argv=None):
+    """Appendix E.2's net (``nets.section3_e2.E2_CONFIGS``, hidden widths / ``width_divisor``) pruned
+    and unpruned on seeds 0 .. seeds-1 (trained or read back), decided by
+    ``nets.section3_e2.e2_verdicts``."""
+    from core.result import Provenance, Result
+    from core.validate import InvalidArgument, check_choice, check_int
+    from nets import section3_e2 as e2
+    E2_CONFIGS = e2.E2_CONFIGS
+    check_int("seeds", seeds, 1, 100)
+    check_int("width_divisor", width_divisor, 1, 1000)
+    check_int("n_train", n_train, 100, 60000)
+    configs = list(E2_CONFIGS if configs is None else configs)
+    if not configs:
+        raise InvalidArgument("configs: give at least one of " + ", ".join(E2_CONFIGS))
+    for c in configs:
+        check_choice("config", c, E2_CONFIGS)
+    runs_dir = RUNS_DIR if runs_dir is None else runs_dir
+    prov = Provenance.start(argv=argv, seed=0, device=str(device), module="nets.section3")
+    cfgs = {c: cpu_config(c, width_divisor=width_divisor, n_train=n_train) for c in configs}
+    rows, records = [], []
+    for seed in range(seeds):  # seed-major: each seed's data subset is decoded once
+        for c in configs:
+            p, u = collect_pairs(cfgs[c], [seed], runs_dir=runs_dir, device=device)[seed]
+            for run in (p, u):
+                row = run_row(cfgs[c], seed, run)
+                row["max_test_accuracy"] = max(_final(m, "test_accuracy") for m in run.metrics)
+                rows.append(row)
+                records += epoch_records(cfgs[c], seed, run)
+    paired = paired_table(rows, ("final_test_accuracy", "final_train_accuracy", "max_test_accuracy",
+                                    "parameter_reduction", "final_classes_never_predicted", "time_s"))
+    first = next(iter(cfgs.values()))
+    scale = (f"{scale_tag(first)} (E.2 net {first.model['topology']}, {seeds} seeds), pruned and unpruned "
+             "from the same initial weights and batches")
+    verdicts = e2.e2_verdicts(rows, paired, scale)
+    paper_topology = get_config("e2-normal").model["topology"]
+    return Result(experiment="nets.section3.appendix_e2",
+                  config={"seeds": seeds, "configs": configs, "width_divisor": width_divisor, "n_train": n_train,
+                          "scales": {c: scale_description(cfg) for c, cfg in cfgs.items()},
+                          "reductions": [f"hidden widths / {width_divisor} (paper {paper_topology})",
+                                         f"{n_train} of the 60,000 training images (seeded subset per seed)",
+                                         f"{seeds} seeds (the paper shows one run per initialisation)"],
+                          "rules": {"above": e2.ABOVE, "about_90": e2.ABOUT_90, "sparse_about": e2.SPARSE_ABOUT,
+                                    "sparse_ceiling": e2.SPARSE_CEILING,
+                                    "comparable_margin": e2.COMPARABLE_MARGIN},
+                          "runs_dir": str(runs_dir)},
+                  provenance=prov.stop(),
+                  records=curve_table(records, ("test_accuracy", "train_accuracy", "parameters")),
+                  verdicts=verdicts, tables={"runs": rows, "paired": paired})
+
+
 def example_3_4(*, seeds: int = 1, runs_dir=RUNS_DIR, device="cpu", argv=None):
     """Example 3.4's CNN at CPU scale (``ex3.4-sparsify-after``: channels / 8, FC widths / 50 and
     / 10, 3,000 training and 2,000 test images): pruned vs unpruned (Fig 3.8), parameters at the end
@@ -1310,8 +1305,7 @@ def _main(args):
         return width_ladder(args.widths, seeds=args.seeds, n_train=args.n_train, runs_dir=args.runs_dir,
                             device=device, argv=argv)
     if args.experiment == "appendix-e2":
-        from nets.section3_e2 import E2_CONFIGS, appendix_e2
-        return appendix_e2(seeds=args.seeds, configs=args.e2_configs or E2_CONFIGS,
+        return appendix_e2(seeds=args.seeds, configs=args.e2_configs,
                            width_divisor=args.width_divisor, n_train=args.n_train, runs_dir=args.runs_dir,
                            device=device, argv=argv)
     if args.experiment == "example-3.4":

@@ -1,8 +1,9 @@
 """Paper 000 Appendix E.2 at CPU scale: the [784, 3000, 3000, 3000, 3000, 500, 10] net with N(0, 1/N),
 He and Xavier initialisation, dense or 90% sparse at initialisation, L1 + L2 (E.7) or L2 only,
 each trained pruned and unpruned side by side (``nets.section3.train_pair``: same seed, same
-initial weights, same batches).  Verdicts on Fig E.1, 000:text:E.2.2 and 000:text:E.2.3 with the
-rules of ``nets.decision_rules``.  Run through ``python -m nets.section3 appendix-e2``.
+initial weights, same batches).  This module decides Fig E.1, 000:text:E.2.2 and 000:text:E.2.3
+from the runs' rows with the rules of ``nets.decision_rules``; ``nets.section3.appendix_e2`` trains
+them (``python -m nets.section3 appendix-e2``).
 """
 from __future__ import annotations
 
@@ -30,63 +31,11 @@ def _ci(s: dict) -> str:
             else f"{_pct(s['mean'])}% (no interval)")
 
 
-def appendix_e2(*, seeds: int = 3, configs=E2_CONFIGS, width_divisor: int = 40, n_train: int = 10000,
-                runs_dir=None, device="cpu", argv=None):
-    """Train (or read back) the E.2 pairs on seeds 0 .. seeds-1 and decide the E.2 claims."""
-    from core.result import Provenance, Result
-    from core.validate import InvalidArgument, check_choice, check_int
-    import nets.section3 as s3
-    check_int("seeds", seeds, 1, 100)
-    check_int("width_divisor", width_divisor, 1, 1000)
-    check_int("n_train", n_train, 100, 60000)
-    configs = list(configs)
-    if not configs:
-        raise InvalidArgument("configs: give at least one of " + ", ".join(E2_CONFIGS))
-    for c in configs:
-        check_choice("config", c, E2_CONFIGS)
-    runs_dir = s3.RUNS_DIR if runs_dir is None else runs_dir
-    prov = Provenance.start(argv=argv, seed=0, device=str(device), module="nets.section3")
-    cfgs = {c: s3.cpu_config(c, width_divisor=width_divisor, n_train=n_train) for c in configs}
-    rows, records = [], []
-    for seed in range(seeds):  # seed-major: each seed's data subset is decoded once
-        for c in configs:
-            p, u = s3.collect_pairs(cfgs[c], [seed], runs_dir=runs_dir, device=device)[seed]
-            for run in (p, u):
-                row = s3.run_row(cfgs[c], seed, run)
-                row["max_test_accuracy"] = max(s3._final(m, "test_accuracy") for m in run.metrics)
-                rows.append(row)
-                records += s3.epoch_records(cfgs[c], seed, run)
-    paired = s3.paired_table(rows, ("final_test_accuracy", "final_train_accuracy", "max_test_accuracy",
-                                    "parameter_reduction", "final_classes_never_predicted", "time_s"))
-    first = next(iter(cfgs.values()))
-    scale = (f"{s3.scale_tag(first)} (E.2 net {first.model['topology']}, {seeds} seeds), pruned and unpruned "
-             "from the same initial weights and batches")
-    verdicts = e2_verdicts(rows, paired, scale)
-    return Result(experiment="nets.section3.appendix_e2",
-                  config={"seeds": seeds, "configs": configs, "width_divisor": width_divisor, "n_train": n_train,
-                          "scales": {c: s3.scale_description(cfg) for c, cfg in cfgs.items()},
-                          "reductions": [f"hidden widths / {width_divisor} (paper {_paper_topology()})",
-                                         f"{n_train} of the 60,000 training images (seeded subset per seed)",
-                                         f"{seeds} seeds (the paper shows one run per initialisation)"],
-                          "rules": {"above": ABOVE, "about_90": ABOUT_90, "sparse_about": SPARSE_ABOUT,
-                                    "sparse_ceiling": SPARSE_CEILING,
-                                    "comparable_margin": COMPARABLE_MARGIN},
-                          "runs_dir": str(runs_dir)},
-                  provenance=prov.stop(),
-                  records=s3.curve_table(records, ("test_accuracy", "train_accuracy", "parameters")),
-                  verdicts=verdicts, tables={"runs": rows, "paired": paired})
-
-
-def _paper_topology():
-    from nets.configs import get_config
-    return get_config("e2-normal").model["topology"]
-
-
 def e2_verdicts(rows: list[dict], paired: list[dict], scale: str) -> list:
     """The verdicts of Fig E.1, E.2.2 and E.2.3 from the per-run rows and the paired table
     (``nets.section3.paired_table``); a part whose configs were not run is left out."""
     from core.result import Verdict
-    from nets.section3 import mean_ci
+    from nets.seed_stats import mean_ci
     P = {(p["config"], p["metric"]): p for p in paired}
     by = {(r["config"], r["seed"], r["run"]): r for r in rows}
     have = {r["config"] for r in rows}

@@ -128,7 +128,7 @@ def test_e2_verdicts_contrary_numbers_fail_or_stay_open():
 
 def test_appendix_e2_runs_at_toy_size_and_rejects_bad_input(tmp_path, tiny_configs):
     from core.validate import InvalidArgument
-    from nets.section3_e2 import appendix_e2
+    from nets.section3 import appendix_e2
     res = appendix_e2(seeds=2, configs=["e2-normal", "e2-he", "e2-normal-sparse90"], runs_dir=tmp_path)
     claims = {v.claim for v in res.verdicts}
     assert {"000:figure:E.1", "000:text:E.2.2"} <= claims
@@ -143,7 +143,7 @@ def test_fig_e_1_reads_the_appendix_e2_result(tmp_path, tiny_configs):
     matplotlib.use("Agg")
     from core.result import write_result
     from figures.fig_section3 import FIGURES
-    from nets.section3_e2 import appendix_e2
+    from nets.section3 import appendix_e2
     res = appendix_e2(seeds=2, configs=["e2-normal", "e2-he"], runs_dir=tmp_path / "runs")
     write_result(res, tmp_path / "section3" / "e2.json")
     png, csv_path = FIGURES["E.1"](tmp_path, SimpleNamespace(results_dir=tmp_path))
