@@ -62,6 +62,7 @@ reproduce-long: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) -m nets.paper001 --examples 4.6 4.3 --seeds 2 --json results/paper001.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.section3 example-3.4 --seeds 1 --json results/section3/ex3.4.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.section3 appendix-e2 --seeds 5 --width-divisor 40 --json results/section3/e2.json
+	OMP_NUM_THREADS=1 $(PY) -m nets.section3 appendix-e2 --seeds 3 --width-divisor 20 --json results/section3/e2_w20.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.vit --seeds 0 1 2 --out runs/vit --epochs 6 --n-train 30000
 	OMP_NUM_THREADS=1 $(PY) -m nets.paper003 --vit-dirs runs/vit/seed0 runs/vit/seed1 runs/vit/seed2 --json results/nets/paper003.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.weightwatcher_compare --vit-dir runs/vit/seed0 --json results/nets/weightwatcher.json
