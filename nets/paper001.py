@@ -171,6 +171,8 @@ def train_examples(examples, seeds: int, epochs_cap: int, runs_dir, device, widt
         for seed, (p, u) in pairs.items():
             rp, ru = run_row(cfg, seed, p), run_row(cfg, seed, u)
             rp["example"] = ru["example"] = ex
+            rp["splits"] = sum(ev.get("action") == "split" for m in p.metrics for ev in m.get("events", []))
+            ru["splits"] = 0
             rows += [rp, ru]
             per_seed.append((rp, ru))
             for run, label in ((p, "split"), (u, "non-split")):
@@ -184,7 +186,13 @@ def train_examples(examples, seeds: int, epochs_cap: int, runs_dir, device, widt
         red = mean_ci([rp["parameter_reduction"] for rp, _ in per_seed])
         claimed = (acc_p - acc_u) / 100
         lo, hi = peak_vs_plateau["lo"], peak_vs_plateau["hi"]
-        verdict = gain_verdict(lo, hi, claimed)
+        split_events = [ev for p, _ in pairs.values() for m in p.metrics for ev in m.get("events", [])]
+        n_splits = sum(ev.get("action") == "split" for ev in split_events)
+        fits = [ev["fit_statistic"] for ev in split_events if ev.get("fit_statistic") is not None]
+        min_fit = min(fits) if fits else None
+        # no layer ever fitted the MP law within the example's goodness of fit: the split run is the
+        # non-split run, and the algorithm was never exercised (vacuous at this scale)
+        verdict = "vacuous" if n_splits == 0 else gain_verdict(lo, hi, claimed)
         # 001:text:4.5.1 (the final layer never changes) and 001:text:4.5.2 (an MP-fitting split does
         # not lower the accuracy), from the split runs' events
         last_layer = f"layers.fc{len(cfg.model['topology']) - 1}"
@@ -201,8 +209,10 @@ def train_examples(examples, seeds: int, epochs_cap: int, runs_dir, device, widt
                        "final_layer_splits": final_split})
         V.append(Verdict(
             claim="001:text:4.5.1", setting=f"Example {ex} counterpart, {cfg.model['topology']}, {seeds} seeds",
-            verdict="holds" if final_split == 0 else "fails", measured=float(final_split), bound=0.0,
-            note="splits of the final layer over all runs (its ESD failing the fit leaves it unchanged)"))
+            verdict="fails" if final_split else "vacuous" if n_splits == 0 else "holds",
+            measured=float(final_split), bound=0.0,
+            note="splits of the final layer over all runs (its ESD failing the fit leaves it unchanged)"
+                 + ("; no layer split at all, so the final layer's staying put says nothing" if n_splits == 0 else "")))
         if changes:
             ch = mean_ci(changes)
             V.append(Verdict(
@@ -223,7 +233,11 @@ def train_examples(examples, seeds: int, epochs_cap: int, runs_dir, device, widt
                   f"({acc_p}% vs {acc_u}% on MNIST); final-epoch difference {_pct(final['mean'])} points "
                   f"[{_pct(final['lo'])}, {_pct(final['hi'])}]; split parameters -{_pct(red['mean'])}% "
                   f"(paper {100 * paper_red:.1f}%); final training minus test accuracy (overfitting): "
-                  f"non-split {_pct(gap_u['mean'])}, split {_pct(gap_p['mean'])} points"
+                  f"non-split {_pct(gap_u['mean'])}, split {_pct(gap_p['mean'])} points; {n_splits} splits in "
+                  f"{len(split_events)} layer decisions, smallest fit statistic {_num(min_fit)} against the "
+                  f"goodness of fit {cfg.pruning['tau']}"
+                  + ("; no split at all: the split run is the non-split run (vacuous at this scale)"
+                     if n_splits == 0 else "")
                   + (f"; training diverged: {diverged}" if diverged else ""))))
         summary.append({
             "example": ex, "paper_topology": topo, "cpu_topology": cfg.model["topology"],
@@ -238,7 +252,8 @@ def train_examples(examples, seeds: int, epochs_cap: int, runs_dir, device, widt
             "final_difference_mean": final["mean"], "final_difference_lo": final["lo"],
             "final_difference_hi": final["hi"], "parameter_reduction_mean": red["mean"],
             "nonsplit_train_minus_test": gap_u["mean"], "split_train_minus_test": gap_p["mean"],
-            "runs_diverged": len(diverged), "verdict": verdict,
+            "runs_diverged": len(diverged), "splits": n_splits, "layer_decisions": len(split_events),
+            "min_fit_statistic": min_fit, "verdict": verdict,
             "time_s": sum(rp["time_s"] + ru["time_s"] for rp, ru in per_seed)})
     if "4.4" in per_example and "4.5" in per_example:
         V.append(gof_verdict(per_example["4.4"], per_example["4.5"], seeds))
@@ -282,18 +297,26 @@ def gof_verdict(pairs_44, pairs_45, seeds: int):
     params = [(p44["final_parameters"], p45["final_parameters"]) for (p44, _), (p45, _) in zip(pairs_44, pairs_45)]
     fin = mean_ci([p45["final_test_accuracy"] - p44["final_test_accuracy"]
                    for (p44, _), (p45, _) in zip(pairs_44, pairs_45)])
+    splits = {ex: sum(p["splits"] for p, _ in pairs) for ex, pairs in (("4.4", pairs_44), ("4.5", pairs_45))}
+    verdict = "vacuous" if splits["4.5"] == 0 else _sign_verdict(d["lo"], d["hi"])
     return Verdict(
         claim="001:text:4.5.8", setting=f"Examples 4.5 vs 4.4 counterparts (goodness of fit 0.1 vs 0.012, same "
                                         f"seeds and batches), {seeds} seeds", N=seeds,
-        verdict=_sign_verdict(d["lo"], d["hi"]), measured=d["mean"], interval=[d["lo"], d["hi"]], bound=0.0,
+        verdict=verdict, measured=d["mean"], interval=[d["lo"], d["hi"]], bound=0.0,
         note=(f"paired difference of the split run's fall from its peak to its last epoch (4.5 minus 4.4); "
               f"4.5's fall {_pct(c45['mean'])} points (paper: 95% -> 20%, 75 points); final accuracy 4.5 minus "
               f"4.4 {_pct(fin['mean'])} points [{_pct(fin['lo'])}, {_pct(fin['hi'])}]; final parameters "
               f"(4.4, 4.5) per seed {params} (paper 2,554,157 vs 1,943,563); split runs stopped by a NaN loss: "
-              f"{diverged}"))
+              f"{diverged}; splits over all seeds {splits}"
+              + ("; the weaker fit never split either: nothing to compare (vacuous at this scale)"
+                 if splits["4.5"] == 0 else "")))
 
 
 EXAMPLES_EPOCHS = {"4.3": 90, "4.4": 300, "4.5": 300, "4.6": 30, "4.7": 90}
+
+
+def _num(x) -> str:
+    return "none" if x is None else f"{x:.4g}"
 
 
 def _pct(x) -> str:

@@ -69,9 +69,9 @@ def test_paper001_gain_and_collapse_rules():
 def test_gof_verdict_pairs_examples_4_4_and_4_5():
     from nets.paper001 import gof_verdict
 
-    def pair(best, final, params=100, diverged=None):
+    def pair(best, final, params=100, diverged=None, splits=2):
         return ({"best_test_accuracy": best, "final_test_accuracy": final, "final_parameters": params,
-                 "diverged": diverged}, {})
+                 "diverged": diverged, "splits": splits}, {})
     p44 = [pair(0.90, 0.89), pair(0.91, 0.90), pair(0.90, 0.895)]
     falls = [pair(0.90, 0.30, diverged="stopped after epoch 9: pruned: training loss became nan in epoch 10"),
              pair(0.91, 0.40), pair(0.90, 0.35)]
@@ -79,6 +79,9 @@ def test_gof_verdict_pairs_examples_4_4_and_4_5():
     assert v.claim == "001:text:4.5.8" and v.verdict == "holds" and v.measured == pytest.approx((0.60 + 0.51 + 0.55 - 0.01 - 0.01 - 0.005) / 3)
     assert "{'4.4': 0, '4.5': 1}" in v.note
     assert gof_verdict(p44, [pair(0.90, 0.90), pair(0.91, 0.91), pair(0.90, 0.90)], 3).verdict == "fails"
+    # the weaker fit never split: the 4.5 split runs are plain training, nothing was tested
+    never = [pair(0.90, 0.30, splits=0), pair(0.91, 0.40, splits=0), pair(0.90, 0.35, splits=0)]
+    assert gof_verdict(p44, never, 3).verdict == "vacuous"
 
 
 # -- end to end at toy size ---------------------------------------------------------------------
@@ -123,6 +126,11 @@ def test_paper001_examples_4_4_and_4_5_at_toy_size(tmp_path, tiny):
     assert {(c["config"], c["run"]) for c in res.tables["curves"]} == {
         (f"p001-ex{e}", a) for e in ("4.4", "4.5") for a in ("split", "non-split")}
     assert max(c["epoch"] for c in res.tables["curves"]) == 4
+    # an example whose split runs never split is vacuous, not a measured gain
+    for row in res.tables["examples"]:
+        mine = [v for v in res.verdicts if v.claim == "001:algorithm:4.4" and f"Example {row['example']} counterpart"
+                in v.setting]
+        assert len(mine) == 1 and (mine[0].verdict == "vacuous") == (row["splits"] == 0)
     # the Figs 7 and 8 counterparts draw from the Result; Fig 6 (Example 4.3) is not in it
     from types import SimpleNamespace
 
