@@ -19,6 +19,7 @@ def _figure(number: str, key: str):
     def draw(outdir: Path, args) -> list[Path]:
         res = load_result("nets/appendix_e3", COMMAND, getattr(args, "results_dir", None))
         rows = res.records
+        Path(outdir).mkdir(parents=True, exist_ok=True)
         fig, ax = plt.subplots(figsize=(6, 4))
         for run in ("pruned", "unpruned"):
             _band(ax, rows, key, run)

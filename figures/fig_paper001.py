@@ -1,6 +1,6 @@
 """Counterparts of paper 001's Figs 6-10 (test accuracy of the split and non-split DNNs of Examples
 4.3-4.7 against epoch) from the committed Result of ``nets.paper001`` (``results/paper001.json``,
-table ``curves``): mean and 95% seed band of each arm, on Fashion-MNIST at CPU scale (the paper's
+table ``curves``): each seed's curve of each arm, on Fashion-MNIST at CPU scale (the paper's
 runs are on MNIST), with the paper's non-split plateau and split peak as dotted lines.  Each figure
 also writes its rows as CSV.  A missing Result (or an example it does not hold) raises
 ``figures._results.MissingResult`` naming the command.
@@ -12,7 +12,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from figures._results import MissingResult, load_result
-from figures.fig_section3 import _band, _write_csv
+from figures.fig_section3 import _write_csv
 
 # paper 001 figure -> example
 FIGURE_EXAMPLE = {"6": "4.3", "7": "4.4", "8": "4.5", "9": "4.6", "10": "4.7"}
@@ -32,9 +32,14 @@ def _figure(number: str):
             raise MissingResult(Path(f"results/paper001.json: curves of Example {example}"),
                                 COMMAND.replace("--examples 4.3 4.4 4.5 4.6 4.7", f"--examples ... {example}"))
         summary = next((r for r in res.tables.get("examples", []) if r["example"] == example), None)
+        Path(outdir).mkdir(parents=True, exist_ok=True)
         fig, ax = plt.subplots(figsize=(6, 4))
         for arm in ("split", "non-split"):
-            _band(ax, rows, "test_accuracy", arm, colour=COLOURS[arm])
+            seeds = sorted({r["seed"] for r in rows if r["run"] == arm})
+            for k, seed in enumerate(seeds):
+                rr = sorted((r for r in rows if r["run"] == arm and r["seed"] == seed), key=lambda r: r["epoch"])
+                ax.plot([r["epoch"] for r in rr], [r["test_accuracy"] for r in rr], color=COLOURS[arm], lw=0.8,
+                        alpha=0.8, ls=("-", "--", ":", "-.")[k % 4], label=f"{arm}, seed {seed}")
         title = f"paper 001 Fig {number} counterpart (Example {example}), Fashion-MNIST"
         if summary:
             ax.axhline(summary["paper_nonsplit_plateau"], color=COLOURS["non-split"], ls=":", lw=0.8,
@@ -53,7 +58,7 @@ def _figure(number: str):
         return [png, _write_csv(rows, Path(outdir) / f"fig_001_{number}.csv")]
 
     draw.__doc__ = (f"Paper 001 Fig {number}: Example {example} split vs non-split test accuracy vs epoch "
-                    "(Fashion-MNIST counterpart, seed bands)")
+                    "(Fashion-MNIST counterpart, per seed)")
     return draw
 
 

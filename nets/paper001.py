@@ -26,7 +26,7 @@ accuracy at a split 001:text:4.5.2, and the goodness-of-fit explanation of Examp
 paired).  The MNIST claims themselves (001:example:4.3-4.7) are not given verdicts from Fashion-MNIST;
 ``--dataset mnist --data-dir DIR`` runs them.  The counts, 001:text:4.5.3-4.5.7, are
 sims.paper_claims' verdicts and are only recomputed here, in the records.  Tables: ``runs``,
-``split_rounds``, ``curves`` (test accuracy against epoch, split and non-split, seed bands: the
+``split_rounds``, ``curves`` (test accuracy against epoch, split and non-split, per seed: the
 counterparts of Figs 6-10) and ``examples`` (one row per example: printed against counted
 parameters, the scale, the paper's and the measured accuracies, the verdict).
 """
@@ -158,7 +158,7 @@ def train_examples(examples, seeds: int, epochs_cap: int, runs_dir, device, widt
     scale of each example, split rounds, per-epoch curves (Figs 6-10) and one summary row per
     example."""
     from core.result import Verdict
-    from nets.section3 import collect_pairs, curve_table, epoch_records, mean_ci, run_row
+    from nets.section3 import collect_pairs, epoch_records, mean_ci, run_row
     rows, V, scale, events, records, summary = [], [], {}, [], [], []
     per_example = {}
     for ex in examples:
@@ -257,13 +257,14 @@ def train_examples(examples, seeds: int, epochs_cap: int, runs_dir, device, widt
             "time_s": sum(rp["time_s"] + ru["time_s"] for rp, ru in per_seed)})
     if "4.4" in per_example and "4.5" in per_example:
         V.append(gof_verdict(per_example["4.4"], per_example["4.5"], seeds))
-    curves = curve_table(records_by_arm(records), ("test_accuracy", "train_accuracy", "parameters"))
+    curves = [{"config": f"p001-ex{r['example']}", "seed": r["seed"], "run": r["arm"], "epoch": r["epoch"],
+               **{k: r.get(k) for k in CURVE_COLUMNS}} for r in records]
     return rows, V, scale, events, curves, summary
 
 
-def records_by_arm(records: list[dict]) -> list[dict]:
-    """Epoch records keyed for ``curve_table``: config = the example, run = split / non-split."""
-    return [{**r, "config": f"p001-ex{r['example']}", "run": r["arm"]} for r in records]
+# per seed and epoch (Figs 6-10 counterparts): with two or three seeds a t-band says little, so the
+# seeds are stored and drawn one by one
+CURVE_COLUMNS = ("test_accuracy", "test_accuracy_after_callbacks", "train_accuracy", "parameters")
 
 
 def gain_verdict(lo: float, hi: float, claimed: float) -> str:
