@@ -66,6 +66,17 @@ def arms_identical(a_metrics: list[dict], b_metrics: list[dict]) -> bool:
                for ma, mb in zip(a_metrics, b_metrics))
 
 
+def first_round_ranks(metrics: list[dict]) -> list[int]:
+    """Rank of every layer the first pruning round changed (split or dense), in event order; a rank 0
+    is a layer whose singular values all lay below the MP threshold: its output is then constant
+    (its bias), whatever the input."""
+    for m in metrics:
+        changed = [ev["rank_after"] for ev in m.get("events", []) if ev.get("action") in ("split", "dense")]
+        if m.get("events"):
+            return changed
+    return []
+
+
 def paired_verdict(diffs, want_positive: bool = True, *, identical: bool = False) -> tuple[str, dict]:
     """The decision rule of both verdicts: the paired differences ``diffs`` (one per seed), their
     mean and 95% t-interval; holds when the interval excludes 0 on the claimed side, fails when it
@@ -88,6 +99,9 @@ def _row(cfg, seed, kept, removed, reference) -> dict:
         for key in ("final_test_accuracy", "best_test_accuracy", "final_train_accuracy", "final_train_loss",
                     "final_test_loss", "final_parameters", "epochs", "diverged", "time_s"):
             out[f"{arm}_{key}"] = r[key]
+    for arm, run in (("kept", kept), ("removed", removed)):
+        out[f"{arm}_first_round_ranks"] = first_round_ranks(run.metrics)
+    out["removed_rank_zero_layers"] = sum(r == 0 for r in out["removed_first_round_ranks"])
     out["test_accuracy_kept_minus_removed"] = rk["final_test_accuracy"] - rr["final_test_accuracy"]
     out["train_loss_removed_minus_kept"] = rr["final_train_loss"] - rk["final_train_loss"]
     out["test_accuracy_removed_minus_reference"] = rr["final_test_accuracy"] - ru["final_test_accuracy"]
@@ -149,7 +163,12 @@ def ablation_verdicts(claim: str, setting: str, rows: list[dict], kept_label: st
               f"(unpruned {mean['reference_final_parameters']:.0f}); identical until the first round in "
               f"{sum(r['identical_until_first_round'] for r in rows)} of {n} seeds"
               + (f"; training stopped by a NaN loss in seeds {diverged}" if diverged else "")
-              + ("; the arms never differed (no layer passed the MP fit)" if identical else ""))
+              + ("; the arms never differed (no layer passed the MP fit)" if identical else "")
+              + f"; ranks of the changed layers after the first round, remove-all: "
+                f"{[r['removed_first_round_ranks'] for r in rows]}, kept-some: {[r['kept_first_round_ranks'] for r in rows]}"
+              + (f"; a layer cut to rank 0 (every singular value below the MP threshold, constant output) in "
+                 f"{sum(r['removed_rank_zero_layers'] > 0 for r in rows)} of {n} remove-all runs" if any(
+                  r["removed_rank_zero_layers"] for r in rows) else ""))
     return [
         Verdict(claim=claim, setting=setting + "; performance: final test accuracy, kept-some minus remove-all",
                 verdict=acc_v, measured=acc["mean"], interval=[acc["lo"], acc["hi"]], bound=0.0, N=n,

@@ -43,6 +43,16 @@ def test_arms_identical_compares_losses_and_parameters():
     assert not arms_identical(a, a[:1])
 
 
+def test_first_round_ranks_reads_the_first_round_only():
+    from nets.remove_all import first_round_ranks
+    ms = [{"events": []},
+          {"events": [{"action": "split", "rank_after": 3}, {"action": "none", "rank_after": 9},
+                      {"action": "dense", "rank_after": 0}]},
+          {"events": [{"action": "split", "rank_after": 1}]}]
+    assert first_round_ranks(ms) == [3, 0]
+    assert first_round_ranks([{"events": []}]) == []
+
+
 def test_remove_all_variant_keeps_no_small_singular_value():
     from nets.configs import schedule_callable
     from nets.remove_all import remove_all_variant
