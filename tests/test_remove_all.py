@@ -17,6 +17,16 @@ def tiny(monkeypatch):
         cfg.epochs = 7  # one pruning round (every 7)
         return cfg
     monkeypatch.setattr(s3, "cpu_config", tiny_config)
+    # decode the data once per seed for the whole test (nets.section3 keeps one seed at a time,
+    # which here would decode Fashion-MNIST again for every config and rerun)
+    loaded, original = {}, s3._data
+
+    def data(cfg, seed, data_dir):
+        key = (cfg.dataset, cfg.n_train, cfg.n_test, seed)
+        if key not in loaded:
+            loaded[key] = original(cfg, seed, data_dir)
+        return loaded[key]
+    monkeypatch.setattr(s3, "_data", data)
     return tiny_config
 
 
