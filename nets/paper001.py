@@ -184,7 +184,7 @@ def train_examples(examples, seeds: int, epochs_cap: int, runs_dir, device, widt
         peak_vs_plateau = mean_ci([rp["best_test_accuracy"] - ru["mean_test_accuracy_last_5"] for rp, ru in per_seed])
         final = mean_ci([rp["final_test_accuracy"] - ru["final_test_accuracy"] for rp, ru in per_seed])
         red = mean_ci([rp["parameter_reduction"] for rp, _ in per_seed])
-        claimed = (acc_p - acc_u) / 100
+        claimed = round((acc_p - acc_u) / 100, 6)  # the printed percentages have one decimal
         lo, hi = peak_vs_plateau["lo"], peak_vs_plateau["hi"]
         split_events = [ev for p, _ in pairs.values() for m in p.metrics for ev in m.get("events", [])]
         n_splits = sum(ev.get("action") == "split" for ev in split_events)
