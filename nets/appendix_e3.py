@@ -41,6 +41,11 @@ def regression_row(cfg, seed: int, run) -> dict:
             "initial_parameters": run.initial_parameters, "final_parameters": last["parameters"],
             "parameter_reduction": 1 - last["parameters"] / run.initial_parameters,
             "time_s": sum(m["train_time_s"] + m["callback_time_s"] for m in ms),
+            # hidden ReLU units zero on every test point (nets.mechanism); the output has no activation
+            "final_dead_hidden_units": sum(v for k, v in last.get("dead_units_after_callbacks",
+                                                                   last.get("dead_units", {})).items()
+                                           if k != f"act{len(cfg.model['topology']) - 1}"),
+            "hidden_units": sum(cfg.model["topology"][1:-1]),
             "diverged": getattr(run, "diverged", None)}
 
 
@@ -92,7 +97,13 @@ def appendix_e3(*, seeds: int = 3, width_divisor: int = 10, epochs: int | None =
                    f"{mean[('unpruned', 'final_test_loss')]:.4g} (training / test MSE, means over seeds); best test "
                    f"MSE pruned {mean[('pruned', 'best_test_loss')]:.4g}, unpruned "
                    f"{mean[('unpruned', 'best_test_loss')]:.4g}"
-                   + (f"; training diverged: {diverged}" if diverged else ""))
+                   + (f"; training diverged: {diverged}" if diverged else "")
+                   + "; per seed (training MSE unpruned minus pruned, test MSE unpruned minus pruned, dead hidden "
+                     "units pruned / unpruned of " + str(by[(S[0], "pruned")]["hidden_units"]) + "): "
+                   + "; ".join(f"seed {s}: {by[(s, 'unpruned')]['final_train_loss'] - by[(s, 'pruned')]['final_train_loss']:.4g}, "
+                               f"{by[(s, 'unpruned')]['final_test_loss'] - by[(s, 'pruned')]['final_test_loss']:.4g}, "
+                               f"{by[(s, 'pruned')]['final_dead_hidden_units']} / {by[(s, 'unpruned')]['final_dead_hidden_units']}"
+                               for s in S))
     V = [Verdict(claim="000:figure:E.3", setting=tag + "; final training MSE, unpruned minus pruned", N=n,
                  verdict=train_v, measured=train["mean"], interval=[train["lo"], train["hi"]], bound=0.0,
                  note="paired over seeds (same initial weights and batches); " + note_losses),
