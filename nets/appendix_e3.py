@@ -2,7 +2,8 @@
 activation, MSE + L2 0.001, Table E.1's 1198 epochs, lr 0.025 decayed by 0.997 per epoch, momentum
 0.95, batch 128) at CPU scale: pruned against unpruned on the same seeds (same initial weights, same
 batches; ``nets.section3``'s run cache), the counterparts of Figs E.3 (training loss) and E.4 (test
-loss) against epoch, and the parameters at the end.
+loss) against epoch (``records``: mean and 95% band over seeds; table ``curves``: each seed, every
+epoch up to 50 and every 5th after), and the parameters at the end.
 
 E.3 states no pruning settings; ``nets.configs``' ``e3-regression`` takes Section 3.2.1's (split
 every 7 epochs, goodness of fit 0.7, schedule (3.6)).  The training loss is the epoch's running mean
@@ -126,7 +127,8 @@ def appendix_e3(*, seeds: int = 3, width_divisor: int = 10, epochs: int | None =
               "runs_dir": str(runs_dir)}
     return Result(experiment="nets.appendix_e3", config=config, provenance=prov.stop(),
                   records=curve_table(curves, ("train_loss", "test_loss", "parameters")), verdicts=V,
-                  tables={"runs": rows})
+                  tables={"runs": rows, "curves": [c for c in curves if c["epoch"] <= 50 or c["epoch"] % 5 == 0
+                                                   or c["epoch"] == cfg.epochs]})
 
 
 def main(argv=None) -> int:
