@@ -130,6 +130,22 @@ def banded_spiked(theta, n_rows: int, n_cols: int, rng: np.random.Generator,
     return BlockTridiagonal(D, L, T, triangular=True)
 
 
+def _norm_below_test(B: BlockTridiagonal, skip: int):
+    """t -> whether ||B_skip||_2 < t is proven (B without its first ``skip`` rows): Schur's test
+    first (one pass, nearly sharp here), the banded Cholesky when it is not enough; both cached."""
+    band = {}
+
+    def below(t: float) -> bool:
+        if "schur" not in band:
+            band["schur"] = B.schur_bound(skip_rows=skip)
+        if band["schur"] * (1 + 1e-12) < t:
+            return True
+        if "ab" not in band:
+            band["ab"] = B.gram_band(skip_rows=skip)
+        return B.norm_below(t, band=band["ab"].copy())
+    return below
+
+
 def top_triplets(B: BlockTridiagonal, r: int, tol: float = 1e-6, edge: float = 0.0, seed: int = 0,
                  krylov_steps: int = 30, oversample: int = 3):
     """Top r singular triplets of B (s (r,), U, V, KrylovInfo), certified eta/gap <= tol with the
@@ -140,20 +156,9 @@ def top_triplets(B: BlockTridiagonal, r: int, tol: float = 1e-6, edge: float = 0
     near the bulk edge: a spike below or near the detection threshold) are refined one by one by
     shift-and-invert on the banded B^T B (``sims.shift_invert``); their gaps are then estimated
     from the converged next value, as in sims.linalg (``info.gap_certified`` is False)."""
-    band = {}
-
-    def sigma_next_below(t: float) -> bool:
-        # Schur's test first (one pass, nearly sharp here); the banded Cholesky when it is not enough
-        if "schur" not in band:
-            band["schur"] = B.schur_bound(skip_rows=r)
-        if band["schur"] * (1 + 1e-12) < t:
-            return True
-        if "ab" not in band:
-            band["ab"] = B.gram_band(skip_rows=r)
-        return B.norm_below(t, band=band["ab"].copy())
-
     try:
-        return _krylov_top(B, r, tol=tol, seed=seed, upper_bound=sigma_next_below, lower_hint=edge,
+        return _krylov_top(B, r, tol=tol, seed=seed, upper_bound=_norm_below_test(B, r),
+                           lower_hint=edge,
                            max_iter=krylov_steps, oversample=oversample)
     except ConvergenceError as err:
         partial = err.partial
@@ -288,17 +293,7 @@ def lemma_trial(theta, n_rows: int, n_cols: int, seed: int, trial: int, threshol
     if k == 0 and B.norm_below(threshold):
         s, U_head, V_head, tail = np.zeros(0), np.zeros((r, 0)), np.zeros((r, 0)), np.zeros(0)
     else:
-        band = {}
-
-        def below(t):
-            if "schur" not in band:
-                band["schur"] = B.schur_bound(skip_rows=k)
-            if band["schur"] * (1 + 1e-12) < t:
-                return True
-            if "ab" not in band:
-                band["ab"] = B.gram_band(skip_rows=k)
-            return B.norm_below(t, band=band["ab"].copy())
-
+        below = _norm_below_test(B, k)
         proven = False
         if k > 0:
             try:
