@@ -59,10 +59,12 @@ reproduce-long: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) -m nets.section3 example-3.2 --topology c --seeds 5 --controls linear-output --control-seeds 5 --json results/section3/ex3.2c.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.section3 ladder --widths 40 20 10 --seeds 3 --json results/section3/ladder.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.section3 claims-3.2.1 --seeds 1 --json results/section3/claims_3_2_1.json
-	OMP_NUM_THREADS=1 $(PY) -m nets.paper001 --examples 4.6 4.3 --seeds 2 --json results/paper001.json
+	OMP_NUM_THREADS=1 $(PY) -m nets.paper001 --examples 4.3 4.4 4.5 4.6 4.7 --seeds 3 --epochs-cap 300 --threads 1 --json results/paper001.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.section3 example-3.4 --seeds 1 --json results/section3/ex3.4.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.section3 appendix-e2 --seeds 5 --width-divisor 40 --json results/section3/e2.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.section3 appendix-e2 --seeds 3 --width-divisor 20 --json results/section3/e2_w20.json
+	OMP_NUM_THREADS=1 $(PY) -m nets.remove_all --seeds 3 --p001-example 4.6 --p001-seeds 5 --threads 1 --json results/nets/remove_all.json
+	OMP_NUM_THREADS=1 $(PY) -m nets.appendix_e3 --seeds 3 --threads 1 --json results/nets/appendix_e3.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.vit --seeds 0 1 2 --out runs/vit --epochs 6 --n-train 30000
 	OMP_NUM_THREADS=1 $(PY) -m nets.paper003 --vit-dirs runs/vit/seed0 runs/vit/seed1 runs/vit/seed2 --json results/nets/paper003.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.weightwatcher_compare --vit-dir runs/vit/seed0 --json results/nets/weightwatcher.json

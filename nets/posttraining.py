@@ -29,12 +29,12 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
-import torch
 from torch import nn
 
 from core.cli import DEVICE_CHOICES, make_parser, progress, run as cli_run
-from core.result import Provenance, Result, Verdict
+from core.result import Result, Verdict
 from core.validate import InvalidArgument, check_choice, check_int
+from nets.device import start_experiment
 from nets.confidence import accuracy_from_confidence, classification_confidence
 from nets.layers import set_dense_weight
 from nets.pruning import FACTORISED_TYPES, layer_spectrum
@@ -228,14 +228,7 @@ def experiment(config: Config = Config(), *, argv: list[str] | None = None) -> R
     """Train, sweep the kept rank, return one Result.  ``argv``: the command-line arguments when
     called from the CLI (kept in the provenance); None from Python."""
     cfg = config.validate()
-    from nets.device import resolve_device
-    try:
-        device = resolve_device(cfg.device)
-    except ValueError as exc:
-        raise InvalidArgument(f"device: {exc}") from None
-    prov = Provenance.start(module=MODULE if argv is not None else None,
-                            argv=list(argv) if argv is not None else [], seed=cfg.seed,
-                            device=str(device))
+    device, prov = start_experiment(MODULE, cfg.device, cfg.seed, argv)
     records, nets_rows, training, verdicts = [], [], [], []
     runs = [(cfg.seed + k, act) for act in cfg.final_activations for k in range(cfg.nets)]
     for seed, act in progress(runs, desc="nets"):

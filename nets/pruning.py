@@ -348,6 +348,10 @@ def paper001_round(model: nn.Module, remove_fraction: float = 0.45, tau: float =
     for name in prunable_layers(model, descend_into_factors=True):
         if chosen is not None and name not in chosen:
             continue
+        if _get_layer(model, name).weight.numel() == 0:
+            # a factor of a rank-0 split (every singular value of its layer was small and all were
+            # removed, e.g. remove_fraction 1): an empty matrix has no spectrum and nothing to remove
+            continue
         ev = prune_layer(model, name, 1.0 - remove_fraction, tau, alpha, beta, allow_dense=False,
                          rule=rule, noise_sigma=noise_sigma)
         events.append(ev.replace(variant="paper001"))

@@ -9,6 +9,9 @@ linear decays f(epoch) = max(0, 1 - epoch / T):
 * (3.11) T = 200  (Example 3.5, CNN, CIFAR-10; the text says "smaller than lambda_+" there,
                    read as sqrt(lambda_+) like everywhere else)
 * "300-epoch" T = 1000 (Section 3.2.1, the 91.27% Fashion-MNIST run; unnumbered equation)
+* "remove-all" f = 0: every singular value below the MP threshold removed at every round (not a
+  schedule of the paper: the ablation of Section 3.1.3's "removing all ... may underfit",
+  ``nets.remove_all``)
 
 Algorithm 1 requires f to decrease monotonically from 1 to 0; ``resolve_schedule`` accepts any
 callable and checks values lie in [0, 1] at call time (in ``kept_small_count``).
@@ -68,6 +71,11 @@ def constant_schedule(keep: float) -> Callable[[float], float]:
     return lambda epoch: keep
 
 
+def schedule_remove_all(epoch: float) -> float:
+    """f = 0 at every round: no small singular value kept (ablation, not a paper schedule)."""
+    return 0.0
+
+
 SCHEDULES: dict[str, Callable[[float], float]] = {
     "3.5": schedule_3_5,
     "3.6": schedule_3_6,
@@ -75,6 +83,7 @@ SCHEDULES: dict[str, Callable[[float], float]] = {
     "3.9": schedule_3_9,
     "3.11": schedule_3_11,
     "300-epoch": schedule_300_epochs,
+    "remove-all": schedule_remove_all,
 }
 
 

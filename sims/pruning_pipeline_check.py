@@ -35,11 +35,11 @@ import sys
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
-import torch
 
 from core.cli import DEVICE_CHOICES, make_parser, progress, run as cli_run
-from core.result import Provenance, Result, Verdict
+from core.result import Result, Verdict
 from core.validate import InvalidArgument, check_choice, check_int
+from nets.device import start_experiment
 from theory import approximation as approx
 from theory import approximation_symbolic as approx_sym
 from theory import pruning_bounds as pb
@@ -294,14 +294,7 @@ def run(config: Config = Config(), *, argv: list[str] | None = None) -> Result:
     """Train each problem, analyse its pruning events, return one Result.  ``argv``: the
     command-line arguments when called from the CLI (kept in the provenance); None from Python."""
     cfg = config.validate()
-    from nets.device import resolve_device
-    try:
-        device = resolve_device(cfg.device)
-    except ValueError as exc:
-        raise InvalidArgument(f"device: {exc}") from None
-    prov = Provenance.start(module=MODULE if argv is not None else None,
-                            argv=list(argv) if argv is not None else [], seed=cfg.seed,
-                            device=str(device))
+    device, prov = start_experiment(MODULE, cfg.device, cfg.seed, argv)
     records, hist, vs, runs = [], [], [], []
     for name in cfg.configs:
         out = train_and_record(name, cfg, device)

@@ -40,9 +40,10 @@ import torch
 from scipy import stats
 
 from core.cli import DEVICE_CHOICES, make_parser, progress as progress_bar, run as cli_run
-from core.result import Provenance, Result, Verdict
+from core.result import Result, Verdict
 from core.validate import InvalidArgument, check_choice, check_int
-from sims.device import resolve_device, trial_generator
+from nets.device import start_experiment
+from sims.device import trial_generator
 from sims.noise import sample_noise, sample_trials
 from sims.stats import mean_ci
 from theory import norm_predictions as npred
@@ -398,13 +399,7 @@ def run(config: Config = Config(), *, argv: list[str] | None = None, progress: b
     """Tables 2 and 3 and their verdicts.  ``argv``: the command-line arguments when called from the
     CLI (kept in the provenance); None from Python."""
     cfg = config.validate()
-    try:
-        device = resolve_device(cfg.device)
-    except ValueError as exc:
-        raise InvalidArgument(f"device: {exc}") from None
-    prov = Provenance.start(module=MODULE if argv is not None else None,
-                            argv=list(argv) if argv is not None else [], seed=cfg.seed,
-                            device=str(device))
+    device, prov = start_experiment(MODULE, cfg.device, cfg.seed, argv)
     t4 = max(20, cfg.trials // 2)
     rows3 = (lemma3_table(cfg.sizes, trials=cfg.trials, seed=cfg.seed, device=device, progress=progress)
              if cfg.only != "lemma4" else [])

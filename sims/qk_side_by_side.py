@@ -45,9 +45,10 @@ from nets.pruning import algorithm3
 from sims import qk_theorems as qt
 from sims.qian_klabjan import spectral_norm
 from core.cli import DEVICE_CHOICES, format_table, make_parser, progress as progress_bar, run as cli_run
-from core.result import Provenance, Result
+from core.result import Result
 from core.validate import InvalidArgument, check_choice, check_float, check_int
-from sims.device import resolve_device, trial_generator
+from nets.device import start_experiment
+from sims.device import trial_generator
 from theory import norm_predictions as npred
 
 FAMILIES = ("iid", "spiked")
@@ -254,13 +255,7 @@ def experiment(config: Config = Config(), *, argv: list[str] | None = None,
     """The comparison as one Result (no verdicts).  ``argv``: the command-line arguments when
     called from the CLI (kept in the provenance); None from Python."""
     cfg = config.validate()
-    try:
-        device = resolve_device(cfg.device)
-    except ValueError as exc:
-        raise InvalidArgument(f"device: {exc}") from None
-    prov = Provenance.start(module=MODULE if argv is not None else None,
-                            argv=list(argv) if argv is not None else [], seed=cfg.seed,
-                            device=str(device))
+    device, prov = start_experiment(MODULE, cfg.device, cfg.seed, argv)
     rows = run(sizes=cfg.sizes, seeds=cfg.nets, io=cfg.io, thetas=cfg.thetas, n_data=cfg.n_data,
                seed=cfg.seed, device=device, starts=cfg.starts, steps=cfg.steps, progress=progress)
     return Result(experiment=MODULE, config=asdict(cfg), provenance=prov.stop(), records=rows,

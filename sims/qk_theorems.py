@@ -38,11 +38,12 @@ import torch
 from torch import nn
 
 from core.cli import DEVICE_CHOICES, make_parser, progress as progress_bar, run as cli_run
-from core.result import Provenance, Result, Verdict
+from core.result import Result, Verdict
 from core.validate import InvalidArgument, check_choice, check_float, check_int
 from nets import baselines
 from sims.qian_klabjan import spectral_norm
-from sims.device import resolve_device, trial_generator
+from nets.device import start_experiment
+from sims.device import trial_generator
 from sims.noise import sample_noise
 from sims.stats import loglog_fit, proportion_ci
 from theory import norm_predictions as npred
@@ -452,13 +453,7 @@ def experiment(config: Config = Config(), *, argv: list[str] | None = None,
     """Every measurement and verdict as one Result.  ``argv``: the command-line arguments when
     called from the CLI (kept in the provenance); None from Python."""
     cfg = config.validate()
-    try:
-        device = resolve_device(cfg.device)
-    except ValueError as exc:
-        raise InvalidArgument(f"device: {exc}") from None
-    prov = Provenance.start(module=MODULE if argv is not None else None,
-                            argv=list(argv) if argv is not None else [], seed=cfg.seed,
-                            device=str(device))
+    device, prov = start_experiment(MODULE, cfg.device, cfg.seed, argv)
     rows = run(sizes=cfg.sizes, alphas=cfg.alphas, seeds=cfg.nets, io=cfg.io, seed=cfg.seed,
                device=device, starts=cfg.starts, steps=cfg.steps, progress=progress)
     rates, verdicts = rate_verdicts(rows)

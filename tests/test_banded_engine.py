@@ -66,8 +66,17 @@ def test_certified_triplets_agree_with_dense_svd(shape, theta):
     B = banded.banded_spiked(th, *shape, np.random.default_rng(1))
     U0, s0, Vt0 = np.linalg.svd(B.toarray())
     s, U, V, info = banded.top_triplets(B, 3, tol=1e-6, edge=1 + np.sqrt(shape[1] / shape[0]))
-    assert info.gap_certified and np.all(info.vector_bound <= 1e-6)
-    assert info.sigma_next_upper > s0[3]                          # a true upper bound on sigma_4
+    # the certificate must be right whenever it is given; whether it is given is random where the
+    # weakest outlier sits near the edge (theta 1.5 at M/N = 2: limit 2.48 against edge 2.41, a
+    # gap of the order of the fluctuations at N = 200; the triplet is then refined by
+    # shift-invert instead).  For theta >= 10 the outliers are > 7 above the edge and
+    # P(||R|| > edge + 7) <= exp(-N 7^2 / 2) (Gaussian concentration of a 1-Lipschitz function of
+    # the N(0, 1/N) entries): the Krylov certificate is always reached.
+    assert np.all(info.vector_bound <= 1e-6)
+    if min(theta) >= 10:
+        assert info.gap_certified
+    if info.gap_certified:
+        assert info.sigma_next_upper > s0[3]                      # a true upper bound on sigma_4
     assert np.all(np.abs(s - s0[:3]) <= info.value_bound + 1e-12 * s0[0])
     sin_u = np.sqrt(np.maximum(0, 1 - np.sum(U * U0[:, :3], 0) ** 2))
     sin_v = np.sqrt(np.maximum(0, 1 - np.sum(V * Vt0[:3].T, 0) ** 2))
@@ -89,6 +98,40 @@ def test_edge_triplets_refined_by_shift_invert_agree_with_dense_svd(shape):
     sin_u = np.sqrt(np.maximum(0, 1 - np.sum(U * U0[:, :5], 0) ** 2))
     sin_v = np.sqrt(np.maximum(0, 1 - np.sum(V * Vt0[:5].T, 0) ** 2))
     assert np.all(sin_u <= info.vector_bound + 1e-7) and np.all(sin_v <= info.vector_bound + 1e-7)
+
+
+def test_refinement_polishes_inaccurate_locked_vectors():
+    # locked (already converged) vectors carrying an error of 1e-4 along the wanted eigenvector
+    # leave it a residual floor of about 1e-4 * |lambda_locked - lambda_j| >= 1e-5, far above
+    # tol * gap_j <= 1e-6 * 2 (every gap of singular values near 2 is below 2): without polishing
+    # the locked vectors the refinement cannot converge, whatever the matrix (found by the seed
+    # shift: Krylov-converged outliers at eta ~ tol * gap above a Tracy-Widom spacing)
+    from sims.shift_invert import refine_trailing
+    th = np.array([3.0, 2.0, 0.8])
+    B = banded.banded_spiked(th, 300, 300, np.random.default_rng(5))
+    lam, E = np.linalg.eigh(B.toarray().T @ B.toarray())
+    lam, E = lam[::-1], E[:, ::-1]
+    n_done, r = 2, 3
+    V0 = E[:, :r + 5].copy()
+    V0[:, :n_done] += 1e-4 * E[:, [n_done]]
+    V0[:, :n_done] /= np.linalg.norm(V0[:, :n_done], axis=0)
+    lam0 = np.einsum("ij,ij->j", V0, B.rmatmat(B.matmat(V0)))
+    lam_r, V_r, eta, gap, _ = refine_trailing(B, lam0, V0, n_done, r, tol=1e-6)
+    assert np.all(eta <= 1e-6 * gap)
+    assert np.allclose(lam_r, lam[:r], rtol=1e-10)
+    assert np.all(np.abs(np.sum(V_r * E[:, :r], 0)) >= 1 - 1e-10)
+
+
+def test_lemma_trial_computes_the_top_r_when_nothing_above_the_threshold_is_proven():
+    # the caller expects no outlier (k = 0) but a spike of 5 has one at 5.2 > threshold 2.1: the
+    # trial must find and keep it (W' as the dense engine defines it), not assume it away
+    th = np.array([5.0, 0.5])
+    out = banded.lemma_trial(th, 200, 200, seed=3, trial=0, threshold=2.1, z_parts={"_k": 0})
+    B = banded.banded_spiked(th, 200, 200, np.random.default_rng([3, 0]))
+    s0 = np.linalg.svd(B.toarray(), compute_uv=False)
+    kept = s0[:2][s0[:2] > 2.1]
+    assert out["n_kept"] == kept.size >= 1
+    assert np.allclose(out["sv"], kept, rtol=1e-8)
 
 
 def test_krylov_raises_when_not_converged():
