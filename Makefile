@@ -58,6 +58,7 @@ reproduce-long: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) -m nets.section3 example-3.2 --topology b --seeds 5 --controls linear-output --control-seeds 5 --json results/section3/ex3.2b.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.section3 example-3.2 --topology c --seeds 5 --controls linear-output --control-seeds 5 --json results/section3/ex3.2c.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.section3 ladder --widths 40 20 10 --seeds 3 --json results/section3/ladder.json
+	OMP_NUM_THREADS=1 $(PY) -m nets.section3 ladder --widths 40 20 --seeds 3 --n-train 60000 --json results/section3/ladder_full.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.section3 claims-3.2.1 --seeds 1 --json results/section3/claims_3_2_1.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.paper001 --examples 4.3 4.4 4.5 4.6 4.7 --seeds 3 --epochs-cap 300 --threads 1 --json results/paper001.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.section3 example-3.4 --seeds 1 --json results/section3/ex3.4.json
