@@ -143,9 +143,8 @@ def main(argv=None) -> int:
 
 
 def _main(args):
-    from nets.section3 import cli_device
-    device = cli_device(args)
-    argv = list(sys.argv[1:]) if args._argv is None else args._argv
+    from nets.section3 import cli_context
+    device, argv = cli_context(args)
     return appendix_e3(seeds=args.seeds, width_divisor=args.width_divisor, epochs=args.epochs,
                        runs_dir=args.runs_dir, device=device, argv=argv)
 

@@ -364,9 +364,8 @@ def main(argv=None) -> int:
 
 
 def _main(args):
-    from nets.section3 import cli_device
-    device = cli_device(args)
-    argv = list(sys.argv[1:]) if args._argv is None else args._argv
+    from nets.section3 import cli_context
+    device, argv = cli_context(args)
     return paper001(args.examples, seeds=args.seeds, epochs_cap=args.epochs_cap, train=not args.no_train,
                     runs_dir=args.runs_dir, device=device, argv=argv, dataset=args.dataset,
                     data_dir=args.data_dir)

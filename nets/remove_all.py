@@ -260,9 +260,8 @@ def main(argv=None) -> int:
 
 
 def _main(args):
-    from nets.section3 import cli_device
-    device = cli_device(args)
-    argv = list(sys.argv[1:]) if args._argv is None else args._argv
+    from nets.section3 import cli_context
+    device, argv = cli_context(args)
     return remove_all(seeds=args.seeds, p001_example=args.p001_example, p001_seeds=args.p001_seeds,
                       p001_epochs_cap=args.p001_epochs_cap, width_divisor=args.width_divisor,
                       n_train=args.n_train, epochs=args.epochs, runs_dir=args.runs_dir, device=device, argv=argv)

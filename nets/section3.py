@@ -1286,9 +1286,14 @@ def cli_device(args):
         raise InvalidArgument(f"--device {args.device}: {exc}") from None
 
 
+def cli_context(args):
+    """(device, argv) for an experiment's CLI body: ``cli_device`` and the arguments to record
+    (those passed to ``main``, else the process's)."""
+    return cli_device(args), (list(sys.argv[1:]) if args._argv is None else args._argv)
+
+
 def _main(args):
-    device = cli_device(args)
-    argv = list(sys.argv[1:]) if args._argv is None else args._argv
+    device, argv = cli_context(args)
     if args.experiment == "example-3.2":
         controls = args.controls
         if controls is None:
