@@ -57,6 +57,7 @@ def main(argv=None) -> int:
     unknown = [n for n in args.names if n not in reg]
     if unknown:
         parser.error(f"unknown figure(s) {unknown}; known: {sorted(reg)}")
+    args.out.mkdir(parents=True, exist_ok=True)     # every figure writes into it
     for name in args.names:
         try:
             paths = reg[name](args.out, args)

@@ -10,7 +10,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from figures._results import load_result
-from figures.fig_section3 import COLOURS, _write_csv
+from core.result import write_csv
+from figures.fig_section3 import COLOURS
 
 COMMAND = "python -m nets.appendix_e3 --seeds 3 --json results/nets/appendix_e3.json (see the report for the options)"
 
@@ -38,7 +39,7 @@ def _figure(number: str, key: str):
         png = Path(outdir) / f"fig_{number}.png"
         fig.savefig(png, dpi=120)
         plt.close(fig)
-        return [png, _write_csv(rows, Path(outdir) / f"fig_{number}.csv")]
+        return [png, write_csv(rows, Path(outdir) / f"fig_{number}.csv")]
 
     draw.__doc__ = f"Fig {number}: E.3 regression {key.replace('_', ' ')} vs epoch, pruned vs unpruned (per seed)"
     return draw

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
+from core.result import write_csv
 from figures._results import MissingResult, load_result
-from figures.fig_section3 import _write_csv
 
 # paper 001 figure -> example
 FIGURE_EXAMPLE = {"6": "4.3", "7": "4.4", "8": "4.5", "9": "4.6", "10": "4.7"}
@@ -55,7 +55,7 @@ def _figure(number: str):
         png = Path(outdir) / f"fig_001_{number}.png"
         fig.savefig(png, dpi=120)
         plt.close(fig)
-        return [png, _write_csv(rows, Path(outdir) / f"fig_001_{number}.csv")]
+        return [png, write_csv(rows, Path(outdir) / f"fig_001_{number}.csv")]
 
     draw.__doc__ = (f"Paper 001 Fig {number}: Example {example} split vs non-split test accuracy vs epoch "
                     "(Fashion-MNIST counterpart, per seed)")

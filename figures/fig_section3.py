@@ -12,11 +12,11 @@ its table as CSV.  A missing Result raises ``figures._results.MissingResult`` na
 """
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 
+from core.result import write_csv
 from figures._results import load_result
 
 TOPOLOGIES = ("a", "b", "c")
@@ -41,17 +41,6 @@ def _available(results_dir=None):
     if not out:
         _load("a", results_dir)  # raises MissingResult with the command
     return out
-
-
-def _write_csv(rows, path: Path) -> Path:
-    keys: list[str] = []
-    for r in rows:
-        keys.extend(k for k in r if k not in keys)
-    with path.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=keys)
-        w.writeheader()
-        w.writerows(rows)
-    return path
 
 
 COLOURS = {"pruned": "tab:blue", "unpruned": "tab:red"}
@@ -90,7 +79,7 @@ def _curves(outdir: Path, args, key: str, number: str) -> list[Path]:
     png = Path(outdir) / f"fig_{number}.png"
     fig.savefig(png, dpi=120)
     plt.close(fig)
-    return [png, _write_csv(table, Path(outdir) / f"fig_{number}.csv")]
+    return [png, write_csv(table, Path(outdir) / f"fig_{number}.csv")]
 
 
 def fig_3_3(outdir: Path, args) -> list[Path]:
@@ -136,7 +125,7 @@ def fig_3_5(outdir: Path, args) -> list[Path]:
     png = Path(outdir) / "fig_3.5.png"
     fig.savefig(png, dpi=120)
     plt.close(fig)
-    return [png, _write_csv(events, Path(outdir) / "fig_3.5.csv")]
+    return [png, write_csv(events, Path(outdir) / "fig_3.5.csv")]
 
 
 E2_COMMAND = ("python -m nets.section3 appendix-e2 --seeds 5 --width-divisor 40 "
@@ -179,7 +168,7 @@ def fig_e_1(outdir: Path, args) -> list[Path]:
     png = Path(outdir) / "fig_E.1.png"
     fig.savefig(png, dpi=120)
     plt.close(fig)
-    return [png, _write_csv(table, Path(outdir) / "fig_E.1.csv")]
+    return [png, write_csv(table, Path(outdir) / "fig_E.1.csv")]
 
 
 def fig_mechanism(outdir: Path, args) -> list[Path]:
@@ -221,7 +210,7 @@ def fig_mechanism(outdir: Path, args) -> list[Path]:
     png = Path(outdir) / "fig_mechanism.png"
     fig.savefig(png, dpi=120)
     plt.close(fig)
-    return [png, _write_csv(table, Path(outdir) / "fig_mechanism.csv")]
+    return [png, write_csv(table, Path(outdir) / "fig_mechanism.csv")]
 
 
 def _sweep_plot(ax, sweeps, title):
@@ -250,7 +239,7 @@ def fig_3_6(outdir: Path, args) -> list[Path]:
     png = Path(outdir) / "fig_3.6.png"
     fig.savefig(png, dpi=120)
     plt.close(fig)
-    return [png, _write_csv(sweeps, Path(outdir) / "fig_3.6.csv")]
+    return [png, write_csv(sweeps, Path(outdir) / "fig_3.6.csv")]
 
 
 def _ex34(args):
@@ -273,7 +262,7 @@ def fig_3_8(outdir: Path, args) -> list[Path]:
     png = Path(outdir) / "fig_3.8.png"
     fig.savefig(png, dpi=120)
     plt.close(fig)
-    return [png, _write_csv(res.records, Path(outdir) / "fig_3.8.csv")]
+    return [png, write_csv(res.records, Path(outdir) / "fig_3.8.csv")]
 
 
 def fig_3_9(outdir: Path, args) -> list[Path]:
@@ -287,7 +276,7 @@ def fig_3_9(outdir: Path, args) -> list[Path]:
     png = Path(outdir) / "fig_3.9.png"
     fig.savefig(png, dpi=120)
     plt.close(fig)
-    return [png, _write_csv(sweeps, Path(outdir) / "fig_3.9.csv")]
+    return [png, write_csv(sweeps, Path(outdir) / "fig_3.9.csv")]
 
 
 def fig_ladder(outdir: Path, args) -> list[Path]:
@@ -323,7 +312,7 @@ def fig_ladder(outdir: Path, args) -> list[Path]:
     png = Path(outdir) / "fig_ladder.png"
     fig.savefig(png, dpi=120)
     plt.close(fig)
-    return [png, _write_csv(rows, Path(outdir) / "fig_ladder.csv")]
+    return [png, write_csv(rows, Path(outdir) / "fig_ladder.csv")]
 
 
 FIGURES = {"3.3": fig_3_3, "3.4": fig_3_4, "3.5": fig_3_5, "3.6": fig_3_6, "3.8": fig_3_8, "3.9": fig_3_9,

@@ -93,3 +93,10 @@ def test_figures_run_no_simulation():
         mods |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
         bad = {m for m in mods if m.split(".")[0] in ("sims", "nets", "torch")}
         assert not bad, (name, bad)
+
+
+def test_out_folder_is_created(tmp_path):
+    # a figure of the committed Results, drawn into a folder that does not exist yet
+    out = tmp_path / "new" / "figures"
+    assert figures_main.main(["3.3", "--out", str(out)]) == 0
+    assert (out / "fig_3.3.png").is_file() and (out / "fig_3.3.csv").is_file()
