@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-slow bench reproduce reproduce-long report clean
+.PHONY: run test test-slow bench data reproduce reproduce-long report clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,16 @@ test-slow: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
+
+# Fashion-MNIST for the Section 3 experiments (not needed by `make run` or `make test`): Debian's
+# package where apt exists; elsewhere put the four IDX files in a directory and set
+# RMT_FASHION_MNIST_DIR or pass --data-dir.
+data:
+	@if [ -d /usr/share/datasets/fashion-mnist ]; then echo "Fashion-MNIST: /usr/share/datasets/fashion-mnist"; \
+	elif command -v apt-get >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq dataset-fashion-mnist; fi; \
+	else echo "no apt-get here: put the four Fashion-MNIST IDX files in a directory and set RMT_FASHION_MNIST_DIR (or pass --data-dir)" >&2; exit 2; fi
 
 # The committed Results (results/), each rerun with exactly the command in its provenance, then
 # FINDINGS.md rebuilt from them.  tests/test_reproduce_list.py checks that every committed Result's

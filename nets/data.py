@@ -14,6 +14,16 @@ Image data (Section 3.2: standard partitions 60,000/10,000 for MNIST and Fashion
 A missing dataset raises :class:`DatasetNotFoundError` naming every place looked at and how to
 install the data.
 
+Two environment variables steer where image data is looked for (they reach subprocesses too):
+
+* ``RMT_FASHION_MNIST_DIR``, ``RMT_MNIST_DIR``, ``RMT_CIFAR10_DIR``: a directory looked at first
+  (before the default locations) when no ``data_dir`` is given.
+* ``RMT_HIDE_SYSTEM_DATASETS=1``: the default locations (``/usr/share/datasets/...``, ``data/...``)
+  are not looked at, as on a fresh machine without Debian's package.  ``.ci/run`` runs the test
+  suite this way, so a CI machine that has the dataset still proves that a machine without it
+  passes; the tests write their own small IDX files (tests/toy_idx.py) and point
+  ``RMT_FASHION_MNIST_DIR`` at them.
+
 Normalisation.  The paper does not state one.  The public refactor of the authors' notebook
 (github.com/b-d-e/rmt_pruning, ``FashionMNISTDataModule``, a refactor of
 yspennstate/RMT_pruning_2 cited in footnote 1 of the paper) uses torchvision's
@@ -40,6 +50,7 @@ a resumed run sees the same batches as an uninterrupted one).
 from __future__ import annotations
 
 import gzip
+import os
 import pickle
 import struct
 import zlib
@@ -65,6 +76,8 @@ IDX_FILES = {
 NORMALISATIONS = ("half", "meanstd", "unit")
 N_IMAGE_CLASSES = 10  # MNIST, Fashion-MNIST and CIFAR-10
 DATASETS = ("fashion_mnist", "mnist", "cifar10", "regression_e3", "polynomial_e4")
+DATA_DIR_ENV = {"fashion_mnist": "RMT_FASHION_MNIST_DIR", "mnist": "RMT_MNIST_DIR", "cifar10": "RMT_CIFAR10_DIR"}
+HIDE_SYSTEM_DATASETS_ENV = "RMT_HIDE_SYSTEM_DATASETS"
 
 
 class DatasetNotFoundError(FileNotFoundError):
@@ -331,6 +344,28 @@ _INSTALL_HINT = {
 }
 
 
+def default_locations(name: str) -> list[Path]:
+    """Where ``name`` is looked for when no ``data_dir`` is given: ``$RMT_<NAME>_DIR`` first, then the
+    built-in default directories unless ``RMT_HIDE_SYSTEM_DATASETS`` is set to a true value."""
+    found = []
+    env_dir = os.environ.get(DATA_DIR_ENV[name], "").strip()
+    if env_dir:
+        found.append(Path(env_dir).expanduser())
+    if not _env_true(HIDE_SYSTEM_DATASETS_ENV):
+        found += {"fashion_mnist": [FASHION_MNIST_DEFAULT_DIR], "mnist": list(MNIST_DEFAULT_DIRS),
+                  "cifar10": list(CIFAR10_DEFAULT_DIRS)}[name]
+    return found
+
+
+def _env_true(variable: str) -> bool:
+    value = os.environ.get(variable, "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise InvalidArgument(f"{variable} must be 0/1 (or true/false), got {os.environ[variable]!r}")
+
+
 def load_image_dataset(name: str, data_dir: str | Path | None = None, *, normalisation: str = "half",
                        n_train: int | None = None, n_test: int | None = None, subset_seed: int = 0,
                        download: bool = False) -> DataSplits:
@@ -339,11 +374,11 @@ def load_image_dataset(name: str, data_dir: str | Path | None = None, *, normali
     ``n_train`` / ``n_test`` keep a seeded random subset (for CPU-scale runs)."""
     if name not in _INSTALL_HINT:
         raise InvalidArgument(f"unknown image dataset {name!r}; choose one of {sorted(_INSTALL_HINT)}")
-    if data_dir is not None:
-        candidates = [Path(data_dir).expanduser()]
-    else:
-        candidates = {"fashion_mnist": [FASHION_MNIST_DEFAULT_DIR], "mnist": list(MNIST_DEFAULT_DIRS),
-                      "cifar10": list(CIFAR10_DEFAULT_DIRS)}[name]
+    candidates = [Path(data_dir).expanduser()] if data_dir is not None else default_locations(name)
+    if not candidates:
+        raise DatasetNotFoundError(f"{name} not found: the default locations are hidden by "
+                                   f"{HIDE_SYSTEM_DATASETS_ENV}=1 and {DATA_DIR_ENV[name]} is not set. "
+                                   f"To get it: {_INSTALL_HINT[name]}.")
     loader = load_cifar10_dir if name == "cifar10" else load_idx_dir
     problems = []
     for directory in candidates:

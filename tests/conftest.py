@@ -58,6 +58,25 @@ def pytest_report_header(config):
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _toy_fashion_mnist(tmp_path_factory):
+    """Every test sees a toy Fashion-MNIST (tests/toy_idx.py) written as IDX files, through the real
+    loader: ``RMT_FASHION_MNIST_DIR`` points at it (inherited by ``python -m`` subprocesses), so no
+    default-suite test depends on whether the machine has Debian's dataset.  ``.ci/run`` also sets
+    ``RMT_HIDE_SYSTEM_DATASETS=1``, so a test that bypassed this would fail in CI as on a fresh
+    machine.  Paper-scale (``slow``) tests need the real files: run them with
+    ``RMT_TEST_REAL_DATA=1``."""
+    if os.environ.get("RMT_TEST_REAL_DATA") == "1":
+        yield None
+        return
+    from tests.toy_idx import write_toy_fashion_mnist
+    directory = write_toy_fashion_mnist(tmp_path_factory.mktemp("toy-fashion-mnist"))
+    patch = pytest.MonkeyPatch()
+    patch.setenv("RMT_FASHION_MNIST_DIR", str(directory))
+    yield directory
+    patch.undo()
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _single_thread_torch():
     before = torch.get_num_threads()
     torch.set_num_threads(1)

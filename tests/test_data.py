@@ -184,3 +184,40 @@ def test_loader_order_is_a_seeded_permutation():
     assert [len(y) for _, y in make_loader(ds, 8, shuffle=False)] == [8] * 6 + [2]
     with pytest.raises(ValueError, match="seeded generator"):
         make_loader(ds, 8)
+
+
+def test_hiding_the_system_datasets_makes_a_missing_dataset_an_error_naming_the_variables(monkeypatch):
+    monkeypatch.setenv("RMT_HIDE_SYSTEM_DATASETS", "1")
+    monkeypatch.delenv("RMT_FASHION_MNIST_DIR", raising=False)
+    with pytest.raises(DatasetNotFoundError) as info:
+        load_image_dataset("fashion_mnist")
+    msg = str(info.value)
+    assert "RMT_HIDE_SYSTEM_DATASETS=1" in msg and "RMT_FASHION_MNIST_DIR" in msg
+    assert "apt-get install dataset-fashion-mnist" in msg
+
+
+def test_default_locations_follow_the_environment(monkeypatch, tmp_path):
+    from nets.data import FASHION_MNIST_DEFAULT_DIR, default_locations
+    monkeypatch.delenv("RMT_HIDE_SYSTEM_DATASETS", raising=False)
+    monkeypatch.delenv("RMT_FASHION_MNIST_DIR", raising=False)
+    assert default_locations("fashion_mnist") == [FASHION_MNIST_DEFAULT_DIR]
+    monkeypatch.setenv("RMT_FASHION_MNIST_DIR", str(tmp_path))
+    assert default_locations("fashion_mnist") == [tmp_path, FASHION_MNIST_DEFAULT_DIR]
+    monkeypatch.setenv("RMT_HIDE_SYSTEM_DATASETS", "1")
+    assert default_locations("fashion_mnist") == [tmp_path]
+    monkeypatch.setenv("RMT_HIDE_SYSTEM_DATASETS", "0")
+    assert default_locations("fashion_mnist") == [tmp_path, FASHION_MNIST_DEFAULT_DIR]
+    monkeypatch.setenv("RMT_HIDE_SYSTEM_DATASETS", "maybe")
+    with pytest.raises(Exception, match="RMT_HIDE_SYSTEM_DATASETS must be 0/1"):
+        default_locations("fashion_mnist")
+
+
+def test_the_suite_reads_the_toy_idx_files_through_the_real_loader():
+    """The session fixture of tests/conftest.py points the loader at tests/toy_idx.py's files: the
+    default suite never depends on the machine's dataset."""
+    import os
+    from tests.toy_idx import N_TEST, N_TRAIN, toy_arrays
+    data = load_image_dataset("fashion_mnist")
+    assert data.info["source"] == os.environ["RMT_FASHION_MNIST_DIR"]
+    assert len(data.train) == N_TRAIN and len(data.test) == N_TEST
+    assert torch.equal(data.train.tensors[1], torch.from_numpy(toy_arrays()["train_labels"]).long())

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Paper 000 Example 3.2 at paper scale on the CPU (issue 22, item 2): for each seed, the pruned and
+# the unpruned run of one topology side by side, one torch thread each, niced, checkpointed every
+# epoch under runs/paper_scale/ (not committed).  Rerunning the script resumes every unfinished run
+# from its last checkpoint and skips finished ones; a finished run writes its Result to
+# results/section3/paper_scale_cpu/<topology>/seed<S>_<arm>.json (nets.train's Result: per-epoch
+# metrics, pruning events, provenance with device, threads and wall time).
+#
+#   bash scripts/paper_scale_cpu.sh [TOPOLOGY] [SEED ...]      (default: a 0 1 2)
+#
+# Same seed => identical initial weights and batch order in both arms (nets.train's docstring).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+topology=${1:-a}; shift || true
+seeds=("${@:-0 1 2}"); [ $# -eq 0 ] && seeds=(0 1 2)
+py=.venv/bin/python
+results=results/section3/paper_scale_cpu/ex3.2$topology
+mkdir -p "$results"
+run_arm() {  # seed arm
+  local seed=$1 arm=$2 out=runs/paper_scale/ex3.2$topology/seed$1/$2 json=$results/seed$1_$2.json
+  [ -f "$json" ] && { echo "seed $seed $arm: done ($json)"; return 0; }
+  local flags=(ex3.2$topology --scale paper --seed "$seed" --threads 1 --quiet --out "$out" --json "$json")
+  [ "$arm" = unpruned ] && flags+=(--no-prune)
+  [ -f "$out/checkpoint.pt" ] && flags+=(--resume)
+  mkdir -p "$(dirname "$out")"
+  echo "seed $seed $arm: start $(date -u +%FT%TZ) ${flags[*]}"
+  OMP_NUM_THREADS=1 nice -n 19 "$py" -m nets.train "${flags[@]}" > "runs/paper_scale/ex3.2$topology/seed$seed/$arm.log" 2>&1
+  echo "seed $seed $arm: finished $(date -u +%FT%TZ)"
+}
+for seed in "${seeds[@]}"; do
+  run_arm "$seed" pruned & p=$!
+  run_arm "$seed" unpruned & u=$!
+  wait $p; wait $u
+done
