@@ -327,12 +327,41 @@ def test_qian_klabjan_result_tables_and_ids():
     assert res.experiment == "sims.qian_klabjan" and res.provenance.argv == []
     assert {r["table"] for r in res.records} == {"lemma3"}
     assert {r["table"] for r in res.tables["lemma4"]} == {"lemma4"}
-    assert {v.claim for v in res.verdicts} == {"004:text:D.3.1", "004:text:D.3.2", "004:table:3"}
+    assert {v.claim for v in res.verdicts} == {"004:text:D.3.1", "004:text:D.3.2", "004:table:3",
+                                               "004:lemma:3", "004:lemma:4", "004:table:2"}
+
+
+def _lemma3_row(n, norm_max, K=1.0, trials=1000):
+    return {"n1": n, "n2": n, "n": n, "K": K, "trials": trials, "norm_max": norm_max,
+            "mean_offset_tw": 0.0}
+
+
+def test_lemma3_verdict_fails_when_a_norm_exceeds_the_fixed_c0():
+    c0 = qk.LEMMA3_C0_FACTOR * 2 / 3 ** 0.5
+    ok = qk.lemma_verdicts([_lemma3_row(32, 0.99 * c0), _lemma3_row(64, 0.9 * c0)], [])
+    bad = qk.lemma_verdicts([_lemma3_row(32, 1.01 * c0), _lemma3_row(64, 0.9 * c0)], [])
+    pick = lambda vs: [v for v in vs if v.claim == qk.LEMMA_3][0]
+    assert pick(ok).verdict == "holds" and pick(bad).verdict == "fails"
+    assert pick(bad).extra["rows_exceeding"] == 1
+
+
+def test_lemma4_verdict_is_inconclusive_when_the_needed_c_grows_with_d():
+    def row(d, c):
+        return {"d": d, "dist": "N(0,1/d)", "alpha": None, "C_min": c, "C_min_ci": [c, c]}
+    flat = qk.lemma_verdicts([], [row(32, 0.60), row(512, 0.61)])
+    growing = qk.lemma_verdicts([], [row(32, 0.60), row(512, 0.60 + 2 * qk.LATALA_GROWTH_TOLERANCE)])
+    assert [v.verdict for v in flat] == ["holds"] and [v.verdict for v in growing] == ["inconclusive"]
+
+
+def test_table2_verdict_counts_the_cells_1000_matrices_can_resolve():
+    v = [v for v in qk.lemma_verdicts([_lemma3_row(32, 1.0)], []) if v.claim == qk.TABLE_2][0]
+    # q = 95% and 99% have 50 and 10 expected exceedances among 1000; 99.9% and 99.99% have 1 and 0.1
+    assert v.verdict == "inconclusive" and v.measured == 0.5
 
 
 def test_claim_ids_are_in_the_registry():
     from core.claims import registry
-    ids = {qk.D3_C0, qk.D3_DELTA0, qk.TABLE_3, qt.THEOREM_1, qt.THEOREM_2, qt.EQ_19, qt.LEMMA_6,
+    ids = {qk.D3_C0, qk.D3_DELTA0, qk.TABLE_3, qk.LEMMA_3, qk.LEMMA_4, qk.TABLE_2, qt.THEOREM_1, qt.THEOREM_2, qt.EQ_19, qt.LEMMA_6,
            qt.EQ_3, qt.EQ_4, qt.PROOF_B2}
     assert ids <= set(registry())
 
