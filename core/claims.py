@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import json
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -157,3 +159,71 @@ def claim(cid: str) -> Claim:
         return registry()[cid]
     except KeyError:
         raise ValueError(f"claim {cid!r} is not in the registry core/claims.json") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Claim ids checked at birth
+#
+# An experiment declares the claims it checks (``declare_experiment``, called for every registered
+# experiment by ``sims.registry``).  While one runs (``checking_claims_of``: entered by the run
+# context ``sims.experiment.ExperimentRun`` and by ``core.cli.run`` for the module's command line),
+# every ``core.result.Verdict`` created checks its id: it must be in ``core/claims.json`` and among
+# the running experiment's declared claims, else ``ValueError`` at once, before any compute is
+# spent on the rest of the run.  Outside a run (reading stored Results, tests building a verdict by
+# hand) a verdict's id is checked for its shape only; the report joins it with the registry.
+
+_DECLARED: dict[str, frozenset[str]] = {}
+_RUNNING: ContextVar[tuple[str, frozenset[str]] | None] = ContextVar("running_experiment",
+                                                                       default=None)
+
+
+def declare_experiment(name: str, claims) -> frozenset[str]:
+    """Record that experiment ``name`` (its module, e.g. ``sims.example_3_2``) checks ``claims``;
+    ValueError naming the first id that is not in the registry.  Declaring again replaces."""
+    ids = frozenset(claims)
+    unknown = sorted(ids - set(registry()))
+    if unknown:
+        raise ValueError(f"{name} declares {unknown}, not in the registry core/claims.json")
+    _DECLARED[name] = ids
+    return ids
+
+
+def declared_claims(name: str) -> frozenset[str] | None:
+    """The claims ``name`` declared, None when it declared none (not a registered experiment)."""
+    return _DECLARED.get(name)
+
+
+@contextmanager
+def checking_claims_of(name: str | None):
+    """While inside, every new Verdict must carry a claim that ``name`` declared.  A name that
+    declared nothing (or None) checks nothing, so unregistered code keeps working."""
+    ids = _DECLARED.get(name) if name else None
+    token = _RUNNING.set(None if ids is None else (name, ids))
+    try:
+        yield
+    finally:
+        _RUNNING.reset(token)
+
+
+@contextmanager
+def not_at_birth():
+    """Verdicts built inside are read back, not born (``core.result.read_result``): no check."""
+    token = _RUNNING.set(None)
+    try:
+        yield
+    finally:
+        _RUNNING.reset(token)
+
+
+def check_at_birth(cid: str) -> None:
+    """Called by ``Verdict.__post_init__``: raise when a running experiment makes a verdict on a
+    claim the registry does not hold or that the experiment did not declare."""
+    running = _RUNNING.get()
+    if running is None:
+        return
+    name, ids = running
+    if cid not in registry():
+        raise ValueError(f"{name}: verdict on {cid!r}, which is not in the registry core/claims.json")
+    if cid not in ids:
+        raise ValueError(f"{name}: verdict on {cid!r}, which {name} did not declare (its claims: "
+                         f"{sorted(ids)}); add it to the declaration in sims/registry.py")

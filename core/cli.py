@@ -114,8 +114,10 @@ def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None,
     """Parse ``argv``, run ``body(args)``, write and summarise its Result; bad input -> exit 2."""
     args = parser.parse_args(argv)
     apply_threads(getattr(args, "threads", None))
+    from core.claims import checking_claims_of  # verdicts on undeclared claims fail at birth
     try:
-        result = body(args)
+        with checking_claims_of(parser.get_default("_module")):
+            result = body(args)
     except InvalidArgument as exc:
         parser.error(str(exc))  # one line on stderr, exit status 2
     if result is None:

@@ -74,6 +74,8 @@ class Verdict:
             if len(iv) != 2:
                 raise ValueError(f"interval must be [lo, hi], got {self.interval!r}")
             self.interval = iv
+        from core.claims import check_at_birth  # the registry's module imports this one
+        check_at_birth(self.claim)
 
 
 @dataclass
@@ -285,10 +287,13 @@ def read_result(path: str | Path) -> Result:
         d = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{path}: not a readable Result JSON file ({exc})") from None
-    validate_result_dict(d, str(path))
+    from core.claims import not_at_birth
+    with not_at_birth():  # read back, not born: the report joins the ids with the registry
+        validate_result_dict(d, str(path))
+        verdicts = [Verdict(**v) for v in d["verdicts"]]
     prov = Provenance(**d["provenance"])
     return Result(experiment=d["experiment"], config=d["config"], provenance=prov,
-                  records=d["records"], verdicts=[Verdict(**v) for v in d["verdicts"]],
+                  records=d["records"], verdicts=verdicts,
                   tables=d["tables"], schema_version=d["schema_version"])
 
 

@@ -1,0 +1,195 @@
+"""What every experiment of the package shares: a typed config whose fields are its CLI flags, and
+one run context (device, threads, provenance, command line, run cache, declared claims).
+
+An experiment module (see ``sims.registry`` for how one joins the registry) defines
+
+* ``Config``: a frozen dataclass; each field made with :func:`option`, which states its help text
+  and valid range once: :func:`validate_config` checks a config against those ranges with the one
+  validation helper (``core.validate``: ``InvalidArgument`` naming the field, exit 2 on the command
+  line), and :func:`cli_main` turns the fields into flags (``seeds`` -> ``--seeds``);
+* ``run(config, *, context=None) -> core.result.Result``: opens an :class:`ExperimentRun`, trains or
+  reads back what it needs, and returns the Result;
+* ``toy_config()``: a config that runs end to end in seconds (the registry's parametrized test).
+
+:class:`ExperimentRun` is the one preamble: it validates the config, resolves the device (no silent
+fallback from CUDA to the CPU), sets the torch threads, starts the ``core.result.Provenance`` with
+the command line that reruns it, and, while open, checks every verdict's claim id at birth against
+the experiment's declaration (``core.claims.checking_claims_of``).
+"""
+from __future__ import annotations
+
+import dataclasses
+import sys
+import typing
+from dataclasses import field
+from pathlib import Path
+
+from core import claims as claims_registry
+from core.result import Provenance, Result, Verdict
+from core.validate import InvalidArgument, check_choice, check_float, check_int
+
+RUNS_DIR = Path("runs/section3")  # the run cache of the paired training runs (resumable)
+DEVICE_CHOICES = ("auto", "cpu", "cuda")
+
+
+def option(default, help: str, *, lo=None, hi=None, choices=None, optional: bool = False):
+    """A config field with its help text and valid range: ``lo``/``hi`` for numbers (each element
+    of a tuple), ``choices`` for strings (each element of a tuple); ``optional``: None allowed."""
+    meta = {"help": help, "lo": lo, "hi": hi, "choices": choices, "optional": optional}
+    if isinstance(default, (list, tuple)):
+        return field(default_factory=lambda: tuple(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def _base_type(cls, f: dataclasses.Field):
+    """(scalar type, is a tuple) of a field from its annotation."""
+    hint = typing.get_type_hints(cls)[f.name]
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if typing.get_origin(hint) in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        hint = args[0]
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if typing.get_origin(hint) in (tuple, list):
+        return (args[0] if args else str), True
+    return hint, False
+
+
+def validate_config(config) -> None:
+    """Check every field against its :func:`option` range (``InvalidArgument`` naming the field)."""
+    for f in dataclasses.fields(config):
+        value, meta = getattr(config, f.name), f.metadata
+        if value is None and meta.get("optional"):
+            continue
+        kind, many = _base_type(type(config), f)
+        for v in (value if many else (value,)):
+            if meta.get("choices") is not None:
+                check_choice(f.name, v, meta["choices"])
+            elif kind is int:
+                check_int(f.name, v, meta.get("lo"), meta.get("hi"))
+            elif kind is float:
+                check_float(f.name, v, meta.get("lo"), meta.get("hi"))
+
+
+def config_argv(config) -> list[str]:
+    """The flags that reproduce ``config`` (the fields that differ from their defaults)."""
+    out = []
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+        if value == default:
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        if isinstance(value, bool):
+            out.append(flag if value else "--no-" + f.name.replace("_", "-"))
+        elif isinstance(value, (list, tuple)):
+            out += [flag, *map(str, value)]
+        else:
+            out += [flag, str(value)]
+    return out
+
+
+class ExperimentRun:
+    """The run context of one experiment::
+
+        with ExperimentRun("sims.example_3_2", config, argv=argv, device="cpu") as ctx:
+            ...train on ctx.device, cache runs under ctx.runs_dir, create Verdicts...
+            return ctx.result(config=..., records=..., verdicts=..., tables=...)
+
+    ``argv``: the command line to record (None from Python: nothing recorded); ``module``: the
+    module the recorded command line names (default ``name``; the old names keep their argv);
+    ``experiment``: the Result's ``experiment`` field (default ``name``); ``seed``: recorded in the
+    provenance; ``threads``: torch threads (None: unchanged)."""
+
+    def __init__(self, name: str, config=None, *, argv: list[str] | None = None,
+                 device="cpu", threads: int | None = None, seed: int = 0,
+                 runs_dir: Path | str | None = None, module: str | None = None,
+                 experiment: str | None = None):
+        if config is not None:
+            validate_config(config)
+        self.name = name
+        self.config = config
+        self.experiment = experiment or name
+        self.module = module or name
+        self.argv = None if argv is None else [str(a) for a in argv]
+        self.device = resolve_device(device)
+        self.threads = threads
+        self.seed = seed
+        self.runs_dir = None if runs_dir is None else Path(runs_dir)
+        self.provenance: Provenance | None = None
+        self._claims = None
+
+    def __enter__(self) -> "ExperimentRun":
+        if self.threads is not None:
+            import torch
+            torch.set_num_threads(int(self.threads))
+        from sims.registry import declare_all
+        declare_all()
+        if claims_registry.declared_claims(self.name) is None:
+            raise ValueError(f"{self.name} is not a registered experiment: add it to "
+                             f"sims.registry.EXPERIMENTS (its docstring says how)")
+        self.provenance = Provenance.start(module=self.module if self.argv is not None else None,
+                                           argv=self.argv or [], seed=self.seed,
+                                           device=str(self.device))
+        self._claims = claims_registry.checking_claims_of(self.name)
+        self._claims.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._claims.__exit__(*exc)
+
+    def verdict(self, claim: str, setting: str, verdict: str, **kw) -> Verdict:
+        """A Verdict of this experiment (its id checked at birth, as every Verdict inside)."""
+        return Verdict(claim=claim, setting=setting, verdict=verdict, **kw)
+
+    def result(self, *, config: dict, records=(), verdicts=(), tables=None) -> Result:
+        """The Result of this run, its provenance stopped now."""
+        return Result(experiment=self.experiment, config=config, provenance=self.provenance.stop(),
+                      records=list(records), verdicts=list(verdicts), tables=dict(tables or {}))
+
+
+def resolve_device(name):
+    """``auto|cpu|cuda[:k]`` (or a torch.device) to a torch device; an unusable one is bad input."""
+    if not isinstance(name, str):
+        return name
+    from nets.device import resolve_device as resolve
+    try:
+        return resolve(name)
+    except ValueError as exc:
+        raise InvalidArgument(f"device: {exc}") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# the command line of a registered experiment, from its Config
+
+def cli_main(module: str, argv=None) -> int:
+    """``python -m <module> [--field value ...]``: the flags are the fields of the module's
+    ``Config``; runs ``run(config, context=...)`` and writes/prints its Result (``core.cli``)."""
+    import importlib
+
+    from core.cli import make_parser, run
+    mod = importlib.import_module(module)
+    cls = mod.Config
+    p = make_parser(module, mod.__doc__, options=("device", "json", "threads", "verbose"))
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        kind, many = _base_type(cls, f)
+        flag = "--" + f.name.replace("_", "-")
+        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+        if kind is bool:
+            p.add_argument(flag, action=__import__("argparse").BooleanOptionalAction, default=default,
+                           help=f.metadata.get("help"))
+            continue
+        conv = {int: int, float: float, Path: Path}.get(kind, str)
+        p.add_argument(flag, dest=f.name, type=conv, nargs="+" if many else None, default=default,
+                       choices=f.metadata.get("choices"),
+                       help=f"{f.metadata.get('help', '')} (default {default})")
+    del hints
+    recorded = None if argv is None else [str(a) for a in argv]
+
+    def body(args):
+        values = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls)}
+        values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in values.items()}
+        config = cls(**values)
+        context = ExperimentRun(module, config, argv=recorded if recorded is not None else sys.argv[1:],
+                                device=args.device, threads=args.threads)
+        return mod.run(config, context=context)
+    return run(p, argv, body)

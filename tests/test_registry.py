@@ -1,0 +1,104 @@
+"""sims.registry: checked_by in core/claims.json is the experiments' declarations; claim ids are
+checked when a verdict is born; every typed experiment runs at toy size into a valid Result."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from core import claims as claims_mod
+from core.result import Provenance, Result, Verdict, read_result, validate_result_dict, write_result
+from sims import registry
+
+TYPED = [e.module for e in registry.EXPERIMENTS if e.typed]
+
+
+def test_checked_by_is_exactly_the_declarations():
+    claims = claims_mod.registry()
+    declared: dict[str, set[str]] = {}
+    for e in registry.EXPERIMENTS:
+        declared.setdefault(e.checked_by, set()).update(e.claims)
+    listed: dict[str, set[str]] = {}
+    for c in claims.values():
+        for name in c.checked_by:
+            listed.setdefault(name, set()).add(c.id)
+    problems = []
+    for name in sorted(set(declared) | set(listed)):
+        missing = sorted(declared.get(name, set()) - listed.get(name, set()))
+        extra = sorted(listed.get(name, set()) - declared.get(name, set()))
+        if name not in declared:
+            problems.append(f"core/claims.json names {name} in checked_by, but no registered experiment "
+                            f"is listed under that name (sims/registry.py)")
+        elif missing or extra:
+            problems.append(f"{name}: declared but not in checked_by {missing}; in checked_by but not "
+                            f"declared {extra}")
+    assert not problems, "\n".join(problems)
+
+
+def test_registry_modules_are_unique_and_declare_registered_ids():
+    modules = [e.module for e in registry.EXPERIMENTS]
+    assert len(modules) == len(set(modules))
+    known = set(claims_mod.registry())
+    for e in registry.EXPERIMENTS:
+        assert set(e.claims) <= known, e.module
+        assert len(set(e.claims)) == len(e.claims), e.module
+
+
+def test_a_verdict_on_an_undeclared_or_unknown_claim_fails_at_birth():
+    registry.declare_all()
+    with claims_mod.checking_claims_of("sims.wigner"):
+        Verdict("000:example:4.3", "s", "holds")                     # declared: fine
+        with pytest.raises(ValueError, match="did not declare"):
+            Verdict("000:lemma:4.1", "s", "holds")                   # in the registry, not declared
+        with pytest.raises(ValueError, match="not in the registry"):
+            Verdict("000:lemma:9.9", "s", "holds")                   # well formed, not registered
+    Verdict("000:lemma:9.9", "s", "holds")  # outside a run: only the shape is checked
+
+
+def test_a_verdict_mutated_after_birth_is_caught_when_written(tmp_path):
+    registry.declare_all()
+    with claims_mod.checking_claims_of("sims.wigner"):
+        v = Verdict("000:example:4.3", "s", "holds")
+        v.claim = "000:lemma:4.1"
+        r = Result("sims.wigner", {}, Provenance.start(argv=[]).stop(), [], [v])
+        with pytest.raises(ValueError, match="did not declare"):
+            write_result(r, tmp_path / "x.json")
+
+
+def test_stored_results_read_back_inside_a_run_are_not_reborn(tmp_path):
+    r = Result("sims.x", {}, Provenance.start(argv=[]).stop(), [], [Verdict("000:lemma:4.1", "s", "holds")])
+    write_result(r, tmp_path / "x.json")
+    registry.declare_all()
+    with claims_mod.checking_claims_of("sims.wigner"):
+        assert read_result(tmp_path / "x.json").verdicts[0].claim == "000:lemma:4.1"
+
+
+def test_an_unregistered_experiment_cannot_open_a_run():
+    from sims.experiment import ExperimentRun
+    with pytest.raises(ValueError, match="not a registered experiment"):
+        with ExperimentRun("sims.not_registered", device="cpu"):
+            pass
+
+
+def test_list_names_every_experiment_and_its_claims(capsys):
+    from sims.__main__ import main
+    assert main(["--list"]) == 0
+    out = capsys.readouterr().out
+    for e in registry.EXPERIMENTS:
+        assert e.module in out
+        assert all(c in out for c in e.claims)
+
+
+@pytest.mark.parametrize("module", TYPED)
+def test_every_typed_experiment_runs_at_toy_size(module, tmp_path, monkeypatch):
+    """The experiment's toy config end to end: a Result that passes the schema, named for the
+    experiment, whose verdicts carry only declared claims (the birth check would have raised)."""
+    entry = registry.entries()[module]
+    mod = entry.load()
+    config = mod.toy_config(tmp_path)
+    result = mod.run(config)
+    d = json.loads(json.dumps(result.to_dict()))
+    validate_result_dict(d, module)
+    assert result.experiment in (module, *getattr(mod, "RESULT_NAMES", ()))
+    assert {v.claim for v in result.verdicts} <= set(entry.claims)
+    assert result.verdicts or not entry.claims
