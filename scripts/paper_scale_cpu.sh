@@ -24,7 +24,7 @@ run_arm() {  # seed arm
   [ -f "$out/checkpoint.pt" ] && flags+=(--resume)
   mkdir -p "$(dirname "$out")"
   echo "seed $seed $arm: start $(date -u +%FT%TZ) ${flags[*]}"
-  OMP_NUM_THREADS=1 nice -n 19 "$py" -m nets.train "${flags[@]}" > "runs/paper_scale/ex3.2$topology/seed$seed/$arm.log" 2>&1
+  OMP_NUM_THREADS=1 nice -n 5 "$py" -m nets.train "${flags[@]}" > "runs/paper_scale/ex3.2$topology/seed$seed/$arm.log" 2>&1
   echo "seed $seed $arm: finished $(date -u +%FT%TZ)"
 }
 for seed in "${seeds[@]}"; do

@@ -1,0 +1,330 @@
+"""Paper 000's Example 3.2 at paper scale, decided from paired runs (issue 22).
+
+Each pair is one seed of ``python -m nets.train ex3.2<t> --scale paper`` trained twice from the same
+initial weights and batch order: with Algorithm 1 (MP-based pruning every 7 epochs, schedule (3.6),
+GoF 0.7; Section 3.2.1) and with ``--no-prune``.  ``scripts/paper_scale_cpu.sh`` trains them on the
+CPU (fp32, one thread per arm, checkpointed every epoch, resumable) and stores each arm as a
+``nets.train`` Result ``seed<S>_pruned.json`` / ``seed<S>_unpruned.json`` in one folder; this
+experiment reads the finished pairs back and writes one Result: a row per pair, the per-epoch curves
+of both arms (Figs 3.3/3.4), test accuracy before and after every pruning round (Fig 3.5), the
+equal-CPU-time comparison of Section 3.2.1, and verdicts scoped "paper scale, n pairs".
+
+Declared before the runs (``ENDPOINTS``; alpha = 0.05 one-sided for every sign claim):
+
+* Table 3.4 / Example 3.2 / text 3.2.1 (pruned ~89% vs unpruned ~70%, "+20-30%"): primary endpoint
+  the paired final test-accuracy difference d_s = pruned - unpruned.  Rule: exact one-sided sign test
+  of d > 0 (the per-pair gaps are bimodal -- about 0, or about +9 points per class the unpruned net
+  stops predicting -- so no t-interval); "holds" when p <= alpha, "fails" when the sign test of
+  d < 0 has p <= alpha, else "inconclusive".  With n pairs the smallest attainable p is 2^-n: fewer
+  than 5 pairs cannot decide (stated in the row with the pairs that would).  The size claim
+  (+~19 points) is decided by the same test on d - 0.10 (a gap of at least 10 points).
+* Table 3.5 (final parameters 10,471,510 = 43.65% removed for topology a) and text 3.2.1's
+  "30-50% fewer parameters", worded as the paper means it: "removes at least 30%".  Endpoint the
+  removed fraction per pair; rule: sign test of (removed - 0.30) > 0; the match to 43.65% is
+  reported beside it (|removed - 0.4365| per pair), not a separate "fails".
+* Table 3.6 (pruned lower training and test loss): sign test on the paired loss differences.
+* Fig 3.5 (accuracy does not change significantly at a pruning round): endpoint per pair the largest
+  drop of test accuracy across its rounds (rounds clustered by seed); margin 3 points; sign test of
+  (3 points - largest drop) > 0.
+* Section 3.2.1's equal-CPU-time comparison (text 3.2.1.2: pruned 89.7% after 12,215 s vs an
+  unpruned plateau of 84% within the same time): endpoint the pruned final accuracy minus the
+  unpruned accuracy at the last epoch whose cumulative training time is within the pruned run's
+  total; sign test.  Both arms ran side by side on the same machine, so their times compare.
+
+Dead classes (never predicted on the test set) and dead hidden units are reported per pair and per
+epoch in both arms: the evidence the mechanism analysis of issue 23 needs at paper scale.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from scipy.stats import binomtest
+
+from core.result import Result, Verdict, read_result
+from sims.stats import holm_adjust
+
+ALPHA = 0.05
+FIG_3_5_MARGIN = 0.03          # "does not change significantly": at most 3 points lost at a round
+SIZE_GAP = 0.10                # "+20-30%" / ~89 vs ~70: at least 10 points
+MIN_REMOVED = 0.30             # text 3.2.1: "30-50% fewer parameters", read as "at least 30%"
+PAPER = {"a": {"pruned": 0.89, "unpruned": 0.70, "final_parameters": 10_471_510, "removed": 0.4365,
+               "train_loss": (0.144334, 0.460549), "test_loss": (47.063285, 95.516107)},
+         "b": {"pruned": 0.89, "unpruned": 0.65, "final_parameters": 8_950_860, "removed": 0.4434,
+               "train_loss": (0.270197, 0.790270), "test_loss": (42.925396, 127.023410)},
+         "c": {"pruned": 0.89, "unpruned": 0.70, "final_parameters": 15_599_740, "removed": 0.4402,
+               "train_loss": (0.191681, 0.880157), "test_loss": (49.781472, 130.785274)}}
+ENDPOINTS = {
+    "000:table:3.4": "paired final test accuracy, pruned - unpruned; exact one-sided sign test of > 0",
+    "000:text:3.2.1": "paired final test accuracy gap - 0.10 (\"+20-30%\"); removed fraction - 0.30; sign tests",
+    "000:example:3.2": "paired final test accuracy, pruned - unpruned; exact one-sided sign test of > 0",
+    "000:table:3.5": "fraction of parameters removed at the end - 0.30; sign test; |removed - 43.65%| reported",
+    "000:table:3.6": "paired final training loss and test loss (summed over batches), unpruned - pruned; sign tests",
+    "000:figure:3.5": "per pair the largest test-accuracy drop over the pruning rounds; 0.03 - drop; sign test",
+    "000:text:3.2.1.2": "pruned final test accuracy - unpruned accuracy within the same training time; sign test",
+}
+CLAIMS = tuple(ENDPOINTS)
+RUN_FILE = re.compile(r"seed(\d+)_(pruned|unpruned)\.json$")
+
+
+# ---------------------------------------------------------------------------------------------
+# reading the runs back
+
+def load_pairs(directory: str | Path) -> dict[int, dict[str, Result]]:
+    """The finished pairs in ``directory``: {seed: {"pruned": Result, "unpruned": Result}}; a seed
+    with only one arm finished is left out (it is still in flight)."""
+    arms: dict[int, dict[str, Result]] = {}
+    for path in sorted(Path(directory).glob("seed*_*.json")):
+        match = RUN_FILE.search(path.name)
+        if match:
+            arms.setdefault(int(match[1]), {})[match[2]] = read_result(path)
+    return {seed: runs for seed, runs in sorted(arms.items()) if set(runs) == {"pruned", "unpruned"}}
+
+
+def _epochs(result: Result) -> list[dict]:
+    return sorted(result.records, key=lambda r: r["epoch"])
+
+
+def _final(rows: list[dict], key: str):
+    last = rows[-1]
+    return last.get(f"{key}_after_callbacks", last.get(key))
+
+
+def _dead_hidden(row: dict) -> int:
+    """Dead hidden units (no activation on any test image), over every hidden ReLU layer."""
+    layers = sorted(k for k in row if k.startswith("dead_units.act"))
+    return int(sum(row[k] or 0 for k in layers[:-1]))  # the last ReLU is the output layer's
+
+
+def _cumulative_time(rows: list[dict]) -> list[float]:
+    total, out = 0.0, []
+    for r in rows:
+        total += r["train_time_s"] + r["callback_time_s"]
+        out.append(total)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# tables
+
+def pair_row(seed: int, pruned: Result, unpruned: Result) -> dict:
+    """Tables 3.4-3.6 counterparts of one pair, with the dead-class evidence and the wall times."""
+    p, u = _epochs(pruned), _epochs(unpruned)
+    ps, us = pruned.tables["summary"][0], unpruned.tables["summary"][0]
+    if p[0]["test_accuracy"] != u[0]["test_accuracy"]:
+        raise ValueError(f"seed {seed}: the arms differ after epoch 1 before any pruning "
+                         f"({p[0]['test_accuracy']} vs {u[0]['test_accuracy']}): not a pair")
+    t_pruned = _cumulative_time(p)[-1]
+    u_times = _cumulative_time(u)
+    within = [i for i, t in enumerate(u_times) if t <= t_pruned]
+    unpruned_same_time = u[within[-1]]["test_accuracy"] if within else None
+    return {
+        "seed": seed, "epochs_pruned": len(p), "epochs_unpruned": len(u),
+        "test_accuracy_pruned": _final(p, "test_accuracy"), "test_accuracy_unpruned": _final(u, "test_accuracy"),
+        "gap": _final(p, "test_accuracy") - _final(u, "test_accuracy"),
+        "best_test_accuracy_pruned": ps["best_test_accuracy"], "best_test_accuracy_unpruned": us["best_test_accuracy"],
+        "train_accuracy_pruned": p[-1]["train_accuracy"], "train_accuracy_unpruned": u[-1]["train_accuracy"],
+        "train_loss_pruned": p[-1]["train_loss"], "train_loss_unpruned": u[-1]["train_loss"],
+        "test_loss_sum_pruned": _final(p, "test_loss_sum_batches"),
+        "test_loss_sum_unpruned": _final(u, "test_loss_sum_batches"),
+        "parameters_initial": ps["initial_parameters"], "parameters_final": ps["final_parameters"],
+        "removed_fraction": 1 - ps["final_parameters"] / ps["initial_parameters"],
+        "never_predicted_pruned": _final(p, "classes_never_predicted"),
+        "never_predicted_unpruned": _final(u, "classes_never_predicted"),
+        "dead_hidden_pruned": _dead_hidden(p[-1]), "dead_hidden_unpruned": _dead_hidden(u[-1]),
+        "largest_round_drop": max((r["test_accuracy"] - r["test_accuracy_after_callbacks"]
+                                   for r in p if "test_accuracy_after_callbacks" in r), default=None),
+        "time_pruned_s": t_pruned, "time_unpruned_s": u_times[-1],
+        "unpruned_accuracy_same_time": unpruned_same_time,
+        "equal_time_gap": None if unpruned_same_time is None else _final(p, "test_accuracy") - unpruned_same_time,
+        "wall_time_pruned_s": ps["wall_time_s"], "wall_time_unpruned_s": us["wall_time_s"],
+        "device": ps["device"], "torch_threads": ps["torch_threads"],
+    }
+
+
+def curve_rows(seed: int, pruned: Result, unpruned: Result) -> list[dict]:
+    """Per epoch and arm: accuracies, losses, parameters, dead classes and units, cumulative time."""
+    rows = []
+    for arm, result in (("pruned", pruned), ("unpruned", unpruned)):
+        epochs = _epochs(result)
+        for r, t in zip(epochs, _cumulative_time(epochs)):
+            rows.append({"seed": seed, "arm": arm, "epoch": r["epoch"], "test_accuracy": r["test_accuracy"],
+                         "test_accuracy_after_round": r.get("test_accuracy_after_callbacks"),
+                         "train_accuracy": r["train_accuracy"], "train_loss": r["train_loss"],
+                         "test_loss_sum_batches": r["test_loss_sum_batches"], "parameters": r["parameters"],
+                         "classes_never_predicted": r["classes_never_predicted"],
+                         "dead_hidden_units": _dead_hidden(r), "cumulative_time_s": t})
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# verdicts
+
+def sign_pvalues(values) -> tuple[float, float, int]:
+    """(p for > 0, p for < 0, n): the exact one-sided sign tests (zeros dropped)."""
+    values = [v for v in values if v is not None and v != 0]
+    n, k = len(values), sum(v > 0 for v in values)
+    if n == 0:
+        return 1.0, 1.0, 0
+    return (float(binomtest(k, n, 0.5, alternative="greater").pvalue),
+            float(binomtest(k, n, 0.5, alternative="less").pvalue), n)
+
+
+def pairs_needed(family: int = 1) -> int:
+    """Smallest n at which n pairs of one sign give p = 2^-n <= ALPHA / family (the exact sign test,
+    Holm's first step over ``family`` tests of one claim)."""
+    n = 1
+    while family * 0.5 ** n > ALPHA:
+        n += 1
+    return n
+
+
+def _row(claim, values, *, bound=None, statement="", note="", measured=None) -> dict:
+    """One declared test of a claim: the per-pair values whose sign decides it."""
+    finite = [v for v in values if v is not None]
+    return {"claim": claim, "values": finite, "bound": bound, "statement": statement, "note": note,
+            "measured": measured if measured is not None else (sum(finite) / len(finite) if finite else None)}
+
+
+def decide(rows: list[dict], setting: str, scale: str) -> list[Verdict]:
+    """Sign tests, Holm-adjusted within each claim (a claim tested k ways counts its k p-values as
+    one family), then the word: holds when the adjusted p for the claimed sign is <= ALPHA, fails
+    when the adjusted p for the opposite sign is, else inconclusive with the pairs that would decide."""
+    tests = [sign_pvalues(r["values"]) for r in rows]
+    adjusted = [None] * len(rows)
+    for claim in {r["claim"] for r in rows}:
+        idx = [i for i, r in enumerate(rows) if r["claim"] == claim]
+        up = holm_adjust([tests[i][0] for i in idx])
+        down = holm_adjust([tests[i][1] for i in idx])
+        for j, i in enumerate(idx):
+            adjusted[i] = (up[j], down[j], len(idx))
+    out = []
+    for r, (p_up, p_down, n), (a_up, a_down, family) in zip(rows, tests, adjusted):
+        word = "holds" if a_up <= ALPHA else ("fails" if a_down <= ALPHA else "inconclusive")
+        shown = ", ".join(f"{v:+.4f}" for v in r["values"])
+        holm = "" if family == 1 else f" (Holm over the claim's {family} tests: {a_up:.3g}, {a_down:.3g})"
+        undecided = "" if word != "inconclusive" else (
+            f"; undecided: {pairs_needed(family)} pairs of one sign decide at alpha {ALPHA} (exact sign test)")
+        out.append(Verdict(
+            claim=r["claim"], setting=setting, verdict=word, measured=r["measured"],
+            interval=[min(r["values"]), max(r["values"])] if r["values"] else None, bound=r["bound"], N=n,
+            note=f"{r['statement']}; per pair {shown}; sign test p(>0) = {p_up:.3g}, p(<0) = {p_down:.3g}"
+                 f"{holm}{undecided}; interval = range over pairs (not a CI)"
+                 + (f"; {r['note']}" if r["note"] else ""),
+            extra={"endpoint": ENDPOINTS[r["claim"]], "alpha": ALPHA, "rule": "exact one-sided sign test, Holm "
+                   "within the claim", "scale": scale, "p_raw": [p_up, p_down], "p_holm": [a_up, a_down]}))
+    return out
+
+
+def run_setting(result: Result) -> dict:
+    """What a run was measured at, from its own config: scale, topology, images, epochs."""
+    c = result.config
+    return {"config": c["name"], "scale": c["scale"], "topology": list(c["model"]["topology"]),
+            "n_train": c.get("n_train") or 60000, "epochs": c["epochs"], "dataset": c["dataset"]}
+
+
+def describe(setting: dict, devices: str, n: int) -> str:
+    topo = "-".join(str(w) for w in setting["topology"])
+    return (f"{setting['config']} {setting['scale']} scale ([{topo}], {setting['n_train']:,} images, "
+            f"{setting['epochs']} epochs, fp32, {devices}), {n} pair{'s' if n != 1 else ''}")
+
+
+def verdicts(topology: str, rows: list[dict], setting: dict) -> list[Verdict]:
+    """The declared endpoints (module docstring) decided on the finished pairs."""
+    paper = PAPER[topology]
+    n = len(rows)
+    text = describe(setting, "/".join(sorted({str(r["device"]) for r in rows})), n)
+    dead = "; ".join(f"seed {r['seed']}: never-predicted classes pruned {r['never_predicted_pruned']}, "
+                     f"unpruned {r['never_predicted_unpruned']}" for r in rows)
+    gaps = [r["gap"] for r in rows]
+    out = [
+        _row("000:table:3.4", gaps, bound=paper["pruned"] - paper["unpruned"],
+                 statement=f"pruned - unpruned final test accuracy (paper ~{paper['pruned']:.0%} vs "
+                           f"~{paper['unpruned']:.0%})", note=dead),
+        _row("000:example:3.2", gaps, statement="pruned beats unpruned on test accuracy",
+                 note=dead),
+        _row("000:text:3.2.1", [g - SIZE_GAP for g in gaps], bound=SIZE_GAP, measured=sum(gaps) / n,
+                 statement=f"gap minus {SIZE_GAP:.2f} (\"+20-30%\": a gap of at least {SIZE_GAP:.0%})", note=dead),
+        _row("000:text:3.2.1", [r["removed_fraction"] - MIN_REMOVED for r in rows], bound=MIN_REMOVED,
+                 measured=sum(r["removed_fraction"] for r in rows) / n,
+                 statement=f"parameters removed minus {MIN_REMOVED:.2f} (\"30-50% fewer\" read as at least 30%)"),
+        _row("000:table:3.5", [r["removed_fraction"] - MIN_REMOVED for r in rows],
+                 bound=paper["removed"], measured=sum(r["removed_fraction"] for r in rows) / n,
+                 statement=f"fraction removed minus {MIN_REMOVED:.2f}",
+                 note="final parameters per pair " + ", ".join(f"{r['parameters_final']:,}" for r in rows)
+                      + f" against the paper's {paper['final_parameters']:,} ({paper['removed']:.2%} removed)"),
+        _row("000:table:3.6", [r["train_loss_unpruned"] - r["train_loss_pruned"] for r in rows],
+                 bound=paper["train_loss"][1] - paper["train_loss"][0],
+                 statement="training loss, unpruned - pruned"),
+        _row("000:table:3.6", [r["test_loss_sum_unpruned"] - r["test_loss_sum_pruned"] for r in rows],
+                 bound=paper["test_loss"][1] - paper["test_loss"][0],
+                 statement="test loss summed over batches of 128, unpruned - pruned"),
+    ]
+    drops = [r["largest_round_drop"] for r in rows]
+    if all(d is not None for d in drops):
+        out.append(_row("000:figure:3.5", [FIG_3_5_MARGIN - d for d in drops], bound=FIG_3_5_MARGIN,
+                            measured=max(drops), statement=f"{FIG_3_5_MARGIN:.2f} minus the largest test-accuracy "
+                            "drop at a pruning round (measured: the largest drop over all pairs)"))
+    same_time = [r["equal_time_gap"] for r in rows]
+    if topology == "a" and all(v is not None for v in same_time):
+        out.append(_row("000:text:3.2.1.2", same_time, bound=0.897 - 0.84,
+                            statement="pruned final accuracy - unpruned accuracy within the pruned run's training "
+                                      "time (paper 89.7% vs 84%)",
+                            note="; ".join(f"seed {r['seed']}: {r['time_pruned_s']:.0f} s pruned, "
+                                           f"{r['time_unpruned_s']:.0f} s unpruned" for r in rows)))
+    return decide(out, text, setting["scale"])
+
+
+def analyse(directory: str | Path, topology: str, provenance) -> Result:
+    """One Result from the finished pairs in ``directory`` (nets.train Results of one topology)."""
+    pairs = load_pairs(directory)
+    if not pairs:
+        from core.validate import InvalidArgument
+        raise InvalidArgument(f"--runs {directory}: no finished pair (seed<S>_pruned.json with "
+                              f"seed<S>_unpruned.json) there yet")
+    settings = {json.dumps(run_setting(r), sort_keys=True) for runs in pairs.values() for r in runs.values()}
+    if len(settings) != 1:
+        from core.validate import InvalidArgument
+        raise InvalidArgument(f"--runs {directory}: the runs were measured at different settings: {sorted(settings)}")
+    setting = json.loads(settings.pop())
+    if setting["config"] != f"ex3.2{topology}":
+        from core.validate import InvalidArgument
+        raise InvalidArgument(f"--topology {topology}: the runs in {directory} are {setting['config']}")
+    rows = [pair_row(seed, runs["pruned"], runs["unpruned"]) for seed, runs in pairs.items()]
+    curves = [c for seed, runs in pairs.items() for c in curve_rows(seed, runs["pruned"], runs["unpruned"])]
+    rounds = [{"seed": c["seed"], "epoch": c["epoch"], "before": c["test_accuracy"],
+               "after": c["test_accuracy_after_round"], "parameters_after": c["parameters"]}
+              for c in curves if c["arm"] == "pruned" and c["test_accuracy_after_round"] is not None]
+    config = {"topology": topology, "setting": setting, "runs": str(directory), "seeds": sorted(pairs), "endpoints": ENDPOINTS,
+              "alpha": ALPHA, "dtype": "float32", "paper": PAPER[topology],
+              "run_provenance": {f"seed{s}_{arm}": {k: r.provenance.__dict__.get(k) for k in
+                                                    ("argv", "git_commit", "device", "threads", "wall_s", "started")}
+                                 for s, runs in pairs.items() for arm, r in runs.items()}}
+    return Result(experiment="sims.paper_scale_pairs", config=config, provenance=provenance, records=rows,
+                  verdicts=verdicts(topology, rows, setting), tables={"curves": curves, "rounds": rounds})
+
+
+def main(argv=None) -> int:
+    """``python -m sims.paper_scale_pairs --runs DIR --topology a [--json PATH]``."""
+    from core.cli import make_parser, run
+    p = make_parser("sims.paper_scale_pairs", __doc__, options=("json",))
+    p.add_argument("--runs", type=Path, required=True,
+                   help="folder of nets.train Results seed<S>_pruned.json / seed<S>_unpruned.json")
+    p.add_argument("--topology", choices=tuple(PAPER), default="a", help="Example 3.2's topology (default a)")
+    p.set_defaults(_argv=None if argv is None else [str(a) for a in argv])
+    return run(p, argv, _main)
+
+
+def _main(args) -> Result:
+    from core.result import Provenance
+    from core.validate import InvalidArgument
+    if not args.runs.is_dir():
+        raise InvalidArgument(f"--runs {args.runs}: not a folder")
+    prov = Provenance.start(argv=args._argv, seed=0, device="cpu", module="sims.paper_scale_pairs")
+    return analyse(args.runs, args.topology, prov.stop())
+
+
+if __name__ == "__main__":
+    import sys
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""sims.paper_scale_pairs: paired nets.train Results -> the paper-scale Result of issue 22.
+
+The runs here are synthetic nets.train Results written to disk (the real ones take hours); the
+expected p-values are the exact binomial tails worked out by hand: k of n pairs positive gives
+P(K >= k) = sum_{j>=k} C(n, j) / 2^n, so 5 of 5 gives 1/32 and 4 of 4 gives 1/16."""
+from __future__ import annotations
+
+import pytest
+
+from core.result import Provenance, Result, write_result
+from sims import paper_scale_pairs as psp
+
+
+def _run(arm, seed, accuracies, *, times=None, params=(1000, 600), scale="paper", round_epoch=2,
+         drop=0.01, never=0):
+    epochs = len(accuracies)
+    times = times or [10.0] * epochs
+    records = []
+    for e, (acc, t) in enumerate(zip(accuracies, times), start=1):
+        row = {"run": arm, "epoch": e, "test_accuracy": acc, "train_accuracy": acc + 0.01,
+               "train_loss": 1 - acc, "test_loss_sum_batches": 100 * (1 - acc), "parameters": params[0],
+               "classes_never_predicted": never, "dead_units.act1": 1, "dead_units.act2": 0,
+               "train_time_s": t, "callback_time_s": 0.0}
+        if arm == "pruned" and e == round_epoch:
+            row["test_accuracy_after_callbacks"] = acc - drop
+            row["parameters"] = params[1]
+        records.append(row)
+    summary = {"label": arm, "best_test_accuracy": max(accuracies), "initial_parameters": params[0],
+               "final_parameters": params[1] if arm == "pruned" else params[0], "wall_time_s": sum(times),
+               "device": "cpu", "torch_threads": 1}
+    config = {"name": "ex3.2a", "scale": scale, "model": {"kind": "mlp", "topology": [784, 20, 10]},
+              "n_train": None, "epochs": epochs, "dataset": "fashion_mnist"}
+    prov = Provenance.start(argv=["python", "-m", "nets.train", "ex3.2a"], seed=seed, module=None).stop()
+    return Result(experiment="nets.train", config=config, provenance=prov, records=records,
+                  tables={"summary": [summary], "events": []})
+
+
+def _write_pairs(folder, gaps, **kw):
+    for seed, gap in enumerate(gaps):
+        base = 0.80
+        write_result(_run("unpruned", seed, [base, base, base], **kw), folder / f"seed{seed}_unpruned.json")
+        write_result(_run("pruned", seed, [base, base, base + gap], **kw), folder / f"seed{seed}_pruned.json")
+    return folder
+
+
+def _analyse(folder):
+    return psp.analyse(folder, "a", Provenance.start(argv=["x"], module=None).stop())
+
+
+def _word(result, claim, index=0):
+    return [v for v in result.verdicts if v.claim == claim][index]
+
+
+def test_five_positive_pairs_decide_the_sign_claim_and_four_do_not(tmp_path):
+    five = _analyse(_write_pairs(tmp_path / "five", [0.02, 0.01, 0.05, 0.03, 0.04]))
+    v = _word(five, "000:table:3.4")
+    assert v.verdict == "holds" and v.N == 5 and v.extra["p_raw"][0] == pytest.approx(1 / 32, abs=0)
+    four = _analyse(_write_pairs(tmp_path / "four", [0.02, 0.01, 0.05, 0.03]))
+    v = _word(four, "000:table:3.4")
+    assert v.verdict == "inconclusive" and v.extra["p_raw"][0] == pytest.approx(1 / 16, abs=0)
+    assert "5 pairs of one sign decide" in v.note
+
+
+def test_five_negative_pairs_refute_and_mixed_signs_stay_open(tmp_path):
+    neg = _analyse(_write_pairs(tmp_path / "neg", [-0.02, -0.01, -0.05, -0.03, -0.04]))
+    assert _word(neg, "000:table:3.4").verdict == "fails"
+    mixed = _analyse(_write_pairs(tmp_path / "mixed", [-0.02, 0.01, -0.05, 0.03, -0.04]))
+    v = _word(mixed, "000:table:3.4")
+    # 2 of 5 positive: P(K >= 2) = 26/32, P(K <= 2) = 16/32.
+    assert v.verdict == "inconclusive"
+    assert v.extra["p_raw"] == [pytest.approx(26 / 32, abs=0), pytest.approx(16 / 32, abs=0)]
+
+
+def test_two_tests_of_one_claim_are_holm_adjusted(tmp_path):
+    # text 3.2.1 is tested twice (gap >= 10 points, >= 30% removed): Holm doubles the smaller p,
+    # so 5 pairs (2/32 = 0.0625) cannot decide and 6 pairs (2/64) can.
+    five = _analyse(_write_pairs(tmp_path / "five", [0.2] * 5))
+    rows = [v for v in five.verdicts if v.claim == "000:text:3.2.1"]
+    assert len(rows) == 2 and all(v.verdict == "inconclusive" for v in rows)
+    assert rows[0].extra["p_holm"][0] == pytest.approx(2 / 32, abs=0) and "6 pairs" in rows[0].note
+    six = _analyse(_write_pairs(tmp_path / "six", [0.2] * 6))
+    assert [v.verdict for v in six.verdicts if v.claim == "000:text:3.2.1"] == ["holds", "holds"]
+    # A gap of 5 points is a positive gap but not "+20-30%": the size test fails while the sign holds.
+    small = _analyse(_write_pairs(tmp_path / "small", [0.05] * 6))
+    assert _word(small, "000:table:3.4").verdict == "holds"
+    assert _word(small, "000:text:3.2.1", 0).verdict == "fails"
+
+
+def test_equal_time_uses_the_last_unpruned_epoch_within_the_pruned_time(tmp_path):
+    folder = tmp_path / "t"
+    folder.mkdir()
+    write_result(_run("unpruned", 0, [0.70, 0.75, 0.80, 0.85], times=[30, 30, 30, 30]), folder / "seed0_unpruned.json")
+    write_result(_run("pruned", 0, [0.70, 0.78, 0.84, 0.88], times=[30, 25, 25, 20]), folder / "seed0_pruned.json")
+    row = _analyse(folder).records[0]
+    # Pruned total 100 s; unpruned cumulative 30, 60, 90, 120: its epoch 3 (0.80) is the last within.
+    assert row["time_pruned_s"] == 100 and row["unpruned_accuracy_same_time"] == 0.80
+    assert row["equal_time_gap"] == pytest.approx(0.08, abs=1e-12)
+    assert row["largest_round_drop"] == pytest.approx(0.01, abs=1e-12)
+    assert row["removed_fraction"] == pytest.approx(0.4, abs=1e-12)
+
+
+def test_unfinished_pairs_are_left_out_and_mismatched_runs_refused(tmp_path):
+    folder = _write_pairs(tmp_path / "p", [0.01, 0.02])
+    (folder / "seed1_unpruned.json").unlink()
+    assert list(psp.load_pairs(folder)) == [0]
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    write_result(_run("unpruned", 0, [0.80, 0.80]), bad / "seed0_unpruned.json")
+    write_result(_run("pruned", 0, [0.81, 0.80]), bad / "seed0_pruned.json")
+    with pytest.raises(ValueError, match="not a pair"):
+        _analyse(bad)
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    write_result(_run("unpruned", 0, [0.80, 0.80], scale="cpu"), mixed / "seed0_unpruned.json")
+    write_result(_run("pruned", 0, [0.80, 0.80]), mixed / "seed0_pruned.json")
+    with pytest.raises(Exception, match="different settings"):
+        _analyse(mixed)
+
+
+def test_cli_writes_the_result_and_refuses_a_missing_folder(tmp_path, capsys):
+    folder = _write_pairs(tmp_path / "p", [0.01, 0.02, 0.03])
+    assert psp.main(["--runs", str(folder), "--json", str(tmp_path / "out.json")]) == 0
+    assert (tmp_path / "out.json").exists() and (tmp_path / "out.curves.csv").exists()
+    with pytest.raises(SystemExit) as exit_info:
+        psp.main(["--runs", str(tmp_path / "nowhere")])
+    assert exit_info.value.code == 2
+    assert "--runs" in capsys.readouterr().err
+
+
+def test_holm_adjust_matches_the_step_down_by_hand():
+    from sims.stats import holm_adjust
+    # sorted 0.01, 0.03, 0.04, 0.5 -> 4*0.01, max(0.04, 3*0.03), max(0.09, 2*0.04), max(0.09, 0.5)
+    assert holm_adjust([0.01, 0.04, 0.03, 0.5]) == pytest.approx([0.04, 0.09, 0.09, 0.5], abs=1e-15)
+    assert holm_adjust([0.6, 0.9]) == [1.0, 1.0]
