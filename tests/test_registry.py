@@ -47,7 +47,7 @@ def test_registry_modules_are_unique_and_declare_registered_ids():
 def test_a_verdict_on_an_undeclared_or_unknown_claim_fails_at_birth():
     registry.declare_all()
     with claims_mod.checking_claims_of("sims.wigner"):
-        Verdict("000:example:4.3", "s", "holds")                     # declared: fine
+        Verdict("000:eq:4.25", "s", "holds")                         # declared: fine
         with pytest.raises(ValueError, match="did not declare"):
             Verdict("000:lemma:4.1", "s", "holds")                   # in the registry, not declared
         with pytest.raises(ValueError, match="not in the registry"):
@@ -58,7 +58,7 @@ def test_a_verdict_on_an_undeclared_or_unknown_claim_fails_at_birth():
 def test_a_verdict_mutated_after_birth_is_caught_when_written(tmp_path):
     registry.declare_all()
     with claims_mod.checking_claims_of("sims.wigner"):
-        v = Verdict("000:example:4.3", "s", "holds")
+        v = Verdict("000:eq:4.25", "s", "holds")
         v.claim = "000:lemma:4.1"
         r = Result("sims.wigner", {}, Provenance.start(argv=[]).stop(), [], [v])
         with pytest.raises(ValueError, match="did not declare"):
