@@ -77,8 +77,11 @@ def mp_prune_level(model: nn.Module, layers: list[str], remove_fraction: float, 
     pruned = copy.deepcopy(model)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", nets.AllNoiseWarning)
-        events = nets.prune_model(pruned, layers=layers, keep_fraction=1.0 - remove_fraction, tau=tau,
-                                  allow_rank_zero=allow_rank_zero)
+        decisions = nets.decide_model(pruned, layers=layers, keep_fraction=1.0 - remove_fraction, tau=tau,
+                                      allow_rank_zero=allow_rank_zero)
+        for decision in decisions:
+            decision.apply()
+    events = [event for decision in decisions for event in decision]
     saved = sum(e.params_before - e.params_after for e in events if e.action == "parametrized")
     return pruned, int(saved), events
 

@@ -2,10 +2,23 @@
 ``torch.nn.utils.parametrize``.
 
     import nets
-    event = nets.mp_prune(model.fc1)                 # low-rank parametrization of fc1.weight
-    events = nets.prune_model(model, tau=0.7)        # every eligible layer (nets.layers.eligible_weights)
+    decision = nets.mp_decide(model.fc1, tau=0.7)    # what would change (events), nothing applied
+    decision.apply()                                 # low-rank parametrization of fc1.weight
+    nets.mp_prune(model.fc2, tau=0.7)                # decide and apply; returns the module
+    nets.prune_model(model, tau=0.7)                 # every eligible layer; returns the model
     nets.remove(model.fc1)                           # make it permanent: a plain dense weight W'
-    model.fc2 = nets.factorize(model.fc2)            # two-factor layer when r (n + m) < n m
+    nets.factorize(model, "fc2")                     # two-factor layer in place when r (n + m) < n m
+
+Conventions (as ``torch.nn.utils.prune``): functions that change a module return it;
+``mp_decide`` / ``decide_model`` return :class:`MPDecision` objects (the events, one per row
+block) and change nothing. ``tau`` is always explicit: a tolerance for Algorithm 4, or None to
+skip the fit test on purpose (leaving it out warns). ``tw_level`` is Algorithm 2's Tracy-Widom
+level (the paper's beta; ``beta=`` is a deprecated alias).
+
+Sizes: an event's ``params_after`` counts what the *factorised* layer stores, r (n + m). The
+parametrized module keeps the original weight plus the bases U_r and V_r as buffers, so its
+state_dict is *larger* than the dense one until you call :func:`remove` (dense W', original size)
+or :func:`factorize` (the r (n + m) factors): save after one of them to save small.
 
 What ``mp_prune(module, name)`` does (paper 000 Algorithm 3 / Algorithm 1 steps 4-9, one matrix):
 SVD of the weight (as the ``out x in`` matrix; Conv2d: the m x (n p q) reshape of Section 3.2.2),
@@ -53,6 +66,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -74,8 +88,8 @@ from nets.layers import (
 from nets.spectrum import LayerSpectrum, UnfittableSpectrum, check_finite, kept_small_count, \
     matrix_spectrum, numerical_rank, planned_rank
 
-__all__ = ["PruneEvent", "AllNoiseWarning", "LowRankProjection", "mp_prune", "remove", "factorize",
-           "prune_model", "load_pruned_state_dict", "is_mp_pruned", "available_rules", "mp_rank",
+__all__ = ["PruneEvent", "AllNoiseWarning", "LowRankProjection", "MPDecision", "mp_decide", "mp_prune",
+           "remove", "factorize", "decide_model", "prune_model", "mp_pruned_ranks", "load_pruned_state_dict", "is_mp_pruned", "available_rules", "mp_rank",
            "rule_singular_values", "check_rule", "check_noise_sigma"]
 
 MP_RULE = "mp"
@@ -89,7 +103,7 @@ class AllNoiseWarning(UserWarning):
 # --------------------------------------------------------------------------------------------
 # the event
 # --------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class PruneEvent:
     """One decision on one weight matrix (one block of a packed attention weight).
 
@@ -176,6 +190,41 @@ class PruneEvent:
     def replace(self, **changes) -> "PruneEvent":
         return dataclasses.replace(self, **changes)
 
+    @property
+    def where(self) -> str:
+        """``layer.tensor[block]`` (``layer`` is the module's name in its model, or its class name)."""
+        block = f"[{self.block}]" if self.block else ""
+        return f"{self.layer or '<module>'}.{self.tensor}{block}"
+
+    def __str__(self) -> str:
+        """One line: where, shape, rule, action, rank before -> after, fit test, parameters."""
+        parts = [f"{self.where} {self.shape[0]}x{self.shape[1]} {self.rule}: {self.action}"]
+        if self.rank_before is not None:
+            parts.append(f"rank {self.rank_before} -> {self.rank_after}")
+        if self.sv_threshold is not None:
+            parts.append(f"edge sqrt(lambda+ N) {self.sv_threshold:.4g}")
+        if self.fit_statistic is not None:
+            test = ("not run (tau=None)" if self.tau is None else
+                    f"{'<=' if self.accepted else '>'} tau {self.tau:g}")
+            parts.append(f"fit {self.fit_statistic:.3g} {test}")
+        parts.append(f"params {self.params_before} -> {self.params_after}")
+        line = ", ".join(parts)
+        return f"{line} ({self.reason})" if self.reason and self.action != "parametrized" else line
+
+    def __repr__(self) -> str:
+        """The fields that differ from their defaults; singular-value tuples as their length."""
+        shown = []
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if f.default is not dataclasses.MISSING and v == f.default:
+                continue
+            if isinstance(v, tuple) and f.name != "shape":
+                v = f"<{len(v)} values>"
+            else:
+                v = repr(v)
+            shown.append(f"{f.name}={v}")
+        return f"PruneEvent({', '.join(shown)})"
+
 
 # --------------------------------------------------------------------------------------------
 # the parametrization
@@ -221,7 +270,15 @@ class LowRankProjection(nn.Module):
         return torch.cat(parts, 0).reshape(weight.shape)
 
     def ranks(self) -> list[int]:
+        """Kept rank per row block (-1: block passed through)."""
         return self.block_ranks.tolist()
+
+    def extra_repr(self) -> str:
+        ranks = ["full" if r < 0 else str(r) for r in self.ranks()]
+        rows = self.block_rows.tolist()
+        if len(rows) == 1:
+            return f"rank={ranks[0]}, rows={rows[0]}"
+        return f"ranks=[{', '.join(ranks)}], block_rows={rows}"
 
     @classmethod
     def empty_like_state(cls, state: dict, prefix: str, dtype, device) -> "LowRankProjection":
@@ -352,7 +409,19 @@ def _target(module: nn.Module, name: str) -> str:
     return name + "_orig" if _torch_pruned(module, name) else name
 
 
-def is_mp_pruned(module: nn.Module, name: str = "weight") -> bool:
+def is_mp_pruned(module: nn.Module, name: str | None = None) -> bool:
+    """Whether MP pruning is registered on ``module.<name>``; without ``name``, on any tensor of
+    ``module`` or of its submodules (recursive, as ``torch.nn.utils.prune.is_pruned``).
+
+    Examples
+    --------
+    >>> import torch, nets
+    >>> model = torch.nn.Sequential(torch.nn.Linear(4, 4))
+    >>> nets.is_mp_pruned(model), nets.is_mp_pruned(model[0], "weight")
+    (False, False)
+    """
+    if name is None:
+        return any(_projections(m) for m in module.modules())
     target = _target(module, name)
     return parametrize.is_parametrized(module, target) and any(
         isinstance(p, LowRankProjection) for p in module.parametrizations[target])
@@ -397,13 +466,13 @@ def _matrix_of(module: nn.Module, name: str) -> torch.Tensor:
     return tensor.detach().reshape(tensor.shape[0], -1)
 
 
-def _check_options(rule, tau, alpha, beta, keep_fraction, noise_sigma=None) -> None:
+def _check_options(rule, tau, alpha, tw_level, keep_fraction, noise_sigma=None) -> None:
     check_rule(rule)
     if tau is not None:
         # Algorithm 4's statistic is a sup distance between two CDFs, in [0, 1]: tau >= 1 accepts all
         check_float("tau", tau, 0.0, 1.0, lo_open=True)
     check_float("alpha", alpha, 0.0, 0.5, lo_open=True, hi_open=True)
-    check_float("beta", beta, 0.0, 1.0, lo_open=True, hi_open=True)
+    check_float("tw_level", tw_level, 0.0, 1.0, lo_open=True, hi_open=True)
     check_float("keep_fraction", keep_fraction, 0.0, 1.0)
     check_noise_sigma(noise_sigma, rule)
 
@@ -454,10 +523,10 @@ def _decide(matrix: torch.Tensor, *, layer: str, tensor: str, block: str | None,
         new_values = tuple(float(v) for v in shrunk[:rank])
         gain = torch.from_numpy(np.where(s[:rank] > 0, shrunk[:rank] / np.where(s[:rank] > 0, s[:rank], 1), 0.0))
     if rank == 0 and not allow_rank_zero:
-        warnings.warn(f"{layer or type(matrix).__name__}.{tensor}{'[' + block + ']' if block else ''}: "
+        _warn(f"{layer}.{tensor}{'[' + block + ']' if block else ''}: "
                       f"all {s.size} singular values lie below the MP edge sqrt(lambda_+ N) = "
                       f"{spec.threshold:.4g}; the rule would remove the whole matrix (rank 0). Weight "
-                      "kept; pass allow_rank_zero=True to remove it.", AllNoiseWarning, stacklevel=3)
+                      "kept; pass allow_rank_zero=True to remove it.", AllNoiseWarning)
         return _Decision(PruneEvent(**base, action="kept", accepted=accepted, **unchanged,
                                     reason="all singular values in the MP bulk (rank 0 not allowed)"))
     if rank >= s.size and new_values is None:
@@ -477,38 +546,210 @@ def _decide(matrix: torch.Tensor, *, layer: str, tensor: str, block: str | None,
 # --------------------------------------------------------------------------------------------
 # the API
 # --------------------------------------------------------------------------------------------
-def mp_prune(module: nn.Module, name: str = "weight", *, rule: str = MP_RULE, tau: float | None = None,
-             alpha: float = 0.1, beta: float = 0.1, keep_fraction: float = 0.0,
-             allow_rank_zero: bool = False, known_rank: int | None = None,
-             blocks: list[tuple[str | None, int]] | None = None, noise_sigma: float | None = None,
-             layer_name: str = "") -> PruneEvent | tuple[PruneEvent, ...]:
-    """Prune the weight matrix ``module.<name>`` by the rule and register the result as a
-    parametrization (see the module docstring). Returns one :class:`PruneEvent`, or a tuple of
-    them (Q, K, V) for a packed ``in_proj_weight``. When no block changes (fit rejected with
-    ``tau``, unfittable spectrum, nothing to remove, all noise without ``allow_rank_zero``) nothing
-    is registered.
+class _Unset:
+    def __repr__(self) -> str:
+        return "<not given>"
 
-    ``tau``: Algorithm 4 tolerance (None: no fit test). ``alpha``, ``beta``: BEMA's trimming and
-    Tracy-Widom level. ``keep_fraction``: portion of the small singular values kept (for "mp"
-    those below sqrt(lambda_+ N), for another rule those it zeroes; Algorithm 1's f(epoch),
-    Algorithm 3's 1 - remove fraction). ``known_rank``: the matrix is a
-    product of rank-r factors (its trailing singular values are exact zeros). ``blocks``: row
-    blocks fitted separately, [(label, rows), ...] (default: Q/K/V for ``in_proj_weight``).
-    ``noise_sigma``: entry standard deviation of the noise for the shrinkage rules (default: sqrt of
-    the BEMA sigma^2 of the block, as ``sims.shrinkage_pruning``; refused with rule "mp"), recorded
-    in the events. ``layer_name``: recorded in the events."""
+
+_UNSET: Any = _Unset()
+
+
+def _warn(message: str, category: type[Warning]) -> None:
+    """``warnings.warn`` attributed to the first caller outside this file (the user's line)."""
+    frame, level = sys._getframe(0), 1
+    while frame is not None and frame.f_code.co_filename == __file__:
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
+
+
+def _resolve_options(function: str, tau, tw_level, beta) -> tuple[float | None, float]:
+    """``tau`` must be given (a tolerance, or None to skip Algorithm 4 on purpose); ``beta`` is the
+    deprecated name of ``tw_level``."""
+    if tau is _UNSET:
+        _warn(f"{function}: tau not given, so Algorithm 4's MP fit test is skipped and every layer is "
+              "pruned; pass tau=None to skip it explicitly, or a tolerance in (0, 1] (the papers use "
+              "0.7 for dense layers). Omitting tau will be an error in the next release.", FutureWarning)
+        tau = None
+    if beta is not None:
+        _warn(f"{function}: 'beta' is renamed 'tw_level' (Algorithm 2's Tracy-Widom level; "
+              "theory.tracy_widom's beta is the ensemble index); 'beta' will be removed in the next "
+              "release", DeprecationWarning)
+        if tw_level is not _UNSET and tw_level != beta:
+            raise InvalidArgument(f"{function}: give tw_level or its old name beta, not both")
+        tw_level = beta
+    return tau, (0.1 if tw_level is _UNSET else tw_level)
+
+
+class MPDecision:
+    """What MP pruning decides for one weight tensor, before anything is applied (the
+    sklearn-style "fit"; :meth:`apply` is the "transform").
+
+    Returned by :func:`mp_decide`; :func:`mp_prune` is ``mp_decide(...).apply()``. Iterating
+    gives the :class:`PruneEvent` of each row block (one for a Linear/Conv/Embedding weight; Q, K
+    and V for a packed ``in_proj_weight``); ``event`` is the single event of a one-block weight.
+    The decision keeps the kept singular bases, so applying it does not repeat the SVD; it refuses
+    to apply once the weight has changed since the decision (e.g. an optimizer step).
+
+    Attributes
+    ----------
+    module : nn.Module
+        The module whose tensor was decided on.
+    name : str
+        The tensor's name (``"weight"``, ``"in_proj_weight"``, ...).
+    events : tuple of PruneEvent
+        One per row block.
+    changes : bool
+        Whether applying registers a parametrization (some block is projected).
+    """
+
+    def __init__(self, module: nn.Module, name: str, blocks: list[tuple[str | None, int]],
+                 decisions: list[_Decision], version: int):
+        self.module, self.name = module, name
+        self.events: tuple[PruneEvent, ...] = tuple(d.event for d in decisions)
+        self._blocks = blocks
+        self._bases = [d.basis for d in decisions]
+        self._version = version
+        self._applied = False
+
+    @property
+    def changes(self) -> bool:
+        return any(b is not None for b in self._bases)
+
+    @property
+    def event(self) -> PruneEvent:
+        if len(self.events) != 1:
+            raise InvalidArgument(f"{self.events[0].layer}.{self.name} has {len(self.events)} blocks "
+                                  f"({', '.join(str(e.block) for e in self.events)}): read .events")
+        return self.events[0]
+
+    def __iter__(self):
+        return iter(self.events)
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def __getitem__(self, i):
+        return self.events[i]
+
+    def __str__(self) -> str:
+        return "\n".join(str(e) for e in self.events)
+
+    def __repr__(self) -> str:
+        ranks = ", ".join(f"{e.rank_before}->{e.rank_after}" for e in self.events)
+        state = "applied" if self._applied else "not applied"
+        return (f"MPDecision({self.events[0].layer}.{self.name}, "
+                f"{'/'.join(e.action for e in self.events)}, ranks {ranks}, {state})")
+
+    def apply(self) -> nn.Module:
+        """Register the decided low-rank parametrization (nothing when no block changes).
+
+        Returns
+        -------
+        nn.Module
+            The module, pruned in place.
+        """
+        if self._applied:
+            raise InvalidArgument(f"this decision on {self.events[0].layer}.{self.name} was already applied")
+        if not self.changes:
+            self._applied = True
+            return self.module
+        module = self.module
+        if is_mp_pruned(module, self.name):
+            raise InvalidArgument(f"{self.events[0].layer}.{self.name} is already MP-pruned; call "
+                                  "nets.remove() first")
+        target = _target(module, self.name)
+        if getattr(module, target)._version != self._version:
+            raise InvalidArgument(f"{self.events[0].layer}.{self.name} changed since the decision; call "
+                                  "mp_decide again")
+        projection = LowRankProjection([n for _, n in self._blocks], self._bases)
+        parametrize.register_parametrization(module, target,
+                                             projection.to(getattr(module, target).device))
+        if target != self.name:
+            _refresh_torch_prune(module, self.name)
+        self._applied = True
+        return module
+
+
+def mp_decide(module: nn.Module, name: str = "weight", *, rule: str = MP_RULE, tau: float | None = _UNSET,
+              alpha: float = 0.1, tw_level: float = _UNSET, keep_fraction: float = 0.0,
+              allow_rank_zero: bool = False, known_rank: int | None = None,
+              blocks: list[tuple[str | None, int]] | None = None, noise_sigma: float | None = None,
+              layer_name: str = "", beta: float | None = None) -> MPDecision:
+    """Decide how MP pruning would change ``module.<name>``, without changing anything.
+
+    SVD of the weight matrix, BEMA's edge lambda_+ (Algorithm 2), Algorithm 4's fit test when
+    ``tau`` is a number, then the rule (module docstring). Apply the result with
+    ``decision.apply()``, or call :func:`mp_prune` to decide and apply at once.
+
+    Parameters
+    ----------
+    module : nn.Module
+        Any module holding the weight matrix (Linear, Conv1d/2d/3d with groups=1,
+        MultiheadAttention, Embedding, or a custom module).
+    name : str, default "weight"
+        The tensor: a parameter with >= 2 dimensions (Conv: the m x (n p q) reshape, Section 3.2.2).
+    rule : str, default "mp"
+        "mp" (the papers' rule) or a shrinkage rule of :func:`available_rules`.
+    tau : float in (0, 1] or None
+        Algorithm 4's tolerance: a block whose fit statistic exceeds ``tau`` is left alone. Pass
+        ``None`` to skip the fit test on purpose; leaving it out warns (FutureWarning).
+    alpha : float in (0, 1/2), default 0.1
+        BEMA's trimmed fraction (Algorithm 2).
+    tw_level : float in (0, 1), default 0.1
+        Algorithm 2's Tracy-Widom level (the paper's beta): the probability that a pure-noise top
+        eigenvalue exceeds lambda_+. ``beta=`` is its deprecated name.
+    keep_fraction : float in [0, 1], default 0
+        Portion of the small singular values kept (Algorithm 1's f(epoch); Algorithm 3's
+        1 - remove fraction).
+    allow_rank_zero : bool, default False
+        Remove the whole matrix when every singular value lies in the bulk (otherwise: kept,
+        with an :class:`AllNoiseWarning`).
+    known_rank : int, optional
+        The matrix is a product of rank-r factors (its trailing singular values are exact zeros).
+    blocks : list of (label, rows), optional
+        Row blocks fitted separately (default: Q/K/V for ``in_proj_weight``, else one block).
+    noise_sigma : float, optional
+        Noise entry standard deviation for a shrinkage rule (default: sqrt of the BEMA sigma^2).
+    layer_name : str, optional
+        Recorded in the events (default: the module's class name).
+
+    Returns
+    -------
+    MPDecision
+        The events (one per block) and, privately, the kept bases for ``apply()``.
+
+    Examples
+    --------
+    >>> import torch, nets
+    >>> g = torch.Generator().manual_seed(0)
+    >>> layer = torch.nn.Linear(200, 100)
+    >>> signal = torch.randn(100, 3, generator=g) @ torch.randn(3, 200, generator=g)
+    >>> noise = 0.1 * torch.randn(100, 200, generator=g)
+    >>> with torch.no_grad():
+    ...     _ = layer.weight.copy_(signal / 2 + noise)
+    >>> decision = nets.mp_decide(layer, tau=0.7)
+    >>> decision.event.rank_before, decision.event.rank_after, decision.event.accepted
+    (100, 3, True)
+    >>> nets.is_mp_pruned(layer)          # nothing applied yet
+    False
+    >>> decision.apply() is layer
+    True
+    >>> print(layer.parametrizations.weight[0])
+    LowRankProjection(rank=3, rows=100)
+    """
     if not isinstance(module, nn.Module):
         raise InvalidArgument(f"module must be an nn.Module, got {type(module).__name__}")
-    _check_options(rule, tau, alpha, beta, keep_fraction, noise_sigma)
+    tau, tw_level = _resolve_options("mp_decide", tau, tw_level, beta)
+    _check_options(rule, tau, alpha, tw_level, keep_fraction, noise_sigma)
+    layer_name = layer_name or type(module).__name__
     if is_mp_pruned(module, name):
-        raise InvalidArgument(f"{layer_name or type(module).__name__}.{name} is already MP-pruned; "
-                              "call nets.remove() first")
+        raise InvalidArgument(f"{layer_name}.{name} is already MP-pruned; call nets.remove() first")
     target = _target(module, name)
     if parametrize.is_parametrized(module, target):
         raise InvalidArgument(f"{name!r} already carries another parametrization; MP pruning would "
                               "not act on the tensor the layer uses")
     matrix = _matrix_of(module, name)
-    check_finite(matrix, f"{layer_name or type(module).__name__}.{name}")
+    check_finite(matrix, f"{layer_name}.{name}")
     rows = matrix.shape[0]
     blocks = _default_blocks(module, name, rows) if blocks is None else list(blocks)
     if sum(r for _, r in blocks) != rows or any(r < 1 for _, r in blocks):
@@ -520,24 +761,76 @@ def mp_prune(module: nn.Module, name: str = "weight", *, rule: str = MP_RULE, ta
     decisions, start = [], 0
     for label, n in blocks:
         decisions.append(_decide(matrix[start:start + n], layer=layer_name, tensor=name, block=label,
-                                 kind=_kind(module, name), rule=rule, tau=tau, alpha=alpha, beta=beta,
+                                 kind=_kind(module, name), rule=rule, tau=tau, alpha=alpha, beta=tw_level,
                                  keep_fraction=keep_fraction, known_rank=known_rank,
                                  allow_rank_zero=allow_rank_zero, noise_sigma=noise_sigma,
                                  weight_dtype=dtype))
         start += n
-    if any(d.basis is not None for d in decisions):
-        projection = LowRankProjection([n for _, n in blocks], [d.basis for d in decisions])
-        parametrize.register_parametrization(module, target, projection.to(matrix.device))
-        if target != name:
-            _refresh_torch_prune(module, name)
-    events = tuple(d.event for d in decisions)
-    return events[0] if len(events) == 1 else events
+    return MPDecision(module, name, blocks, decisions, getattr(module, target)._version)
+
+
+def mp_prune(module: nn.Module, name: str = "weight", *, rule: str = MP_RULE, tau: float | None = _UNSET,
+             alpha: float = 0.1, tw_level: float = _UNSET, keep_fraction: float = 0.0,
+             allow_rank_zero: bool = False, known_rank: int | None = None,
+             blocks: list[tuple[str | None, int]] | None = None, noise_sigma: float | None = None,
+             layer_name: str = "", beta: float | None = None) -> nn.Module:
+    """Prune the weight matrix ``module.<name>`` and register the result as a parametrization, in
+    place, as ``torch.nn.utils.prune`` does: ``mp_decide(module, name, ...).apply()``.
+
+    When no block changes (fit rejected with ``tau``, unfittable spectrum, nothing to remove, all
+    noise without ``allow_rank_zero``) nothing is registered. To read the decision (ranks, edge,
+    fit statistic), call :func:`mp_decide` and then ``.apply()`` it.
+
+    Parameters
+    ----------
+    module, name, rule, tau, alpha, tw_level, keep_fraction, allow_rank_zero, known_rank, blocks, \
+noise_sigma, layer_name
+        As in :func:`mp_decide`.
+
+    Returns
+    -------
+    nn.Module
+        ``module`` itself (also for ``nn.MultiheadAttention``).
+
+    Examples
+    --------
+    >>> import torch, nets
+    >>> g = torch.Generator().manual_seed(0)
+    >>> layer = torch.nn.Linear(200, 100)
+    >>> with torch.no_grad():
+    ...     _ = layer.weight.copy_(torch.randn(100, 3, generator=g) @ torch.randn(3, 200, generator=g))
+    ...     _ = layer.weight.add_(0.2 * torch.randn(100, 200, generator=g))
+    >>> nets.mp_prune(layer, tau=None) is layer
+    True
+    >>> int(torch.linalg.matrix_rank(layer.weight))
+    3
+    >>> nets.remove(layer)                # make W' permanent: a plain dense weight
+    Linear(in_features=200, out_features=100, bias=True)
+    """
+    tau, tw_level = _resolve_options("mp_prune", tau, tw_level, beta)
+    return mp_decide(module, name, rule=rule, tau=tau, alpha=alpha, tw_level=tw_level,
+                     keep_fraction=keep_fraction, allow_rank_zero=allow_rank_zero, known_rank=known_rank,
+                     blocks=blocks, noise_sigma=noise_sigma, layer_name=layer_name).apply()
 
 
 def remove(module: nn.Module, name: str = "weight", *, restore: bool = False) -> nn.Module:
     """Make MP pruning permanent: the weight becomes the plain tensor W' (same Parameter object,
     so optimizer state stays valid). ``restore=True`` instead drops the parametrization and gives
-    back the original weight (as trained since pruning)."""
+    back the original weight (as trained since pruning).
+
+    Parameters
+    ----------
+    module : nn.Module
+        A module with an MP-pruned tensor ``name``.
+    name : str, default "weight"
+    restore : bool, default False
+        Undo the pruning instead of making it permanent.
+
+    Returns
+    -------
+    nn.Module
+        ``module`` itself.
+    """
     if not is_mp_pruned(module, name):
         raise InvalidArgument(f"{type(module).__name__}.{name} is not MP-pruned")
     target = _target(module, name)
@@ -563,11 +856,7 @@ def _factors(module: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
     return (left @ a) * root, root[:, None] * (bh @ right.T)
 
 
-def factorize(module: nn.Module) -> nn.Module:
-    """The two-factor layer ``second(first(x))`` equal to an MP-pruned Linear/Conv2d (Algorithm 1
-    steps 10-12: U sqrt(S'), sqrt(S') V^T, bias on the second factor) when that saves parameters,
-    r (n + m) < n m; otherwise the module itself, unchanged. The caller puts the result in place
-    (``model.fc = factorize(model.fc)``; ``prune_model(..., factorize=True)`` does it for all)."""
+def _factorized_layer(module: nn.Module) -> nn.Module:
     if not isinstance(module, (nn.Linear, nn.Conv2d)) or isinstance(module, FACTORISED_TYPES):
         raise InvalidArgument(f"factorize needs an MP-pruned Linear or Conv2d, got {type(module).__name__}")
     if not is_mp_pruned(module, "weight"):
@@ -588,7 +877,59 @@ def factorize(module: nn.Module) -> nn.Module:
         return factorise(module, left, right)
 
 
-_factorize_layer = factorize
+def factorize(module: nn.Module, name: str | None = None) -> nn.Module:
+    """The two-factor layer ``second(first(x))`` equal to an MP-pruned Linear/Conv2d (Algorithm 1
+    steps 10-12: U sqrt(S'), sqrt(S') V^T, bias on the second factor) when that saves parameters,
+    r (n + m) < n m.
+
+    A layer cannot change its own type, so there are two forms:
+
+    * ``factorize(model, "fc1")``: replaces the submodule ``fc1`` of ``model`` in place and returns
+      ``model`` (the usual form);
+    * ``factorize(layer)``: returns the new two-factor layer, which the caller puts in place
+      (``model.fc1 = factorize(model.fc1)``); ``layer`` itself is unchanged.
+
+    Either way a layer whose split would not save parameters is left as it is (still MP-pruned).
+
+    Parameters
+    ----------
+    module : nn.Module
+        The model (with ``name``) or the MP-pruned layer itself.
+    name : str, optional
+        Dotted name of the layer inside ``module``.
+
+    Returns
+    -------
+    nn.Module
+        ``module`` (with ``name``), or the two-factor layer (without).
+
+    Examples
+    --------
+    >>> import torch, nets
+    >>> g = torch.Generator().manual_seed(0)
+    >>> model = torch.nn.Sequential(torch.nn.Linear(200, 100))
+    >>> with torch.no_grad():
+    ...     _ = model[0].weight.copy_(torch.randn(100, 3, generator=g) @ torch.randn(3, 200, generator=g))
+    ...     _ = model[0].weight.add_(0.2 * torch.randn(100, 200, generator=g))
+    >>> _ = nets.mp_prune(model[0], tau=None)
+    >>> nets.factorize(model, "0") is model
+    True
+    >>> [tuple(p.shape) for p in model.parameters()]
+    [(3, 200), (100, 3), (100,)]
+    """
+    if name is None:
+        return _factorized_layer(module)
+    try:
+        layer = module.get_submodule(name)
+    except AttributeError:
+        raise InvalidArgument(f"{type(module).__name__} has no submodule {name!r}") from None
+    new = _factorized_layer(layer)
+    if new is not layer:
+        _set_submodule(module, name, new)
+    return module
+
+
+_factorize_layer = _factorized_layer
 
 
 def _set_submodule(model: nn.Module, name: str, new: nn.Module) -> None:
@@ -597,43 +938,134 @@ def _set_submodule(model: nn.Module, name: str, new: nn.Module) -> None:
     setattr(parent, attr, new)
 
 
-def prune_model(model: nn.Module, *, rule: str = MP_RULE, tau: float | None = None, alpha: float = 0.1,
-                beta: float = 0.1, keep_fraction: float = 0.0, allow_rank_zero: bool = False,
-                attention: bool = True, embeddings: bool = False, layers: Iterable[str] | None = None,
-                factorize: bool = False, noise_sigma: float | None = None) -> list[PruneEvent]:
-    """``mp_prune`` on every eligible weight of ``model`` (``nets.layers.eligible_weights``;
-    ``layers`` restricts to those module names). With ``factorize`` every pruned Linear/Conv2d
-    whose split saves parameters is replaced in place by its two-factor layer (events then read
-    action "split"). Returns the events, in module order."""
+def _eligible(model: nn.Module, layers, attention: bool, embeddings: bool) -> list[tuple[str, str]]:
     if isinstance(layers, str):
         raise InvalidArgument(f"layers must be an iterable of module names (e.g. [{layers!r}]), got the "
                               f"string {layers!r}")
-    _check_options(rule, tau, alpha, beta, keep_fraction, noise_sigma)
     wanted = None if layers is None else set(layers)
     found = eligible_weights(model, attention=attention, embeddings=embeddings)
     if wanted is not None:
         missing = wanted - {m for m, _ in found}
         if missing:
             raise InvalidArgument(f"layers {sorted(missing)} are not eligible weight layers of the model")
-    events: list[PruneEvent] = []
-    for module_name, tensor in found:
-        if wanted is not None and module_name not in wanted:
-            continue
+    return [(m, t) for m, t in found if wanted is None or m in wanted]
+
+
+def decide_model(model: nn.Module, *, rule: str = MP_RULE, tau: float | None = _UNSET, alpha: float = 0.1,
+                 tw_level: float = _UNSET, keep_fraction: float = 0.0, allow_rank_zero: bool = False,
+                 attention: bool = True, embeddings: bool = False, layers: Iterable[str] | None = None,
+                 noise_sigma: float | None = None, beta: float | None = None) -> list[MPDecision]:
+    """:func:`mp_decide` on every eligible weight of ``model`` (``nets.layers.eligible_weights``),
+    in module order, changing nothing; tensors already MP-pruned are skipped.
+
+    Parameters
+    ----------
+    model : nn.Module
+    rule, tau, alpha, tw_level, keep_fraction, allow_rank_zero, noise_sigma
+        As in :func:`mp_decide`.
+    attention : bool, default True
+        Include ``nn.MultiheadAttention.in_proj_weight`` (Q, K, V fitted separately).
+    embeddings : bool, default False
+        Include ``nn.Embedding.weight``.
+    layers : iterable of str, optional
+        Only these module names.
+
+    Returns
+    -------
+    list of MPDecision
+        One per weight tensor; ``[e for d in decisions for e in d]`` are the events and
+        ``for d in decisions: d.apply()`` is :func:`prune_model`.
+    """
+    tau, tw_level = _resolve_options("decide_model", tau, tw_level, beta)
+    _check_options(rule, tau, alpha, tw_level, keep_fraction, noise_sigma)
+    out = []
+    for module_name, tensor in _eligible(model, layers, attention, embeddings):
         module = model.get_submodule(module_name)
         if is_mp_pruned(module, tensor):
             continue
-        out = mp_prune(module, tensor, rule=rule, tau=tau, alpha=alpha, beta=beta,
-                       keep_fraction=keep_fraction, allow_rank_zero=allow_rank_zero,
-                       noise_sigma=noise_sigma, layer_name=module_name)
-        out = out if isinstance(out, tuple) else (out,)
-        if (factorize and len(out) == 1 and out[0].action == "parametrized"
-                and isinstance(module, (nn.Linear, nn.Conv2d)) and not _torch_pruned(module, tensor)):
-            new = _factorize_layer(module)
-            if new is not module:
-                _set_submodule(model, module_name, new)
-                out = (out[0].replace(action="split"),)
-        events.extend(out)
-    return events
+        out.append(mp_decide(module, tensor, rule=rule, tau=tau, alpha=alpha, tw_level=tw_level,
+                             keep_fraction=keep_fraction, allow_rank_zero=allow_rank_zero,
+                             noise_sigma=noise_sigma, layer_name=module_name))
+    return out
+
+
+def prune_model(model: nn.Module, *, rule: str = MP_RULE, tau: float | None = _UNSET, alpha: float = 0.1,
+                tw_level: float = _UNSET, keep_fraction: float = 0.0, allow_rank_zero: bool = False,
+                attention: bool = True, embeddings: bool = False, layers: Iterable[str] | None = None,
+                split: bool = False, noise_sigma: float | None = None, beta: float | None = None,
+                factorize: bool | None = None) -> nn.Module:
+    """:func:`mp_prune` on every eligible weight of ``model``, in place:
+    ``for d in decide_model(model, ...): d.apply()``, then, with ``split``, :func:`factorize` on
+    each pruned Linear/Conv2d whose split saves parameters.
+
+    Parameters
+    ----------
+    model : nn.Module
+    rule, tau, alpha, tw_level, keep_fraction, allow_rank_zero, attention, embeddings, layers, \
+noise_sigma
+        As in :func:`decide_model`.
+    split : bool, default False
+        Replace each pruned Linear/Conv2d by its two-factor layer where r (n + m) < n m
+        (Algorithm 1 step 12). ``factorize=`` is its deprecated name.
+
+    Returns
+    -------
+    nn.Module
+        ``model`` itself. The decisions: :func:`decide_model` (then apply them), or
+        :func:`mp_pruned_ranks` after the fact.
+
+    Examples
+    --------
+    >>> import torch, nets
+    >>> g = torch.Generator().manual_seed(0)
+    >>> model = torch.nn.Sequential(torch.nn.Linear(200, 100), torch.nn.ReLU(), torch.nn.Linear(100, 10))
+    >>> with torch.no_grad():
+    ...     _ = model[0].weight.copy_(torch.randn(100, 3, generator=g) @ torch.randn(3, 200, generator=g))
+    ...     _ = model[0].weight.add_(0.2 * torch.randn(100, 200, generator=g))
+    >>> nets.prune_model(model, tau=0.7, layers=["0"]) is model
+    True
+    >>> nets.mp_pruned_ranks(model)
+    {'0.weight': [3]}
+    """
+    if factorize is not None:
+        _warn("prune_model: 'factorize' is renamed 'split' (it no longer shadows the function "
+              "nets.factorize); 'factorize' will be removed in the next release", DeprecationWarning)
+        split = bool(factorize)
+    tau, tw_level = _resolve_options("prune_model", tau, tw_level, beta)
+    for decision in decide_model(model, rule=rule, tau=tau, alpha=alpha, tw_level=tw_level,
+                                 keep_fraction=keep_fraction, allow_rank_zero=allow_rank_zero,
+                                 attention=attention, embeddings=embeddings, layers=layers,
+                                 noise_sigma=noise_sigma):
+        decision.apply()
+        module = decision.module
+        if (split and decision.changes and len(decision) == 1 and decision.name == "weight"
+                and isinstance(module, (nn.Linear, nn.Conv2d)) and not _torch_pruned(module, "weight")):
+            _split_in_place(model, decision.event.layer, module)
+    return model
+
+
+def _split_in_place(model: nn.Module, name: str, module: nn.Module) -> None:
+    new = _factorized_layer(module)
+    if new is not module:
+        _set_submodule(model, name, new)
+
+
+def mp_pruned_ranks(model: nn.Module) -> dict[str, list[int]]:
+    """``{"module.tensor": kept rank per row block}`` of every MP-pruned tensor in ``model``
+    (recursive; -1: a block passed through). Factorised layers are not MP-pruned any more: see
+    their ``rank``."""
+    out = {}
+    for module_name, module in model.named_modules():
+        for tensor, projection in _projections(module):
+            out[_join(module_name, tensor.removesuffix("_orig"))] = projection.ranks()
+    return out
+
+
+def _projections(module: nn.Module) -> list[tuple[str, LowRankProjection]]:
+    if not parametrize.is_parametrized(module):
+        return []
+    return [(t, p) for t in module.parametrizations.keys() for p in module.parametrizations[t]
+            if isinstance(p, LowRankProjection)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -732,11 +1164,11 @@ def load_pruned_state_dict(model: nn.Module, state_dict: dict, *, dense: bool = 
             bias_key = _join(mod_name, "second.bias")
             if bias_key in state:
                 state[_join(mod_name, "bias")] = state.pop(bias_key)
-            if is_mp_pruned(module):
-                remove(module, restore=True)
+            if is_mp_pruned(module, "weight"):
+                remove(module, "weight", restore=True)
         else:
-            if is_mp_pruned(module):
-                remove(module, restore=True)
+            if is_mp_pruned(module, "weight"):
+                remove(module, "weight", restore=True)
             _set_submodule(model, mod_name, factorise(module, left, right))
     # 3. torch.nn.utils.prune masks in the state_dict, for a layer without one: fold
     for key in [k for k in state if k.endswith("_orig")]:

@@ -26,7 +26,7 @@ Conventions (read these before comparing numbers with the paper)
   split layers. A layer whose MP fit is rejected, or for which no MP law can be fitted (BEMA's
   window holds < 3 eigenvalues, e.g. a 2-output layer), is left unchanged and logged.
 * One implementation: the MP decision of one layer (SVD, BEMA, fit test, rank) and the low-rank
-  map are ``nets.prune.mp_prune``; a split is ``nets.prune.factorize``, a dense W' (step 14) is
+  map are ``nets.prune.mp_decide`` / ``mp_prune``; a split is ``nets.prune.factorize``, a dense W' (step 14) is
   ``nets.prune.remove``. Every decision returns a typed ``nets.prune.PruneEvent`` (layer, kind,
   shape, sigma2, lambda_plus, sv_threshold, fit_statistic, tau, accepted, n_above_threshold,
   n_small, rank_before/after, kept and removed singular values, params_before/after, action
@@ -68,7 +68,7 @@ from nets.layers import (
     weight_matrix,
 )
 from nets.prune import MP_RULE, PruneEvent, check_noise_sigma, check_rule, factorize, \
-    mp_prune, remove, rule_singular_values
+    mp_decide, remove, rule_singular_values
 from nets.schedules import resolve_schedule
 # The spectrum of one layer lives in nets.spectrum; re-exported for existing callers.
 from nets.spectrum import (  # noqa: F401
@@ -214,10 +214,11 @@ def prune_layer(model: nn.Module, name: str, keep_fraction: float, tau: float,
         raise ValueError(f"{name!r} is factorised; Algorithm 1 prunes only split_l = false layers")
     _make_weight_permanent(layer)
     params_before = count_parameters(layer)
-    event = mp_prune(layer, "weight", rule=rule, tau=tau, alpha=alpha, beta=beta, keep_fraction=keep_fraction,
-                     known_rank=known_rank, allow_rank_zero=allow_rank_zero, noise_sigma=noise_sigma,
-                     layer_name=name)
-    event = event.replace(step="prune", params_before=params_before, params_after=params_before)
+    decision = mp_decide(layer, "weight", rule=rule, tau=tau, alpha=alpha, tw_level=beta,
+                         keep_fraction=keep_fraction, known_rank=known_rank, allow_rank_zero=allow_rank_zero,
+                         noise_sigma=noise_sigma, layer_name=name)
+    decision.apply()
+    event = decision.event.replace(step="prune", params_before=params_before, params_after=params_before)
     if event.action != "parametrized":
         if event.accepted is not False and event.reason == "no singular value to remove":
             # r = min(n, m) never saves parameters: step 14 writes W' = W
@@ -506,10 +507,11 @@ def prune_layer_algorithm3(model: nn.Module, name: str, remove_fraction: float =
         raise ValueError(f"{name!r} is already factorised")
     _make_weight_permanent(layer)
     before = count_parameters(layer)
-    event = mp_prune(layer, "weight", rule=rule, tau=tau, alpha=alpha, beta=beta,
-                     keep_fraction=1.0 - remove_fraction, allow_rank_zero=allow_rank_zero,
-                     noise_sigma=noise_sigma, layer_name=name)
-    event = event.replace(step="algorithm3", params_before=before, params_after=before)
+    decision = mp_decide(layer, "weight", rule=rule, tau=tau, alpha=alpha, tw_level=beta,
+                         keep_fraction=1.0 - remove_fraction, allow_rank_zero=allow_rank_zero,
+                         noise_sigma=noise_sigma, layer_name=name)
+    decision.apply()
+    event = decision.event.replace(step="algorithm3", params_before=before, params_after=before)
     if event.action != "parametrized":
         return event if event.action == "kept" else event.replace(action="none")
     if split and split_saves_parameters(*event.shape, event.rank_after):

@@ -95,7 +95,7 @@ def bema_fit_singular_values(s: np.ndarray, n_out: int, n_in: int, alpha: float,
         # window sigma^2 is 0 and no MP law can be fitted (theory.bema would raise).
         raise UnfittableSpectrum(f"{n_zero} of {n_cols} singular values are exactly 0, covering "
                                  f"BEMA's fit window [{window[0]}, {window[-1]}]: no MP fit")
-    return bema.fit(np.sort(s ** 2 / n_rows), n_rows, n_cols, alpha=alpha, beta=beta)
+    return bema.fit(np.sort(s ** 2 / n_rows), n_rows, n_cols, alpha=alpha, tw_level=beta)
 
 
 def matrix_spectrum(matrix: torch.Tensor, alpha: float = 0.1, beta: float = 0.1, name: str = "layer",

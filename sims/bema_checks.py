@@ -112,8 +112,8 @@ def fig_d1_data(n: int = 1000, trials: int = 3, seed: int = 0, device="cpu", alp
         rows = []
         for v in values:
             a, b = (v, beta_fixed) if kind == "alpha" else (alpha_fixed, v)
-            lp_w = [bema.fit(w, n, n, alpha=a, beta=b).lambda_plus for w, _ in draws]
-            lp_r = [bema.fit(r, n, n, alpha=a, beta=b).lambda_plus for _, r in draws]
+            lp_w = [bema.fit(w, n, n, alpha=a, tw_level=b).lambda_plus for w, _ in draws]
+            lp_r = [bema.fit(r, n, n, alpha=a, tw_level=b).lambda_plus for _, r in draws]
             rows.append({"alpha": float(a), "beta": float(b), "lambda_plus_mean": float(np.mean(lp_w)),
                          "lambda_plus_min": float(np.min(lp_w)), "lambda_plus_max": float(np.max(lp_w)),
                          "lambda_plus_noise_only_mean": float(np.mean(lp_r))})
@@ -129,7 +129,7 @@ def fig_d2_data(n: int = 1000, seed: int = 0, device="cpu", alpha: float = 0.1, 
     """ESD of X for one Example D.1 draw, with the BEMA-fitted MP density (Fig D.2)."""
     dev = resolve_device(device) if isinstance(device, str) else device
     ev, _ = example_d1_spectra(n, seed, 0, dev)
-    res = bema.fit(ev, n, n, alpha=alpha, beta=beta)
+    res = bema.fit(ev, n, n, alpha=alpha, tw_level=beta)
     law = MarchenkoPastur(1.0, res.sigma2)
     top = 1.5 * res.lambda_plus  # the outliers reach ~N^2/3: histogram the bulk, list the rest
     counts, edges = np.histogram(ev[ev <= top], bins=bins, range=(0.0, top))
@@ -152,7 +152,7 @@ def example_d1_claim(ns=(250, 500, 1000, 2000), trials: int = 3, seed: int = 0, 
         lw, lr, s2w, spikes = [], [], [], []
         for trial in range(trials):
             w, r = example_d1_spectra(n, seed, trial, dev)
-            fw, fr = bema.fit(w, n, n, alpha=alpha, beta=beta), bema.fit(r, n, n, alpha=alpha, beta=beta)
+            fw, fr = bema.fit(w, n, n, alpha=alpha, tw_level=beta), bema.fit(r, n, n, alpha=alpha, tw_level=beta)
             lw.append(fw.lambda_plus), lr.append(fr.lambda_plus), s2w.append(fw.sigma2)
             spikes.append(fw.n_spikes)
         s_signal = np.linalg.svd(example_d1_signal(n), compute_uv=False)
@@ -183,7 +183,7 @@ def _calibration_batch(n: int, m: int, indices: range, seed: int, device, alpha:
     """One batch of pure-noise trials (a task of sims.parallel): top eigenvalue, BEMA sigma^2 per
     reading, the MP fit error and Algorithm 4's literal error."""
     spectra = noise_spectra(n, m, indices, seed, device, batch)
-    fits = {lv: [bema.fit(ev, n, m, alpha=alpha, beta=0.1, levels=lv) for ev in spectra]
+    fits = {lv: [bema.fit(ev, n, m, alpha=alpha, tw_level=0.1, levels=lv) for ev in spectra]
             for lv in LEVEL_READINGS}
     return {"tops": spectra[:, -1],
             **{f"s2_{lv}": np.array([f.sigma2 for f in fits[lv]]) for lv in LEVEL_READINGS},
@@ -254,7 +254,7 @@ def _spike_setting(k: int, n: int, m: int, theta: float, rank: int, trials: int,
         V, _ = torch.linalg.qr(torch.randn(m, rank, generator=gen, dtype=torch.float64).to(dev))
         # R has entries of variance 1 here; sqrt(N) (R/sqrt(N) + theta U V^T)
         W = R + math.sqrt(n) * theta * (U @ V.mT)
-        res = bema.fit(spectrum_of(W), n, m, alpha=alpha, beta=beta)
+        res = bema.fit(spectrum_of(W), n, m, alpha=alpha, tw_level=beta)
         counts.append(res.n_spikes), sig.append(res.sigma2)
     return np.array(counts), np.array(sig)
 

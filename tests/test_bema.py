@@ -14,7 +14,7 @@ def pure_noise_spectra(n_rows, n_cols, trials, seed):
     """Spectra of X = W^T W / N for Gaussian W with unit-variance entries (Wishart sampler, checked
     against direct eigvalsh in tests/test_marchenko_pastur.py)."""
     law = MarchenkoPastur(n_cols / n_rows, 1.0)
-    return law.rvs((trials, n_cols), random_state=seed, n_rows=n_rows)
+    return law.wishart_spectra((trials, n_cols), random_state=seed, n_rows=n_rows)
 
 
 # --- Algorithm 2 step 7: the edge formula ----------------------------------------------------------
@@ -106,7 +106,7 @@ def test_top_eigenvalue_exceeds_lambda_plus_about_beta_of_the_time(n_rows, n_col
     # finite-N error, well inside the interval's half-width.
     beta, trials = 0.1, 400
     spectra = pure_noise_spectra(n_rows, n_cols, trials, seed=21)
-    hits = sum(ev[-1] > bema.fit(ev, n_rows, n_cols, beta=beta).lambda_plus for ev in spectra)
+    hits = sum(ev[-1] > bema.fit(ev, n_rows, n_cols, tw_level=beta).lambda_plus for ev in spectra)
     ci = proportion_ci(int(hits), trials, level=0.999)
     assert ci.contains(beta), ci
 
@@ -294,7 +294,7 @@ def test_bad_eigenvalues_raise(mutate, match):
 
 @pytest.mark.parametrize("kwargs,match", [
     (dict(alpha=0.0), "alpha"), (dict(alpha=0.5), "alpha"), (dict(alpha=-0.2), "alpha"),
-    (dict(alpha=float("nan")), "alpha"), (dict(beta=0.0), "beta"), (dict(beta=1.0), "beta"),
+    (dict(alpha=float("nan")), "alpha"), (dict(tw_level=0.0), "tw_level"), (dict(tw_level=1.0), "tw_level"),
     (dict(levels="middle"), "levels"),
 ])
 def test_bad_levels_raise(kwargs, match):
@@ -306,11 +306,11 @@ def test_bad_levels_raise(kwargs, match):
 @pytest.mark.parametrize("beta", [0.0, 1.0, -0.1, float("nan"), 1e-17, "x"])
 def test_tw_quantile_rejects_bad_beta(beta):
     # 1e-17: 1 - beta rounds to 1, whose quantile is +inf (lambda+ = inf would hide every spike)
-    with pytest.raises(ValueError, match="beta"):
+    with pytest.raises(ValueError, match="tw_level"):
         bema.tw_quantile(beta)
     if isinstance(beta, float) and beta == beta:
-        with pytest.raises(ValueError, match="beta"):
-            bema.fit(pure_noise_spectra(50, 40, 1, seed=1)[0], 50, 40, beta=beta)
+        with pytest.raises(ValueError, match="tw_level"):
+            bema.fit(pure_noise_spectra(50, 40, 1, seed=1)[0], 50, 40, tw_level=beta)
 
 
 @pytest.mark.parametrize("args,match", [

@@ -28,8 +28,8 @@ def test_bad_ratio_raises_naming_ratio(bad):
 
 
 @pytest.mark.parametrize("bad", [0.0, -2.0, float("nan"), float("inf")])
-def test_bad_var_raises_naming_var(bad):
-    with pytest.raises(ValueError, match="var"):
+def test_bad_sigma2_raises_naming_sigma2(bad):
+    with pytest.raises(ValueError, match="sigma2"):
         MarchenkoPastur(0.5, bad)
 
 
@@ -150,7 +150,7 @@ def test_wishart_spectrum_follows_the_law(ratio):
     # against a law with the variance off by 5% must exceed it (the test can fail).
     m = 2000
     law = MarchenkoPastur(ratio, 1.4)
-    spectrum = law.rvs(m, random_state=7)
+    spectrum = law.wishart_spectra(m, random_state=7)
     assert spectrum.shape == (m,)
     tol = 2 * math.log(m) / m
     assert ks_distance(spectrum, law) < tol
@@ -168,7 +168,7 @@ def test_bidiagonal_sampler_matches_direct_wishart_at_small_size(n_rows, n_cols)
     # probability 1e-3).  (4, 7) is the M > N branch (M - N exact zeros), used by the BEMA tests.
     trials = 4000
     law = MarchenkoPastur(n_cols / n_rows, 2.0)
-    model = law.rvs((trials, n_cols), random_state=1, n_rows=n_rows)
+    model = law.wishart_spectra((trials, n_cols), random_state=1, n_rows=n_rows)
     rng = np.random.default_rng(2)
     W = rng.normal(0.0, math.sqrt(2.0), size=(trials, n_rows, n_cols))
     direct = np.linalg.eigvalsh(np.swapaxes(W, 1, 2) @ W / n_rows)
@@ -181,9 +181,41 @@ def test_bidiagonal_sampler_matches_direct_wishart_at_small_size(n_rows, n_cols)
     assert abs(tr.mean() - n_cols * 2.0) < 3.3 * tr.std(ddof=1) / math.sqrt(trials)
 
 
-def test_rvs_rejects_bad_size():
+def test_wishart_spectra_and_rvs_reject_bad_size():
     law = MarchenkoPastur(1.0)
     with pytest.raises(ValueError, match="size"):
-        law.rvs(0)
+        law.wishart_spectra(0)
     with pytest.raises(ValueError, match="n_rows"):
-        law.rvs(10, n_rows=0)
+        law.wishart_spectra(10, n_rows=0)
+    with pytest.raises(ValueError, match="size"):
+        law.rvs(-1)
+
+
+@pytest.mark.parametrize("ratio", [0.3, 1.0, 3.0])
+def test_rvs_draws_iid_from_the_law_as_scipy(ratio):
+    # scipy semantics: size=None -> one float, size=n -> n draws, size=shape -> that shape.  The draws
+    # follow the law: one-sample KS against the cdf (for ratio > 1 the atom at 0 is a jump of the cdf,
+    # which the exact-distribution KS p-value treats conservatively); a false alarm has probability
+    # <= 1e-3 at any seed.  The same draws against a 25% wider law are rejected (the test can fail).
+    law = MarchenkoPastur(ratio, 1.4)
+    assert isinstance(law.rvs(random_state=0), float)
+    assert law.rvs(size=(2, 3), random_state=0).shape == (2, 3) and law.rvs(0).shape == (0,)
+    x = law.rvs(size=4000, random_state=11)
+    assert x.shape == (4000,) and np.all((x >= 0) & (x <= law.upper))
+    zeros = int((x == 0).sum())            # the atom: a binomial count (two-sided exact test)
+    assert stats.binomtest(zeros, x.size, law.atom).pvalue > 1e-3 if law.atom else zeros == 0
+    positive = x[x > 0]                    # the continuous part, against its conditional cdf
+
+    def conditional(other):
+        return lambda t: (other.cdf(t) - other.atom) / other.continuous_mass
+    assert stats.kstest(positive, conditional(law)).pvalue > 1e-3
+    assert stats.kstest(positive, conditional(MarchenkoPastur(ratio, 1.4 * 1.25))).pvalue < 1e-3
+
+
+def test_old_names_are_deprecated_aliases():
+    with pytest.warns(DeprecationWarning, match="sigma2"):
+        law = MarchenkoPastur(0.5, var=2.0)
+    assert law.sigma2 == law.scale == 2.0 and law.var() == pytest.approx(2.0)
+    assert repr(law) == "MarchenkoPastur(ratio=0.5, sigma2=2.0)"
+    with pytest.raises(ValueError, match="not both"):
+        MarchenkoPastur(0.5, 1.0, var=2.0)

@@ -80,12 +80,27 @@ def _attend(mha, x):
     return mha(x, x, x, need_weights=False)[0]
 
 
+def _prune(module, name="weight", *, tau=None, **kwargs):
+    """Decide and apply (``mp_decide(...).apply()``); the event, or the (Q, K, V) events."""
+    decision = nets.mp_decide(module, name, tau=tau, **kwargs)
+    decision.apply()
+    return decision.event if len(decision) == 1 else decision.events
+
+
+def _prune_model(model, *, tau=None, **kwargs):
+    """``decide_model`` + apply: the flat list of events."""
+    decisions = nets.decide_model(model, tau=tau, **kwargs)
+    for decision in decisions:
+        decision.apply()
+    return [event for decision in decisions for event in decision]
+
+
 # ---------------------------------------------------------------- forward = truncated product
 def test_linear_forward_equals_truncated_product():
     layer = _linear()
     W = layer.weight.detach().double().numpy().copy()
     x = torch.randn(5, 120)
-    ev = nets.mp_prune(layer)
+    ev = _prune(layer)
     assert ev.action == "parametrized" and 3 <= ev.rank_after < 80 and ev.n_removed == 80 - ev.rank_after
     assert len(ev.kept_singular_values) == ev.rank_after and min(ev.kept_singular_values) > ev.sv_threshold
     assert max(ev.removed_singular_values) <= ev.sv_threshold
@@ -100,7 +115,7 @@ def test_conv_forward_equals_truncated_kernel():
     conv = _conv()
     W = conv.weight.detach().double().clone()
     x = torch.randn(2, 8, 6, 6)
-    ev = nets.mp_prune(conv)
+    ev = _prune(conv)
     assert ev.kind == "conv" and ev.shape == (60, 72) and ev.action == "parametrized"
     kernel = torch.from_numpy(numpy_truncation(W.reshape(60, 72).numpy(), ev.rank_after)).reshape(W.shape)
     expected = F.conv2d(x.double(), kernel, conv.bias.detach().double(), padding=1)
@@ -112,7 +127,7 @@ def test_attention_q_k_v_blocks_are_fitted_separately():
     W = mha.in_proj_weight.detach().double().numpy().copy()
     x = torch.randn(3, 7, 48)
     with pytest.warns(nets.AllNoiseWarning, match=r"\[k\]"):
-        events = nets.mp_prune(mha, "in_proj_weight")
+        events = _prune(mha, "in_proj_weight")
     q, k, v = events
     assert [e.block for e in events] == ["q", "k", "v"] and all(e.kind == "attention" for e in events)
     assert q.action == v.action == "parametrized" and k.action == "kept" and k.n_above_threshold == 0
@@ -125,7 +140,7 @@ def test_attention_q_k_v_blocks_are_fitted_separately():
     ref.load_state_dict({**{k_: v_ for k_, v_ in mha.state_dict().items() if "parametrizations" not in k_},
                          "in_proj_weight": torch.from_numpy(expected).float()})
     np.testing.assert_allclose(_attend(mha, x).detach().numpy(), _attend(ref, x).detach().numpy(), atol=ATOL)
-    out = nets.mp_prune(mha.out_proj)
+    out = _prune(mha.out_proj)
     assert out.action == "parametrized" and out.kind == "linear"
 
 
@@ -136,7 +151,7 @@ def test_weight_hooks_and_optimizer_keep_working():
     opt = torch.optim.SGD(layer.parameters(), lr=0.1)
     calls = []
     layer.register_forward_hook(lambda m, i, o: calls.append(o.shape))
-    ev = nets.mp_prune(layer)
+    ev = _prune(layer)
     assert layer.parametrizations.weight.original is param           # same Parameter object
     before = layer.weight.detach().clone()
     layer(torch.randn(4, 120)).pow(2).sum().backward()
@@ -153,7 +168,7 @@ def test_torch_prune_before_mp_keeps_its_mask_outermost():
     torch_prune.l1_unstructured(layer, "weight", amount=0.3)
     mask = layer.weight_mask.clone()
     orig = layer.weight_orig.detach().double().numpy().copy()
-    ev = nets.mp_prune(layer)
+    ev = _prune(layer)
     assert ev.action == "parametrized" and nets.is_mp_pruned(layer)
     expected = mask.double().numpy() * numpy_truncation(orig, ev.rank_after)
     np.testing.assert_allclose(layer.weight.detach().double().numpy(), expected, atol=1e-5)
@@ -168,7 +183,7 @@ def test_torch_prune_before_mp_keeps_its_mask_outermost():
 
 def test_torch_prune_after_mp_needs_remove_first():
     layer = _linear(3)
-    nets.mp_prune(layer)
+    _prune(layer)
     torch_prune.l1_unstructured(layer, "bias", amount=0.5)           # other tensors: as usual
     assert int((layer.bias == 0).sum()) == 40
     with pytest.raises(TypeError):                                   # torch refuses a parametrized weight
@@ -198,7 +213,7 @@ def test_pruned_state_dict_loads_into_original_architecture(case, dense):
     label, model, fresh, x = _models()[case]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", nets.AllNoiseWarning)
-        nets.prune_model(model)
+        _prune_model(model)
     want = model(x).detach()
     target = fresh()
     nets.load_pruned_state_dict(target, model.state_dict(), dense=dense)
@@ -219,7 +234,7 @@ def test_attention_state_dict_round_trip():
     x = torch.randn(2, 5, 48)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", nets.AllNoiseWarning)
-        nets.prune_model(mha)
+        _prune_model(mha)
     want = _attend(mha, x).detach()
     for dense in (False, True):
         target = nn.MultiheadAttention(48, 4, batch_first=True)
@@ -231,8 +246,8 @@ def test_factorised_state_dict_loads_both_ways():
     label, model, fresh, x = _models()[0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", nets.AllNoiseWarning)
-        events = nets.prune_model(model, factorize=True)
-    assert events[0].action == "split" and isinstance(model[0], FactorizedLinear)
+        assert nets.prune_model(model, tau=None, split=True) is model
+    assert isinstance(model[0], FactorizedLinear)
     want = model(x).detach()
     target = fresh()
     nets.load_pruned_state_dict(target, model.state_dict())          # swaps the factorised layer in
@@ -251,7 +266,7 @@ def test_factorised_state_dict_loads_both_ways():
 @pytest.mark.parametrize("make,x", [(_linear, torch.randn(3, 120)), (_conv, torch.randn(2, 8, 6, 6))])
 def test_remove_and_factorize_preserve_outputs(make, x):
     layer = make()
-    nets.mp_prune(layer)
+    _prune(layer)
     want = layer(x).detach()
     split = nets.factorize(layer)
     assert isinstance(split, (FactorizedLinear, FactorizedConv2d))
@@ -264,14 +279,14 @@ def test_remove_and_factorize_preserve_outputs(make, x):
 def test_remove_restore_gives_back_the_original_and_attention_remove():
     layer = _linear(7)
     W = layer.weight.detach().clone()
-    nets.mp_prune(layer)
+    _prune(layer)
     nets.remove(layer, restore=True)
     assert torch.equal(layer.weight.detach(), W)
     mha = _attention(8)
     x = torch.randn(2, 5, 48)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", nets.AllNoiseWarning)
-        nets.mp_prune(mha, "in_proj_weight")
+        _prune(mha, "in_proj_weight")
     want = _attend(mha, x).detach()
     nets.remove(mha, "in_proj_weight")
     np.testing.assert_allclose(_attend(mha, x).detach().numpy(), want.numpy(), atol=1e-6)
@@ -279,7 +294,7 @@ def test_remove_restore_gives_back_the_original_and_attention_remove():
 
 def test_factorize_returns_module_when_no_saving():
     layer = _linear(9)
-    ev = nets.mp_prune(layer, keep_fraction=0.9)        # r >= floor(0.9 * 77) = 69: 69 * 200 > 9600
+    ev = _prune(layer, keep_fraction=0.9)        # r >= floor(0.9 * 77) = 69: 69 * 200 > 9600
     assert ev.rank_after >= 69 and ev.params_after == 80 * 120 and nets.factorize(layer) is layer
 
 
@@ -290,12 +305,12 @@ def test_all_noise_layer_keeps_its_weight_with_a_warning(n_in, n_out):
     _set(layer.weight, all_noise_matrix(n_out, n_in, seed=n_in))
     W = layer.weight.detach().clone()
     with pytest.warns(nets.AllNoiseWarning, match="rank 0"):
-        ev = nets.mp_prune(layer)
+        ev = _prune(layer)
     assert ev.action == "kept" and ev.n_above_threshold == 0 and ev.rank_after == min(n_in, n_out)
     assert not nets.is_mp_pruned(layer) and torch.equal(layer.weight.detach(), W)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        ev = nets.mp_prune(layer, allow_rank_zero=True)                 # explicit opt-in: no warning
+        ev = _prune(layer, allow_rank_zero=True)                 # explicit opt-in: no warning
     assert ev.action == "parametrized" and ev.rank_after == 0 and float(layer.weight.detach().abs().max()) == 0.0
 
 
@@ -304,7 +319,7 @@ def test_all_noise_conv_and_algorithm3_defaults_warn():
     conv = nn.Conv2d(4, 60, 3)                                         # 60 x 36 matrix
     _set(conv.weight, all_noise_matrix(60, 36, seed=1))
     with pytest.warns(nets.AllNoiseWarning):
-        assert nets.mp_prune(conv).action == "kept"
+        assert _prune(conv).action == "kept"
     model = nn.Sequential(nn.Linear(256, 512))                          # the issue's example
     _set(model[0].weight, all_noise_matrix(512, 256, seed=2))
     with pytest.warns(nets.AllNoiseWarning):
@@ -316,15 +331,15 @@ def test_all_noise_conv_and_algorithm3_defaults_warn():
 def test_prune_model_walks_eligible_layers_and_events_round_trip():
     model = nn.Sequential(nn.Linear(120, 80), nn.ReLU(), nn.Linear(80, 2))
     _set(model[0].weight, spiked_matrix(80, 120, [6.0], seed=10))
-    events = nets.prune_model(model, tau=1.0)
+    events = _prune_model(model, tau=1.0)
     assert [(e.layer, e.tensor) for e in events] == [("0", "weight"), ("2", "weight")]
     assert events[1].action == "none" and "window" in events[1].reason     # 2 outputs: no MP fit
     for e in events:
         assert nets.PruneEvent.from_dict(e.to_dict()) == e
     with pytest.raises(InvalidArgument, match="already MP-pruned"):
-        nets.mp_prune(model[0])
+        _prune(model[0])
     with pytest.raises(InvalidArgument, match="not eligible"):
-        nets.prune_model(model, layers=["1"])
+        _prune_model(model, layers=["1"])
 
 
 def test_eligible_layers_one_definition():
@@ -346,11 +361,11 @@ def test_eligible_layers_one_definition():
 def test_bad_arguments_raise_invalid_argument():
     layer = _linear(11)
     for kwargs, match in [({"rule": "nope"}, "rule"), ({"tau": 0.0}, "tau"), ({"alpha": 0.5}, "alpha"),
-                          ({"beta": 1.0}, "beta"), ({"keep_fraction": 1.5}, "keep_fraction")]:
+                          ({"tw_level": 1.0}, "tw_level"), ({"keep_fraction": 1.5}, "keep_fraction")]:
         with pytest.raises(InvalidArgument, match=match):
-            nets.mp_prune(layer, **kwargs)
+            _prune(layer, **kwargs)
     with pytest.raises(InvalidArgument, match="groups"):
-        nets.mp_prune(nn.Conv2d(4, 4, 3, groups=2))
+        _prune(nn.Conv2d(4, 4, 3, groups=2))
     with pytest.raises(InvalidArgument, match="not MP-pruned"):
         nets.remove(layer)
     with pytest.raises(InvalidArgument, match="not MP-pruned"):
@@ -359,20 +374,20 @@ def test_bad_arguments_raise_invalid_argument():
         with torch.no_grad():
             layer.weight[0, 0] = bad
         with pytest.raises(InvalidArgument, match="1 non-finite"):
-            nets.mp_prune(layer)
+            _prune(layer)
 
 
 @pytest.mark.parametrize("call,match", [
-    (lambda l: nets.mp_prune(l, "wieght"), r"no tensor 'wieght'.*\['weight'\]"),     # names the valid ones
-    (lambda l: nets.mp_prune(l, "bias"), r"'bias'.*>= 2 dimensions.*\['weight'\]"),  # 1-D
-    (lambda l: nets.mp_prune(l, tau=1.5), r"tau must be in \(0.0, 1.0\], got 1.5"),  # statistic <= 1
-    (lambda l: nets.mp_prune(l, tau=float("nan")), r"tau must be a finite"),
-    (lambda l: nets.mp_prune(l, known_rank=-1), r"known_rank must be an integer in \[0, 80\], got -1"),
-    (lambda l: nets.mp_prune(l, known_rank=81), r"known_rank .* got 81"),
-    (lambda l: nets.mp_prune(l, noise_sigma=0.1), r"noise_sigma is used by the shrinkage rules only"),
-    (lambda l: nets.prune_model(nn.Sequential(l), layers="0"), r"layers must be an iterable .* string '0'"),
-    (lambda l: nets.prune_model(nn.Sequential(l), beta=0.0), r"beta must be in \(0.0, 1.0\), got 0.0"),
-    (lambda l: nets.mp_prune(nn.Conv1d(8, 40, 3, groups=2)), r"Conv1d with groups=2"),
+    (lambda l: _prune(l, "wieght"), r"no tensor 'wieght'.*\['weight'\]"),     # names the valid ones
+    (lambda l: _prune(l, "bias"), r"'bias'.*>= 2 dimensions.*\['weight'\]"),  # 1-D
+    (lambda l: _prune(l, tau=1.5), r"tau must be in \(0.0, 1.0\], got 1.5"),  # statistic <= 1
+    (lambda l: _prune(l, tau=float("nan")), r"tau must be a finite"),
+    (lambda l: _prune(l, known_rank=-1), r"known_rank must be an integer in \[0, 80\], got -1"),
+    (lambda l: _prune(l, known_rank=81), r"known_rank .* got 81"),
+    (lambda l: _prune(l, noise_sigma=0.1), r"noise_sigma is used by the shrinkage rules only"),
+    (lambda l: _prune_model(nn.Sequential(l), layers="0"), r"layers must be an iterable .* string '0'"),
+    (lambda l: _prune_model(nn.Sequential(l), tw_level=0.0), r"tw_level must be in \(0.0, 1.0\), got 0.0"),
+    (lambda l: _prune(nn.Conv1d(8, 40, 3, groups=2)), r"Conv1d with groups=2"),
 ])
 def test_bad_input_names_parameter_value_and_range(call, match):
     # before any SVD: the weight of a bad call is untouched and nothing is registered
@@ -387,7 +402,7 @@ def test_embedding_table_can_be_pruned():
     emb = nn.Embedding(200, 40)
     _set(emb.weight, spiked_matrix(200, 40, [6.0, 5.0], seed=12))
     W = emb.weight.detach().double().numpy().copy()
-    ev = nets.mp_prune(emb)
+    ev = _prune(emb)
     idx = torch.tensor([[0, 5, 199]])
     np.testing.assert_allclose(emb(idx).detach().double().numpy()[0],
                                numpy_truncation(W, ev.rank_after)[[0, 5, 199]], atol=1e-5)
@@ -416,7 +431,7 @@ def test_shrinkage_rules_are_wired_through_theory_shrinkage(monkeypatch):
     assert "frobenius" in nets.available_rules()
     layer = _linear(13)
     W = layer.weight.detach().double().numpy().copy()
-    ev = nets.mp_prune(layer, rule="frobenius")
+    ev = _prune(layer, rule="frobenius")
     assert ev.rule == "frobenius" and ev.rank_after == 2 and len(ev.new_singular_values) == 2
     np.testing.assert_allclose(layer.weight.detach().double().numpy(), numpy_truncation(W, 2) / 2, atol=1e-5)
     monkeypatch.delitem(sys.modules, "theory.shrinkage")
@@ -444,7 +459,7 @@ def test_children_named_first_and_second_are_not_mistaken_for_factors():
     _set(model.first.weight, spiked_matrix(80, 120, [6.0, 5.0], seed=15))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", nets.AllNoiseWarning)
-        nets.prune_model(model)
+        _prune_model(model)
     nets.load_pruned_state_dict(target, model.state_dict())                # pruned into plain
     np.testing.assert_allclose(target(x).detach().numpy(), model(x).detach().numpy(), atol=ATOL)
 
@@ -452,7 +467,7 @@ def test_children_named_first_and_second_are_not_mistaken_for_factors():
 def test_masked_and_mp_pruned_state_dict_round_trips_into_plain_layers():
     layer = _linear(16)
     torch_prune.l1_unstructured(layer, "weight", amount=0.3)
-    nets.mp_prune(layer)
+    _prune(layer)
     x = torch.randn(3, 120)
     want = layer(x).detach()
     for dense in (False, True):
@@ -472,7 +487,7 @@ def test_shrinkage_rule_defaults_to_the_bema_noise_level(rule):
     from theory import shrinkage as sh
     layer = _linear(17).double()
     W = layer.weight.detach().numpy().copy()
-    ev = nets.mp_prune(layer, rule=rule)
+    ev = _prune(layer, rule=rule)
     assert ev.noise_sigma == pytest.approx(np.sqrt(ev.sigma2), rel=1e-15)
     expect, rank = sh.shrink_matrix(W, rule, noise_sigma=ev.noise_sigma)
     assert ev.rank_after == rank
@@ -485,7 +500,7 @@ def test_event_is_orientation_free_and_counts_by_hand():
     a, b = nn.Linear(120, 80), nn.Linear(80, 120)
     _set(a.weight, spiked_matrix(80, 120, [6.0, 5.0, 4.0], seed=18))
     _set(b.weight, a.weight.detach().T.double().numpy())
-    ea, eb = nets.mp_prune(a), nets.mp_prune(b)
+    ea, eb = _prune(a), _prune(b)
     assert ea.rank_after == eb.rank_after and ea.sv_threshold == pytest.approx(eb.sv_threshold, rel=1e-12)
     assert ea.sv_threshold ** 2 == pytest.approx(ea.lambda_plus * 120, rel=1e-12)
     assert ea.lambda_plus_in_features == pytest.approx(ea.lambda_plus, rel=1e-12)       # in = 120 = N
@@ -498,6 +513,6 @@ def test_event_is_orientation_free_and_counts_by_hand():
     mha = _attention(19)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", nets.AllNoiseWarning)
-        q, k, v = nets.mp_prune(mha, "in_proj_weight")
+        q, k, v = _prune(mha, "in_proj_weight")
     assert all(e.params_before == 48 * 48 and e.shape == (48, 48) for e in (q, k, v))
     assert q.params_after == q.rank_after * 96 and k.params_after == 48 * 48    # k kept: all noise

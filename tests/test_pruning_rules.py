@@ -65,13 +65,13 @@ def test_bad_noise_level_is_refused_naming_noise_sigma(rule, noise):
 
 def test_callback_passes_rule_and_bema_noise_to_the_api(monkeypatch):
     calls = []
-    real = pruning.mp_prune
+    real = pruning.mp_decide
 
     def spy(*args, **kwargs):
         calls.append((kwargs["rule"], kwargs["noise_sigma"]))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(pruning, "mp_prune", spy)
+    monkeypatch.setattr(pruning, "mp_decide", spy)
     cb = pruning.MPPruningCallback(every=1, schedule=lambda e: 0.0, rule="gd_threshold")
     events = cb.on_epoch_end(_model(), 1)
     assert calls == [("gd_threshold", None)] * 2      # None: the layer's BEMA noise level

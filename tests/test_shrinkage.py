@@ -334,6 +334,6 @@ def test_pruning_api_applies_the_contract(rule):
     with torch.no_grad():
         layer.weight.copy_(torch.as_tensor(W))
     sigma = 1 / math.sqrt(120)
-    nets.mp_prune(layer, rule=rule, noise_sigma=sigma)
+    nets.mp_prune(layer, rule=rule, noise_sigma=sigma, tau=None)
     expect, _ = sh.shrink_matrix(W, rule, noise_sigma=sigma)
     np.testing.assert_allclose(layer.weight.detach().numpy(), expect, atol=1e-9)

@@ -48,8 +48,10 @@ def test_mp_pruning_a_vit_and_loading_it_back():
     assert layers == ["blocks.layers.0.self_attn", "blocks.layers.0.self_attn.out_proj", "blocks.layers.0.linear1",
                       "blocks.layers.0.linear2", "blocks.layers.1.self_attn", "blocks.layers.1.self_attn.out_proj",
                       "blocks.layers.1.linear1", "blocks.layers.1.linear2"]
-    events = nets.prune_model(model, layers=layers, keep_fraction=0.5, allow_rank_zero=True)
-    assert len(events) == 2 * (3 + 3)          # Q, K, V, out_proj, linear1, linear2 per block
+    decisions = nets.decide_model(model, tau=None, layers=layers, keep_fraction=0.5, allow_rank_zero=True)
+    assert sum(len(d) for d in decisions) == 2 * (3 + 3)   # Q, K, V, out_proj, linear1, linear2 per block
+    for decision in decisions:
+        decision.apply()
     with torch.no_grad():
         want = model(x)
     fresh = VisionTransformer(model.config).eval()

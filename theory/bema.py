@@ -28,7 +28,10 @@ Ke-Ma-Lin observe an n x p data matrix (n samples, p variables), form ``S = X^T 
    lambda+) of each pairing, and of the oracle with sigma^2 known, is measured by
    ``python -m sims.bema_checks`` (``results/bema_checks.json``).  The oracle's own shortfall is the
    O(N^{-1/3}) error of the (N, M) centring in step 3, which is kept as printed.
-2. ``t = TW_1.ppf(1 - beta)`` (real entries: beta = 1 Tracy-Widom, ``theory.tracy_widom``).
+2. ``t = TW_1.ppf(1 - tw_level)`` (real entries: the beta = 1 Tracy-Widom law of
+   ``theory.tracy_widom``). The paper calls the level beta; here it is ``tw_level``, because
+   ``theory.tracy_widom``'s ``beta`` is the ensemble index (1, 2, 4). ``beta=`` is accepted as a
+   deprecated alias for a release.
 3. ``lambda+ = sigma^2 [(1 + sqrt c)^2 + t N^{-2/3} c^{-1/6} (1 + sqrt c)^{4/3}]``.
 
 Step 3 (the paper's step 7) is Johnstone's (2001) centring and scaling of the largest eigenvalue,
@@ -57,6 +60,7 @@ absolute difference, maximised over every eigenvalue ``<= lambda+`` and on both 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -80,14 +84,32 @@ _MIN_WINDOW = 3
 QUANTILE_LEVELS = {"lower": 0.0, "midpoint": 0.5, "upper": 1.0}
 
 
+def _renamed_level(tw_level, beta, function: str) -> float:
+    """``tw_level``, or the deprecated ``beta`` (with a DeprecationWarning at the user's line)."""
+    if beta is None:
+        return 0.1 if tw_level is None else tw_level
+    warnings.warn(f"{function}: 'beta' is renamed 'tw_level' (Algorithm 2's Tracy-Widom level); "
+                  "theory.tracy_widom's beta is the ensemble index. 'beta' will be removed in the next "
+                  "release", DeprecationWarning, stacklevel=3)
+    if tw_level is not None and tw_level != beta:
+        raise InvalidArgument(f"{function}: give tw_level or its old name beta, not both")
+    return beta
+
+
 @lru_cache(maxsize=64)
-def tw_quantile(beta: float) -> float:
-    """``t_{1-beta}``: the (1 - beta) quantile of TW_1 (Algorithm 2 step 6), cached per beta."""
-    beta = _check_level("beta", beta, 1.0)
-    if 1.0 - beta >= 1.0:
+def tw_quantile(tw_level: float) -> float:
+    """``t_{1-tw_level}``: the (1 - tw_level) quantile of TW_1 (Algorithm 2 step 6), cached.
+
+    Examples
+    --------
+    >>> round(tw_quantile(0.1), 4)
+    0.4501
+    """
+    tw_level = _check_level("tw_level", tw_level, 1.0)
+    if 1.0 - tw_level >= 1.0:
         # ppf(1) = inf would make lambda+ infinite and silently report no spikes
-        raise InvalidArgument(f"beta = {beta!r} is below double precision: 1 - beta rounds to 1")
-    return float(tracy_widom.ppf(1.0 - beta, beta=1))
+        raise InvalidArgument(f"tw_level = {tw_level!r} is below double precision: 1 - tw_level rounds to 1")
+    return float(tracy_widom.ppf(1.0 - tw_level, beta=1))
 
 
 def edge_with_tw_correction(sigma2: float, n_rows: int, ratio: float, t: float) -> float:
@@ -107,14 +129,32 @@ def edge_with_tw_correction(sigma2: float, n_rows: int, ratio: float, t: float) 
 
 @dataclass(frozen=True)
 class BemaFit:
-    """Result of BEMA + the Algorithm 4 statistic.  Eigenvalues refer to ``X = W^T W / n_rows``."""
+    """Result of BEMA + the Algorithm 4 statistic.  Eigenvalues refer to ``X = W^T W / n_rows``.
+
+    Attributes
+    ----------
+    sigma2 : float
+        The fitted noise entry variance (Algorithm 2 step 5).
+    lambda_plus : float
+        The edge with the Tracy-Widom margin (step 7), for the eigenvalues of X.
+    n_rows, n_cols : int
+        N and M (ratio c = M / N).
+    alpha, tw_level : float
+        The trimmed fraction and the Tracy-Widom level (the paper's beta; ``.beta`` still reads it).
+    tw_quantile : float
+        t = TW_1.ppf(1 - tw_level).
+    n_spikes : int
+        Eigenvalues above lambda_plus.
+    mp_fit_error : float
+        Algorithm 4's sup distance; ``accepts(tau)`` compares it with tau.
+    """
 
     sigma2: float
     lambda_plus: float
     n_rows: int
     n_cols: int
     alpha: float
-    beta: float
+    tw_level: float
     tw_quantile: float
     levels: str
     n_spikes: int
@@ -125,6 +165,11 @@ class BemaFit:
     @property
     def ratio(self) -> float:
         return self.n_cols / self.n_rows
+
+    @property
+    def beta(self) -> float:
+        """Deprecated name of ``tw_level``."""
+        return self.tw_level
 
     @property
     def mp_edge(self) -> float:
@@ -247,38 +292,76 @@ def fit_errors(full_spectrum: np.ndarray, ratio: float, sigma2: float, alpha: fl
     return s, bulk_sup
 
 
-def fit(eigenvalues, n_rows: int, n_cols: int, alpha: float = 0.1, beta: float = 0.1,
-        levels: str = "midpoint") -> BemaFit:
+def fit(eigenvalues, n_rows: int, n_cols: int, alpha: float = 0.1, tw_level: float | None = None,
+        levels: str = "midpoint", *, beta: float | None = None) -> BemaFit:
     """BEMA (Algorithm 2) and the MP fit statistic (Algorithm 4) from the spectrum of X = W^T W / N.
 
-    ``eigenvalues``: the M eigenvalues of X, or only its min(N, M) nonzero ones (e.g. squared
-    singular values of W divided by N).  ``alpha`` in (0, 1/2): fraction trimmed at each end of the
-    bulk; ``beta`` in (0, 1): the probability that a pure-noise top eigenvalue exceeds lambda+.
-    ``levels``: which quantile each sorted eigenvalue is matched to, see ``QUANTILE_LEVELS``; the
-    paper's own reading (``"lower"``, k/n) biases sigma^2 down by about one sampling sd.
+    Parameters
+    ----------
+    eigenvalues : array_like
+        The M eigenvalues of X, or only its min(N, M) nonzero ones (e.g. squared singular values
+        of W divided by N).
+    n_rows, n_cols : int
+        N and M (W is N x M; ratio c = M / N).
+    alpha : float in (0, 1/2), default 0.1
+        Fraction trimmed at each end of the bulk.
+    tw_level : float in (0, 1), default 0.1
+        The probability that a pure-noise top eigenvalue exceeds lambda+ (the paper's beta;
+        ``beta=`` is its deprecated name).
+    levels : {"midpoint", "lower", "upper"}
+        Which quantile each sorted eigenvalue is matched to, see ``QUANTILE_LEVELS``; the paper's
+        own reading (``"lower"``, k/n) biases sigma^2 down by about one sampling sd.
+
+    Returns
+    -------
+    BemaFit
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory import bema
+    >>> W = np.random.default_rng(0).standard_normal((400, 200))    # pure noise, sigma^2 = 1
+    >>> f = bema.fit(np.linalg.svd(W, compute_uv=False) ** 2 / 400, 400, 200)
+    >>> bool(abs(f.sigma2 - 1) < 0.05), f.n_spikes, f.accepts(0.7)
+    (True, 0, True)
     """
+    tw_level = _renamed_level(tw_level, beta, "bema.fit")
     n_rows, n_cols = _check_dims(n_rows, n_cols)
     alpha = _check_level("alpha", alpha, 0.5)
-    beta = _check_level("beta", beta, 1.0)
+    tw_level = _check_level("tw_level", tw_level, 1.0)
     check_choice("levels", levels, sorted(QUANTILE_LEVELS))
     ratio = n_cols / n_rows
     nonzero = _nonzero_spectrum(eigenvalues, n_rows, n_cols)
     sigma2 = fit_sigma2(nonzero, ratio, alpha, levels)
-    t = tw_quantile(beta)
+    t = tw_quantile(tw_level)
     lambda_plus = edge_with_tw_correction(sigma2, n_rows, ratio, t)
     full = np.concatenate((np.zeros(n_cols - nonzero.size), nonzero))
     s, bulk_sup = fit_errors(full, ratio, sigma2, alpha, lambda_plus)
     return BemaFit(sigma2=sigma2, lambda_plus=lambda_plus, n_rows=n_rows, n_cols=n_cols, alpha=alpha,
-                   beta=beta, tw_quantile=t, levels=levels, n_spikes=int(np.count_nonzero(nonzero > lambda_plus)),
+                   tw_level=tw_level, tw_quantile=t, levels=levels, n_spikes=int(np.count_nonzero(nonzero > lambda_plus)),
                    mp_fit_error=s, bulk_sup_distance=bulk_sup, eigenvalues=full)
 
 
-def fit_matrix(W, alpha: float = 0.1, beta: float = 0.1, levels: str = "midpoint") -> BemaFit:
-    """BEMA on a matrix W (N x M): eigenvalues of ``W^T W / N`` from the singular values of W."""
+def fit_matrix(W, alpha: float = 0.1, tw_level: float | None = None, levels: str = "midpoint", *,
+               beta: float | None = None) -> BemaFit:
+    """BEMA on a matrix W (N x M): eigenvalues of ``W^T W / N`` from the singular values of W.
+
+    Parameters are those of :func:`fit`; returns a :class:`BemaFit`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theory import bema
+    >>> rng = np.random.default_rng(1)
+    >>> W = rng.standard_normal((300, 300)) + 3 * np.outer(rng.standard_normal(300), rng.standard_normal(300)) / 300 ** 0.5
+    >>> bema.fit_matrix(W).n_spikes
+    1
+    """
+    tw_level = _renamed_level(tw_level, beta, "bema.fit_matrix")
     W = check_real_array("W", W, ndim=2)
     n_rows, n_cols = W.shape
     sv = np.linalg.svd(W, compute_uv=False)
-    return fit(sv ** 2 / n_rows, n_rows, n_cols, alpha=alpha, beta=beta, levels=levels)
+    return fit(sv ** 2 / n_rows, n_rows, n_cols, alpha=alpha, tw_level=tw_level, levels=levels)
 
 
 def self_check() -> list[dict]:

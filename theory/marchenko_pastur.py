@@ -4,7 +4,7 @@ Matrix convention (used by the whole package)
 ---------------------------------------------
 W is an N x M matrix (``n_rows = N``, ``n_cols = M``) with iid entries of mean 0 and variance
 sigma^2.  The ratio is ``c = M / N`` ("ratio of columns to rows", Theorem 3.1).
-``MarchenkoPastur(ratio=c, var=sigma^2)`` is the limit of the empirical spectral distribution of the
+``MarchenkoPastur(ratio=c, sigma2=sigma^2)`` is the limit of the empirical spectral distribution of the
 M x M matrix
 
     X = W^T W / N,
@@ -17,7 +17,7 @@ with density (3.2) ``sqrt((l+ - x)(x - l-)) / (2 pi sigma^2 c x)`` on ``[l-, l+]
 How the paper's other conventions map onto this one
 ---------------------------------------------------
 * Theorem 3.1, Example D.1, Algorithms 2-4: ``X = W^T W / N`` with entry variance sigma^2: exactly
-  ``MarchenkoPastur(M/N, sigma^2)``.
+  ``MarchenkoPastur(M/N, sigma2=sigma^2)``.
 * Section 3.1.2 and Assumption 4.1: ``B = R^T R`` *without* 1/N, entries of R of variance ``1/N``.
   Then ``R^T R = (sqrt(N) R)^T (sqrt(N) R) / N`` with ``sqrt(N) R`` of entry variance 1, so the ESD
   of B is ``MarchenkoPastur(M/N, 1)`` and the singular values of R have edge
@@ -44,6 +44,7 @@ conditioned up to the edges.
 from __future__ import annotations
 
 import math
+import warnings
 from functools import cached_property
 
 import numpy as np
@@ -74,21 +75,51 @@ def _points(name: str, value) -> np.ndarray:
 
 
 class MarchenkoPastur:
-    """Frozen MP law of ``X = W^T W / N`` for W N x M, ratio ``c = M/N``, entry variance ``var``.
+    """Frozen MP law of ``X = W^T W / N`` for W N x M, ratio ``c = M/N``, entry variance ``sigma2``.
 
     Methods mirror ``scipy.stats`` frozen distributions: ``pdf``, ``cdf``, ``sf``, ``ppf``,
-    ``mean``, ``var``, ``std``, ``moment``, ``support``, ``rvs``.  ``pdf`` is the density (3.2) of the
-    continuous part; for ``ratio > 1`` it integrates to ``1/ratio`` and ``cdf`` includes the atom
-    ``1 - 1/ratio`` at 0.  As in scipy, ``.var()`` is the law's variance (``var^2 * ratio``); the
-    constructor's ``var`` (entry variance sigma^2) is stored as ``.scale``.  Attributes: ``ratio``,
-    ``scale``, ``lower``/``upper`` (eq. 3.3), ``atom``, ``continuous_mass``.
+    ``mean``, ``var``, ``std``, ``moment``, ``support``, ``rvs`` (iid draws from the law, as
+    scipy's); ``wishart_spectra`` draws whole spectra of finite Wishart matrices.  ``pdf`` is the
+    density (3.2) of the continuous part; for ``ratio > 1`` it integrates to ``1/ratio`` and ``cdf``
+    includes the atom ``1 - 1/ratio`` at 0.
+
+    Parameters
+    ----------
+    ratio : float > 0
+        c = M / N (Theorem 3.1).
+    sigma2 : float > 0, default 1
+        The entries' variance sigma^2; the law scales with it (scipy's ``scale``, also readable as
+        ``.scale``). ``.var()`` is the variance of the *law*, ``sigma2^2 * ratio``. ``var=`` is
+        the deprecated name of ``sigma2``.
+
+    Attributes: ``ratio``, ``sigma2`` (= ``scale``), ``lower``/``upper`` (eq. 3.3), ``atom``,
+    ``continuous_mass``.
+
+    Examples
+    --------
+    >>> law = MarchenkoPastur(ratio=0.25, sigma2=2.0)
+    >>> law.edges                                     # sigma^2 (1 -+ sqrt c)^2, eq. (3.3)
+    (0.5, 4.5)
+    >>> law.mean(), law.var()                         # sigma^2 and sigma^4 c
+    (2.0, 1.0)
+    >>> float(law.cdf(law.upper))
+    1.0
+    >>> law.rvs(size=3, random_state=0).shape         # three iid draws, as scipy.stats
+    (3,)
+    >>> law.wishart_spectra(50, random_state=0).shape  # one spectrum of X, M = 50, N = 200
+    (50,)
     """
 
-    def __init__(self, ratio: float, var: float = 1.0):
+    def __init__(self, ratio: float, sigma2: float | None = None, *, var: float | None = None):
         self.ratio = _positive_finite("ratio", ratio)
-        # `var` is both a parameter (entry variance sigma^2) and, scipy-style, a method returning the
-        # law's variance; the parameter is kept as `scale`.
-        self.scale = _positive_finite("var", var)
+        if var is not None:
+            warnings.warn("MarchenkoPastur: the entry variance 'var' is renamed 'sigma2' (.var() is the "
+                          "law's variance, as in scipy); 'var' will be removed in the next release",
+                          DeprecationWarning, stacklevel=2)
+            if sigma2 is not None and sigma2 != var:
+                raise InvalidArgument("MarchenkoPastur: give sigma2 or its old name var, not both")
+            sigma2 = var
+        self.scale = _positive_finite("sigma2", 1.0 if sigma2 is None else sigma2)
         c = self.ratio
         self._sqrt_c = math.sqrt(c)
         self.lower = self.scale * (1.0 - self._sqrt_c) ** 2
@@ -99,8 +130,13 @@ class MarchenkoPastur:
         # half the distance of the phi-density's nearest complex pole, |1 - sqrt c| / c^(1/4)
         self._lower_switch = min(1.0, 0.5 * abs(1.0 - self._sqrt_c) / c ** 0.25) if c != 1.0 else 0.0
 
+    @property
+    def sigma2(self) -> float:
+        """The entry variance sigma^2 (the law's scale)."""
+        return self.scale
+
     def __repr__(self) -> str:
-        return f"MarchenkoPastur(ratio={self.ratio!r}, var={self.scale!r})"
+        return f"MarchenkoPastur(ratio={self.ratio!r}, sigma2={self.scale!r})"
 
     # --- support -------------------------------------------------------------------------------
     @property
@@ -295,8 +331,30 @@ class MarchenkoPastur:
         return math.sqrt(self.var())
 
     # --- sampling ------------------------------------------------------------------------------
-    def rvs(self, size=1, random_state=None, n_rows: int | None = None):
-        """Eigenvalues of one real Gaussian Wishart matrix ``X = W^T W / N`` per row of the output.
+    def rvs(self, size=None, random_state=None):
+        """Independent draws from the law, as ``scipy.stats`` distributions: ``size`` None gives
+        one float, an int or a shape gives an array of that many draws (inverse cdf of uniforms,
+        so the atom at 0 for ratio > 1 is drawn with its mass). For the spectrum of one finite
+        random matrix, see :meth:`wishart_spectra`.
+
+        Examples
+        --------
+        >>> law = MarchenkoPastur(ratio=4.0)
+        >>> x = law.rvs(size=10_000, random_state=1)
+        >>> bool(abs((x == 0).mean() - law.atom) < 0.02)   # mass 1 - 1/c at 0
+        True
+        """
+        shape = () if size is None else ((size,) if np.ndim(size) == 0 else tuple(size))
+        shape = tuple(check_int(f"size[{i}]" if len(shape) > 1 else "size", s, 0, None)
+                      for i, s in enumerate(shape))
+        check_allocation("size", math.prod(shape))
+        rng = np.random.default_rng(random_state)
+        draws = self.ppf(rng.random(shape))
+        return float(draws) if size is None else np.asarray(draws, dtype=float).reshape(shape)
+
+    def wishart_spectra(self, size=1, random_state=None, n_rows: int | None = None):
+        """Eigenvalues of one real Gaussian Wishart matrix ``X = W^T W / N`` per row of the output
+        (what ``rvs`` returned before it became scipy-like).
 
         ``size`` is M (an int) or a shape ``(..., M)``; N = ``n_rows`` (default
         ``round(M / ratio)``, so the finite matrix has ratio M/N close to ``ratio``).  Each spectrum

@@ -133,7 +133,7 @@ def gd_threshold_coefficient(beta) -> float:
 def mp_median(beta) -> float:
     """mu_beta: median of the MP law of ratio beta (eigenvalues of Y Y^T for pure noise, unit
     variance), from ``MarchenkoPastur.ppf`` (no atom: beta <= 1)."""
-    return float(MarchenkoPastur(ratio=_beta(beta), var=1.0).ppf(0.5))
+    return float(MarchenkoPastur(ratio=_beta(beta), sigma2=1.0).ppf(0.5))
 
 
 def gd_unknown_noise_coefficient(beta) -> float:
