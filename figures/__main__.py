@@ -8,7 +8,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
+import re
+import shutil
 import sys
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -33,6 +36,39 @@ def registry() -> dict:
     return found
 
 
+def natural_key(name: str) -> tuple:
+    """Sort key: paper 000's figures first, then those of 001, 003, ... (named ``001.6``); within a
+    paper, digit runs read as numbers (3.3 < 3.10 < 4.1 < B.1 < mechanism)."""
+    paper = name[:3] if re.match(r"\d{3}\.", name) else "000"
+    rest = name[4:] if paper != "000" or name.startswith("000.") else name
+    return (paper,) + tuple((0, int(t), "") if t.isdigit() else (1, 0, t.lower())
+                            for t in re.findall(r"\d+|\D+", rest))
+
+
+def description(fn) -> str:
+    """The first paragraph of a figure function's docstring, on one line (never cut)."""
+    doc = (fn.__doc__ or "").strip().split("\n\n")[0]
+    return " ".join(doc.split())
+
+
+def format_list(reg: dict, width: int | None = None) -> str:
+    """``--list``: the figures in natural order, each description whole, wrapped to ``width``."""
+    width = width or shutil.get_terminal_size((100, 24)).columns
+    col = min(max(map(len, reg)), 24)
+    lines = []
+    for name in sorted(reg, key=natural_key):
+        desc = description(reg[name])
+        if len(name) > col:
+            lines.append(name)
+            first = " " * (col + 2)
+        else:
+            first = f"{name:<{col}}  "
+        lines += textwrap.wrap(desc, max(width - 1, col + 22), initial_indent=first,
+                               subsequent_indent=" " * (col + 2), break_on_hyphens=False,
+                               break_long_words=False) or [first.rstrip()]
+    return "\n".join(lines)
+
+
 def _parser() -> argparse.ArgumentParser:
     head, _, rest = (__doc__ or "").strip().partition("\n\n")
     p = argparse.ArgumentParser(prog="python -m figures", description=head, epilog=rest or None)
@@ -50,9 +86,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     reg = registry()
     if args.list or not args.names:
-        for name, fn in reg.items():
-            doc = (fn.__doc__ or "").strip().splitlines()
-            print(f"{name:<12} {doc[0] if doc else ''}")
+        print(format_list(reg))
         return 0
     unknown = [n for n in args.names if n not in reg]
     if unknown:

@@ -2,9 +2,22 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from core.result import plain, write_csv
+
+
+MIN_FONT_PT = 8        # the smallest text in a figure: ~12 px in the HTML report at full width
+MAX_WIDTH_IN = 11.5    # at 120 dpi ~1380 px: the report shows it at >= 90% of its size
+
+
+def figure_stem(name: str) -> str:
+    """The one file-name convention of the figures: ``fig_`` + the figure name with every run of
+    characters other than letters and digits turned into ``_`` ("4.3" -> ``fig_4_3``, "D.2" ->
+    ``fig_D_2``, "001.6" -> ``fig_001_6``, "shrinkage.denoising" -> ``fig_shrinkage_denoising``);
+    the PNG, JSON and CSV of a figure share it."""
+    return "fig_" + re.sub(r"[^0-9A-Za-z]+", "_", name).strip("_")
 
 
 def save_figure(fig, outdir: Path, stem: str, rows: list[dict], meta: dict | None = None) -> list[Path]:

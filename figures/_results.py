@@ -20,6 +20,12 @@ class MissingResult(FileNotFoundError):
         self.path, self.command = path, command
 
 
+def results_dir(args) -> Path | None:
+    """The ``--results`` folder of a figure call (``args.results``; ``args.results_dir`` is the
+    older spelling), None for the default ``results/``."""
+    return getattr(args, "results", None) or getattr(args, "results_dir", None)
+
+
 def load_result(name: str, command: str, results_dir: Path | None = None) -> Result:
     """Read ``<results_dir>/<name>.json``; ``command`` is what makes it (said when it is missing)."""
     path = Path(results_dir or RESULTS_DIR) / f"{name}.json"

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from figures._results import load_result
+from figures._output import figure_stem
+from figures._results import load_result, results_dir
 from core.result import write_csv
 from figures.fig_section3 import COLOURS
 
@@ -18,7 +19,7 @@ COMMAND = "python -m nets.appendix_e3 --seeds 3 --json results/nets/appendix_e3.
 
 def _figure(number: str, key: str):
     def draw(outdir: Path, args) -> list[Path]:
-        res = load_result("nets/appendix_e3", COMMAND, getattr(args, "results_dir", None))
+        res = load_result("nets/appendix_e3", COMMAND, results_dir(args))
         rows = res.tables.get("curves") or []
         Path(outdir).mkdir(parents=True, exist_ok=True)
         fig, ax = plt.subplots(figsize=(6, 4))
@@ -34,12 +35,12 @@ def _figure(number: str, key: str):
         ax.set_ylabel(key.replace("_", " ") + " (MSE)")
         scale = res.config.get("scale", {})
         ax.set_title(f"Fig {number} counterpart: {scale.get('topology')}, {scale.get('tag')}", fontsize=8)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=8)
         fig.tight_layout()
-        png = Path(outdir) / f"fig_{number}.png"
+        png = Path(outdir) / f"{figure_stem(number)}.png"
         fig.savefig(png, dpi=120)
         plt.close(fig)
-        return [png, write_csv(rows, Path(outdir) / f"fig_{number}.csv")]
+        return [png, write_csv(rows, Path(outdir) / f"{figure_stem(number)}.csv")]
 
     draw.__doc__ = f"Fig {number}: E.3 regression {key.replace('_', ' ')} vs epoch, pruned vs unpruned (per seed)"
     return draw

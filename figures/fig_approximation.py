@@ -15,8 +15,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from figures._output import save_figure, source  # noqa: E402
-from figures._results import load_result  # noqa: E402
+from figures._output import figure_stem, save_figure, source  # noqa: E402
+from figures._results import load_result, results_dir  # noqa: E402
 
 APPROX = "approximation_lemma_paper"
 APPROX_COMMAND = "python -m sims.approximation_lemma --paper --json results/approximation_lemma_paper.json"
@@ -27,7 +27,7 @@ PAPER_N = 3000                                     # Fig 4.3 / B.1
 
 
 def _approx(args):
-    return load_result(APPROX, APPROX_COMMAND, getattr(args, "results", None))
+    return load_result(APPROX, APPROX_COMMAND, results_dir(args))
 
 
 def _paper_record(result) -> dict:
@@ -52,10 +52,10 @@ def fig_4_2(outdir: Path, args) -> list[Path]:
     ax.set_ylabel("value")
     ax.set_title("Fig 4.2: f_W of Example 4.2")
     ax.legend(fontsize=8)
-    return save_figure(fig, outdir, "fig_4_2", rows, source(result, APPROX))
+    return save_figure(fig, outdir, figure_stem("4.2"), rows, source(result, APPROX))
 
 
-def plot_opnorm_record(rec: dict, outdir: Path, stem: str = "fig_4_3", meta: dict | None = None
+def plot_opnorm_record(rec: dict, outdir: Path, stem: str = figure_stem("4.3"), meta: dict | None = None
                        ) -> list[Path]:
     """||S-W'||_2 per matrix against f_W and the derived limit (one record: one N)."""
     samples = rec["opnorm_samples"]
@@ -69,7 +69,7 @@ def plot_opnorm_record(rec: dict, outdir: Path, stem: str = "fig_4_3", meta: dic
     ax.set_xlabel("matrix")
     ax.set_ylabel("||S - W'||_2")
     ax.set_title("Fig 4.3: ||S-W'||_2 for independent matrices")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=8)
     return save_figure(fig, outdir, stem, rows, meta)
 
 
@@ -81,7 +81,7 @@ def fig_4_3(outdir: Path, args) -> list[Path]:
 
 def fig_4_4(outdir: Path, args) -> list[Path]:
     """Fig 4.4: f_W of (4.25) against 2 sigma for sigma in [-25, 25], sigma_r = 30 and 100."""
-    result = load_result(WIGNER, WIGNER_COMMAND, getattr(args, "results", None))
+    result = load_result(WIGNER, WIGNER_COMMAND, results_dir(args))
     rows = result.tables["fig_4_4"]
     fig, ax = plt.subplots(figsize=(6, 4))
     for sr in sorted({r["sigma_r"] for r in rows}):
@@ -92,9 +92,10 @@ def fig_4_4(outdir: Path, args) -> list[Path]:
     part = [r for r in rows if r["sigma_r"] == rows[0]["sigma_r"]]
     ax.plot([r["sigma"] for r in part], [r["two_sigma"] for r in part], "k:", label="2 sigma")
     ax.set_xlabel("sigma")
+    ax.set_ylabel("f_W (4.25) and lim ||W'-S||_2")
     ax.set_title("Fig 4.4: f_W vs 2 sigma (Example 4.3)")
-    ax.legend(fontsize=7)
-    return save_figure(fig, outdir, "fig_4_4", rows, source(result, WIGNER))
+    ax.legend(fontsize=8)
+    return save_figure(fig, outdir, figure_stem("4.4"), rows, source(result, WIGNER))
 
 
 def fig_B_1(outdir: Path, args) -> list[Path]:
@@ -106,15 +107,17 @@ def fig_B_1(outdir: Path, args) -> list[Path]:
     rows = [{"sigma": float(s), "u_overlap_mean": float(mu), "v_overlap_mean": float(mv),
              "u_limit": float(lu), "v_limit": float(lv), "N": r["N"], "trials": r["trials"]}
             for s, mu, mv, lu, lv in zip(spikes, r["u_overlap_mean"], r["v_overlap_mean"], lim_u, lim_v)]
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
-    for ax, key, lim, name in ((axes[0], "u_overlap_mean", lim_u, "left"),
-                               (axes[1], "v_overlap_mean", lim_v, "right")):
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for ax, key, lim, name, vec in ((axes[0], "u_overlap_mean", lim_u, "left", "u"),
+                                    (axes[1], "v_overlap_mean", lim_v, "right", "v")):
         ax.plot(spikes, r[key], "o", label=f"measured, N={r['N']}")
         ax.plot(spikes, lim, "x--", label="sqrt(1 - 1/sigma^2) (A.4)")
         ax.set_xlabel("sigma_i")
+        ax.set_ylabel(f"|<{vec}_i, {vec}'_i>|, mean of {r['trials']} matrices")
         ax.set_title(f"{name} singular vectors")
-        ax.legend(fontsize=7)
-    return save_figure(fig, outdir, "fig_B_1", rows, source(result, APPROX))
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return save_figure(fig, outdir, figure_stem("B.1"), rows, source(result, APPROX))
 
 
 FIGURES = {"4.2": fig_4_2, "4.3": fig_4_3, "4.4": fig_4_4, "B.1": fig_B_1}

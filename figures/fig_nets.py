@@ -16,7 +16,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from core.result import plain, write_csv  # noqa: E402
-from figures._results import load_result  # noqa: E402
+from figures._output import figure_stem
+from figures._results import load_result, results_dir  # noqa: E402
 
 POSTTRAINING = ("posttraining", "python -m nets.posttraining --nets 2 --final-activation relu none "
                 "--json results/posttraining.json")
@@ -24,7 +25,7 @@ POSTTRAINING = ("posttraining", "python -m nets.posttraining --nets 2 --final-ac
 
 def fig_d5(outdir: Path, args) -> list[Path]:
     """Fig D.5: accuracy vs singular values kept (Algorithm 3), MP threshold marked."""
-    res = load_result(*POSTTRAINING)
+    res = load_result(*POSTTRAINING, results_dir(args))
     nets = res.tables["nets"]
     fig, ax = plt.subplots(figsize=(6, 4))
     for i, net in enumerate(nets):
@@ -42,17 +43,17 @@ def fig_d5(outdir: Path, args) -> list[Path]:
     ax.set_ylabel("test accuracy")
     ax.set_title(f"Fig D.5 counterpart ({first['dataset']}, "
                  f"{'quick' if res.config.get('quick') else 'full'})")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    png = outdir / "fig_D.5.png"
+    png = outdir / f"{figure_stem('D.5')}.png"
     fig.savefig(png, dpi=120)
     plt.close(fig)
-    js = outdir / "fig_D.5.json"
+    js = outdir / f"{figure_stem('D.5')}.json"
     js.write_text(json.dumps(plain(dict(result=res.experiment, argv=res.provenance.argv, nets=nets,
                                         rows=res.records)), indent=1, sort_keys=True) + "\n")
-    return [png, js, write_csv(res.records, outdir / "fig_D.5.csv")]
+    return [png, js, write_csv(res.records, outdir / f"{figure_stem('D.5')}.csv")]
 
 
 FIGURES = {"D.5": fig_d5}

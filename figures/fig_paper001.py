@@ -12,7 +12,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from core.result import write_csv
-from figures._results import MissingResult, load_result
+from figures._output import figure_stem
+from figures._results import MissingResult, load_result, results_dir
 
 # paper 001 figure -> example
 FIGURE_EXAMPLE = {"6": "4.3", "7": "4.4", "8": "4.5", "9": "4.6", "10": "4.7"}
@@ -25,7 +26,7 @@ def _figure(number: str):
     example = FIGURE_EXAMPLE[number]
 
     def draw(outdir: Path, args) -> list[Path]:
-        res = load_result("paper001", COMMAND, getattr(args, "results_dir", None))
+        res = load_result("paper001", COMMAND, results_dir(args))
         config = f"p001-ex{example}"
         rows = [r for r in res.tables.get("curves", []) if r["config"] == config]
         if not rows:
@@ -50,12 +51,12 @@ def _figure(number: str):
         ax.set_xlabel("epoch")
         ax.set_ylabel("test accuracy")
         ax.set_title(title, fontsize=8)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=8)
         fig.tight_layout()
-        png = Path(outdir) / f"fig_001_{number}.png"
+        png = Path(outdir) / f"{figure_stem('001.' + number)}.png"
         fig.savefig(png, dpi=120)
         plt.close(fig)
-        return [png, write_csv(rows, Path(outdir) / f"fig_001_{number}.csv")]
+        return [png, write_csv(rows, Path(outdir) / f"{figure_stem('001.' + number)}.csv")]
 
     draw.__doc__ = (f"Paper 001 Fig {number}: Example {example} split vs non-split test accuracy vs epoch "
                     "(Fashion-MNIST counterpart, per seed)")

@@ -22,7 +22,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from core.result import plain, write_csv  # noqa: E402
-from figures._results import load_result  # noqa: E402
+from figures._output import figure_stem
+from figures._results import load_result, results_dir  # noqa: E402
 
 THEOREM = ("pruning_theorem", "python -m sims.pruning_theorem --json results/pruning_theorem.json")
 PIPELINE = ("pruning_pipeline_check", "python -m sims.pruning_pipeline_check "
@@ -51,9 +52,9 @@ def _source(result) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------
-def fig_4_1(outdir: Path, args, config: str = "e4-classification", name: str = "fig_4_1") -> list[Path]:
+def fig_4_1(outdir: Path, args, config: str = "e4-classification", name: str = figure_stem("4.1")) -> list[Path]:
     """Fig 4.1: histogram of delta X (E.4 problem, MP-pruned training) with the thresholds."""
-    res = load_result(*PIPELINE)
+    res = load_result(*PIPELINE, results_dir(args))
     hist = [r for r in res.tables.get("delta_x_histogram", []) if r["config"] == config]
     if not hist:
         raise ValueError(f"results/{PIPELINE[0]}.json has no delta X histogram for {config!r}; "
@@ -85,12 +86,12 @@ def fig_4_1(outdir: Path, args, config: str = "e4-classification", name: str = "
 
 def fig_4_1_fashion_mnist(outdir: Path, args) -> list[Path]:
     """Fig 4.1's Fashion-MNIST counterpart (cpu-scale Example 3.2 network, 21 epochs)."""
-    return fig_4_1(outdir, args, "ex3.2a", "fig_4_1_fashion_mnist")
+    return fig_4_1(outdir, args, "ex3.2a", figure_stem("4.1_fashion_mnist"))
 
 
 def fig_tightness(outdir: Path, args) -> list[Path]:
     """Lemma 4.1: bound / actual change of delta X over random networks."""
-    res = load_result(*THEOREM)
+    res = load_result(*THEOREM, results_dir(args))
     rows = res.tables["lemma_4_1_ratios"]
     v = next(v for v in res.verdicts if v.extra.get("check") == "lemma_4_1")
     fig, ax = plt.subplots(figsize=(5, 3.5))
@@ -101,14 +102,14 @@ def fig_tightness(outdir: Path, args) -> list[Path]:
     ax.set_ylabel("(network, input) pairs")
     ax.set_title(f"Lemma 4.1 over {res.config['lemma_networks']} random networks")
     ax.legend()
-    return _save(fig, outdir, "lemma_4_1_tightness",
+    return _save(fig, outdir, figure_stem("lemma_4_1_tightness"),
                  dict(_source(res), quantiles=v.extra["quantiles"],
                       violations=v.extra["violations"], histogram=rows), rows)
 
 
 def fig_probabilities(outdir: Path, args) -> list[Path]:
     """Lemma 4.2 / Remark 4.2 probabilities against 1 - D(N)."""
-    res = load_result(*THEOREM)
+    res = load_result(*THEOREM, results_dir(args))
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.5), sharey=True)
     rows = []
     for ax, check, title in zip(axes, ("lemma_4_2", "remark_4_2"),
@@ -135,12 +136,12 @@ def fig_probabilities(outdir: Path, args) -> list[Path]:
         ax.set_title(title, fontsize=9)
     axes[0].set_ylabel("probability")
     axes[0].legend(fontsize=8)
-    return _save(fig, outdir, "lemma_4_2_probabilities", dict(_source(res), points=rows), rows)
+    return _save(fig, outdir, figure_stem("lemma_4_2_probabilities"), dict(_source(res), points=rows), rows)
 
 
 def fig_scaling(outdir: Path, args) -> list[Path]:
     """Remark 4.5: E, |delta X| and h_phi against N (standard initialisation)."""
-    res = load_result(*THEOREM)
+    res = load_result(*THEOREM, results_dir(args))
     rows = sorted((r for r in res.records if r["network"] == "random"), key=lambda r: r["N"])
     Ns = [r["N"] for r in rows]
     series = {"E = a(N) h_phi": "median_E", "|delta X(W)|": "median_abs_dX_W",
@@ -149,15 +150,16 @@ def fig_scaling(outdir: Path, args) -> list[Path]:
     for i, (label, key) in enumerate(series.items()):
         ax.loglog(Ns, [r[key] for r in rows], "o-", color=f"C{i}", label=f"median {label}")
     ax.set_xlabel("N")
+    ax.set_ylabel("median over random networks")
     ax.set_title("Remark 4.5 under standard initialisation", fontsize=9)
     ax.legend(fontsize=8)
     data = dict(_source(res), N=Ns, **{k: [r[k] for r in rows] for k in series.values()})
-    return _save(fig, outdir, "remark_4_5_scaling", data)
+    return _save(fig, outdir, figure_stem("remark_4_5_scaling"), data)
 
 
 def fig_c13(outdir: Path, args) -> list[Path]:
     """Proof step (C.13): ||R z||_1 against max|R_ij| ||z||_1."""
-    res = load_result(*THEOREM)
+    res = load_result(*THEOREM, results_dir(args))
     rows = sorted((r for r in res.records if r["network"] == "random"), key=lambda r: r["N"])
     Ns = [r["N"] for r in rows]
     ratio = [r["median_Rz1_over_c13"] for r in rows]
@@ -165,8 +167,9 @@ def fig_c13(outdir: Path, args) -> list[Path]:
     ax.loglog(Ns, ratio, "o-", label="median ||Rz||_1 / (max|R_ij| ||z||_1)")
     ax.axhline(1, color="k", ls="--", label="(C.13) requires <= 1")
     ax.set_xlabel("N")
+    ax.set_ylabel("||R z||_1 / (max|R_ij| ||z||_1)")
     ax.legend(fontsize=8)
-    return _save(fig, outdir, "C_13", dict(_source(res), N=Ns, median_ratio=ratio))
+    return _save(fig, outdir, figure_stem("C_13"), dict(_source(res), N=Ns, median_ratio=ratio))
 
 
 FIGURES = {

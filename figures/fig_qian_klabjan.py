@@ -19,7 +19,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from core.result import plain, write_csv  # noqa: E402
-from figures._results import load_result  # noqa: E402
+from figures._output import figure_stem
+from figures._results import load_result, results_dir  # noqa: E402
 
 TABLE2 = ("qian_klabjan", "python -m sims.qian_klabjan --json results/qian_klabjan.json")
 SIDE = ("qk_side_by_side", "python -m sims.qk_side_by_side --json results/qk_side_by_side.json")
@@ -43,12 +44,12 @@ def _save(fig, outdir: Path, name: str, data: dict, rows: list[dict]) -> list[Pa
 
 def _table2(outdir: Path, args) -> list[Path]:
     """Lemma 3 (Table 2): Monte Carlo ||B||_2 against edge + Tracy-Widom."""
-    res = load_result(*TABLE2)
+    res = load_result(*TABLE2, results_dir(args))
     rows = [r for r in res.records if r.get("table") == "lemma3"]
     if not rows:
         raise ValueError(f"results/{TABLE2[0]}.json has no Table 2 rows; rerun: {TABLE2[1]}")
     quantiles = res.config["quantiles"]
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    fig, axes = plt.subplots(1, 3, figsize=(11.5, 4.4))
     for K, color in zip(sorted({r["K"] for r in rows}), ("C0", "C1", "C2", "C3")):
         sq = sorted((r for r in rows if r["n1"] == r["n2"] and r["K"] == K), key=lambda r: r["n1"])
         n = np.array([r["n1"] for r in sq])
@@ -73,17 +74,21 @@ def _table2(outdir: Path, args) -> list[Path]:
                       + "% (open: TW-extrapolated)")
     axes[2].set(xscale="log", xlabel="n1 = n2", ylabel="(MC - RMT) mean / TW unit",
                 title="finite-n offset")
-    axes[0].legend(fontsize=7)
-    axes[2].legend(fontsize=7)
+    axes[0].legend(fontsize=8)
+    axes[2].legend(fontsize=8)
     fig.suptitle("Paper 004 Lemma 3: iid U[-K/sqrt n, K/sqrt n] (Table 2) vs RMT")
     fig.tight_layout()
     data = dict(result=res.experiment, argv=res.provenance.argv, rows=rows)
-    return _save(fig, outdir, "qk_table2", data, rows)
+    return _save(fig, outdir, figure_stem("qk_table2"), data, rows)
+
+
+METHOD_LABELS = {"svd": "MP-based SVD (paper 000 Algorithm 3)", "magnitude": "magnitude",
+                 "random_without_replacement": "random (without replacement)"}
 
 
 def _side_by_side(outdir: Path, args) -> list[Path]:
     """MP-based SVD vs magnitude vs random pruning at matched budgets."""
-    res = load_result(*SIDE)
+    res = load_result(*SIDE, results_dir(args))
     summary = res.tables["summary"]
     families = list(dict.fromkeys(r["family"] for r in summary))
     budgets = list(dict.fromkeys(r["budget"] for r in summary))
@@ -91,28 +96,36 @@ def _side_by_side(outdir: Path, args) -> list[Path]:
     d_max = max(r["d"] for r in summary)
     groups = [(f, b) for f in families for b in budgets]
     width = 0.8 / len(methods)
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    fig, axes = plt.subplots(1, 3, figsize=(11.5, 4.4))
     plotted = []
     for i, method in enumerate(methods):
         sel = [next(r for r in summary if (r["family"], r["budget"], r["method"], r["d"])
                     == (f, b, method, d_max)) for f, b in groups]
         plotted += sel
         x = np.arange(len(groups)) + i * width
-        axes[0].bar(x, [r["sup_error_lower"] / r["sup_F"] for r in sel], width, label=method)
-        axes[1].bar(x, [r["label_flip_rate"] for r in sel], width, label=method)
+        label = METHOD_LABELS.get(method, method)
+        axes[0].bar(x, [r["sup_error_lower"] / r["sup_F"] for r in sel], width, label=label)
+        axes[1].bar(x, [r["label_flip_rate"] for r in sel], width, label=label)
         axes[2].bar(x, [r["dX_change_mean"] / max(r["dX_target_mean"], 1e-300) for r in sel], width,
-                    label=method)
-    for ax, title in zip(axes, ("sup ||f - F|| / sup ||F|| (ascent, lower est.)",
-                                "fraction of labels flipped", "mean |change of dX| / mean dX")):
+                    label=label)
+    for ax, title, ylabel in zip(axes, ("(a) sup-ball error (ascent, lower estimate)",
+                                        "(b) labels flipped", "(c) change of the confidence dX"),
+                                 ("sup ||f - F|| / sup ||F||", "fraction of test labels flipped",
+                                  "mean |change of dX| / mean dX")):
         ax.set_xticks(np.arange(len(groups)) + 0.4 - width / 2)
-        ax.set_xticklabels([f"{f}\nbudget {b}" for f, b in groups], fontsize=8)
-        ax.set_title(title, fontsize=9)
-    axes[0].legend(fontsize=7)
-    fig.suptitle(f"d = {d_max}; budget mp: Algorithm 3's rank r (2rd weights kept per hidden layer); "
-                 "alpha=0.5: floor(D^(1/2)) entries zeroed")
-    fig.tight_layout()
+        ax.set_xticklabels([f"{f}\n{b}" for f, b in groups], fontsize=8)
+        ax.set_xlabel("weights (iid / spiked) and budget (mp / alpha)")
+        ax.set_title(title, fontsize=10)
+        ax.set_ylabel(ylabel)
+        ax.set_ylim(0, 1.08)
+    # one legend for the three panels, below them: inside a panel it covers bars
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(methods), fontsize=9, frameon=False)
+    fig.suptitle(f"Paper 004 side by side, d = {d_max}. Budget mp: Algorithm 3's rank r (2rd weights kept per "
+                 "hidden layer); alpha=0.5: floor(D^(1/2)) entries zeroed", fontsize=10)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     data = dict(result=res.experiment, argv=res.provenance.argv, d=d_max, rows=plotted)
-    return _save(fig, outdir, "qk_side_by_side", data, plotted)
+    return _save(fig, outdir, figure_stem("qk_side_by_side"), data, plotted)
 
 
 FIGURES = {"qk_table2": _table2, "qk_side_by_side": _side_by_side}

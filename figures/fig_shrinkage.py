@@ -24,7 +24,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from figures._results import load_result  # noqa: E402
+from figures._output import figure_stem
+from figures._results import load_result, results_dir  # noqa: E402
 from theory import shrinkage_symbolic as ss  # noqa: E402
 
 LEMMA_CMD = "python -m sims.shrinkage --json results/shrinkage.json --cache runs/shrinkage_cache"
@@ -49,10 +50,10 @@ def _save(fig, outdir: Path, stem: str, data) -> list[Path]:
 
 def fig_denoising(outdir: Path, args) -> list[Path]:
     """||W_eta - S||_2 and _F against spike strength per rule and ratio; Monte Carlo at the largest N."""
-    res = load_result("shrinkage", LEMMA_CMD)
+    res = load_result("shrinkage", LEMMA_CMD, results_dir(args))
     ratios = sorted({r["ratio"] for r in res.records})
     top = max(r["size"] for r in res.records)
-    fig, axes = plt.subplots(2, len(ratios), figsize=(4.2 * len(ratios), 7), squeeze=False)
+    fig, axes = plt.subplots(2, len(ratios), figsize=(3.8 * len(ratios), 7), squeeze=False)
     data = {"curves": [], "monte_carlo": []}
     mult = np.linspace(1.01, 6, 300)
     for j, c in enumerate(ratios):
@@ -82,17 +83,17 @@ def fig_denoising(outdir: Path, args) -> list[Path]:
                 txt = "\n".join(f"{r['rule']}: {r['mean']:.3f} [{r['ci'][0]:.3f},{r['ci'][1]:.3f}] "
                                 f"vs {r['limit']:.3f}" for r in mc)
                 ax.text(0.98, 0.98, f"MC N={mc[0]['N']},M={mc[0]['M']}, spikes {np.round(mc[0]['spikes'], 2).tolist()}"
-                        f"\n{txt}", transform=ax.transAxes, fontsize=5.5, va="top", ha="right",
+                        f"\n{txt}", transform=ax.transAxes, fontsize=8, va="top", ha="right",
                         bbox=dict(facecolor="white", alpha=0.8, lw=0))
-    axes[0, 0].legend(fontsize=7, loc="lower left")
+    axes[0, 0].legend(fontsize=8, loc="lower left")
     fig.suptitle("Approximation Lemma per rule: derived a.s. limits (lines), Monte Carlo (boxes)")
     fig.tight_layout()
-    return _save(fig, outdir, "shrinkage_denoising", data)
+    return _save(fig, outdir, figure_stem("shrinkage.denoising"), data)
 
 
 def fig_accuracy(outdir: Path, args) -> list[Path]:
     """Fashion-MNIST D.3 net: accuracy vs weights kept per rule (truncation frontier); spiked targets."""
-    res = load_result("shrinkage_pruning", PRUNING_CMD)
+    res = load_result("shrinkage_pruning", PRUNING_CMD, results_dir(args))
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     data = {}
     sweep = res.tables.get("fashion_sweep", [])
@@ -128,13 +129,13 @@ def fig_accuracy(outdir: Path, args) -> list[Path]:
             ins.set_xlim(0.5 * w_mp, 2.0 * w_mp)
             near = [r["accuracy_ci"][0] for r in pts] + [r["accuracy_ci"][1] for r in pts]
             ins.set_ylim(min(near) - 0.01, max(near) + 0.02)
-            ins.tick_params(labelsize=6)
+            ins.tick_params(labelsize=8)
     ax.set_xscale("log")
     ax.set_xlabel("weights kept in fc1 (rank x (out + in))")
     ax.set_ylabel("test accuracy (95% CI over seeds)")
     ax.set_title("Fashion-MNIST, Example D.3 net, fc1 pruned")
     if pts or sweep:
-        ax.legend(fontsize=6, loc="upper left")
+        ax.legend(fontsize=8, loc="upper left")
     else:
         ax.text(0.5, 0.5, "no Fashion-MNIST part in this Result", ha="center", transform=ax.transAxes)
     ax = axes[1]
@@ -148,17 +149,17 @@ def fig_accuracy(outdir: Path, args) -> list[Path]:
             err = [[r[metric] - r[f"{metric}_ci"][0] for r in sel], [r[f"{metric}_ci"][1] - r[metric] for r in sel]]
             ax.errorbar(np.arange(len(sel)) + 0.15 * (2 * k + m), y, yerr=err, fmt=mk, capsize=2,
                         label=f"d={d}, vs {'F' if m == 0 else 'signal net F_S'}")
-        ax.set_xticks(np.arange(len(sel)), names, rotation=70, fontsize=7)
+        ax.set_xticks(np.arange(len(sel)), names, rotation=70, fontsize=8)
     ax.set_ylabel("sup_{||x||<=1} ||f(x) - target(x)|| (lower estimate)")
     ax.set_title("paper 004 spiked targets, both hidden layers pruned")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=8)
     fig.tight_layout()
-    return _save(fig, outdir, "shrinkage_accuracy", data)
+    return _save(fig, outdir, figure_stem("shrinkage.accuracy"), data)
 
 
 def fig_training(outdir: Path, args) -> list[Path]:
     """Algorithm 1 per rule (CPU-scale Example 3.2a): final accuracy against parameters; paired differences."""
-    res = load_result("shrinkage_training", TRAINING_CMD)
+    res = load_result("shrinkage_training", TRAINING_CMD, results_dir(args))
     runs, summary = res.tables.get("runs", []), res.records
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     ax = axes[0]
@@ -178,7 +179,7 @@ def fig_training(outdir: Path, args) -> list[Path]:
     tc = res.config.get("train_config", {})
     ax.set_title(f"Algorithm 1 per rule: {res.config.get('config')} at scale {res.config.get('scale')}, "
                  f"{tc.get('epochs')} epochs", fontsize=9)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     ax = axes[1]
     others = [r for r in summary if r["rule"] != "mp"]
@@ -195,10 +196,10 @@ def fig_training(outdir: Path, args) -> list[Path]:
     ax.set_xticks(np.arange(len(others)), [r["rule"] for r in others])
     ax.set_ylabel("test accuracy minus the MP rule's (paired by seed, 95% CI)")
     ax.set_title("difference against Algorithm 1 with the MP rule", fontsize=9)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    return _save(fig, outdir, "shrinkage_training", {"summary": summary, "runs": runs})
+    return _save(fig, outdir, figure_stem("shrinkage.training"), {"summary": summary, "runs": runs})
 
 
 FIGURES = {"shrinkage.denoising": fig_denoising, "shrinkage.accuracy": fig_accuracy,

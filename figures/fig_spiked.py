@@ -16,8 +16,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from figures._output import save_figure, source  # noqa: E402
-from figures._results import load_result  # noqa: E402
+from figures._output import figure_stem, save_figure, source  # noqa: E402
+from figures._results import load_result, results_dir  # noqa: E402
 
 RESULT = "spiked_model"
 COMMAND = "python -m sims.spiked_model --json results/spiked_model.json"
@@ -27,14 +27,14 @@ COLUMNS = ("N", "M", "ratio", "noise", "theta", "threshold", "trials", "sv_rmse"
            "v_overlap_rmse")
 
 
-def plot_spiked(records: list[dict], outdir: Path, stem: str = "spiked", meta: dict | None = None
+def plot_spiked(records: list[dict], outdir: Path, stem: str = figure_stem("spiked"), meta: dict | None = None
                 ) -> list[Path]:
     """Plot the records of a ``sims.spiked_model`` Result; returns [png, json, csv]."""
     if not records:
         raise ValueError("no records to plot")
     thetas = sorted({r["theta"] for r in records}, reverse=True)
     colors = plt.cm.viridis(np.linspace(0, 0.9, len(thetas)))
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    fig, axes = plt.subplots(1, 3, figsize=(11.5, 4.2))
     for ax, (key, title) in zip(axes, PANELS):
         for theta, color in zip(thetas, colors):
             rows = sorted((r for r in records if r["theta"] == theta), key=lambda r: r["N"])
@@ -50,7 +50,7 @@ def plot_spiked(records: list[dict], outdir: Path, stem: str = "spiked", meta: d
         ax.set_ylabel("RMS error about the limit")
         ax.set_title(title)
         ax.grid(True, which="both", alpha=0.3)
-    axes[0].legend(fontsize=7, ncol=2)
+    axes[0].legend(fontsize=8, ncol=2)
     r0 = records[0]
     fig.suptitle(f"Spiked model W = R + S ({r0['noise']}, c = M/N = {r0['ratio']:g}): measured "
                  "(solid) vs predicted fluctuation slopes (dashed)", fontsize=10)
@@ -60,7 +60,7 @@ def plot_spiked(records: list[dict], outdir: Path, stem: str = "spiked", meta: d
 
 def fig_spiked(outdir: Path, args) -> list[Path]:
     """Spiked model: RMS error of A.3 / A.4 quantities against N (results/spiked_model.json)."""
-    result = load_result(RESULT, COMMAND, getattr(args, "results", None))
+    result = load_result(RESULT, COMMAND, results_dir(args))
     return plot_spiked(result.records, outdir, meta=source(result, RESULT))
 
 

@@ -21,8 +21,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from figures._output import save_figure, source  # noqa: E402
-from figures._results import load_result  # noqa: E402
+from figures._output import figure_stem, save_figure, source  # noqa: E402
+from figures._results import load_result, results_dir  # noqa: E402
 
 COMMAND = ("python -m nets.paper003 --vit-dirs runs/vit/seed0 runs/vit/seed1 runs/vit/seed2 "
            "--json results/nets/paper003.json  (after python -m nets.vit --seeds 0 1 2 --out runs/vit "
@@ -44,7 +44,7 @@ def vit_accuracy_vs_parameters(result, ax):
     ax.set_xlabel("parameters kept")
     ax.set_ylabel("test accuracy")
     ax.set_title("small ViT, Fashion-MNIST")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=8)
 
 
 def randomness_trajectories(result, ax):
@@ -56,7 +56,7 @@ def randomness_trajectories(result, ax):
                 marker="o", label=f"{key[0]}, L2 {key[1]}")
     ax.set_xlabel("epoch")
     ax.set_ylabel("fraction of singular values in the MP bulk")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=8)
 
 
 def loss_vs_bulk_removed(result, ax):
@@ -70,17 +70,17 @@ def loss_vs_bulk_removed(result, ax):
     ax.set_xlabel("portion of the bulk singular values removed")
     ax.set_ylabel("cross-entropy loss")
     ax.set_yscale("log")
-    ax.legend(fontsize=6)
+    ax.legend(fontsize=8)
 
 
 def _figure(name: str, draw, rows_of):
     """A ``FIGURES`` entry (outdir, args) -> paths: load the Result, draw, write PNG + JSON + CSV."""
     def make(outdir: Path, args) -> list[Path]:
-        result = load_result("nets/paper003", COMMAND, getattr(args, "results", None))
+        result = load_result("nets/paper003", COMMAND, results_dir(args))
         fig, ax = plt.subplots(figsize=(6, 4))
         draw(result, ax)
         fig.tight_layout()
-        return save_figure(fig, outdir, f"paper003_{name}", rows_of(result),
+        return save_figure(fig, outdir, figure_stem(f"003.{name}"), rows_of(result),
                            meta=source(result, "results/nets/paper003.json"))
     make.__doc__ = f"paper 003 at CPU scale: {name.replace('_', ' ')} (nets.paper003)"
     return make

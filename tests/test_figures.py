@@ -99,4 +99,70 @@ def test_out_folder_is_created(tmp_path):
     # a figure of the committed Results, drawn into a folder that does not exist yet
     out = tmp_path / "new" / "figures"
     assert figures_main.main(["3.3", "--out", str(out)]) == 0
-    assert (out / "fig_3.3.png").is_file() and (out / "fig_3.3.csv").is_file()
+    assert (out / "fig_3_3.png").is_file() and (out / "fig_3_3.csv").is_file()
+
+
+# ------------------------------------------------------------------ issue 18: names, list, readability
+def test_figure_stem_is_one_convention():
+    from figures._output import figure_stem
+    assert [figure_stem(n) for n in ("4.3", "D.2", "B.1", "001.6", "shrinkage.denoising", "C_13",
+                                     "003.vit_accuracy_vs_parameters")] == [
+        "fig_4_3", "fig_D_2", "fig_B_1", "fig_001_6", "fig_shrinkage_denoising", "fig_C_13",
+        "fig_003_vit_accuracy_vs_parameters"]
+
+
+def test_list_is_sorted_and_every_description_is_whole(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    assert figures_main.main(["--list"]) == 0
+    out = capsys.readouterr().out
+    reg = figures_main.registry()
+    names = [ln.split()[0] for ln in out.splitlines() if ln and not ln.startswith(" ")]
+    assert sorted(names) == sorted(reg) and names == sorted(reg, key=figures_main.natural_key)
+    assert names.index("3.3") < names.index("3.10" if "3.10" in names else "4.1") < names.index("B.1")
+    assert names.index("001.9") < names.index("001.10")        # numbers, not strings
+    assert max(map(len, out.splitlines())) <= 80
+    flat = " ".join(out.split())
+    for name, fn in reg.items():                                # wrapped, never cut
+        assert figures_main.description(fn) in flat, name
+        assert not figures_main.description(fn).endswith((" and", " the", ",")), name
+
+
+def test_every_figure_reads_the_results_folder_it_is_given(tmp_path):
+    """--results DIR is honoured by every figure: with an empty folder each names its command."""
+    for name, fn in figures_main.registry().items():
+        with pytest.raises(MissingResult, match="make it with"):
+            fn(tmp_path / "out", SimpleNamespace(results=tmp_path / "empty"))
+
+
+def test_every_figure_of_the_committed_results_is_named_and_readable(tmp_path, monkeypatch):
+    """Every registered figure, drawn from the committed Results: its files are named
+    ``figure_stem(name)``, no text is below MIN_FONT_PT (~12 px at full width in the report), the
+    figure is at most MAX_WIDTH_IN wide (the report shows it at >= 90%), and every panel with data
+    has a y label (Fig B.1 had none)."""
+    from matplotlib.figure import Figure
+    from matplotlib.text import Text
+
+    from figures._output import MAX_WIDTH_IN, MIN_FONT_PT, figure_stem
+    seen = {}
+    savefig = Figure.savefig
+
+    def record(fig, fname, *a, **k):
+        texts = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+        unlabelled = [ax.get_title() or str(i) for i, ax in enumerate(fig.axes)
+                      if ax.get_visible() and ax.axison and ax.get_subplotspec() is not None
+                      and (ax.lines or ax.collections or ax.patches) and not any(
+                          o.get_ylabel().strip() for o in ax.get_shared_y_axes().get_siblings(ax))]
+        seen[fname] = dict(width=fig.get_size_inches()[0], unlabelled=unlabelled,
+                           small={t.get_text()[:30] for t in texts if t.get_fontsize() < MIN_FONT_PT})
+        return savefig(fig, fname, *a, **k)
+
+    monkeypatch.setattr(Figure, "savefig", record)
+    for name, fn in figures_main.registry().items():
+        seen.clear()
+        paths = fn(tmp_path, SimpleNamespace(results=None))
+        assert paths and all(p.stem == figure_stem(name) for p in paths), (name, paths)
+        assert len(seen) == 1, name
+        (info,) = seen.values()
+        assert info["width"] <= MAX_WIDTH_IN + 1e-9, (name, info["width"])
+        assert not info["small"], (name, sorted(info["small"])[:5])
+        assert not info["unlabelled"], (name, info["unlabelled"])
