@@ -1,0 +1,476 @@
+"""Paper 003's own pruning method against the package's MP rank truncation, magnitude and random
+pruning: accuracy against parameters kept, on the package's small ViT and on a Section 3 fully
+connected net, Fashion-MNIST, several seeds (claim ``003:abstract:1``).
+
+Methods (every one prunes the same matrices: the transformer blocks' attention and MLP weights of the
+ViT, every hidden layer of the FC net; patch embedding, head and output layer stay dense):
+
+* ``003``: ``nets.singular_vector_sparsification`` with the authors' driver settings (BEMA alpha
+  0.25, beta 0.8, GoF cutoff 1, ratio 1: every singular value kept, so layers are recomposed, never
+  split), ``cycles`` prune cycles (vectors sparsified on even cycles, per-layer magnitude targets,
+  then ``finetune_samples`` samples of fine-tuning with the task loss plus the lasso-weighted L1);
+  one point per cycle, after its fine-tuning (as the driver records them, D:157-162);
+* ``magnitude``: global magnitude pruning (smallest |w| over the pruned matrices) to the non-zero
+  count 003's method reached in each cycle, then the same fine-tuning budget (task loss only);
+* ``random``: the same with uniformly random entries;
+* ``mp_truncation``: the package's plain MP rank truncation (``nets.prune_model``: a portion q of each
+  matrix's singular values below sqrt(lambda_+ N) removed, Q/K/V fitted separately, factorised where
+  that saves parameters), no fine-tuning: what the package checked before, *not* 003's method.
+
+Counts: ``nonzero`` = non-zero entries of all parameters as the model uses them (003's count,
+P:21-34); ``stored`` = entries stored after factorisation, zeros included (unstructured zeros save
+no memory without a sparse format). ``removed = 1 - count / unpruned parameter count``.
+
+Verdict rule (declared before the runs). For each net, 003's method, two endpoints: the first cycle
+whose mean (over seeds) ``removed`` (non-zero count) reaches 0.30, and the first reaching 0.50 (the
+abstract's "30-50%"). Accuracy drop = unpruned minus pruned test accuracy, in points, paired per
+seed; interval: two-sided Student t at 97.5% (Bonferroni over the two endpoints; 95% family-wise).
+holds: upper bound < 1 point; fails: lower bound > 1 point; inconclusive otherwise, or when the
+endpoint is never reached. Each verdict's setting names the net, data, scale and seeds; none is about
+ViT-B/16 on ImageNet (``003:abstract:1`` keeps its not-checked entry for that).
+
+Resumable: each (net, seed) unit's rows are cached under ``cache`` (JSON), the FC nets' pre-trained
+weights too; the ViTs come from ``python -m nets.vit`` run directories (``vit_dirs``, one per seed).
+"""
+from __future__ import annotations
+
+import copy
+import json
+import math
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from core.result import Result, Verdict
+from core.validate import InvalidArgument
+from sims.experiment import ExperimentRun, option
+
+MODULE = "sims.paper003_frontier"
+CLAIMS = ("003:abstract:1",)
+METHODS = ("003", "magnitude", "random", "mp_truncation")
+NETS = ("fc", "vit")
+ENDPOINTS = (0.30, 0.50)
+FAMILY_ALPHA = 0.05
+
+
+@dataclass(frozen=True)
+class Config:
+    nets: tuple[str, ...] = option(NETS, "networks: fc (Section 3 FC net) and/or vit (nets.vit runs)",
+                                   choices=NETS)
+    seeds: tuple[int, ...] = option((0, 1, 2), "seeds of the FC nets (ViT: the vit_dirs' own seeds)", lo=0)
+    vit_dirs: tuple[str, ...] = option((), "nets.vit run directories, one per seed")
+    fc_topology: tuple[int, ...] = option((784, 200, 400, 200, 50, 10),
+                                          "FC topology (Example 3.2a's [784, 2000, 4000, 2000, 500, 10] / 10)",
+                                          lo=1)
+    fc_epochs: int = option(10, "FC pre-training epochs (SGD, momentum 0.9, lr 0.01 x 0.96^epoch, batch 64)",
+                            lo=1, hi=1000)
+    n_train: int = option(60000, "training images (pre-training and fine-tuning)", lo=10)
+    n_test: int = option(10000, "test images", lo=10)
+    cycles: int = option(14, "prune cycles of 003's method (each gives one point)", lo=1, hi=34)
+    finetune_samples: int = option(16384, "training samples of fine-tuning per cycle (every method)", lo=0)
+    finetune_lr_fc: float = option(1e-4, "AdamW learning rate of the FC fine-tuning", lo=0.0)
+    finetune_lr_vit: float = option(2e-4, "AdamW learning rate of the ViT fine-tuning", lo=0.0)
+    mp_levels: tuple[float, ...] = option((0.25, 0.5, 0.75, 1.0),
+                                          "portions of the bulk removed by mp_truncation", lo=0.0, hi=1.0)
+    data: str = option("fashion_mnist", "fashion_mnist, or synthetic (toy runs only)",
+                       choices=("fashion_mnist", "synthetic"))
+    cache: str = option("runs/paper003_frontier", "directory of the resumable per-unit cache")
+
+
+def toy_config(tmp_path=None) -> Config:
+    return Config(nets=("fc",), seeds=(0,), fc_topology=(784, 40, 40, 10), fc_epochs=1, n_train=600,
+                  n_test=300, cycles=2, finetune_samples=128, mp_levels=(1.0,), data="synthetic",
+                  cache=str(Path(tmp_path or "runs/toy") / "paper003_frontier"))
+
+
+# ------------------------------------------------------------------------------------------------
+# data and nets
+# ------------------------------------------------------------------------------------------------
+def load_data(cfg: Config):
+    """((train_x, train_y), (test_x, test_y)), images N x 1 x 28 x 28."""
+    import torch
+    if cfg.data == "synthetic":
+        g = torch.Generator().manual_seed(12345)
+        protos = torch.randn(10, 1, 28, 28, generator=g)
+
+        def draw(n):
+            y = torch.randint(0, 10, (n,), generator=g)
+            return protos[y] + 2.0 * torch.randn(n, 1, 28, 28, generator=g), y
+        return draw(cfg.n_train), draw(cfg.n_test)
+    from nets.vit import load_fashion_mnist
+    return load_fashion_mnist(cfg.n_train, cfg.n_test)
+
+
+def evaluate(model, x, y, batch: int = 1000) -> tuple[float, float]:
+    import torch
+    import torch.nn.functional as F
+    from nets.singular_vector_sparsification import refresh_masked
+    refresh_masked(model)
+    model.eval()
+    loss, correct = 0.0, 0
+    with torch.no_grad():
+        for i in range(0, len(y), batch):
+            out = model(x[i:i + batch])
+            loss += F.cross_entropy(out, y[i:i + batch], reduction="sum").item()
+            correct += int((out.argmax(1) == y[i:i + batch]).sum())
+    return loss / len(y), correct / len(y)
+
+
+def train_fc(cfg: Config, data, seed: int, cache: Path):
+    """Paper 000's optimiser ((3.7): SGD, momentum 0.9, lr 0.01 x 0.96^epoch, batch 64), linear
+    output (the package's ex3.2a-linear-output control: no ReLU after the last layer); cached."""
+    import torch
+    import torch.nn.functional as F
+    from nets.data import epoch_generator
+    from nets.models import FullyConnectedNet, initialise_
+    model = FullyConnectedNet(list(cfg.fc_topology), final_activation="none")
+    path = cache / f"fc_seed{seed}.pt"
+    if path.is_file():
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        model.load_state_dict(state["model"])
+        return model.eval(), state["rows"]
+    initialise_(model, "normal", generator=torch.Generator().manual_seed(seed))
+    (train_x, train_y), (test_x, test_y) = data
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    rows = []
+    for epoch in range(cfg.fc_epochs):
+        for g in opt.param_groups:
+            g["lr"] = 0.01 * 0.96 ** epoch
+        model.train()
+        order = torch.randperm(len(train_y), generator=epoch_generator(seed, epoch))
+        for i in range(0, len(order), 64):
+            idx = order[i:i + 64]
+            loss = F.cross_entropy(model(train_x[idx]), train_y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        test_loss, test_acc = evaluate(model, test_x, test_y)
+        rows.append({"epoch": epoch + 1, "test_loss": test_loss, "test_accuracy": test_acc})
+    cache.mkdir(parents=True, exist_ok=True)
+    torch.save({"model": model.state_dict(), "rows": rows}, path)
+    return model.eval(), rows
+
+
+def pruned_tensors(net: str, model) -> list[tuple[str, str]]:
+    """(module name, tensor name) of the matrices every method prunes."""
+    from nets.layers import eligible_weights
+    if net == "vit":
+        from nets.vit import block_weight_layers
+        chosen = set(block_weight_layers(model))
+        return [(m, t) for m, t in eligible_weights(model) if m in chosen]
+    linears = [(m, t) for m, t in eligible_weights(model)]
+    return linears[:-1]
+
+
+# ------------------------------------------------------------------------------------------------
+# the methods
+# ------------------------------------------------------------------------------------------------
+def finetune(model, data, *, samples: int, lr: float, seed: int, penalty=None, batch: int = 128) -> None:
+    """AdamW (no weight decay) on ``samples`` training samples drawn without replacement; task
+    loss plus ``penalty()``. Pruned entries stay 0 (torch.nn.utils.prune masks)."""
+    import torch
+    import torch.nn.functional as F
+    if samples <= 0:
+        return
+    (train_x, train_y), _ = data
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=0.0)
+    g = torch.Generator().manual_seed(seed)
+    idx = torch.randperm(len(train_y), generator=g)[:samples]
+    model.train()
+    for i in range(0, len(idx), batch):
+        b = idx[i:i + batch]
+        loss = F.cross_entropy(model(train_x[b]), train_y[b])
+        if penalty is not None:
+            loss = loss + penalty()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    model.eval()
+
+
+def _nonzero_in(model, tensors) -> int:
+    import torch
+    from nets.singular_vector_sparsification import effective_weight
+    from nets.layers import FACTORISED_TYPES
+    total = 0
+    for m, t in tensors:
+        mod = model.get_submodule(m)
+        parts = [(mod.first, "weight"), (mod.second, "weight")] if isinstance(mod, FACTORISED_TYPES) else [(mod, t)]
+        total += sum(int(torch.count_nonzero(effective_weight(a, b))) for a, b in parts)
+    return total
+
+
+def _set_submodule(model, name: str, new) -> None:
+    parent, _, attr = name.rpartition(".")
+    setattr(model.get_submodule(parent) if parent else model, attr, new)
+
+
+def run_003(model0, tensors, data, cfg: Config, lr: float, seed: int, point):
+    """003's cycles; returns (rows, per-cycle non-zero count in the pruned matrices, layer rows)."""
+    import nets.singular_vector_sparsification as svs
+    from nets.layers import FACTORISED_TYPES
+    model = copy.deepcopy(model0)
+    cs = svs.CycleSettings(n_cycles=cfg.cycles)
+    ss = svs.SparsificationSettings()
+    rows, targets, layer_rows = [], [], []
+    for cycle in range(1, cfg.cycles + 1):
+        decisions = []
+        for m, t in tensors:
+            mod = model.get_submodule(m)
+            w = svs.effective_weight(mod, t) if not isinstance(mod, FACTORISED_TYPES) else None
+            thr = 0.0 if w is None else svs.cycle_vector_threshold(cycle, w.shape[0], w[0].numel(), cs)
+            d = svs.decide(mod, t, settings=ss, vector_threshold=thr, layer_name=m)
+            new = svs.apply(mod, d, t)
+            if new is not mod:
+                _set_submodule(model, m, new)
+            decisions.append(d)
+        pruned_now = 0
+        for (m, t), d in zip(tensors, decisions):
+            if d.fit_error is None:
+                continue                       # no MP fit: the layer has no target (left alone)
+            nnz = _nonzero_in(model, [(m, t)])
+            n = svs.cycle_magnitude_target(nnz, d.fit_error, d.share_below, cycle, cs)
+            pruned_now += svs.prune_smallest([(model.get_submodule(m), t)], n)
+            layer_rows.append(dict(seed=seed, cycle=cycle, **d.summary(), magnitude_target=n,
+                                   nonzero_before_magnitude=nnz))
+        acc_before = evaluate(model, *data[1])[1]
+        errs = [(model.get_submodule(m), t, d.fit_error) for (m, t), d in zip(tensors, decisions)
+                if d.fit_error is not None]
+        finetune(model, data, samples=cfg.finetune_samples, lr=lr, seed=seed * 1000 + cycle,
+                 penalty=lambda: svs.l1_penalty(errs, cycle, cs))
+        targets.append(_nonzero_in(model, tensors))
+        rows.append(point("003", cycle, model, accuracy_before_finetune=acc_before,
+                          vector_entries_zeroed=sum(d.zeroed_entries for d in decisions),
+                          layers_changed=sum(d.action != "none" for d in decisions)))
+    return rows, targets, layer_rows
+
+
+def run_unstructured(method: str, model0, tensors, data, cfg: Config, lr: float, seed: int, targets, point):
+    """Global magnitude (or random) pruning to 003's per-cycle non-zero counts, same fine-tuning."""
+    import torch
+    import nets.singular_vector_sparsification as svs
+    model = copy.deepcopy(model0)
+    g = torch.Generator().manual_seed(seed * 7 + 1)
+    scores = None if method == "magnitude" else (lambda w: torch.rand(w.shape, generator=g))
+    rows = []
+    for cycle, target in enumerate(targets, start=1):
+        n = _nonzero_in(model, tensors) - target
+        svs.prune_smallest([(model.get_submodule(m), t) for m, t in tensors], max(0, n), scores=scores)
+        acc_before = evaluate(model, *data[1])[1]
+        finetune(model, data, samples=cfg.finetune_samples, lr=lr, seed=seed * 1000 + cycle)
+        rows.append(point(method, cycle, model, accuracy_before_finetune=acc_before))
+    return rows
+
+
+def run_mp_truncation(model0, tensors, data, cfg: Config, point):
+    """The package's plain MP rank truncation (``nets.prune_model``, factorised), no fine-tuning."""
+    import warnings
+    import torch
+    import nets
+    rows = []
+    names = sorted({m for m, _ in tensors})
+    for q in cfg.mp_levels:
+        model = copy.deepcopy(model0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", nets.AllNoiseWarning)
+            decisions = nets.decide_model(model, layers=names, keep_fraction=1.0 - q, tau=None)
+        saved = 0
+        for d in decisions:
+            d.apply()
+            module = d.module
+            if (d.changes and len(d) == 1 and d.name == "weight"
+                    and isinstance(module, (torch.nn.Linear, torch.nn.Conv2d))
+                    and not isinstance(module, torch.nn.modules.linear.NonDynamicallyQuantizableLinear)):
+                new = nets.factorize(module)           # two factors where r (n + m) < n m
+                if new is not module:
+                    _set_submodule(model, d.event.layer, new)
+                    continue
+            # a parametrized matrix is stored as its factors r (n + m) when that is smaller
+            saved += sum(e.params_before - e.params_after for e in d if e.action == "parametrized")
+        rows.append(point("mp_truncation", q, model, correction=saved))
+    return rows
+
+
+# ------------------------------------------------------------------------------------------------
+# one unit (net, seed)
+# ------------------------------------------------------------------------------------------------
+def run_unit(net: str, seed: int, model0, data, cfg: Config, pretrain: dict) -> dict:
+    import nets.singular_vector_sparsification as svs
+    test = data[1]
+    base_loss, base_acc = evaluate(model0, *test)
+    total = svs.stored_parameters(model0)
+    tensors = pruned_tensors(net, model0)
+    lr = cfg.finetune_lr_vit if net == "vit" else cfg.finetune_lr_fc
+
+    def point(method, level, model, correction: int = 0, **extra):
+        loss, acc = evaluate(model, *test)
+        nonzero = svs.count_nonzero_parameters(model) - correction
+        stored = svs.stored_parameters(model) - correction
+        return dict(net=net, seed=seed, method=method, level=level, parameters=total, nonzero=nonzero,
+                    stored=stored, removed_nonzero=1 - nonzero / total, removed_stored=1 - stored / total,
+                    test_accuracy=acc, test_loss=loss, base_accuracy=base_acc, base_loss=base_loss,
+                    accuracy_drop_points=100 * (base_acc - acc), **extra)
+
+    rows = [point("unpruned", 0, model0)]
+    r003, targets, layer_rows = run_003(model0, tensors, data, cfg, lr, seed, point)
+    rows += r003
+    for method in ("magnitude", "random"):
+        rows += run_unstructured(method, model0, tensors, data, cfg, lr, seed, targets, point)
+    rows += run_mp_truncation(model0, tensors, data, cfg, point)
+    return {"rows": rows, "layers": layer_rows, "pretrain": pretrain}
+
+
+# ------------------------------------------------------------------------------------------------
+# summaries and verdicts
+# ------------------------------------------------------------------------------------------------
+def t_interval(values, level: float) -> tuple[float, float, float]:
+    from scipy import stats
+    v = np.asarray(values, dtype=float)
+    m = float(v.mean())
+    if v.size < 2:
+        return m, math.nan, math.nan
+    h = float(stats.t.ppf(0.5 + level / 2, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
+    return m, m - h, m + h
+
+
+def frontier(rows: list[dict]) -> list[dict]:
+    """Mean over seeds per (net, method, level): removed fractions, accuracy, drop (95% t)."""
+    out = []
+    keys = sorted({(r["net"], r["method"], r["level"]) for r in rows}, key=lambda k: (k[0], METHODS.index(k[1])
+                                                                                       if k[1] in METHODS else -1, k[2]))
+    for net, method, level in keys:
+        sel = [r for r in rows if (r["net"], r["method"], r["level"]) == (net, method, level)]
+        drop = t_interval([r["accuracy_drop_points"] for r in sel], 0.95)
+        out.append(dict(net=net, method=method, level=level, seeds=len(sel),
+                        removed_nonzero=float(np.mean([r["removed_nonzero"] for r in sel])),
+                        removed_stored=float(np.mean([r["removed_stored"] for r in sel])),
+                        test_accuracy=float(np.mean([r["test_accuracy"] for r in sel])),
+                        base_accuracy=float(np.mean([r["base_accuracy"] for r in sel])),
+                        drop_points=drop[0], drop_lo=drop[1], drop_hi=drop[2]))
+    return out
+
+
+def describe(net: str, units: dict, cfg: Config) -> str:
+    seeds = sorted(s for (n, s) in units if n == net)
+    data = "Fashion-MNIST" if cfg.data == "fashion_mnist" else "synthetic toy data"
+    if net == "vit":
+        pre = [units[(net, s)]["pretrain"] for s in seeds]
+        c = pre[0].get("config", {})
+        return (f"small ViT (width {c.get('width')}, depth {c.get('depth')}, patch {c.get('patch')}), "
+                f"{data}, pre-trained {pre[0].get('epochs')} epochs, seeds {seeds}")
+    return (f"FC net {list(cfg.fc_topology)} (Example 3.2a / 10, linear output), {data}, "
+            f"pre-trained {cfg.fc_epochs} epochs, seeds {seeds}")
+
+
+def verdicts(rows: list[dict], units: dict, cfg: Config) -> list[Verdict]:
+    """The declared rule of the module docstring."""
+    out = []
+    level = 1 - FAMILY_ALPHA / len(ENDPOINTS)
+    for net in [n for n in NETS if any(r["net"] == n for r in rows)]:
+        sel = [r for r in rows if r["net"] == net and r["method"] == "003"]
+        seeds = sorted({r["seed"] for r in sel})
+        cycles = sorted({r["level"] for r in sel})
+        mean_removed = {c: float(np.mean([r["removed_nonzero"] for r in sel if r["level"] == c])) for c in cycles}
+        setting = describe(net, units, cfg)
+        for endpoint in ENDPOINTS:
+            reach = [c for c in cycles if mean_removed[c] >= endpoint]
+            base = f"{setting}; 003's method at >= {endpoint:.0%} of parameters removed (non-zero count)"
+            if not reach:
+                out.append(Verdict(claim="003:abstract:1", setting=base, verdict="inconclusive",
+                                   bound=1.0, note=f"not reached in {len(cycles)} cycles (largest removed "
+                                   f"{max(mean_removed.values()):.3f})"))
+                continue
+            c = reach[0]
+            drops = [r["accuracy_drop_points"] for r in sel if r["level"] == c]
+            m, lo, hi = t_interval(drops, level)
+            verdict = "holds" if hi < 1.0 else "fails" if lo > 1.0 else "inconclusive"
+            others = []
+            for method in ("magnitude", "random"):
+                o = [r["accuracy_drop_points"] for r in rows if r["net"] == net and r["method"] == method
+                     and r["level"] == c]
+                if o:
+                    others.append(f"{method} at the same non-zero count: drop {np.mean(o):.2f} points")
+            stored = float(np.mean([r["removed_stored"] for r in sel if r["level"] == c]))
+            out.append(Verdict(
+                claim="003:abstract:1", setting=base, verdict=verdict, measured=m, interval=[lo, hi], bound=1.0,
+                note=(f"cycle {c}: removed {mean_removed[c]:.3f} of the parameters by 003's count (non-zero "
+                      f"entries), {stored:.3f} of the stored entries (ratio 1: no layer is split, zeros are "
+                      f"stored); accuracy drop in points, per seed {[round(d, 2) for d in drops]}, mean with a "
+                      f"{level:.1%} t interval (Bonferroni over the 30%/50% endpoints); "
+                      + "; ".join(others)
+                      + ". Scale: this model and data only, not ViT-B/16 on ImageNet"),
+                extra={"net": net, "cycle": c, "seeds": seeds, "endpoint": endpoint}))
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# the experiment
+# ------------------------------------------------------------------------------------------------
+def _vit_units(cfg: Config):
+    from nets.vit import load_trained
+    for d in cfg.vit_dirs:
+        if not (Path(d) / "checkpoint.pt").is_file():
+            raise InvalidArgument(f"vit_dirs: {d} has no checkpoint.pt; train it with python -m nets.vit")
+    for d in cfg.vit_dirs:
+        model, state = load_trained(d)
+        meta = state["meta"]
+        if state["epoch"] < meta["settings"]["epochs"]:
+            raise InvalidArgument(f"vit_dirs: {d} stopped after epoch {state['epoch']} of "
+                                  f"{meta['settings']['epochs']}; resume it with python -m nets.vit")
+        curve = [{"epoch": r["epoch"], "test_accuracy": r["test_accuracy"], "train_loss": r["train_loss"]}
+                 for r in state["rows"] if "test_accuracy" in r]
+        yield int(meta["seed"]), model, {"config": meta["config"], "settings": meta["settings"],
+                                         "epochs": state["epoch"], "curve": curve, "dir": str(d)}
+
+
+def run(config: Config, *, context: ExperimentRun | None = None, log=None) -> Result:
+    import torch
+    ctx = context or ExperimentRun(MODULE, config)
+    log = log or (lambda m: print(m, file=sys.stderr, flush=True))
+    with ctx:
+        if "vit" in config.nets and not config.vit_dirs:
+            raise InvalidArgument("nets includes vit: give vit_dirs (python -m nets.vit run directories)")
+        cache = Path(config.cache)
+        data = load_data(config)
+        flat = ((data[0][0].flatten(1), data[0][1]), (data[1][0].flatten(1), data[1][1]))
+        key = json.dumps({k: v for k, v in asdict(config).items() if k not in ("nets", "seeds", "vit_dirs",
+                                                                             "cache")}, sort_keys=True)
+        units = {}
+
+        def unit(net, seed, build):
+            path = cache / f"{net}_seed{seed}.json"
+            if path.is_file():
+                stored = json.loads(path.read_text())
+                if stored.get("key") == key:
+                    log(f"{net} seed {seed}: cached ({path})")
+                    return stored["unit"]
+            model, pretrain, d = build()
+            torch.manual_seed(seed)
+            out = run_unit(net, seed, model, d, config, pretrain)
+            cache.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps({"key": key, "unit": out}))
+            log(f"{net} seed {seed}: done")
+            return out
+
+        if "fc" in config.nets:
+            for seed in config.seeds:
+                def build(seed=seed):
+                    model, curve = train_fc(config, flat, seed, cache)
+                    return model, {"epochs": config.fc_epochs, "curve": curve}, flat
+                units[("fc", seed)] = unit("fc", seed, build)
+        if "vit" in config.nets:
+            for seed, model, pre in _vit_units(config):
+                units[("vit", seed)] = unit("vit", seed, lambda m=model, p=pre: (m, p, data))
+        rows = [r for u in units.values() for r in u["rows"]]
+        layers = [dict(net=n, **r) for (n, _), u in units.items() for r in u["layers"]]
+        pretrain = [dict(net=n, seed=s, epoch=c["epoch"], test_accuracy=c["test_accuracy"])
+                    for (n, s), u in units.items() for c in u["pretrain"]["curve"]]
+        return ctx.result(config=asdict(config), records=rows, verdicts=verdicts(rows, units, config),
+                          tables={"frontier": frontier(rows), "layers": layers, "pretraining": pretrain})
+
+
+if __name__ == "__main__":
+    from sims.experiment import cli_main
+    sys.exit(cli_main(MODULE))
