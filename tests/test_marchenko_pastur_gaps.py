@@ -1,0 +1,245 @@
+"""MarchenkoPastur: the gaps a mutation run found (issue 24).
+
+The accuracy tests here compare with ``abs=0`` (``pytest.approx``'s default ``abs=1e-12`` lets any
+tail value below 1e-12 pass) against a reference quadrature with ``epsabs=0`` of the density (3.2)
+typed in from the paper, not of ``law.pdf``.  Exact equalities are asserted where the code promises
+them (cdf at +-inf and at the edges, sf beyond lambda+, moment(0) and moment(1)).
+"""
+import math
+
+import numpy as np
+import pytest
+from scipy import integrate, stats
+
+from theory.marchenko_pastur import MarchenkoPastur
+
+
+def density_3_2(x, c, var):
+    """Paper 000 eq. (3.2) with the edges (3.3), written out independently of the class."""
+    lo, hi = var * (1 - math.sqrt(c)) ** 2, var * (1 + math.sqrt(c)) ** 2
+    return math.sqrt(max(hi - x, 0.0) * max(x - lo, 0.0)) / (2 * math.pi * var * c * x)
+
+
+def lower_tail_mass(law, c, var, x):
+    """Continuous mass in [lambda-, x]: (3.2) written in t = x - lambda- (no cancellation in
+    x - lambda- at the quadrature nodes), integrated in u = sqrt(t) (no edge singularity)."""
+    lo, width = law.lower, law.upper - law.lower
+    dens = lambda t: math.sqrt(max(width - t, 0.0) * t) / (2 * math.pi * var * c * (lo + t))
+    return integrate.quad(lambda u: dens(u * u) * 2 * u, 0.0, math.sqrt(x - lo),
+                          epsabs=0, epsrel=1e-13, limit=200)[0]
+
+
+def upper_tail_mass(law, c, var, x):
+    """Mass in [x, lambda+]: (3.2) in t = lambda+ - x, integrated in u = sqrt(t)."""
+    hi, width = law.upper, law.upper - law.lower
+    dens = lambda t: math.sqrt(max(width - t, 0.0) * t) / (2 * math.pi * var * c * (hi - t))
+    return integrate.quad(lambda u: dens(u * u) * 2 * u, 0.0, math.sqrt(hi - x),
+                          epsabs=0, epsrel=1e-13, limit=200)[0]
+
+
+def spectra(law, size, random_state, n_rows=None):
+    """Wishart spectra: ``wishart_spectra`` (the api rename of issue 18), or ``rvs`` before it."""
+    draw = getattr(law, "wishart_spectra", None) or law.rvs
+    return draw(size, random_state=random_state, n_rows=n_rows)
+
+
+# --- pdf --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("ratio", [0.3, 1.0, 2.0, 4.0])
+def test_pdf_is_eq_3_2_inside_the_support(ratio):
+    law = MarchenkoPastur(ratio, 1.7)
+    xs = law.lower + (law.upper - law.lower) * np.array([1e-9, 0.01, 0.3, 0.5, 0.9, 1 - 1e-9])
+    ref = [density_3_2(x, ratio, 1.7) for x in xs]
+    assert law.pdf(xs) == pytest.approx(ref, rel=1e-12, abs=0)
+
+
+@pytest.mark.parametrize("ratio", [0.3, 1.0, 2.0])
+def test_pdf_is_zero_outside_the_open_support(ratio):
+    law = MarchenkoPastur(ratio, 1.7)
+    outside = [law.lower, law.upper, law.upper * (1 + 1e-12), 2 * law.upper, math.inf, -math.inf, -1.0, 0.0]
+    if law.lower > 0:
+        outside.append(law.lower * (1 - 1e-12))
+    out = law.pdf(outside)
+    assert out.tolist() == [0.0] * len(outside)
+
+
+def test_pdf_at_zero_for_ratio_one_is_zero_and_finite_just_above():
+    law = MarchenkoPastur(1.0, 0.5)
+    assert float(law.pdf(0.0)) == 0.0
+    x = 1e-10
+    assert float(law.pdf(x)) == pytest.approx(density_3_2(x, 1.0, 0.5), rel=1e-12, abs=0)
+
+
+# --- cdf and sf --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("ratio", [0.05, 0.3, 0.95])
+@pytest.mark.parametrize("d", [1e-12, 1e-8, 1e-4, 0.02, 0.5])
+def test_cdf_lower_tail_relative_accuracy(ratio, d):
+    # cdf itself (its own fast path), not only _cdf_phi: relative accuracy down to F ~ 1e-18
+    law = MarchenkoPastur(ratio)
+    x = law.lower + d * (law.upper - law.lower)
+    assert float(law.cdf(x)) == pytest.approx(lower_tail_mass(law, ratio, 1.0, x), rel=1e-9, abs=0)
+
+
+@pytest.mark.parametrize("ratio", [0.05, 0.3, 1.0, 1.7, 2.0, 6.0])
+@pytest.mark.parametrize("d", [1e-12, 1e-8, 1e-4, 0.3, 0.9])
+def test_sf_upper_tail_relative_accuracy_without_an_absolute_floor(ratio, d):
+    law = MarchenkoPastur(ratio, 1.3)
+    x = law.upper - d * (law.upper - law.lower)
+    assert float(law.sf(x)) == pytest.approx(upper_tail_mass(law, ratio, 1.3, x), rel=1e-9, abs=0)
+
+
+@pytest.mark.parametrize("ratio", [0.05, 0.3, 2.0])
+def test_cdf_near_the_upper_edge_to_rounding(ratio):
+    # for small ratios the closed form cancels terms of size (1 + c)/(2c) near lambda+; the
+    # quadrature branch keeps 1 - F to a few ulps of 1
+    law = MarchenkoPastur(ratio)
+    for d in (1e-8, 1e-4, 0.01, 0.05):
+        x = law.upper - d * (law.upper - law.lower)
+        assert float(law.cdf(x)) == pytest.approx(1.0 - upper_tail_mass(law, ratio, 1.0, x), rel=0, abs=3e-16)
+
+
+@pytest.mark.parametrize("ratio", [2.0, 1.0])
+def test_cdf_at_ratio_two_and_one_against_quadrature(ratio):
+    # ratio 2 pins the `ratio != 1` branches (the arctan term); ratio 1 the branch without it
+    law = MarchenkoPastur(ratio, 0.8)
+    for frac in (1e-6, 0.1, 0.37, 0.5, 0.8, 0.999):
+        x = law.lower + frac * (law.upper - law.lower)
+        ref = law.atom + lower_tail_mass(law, ratio, 0.8, x)
+        assert float(law.cdf(x)) == pytest.approx(ref, rel=0, abs=1e-13)
+        q = law.atom + frac * law.continuous_mass
+        assert float(law.cdf(law.ppf(q))) == pytest.approx(q, rel=0, abs=1e-14)
+
+
+@pytest.mark.parametrize("ratio", [0.3, 1.0, 2.0])
+def test_cdf_and_sf_exact_values_at_the_edges_and_infinities(ratio):
+    law = MarchenkoPastur(ratio, 1.1)
+    assert float(law.cdf(math.inf)) == 1.0 and float(law.cdf(-math.inf)) == 0.0
+    assert float(law.sf(math.inf)) == 0.0 and float(law.sf(-math.inf)) == 1.0
+    assert float(law.cdf(law.upper)) == 1.0 and float(law.sf(law.upper)) == 0.0
+    assert float(law.sf(law.upper * (1 + 1e-12))) == 0.0 and float(law.sf(5 * law.upper)) == 0.0
+    assert float(law.cdf(-1.0)) == 0.0 and float(law.sf(-1.0)) == 1.0
+    if ratio > 1:
+        assert float(law.cdf(0.0)) == pytest.approx(1 - 1 / ratio, rel=1e-15, abs=0)
+        assert float(law.sf(0.0)) == pytest.approx(1 / ratio, rel=1e-15, abs=0)
+        assert float(law.sf(np.nextafter(0.0, -1.0))) == 1.0
+    else:
+        assert float(law.cdf(law.lower)) == 0.0 and float(law.sf(law.lower)) == 1.0
+
+
+@pytest.mark.parametrize("ratio", [0.05, 0.5, 1.0, 3.0])
+def test_sf_of_an_array_is_the_sf_of_each_element_and_complements_cdf(ratio):
+    law = MarchenkoPastur(ratio, 0.9)
+    fr = np.array([-0.5, 0.0, 1e-9, 0.2, 0.5, 0.8, 0.95, 1 - 1e-6, 1 - 1e-12, 1.0, 1.5])
+    xs = law.lower + (law.upper - law.lower) * fr
+    together = law.sf(xs)
+    one_by_one = np.array([float(law.sf(x)) for x in xs])
+    assert together.tolist() == one_by_one.tolist()
+    np.testing.assert_allclose(together + law.cdf(xs), 1.0, rtol=0, atol=4e-16)
+    assert law.sf(xs.reshape(1, -1)).shape == (1, xs.size)
+
+
+@pytest.mark.parametrize("ratio", [0.05, 0.3, 1.0, 2.0, 6.0])
+def test_sf_of_ppf_in_the_upper_tail(ratio):
+    # ppf near q = 1 must land where the (independent) upper-tail quadrature of sf puts 1 - q.
+    # Tolerance: ppf solves cdf(x) = q, and cdf near 1 is only known to one ulp of 1 (eps); x is
+    # rounded to one ulp of lambda+, which moves sf by pdf(x) ulp(x).  Measured: < 5e-17.
+    law = MarchenkoPastur(ratio, 1.2)
+    eps = np.finfo(float).eps
+    for k in (3, 6, 9, 12):
+        q = 1.0 - 10.0 ** -k
+        x = law.ppf(q)
+        tol = eps + 2 * float(law.pdf(x)) * np.spacing(law.upper)
+        assert float(law.sf(x)) == pytest.approx(1.0 - q, rel=0, abs=tol)
+
+
+@pytest.mark.parametrize("ratio", [0.05, 0.3, 2.0])
+def test_ppf_in_the_lower_tail_matches_the_quadrature(ratio):
+    law = MarchenkoPastur(ratio, 1.2)
+    for frac in (1e-10, 1e-6, 1e-3):
+        x = law.lower + frac * (law.upper - law.lower)
+        q = law.atom + lower_tail_mass(law, ratio, 1.2, x)
+        if ratio > 1:  # q - atom loses the low digits: compare in x to the cube-root conditioning
+            assert float(law.ppf(q)) == pytest.approx(x, rel=1e-6, abs=0)
+        else:
+            assert float(law.ppf(q)) - law.lower == pytest.approx(x - law.lower, rel=1e-7, abs=0)
+
+
+@pytest.mark.parametrize("ratio", [0.3, 1.0, 2.0])
+def test_ppf_end_points(ratio):
+    law = MarchenkoPastur(ratio, 1.5)
+    assert float(law.ppf(1.0)) == law.upper
+    assert float(law.ppf(0.0)) == (0.0 if ratio > 1 else law.lower)
+    assert law.ppf([0.0, 1.0]).tolist() == [float(law.ppf(0.0)), law.upper]
+    for bad in (-1e-300, 1 + 1e-15):
+        with pytest.raises(ValueError, match=r"q must be probabilities in \[0, 1\]"):
+            law.ppf(bad)
+
+
+# --- moments ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("ratio", [0.3, 1.0, 2.5])
+def test_low_moments_are_exact(ratio):
+    var = 1.7
+    law = MarchenkoPastur(ratio, var)
+    assert law.moment(0) == 1.0
+    assert law.moment(1) == var
+    # Narayana polynomials: E x^2 = var^2 (1 + c), E x^3 = var^3 (1 + 3c + c^2)
+    assert law.moment(2) == pytest.approx(var ** 2 * (1 + ratio), rel=1e-15, abs=0)
+    assert law.moment(3) == pytest.approx(var ** 3 * (1 + 3 * ratio + ratio ** 2), rel=1e-15, abs=0)
+    assert law.mean() == var
+    assert law.var() == pytest.approx(var ** 2 * ratio, rel=1e-15, abs=0)
+    assert law.std() == pytest.approx(var * math.sqrt(ratio), rel=1e-15, abs=0)
+    assert law.moment(2) - law.mean() ** 2 == pytest.approx(law.var(), rel=1e-14, abs=0)
+    with pytest.raises(ValueError, match="k"):
+        law.moment(-1)
+
+
+# --- sampling ---------------------------------------------------------------------------------
+
+def test_rvs_is_reproducible_from_its_seed():
+    law = MarchenkoPastur(0.5, 2.0)
+    a, b = law.rvs((3, 8), random_state=11), law.rvs((3, 8), random_state=11)
+    assert a.shape == (3, 8) and a.tolist() == b.tolist()
+    assert law.rvs((3, 8), random_state=12).tolist() != a.tolist()
+    assert law.rvs((2, 3, 4), random_state=1).shape == (2, 3, 4)
+    s = spectra(law, (3, 8), 11)
+    assert s.tolist() == spectra(law, (3, 8), 11).tolist() != spectra(law, (3, 8), 12).tolist()
+    # rows are independent spectra, each sorted ascending
+    assert s[0].tolist() != s[1].tolist()
+    assert np.all(np.diff(s, axis=1) >= 0)
+    assert spectra(law, (2, 3, 4), 1).shape == (2, 3, 4)
+    # the default N is round(M / ratio): M = 8, ratio 0.5 -> N = 16, the same as asking for it
+    assert spectra(law, 8, 5, n_rows=16).tolist() == spectra(law, 8, 5).tolist()
+    assert spectra(law, 8, 5, n_rows=17).tolist() != spectra(law, 8, 5).tolist()
+
+
+@pytest.mark.parametrize("n_rows,n_cols", [(9, 1), (1, 9)])
+def test_rvs_with_one_nonzero_eigenvalue_is_a_scaled_chi_square(n_rows, n_cols):
+    # min(N, M) = 1: the nonzero eigenvalue of W^T W / N is var * chi^2_max(N,M) / N exactly in law
+    # (KS test at fixed seeds: a false alarm under the null has probability 1e-3)
+    var, trials = 2.0, 3000
+    law = MarchenkoPastur(n_cols / n_rows, var)
+    out = spectra(law, (trials, n_cols), 3, n_rows=n_rows)
+    assert np.all(out[:, :-1] == 0.0)
+    top = out[:, -1]
+    ref = stats.chi2(max(n_rows, n_cols), scale=var / n_rows)
+    assert stats.kstest(top, ref.cdf).pvalue > 1e-3
+    # the same sample against a chi-square with one degree of freedom fewer must be refused
+    wrong = stats.chi2(max(n_rows, n_cols) - 1, scale=var / n_rows)
+    assert stats.kstest(top, wrong.cdf).pvalue < 1e-3
+
+
+@pytest.mark.parametrize("n_rows,n_cols", [(6, 2), (2, 6)])
+def test_rvs_with_two_nonzero_eigenvalues_matches_direct_wishart(n_rows, n_cols):
+    # min(N, M) = 2: the smallest one-by-one case with an off-diagonal term (KS, false alarm 1e-3
+    # per comparison at fixed seeds)
+    trials = 3000
+    law = MarchenkoPastur(n_cols / n_rows, 1.5)
+    model = spectra(law, (trials, n_cols), 4, n_rows=n_rows)
+    rng = np.random.default_rng(5)
+    W = rng.normal(0.0, math.sqrt(1.5), size=(trials, n_rows, n_cols))
+    direct = np.linalg.eigvalsh(np.swapaxes(W, 1, 2) @ W / n_rows)
+    assert np.all(model[:, : n_cols - 2] == 0.0)
+    for col in (-2, -1):
+        assert stats.ks_2samp(model[:, col], direct[:, col]).pvalue > 1e-3
