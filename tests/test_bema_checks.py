@@ -84,7 +84,8 @@ def test_run_returns_a_result_with_claim_ids_and_figure_tables():
     res = bc.run(cfg)
     assert res.provenance.argv[:3] == ["python", "-m", "sims.bema_checks"]
     assert {v.claim for v in res.verdicts} <= {"000:remark:D.1", "000:algorithm:2", "000:algorithm:4",
-                                               "000:example:D.1"}
+                                               "000:example:D.1", "000:figure:D.1", "000:figure:D.2"}
+    assert {"000:figure:D.1", "000:figure:D.2"} <= {v.claim for v in res.verdicts}
     assert {"fig_d1_alpha", "fig_d1_beta", "fig_d2_fit", "fig_d2_histogram", "fig_d2_mp"} <= set(res.tables)
     (fit,) = res.tables["fig_d2_fit"]
     # the stored histogram is a density of the spectrum: it integrates to the bulk fraction
