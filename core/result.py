@@ -27,7 +27,6 @@ import json
 import math
 import os
 import platform
-import re
 import subprocess
 import sys
 import time
@@ -39,9 +38,10 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from core.claims import CLAIM_ID, check_at_birth, not_at_birth
+
 SCHEMA_VERSION = 1
 VERDICTS = ("holds", "vacuous", "fails", "inconclusive")
-CLAIM_ID = re.compile(r"^(000|001|003|004):[a-z]+:[A-Za-z0-9.\-_]+$")
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -74,8 +74,7 @@ class Verdict:
             if len(iv) != 2:
                 raise ValueError(f"interval must be [lo, hi], got {self.interval!r}")
             self.interval = iv
-        from core.claims import check_at_birth  # the registry's module imports this one
-        check_at_birth(self.claim)
+        check_at_birth(self.claim)  # in a running experiment: registered and declared (core.claims)
 
 
 @dataclass
@@ -287,7 +286,6 @@ def read_result(path: str | Path) -> Result:
         d = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{path}: not a readable Result JSON file ({exc})") from None
-    from core.claims import not_at_birth
     with not_at_birth():  # read back, not born: the report joins the ids with the registry
         validate_result_dict(d, str(path))
         verdicts = [Verdict(**v) for v in d["verdicts"]]

@@ -160,36 +160,39 @@ def resolve_device(name):
 # ---------------------------------------------------------------------------------------------
 # the command line of a registered experiment, from its Config
 
-def cli_main(module: str, argv=None) -> int:
+def cli_main(module: str, argv=None, *, recorded_as: str | None = None) -> int:
     """``python -m <module> [--field value ...]``: the flags are the fields of the module's
-    ``Config``; runs ``run(config, context=...)`` and writes/prints its Result (``core.cli``)."""
+    ``Config`` (a tuple field takes several values, a bool field ``--x/--no-x``); runs
+    ``run(config, context=...)`` and writes/prints its Result through ``core.cli.run``.
+    ``recorded_as``: the old module name an alias runs it under (its ``python -m`` line is recorded,
+    so committed Results regenerate from their argv)."""
+    import argparse
     import importlib
 
     from core.cli import make_parser, run
     mod = importlib.import_module(module)
     cls = mod.Config
-    p = make_parser(module, mod.__doc__, options=("device", "json", "threads", "verbose"))
-    hints = typing.get_type_hints(cls)
+    shown = recorded_as or module
+    p = make_parser(shown, mod.__doc__, options=("device", "json", "threads", "verbose"))
     for f in dataclasses.fields(cls):
         kind, many = _base_type(cls, f)
         flag = "--" + f.name.replace("_", "-")
         default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
         if kind is bool:
-            p.add_argument(flag, action=__import__("argparse").BooleanOptionalAction, default=default,
+            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=default,
                            help=f.metadata.get("help"))
             continue
-        conv = {int: int, float: float, Path: Path}.get(kind, str)
+        conv = {int: int, float: float}.get(kind, str)
         p.add_argument(flag, dest=f.name, type=conv, nargs="+" if many else None, default=default,
-                       choices=f.metadata.get("choices"),
+                       choices=f.metadata.get("choices"), metavar=None if f.metadata.get("choices") else f.name.upper(),
                        help=f"{f.metadata.get('help', '')} (default {default})")
-    del hints
     recorded = None if argv is None else [str(a) for a in argv]
 
     def body(args):
         values = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls)}
-        values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in values.items()}
-        config = cls(**values)
-        context = ExperimentRun(module, config, argv=recorded if recorded is not None else sys.argv[1:],
-                                device=args.device, threads=args.threads)
+        config = cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in values.items()})
+        context = ExperimentRun(module, config, argv=sys.argv[1:] if recorded is None else recorded,
+                                device=args.device, threads=args.threads, module=shown,
+                                experiment=getattr(mod, "RESULT_NAME", module))
         return mod.run(config, context=context)
     return run(p, argv, body)

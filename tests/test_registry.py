@@ -89,16 +89,33 @@ def test_list_names_every_experiment_and_its_claims(capsys):
         assert all(c in out for c in e.claims)
 
 
+def _tiny_config(name, **kw):
+    """Every paired-run config at toy size (widths / 100, 200 images, 8 epochs, a pruning round at
+    epoch 7): the numbers mean nothing, the plumbing is checked."""
+    from nets.configs import get_config
+    cfg = get_config(name, "cpu", width_divisor=100, n_train=200, n_test=200)
+    cfg.epochs = 8 if cfg.model["kind"] == "mlp" else 2
+    if cfg.model["kind"] == "cnn":
+        cfg.model["conv_channels"] = [1, 2, 2, 2, 2]
+        cfg.model["fc_topology"] = [2 * 81, 16, 16, 16, 10]
+    if cfg.pruning:
+        cfg.pruning["every"] = min(cfg.pruning["every"], 7)
+    return cfg
+
+
 @pytest.mark.parametrize("module", TYPED)
 def test_every_typed_experiment_runs_at_toy_size(module, tmp_path, monkeypatch):
     """The experiment's toy config end to end: a Result that passes the schema, named for the
     experiment, whose verdicts carry only declared claims (the birth check would have raised)."""
+    from sims import paired_runs
+    monkeypatch.setattr(paired_runs, "cpu_config", _tiny_config)
     entry = registry.entries()[module]
     mod = entry.load()
     config = mod.toy_config(tmp_path)
     result = mod.run(config)
     d = json.loads(json.dumps(result.to_dict()))
     validate_result_dict(d, module)
-    assert result.experiment in (module, *getattr(mod, "RESULT_NAMES", ()))
+    assert result.experiment == getattr(mod, "RESULT_NAME", module)
+    assert result.experiment.startswith(entry.checked_by)  # the report joins it with checked_by
     assert {v.claim for v in result.verdicts} <= set(entry.claims)
     assert result.verdicts or not entry.claims

@@ -1,0 +1,155 @@
+"""Paper 000 Appendix E.3 (the regression of Fig E.2: [1, 1000, 1000, 1000, 1000, 1], no final
+activation, MSE + L2 0.001, Table E.1's 1198 epochs, lr 0.025 decayed by 0.997 per epoch, momentum
+0.95, batch 128) at CPU scale: pruned against unpruned on the same seeds (same initial weights, same
+batches; ``sims.paired_runs``' run cache), the counterparts of Figs E.3 (training loss) and E.4 (test
+loss) against epoch (``records``: mean and 95% band over seeds; table ``curves``: each seed, every
+epoch up to 50 and every 5th after), and the parameters at the end.
+
+E.3 states no pruning settings; ``nets.configs``' ``e3-regression`` takes Section 3.2.1's (split
+every 7 epochs, goodness of fit 0.7, schedule (3.6)).  The training loss is the epoch's running mean
+of the minibatch MSE (the L2 term excluded), the test loss the MSE on the 500 noise-free test points.
+
+Verdicts (paired over seeds, 95% t-interval, ``sims.statistics.paired_verdict``):
+000:figure:E.3, unpruned minus pruned final training loss (holds when the interval lies above 0,
+"significantly smaller"; fails when below); the same claim's "50% fewer parameters", the mean
+reduction within 10 points of 50% (the tolerance ``sims.example_3_4`` uses for Example 3.4's counts);
+000:figure:E.4, unpruned minus pruned final test loss.
+
+``python -m sims.appendix_e3 [--seeds 3] [--width-divisor 10] [--epochs N] [--json PATH]``; the committed
+Result was made with the old name ``python -m nets.appendix_e3`` (an alias that runs this module).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from core.result import Verdict
+from sims import paired_runs as runs
+from sims import statistics as stats
+from sims.experiment import RUNS_DIR, ExperimentRun, option
+
+MODULE = "sims.appendix_e3"
+RESULT_NAME = "nets.appendix_e3"
+PAPER_REDUCTION = 0.5       # "with a 50% reduction in the number of parameters"
+REDUCTION_TOLERANCE = 0.10  # as sims.example_3_4's parameter verdict
+
+
+@dataclass(frozen=True)
+class Config:
+    seeds: int = option(3, "seeds (the paper: 5)", lo=2, hi=1000)
+    width_divisor: int = option(10, "hidden widths / this", lo=1, hi=1000)
+    epochs: int | None = option(None, "override Table E.1's 1198 (stated)", lo=1, hi=100000, optional=True)
+    runs_dir: str | None = option(str(RUNS_DIR), "run cache (resumable)", optional=True)
+
+
+def toy_config(tmp_path) -> Config:
+    """Two seeds, 8 epochs (one pruning round); the widths come from ``paired_runs.cpu_config`` (the
+    registry test shrinks it)."""
+    return Config(seeds=2, epochs=8, runs_dir=str(tmp_path))
+
+
+def run(config: Config = Config(), *, context: ExperimentRun | None = None):
+    """E.3 pruned against unpruned, one Result named ``RESULT_NAME``."""
+    context = context or ExperimentRun(MODULE, config, experiment=RESULT_NAME)
+    with context:
+        return _run(config, context)
+
+
+def _run(config: Config, context: ExperimentRun):
+    seeds, width_divisor, epochs, runs_dir = config.seeds, config.width_divisor, config.epochs, config.runs_dir
+    cfg = runs.cpu_config("e3-regression", width_divisor=width_divisor)
+    if epochs is not None and epochs != cfg.epochs:
+        cfg.cpu_changes["epochs"] = [cfg.epochs, epochs]
+        cfg.epochs = epochs
+    pairs = runs.collect_pairs(cfg, list(range(seeds)), runs_dir=runs_dir, device=context.device)
+    rows, curves = [], []
+    for seed, (p, u) in pairs.items():
+        rows += [regression_row(cfg, seed, p), regression_row(cfg, seed, u)]
+        for run in (p, u):
+            curves += [{"config": cfg.name, "seed": seed, "run": run.label, "epoch": m["epoch"],
+                        "train_loss": m["train_loss"],
+                        "test_loss": m.get("test_loss_after_callbacks", m["test_loss"]),
+                        "parameters": m["parameters"]} for m in run.metrics]
+    by = {(r["seed"], r["run"]): r for r in rows}
+    S = sorted(pairs)
+    n = len(S)
+    tag = f"e3-regression {runs.scale_tag(cfg)} {cfg.model['topology']} ({n} seeds)"
+    train_v, train = stats.paired_verdict([by[(s, "unpruned")]["final_train_loss"] - by[(s, "pruned")]["final_train_loss"]
+                                     for s in S])
+    test_v, test = stats.paired_verdict([by[(s, "unpruned")]["final_test_loss"] - by[(s, "pruned")]["final_test_loss"]
+                                   for s in S])
+    red = stats.mean_ci([by[(s, "pruned")]["parameter_reduction"] for s in S])
+    mean = {(run, k): stats.mean_ci([by[(s, run)][k] for s in S])["mean"]
+            for run in ("pruned", "unpruned") for k in ("final_train_loss", "final_test_loss", "best_test_loss")}
+    diverged = sorted({r["diverged"] for r in rows if r["diverged"]})
+    note_losses = (f"pruned {mean[('pruned', 'final_train_loss')]:.4g} / {mean[('pruned', 'final_test_loss')]:.4g}, "
+                   f"unpruned {mean[('unpruned', 'final_train_loss')]:.4g} / "
+                   f"{mean[('unpruned', 'final_test_loss')]:.4g} (training / test MSE, means over seeds); best test "
+                   f"MSE pruned {mean[('pruned', 'best_test_loss')]:.4g}, unpruned "
+                   f"{mean[('unpruned', 'best_test_loss')]:.4g}"
+                   + (f"; training diverged: {diverged}" if diverged else "")
+                   + "; per seed (training MSE unpruned minus pruned, test MSE unpruned minus pruned, dead hidden "
+                     "units pruned / unpruned of " + str(by[(S[0], "pruned")]["hidden_units"]) + "): "
+                   + "; ".join(f"seed {s}: {by[(s, 'unpruned')]['final_train_loss'] - by[(s, 'pruned')]['final_train_loss']:.4g}, "
+                               f"{by[(s, 'unpruned')]['final_test_loss'] - by[(s, 'pruned')]['final_test_loss']:.4g}, "
+                               f"{by[(s, 'pruned')]['final_dead_hidden_units']} / {by[(s, 'unpruned')]['final_dead_hidden_units']}"
+                               for s in S))
+    V = [Verdict(claim="000:figure:E.3", setting=tag + "; final training MSE, unpruned minus pruned", N=n,
+                 verdict=train_v, measured=train["mean"], interval=[train["lo"], train["hi"]], bound=0.0,
+                 note="paired over seeds (same initial weights and batches); " + note_losses),
+         Verdict(claim="000:figure:E.3", setting=tag + "; parameter reduction of the pruned DNN", N=n,
+                 verdict=reduction_verdict(red["mean"]), measured=red["mean"], interval=[red["lo"], red["hi"]],
+                 bound=PAPER_REDUCTION,
+                 note=(f"{by[(S[0], 'pruned')]['initial_parameters']} -> {by[(S[0], 'pruned')]['final_parameters']} "
+                       f"parameters (seed {S[0]}); 'holds' = within {100 * REDUCTION_TOLERANCE:.0f} points of the "
+                       f"paper's 50%")),
+         Verdict(claim="000:figure:E.4", setting=tag + "; final test MSE, unpruned minus pruned", N=n,
+                 verdict=test_v, measured=test["mean"], interval=[test["lo"], test["hi"]], bound=0.0,
+                 note="paired over seeds; " + note_losses)]
+    config = {"seeds": seeds, "scale": runs.scale_description(cfg), "pruning": cfg.pruning, "epochs": cfg.epochs,
+              "paper_topology": [1, 1000, 1000, 1000, 1000, 1],
+              "reductions": [f"hidden widths / {width_divisor}"]
+              + ([f"epochs {cfg.epochs} instead of 1198"] if cfg.epochs != 1198 else [])
+              + [f"{seeds} seeds (paper: 5)"],
+              "loss_definitions": {"train": "running mean over the epoch's minibatches of the MSE (no L2 term)",
+                                   "test": "MSE on the 500 noise-free test points"},
+              "runs_dir": str(runs_dir)}
+    return context.result(config=config,
+                          records=runs.curve_table(curves, ("train_loss", "test_loss", "parameters")), verdicts=V,
+                          tables={"runs": rows, "curves": [c for c in curves if c["epoch"] <= 50 or c["epoch"] % 5 == 0
+                                                   or c["epoch"] == cfg.epochs]})
+
+
+def regression_row(cfg, seed: int, run) -> dict:
+    """Final numbers of one regression run (the per-epoch curves stay in the run cache)."""
+    ms = run.metrics
+    last = ms[-1]
+    final_test = last.get("test_loss_after_callbacks", last["test_loss"])
+    return {"config": cfg.name, "seed": seed, "run": run.label, "epochs": run.epoch,
+            "final_train_loss": last["train_loss"], "final_test_loss": final_test,
+            "best_test_loss": min(min(m["test_loss"], m.get("test_loss_after_callbacks", m["test_loss"]))
+                                  for m in ms),
+            "mean_train_loss_last_5": sum(m["train_loss"] for m in ms[-5:]) / len(ms[-5:]),
+            "initial_parameters": run.initial_parameters, "final_parameters": last["parameters"],
+            "parameter_reduction": 1 - last["parameters"] / run.initial_parameters,
+            "time_s": sum(m["train_time_s"] + m["callback_time_s"] for m in ms),
+            # hidden ReLU units zero on every test point (nets.mechanism); the output has no activation
+            "final_dead_hidden_units": sum(v for k, v in last.get("dead_units_after_callbacks",
+                                                                   last.get("dead_units", {})).items()
+                                           if k != f"act{len(cfg.model['topology']) - 1}"),
+            "hidden_units": sum(cfg.model["topology"][1:-1]),
+            "diverged": getattr(run, "diverged", None)}
+
+
+def reduction_verdict(mean_reduction: float) -> str:
+    """'50% fewer parameters': holds within ``REDUCTION_TOLERANCE`` of 50%, fails otherwise."""
+    if not math.isfinite(mean_reduction):
+        return "inconclusive"
+    return "holds" if abs(mean_reduction - PAPER_REDUCTION) <= REDUCTION_TOLERANCE else "fails"
+
+
+if __name__ == "__main__":
+    import sys
+
+    from sims.experiment import cli_main
+    sys.exit(cli_main(MODULE))
