@@ -78,6 +78,8 @@ reproduce-long: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) -m nets.appendix_e3 --seeds 3 --threads 1 --json results/nets/appendix_e3.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.vit --seeds 0 1 2 --out runs/vit --epochs 6 --n-train 30000
 	OMP_NUM_THREADS=1 $(PY) -m nets.paper003 --vit-dirs runs/vit/seed0 runs/vit/seed1 runs/vit/seed2 --json results/nets/paper003.json
+	OMP_NUM_THREADS=1 $(PY) -m nets.vit --seeds 0 1 2 --out runs/vit003 --epochs 10 --n-train 30000
+	OMP_NUM_THREADS=1 $(PY) -m sims.paper003_frontier --vit-dirs runs/vit003/seed0 runs/vit003/seed1 runs/vit003/seed2 --json results/nets/paper003_frontier.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.weightwatcher_compare --vit-dir runs/vit/seed0 --json results/nets/weightwatcher.json
 	$(PY) -m figures.report
 

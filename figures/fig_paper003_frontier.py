@@ -24,7 +24,7 @@ from figures._results import load_result, results_dir  # noqa: E402
 RESULT = "nets/paper003_frontier"
 COMMAND = ("python -m sims.paper003_frontier --vit-dirs runs/vit003/seed0 runs/vit003/seed1 runs/vit003/seed2 "
            "--json results/nets/paper003_frontier.json  (after python -m nets.vit --seeds 0 1 2 --out "
-           "runs/vit003 --epochs 20)")
+           "runs/vit003 --epochs 10 --n-train 30000)")
 STYLES = {"003": ("o", "C0", "003's method (sparsified vectors, lasso cycles)"),
           "magnitude": ("s", "C1", "magnitude, same fine-tuning"),
           "random": ("^", "C2", "random, same fine-tuning"),

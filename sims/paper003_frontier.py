@@ -69,7 +69,7 @@ class Config:
     n_train: int = option(60000, "training images (pre-training and fine-tuning)", lo=10)
     n_test: int = option(10000, "test images", lo=10)
     cycles: int = option(14, "prune cycles of 003's method (each gives one point)", lo=1, hi=34)
-    finetune_samples: int = option(16384, "training samples of fine-tuning per cycle (every method)", lo=0)
+    finetune_samples: int = option(8192, "training samples of fine-tuning per cycle (every method)", lo=0)
     finetune_lr_fc: float = option(1e-4, "AdamW learning rate of the FC fine-tuning", lo=0.0)
     finetune_lr_vit: float = option(2e-4, "AdamW learning rate of the ViT fine-tuning", lo=0.0)
     mp_levels: tuple[float, ...] = option((0.25, 0.5, 0.75, 1.0),
@@ -126,11 +126,14 @@ def train_fc(cfg: Config, data, seed: int, cache: Path):
     from nets.data import epoch_generator
     from nets.models import FullyConnectedNet, initialise_
     model = FullyConnectedNet(list(cfg.fc_topology), final_activation="none")
+    meta = {"topology": list(cfg.fc_topology), "epochs": cfg.fc_epochs, "n_train": cfg.n_train,
+            "data": cfg.data, "seed": seed}
     path = cache / f"fc_seed{seed}.pt"
     if path.is_file():
         state = torch.load(path, map_location="cpu", weights_only=True)
-        model.load_state_dict(state["model"])
-        return model.eval(), state["rows"]
+        if state.get("meta") == meta:
+            model.load_state_dict(state["model"])
+            return model.eval(), state["rows"]
     initialise_(model, "normal", generator=torch.Generator().manual_seed(seed))
     (train_x, train_y), (test_x, test_y) = data
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
@@ -149,7 +152,7 @@ def train_fc(cfg: Config, data, seed: int, cache: Path):
         test_loss, test_acc = evaluate(model, test_x, test_y)
         rows.append({"epoch": epoch + 1, "test_loss": test_loss, "test_accuracy": test_acc})
     cache.mkdir(parents=True, exist_ok=True)
-    torch.save({"model": model.state_dict(), "rows": rows}, path)
+    torch.save({"model": model.state_dict(), "rows": rows, "meta": meta}, path)
     return model.eval(), rows
 
 
@@ -258,14 +261,14 @@ def run_unstructured(method: str, model0, tensors, data, cfg: Config, lr: float,
     for cycle, target in enumerate(targets, start=1):
         n = _nonzero_in(model, tensors) - target
         svs.prune_smallest([(model.get_submodule(m), t) for m, t in tensors], max(0, n), scores=scores)
-        acc_before = evaluate(model, *data[1])[1]
         finetune(model, data, samples=cfg.finetune_samples, lr=lr, seed=seed * 1000 + cycle)
-        rows.append(point(method, cycle, model, accuracy_before_finetune=acc_before))
+        rows.append(point(method, cycle, model))
     return rows
 
 
 def run_mp_truncation(model0, tensors, data, cfg: Config, point):
-    """The package's plain MP rank truncation (``nets.prune_model``, factorised), no fine-tuning."""
+    """The package's plain MP rank truncation (``nets.decide_model`` then apply), no fine-tuning;
+    a truncated matrix is counted as its two factors where r (n + m) < n m."""
     import warnings
     import torch
     import nets
@@ -279,15 +282,9 @@ def run_mp_truncation(model0, tensors, data, cfg: Config, point):
         saved = 0
         for d in decisions:
             d.apply()
-            module = d.module
-            if (d.changes and len(d) == 1 and d.name == "weight"
-                    and isinstance(module, (torch.nn.Linear, torch.nn.Conv2d))
-                    and not isinstance(module, torch.nn.modules.linear.NonDynamicallyQuantizableLinear)):
-                new = nets.factorize(module)           # two factors where r (n + m) < n m
-                if new is not module:
-                    _set_submodule(model, d.event.layer, new)
-                    continue
-            # a parametrized matrix is stored as its factors r (n + m) when that is smaller
+            # stored as two factors r (n + m) where that is smaller (the events' params_after): the
+            # parametrized layer is counted so, not as its dense original (the ViT's blocks read
+            # linear1.weight directly, so the layers are not swapped for factorised modules)
             saved += sum(e.params_before - e.params_after for e in d if e.action == "parametrized")
         rows.append(point("mp_truncation", q, model, correction=saved))
     return rows
