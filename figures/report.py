@@ -6,7 +6,7 @@ the papers comes from the registry (``core.claims``).  Nothing here runs an expe
     python -m figures.report              # rewrite FINDINGS.md and runs/report/index.html
     python -m figures.report --check      # exit 1 when FINDINGS.md differs from what results give
     python -m figures.report --coverage   # claims per paper: total, with a verdict, not checked
-    python -m figures.report --coverage --json   # the same as JSON
+    python -m figures.report --coverage --json   # the same as JSON (stdout; or --json FILE)
 
 A claim "has a verdict" when some committed Result carries a Verdict with its id.  A claim whose
 registry entry names experiments (``checked_by``) but no committed Result has a verdict on it is
@@ -15,10 +15,8 @@ registry entry names experiments (``checked_by``) but no committed Result has a 
 from __future__ import annotations
 
 import argparse
-import base64
 import difflib
 import html
-import io
 import json
 import sys
 from collections import Counter, defaultdict
@@ -208,82 +206,450 @@ def render_coverage_text(cov: dict) -> str:
     return "\n".join(lines)
 
 
-def _figure_pngs(outdir: Path) -> dict[str, list[Path]]:
-    """Render every registered figure from the stored Results; a figure whose data are missing is
-    reported as such (with the command that makes them), never simulated."""
+# ---------------------------------------------------------------------------------------------
+# The HTML page.  FINDINGS.md is the record (checked by CI); the page is how a reader meets it:
+# a summary first, contents by paper and section, one block per claim with its verdict table, the
+# command that reproduces it and its figures, and a filter by verdict and paper.  Self-contained:
+# no external resource (it works offline), figures as files beside it (runs/report/figures/).
+
+# The claims a reader asks about first, per paper (shown with their verdicts in the summary box).
+HEADLINES = {
+    "000": ("000:text:3.2.1", "000:text:3.2.3", "000:lemma:4.1", "000:theorem:4.1",
+            "000:theorem:4.2", "000:algorithm:2"),
+    "001": ("001:algorithm:4.4", "001:algorithm:4.2", "001:text:4.5.2"),
+    "003": ("003:abstract:1", "003:abstract:3", "003:abstract:4"),
+    "004": ("004:theorem:1", "004:theorem:2", "004:theorem:3"),
+}
+NO_VERDICT = "none"      # the filter's name for "claims without a stored verdict"
+
+
+@dataclass(frozen=True)
+class FigureFile:
+    name: str            # the registered figure name (``python -m figures NAME``)
+    description: str
+    png: Path
+    data: tuple[Path, ...] = ()     # its CSV / JSON beside the PNG
+
+
+def figure_claim(name: str) -> str:
+    """The claim id a registered figure draws: ``3.3`` -> ``000:figure:3.3``, ``001.6`` ->
+    ``001:figure:6``; the named figures (``mechanism``) map to no claim id of the registry."""
+    paper, _, number = name.partition(".") if name[:3].isdigit() and name[3:4] == "." else ("000", "", name)
+    return f"{paper}:figure:{number}"
+
+
+def render_figures(outdir: Path, results_dir: Path = RESULTS_DIR,
+                   names: list[str] | None = None) -> list[FigureFile]:
+    """Render the registered figures (all, or ``names``) from the stored Results into ``outdir``;
+    a figure whose data are missing is said on stderr with the command that makes them, never
+    simulated."""
     import matplotlib
     matplotlib.use("Agg")
+    from figures.__main__ import description, natural_key
     from figures.__main__ import registry as figure_registry
     from figures._results import MissingResult
-    made: dict[str, list[Path]] = {}
-    args = argparse.Namespace(results=RESULTS_DIR, quick=False)
-    for name, fn in figure_registry().items():
+    reg = figure_registry()
+    Path(outdir).mkdir(parents=True, exist_ok=True)
+    made = []
+    for name in sorted(names if names is not None else reg, key=natural_key):
         try:
-            paths = fn(outdir, args)
+            paths = [Path(p) for p in reg[name](outdir, argparse.Namespace(results=results_dir))]
         except MissingResult as exc:
-            made[name] = []
             print(f"figure {name}: {exc}", file=sys.stderr)
             continue
-        made[name] = [p for p in paths if Path(p).suffix == ".png"]
+        for png in (p for p in paths if p.suffix == ".png"):
+            made.append(FigureFile(name, description(reg[name]), png,
+                                   tuple(p for p in paths if p.suffix in (".csv", ".json")
+                                         and p.stem == png.stem)))
     return made
 
 
-def render_html(claims: dict[str, Claim], stored: list[Stored], findings_md: str,
-                outdir: Path) -> str:
+_CSS = """
+:root{--holds:#1a7f37;--holds-bg:#dafbe1;--vacuous:#8a5a00;--vacuous-bg:#fff1c7;--fails:#c0222e;
+--fails-bg:#ffe3e3;--inconclusive:#5a32a3;--inconclusive-bg:#ece4fb;--none:#57606a;--none-bg:#eef0f2;
+--line:#d0d7de;--muted:#57606a}
+*{box-sizing:border-box}
+html{scroll-padding-top:4.2rem}
+body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2328;
+background:#fff;overflow-wrap:anywhere}
+main,header .inner{max-width:1400px;margin:0 auto;padding:0 1.2rem}
+header{position:sticky;top:0;z-index:5;background:#f6f8fa;border-bottom:1px solid var(--line)}
+header .inner{display:flex;flex-wrap:wrap;gap:.3rem 1.2rem;align-items:center;padding:.45rem 1.2rem}
+header h1{font-size:1.05rem;margin:0 .6rem 0 0}
+header fieldset{border:0;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:.2rem .5rem;
+align-items:center}
+header legend{float:left;font-weight:600;margin-right:.3rem;font-size:.85rem}
+header label{font-size:.85rem;white-space:nowrap;cursor:pointer}
+#shown{font-size:.85rem;color:var(--muted)}
+h2{font-size:1.4rem;margin:1.1rem 0 .5rem;border-bottom:2px solid var(--line);padding-bottom:.2rem}
+h3{font-size:1.15rem;margin:1.3rem 0 .5rem}
+h4{font-size:1.02rem;margin:0 0 .3rem}
+a{color:#0969da}
+.v{display:inline-block;padding:0 .45em;border-radius:.7em;font-weight:600;font-size:.88em;
+white-space:nowrap}
+.v.holds{color:var(--holds);background:var(--holds-bg)}
+.v.vacuous{color:var(--vacuous);background:var(--vacuous-bg)}
+.v.fails{color:var(--fails);background:var(--fails-bg)}
+.v.inconclusive{color:var(--inconclusive);background:var(--inconclusive-bg)}
+.v.none{color:var(--none);background:var(--none-bg)}
+table{border-collapse:collapse;width:100%;table-layout:fixed;margin:.3rem 0}
+th,td{border:1px solid var(--line);padding:.25rem .45rem;vertical-align:top;text-align:left;
+font-size:.9rem}
+th{background:#f6f8fa}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+table.coverage td,table.coverage th{font-size:.84rem;padding:.15rem .4rem}
+small{color:var(--muted)}
+.summary-grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:.6rem;
+margin:.4rem 0 1rem}
+.count{border:1px solid var(--line);border-radius:.5rem;padding:.45rem .7rem}
+.count b{display:block;font-size:1.7rem;line-height:1.1}
+.count.holds b{color:var(--holds)}.count.vacuous b{color:var(--vacuous)}
+.count.fails b{color:var(--fails)}.count.inconclusive b{color:var(--inconclusive)}
+.headlines{border:2px solid #0969da;border-radius:.6rem;padding:.3rem 1rem .8rem;margin:1rem 0;
+background:#f5f9ff}
+.headlines h3{margin-top:.6rem}
+.headlines .papers{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:0 1.6rem}
+.headlines p{margin:.5rem 0 .1rem}
+.headlines ul{margin:.2rem 0 .5rem;padding-left:1.1rem}
+.headlines li{margin:.2rem 0;font-size:.9rem}
+.contents details{margin:.2rem 0}
+.contents summary{cursor:pointer;font-weight:600}
+.contents ul{columns:2 420px;margin:.3rem 0 .6rem;padding-left:1.2rem}
+.contents li{break-inside:avoid;font-size:.9rem}
+article.claim{border-top:1px solid var(--line);padding:.8rem 0 .4rem}
+blockquote{margin:.2rem 0 .5rem;padding:.1rem .8rem;border-left:4px solid var(--line);
+color:#32383f}
+.repro{font-size:.86rem;color:var(--muted);margin:.2rem 0 .6rem}
+code{font:.86em ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#f6f8fa;
+padding:.05em .3em;border-radius:.25em;white-space:pre-wrap;overflow-wrap:anywhere}
+.repro code{color:#1f2328}
+figure{margin:.6rem 0 1rem}
+figure img{display:block;max-width:100%;height:auto;border:1px solid var(--line)}
+figcaption{font-size:.86rem;color:var(--muted)}
+.issues{font-size:.88rem}
+[hidden]{display:none!important}
+"""
+
+_JS = """
+(function(){
+  var form = document.getElementById('filters');
+  function checked(name){
+    var on = {};
+    form.querySelectorAll('input[name=' + name + ']').forEach(function(b){ on[b.value] = b.checked; });
+    return on;
+  }
+  function apply(){
+    var verdicts = checked('verdict'), papers = checked('paper'), shown = 0, total = 0;
+    document.querySelectorAll('tr[data-verdict]').forEach(function(tr){
+      var ok = verdicts[tr.dataset.verdict] && papers[tr.dataset.paper];
+      tr.hidden = !ok; total += 1; if (ok) shown += 1;
+    });
+    document.querySelectorAll('article.claim').forEach(function(a){
+      var rows = a.querySelectorAll('tr[data-verdict]');
+      var visible = rows.length ? a.querySelectorAll('tr[data-verdict]:not([hidden])').length > 0
+        : a.dataset.verdicts.split(' ').some(function(v){ return verdicts[v]; });
+      a.hidden = !(papers[a.dataset.paper] && visible);
+    });
+    document.querySelectorAll('[data-paper-block]').forEach(function(s){
+      s.hidden = !papers[s.dataset.paperBlock] ||
+        !s.querySelector('article.claim:not([hidden]), tr[data-verdict]:not([hidden])');
+    });
+    document.getElementById('shown').textContent = 'showing ' + shown + ' of ' + total + ' rows';
+  }
+  form.addEventListener('change', apply);
+  apply();
+  // a jump to an anchor lands below the sticky header, whatever its height at this width
+  function pad(){ document.documentElement.style.scrollPaddingTop =
+    (document.querySelector('header').offsetHeight + 8) + 'px'; }
+  window.addEventListener('resize', pad);
+  pad();
+  if (location.hash) {
+    var target = document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    if (target) target.scrollIntoView();
+  }
+})();
+"""
+
+
+def _e(text) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _badge(verdict: str, count: int | None = None) -> str:
+    word = "no verdict" if verdict == NO_VERDICT else verdict
+    return f"<span class='v {verdict}'>{word}{'' if count is None else f' {count}'}</span>"
+
+
+def _badges(counts: Counter) -> str:
+    return " ".join(_badge(w, counts[w]) for w in VERDICTS if counts[w])
+
+
+def _section_group(section: str) -> str:
+    head = section.split(".")[0]
+    if head.isdigit():
+        return f"Section {head}"
+    if len(head) == 1 and head.isalpha():
+        return f"Appendix {head}"
+    return head.capitalize()
+
+
+def _group_key(group: str) -> tuple:
+    kind, _, rest = group.partition(" ")
+    return ({"Section": 0, "Appendix": 1}.get(kind, 2), int(rest) if rest.isdigit() else 0, rest)
+
+
+def _paper_anchor(paper: str) -> str:
+    return f"paper-{paper}"
+
+
+def _group_anchor(paper: str, group: str) -> str:
+    return f"paper-{paper}-" + group.lower().replace(" ", "-")
+
+
+def _reproduce(s: Stored) -> str:
+    p = s.result.provenance
+    commit = (p.git_commit or "unknown")[:10] + ("+dirty" if p.git_dirty else "")
+    return (f"<p class='repro'>Reproduce: <code>{_e(' '.join(p.argv))}</code><br>"
+            f"<small>writes <code>results/{_e(s.name)}.json</code>; stored from commit "
+            f"{_e(commit)}, seed {_e(p.seed)}, {_e(p.device)}, {_e(_num(p.wall_s))} s</small></p>")
+
+
+def _figure_html(f: FigureFile, html_dir: Path) -> str:
+    def rel(p: Path) -> str:
+        try:
+            return Path(p).resolve().relative_to(html_dir.resolve()).as_posix()
+        except ValueError:
+            return Path(p).resolve().as_uri()
+    data = ", ".join(f"<a href='{_e(rel(p))}'>{p.suffix[1:].upper()}</a>" for p in f.data)
+    return (f"<figure id='figure-{_e(f.name)}'><img src='{_e(rel(f.png))}' alt='{_e(f.description)}' "
+            f"loading='lazy'><figcaption><code>python -m figures {_e(f.name)}</code>: "
+            f"{_e(f.description)}{' Data: ' + data + '.' if data else ''}</figcaption></figure>")
+
+
+def _claim_html(c: Claim, rows: list, figures: list[FigureFile], html_dir: Path,
+                by_claim: dict) -> str:
+    counts = Counter(v.verdict for _, v in rows)
+    verdicts = " ".join(w for w in VERDICTS if counts[w]) or NO_VERDICT
+    out = [f"<article class='claim' id='{_e(c.id)}' data-paper='{_e(c.paper)}' "
+           f"data-verdicts='{verdicts}'>",
+           f"<h4><a href='#{_e(c.id)}'>{_e(c.id)}</a> {_badges(counts) or _badge(NO_VERDICT)}</h4>",
+           f"<blockquote>{_e(c.statement)}</blockquote>"]
+    if c.extra.get("partial"):
+        out.append(f"<p class='issues'><b>Checked part:</b> {_e(c.extra['partial'])}</p>")
+    if rows and c.id not in by_claim:
+        twin = c.extra["same_as"]
+        out.append(f"<p>The same statement as <a href='#{_e(twin)}'>{_e(twin)}</a>: its verdicts "
+                   f"count for this claim.</p>")
+    elif rows:
+        out.append("<table><colgroup><col style='width:21%'><col style='width:13%'>"
+                   "<col style='width:9%'><col style='width:9.5%'><col></colgroup>"
+                   "<tr><th>setting<th>measured [95% CI]<th>paper's bound / prediction"
+                   "<th>verdict<th>corrected / note</tr>")
+        for _, v in rows:
+            corrected = f"<b>corrected:</b> {_e(v.corrected)} " if v.corrected else ""
+            out.append(f"<tr data-verdict='{v.verdict}' data-paper='{_e(c.paper)}'>"
+                       f"<td>{_e(v.setting)}<td class='num'>{_e(_measured(v))}"
+                       f"<td class='num'>{_e(_num(v.bound))}<td>{_badge(v.verdict)}"
+                       f"<td>{corrected}{_e(v.note)}</tr>")
+        out.append("</table>")
+        for s in sorted({s.name: s for s, _ in rows}.values(), key=lambda s: s.name):
+            out.append(_reproduce(s))
+    else:
+        status = (f"assigned to {', '.join(c.checked_by)}; no stored verdict yet" if c.checked_by
+                  else f"not checked ({c.not_checked['reason']})"
+                  + (f": {c.not_checked.get('detail')}" if c.not_checked.get("detail") else ""))
+        out.append(f"<p class='issues'><b>Status:</b> {_e(status)}</p>")
+    if c.extra.get("paper_issues"):
+        out.append("<p class='issues'><b>Loose steps or typos found in the paper:</b> "
+                   + "; ".join(_e(x) for x in c.extra["paper_issues"]) + "</p>")
+    out += [_figure_html(f, html_dir) for f in figures]
+    out.append("</article>")
+    return "\n".join(out)
+
+
+def render_html(claims: dict[str, Claim], stored: list[Stored], figures: list[FigureFile],
+                html_dir: Path) -> str:
+    """The report page: summary, contents, one block per claim (verdicts, reproduce command,
+    figures), the claims without a verdict, the figures drawn for no single claim; a filter by
+    verdict and paper (plain JavaScript, no external resource)."""
     by_claim = verdicts_by_claim(stored)
-    pngs = _figure_pngs(outdir)
-    parts = ["<!doctype html><meta charset='utf-8'><title>rmt-pruning findings</title>",
-             "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}"
-             "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;"
-             "font-size:90%}img{max-width:100%}.fails{color:#b00}</style>",
-             "<h1>Verdicts on the papers' claims</h1>"]
+    cov = coverage(claims, by_claim)
+    fig_of: dict[str, list[FigureFile]] = defaultdict(list)
+    loose: list[FigureFile] = []
+    for f in figures:
+        (fig_of[figure_claim(f.name)] if figure_claim(f.name) in claims else loose).append(f)
+    total = Counter(v.verdict for c in claims.values() for _, v in claim_verdicts(c, by_claim))
+    n_rows = sum(total.values())
+    with_v = sum(r["with_verdict"] for r in cov.values())
+    parts = ["<!doctype html>", "<html lang='en'><head><meta charset='utf-8'>",
+             "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+             "<title>rmt-pruning: verdicts on the papers' claims</title>",
+             f"<style>{_CSS}</style></head><body>",
+             "<header><form class='inner' id='filters' onsubmit='return false'>",
+             "<h1>Verdicts on the papers' claims</h1>",
+             "<fieldset><legend>Verdict</legend>"
+             + "".join(f"<label><input type='checkbox' name='verdict' value='{w}' checked> "
+                       f"{_badge(w)}</label>" for w in VERDICTS + (NO_VERDICT,)) + "</fieldset>",
+             "<fieldset><legend>Paper</legend>"
+             + "".join(f"<label title='{_e(t)}'><input type='checkbox' name='paper' value='{p}' "
+                       f"checked> {p}</label>" for p, t in PAPERS.items()) + "</fieldset>",
+             "<span id='shown'></span></form></header><main>"]
+    # -- summary: coverage per paper, verdict counts, the headline claims
+    parts += ["<section id='summary'><h2>Summary</h2>",
+              f"<p>{with_v} of {sum(r['total'] for r in cov.values())} registered claims of "
+              f"{len(PAPERS)} papers have a verdict, from {n_rows} measurements in {len(stored)} "
+              f"committed Results; every number on this page comes from a stored Result (the same "
+              f"content as <code>FINDINGS.md</code>, rebuilt by "
+              f"<code>python -m figures.report</code>).</p>",
+              "<table class='coverage'><colgroup><col style='width:31%'><col style='width:6%'>"
+              "<col style='width:8%'><col style='width:10%'><col style='width:21%'><col>"
+              "</colgroup><tr><th>paper<th>claims<th>with a verdict<th>assigned, no verdict yet"
+              "<th>not checked (why)<th>verdicts (measurements)</tr>"]
+    for paper, row in cov.items():
+        reasons = ", ".join(f"{r.replace('_', ' ')} {n}" for r, n in row["not_checked"].items() if n)
+        parts.append(f"<tr><td><a href='#{_paper_anchor(paper)}'><b>{paper}</b></a> "
+                     f"<small>{_e(PAPERS[paper])}</small>"
+                     f"<td class='num'>{row['total']}<td class='num'>{row['with_verdict']}"
+                     f"<td class='num'>{row['assigned_no_verdict']}"
+                     f"<td>{sum(row['not_checked'].values())}"
+                     f"{' (' + _e(reasons) + ')' if reasons else ''}"
+                     f"<td>{_badges(Counter(row['verdicts']))}</tr>")
+    parts.append("</table>")
+    parts.append("<div class='summary-grid'>"
+                 + "".join(f"<div class='count {w}'><b>{total[w]}</b>{_badge(w)} measurements</div>"
+                           for w in VERDICTS) + "</div>")
+    parts.append("<div class='headlines'><h3>Headline claims and their verdicts</h3>"
+                 "<div class='papers'>")
+    for paper, ids in HEADLINES.items():
+        parts.append(f"<div><p><b><a href='#{_paper_anchor(paper)}'>Paper {paper}</a></b>: "
+                     f"{_e(PAPERS[paper])}</p><ul>")
+        for cid in (i for i in ids if i in claims):     # tests use a registry of their own
+            c = claims[cid]
+            counts = Counter(v.verdict for _, v in claim_verdicts(c, by_claim))
+            statement = c.statement if len(c.statement) <= 140 else c.statement[:137] + "..."
+            parts.append(f"<li><a href='#{_e(cid)}'>{_e(cid)}</a> "
+                         f"{_badges(counts) or _badge(NO_VERDICT)} {_e(statement)}</li>")
+        parts.append("</ul></div>")
+    parts.append("</div></div>")
+    parts.append("<p>Verdicts: " + _badge("holds") + " the margin is in the numbers; "
+                 + _badge("vacuous") + " holds, but its condition is never met or its bound is "
+                 "trivial at realistic N; " + _badge("fails") + " a counterexample (the corrected "
+                 "statement where one was derived); " + _badge("inconclusive")
+                 + " the note says what would decide it. Each row says at what scale it was "
+                 "measured.</p></section>")
+    # -- contents
+    shown = {p: [c for c in claims.values() if c.paper == p
+                 and (claim_verdicts(c, by_claim) or fig_of.get(c.id))] for p in PAPERS}
+    grouped: dict[str, dict[str, list[Claim]]] = {}
+    for paper, mine in shown.items():
+        groups: dict[str, list[Claim]] = defaultdict(list)
+        for c in mine:
+            groups[_section_group(c.section)].append(c)
+        grouped[paper] = {g: groups[g] for g in sorted(groups, key=_group_key)}
+    parts.append("<section id='contents' class='contents'><h2>Contents</h2>")
+    for paper, groups in grouped.items():
+        parts.append(f"<details open><summary><a href='#{_paper_anchor(paper)}'>Paper {paper}</a>: "
+                     f"{_e(PAPERS[paper])}</summary><ul>")
+        for g, mine in groups.items():
+            counts = Counter(v.verdict for c in mine for _, v in claim_verdicts(c, by_claim))
+            parts.append(f"<li><a href='#{_group_anchor(paper, g)}'>{_e(g)}</a>: {len(mine)} "
+                         f"claims {_badges(counts)}</li>")
+        parts.append("</ul></details>")
+    parts.append("<p><a href='#no-verdict'>Claims without a stored verdict</a>"
+                 + (" · <a href='#more-figures'>Further figures</a>" if loose else "") + "</p>"
+                 "</section>")
+    # -- one section per paper, grouped by section of the paper
+    for paper, groups in grouped.items():
+        parts.append(f"<section id='{_paper_anchor(paper)}' data-paper-block='{paper}'>"
+                     f"<h2>Paper {paper}: {_e(PAPERS[paper])}</h2>")
+        if not groups:
+            parts.append("<p>No claim of this paper has a stored verdict yet.</p>")
+        for g, mine in groups.items():
+            parts.append(f"<section id='{_group_anchor(paper, g)}'><h3>{_e(g)}</h3>")
+            parts += [_claim_html(c, claim_verdicts(c, by_claim), fig_of.get(c.id, []), html_dir,
+                                  by_claim) for c in mine]
+            parts.append("</section>")
+        parts.append("</section>")
+    # -- claims without a verdict
+    parts += ["<section id='no-verdict'><h2>Claims without a stored verdict</h2>",
+              "<table><colgroup><col style='width:16%'><col><col style='width:34%'></colgroup>"
+              "<tr><th>claim<th>statement<th>status</tr>"]
     for c in claims.values():
-        fig_name = c.number if c.kind == "figure" else None
-        rows = by_claim.get(c.id, [])
-        if not rows and not (fig_name and pngs.get(fig_name)):
+        if claim_verdicts(c, by_claim):
             continue
-        parts.append(f"<h2 id='{html.escape(c.id)}'>{html.escape(c.id)}</h2>"
-                     f"<p><i>{html.escape(c.statement)}</i></p>")
-        if rows:
-            parts.append("<table><tr><th>setting<th>measured<th>paper<th>verdict<th>note</tr>")
-            for _, v in rows:
-                parts.append(f"<tr><td>{html.escape(v.setting)}<td>{html.escape(_measured(v))}"
-                             f"<td>{_num(v.bound)}<td class='{v.verdict}'>{v.verdict}"
-                             f"<td>{html.escape((v.corrected + ' ' + v.note).strip())}</tr>")
-            parts.append("</table>")
-        for png in pngs.get(fig_name, []) if fig_name else []:
-            data = base64.b64encode(Path(png).read_bytes()).decode()
-            parts.append(f"<p><img src='data:image/png;base64,{data}'></p>")
-    parts.append("<h2>FINDINGS.md</h2><pre>" + html.escape(findings_md) + "</pre>")
-    return "\n".join(parts)
+        if c.checked_by:
+            status = f"assigned to {', '.join(c.checked_by)}; no stored verdict yet"
+        else:
+            detail = c.not_checked.get("detail", "")
+            status = f"not checked ({c.not_checked['reason']})" + (f": {detail}" if detail else "")
+        parts.append(f"<tr data-verdict='{NO_VERDICT}' data-paper='{_e(c.paper)}'>"
+                     f"<td><code>{_e(c.id)}</code><td>{_e(c.statement)}<td>{_e(status)}</tr>")
+    parts.append("</table></section>")
+    if loose:
+        parts.append("<section id='more-figures'><h2>Further figures</h2>"
+                     "<p>Figures that draw more than one claim, or a control.</p>")
+        parts += [_figure_html(f, html_dir) for f in loose]
+        parts.append("</section>")
+    parts += ["</main>", f"<script>{_JS}</script>", "</body></html>"]
+    return "\n".join(parts) + "\n"
+
+
+def _writable(p: argparse.ArgumentParser, option: str, path: Path) -> Path:
+    """Create the folder of an output path, or stop with one line naming the option (exit 2)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_dir():
+            raise IsADirectoryError(21, "is a folder; give a file name")
+        with open(path, "a"):
+            pass
+    except OSError as exc:
+        p.error(f"{option} {path}: cannot write it ({exc.strerror or exc})")
+    return path
 
 
 def main(argv=None) -> int:
     from core.cli import make_parser
-    p = make_parser("figures.report", __doc__, options=("json",))
+    p = make_parser("figures.report", __doc__, options=())
     p.add_argument("--check", action="store_true",
                    help="exit 1 when FINDINGS.md differs from what the stored results give")
     p.add_argument("--coverage", action="store_true", help="print claims covered per paper")
-    p.add_argument("--results", type=Path, default=RESULTS_DIR, help="folder of Results")
-    p.add_argument("--findings", type=Path, default=FINDINGS_PATH, help="FINDINGS.md to write")
-    p.add_argument("--html", type=Path, default=HTML_PATH, help="HTML report to write")
+    p.add_argument("--json", type=Path, nargs="?", const=Path("-"), default=None, metavar="PATH",
+                   help="with --coverage: the coverage as JSON, into PATH or, without PATH, "
+                        "to stdout")
+    p.add_argument("--results", type=Path, default=RESULTS_DIR, metavar="DIR",
+                   help="folder of Results (default results/)")
+    p.add_argument("--findings", type=Path, default=FINDINGS_PATH, metavar="PATH",
+                   help="FINDINGS.md to write (with --check: to compare)")
+    p.add_argument("--html", type=Path, default=HTML_PATH, metavar="PATH",
+                   help="HTML report to write; its figures go to figures/ beside it")
     p.add_argument("--no-html", action="store_true", help="skip the HTML page (no figures)")
     args = p.parse_args(argv)
+    if args.json is not None and not args.coverage:
+        p.error("--json goes with --coverage")
+    if not args.results.is_dir():
+        p.error(f"--results {args.results}: no such folder")
     claims = registry()
     try:
         stored = load_results(args.results)
+        if not stored:
+            p.error(f"--results {args.results}: holds no Result (results/**/*.json)")
         text = render_findings(claims, stored)
     except ValueError as exc:
         p.error(str(exc))
     if args.coverage:
         cov = coverage(claims, verdicts_by_claim(stored))
-        if args.json:
-            args.json.parent.mkdir(parents=True, exist_ok=True)
-            args.json.write_text(json.dumps(cov, indent=1, sort_keys=True) + "\n")
+        if args.json == Path("-"):
+            print(json.dumps(cov, indent=1, sort_keys=True))
+            return 0
+        if args.json is not None:
+            _writable(p, "--json", args.json).write_text(json.dumps(cov, indent=1, sort_keys=True)
+                                                          + "\n")
         print(render_coverage_text(cov))
         return 0
     if args.check:
-        current = args.findings.read_text() if args.findings.exists() else ""
+        if not args.findings.is_file():
+            p.error(f"--findings {args.findings}: no such file")
+        current = args.findings.read_text()
         if current == text:
             print(f"{args.findings.name} matches the {len(stored)} stored results")
             return 0
@@ -293,12 +659,16 @@ def main(argv=None) -> int:
         print("\n".join(list(diff)[:60]))
         print(f"{args.findings.name} differs from the stored results: run python -m figures.report")
         return 1
+    _writable(p, "--findings", args.findings)
+    if not args.no_html:
+        _writable(p, "--html", args.html)
     args.findings.write_text(text)
     print(f"wrote {args.findings}")
     if not args.no_html:
-        args.html.parent.mkdir(parents=True, exist_ok=True)
-        args.html.write_text(render_html(claims, stored, text, args.html.parent))
-        print(f"wrote {args.html}")
+        html_dir = args.html.parent
+        figures = render_figures(html_dir / "figures", args.results)
+        args.html.write_text(render_html(claims, stored, figures, html_dir))
+        print(f"wrote {args.html} ({len(figures)} figures in {html_dir / 'figures'})")
     return 0
 
 

@@ -97,3 +97,92 @@ def test_committed_findings_match_the_committed_results():
     """The CI gate of issue 9: FINDINGS.md is exactly what the stored Results give."""
     text = report.render_findings(claims_mod.registry(), report.load_results())
     assert report.FINDINGS_PATH.read_text() == text, "run: python -m figures.report"
+
+
+# ------------------------------------------------------------------ issue 18: the command line
+def _one_line_exit_2(capsys, argv, *words):
+    with pytest.raises(SystemExit) as exc:
+        report.main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("python -m figures.report: error:"), err
+    for w in words:
+        assert w in err[0], (w, err[0])
+
+
+def test_an_unwritable_findings_path_is_one_line_exit_2(tmp_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    _one_line_exit_2(capsys, ["--findings", str(blocker / "dir" / "F.md"), "--no-html"],
+                     "--findings", str(blocker / "dir" / "F.md"))
+
+
+def test_findings_into_a_new_folder_is_created(tmp_path, monkeypatch):
+    claims = _claims(tmp_path)
+    monkeypatch.setattr(report, "registry", lambda: claims)
+    out = tmp_path / "new" / "dir" / "F.md"
+    assert report.main(["--results", str(_store(tmp_path)), "--findings", str(out), "--no-html"]) == 0
+    assert out.read_text().startswith("# Verdicts")
+
+
+def test_a_missing_or_empty_results_folder_is_one_line_exit_2(tmp_path, capsys):
+    _one_line_exit_2(capsys, ["--coverage", "--results", str(tmp_path / "nope")], "--results", "no such folder")
+    (tmp_path / "empty").mkdir()
+    _one_line_exit_2(capsys, ["--coverage", "--results", str(tmp_path / "empty")], "holds no Result")
+
+
+def test_check_of_a_missing_findings_file_is_one_line_exit_2(tmp_path, capsys):
+    _one_line_exit_2(capsys, ["--check", "--findings", str(tmp_path / "F.md")], "no such file")
+
+
+def test_coverage_json_as_in_the_help(tmp_path, capsys, monkeypatch):
+    """``--coverage --json`` (the example in --help) prints JSON; ``--json FILE`` writes it."""
+    assert "--coverage --json" in report.__doc__
+    claims = _claims(tmp_path)
+    monkeypatch.setattr(report, "registry", lambda: claims)
+    results = str(_store(tmp_path))
+    assert report.main(["--coverage", "--json", "--results", results]) == 0
+    cov = json.loads(capsys.readouterr().out)
+    assert cov["000"]["with_verdict"] == 1 and cov["000"]["total"] == 3
+    assert report.main(["--coverage", "--json", str(tmp_path / "c" / "cov.json"), "--results", results]) == 0
+    assert json.loads((tmp_path / "c" / "cov.json").read_text()) == cov
+    _one_line_exit_2(capsys, ["--json", "--results", results], "--coverage")
+
+
+# ------------------------------------------------------------------ issue 18: the HTML page (static)
+def _page(tmp_path, figures=()):
+    claims = _claims(tmp_path)
+    stored = report.load_results(_store(tmp_path))
+    return report.render_html(claims, stored, list(figures), tmp_path)
+
+
+def test_headline_claims_are_registered():
+    reg = claims_mod.registry()
+    for paper, ids in report.HEADLINES.items():
+        assert paper in claims_mod.PAPERS
+        assert all(cid in reg and reg[cid].paper == paper for cid in ids), paper
+
+
+def test_html_has_summary_first_badges_reproduce_commands_and_no_pre(tmp_path):
+    text = _page(tmp_path)
+    main = text[text.index("<main>"):]
+    assert main.index("id='summary'") < main.index("id='contents'") < main.index("id='paper-000'")
+    assert "<pre" not in text and "base64" not in text
+    assert "<td><span class='v holds'>holds</span>" in text
+    # the command that made the Result, under the claim's table
+    table_end = text.index("</table>", text.index("id='000:lemma:4.1'"))
+    assert text.index("Reproduce: <code>python -m sims.x --seed 0</code>", table_end) < text.index("</article>", table_end)
+    # the claim without a verdict is listed, filterable as such
+    assert "data-verdict='none' data-paper='000'><td><code>000:lemma:4.2</code>" in text
+
+
+def test_figures_attach_to_their_claim_or_to_further_figures(tmp_path):
+    figs = [report.FigureFile("3.1", "Fig 3.1: accuracy.", tmp_path / "figures" / "fig_3_1.png",
+                              (tmp_path / "figures" / "fig_3_1.csv",)),
+            report.FigureFile("mechanism", "dead outputs.", tmp_path / "figures" / "fig_mechanism.png")]
+    text = _page(tmp_path, figs)
+    claim = text[text.index("id='000:figure:3.1'"):]
+    assert claim.index("src='figures/fig_3_1.png'") < claim.index("</article>")
+    assert "href='figures/fig_3_1.csv'>CSV</a>" in claim
+    assert text.index("id='more-figures'") < text.index("src='figures/fig_mechanism.png'")
+    assert report.figure_claim("001.6") == "001:figure:6" and report.figure_claim("D.2") == "000:figure:D.2"
