@@ -110,8 +110,8 @@ __all__ = ["SparsificationSettings", "CycleSettings", "SparsificationDecision", 
 class SparsificationSettings:
     """One layer's rule (module docstring steps 1-5); defaults are the authors' driver's.
 
-    ``alpha``, ``beta``: BEMA's trimming and Tracy-Widom level (D:38-39: 0.25, 0.8; beta = 0.8 puts
-    s+ slightly *inside* the bulk, TW quantile at 0.2). ``fit_cutoff``: a layer is changed only when
+    ``alpha``, ``tw_level``: BEMA's trimming and Tracy-Widom level (the package's name for the
+    authors' ``beta``; D:38-39: 0.25, 0.8; 0.8 puts s+ slightly *inside* the bulk, TW quantile at 0.2). ``fit_cutoff``: a layer is changed only when
     its fit statistic is below it (S:92; D:45 uses 1, i.e. every fitted layer). ``keep_ratio``:
     share of the below-s+ vectors kept (S:204-208; driver 1). ``min_dim``: least inner dimension
     (S:301-326, 10). ``decay_power``: exponent of ``(1 - s_i / s+)`` in a vector's threshold
@@ -120,7 +120,7 @@ class SparsificationSettings:
     replace the singular values by their debiased values (S:201-202; driver: off)."""
 
     alpha: float = 0.25
-    beta: float = 0.8
+    tw_level: float = 0.8
     fit_cutoff: float = 1.0
     keep_ratio: float = 1.0
     min_dim: int = 10
@@ -130,7 +130,7 @@ class SparsificationSettings:
 
     def __post_init__(self):
         check_float("alpha", self.alpha, 0.0, 0.5, lo_open=True, hi_open=True)
-        check_float("beta", self.beta, 0.0, 1.0, lo_open=True, hi_open=True)
+        check_float("tw_level", self.tw_level, 0.0, 1.0, lo_open=True, hi_open=True)
         check_float("fit_cutoff", self.fit_cutoff, 0.0, None, lo_open=True)
         check_float("keep_ratio", self.keep_ratio, 0.0, 1.0)
         check_int("min_dim", self.min_dim, 0)
@@ -313,7 +313,7 @@ def decide(module: nn.Module, name: str = "weight", *, settings: SparsificationS
     base = dict(layer=label, tensor=name, shape=(n_out, n_in), params_before=dense, stored_after=dense,
                 nonzero_after=int(torch.count_nonzero(matrix)), vector_threshold=vector_threshold)
     try:
-        spec = matrix_spectrum(matrix, settings.alpha, settings.beta, f"{label}.{name}")
+        spec = matrix_spectrum(matrix, settings.alpha, settings.tw_level, f"{label}.{name}")
     except UnfittableSpectrum as exc:
         return SparsificationDecision(**base, action="none", reason=f"no MP fit: {exc}")
     s = spec.s.cpu().numpy()

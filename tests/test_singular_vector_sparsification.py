@@ -227,7 +227,7 @@ def test_a_rejected_fit_leaves_the_layer_alone():
     assert torch.equal(layer.weight.detach(), before)
 
 
-@pytest.mark.parametrize("kwargs", [dict(keep_ratio=1.5), dict(alpha=0.6), dict(beta=1.0),
+@pytest.mark.parametrize("kwargs", [dict(keep_ratio=1.5), dict(alpha=0.6), dict(tw_level=1.0),
                                     dict(fit_cutoff=0.0), dict(min_dim=-1), dict(global_divisor=0.0)])
 def test_bad_settings_name_the_parameter(kwargs):
     with pytest.raises(InvalidArgument, match=next(iter(kwargs))):
