@@ -38,6 +38,7 @@ import copy
 import json
 import math
 import sys
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -64,12 +65,13 @@ class Config:
     fc_topology: tuple[int, ...] = option((784, 200, 400, 200, 50, 10),
                                           "FC topology (Example 3.2a's [784, 2000, 4000, 2000, 500, 10] / 10)",
                                           lo=1)
-    fc_epochs: int = option(10, "FC pre-training epochs (SGD, momentum 0.9, lr 0.01 x 0.96^epoch, batch 64)",
+    fc_epochs: int = option(8, "FC pre-training epochs (SGD, momentum 0.9, lr 0.01 x 0.96^epoch, batch 64)",
                             lo=1, hi=1000)
-    n_train: int = option(60000, "training images (pre-training and fine-tuning)", lo=10)
+    n_train: int = option(30000, "training images (FC pre-training, every fine-tuning; the ViTs' own "
+                                 "pre-training set when they were trained with --n-train 30000)", lo=10)
     n_test: int = option(10000, "test images", lo=10)
-    cycles: int = option(14, "prune cycles of 003's method (each gives one point)", lo=1, hi=34)
-    finetune_samples: int = option(8192, "training samples of fine-tuning per cycle (every method)", lo=0)
+    cycles: int = option(13, "prune cycles of 003's method (each gives one point)", lo=1, hi=34)
+    finetune_samples: int = option(4096, "training samples of fine-tuning per cycle (every method)", lo=0)
     finetune_lr_fc: float = option(1e-4, "AdamW learning rate of the FC fine-tuning", lo=0.0)
     finetune_lr_vit: float = option(2e-4, "AdamW learning rate of the ViT fine-tuning", lo=0.0)
     mp_levels: tuple[float, ...] = option((0.25, 0.5, 0.75, 1.0),
@@ -445,7 +447,10 @@ def run(config: Config, *, context: ExperimentRun | None = None, log=None) -> Re
                     return stored["unit"]
             model, pretrain, d = build()
             torch.manual_seed(seed)
+            t0, c0 = time.perf_counter(), time.process_time()
             out = run_unit(net, seed, model, d, config, pretrain)
+            out["compute"] = {"wall_s": round(time.perf_counter() - t0, 1),
+                              "cpu_s": round(time.process_time() - c0, 1)}
             cache.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps({"key": key, "unit": out}))
             log(f"{net} seed {seed}: done")
@@ -464,8 +469,11 @@ def run(config: Config, *, context: ExperimentRun | None = None, log=None) -> Re
         layers = [dict(net=n, **r) for (n, _), u in units.items() for r in u["layers"]]
         pretrain = [dict(net=n, seed=s, epoch=c["epoch"], test_accuracy=c["test_accuracy"])
                     for (n, s), u in units.items() for c in u["pretrain"]["curve"]]
+        compute = [dict(net=n, seed=s, **u.get("compute", {"wall_s": None, "cpu_s": None}))
+                   for (n, s), u in units.items()]
         return ctx.result(config=asdict(config), records=rows, verdicts=verdicts(rows, units, config),
-                          tables={"frontier": frontier(rows), "layers": layers, "pretraining": pretrain})
+                          tables={"frontier": frontier(rows), "layers": layers, "pretraining": pretrain,
+                                  "unit_compute": compute})
 
 
 if __name__ == "__main__":
