@@ -48,6 +48,7 @@ reproduce: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) -m sims.bema_checks --json results/bema_checks.json
 	OMP_NUM_THREADS=1 $(PY) -m sims.paper_claims --json results/paper_claims.json
 	OMP_NUM_THREADS=1 $(PY) -m sims.qk_lemmas --json results/qk_lemmas.json
+	OMP_NUM_THREADS=1 $(PY) -m sims.e4_problem --json results/e4_problem.json
 	OMP_NUM_THREADS=1 $(PY) -m sims.pruning_theorem --json results/pruning_theorem.json
 	OMP_NUM_THREADS=1 $(PY) -m sims.pruning_pipeline_check --json results/pruning_pipeline_check.json
 	OMP_NUM_THREADS=1 $(PY) -m sims.qk_side_by_side --json results/qk_side_by_side.json

@@ -134,8 +134,9 @@ def example_4_1_verdicts(rows: list[dict], epochs: int, hidden: int) -> list[Ver
     setting = (f"E.4 problem, [2, {hidden}, 2] ReLU, {epochs} epochs, 1000 training objects, "
                f"seeds {[r['seed'] for r in rows]} (our offset/noise/degree)")
     acc = np.array([r["train_accuracy"] for r in rows])
-    ci = stats.t.interval(0.95, len(acc) - 1, acc.mean(), acc.std(ddof=1) / math.sqrt(len(acc))) \
-        if len(acc) > 1 else (acc.mean(), acc.mean())
+    sd = acc.std(ddof=1) if len(acc) > 1 else 0.0
+    ci = stats.t.interval(0.95, len(acc) - 1, acc.mean(), sd / math.sqrt(len(acc))) \
+        if sd > 0 else (acc.mean(), acc.mean())
     acc_ok = acc.mean() >= ACCURACY_CLAIMED - ACCURACY_TOLERANCE
     share = np.array([r["share_dx_above_2x_bound"] for r in rows])
     many = bool(np.all(share >= MANY))
@@ -201,7 +202,7 @@ def spectrum_stats(w: np.ndarray, w0: np.ndarray, alpha: float = 0.1, beta: floa
     from theory import bema
     n_rows, n_cols = w.shape
     ev = np.sort(np.linalg.eigvalsh(w.T @ w / n_rows))
-    fit = bema.fit(ev, n_rows, n_cols, alpha=alpha, beta=beta)
+    fit = bema.fit(ev, n_rows, n_cols, alpha=alpha, tw_level=beta)
     above = ev[ev > fit.lambda_plus]
     row = {"sigma2": fit.sigma2, "lambda_plus": fit.lambda_plus, "n_spikes": int(fit.n_spikes),
            "mp_fit_error": fit.mp_fit_error,

@@ -68,3 +68,69 @@ def test_sparse_initialisation_follows_mp_with_thinned_variance():
     cfg = pc.PaperClaimsConfig(ns=(100, 200))
     rows, _ = pc.text_e2_4(cfg, lambda tag, n, k: np.random.default_rng([23, n]))
     assert rows[-1]["N"] == 400 and rows[-1]["ks_to_MP"] < 1.95 / math.sqrt(400)
+
+
+# -- the coverage additions (issue 20) ---------------------------------------------------------------
+
+def test_remark_4_3_numbers_come_from_the_formula_not_from_typing():
+    # the corrected text quotes sqrt(2 log N^2 / N) at the largest and smallest width and the
+    # surviving shares at the largest zeta: each must equal the exact formula at that point
+    cfg = pc.PaperClaimsConfig(widths=(1000, 4000), zetas=(0.01, 0.02), opnorm_width=400)
+    rows, (v,) = pc.remark_4_3(cfg, lambda tag, n, t: np.random.default_rng([n, t]))
+    scale = lambda n: math.sqrt(2 * math.log(n * n) / n)  # noqa: E731
+    share = lambda n: 2 * (1 - 0.5 * (1 + math.erf(0.02 * math.sqrt(n) / math.sqrt(2))))  # noqa: E731
+    assert f"{scale(4000):.3g} at N = 4000" in v.corrected and f"{scale(1000):.3g} at N = 1000" in v.corrected
+    assert f"{share(4000):.0%} at N = 4000" in v.corrected and "0.083" not in v.corrected
+    op = [r for r in rows if r["table"] == "remark_4_3_opnorm"][0]
+    # the kept noise is part of R: its norm is below ||R||_2 (~2 at N = 400) and above 0 at zeta < max|R|
+    assert 0 < op["opnorm_surviving_noise"] < op["opnorm_all_noise"] < 2.3
+    assert v.verdict == "fails"
+
+
+def test_eq_c28_frechet_bound_is_attained_by_disjoint_failures():
+    rows, (v,) = pc.eq_c28(cs=(0.01,), sizes=(50,))
+    assert rows[0]["frechet_lower_bound"] == pytest.approx(0.5) and rows[0]["printed_product"] == pytest.approx(0.99 ** 50)
+    # the construction: 100 equally likely draws, draw j makes object j (< 50) fail, so each object
+    # fails with probability 0.01 exactly and all 50 are kept in the 50 draws j >= 50
+    draws = np.arange(100)
+    kept = np.array([[j != k for k in range(50)] for j in draws])
+    assert np.allclose(1 - kept.mean(axis=0), 0.01) and kept.all(axis=1).mean() == 0.5
+    assert v.verdict == "fails" and v.measured < v.bound
+
+
+def test_theorem_a2_a4_is_theorem_a4_and_printed_a5_is_not():
+    cfg = pc.PaperClaimsConfig(spiked_ns=(100,), spiked_trials=4)
+    rows, (a4, a5) = pc.theorem_a2(cfg, lambda tag, n, t: np.random.default_rng([n, t]), theta=2.0)
+    assert rows[0]["A4"] == pytest.approx(1 - 1 / 4, abs=1e-9)          # Theorem A.4 at theta = 2
+    assert rows[0]["A5_corrected"] == pytest.approx(1 - 1 / 4, abs=1e-9)
+    assert abs(rows[0]["A5_printed"] - 0.75) > 0.3
+
+
+def test_eq_4_24_is_b6_at_the_a3_a4_limits():
+    rows, (v,) = pc.eq_4_24()
+    for r in rows:   # closed form of (4.24): sqrt(1 + 1/s^2 - 1/s^4)
+        assert r["f_W_4_24"] == pytest.approx(math.sqrt(1 + r["sigma"] ** -2 - r["sigma"] ** -4), rel=1e-9)
+    assert v.verdict == "holds"
+
+
+def test_example_4_3_edge_is_sqrt2_sigma_for_the_printed_variances():
+    # N = 400, 6 draws: the top eigenvalue sits within O(N^-2/3) ~ 0.05 of sqrt 2 = 1.414, far below 2
+    cfg = pc.PaperClaimsConfig(spiked_ns=(400,), spiked_trials=6)
+    rows, (v,) = pc.example_4_3(cfg, lambda tag, n, t: np.random.default_rng([n, t, 7]))
+    assert abs(rows[0]["top_eigenvalue"] - math.sqrt(2)) < 0.1 and v.verdict == "fails"
+
+
+def test_paper001_theorem_3_2_square_case_holds_and_n_over_m_4_fails():
+    rng_for = lambda tag, n, t: np.random.default_rng([n, t])  # noqa: E731
+    (row,), (v,) = pc.theorem_001_3_2(None, rng_for, n=800, m=200)
+    assert v.verdict == "fails" and abs(row["largest_eigenvalue"] - 2.25) < 0.1
+    (_,), (v1,) = pc.theorem_001_3_2(None, rng_for, n=300, m=300)
+    assert v1.verdict == "holds"
+
+
+def test_figure_e2_tables_are_the_e3_data():
+    from nets.data import regression_target
+    t = pc.figure_e2_tables(0)
+    assert len(t["fig_e2_train"]) == 2000 and len(t["fig_e2_test"]) == 500
+    assert all(abs(r["y"] - regression_target(np.float64(r["x"]))) <= 0.5 + 1e-6 for r in t["fig_e2_train"])
+    assert all(r["y_true"] == pytest.approx(regression_target(np.float64(r["x"])), abs=1e-5) for r in t["fig_e2_test"])

@@ -64,3 +64,16 @@ def test_no_repeat_probability_matches_enumeration():
     assert count / 9 ** 3 == pytest.approx(9 * 8 * 7 / 9 ** 3)
     rows, _ = qk.text_e2_1(ds=(3,), alphas=(0.5,))   # D = 9, N = floor(9^0.5) = 3
     assert 10 ** rows[0]["log10_p_no_repeat"] == pytest.approx(count / 9 ** 3)
+
+
+def test_table_1_split_into_approximately_bounded_and_glorots_variance():
+    rows, (approx, glorot) = qk.table_1()
+    assert approx.claim == "004:table:1" and glorot.claim == "004:text:D.1.1"
+    # 0.0035 / (3/1024) = 1.195: within the declared 20%, above a strict bound
+    assert approx.measured == pytest.approx(0.0035 * 1024 / 3) and approx.verdict == "holds"
+    assert approx.measured > 1 and approx.bound == 1 + qk.TABLE_1_TOLERANCE
+    # Glorot & Bengio (2010), normalised init: Var U[-a, a] = a^2/3 with a = sqrt(6/(n_in + n_out))
+    a = math.sqrt(6 / 2048)
+    assert glorot.measured == pytest.approx(a ** 2 / 3) == pytest.approx(1 / 1024)
+    assert glorot.verdict == "fails" and "3.58 x Glorot's" in glorot.corrected
+    assert max(r["ratio_to_glorot"] for r in rows) == pytest.approx(0.0035 * 1024)
