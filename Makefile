@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-slow bench data reproduce reproduce-long report clean
+.PHONY: run test test-slow bench data reproduce reproduce-long report mutation clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -83,6 +83,14 @@ reproduce-long: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) -m sims.paper003_frontier --vit-dirs runs/vit003/seed0 runs/vit003/seed1 runs/vit003/seed2 --json results/nets/paper003_frontier.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.weightwatcher_compare --vit-dir runs/vit/seed0 --json results/nets/weightwatcher.json
 	$(PY) -m figures.report
+
+# Mutation testing (issue 24), not part of `make test`: mutmut over theory/marchenko_pastur.py,
+# bema.py, pruning_bounds.py, core/validate.py and nets/prune.py, each in a copy of the tree against
+# the tests that reach it, one worker; writes runs/mutation/scores.md and survivors.txt (survivors
+# not listed in mutation/equivalent.tsv).  MODULES="core/validate.py ..." runs a subset.
+mutation: $(STAMP)
+	$(PY) -m pip install -q -c constraints.txt -e '.[mutation]'
+	OMP_NUM_THREADS=1 nice -n 15 $(PY) mutation/run.py $(if $(MODULES),--only $(MODULES))
 
 report: $(STAMP)
 	$(PY) -m figures.report

@@ -1,0 +1,231 @@
+"""Mutation testing of theory/, core/ and nets/prune.py with mutmut (issue 24): ``make mutation``.
+
+Each target module is mutated in a throw-away copy of the tree (never in the working tree, where
+others edit), against the test files that reach it (TARGETS), one worker at a time.  Per module it
+writes, under --out (default runs/mutation/):
+
+* ``scores.md``: mutants, killed, survived, no test reaches, timeouts, raw score, survivors that are
+  known equivalent (mutation/equivalent.tsv), survivors that change only an error message's text,
+  and the remaining survivors, which are the ones to look at;
+* ``survivors.txt``: the diff of every remaining survivor (and, with --all-survivors, every one).
+
+Choices, and why:
+* ``process_isolation = forkserver``: under fork, a test that starts a joblib (loky) pool
+  (tests/test_pruning_theorem.py::test_results_do_not_depend_on_jobs) leaves it in mutmut's main
+  process, and the next forked mutant hangs on it without using CPU, so mutmut's CPU-time limit
+  never fires.  The fork server imports pytest and collects, but runs no test.
+* ``self_check`` is not mutated (do_not_mutate_patterns): it is a diagnostic table whose rows
+  compare the library against independent numerics for ``python -m theory``; a mutant there changes
+  the diagnostics, not what a user computes, and no unit test runs it.
+* Survivors that change only the text of an error message (mutmut's "XX...XX" string mutants inside
+  a raise) are counted apart: tests match messages by the parameter name, not word for word.
+
+Usage: ``python mutation/run.py [--only core/validate.py ...] [--rev REV] [--out DIR]``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EQUIVALENT = Path(__file__).resolve().parent / "equivalent.tsv"
+
+# module -> the test files that reach it (fast unit tests; the end-to-end tests that also reach
+# it cost seconds per mutant and add no assertion on these functions' values).
+TARGETS: dict[str, list[str]] = {
+    "core/validate.py": ["tests/test_core.py", "tests/test_bad_inputs.py",
+                         "tests/test_validate_gaps.py"],
+    "theory/marchenko_pastur.py": ["tests/test_marchenko_pastur.py", "tests/test_bad_inputs.py",
+                                   "tests/test_marchenko_pastur_gaps.py"],
+    "theory/bema.py": ["tests/test_bema.py", "tests/test_bad_inputs.py", "tests/test_bema_gaps.py"],
+    "theory/pruning_bounds.py": ["tests/test_pruning_bounds.py", "tests/test_bad_inputs.py",
+                                 "tests/test_pruning_theorem.py", "tests/test_pruning_bounds_gaps.py"],
+    "nets/prune.py": ["tests/test_prune_api.py", "tests/test_pruning.py", "tests/test_pruning_rules.py",
+                      "tests/test_sparsify.py"],
+}
+# copied into the mutation tree (mutmut imports the tests' packages from there, not from here)
+PACKAGES = ["core", "theory", "sims", "nets", "figures", "benchmarks"]
+NOT_MUTATED = [r"^def self_check\("]
+STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
+          35: "suspicious", 36: "timeout", 37: "type check", -24: "timeout", 24: "timeout",
+          152: "timeout", 255: "timeout", None: "not checked"}
+MESSAGE_LINE = re.compile(r"raise |InvalidArgument\(|Error\(|f\"|f'|^\s*\"|^\s*'")
+
+
+def copy_tree(dest: Path, rev: str | None) -> None:
+    """The working tree's files (tracked and untracked, not ignored), or a commit's, into dest."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    if rev:
+        with tempfile.TemporaryFile() as buf:
+            subprocess.run(["git", "archive", rev], cwd=ROOT, stdout=buf, check=True)
+            buf.seek(0)
+            with tarfile.open(fileobj=buf) as tar:
+                tar.extractall(dest, filter="data")
+        return
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT,
+                           capture_output=True, check=True).stdout.decode().split("\0")
+    for name in filter(None, files):
+        src = ROOT / name
+        if src.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / name)
+
+
+def write_config(tree: Path, module: str, tests: list[str]) -> None:
+    present = [t for t in tests if (tree / t).exists()]
+    lines = ["[mutmut]", "source_paths ="] + [f"    {p}" for p in PACKAGES]
+    lines += [f"only_mutate = {module}", "do_not_mutate_patterns ="] + [f"    {p}" for p in NOT_MUTATED]
+    lines += ["pytest_add_cli_args_test_selection ="] + [f"    {t}" for t in present]
+    lines += ["pytest_add_cli_args =", "    -p", "    no:cacheprovider",
+              "process_isolation = forkserver", "use_git_change_detection = false",
+              # CPU-seconds limit per mutant = (tests' time + constant) * multiplier * 2.  The
+              # constant covers the forked child's own pytest start (re-collection of the selected
+              # files): with mutmut's default of 1 s, fast survivors were reported as timeouts.
+              "timeout_constant = 15", "timeout_multiplier = 2", ""]
+    (tree / "setup.cfg").write_text("\n".join(lines))
+    # mutmut reads [tool.mutmut] from pyproject.toml first; make sure setup.cfg is the one used
+    pyproject = tree / "pyproject.toml"
+    if pyproject.exists() and "[tool.mutmut]" in pyproject.read_text():
+        raise SystemExit("pyproject.toml has a [tool.mutmut] section; mutation/run.py writes setup.cfg")
+
+
+def load_equivalents() -> dict[tuple, str]:
+    """(module, function, removed line, added line) -> reason, from mutation/equivalent.tsv."""
+    out = {}
+    if EQUIVALENT.exists():
+        for raw in EQUIVALENT.read_text().splitlines():
+            if not raw.strip() or raw.startswith("#"):
+                continue
+            module, function, removed, added, reason = raw.split("\t")
+            out[(module, function, removed.strip(), added.strip())] = reason
+    return out
+
+
+def mutant_key(module: str, name: str, diff: str) -> tuple:
+    """A survivor's identity that does not depend on mutmut's numbering: the function it mutates
+    and the changed lines (stripped)."""
+    function = name.rpartition(".")[-1].split("__mutmut_")[0].lstrip("x").lstrip("_")
+    function = function.replace("ǁ", ".")
+    removed = " ".join(l[1:].strip() for l in diff.splitlines() if l.startswith("-") and not l.startswith("---"))
+    added = " ".join(l[1:].strip() for l in diff.splitlines() if l.startswith("+") and not l.startswith("+++"))
+    return module, function, removed, added
+
+
+def is_message_only(removed: str, added: str) -> bool:
+    """The mutant changes only the text of a string literal on a message line (e.g. "XXmust ..XX")."""
+    if not MESSAGE_LINE.search(removed):
+        return False
+    strip = lambda s: re.sub(r"(f?\"[^\"]*\"|f?'[^']*')", "S", s)
+    return strip(removed) == strip(added) and removed != added
+
+
+def collect(tree: Path) -> list[dict]:
+    """Run inside the mutation tree (cwd): every mutant's status, and the diff of the survivors."""
+    sys.path.insert(0, str(tree))
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+    rows = []
+    for meta in sorted((tree / "mutants").rglob("*.py.meta")):
+        path = str(meta.relative_to(tree / "mutants"))[: -len(".meta")]
+        data = json.loads(meta.read_text())
+        for name, code in data["exit_code_by_key"].items():
+            status = STATUS.get(code, "suspicious")
+            diff = get_diff_for_mutant(name, path=path) if status in ("survived", "suspicious") else ""
+            rows.append(dict(module=path, name=name, status=status, diff=diff))
+    return rows
+
+
+def run_module(module: str, tests: list[str], work: Path, rev: str | None, log) -> list[dict]:
+    tree = work / module.replace("/", "_").removesuffix(".py")
+    copy_tree(tree, rev)
+    write_config(tree, module, tests)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    start = time.time()
+    proc = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", "1"], cwd=tree, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log.write(f"## {module} (exit {proc.returncode}, {time.time() - start:.0f} s)\n{proc.stdout[-4000:]}\n")
+    log.flush()
+    out = subprocess.run([sys.executable, __file__, "--collect", str(tree)], cwd=tree, env=env,
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def summarise(module: str, rows: list[dict], equivalents: dict) -> tuple[dict, list[dict]]:
+    counts = dict(mutants=len(rows), killed=0, survived=0, no_tests=0, timeout=0, other=0,
+                  equivalent=0, message=0, open=0)
+    open_rows = []
+    for r in rows:
+        s = r["status"]
+        if s == "killed":
+            counts["killed"] += 1
+        elif s == "no tests":
+            counts["no_tests"] += 1
+        elif s == "timeout":
+            counts["timeout"] += 1
+        elif s in ("survived", "suspicious"):
+            counts["survived"] += 1
+            key = mutant_key(module, r["name"], r["diff"])
+            r["key"] = key
+            if key in equivalents:
+                counts["equivalent"] += 1
+                r["reason"] = equivalents[key]
+            elif is_message_only(key[2], key[3]):
+                counts["message"] += 1
+            else:
+                counts["open"] += 1
+                open_rows.append(r)
+        else:
+            counts["other"] += 1
+    reached = counts["killed"] + counts["survived"] + counts["timeout"]
+    counts["score"] = (counts["killed"] + counts["timeout"]) / reached if reached else float("nan")
+    return counts, open_rows
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", nargs="+", choices=sorted(TARGETS), help="modules to run (default: all)")
+    ap.add_argument("--rev", help="mutate this commit's tree instead of the working tree")
+    ap.add_argument("--out", type=Path, default=ROOT / "runs" / "mutation")
+    ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "rmt-mutation",
+                    help="where the copies of the tree are made (never the working tree)")
+    ap.add_argument("--collect", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.collect:
+        json.dump(collect(args.collect), sys.stdout)
+        return 0
+    if ROOT == args.work.resolve() or ROOT in args.work.resolve().parents:
+        ap.error("--work must be outside the repository")
+    args.out.mkdir(parents=True, exist_ok=True)
+    equivalents = load_equivalents()
+    table = ["| target | mutants | killed | survived | no test reaches | timeout | raw score "
+             "| equivalent (listed) | message text only | open survivors |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    with open(args.out / "mutmut.log", "w") as log, open(args.out / "survivors.txt", "w") as surv:
+        for module in args.only or list(TARGETS):
+            rows = run_module(module, TARGETS[module], args.work, args.rev, log)
+            counts, open_rows = summarise(module, rows, equivalents)
+            table.append(f"| {module} | {counts['mutants']} | {counts['killed']} | {counts['survived']} | "
+                         f"{counts['no_tests']} | {counts['timeout']} | {100 * counts['score']:.1f}% | "
+                         f"{counts['equivalent']} | {counts['message']} | {counts['open']} |")
+            print(table[-1], flush=True)
+            (args.out / f"{module.replace('/', '_')}.json").write_text(json.dumps(rows, indent=1))
+            for r in open_rows:
+                surv.write(f"# {r['name']} ({r['status']})\n# key: {chr(9).join(r['key'][1:])}\n{r['diff']}\n\n")
+            surv.flush()
+    (args.out / "scores.md").write_text("\n".join(table) + "\n")
+    print(f"\nscore table: {args.out / 'scores.md'}\nopen survivors: {args.out / 'survivors.txt'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
