@@ -9,12 +9,19 @@
 * :func:`read_checkpoint`: ``torch.load(weights_only=True)`` (tensors and plain containers only:
   no code runs while loading), with a missing file, a directory, text, random bytes or a truncated
   file reported as ``InvalidArgument`` naming the path instead of ``KeyError: 101`` or
-  ``IsADirectoryError``.
+  ``IsADirectoryError``; a whole pickled model (``torch.save(model)``) is refused with one line
+  saying to save its ``state_dict()``. A ``.safetensors`` file (the format model hubs ship; found
+  by its header, whatever its name) is read with ``safetensors.torch.load_file``, which holds
+  tensors only, so the same weights-only guarantee holds. It needs the optional extra
+  ``safetensors`` (``pip install 'rmt-pruning[safetensors]'``).
 """
 from __future__ import annotations
 
 import io
+import json
 import os
+import re
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -81,16 +88,67 @@ def check_output_dir(directory: str | Path, *files: str) -> Path:
     return directory
 
 
+SAFETENSORS_EXTRA = "safetensors"
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def is_safetensors(path: str | Path) -> bool:
+    """Whether ``path`` holds a safetensors file: an 8-byte little-endian header length followed by
+    a JSON object of that length (the format's definition), whatever the file is called."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(9)
+            if len(head) < 9 or head[8:9] != b"{":
+                return False
+            (n,) = struct.unpack("<Q", head[:8])
+            if n > 100_000_000 or n > os.path.getsize(path) - 8:
+                return False
+            fh.seek(8)
+            json.loads(fh.read(n))
+            return True
+    except (OSError, ValueError):
+        return False
+
+
+def read_safetensors(path: str | Path, what: str = "checkpoint") -> dict[str, torch.Tensor]:
+    """The tensors of a ``.safetensors`` file (names -> tensors, on the CPU). The format holds
+    tensors and a string-to-string metadata table only, so nothing in it can run code."""
+    try:
+        from safetensors.torch import load_file
+    except ImportError:
+        raise InvalidArgument(f"{what} {path} is a .safetensors file; reading it needs the optional extra "
+                              f"{SAFETENSORS_EXTRA!r}: pip install 'rmt-pruning[{SAFETENSORS_EXTRA}]'") from None
+    try:
+        return load_file(str(path), device="cpu")
+    except Exception as exc:  # noqa: BLE001  (SafetensorError, OSError)
+        raise InvalidArgument(f"{what} {path} is not a readable .safetensors file "
+                              f"({type(exc).__name__}: {_first_line(exc)})") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = _ANSI.sub("", str(exc)).strip()
+    return text.splitlines()[0][:200] if text else ""
+
+
 def read_checkpoint(path: str | Path, what: str = "checkpoint") -> Any:
-    """The object stored at ``path`` by ``torch.save``, loaded with ``weights_only=True``."""
+    """The object stored at ``path``: a ``torch.save`` file loaded with ``weights_only=True``, or
+    a ``.safetensors`` file (a dict of tensors). Every failure is one ``InvalidArgument`` line
+    naming the path."""
     path = Path(path)
     if not path.exists():
         raise InvalidArgument(f"{what} {path} does not exist")
     if path.is_dir():
         raise InvalidArgument(f"{what} {path} is a directory, not a file written by torch.save")
+    if path.suffix == ".safetensors" or is_safetensors(path):
+        return read_safetensors(path, what)
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001  (the reader's errors are many: KeyError, RuntimeError, UnpicklingError...)
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        text = _ANSI.sub("", str(exc))
+        if "Unsupported global" in text and "torch.nn.modules" in text:
+            # torch.save(model): unpickling it would import and run the classes it names
+            raise InvalidArgument(f"{what} {path} is a whole pickled model (torch.save(model)); loading it "
+                                  "would run code, so it is refused: save model.state_dict() instead "
+                                  "(or a .safetensors file)") from None
         raise InvalidArgument(f"{what} {path} is not a readable torch.save file with tensors and plain "
-                              f"data only ({type(exc).__name__}: {first[:200]})") from None
+                              f"data only ({type(exc).__name__}: {_first_line(exc)})") from None

@@ -3,13 +3,27 @@ product): ESD, BEMA lambda_+ (Algorithm 2), MP fit statistic (Algorithm 4), spik
 Algorithm 3 (Appendix D.3, all singular values below sqrt(lambda_+ N) removed) would remove and
 save. Conventions as in ``nets.pruning`` (matrix ``out x in``; BEMA on the tall orientation).
 
-    python -m nets.spectral_report CHECKPOINT [--json OUT] [--tau 0.7] [--alpha 0.1] [--beta 0.1]
+    python -m nets.spectral_report CHECKPOINT [--json OUT] [--csv] [--tau 0.7] [--alpha 0.1] [--tw-level 0.1]
 
-CHECKPOINT is a file written by ``torch.save``: a ``nets.train`` checkpoint, a state_dict, or a dict
-holding one under "model_state"/"state_dict"/"model".  It is read with ``weights_only=True`` and
-only its tensors are used: a file never chooses code to run.  ``package.module:attribute`` (an
+CHECKPOINT is a file written by ``torch.save`` (a ``nets.train`` checkpoint, a state_dict, or a dict
+holding one under "model_state"/"state_dict"/"model"), read with ``weights_only=True``, or a
+``.safetensors`` file (the format model hubs ship; needs the extra ``safetensors``). Only tensors
+are used: a file never chooses code to run, and a whole pickled model (``torch.save(model)``) is
+refused with a one-line hint to save its ``state_dict()``. A state_dict of an MP-pruned model
+(``nets.mp_prune``) is reported on its pruned weights W'.  ``package.module:attribute`` (an
 nn.Module, or a zero-argument callable returning one) is accepted only with
 ``--allow-code-import``, because it imports that module and calls that attribute.
+
+Columns of the table (``--csv`` prints every field of every row as CSV on stdout instead):
+
+  lambda+   BEMA's edge (Algorithm 2) for the eigenvalues of W^T W / N, W tall (N = max(out, in))
+  sv thr    the same edge on W's singular values, sqrt(lambda+ N) (Algorithm 3 step 6)
+  fit       Algorithm 4's statistic: sup distance between the bulk's empirical cdf and the fitted MP cdf
+  accept    "yes" if fit <= --tau (Algorithm 4 keeps the MP hypothesis), "no" if not, "-" without --tau
+  spikes    eigenvalues above lambda+
+  keep      singular values Algorithm 3 keeps (those above sv thr); "all" when none is above it: as
+            nets.mp_prune, the report never proposes rank 0 (the weight is kept)
+  saved     weights saved by splitting the layer into its two rank-keep factors, where that saves
 """
 from __future__ import annotations
 
@@ -23,11 +37,14 @@ from torch import nn
 
 from theory.powerlaw_alpha import fit_powerlaw_alpha
 
+import warnings
+
 from core.cli import make_parser, positive_int, run
-from core.result import Provenance, Result
+from core.result import Provenance, Result, plain, write_result
 from core.validate import InvalidArgument, check_float, check_int
 from nets.checkpoint import read_checkpoint
 from nets.layers import FactorizedConv2d, FactorizedLinear, split_saves_parameters, weight_matrix
+from nets.prune import LowRankProjection
 from nets.pruning import UnfittableSpectrum, layer_spectrum, prunable_layers
 
 
@@ -43,10 +60,34 @@ def model_matrices(model: nn.Module) -> dict[str, tuple[str, torch.Tensor, int |
     return out
 
 
+def _mp_pruned_weights(state: dict) -> tuple[dict, dict[str, int]]:
+    """``X.weight`` = W' for every MP parametrization ``X.parametrizations.weight.*`` of a state_dict
+    (the projection applied to the stored original), the other keys unchanged; and the kept rank
+    of each single-block one (its trailing singular values are exact zeros)."""
+    state, ranks = dict(state), {}
+    tails = ".parametrizations.weight.original"
+    for key in [k for k in state if k.endswith(tails) or k == tails[1:]]:
+        prefix = key[: -len("original")]
+        if prefix + "0.block_rows" not in state:
+            continue
+        original = state[key]
+        projection = LowRankProjection.empty_like_state(state, prefix + "0.", original.dtype, original.device)
+        projection.load_state_dict({k[len(prefix) + 2:]: v for k, v in state.items() if k.startswith(prefix + "0.")})
+        module = key[: -len(tails)] if key != tails[1:] else ""
+        weight = projection(original).detach()
+        # W' takes the place of the parametrization's keys (the model's layer order is kept)
+        state = {(f"{module}.weight" if module else "weight") if k == key else k: (weight if k == key else v)
+                 for k, v in state.items() if k == key or not k.startswith(prefix)}
+        if len(projection.ranks()) == 1 and projection.ranks()[0] >= 0:
+            ranks[module] = projection.ranks()[0]
+    return state, ranks
+
+
 def state_dict_matrices(state: dict) -> dict[str, tuple[str, torch.Tensor, int | None]]:
     """name -> (kind, matrix) from a state_dict: 2-D ``*.weight`` (linear), 4-D (conv, reshaped
-    m x (n p q)); ``X.first.weight`` / ``X.second.weight`` pairs become the product under ``X``.
-    BatchNorm weights (1-D) are skipped."""
+    m x (n p q)); ``X.first.weight`` / ``X.second.weight`` pairs become the product under ``X``;
+    MP-parametrized weights (``nets.mp_prune``) their W'. BatchNorm weights (1-D) are skipped."""
+    state, pruned_ranks = _mp_pruned_weights(state)
     out = {}
     keys = [k for k in state if k.endswith(".weight") or k == "weight"]
     for key in keys:
@@ -65,17 +106,17 @@ def state_dict_matrices(state: dict) -> dict[str, tuple[str, torch.Tensor, int |
             b = t.reshape(t.shape[0], -1).to(torch.float64)
             out[base] = ("conv" if t.ndim == 4 else "linear", a @ b, int(b.shape[0]))
             continue
-        out[name] = ("conv" if t.ndim == 4 else "linear", t.reshape(t.shape[0], -1), None)
+        out[name] = ("conv" if t.ndim == 4 else "linear", t.reshape(t.shape[0], -1), pruned_ranks.get(name))
     return out
 
 
-def layer_report(name: str, kind: str, matrix: torch.Tensor, alpha=0.1, beta=0.1, tau=None,
+def layer_report(name: str, kind: str, matrix: torch.Tensor, alpha=0.1, tw_level=0.1, tau=None,
                  bins: int = 50, rank: int | None = None) -> dict:
     """Report for one matrix; ``rank`` marks a factorised product (trailing singular values 0)."""
     n_out, n_in = (int(d) for d in matrix.shape)
     row = {"layer": name, "kind": kind, "shape": [n_out, n_in]}
     try:
-        spec = layer_spectrum(matrix, alpha, beta, name, known_rank=rank)
+        spec = layer_spectrum(matrix, alpha, tw_level, name, known_rank=rank)
     except UnfittableSpectrum as exc:
         row["error"] = str(exc)
         return row
@@ -88,7 +129,9 @@ def layer_report(name: str, kind: str, matrix: torch.Tensor, alpha=0.1, beta=0.1
     s = spec.s.cpu().numpy()
     eig = np.sort(s ** 2 / max(n_out, n_in))
     counts, edges = np.histogram(eig, bins=bins)
-    keep = spec.n_above
+    # mp_prune's policy: no silent rank 0 (an all-noise layer keeps its weight, AllNoiseWarning)
+    all_noise = spec.n_above == 0
+    keep = int(s.size) if all_noise else spec.n_above
     weights = n_out * n_in
     split = keep * (n_out + n_in)
     try:   # heavy-tailed power-law exponent of the ESD (Clauset-Shalizi-Newman, WeightWatcher's alpha)
@@ -104,7 +147,7 @@ def layer_report(name: str, kind: str, matrix: torch.Tensor, alpha=0.1, beta=0.1
         "accepted": None if tau is None else bool(fit.accepts(tau)), "tau": tau,
         "n_spikes": int(fit.n_spikes), "n_singular": int(s.size),
         "top_singular_values": s[: min(10, s.size)].tolist(),
-        "algorithm3": {"kept": keep, "removed": int(s.size - keep),
+        "algorithm3": {"kept": keep, "all_noise": all_noise, "removed": int(s.size - keep),
                        "removed_energy_fraction": float((s[keep:] ** 2).sum() / max((s ** 2).sum(), 1e-300)),
                        "weights_before": weights, "weights_after_split": split,
                        "split_saves": split_saves_parameters(n_out, n_in, keep), "weights_saved": max(0, weights - split)},
@@ -114,13 +157,44 @@ def layer_report(name: str, kind: str, matrix: torch.Tensor, alpha=0.1, beta=0.1
     return row
 
 
-def spectral_report(source, alpha=0.1, beta=0.1, tau=None, bins: int = 50) -> list[dict]:
-    """Rows for every weight layer of an nn.Module or a state_dict.
+def spectral_report(source, alpha=0.1, tw_level=0.1, tau=None, bins: int = 50, *, beta=None) -> list[dict]:
+    """Rows for every weight layer of an nn.Module or a state_dict (module docstring: the fields).
 
-    ``alpha`` in (0, 1/2) (Algorithm 2's trimmed fraction), ``beta`` in (0, 1) (its false-alarm
-    level), ``tau`` > 0 or None (Algorithm 4's tolerance), ``bins`` >= 1 (ESD histogram)."""
+    Parameters
+    ----------
+    source : nn.Module or dict
+        A model, or a state_dict (plain, factorised or MP-pruned layers).
+    alpha : float in (0, 1/2), default 0.1
+        Algorithm 2's trimmed fraction.
+    tw_level : float in (0, 1), default 0.1
+        Algorithm 2's Tracy-Widom level (the paper's beta; ``beta=`` is its deprecated name).
+    tau : float > 0, optional
+        Algorithm 4's tolerance (None: no accept/reject).
+    bins : int >= 1
+        ESD histogram bins.
+
+    Returns
+    -------
+    list of dict
+        One row per Linear/Conv2d/factorised layer.
+
+    Examples
+    --------
+    >>> import torch
+    >>> g = torch.Generator().manual_seed(0)
+    >>> model = torch.nn.Sequential(torch.nn.Linear(200, 100))
+    >>> with torch.no_grad():
+    ...     _ = model[0].weight.copy_(torch.randn(100, 200, generator=g) + 0.5 * torch.randn(100, 1, generator=g) @ torch.randn(1, 200, generator=g))
+    >>> (row,) = spectral_report(model, tau=0.7)
+    >>> row["n_spikes"] >= 1, row["algorithm3"]["kept"] == row["n_spikes"], row["accepted"]
+    (True, True, True)
+    """
+    if beta is not None:
+        warnings.warn("spectral_report: 'beta' is renamed 'tw_level' (Algorithm 2's Tracy-Widom level); "
+                      "'beta' will be removed in the next release", DeprecationWarning, stacklevel=2)
+        tw_level = beta
     alpha = check_float("alpha", alpha, 0.0, 0.5, lo_open=True, hi_open=True)
-    beta = check_float("beta", beta, 0.0, 1.0, lo_open=True, hi_open=True)
+    tw_level = check_float("tw_level", tw_level, 0.0, 1.0, lo_open=True, hi_open=True)
     if tau is not None:
         tau = check_float("tau", tau, 0.0, None, lo_open=True)
     bins = check_int("bins", bins, 1, 10**6)
@@ -132,12 +206,18 @@ def spectral_report(source, alpha=0.1, beta=0.1, tau=None, bins: int = 50) -> li
         raise ValueError(f"expected an nn.Module or a state_dict, got {type(source).__name__}")
     if not mats:
         raise ValueError("no Linear/Conv2d weight matrices found")
-    return [layer_report(n, k, m, alpha, beta, tau, bins, rank) for n, (k, m, rank) in mats.items()]
+    return [layer_report(n, k, m, alpha, tw_level, tau, bins, rank) for n, (k, m, rank) in mats.items()]
+
+
+LEGEND = ("lambda+: BEMA edge of W^T W/N (Alg. 2); sv thr: sqrt(lambda+ N) on W's singular values; "
+          "fit: Alg. 4 statistic; accept: fit <= --tau ('-': no --tau); spikes: eigenvalues above lambda+; "
+          "keep: singular values Alg. 3 keeps ('all': every one is noise, and rank 0 is never proposed, "
+          "as in nets.mp_prune); saved: weights saved by the split. --help explains every field.")
 
 
 def format_report(rows: list[dict]) -> str:
     head = (f"{'layer':<24}{'kind':<7}{'shape':>13}{'lambda+':>11}{'sv thr':>9}{'fit':>7}"
-            f"{'acc':>5}{'spikes':>7}{'alg3 keep':>10}{'saved':>10}")
+            f"{'accept':>7}{'spikes':>7}{'keep':>7}{'saved':>10}")
     lines = [head, "-" * len(head)]
     for r in rows:
         shape = "x".join(map(str, r["shape"]))
@@ -146,12 +226,32 @@ def format_report(rows: list[dict]) -> str:
             continue
         acc = "-" if r["accepted"] is None else ("yes" if r["accepted"] else "no")
         a3 = r["algorithm3"]
+        keep = "all" if a3.get("all_noise") else a3["kept"]
         lines.append(f"{r['layer']:<24}{r['kind']:<7}{shape:>13}{r['lambda_plus']:>11.4g}"
-                     f"{r['sv_threshold']:>9.4g}{r['fit_statistic']:>7.3f}{acc:>5}{r['n_spikes']:>7}"
-                     f"{a3['kept']:>10}{a3['weights_saved']:>10}")
+                     f"{r['sv_threshold']:>9.4g}{r['fit_statistic']:>7.3f}{acc:>7}{r['n_spikes']:>7}"
+                     f"{keep:>7}{a3['weights_saved']:>10}")
     total = sum(r["algorithm3"]["weights_saved"] for r in rows if "algorithm3" in r)
     lines.append(f"weights Algorithm 3 would save (splitting every layer where it saves): {total}")
+    lines.append(LEGEND)
     return "\n".join(lines)
+
+
+def format_csv(rows: list[dict]) -> str:
+    """Every report row as one CSV line (the flat record of the Result: Algorithm 3's fields
+    prefixed ``algorithm3_``; lists as JSON; None empty)."""
+    import csv
+    import io
+    import json
+    records = [plain(_flat(r)) for r in rows]
+    keys: list[str] = []
+    for r in records:
+        keys.extend(k for k in r if k not in keys)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=keys, lineterminator="\n")
+    writer.writeheader()
+    for r in records:
+        writer.writerow({k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in r.items()})
+    return buffer.getvalue()
 
 
 _STATE_KEYS = ("model_state", "state_dict", "model")
@@ -200,7 +300,10 @@ def make_cli_parser():
     p = make_parser("nets.spectral_report", __doc__, options=("json",))
     p.add_argument("source", help="checkpoint / state_dict file (or module:attribute with --allow-code-import)")
     p.add_argument("--alpha", type=float, default=0.1, help="Algorithm 2's trimmed fraction, in (0, 0.5)")
-    p.add_argument("--beta", type=float, default=0.1, help="Algorithm 2's level, in (0, 1)")
+    p.add_argument("--tw-level", "--beta", dest="tw_level", type=float, default=0.1,
+                   help="Algorithm 2's Tracy-Widom level (the paper's beta), in (0, 1)")
+    p.add_argument("--csv", action="store_true",
+                   help="print every field of every layer as CSV on stdout (nothing else on stdout)")
     p.add_argument("--tau", type=float, default=None, help="MP fit tolerance (Algorithm 4), > 0")
     p.add_argument("--bins", type=positive_int, default=50, help="ESD histogram bins")
     p.add_argument("--allow-code-import", action="store_true",
@@ -225,25 +328,32 @@ def _esd_table(rows: list[dict]) -> list[dict]:
     return table
 
 
-def _report(source: str, alpha, beta, tau, bins, allow_code_import, argv) -> tuple[list[dict], Result]:
+def _report(source: str, alpha, tw_level, tau, bins, allow_code_import, argv) -> tuple[list[dict], Result]:
     prov = Provenance.start(module="nets.spectral_report", argv=argv)
-    rows = spectral_report(load_source(source, allow_code_import=allow_code_import), alpha, beta, tau, bins)
-    config = {"source": source, "alpha": alpha, "beta": beta, "tau": tau, "bins": bins,
+    rows = spectral_report(load_source(source, allow_code_import=allow_code_import), alpha, tw_level, tau, bins)
+    config = {"source": source, "alpha": alpha, "tw_level": tw_level, "tau": tau, "bins": bins,
               "allow_code_import": allow_code_import}
     return rows, Result("nets.spectral_report", config, prov.stop(), records=[_flat(r) for r in rows],
                         tables={"esd": _esd_table(rows)})
 
 
-def report_result(source: str, *, alpha=0.1, beta=0.1, tau=None, bins: int = 50,
+def report_result(source: str, *, alpha=0.1, tw_level=0.1, tau=None, bins: int = 50,
                   allow_code_import: bool = False, argv=None) -> Result:
     """The report of ``source`` as a Result (records: one per layer; table ``esd``)."""
-    return _report(source, alpha, beta, tau, bins, allow_code_import, argv)[1]
+    return _report(source, alpha, tw_level, tau, bins, allow_code_import, argv)[1]
 
 
 def main(argv=None) -> int:
-    def body(args) -> Result:
-        rows, result = _report(args.source, args.alpha, args.beta, args.tau, args.bins,
+    def body(args) -> Result | None:
+        rows, result = _report(args.source, args.alpha, args.tw_level, args.tau, args.bins,
                                args.allow_code_import, argv)
+        if args.csv:
+            # stdout is the CSV only (pipe it); the Result, when asked for, is reported on stderr
+            sys.stdout.write(format_csv(rows))
+            if args.json is not None:
+                for path in write_result(result, args.json):
+                    print(f"wrote {path}", file=sys.stderr)
+            return None
         print(format_report(rows))
         return result
     return run(make_cli_parser(), argv, body)

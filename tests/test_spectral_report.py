@@ -124,7 +124,7 @@ def test_a_pickle_that_runs_code_is_not_run(tmp_path, capsys):
 def test_bad_options_exit_2(tmp_path, capsys):
     ckpt = tmp_path / "model.pt"
     torch.save(make_model().state_dict(), ckpt)
-    for opts, name in ((["--alpha", "0.9"], "alpha"), (["--beta", "2"], "beta"), (["--tau", "-1"], "tau"),
+    for opts, name in ((["--alpha", "0.9"], "alpha"), (["--tw-level", "2"], "tw_level"), (["--beta", "2"], "tw_level"), (["--tau", "-1"], "tau"),
                        (["--bins", "0"], "--bins"), (["--alpha", "nan"], "alpha")):
         code, _, err = _cli(capsys, str(ckpt), *opts)
         assert code == 2 and name in err and "Traceback" not in err, (opts, err)

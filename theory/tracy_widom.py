@@ -2,7 +2,8 @@
 
 The largest eigenvalue of a GOE (beta=1) / GUE (beta=2) / GSE (beta=4) matrix, and of a real (beta=1)
 white Wishart matrix X = W^T W / N, fluctuates on the scale N^{-2/3} with limit law F_beta. BEMA
-(theory.bema) uses the quantile ``ppf(1 - beta_level, beta=1)``.
+(theory.bema) uses the quantile ``ppf(1 - tw_level, beta=1)``: here ``beta`` is always the
+ensemble (Dyson) index 1, 2 or 4, never a probability level (BEMA's level is ``tw_level``).
 
 Convention for beta = 4: Tracy & Widom (1996) / Bornemann (2010), F_4(t) = (det(I - A_u) + det(I + A_u))/2
 with u = sqrt(2) t (theory._tw_quadrature); TW_4 has mean -2.3068848932 and variance 0.5177237208.
@@ -174,8 +175,27 @@ def _check_probabilities(p) -> np.ndarray:
 def ppf(p, beta: int = 1, method: str = "table", tol: float = 1e-14):
     """Quantile: the s with F_beta(s) = p (vectorised). ppf(0) = -inf, ppf(1) = inf.
 
-    ``tol``: relative step tolerance of the quadrature method's Newton iteration, in (0, 1e-2]
-    (checked for both methods).
+    Parameters
+    ----------
+    p : array_like in [0, 1]
+    beta : {1, 2, 4}
+        The ensemble index (not a probability level).
+    method : {"table", "quadrature"}
+    tol : float in (0, 1e-2]
+        Relative step tolerance of the quadrature method's Newton iteration (checked for both
+        methods).
+
+    Returns
+    -------
+    float or ndarray
+        Shaped as ``p``.
+
+    Examples
+    --------
+    >>> [round(float(ppf(q, beta=1)), 2) for q in (0.90, 0.95, 0.99)]   # Johnstone (2001), Table 1
+    [0.45, 0.98, 2.02]
+    >>> ppf([0.0, 1.0], beta=2)
+    array([-inf,  inf])
     """
     beta = _check_beta(beta)
     method = _check_method(method)
@@ -298,6 +318,23 @@ class TracyWidom:
 
     mean/var are integrals of the pdf (composite Gauss-Legendre over [LOWER_LIMIT, UPPER_LIMIT];
     the mass outside is < 1e-28), computed once per beta and cached.
+
+    Parameters
+    ----------
+    beta : {1, 2, 4}
+        The ensemble (Dyson) index: GOE / real Wishart, GUE, GSE.
+    method : {"table", "quadrature"}
+        Stored piecewise polynomials (fast) or Bornemann's quadrature (the reference).
+
+    Examples
+    --------
+    >>> tw = TracyWidom(beta=1)
+    >>> round(tw.mean(), 6), round(tw.var(), 6)          # -1.2065335745820, 1.6077810345810
+    (-1.206534, 1.607781)
+    >>> round(float(tw.ppf(0.9)), 4)                     # BEMA's t at tw_level = 0.1
+    0.4501
+    >>> bool(abs(tw.cdf(tw.ppf(0.3)) - 0.3) < 1e-14)
+    True
     """
 
     def __init__(self, beta: int, method: str = "table"):
