@@ -61,7 +61,7 @@ def fig_4_1(outdir: Path, args, config: str = "e4-classification", name: str = f
                          f"rerun: {PIPELINE[1]}")
     run = next(r for r in res.tables["runs"] if r["config"] == config)
     events = [r for r in res.records if r["config"] == config and r["changed"]]
-    fig, ax = plt.subplots(figsize=(5.5, 3.5))
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
     final = [r for r in hist if r["series"] == "final"]
     ax.stairs([r["count"] for r in final], [final[0]["bin_low"]] + [r["bin_high"] for r in final],
               fill=True, color="C0", alpha=0.8, label="delta X, final epoch")
@@ -78,6 +78,7 @@ def fig_4_1(outdir: Path, args, config: str = "e4-classification", name: str = f
         data.update(last_event_epoch=last["epoch"], median_bound=last["median_bound"],
                     median_E_prime=last["median_E_prime"])
     ax.set_xlabel("delta X")
+    ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 4))   # no run-together tick labels
     ax.set_ylabel("test inputs")
     ax.set_title(f"{config} {run['topology']}", fontsize=9)
     ax.legend(fontsize=8)

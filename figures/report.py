@@ -231,9 +231,24 @@ class FigureFile:
     data: tuple[Path, ...] = ()     # its CSV / JSON beside the PNG
 
 
+# Named figures shown under the claim they are evidence for (a figure numbered as in its paper goes
+# under that figure's claim; any other one under "Further figures").
+FIGURE_HOMES = {
+    "4.1_fashion_mnist": "000:figure:4.1", "lemma_4_1_tightness": "000:lemma:4.1",
+    "lemma_4_2_probabilities": "000:lemma:4.2", "remark_4_5_scaling": "000:remark:4.5",
+    "C_13": "000:eq:C.13", "spiked": "000:theorem:A.3", "ladder": "000:table:3.4",
+    "mechanism": "000:text:3.2.1", "shrinkage.denoising": "000:lemma:B.2",
+    "shrinkage.accuracy": "000:algorithm:3", "shrinkage.training": "000:algorithm:1",
+    "qk_table2": "004:table:2", "003.vit_accuracy_vs_parameters": "003:abstract:1",
+    "003.randomness_trajectories": "003:abstract:3", "003.loss_vs_bulk_removed": "003:abstract:4",
+}
+
+
 def figure_claim(name: str) -> str:
-    """The claim id a registered figure draws: ``3.3`` -> ``000:figure:3.3``, ``001.6`` ->
-    ``001:figure:6``; the named figures (``mechanism``) map to no claim id of the registry."""
+    """The claim id a registered figure is shown under: ``FIGURE_HOMES``, else the paper's own
+    figure (``3.3`` -> ``000:figure:3.3``, ``001.6`` -> ``001:figure:6``)."""
+    if name in FIGURE_HOMES:
+        return FIGURE_HOMES[name]
     paper, _, number = name.partition(".") if name[:3].isdigit() and name[3:4] == "." else ("000", "", name)
     return f"{paper}:figure:{number}"
 
@@ -314,6 +329,7 @@ background:#f5f9ff}
 .headlines li{margin:.2rem 0;font-size:.9rem}
 .contents details{margin:.2rem 0}
 .contents summary{cursor:pointer;font-weight:600}
+.contents li summary{font-weight:400}
 .contents ul{columns:2 420px;margin:.3rem 0 .6rem;padding-left:1.2rem}
 .contents li{break-inside:avoid;font-size:.9rem}
 article.claim{border-top:1px solid var(--line);padding:.8rem 0 .4rem}
@@ -552,8 +568,10 @@ def render_html(claims: dict[str, Claim], stored: list[Stored], figures: list[Fi
                      f"{_e(PAPERS[paper])}</summary><ul>")
         for g, mine in groups.items():
             counts = Counter(v.verdict for c in mine for _, v in claim_verdicts(c, by_claim))
-            parts.append(f"<li><a href='#{_group_anchor(paper, g)}'>{_e(g)}</a>: {len(mine)} "
-                         f"claims {_badges(counts)}</li>")
+            links = " ".join(f"<a href='#{_e(c.id)}'>{_e(c.kind)} {_e(c.number)}</a>" for c in mine)
+            parts.append(f"<li><details><summary><a href='#{_group_anchor(paper, g)}'>{_e(g)}</a>: "
+                         f"{len(mine)} claims {_badges(counts)}</summary><small>{links}</small>"
+                         f"</details></li>")
         parts.append("</ul></details>")
     parts.append("<p><a href='#no-verdict'>Claims without a stored verdict</a>"
                  + (" · <a href='#more-figures'>Further figures</a>" if loose else "") + "</p>"

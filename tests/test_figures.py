@@ -157,12 +157,18 @@ def test_every_figure_of_the_committed_results_is_named_and_readable(tmp_path, m
         return savefig(fig, fname, *a, **k)
 
     monkeypatch.setattr(Figure, "savefig", record)
+    drawn = 0
     for name, fn in figures_main.registry().items():
         seen.clear()
-        paths = fn(tmp_path, SimpleNamespace(results=None))
+        try:
+            paths = fn(tmp_path, SimpleNamespace(results=None))
+        except MissingResult:       # a figure whose Result is not committed (yet): nothing to draw
+            continue
+        drawn += 1
         assert paths and all(p.stem == figure_stem(name) for p in paths), (name, paths)
         assert len(seen) == 1, name
         (info,) = seen.values()
         assert info["width"] <= MAX_WIDTH_IN + 1e-9, (name, info["width"])
         assert not info["small"], (name, sorted(info["small"])[:5])
         assert not info["unlabelled"], (name, info["unlabelled"])
+    assert drawn >= 30

@@ -186,3 +186,10 @@ def test_figures_attach_to_their_claim_or_to_further_figures(tmp_path):
     assert "href='figures/fig_3_1.csv'>CSV</a>" in claim
     assert text.index("id='more-figures'") < text.index("src='figures/fig_mechanism.png'")
     assert report.figure_claim("001.6") == "001:figure:6" and report.figure_claim("D.2") == "000:figure:D.2"
+
+
+def test_every_named_figure_home_is_a_registered_claim_and_figure():
+    from figures.__main__ import registry as figure_registry
+    reg, figs = claims_mod.registry(), figure_registry()
+    for name, cid in report.FIGURE_HOMES.items():
+        assert name in figs and cid in reg, (name, cid)
