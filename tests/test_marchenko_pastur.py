@@ -217,5 +217,8 @@ def test_old_names_are_deprecated_aliases():
         law = MarchenkoPastur(0.5, var=2.0)
     assert law.sigma2 == law.scale == 2.0 and law.var() == pytest.approx(2.0)
     assert repr(law) == "MarchenkoPastur(ratio=0.5, sigma2=2.0)"
+    with pytest.warns(DeprecationWarning, match="wishart_spectra"):
+        old = law.rvs(20, random_state=3, n_rows=40)
+    np.testing.assert_array_equal(old, law.wishart_spectra(20, random_state=3, n_rows=40))
     with pytest.raises(ValueError, match="not both"):
         MarchenkoPastur(0.5, 1.0, var=2.0)

@@ -331,7 +331,7 @@ class MarchenkoPastur:
         return math.sqrt(self.var())
 
     # --- sampling ------------------------------------------------------------------------------
-    def rvs(self, size=None, random_state=None):
+    def rvs(self, size=None, random_state=None, n_rows: int | None = None):
         """Independent draws from the law, as ``scipy.stats`` distributions: ``size`` None gives
         one float, an int or a shape gives an array of that many draws (inverse cdf of uniforms,
         so the atom at 0 for ratio > 1 is drawn with its mass). For the spectrum of one finite
@@ -343,7 +343,15 @@ class MarchenkoPastur:
         >>> x = law.rvs(size=10_000, random_state=1)
         >>> bool(abs((x == 0).mean() - law.atom) < 0.02)   # mass 1 - 1/c at 0
         True
+
+        ``n_rows`` (deprecated): the old meaning, whole Wishart spectra, is ``wishart_spectra``.
         """
+        if n_rows is not None:
+            warnings.warn("MarchenkoPastur.rvs(size, n_rows=...) returned Wishart spectra; rvs now draws "
+                          "iid from the law, as scipy.stats. Call wishart_spectra(size, random_state, "
+                          "n_rows) for spectra; n_rows will be removed from rvs in the next release",
+                          DeprecationWarning, stacklevel=2)
+            return self.wishart_spectra(1 if size is None else size, random_state, n_rows)
         shape = () if size is None else ((size,) if np.ndim(size) == 0 else tuple(size))
         shape = tuple(check_int(f"size[{i}]" if len(shape) > 1 else "size", s, 0, None)
                       for i, s in enumerate(shape))
