@@ -554,7 +554,14 @@ def _main(args):
         cfg = with_rule(cfg, args.rule)
     if args.dry_run:
         model = build_model(cfg.model, device="meta")
-        print(f"config {cfg.name} (scale {cfg.scale}): {cfg.description}")
+        # the description is the paper's setting; a reduced scale says what it builds instead
+        print(f"config {cfg.name} (scale {cfg.scale}): {cfg.description}"
+              + (" [as in the paper; this scale differs:]" if cfg.cpu_changes else ""))
+        for key, change in cfg.cpu_changes.items():
+            if isinstance(change, (list, tuple)) and len(change) == 2:
+                print(f"  built at scale {cfg.scale}: {key} {change[1]} (paper: {change[0]})")
+            else:
+                print(f"  built at scale {cfg.scale}: {key} {change}")
         print(f"dataset {cfg.dataset}, epochs {cfg.epochs}, batch {cfg.batch_size}, lr {cfg.lr} "
               f"(decay {cfg.lr_decay}), momentum {cfg.momentum}, L1 {cfg.l1}, L2 {cfg.l2}")
         print(f"pruning {cfg.pruning}")

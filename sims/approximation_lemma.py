@@ -273,9 +273,10 @@ def _measure_set(c: Config, thetas: np.ndarray, progress: bool) -> list[dict]:
         M = int(round(ratio * N))
         zs = test_vectors(M, len(thetas), seed)
         tasks = [(N, M, thetas, noise, seed, t, str(dev), eps, c.engine) for t in range(trials)]
-        if progress and c.jobs == 1 and c.backend == "loky":
-            tasks = cli.progress(tasks, desc=f"spikes {thetas.min():g}..{thetas.max():g}, N={N}")
-        rows = map_tasks(_trial_task, tasks, backend=c.backend, jobs=c.jobs, scheduler=c.scheduler)
+        # the bar counts finished trials (map_tasks lists the tasks before it runs them)
+        rows = map_tasks(_trial_task, tasks, backend=c.backend, jobs=c.jobs, scheduler=c.scheduler,
+                         progress=f"spikes {thetas.min():g}..{thetas.max():g}, N={N}"
+                         if progress else None)
         op = np.array([r["opnorm"] for r in rows])
         op_ci = mean_ci(op)
         fixed = {}

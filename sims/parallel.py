@@ -79,19 +79,28 @@ def _ray_backend(jobs: int, scheduler: str | None):
 
 
 def map_tasks(fn: Callable[..., Any], tasks: Iterable[Sequence[Any]], *, backend: str = "loky",
-              jobs: int = 1, scheduler: str | None = None) -> list[Any]:
-    """``[fn(*task) for task in tasks]`` on the chosen backend, in task order."""
+              jobs: int = 1, scheduler: str | None = None, progress: str | None = None) -> list[Any]:
+    """``[fn(*task) for task in tasks]`` on the chosen backend, in task order.  ``progress``: the
+    label of a progress bar over the finished tasks (``core.cli.progress``: on a terminal only)."""
     check_choice("backend", backend, BACKENDS)
     jobs = check_int("jobs", jobs, 1, 4096)
     tasks = [tuple(t) for t in tasks]
     if scheduler is not None and backend == "loky":
         raise InvalidArgument("scheduler is only used with backend 'dask' or 'ray', got backend "
                               "'loky'")
+
+    def bar(results):
+        if progress is None:
+            return list(results)
+        from core.cli import progress as progress_bar
+        return list(progress_bar(results, total=len(tasks), desc=progress, unit="task"))
+
     if backend == "loky" and jobs == 1:
-        return [fn(*t) for t in tasks]
+        return bar(fn(*t) for t in tasks)
     from joblib import Parallel, delayed
     if backend == "loky":
-        return list(Parallel(n_jobs=jobs)(delayed(fn)(*t) for t in tasks))
+        return bar(Parallel(n_jobs=jobs, return_as="generator")(delayed(fn)(*t) for t in tasks))
     ctx = _dask_backend if backend == "dask" else _ray_backend
     with ctx(jobs, scheduler):
-        return list(Parallel(n_jobs=-1 if scheduler else jobs)(delayed(fn)(*t) for t in tasks))
+        return bar(Parallel(n_jobs=-1 if scheduler else jobs, return_as="generator")(
+            delayed(fn)(*t) for t in tasks))

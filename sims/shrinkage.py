@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core.cli import make_parser, positive_int, run as cli_run
+from core.cli import make_parser, output_dir, positive_int, progress, run as cli_run
 from core.result import Provenance, Result, Verdict
 from core.validate import InvalidArgument, check_choice, check_float, check_int
 from sims.device import resolve_device
@@ -148,14 +148,14 @@ def _cell(cache: Path | None, key: str, n_trials: int, one_trial):
     """[one_trial(t) for t in range(n_trials)], each trial stored in ``cache/key/t.json`` (a killed
     run resumes trial by trial); a finished cell is also stored whole as ``cache/key.json``."""
     if cache is None:
-        return [one_trial(t) for t in range(n_trials)]
+        return [one_trial(t) for t in progress(range(n_trials), desc=key, unit="matrix")]
     whole = cache / f"{key}.json"
     if whole.exists():
         return json.loads(whole.read_text())
     folder = cache / key
     folder.mkdir(parents=True, exist_ok=True)
     rows = []
-    for t in range(n_trials):
+    for t in progress(range(n_trials), desc=key, unit="matrix"):
         path = folder / f"{t}.json"
         if path.exists():
             rows.append(json.loads(path.read_text()))
@@ -438,7 +438,7 @@ def main(argv=None) -> int:
     p.add_argument("--sizes", type=positive_int, nargs="+", help="max(N, M) values (default 1000 2000 4000 8000)")
     p.add_argument("--trials", type=positive_int, nargs="+",
                    help="matrices per size, one per --sizes entry (default 40 30 16 8)")
-    p.add_argument("--cache", type=Path, default=None, metavar="DIR",
+    p.add_argument("--cache", type=output_dir, default=None, metavar="DIR",
                    help="folder of per-cell JSON files: cells found there are not recomputed")
     return cli_run(p, argv, _main)
 

@@ -44,7 +44,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from core.cli import make_parser, positive_int, run as cli_run
+from core.cli import make_parser, positive_int, progress, run as cli_run
 from core.result import Provenance, Result, Verdict
 from core.validate import InvalidArgument, check_choice, check_int
 from nets.pruning import bema_fit_singular_values
@@ -121,50 +121,50 @@ def spiked_rows(cfg: PruningConfig, device) -> list[dict]:
     from sims import qk_theorems as qt
     from sims.qk_side_by_side import spiked_target
     rows = []
-    for d in cfg.sizes:
-        for s in range(cfg.seeds):
-            trial = 7000 + 100 * d + s
-            F = spiked_target(d, cfg.io, cfg.thetas, cfg.seed, trial, device)
-            # the same draw without the signal: S_k = W_k - R_k; the signal net F_S has S_k in the
-            # pruned (hidden) layers -- paper 000's view (R carries no information, Theorem 4.1)
-            R = qt.sample_target(d, cfg.io, "gaussian", cfg.seed, trial, device)
-            F_S = [F[0]] + [w - r for w, r in zip(F[1:-1], R[1:-1])] + [F[-1]]
-            g = torch.Generator().manual_seed(cfg.seed * 7919 + trial)
-            x = torch.randn(cfg.n_data, cfg.io, generator=g, dtype=torch.float64).to(device)
-            x = x / x.norm(dim=1, keepdim=True)
+    jobs = [(d, s) for d in cfg.sizes for s in range(cfg.seeds)]
+    for d, s in progress(jobs, desc="spiked targets", unit="net"):
+        trial = 7000 + 100 * d + s
+        F = spiked_target(d, cfg.io, cfg.thetas, cfg.seed, trial, device)
+        # the same draw without the signal: S_k = W_k - R_k; the signal net F_S has S_k in the
+        # pruned (hidden) layers -- paper 000's view (R carries no information, Theorem 4.1)
+        R = qt.sample_target(d, cfg.io, "gaussian", cfg.seed, trial, device)
+        F_S = [F[0]] + [w - r for w, r in zip(F[1:-1], R[1:-1])] + [F[-1]]
+        g = torch.Generator().manual_seed(cfg.seed * 7919 + trial)
+        x = torch.randn(cfg.n_data, cfg.io, generator=g, dtype=torch.float64).to(device)
+        x = x / x.norm(dim=1, keepdim=True)
+        with torch.no_grad():
+            out_F, out_S = qt.forward(F, x), qt.forward(F_S, x)
+        y, y_S = out_F.argmax(dim=1), out_S.argmax(dim=1)
+        dx_F = confidence_from_outputs(out_F, y)
+        dx_S = confidence_from_outputs(out_S, y_S)
+        own = {}
+        for label, rule, matched in _variants():
+            f = [F[0]]
+            ranks, changes = [], []
+            for k, w in enumerate(F[1:-1]):
+                wp, rk, ch = apply_rule(w, rule, own[rule][k] if matched else None)
+                f.append(wp)
+                ranks.append(rk)
+                changes.append(ch)
+            f.append(F[-1])
+            if not matched:
+                own[rule] = ranks
             with torch.no_grad():
-                out_F, out_S = qt.forward(F, x), qt.forward(F_S, x)
-            y, y_S = out_F.argmax(dim=1), out_S.argmax(dim=1)
-            dx_F = confidence_from_outputs(out_F, y)
-            dx_S = confidence_from_outputs(out_S, y_S)
-            own = {}
-            for label, rule, matched in _variants():
-                f = [F[0]]
-                ranks, changes = [], []
-                for k, w in enumerate(F[1:-1]):
-                    wp, rk, ch = apply_rule(w, rule, own[rule][k] if matched else None)
-                    f.append(wp)
-                    ranks.append(rk)
-                    changes.append(ch)
-                f.append(F[-1])
-                if not matched:
-                    own[rule] = ranks
-                with torch.no_grad():
-                    out_f = qt.forward(f, x)
-                dx_f = confidence_from_outputs(out_f, y)
-                dx_fS = confidence_from_outputs(out_f, y_S)
-                rows.append(dict(
-                    part="spiked", d=d, seed=s, variant=label, rule=rule, matched=matched,
-                    ranks=ranks, weights_kept=int(sum(k * 2 * d for k in ranks)),
-                    weights_dense=2 * d * d, op_change=changes,
-                    sup_error=qt.sup_ball_error(f, F, cfg.starts, cfg.steps, seed=trial),
-                    chain_upper=qt.chain_bound(f, F),
-                    dX_change=float(np.mean(np.abs(dx_f - dx_F))),
-                    flip_rate=float(np.mean(out_f.argmax(dim=1).cpu().numpy() != y.cpu().numpy())),
-                    sup_error_signal=qt.sup_ball_error(f, F_S, cfg.starts, cfg.steps, seed=trial),
-                    dX_change_signal=float(np.mean(np.abs(dx_fS - dx_S))),
-                    flip_rate_signal=float(np.mean(out_f.argmax(dim=1).cpu().numpy()
-                                                   != y_S.cpu().numpy()))))
+                out_f = qt.forward(f, x)
+            dx_f = confidence_from_outputs(out_f, y)
+            dx_fS = confidence_from_outputs(out_f, y_S)
+            rows.append(dict(
+                part="spiked", d=d, seed=s, variant=label, rule=rule, matched=matched,
+                ranks=ranks, weights_kept=int(sum(k * 2 * d for k in ranks)),
+                weights_dense=2 * d * d, op_change=changes,
+                sup_error=qt.sup_ball_error(f, F, cfg.starts, cfg.steps, seed=trial),
+                chain_upper=qt.chain_bound(f, F),
+                dX_change=float(np.mean(np.abs(dx_f - dx_F))),
+                flip_rate=float(np.mean(out_f.argmax(dim=1).cpu().numpy() != y.cpu().numpy())),
+                sup_error_signal=qt.sup_ball_error(f, F_S, cfg.starts, cfg.steps, seed=trial),
+                dX_change_signal=float(np.mean(np.abs(dx_fS - dx_S))),
+                flip_rate_signal=float(np.mean(out_f.argmax(dim=1).cpu().numpy()
+                                               != y_S.cpu().numpy()))))
     return rows
 
 
@@ -172,7 +172,7 @@ def spiked_rows(cfg: PruningConfig, device) -> list[dict]:
 def fashion_rows(cfg: PruningConfig, device) -> tuple[list[dict], list[dict]]:
     from nets.confidence import classification_confidence
     from nets.layers import set_dense_weight
-    from nets.posttraining import train_example_d3
+    from sims.posttraining_truncation import train_example_d3
     from theory.pruning_bounds import Network, lemma_4_1_bound
     rows, sweep = [], []
     layer = "layers.fc1"

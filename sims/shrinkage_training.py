@@ -45,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.cli import make_parser, positive_int, run as cli_run
+from core.cli import make_parser, output_dir, positive_int, run as cli_run
 from core.result import Provenance, Result, Verdict
 from core.validate import InvalidArgument, check_choice, check_float, check_int
 
@@ -374,7 +374,7 @@ def main(argv=None) -> int:
                    help=f"rules to compare, 'mp' included (default {' '.join(DEFAULT_RULES)})")
     p.add_argument("--seeds", type=positive_int, default=None, help="training seeds (default 5)")
     p.add_argument("--epochs", type=positive_int, default=None, help="override the config's epochs")
-    p.add_argument("--cache", type=Path, default=None, metavar="DIR",
+    p.add_argument("--cache", type=output_dir, default=None, metavar="DIR",
                    help="checkpoint folder: runs are resumed from it (default: none, no resume)")
     return cli_run(p, argv, _main)
 

@@ -342,7 +342,8 @@ def measure(config: Config, progress: bool = False) -> list[dict]:
         distributed = False     # the device runs one chunk at a time, in this process
     if distributed:
         results = map_tasks(_simulate_task, [(s, c.seed, tr, c.engine, "cpu", 1) for s, tr in tasks],
-                            backend=c.backend, jobs=c.jobs, scheduler=c.scheduler)
+                            backend=c.backend, jobs=c.jobs, scheduler=c.scheduler,
+                            progress="spiked model" if progress else None)
     else:
         results = (_simulate_task(s, c.seed, tr, c.engine, dev, None) for s, tr in tasks)
     pairs = zip(tasks, results)

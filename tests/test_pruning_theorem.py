@@ -258,9 +258,12 @@ def test_cli_quick_writes_a_result_with_registry_ids(tmp_path, capsys):
                if v.claim in ("000:lemma:4.1", "000:remark:4.1"))
     assert {r["network"] for r in res.records} == set(ps.SETTINGS)
     assert (tmp_path / "v.csv").exists() and (tmp_path / "v.lemma_4_1_ratios.csv").exists()
-    # the summary ends the output; every line fits 120 characters
+    # the summary ends the output: the verdict counts, then (a --quick run) the pointer to the
+    # committed Result; every line fits 120 characters
     out = capsys.readouterr().out.strip().splitlines()
-    assert out[-1].startswith(("fails", "holds", "inconclusive", "vacuous"))
+    assert out[-2].startswith(f"{len(res.verdicts)} verdicts on ")
+    assert out[-2].split("(quick): ")[1].startswith(("fails", "holds", "inconclusive", "vacuous"))
+    assert out[-1].startswith("(quick) = reduced sizes") and "results/pruning_theorem.json" in out[-1]
     assert max(len(line) for line in out) <= 120
 
 

@@ -12,7 +12,7 @@ import importlib
 import pkgutil
 import sys
 
-from core.cli import make_parser, run as cli_run
+from core.cli import make_parser, prose, run as cli_run
 from core.result import Provenance, Result, Verdict
 
 import theory
@@ -100,6 +100,15 @@ def experiment(*, argv: list[str] | None = None) -> Result:
                   verdicts=verdicts_from_rows(rows))
 
 
+def self_check_line(rows: int, failed: int) -> str:
+    """What the first count of ``python -m theory`` is: rows of the formulas' self-check (each
+    formula against an independent computation), not verdicts on the papers' claims (the table
+    and its count line after it)."""
+    return (f"self-check of the formulas: {rows - failed} of {rows} rows agree with an independent "
+            f"computation{'' if not failed else f' ({failed} NOT OK)'}; the verdicts on paper "
+            f"claims follow")
+
+
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     p = make_parser(MODULE, __doc__, options=("json",))
@@ -109,9 +118,9 @@ def main(argv=None) -> int:
         result = experiment(argv=argv)
         failed.extend(r for r in result.records if not r["ok"])
         for r in failed:
-            print(f"NOT OK  theory.{r['module']}: {r['check']} (value {r['value']:.10g}, "
-                  f"reference {r['reference']:.10g}, error {r['error']:.1e})"[:120])
-        print(f"{len(result.records) - len(failed)} of {len(result.records)} checks ok")
+            print(prose(f"NOT OK  theory.{r['module']}: {r['check']} (value {r['value']:.10g}, "
+                        f"reference {r['reference']:.10g}, error {r['error']:.1e})"))
+        print(prose(self_check_line(len(result.records), len(failed))))
         return result
 
     status = cli_run(p, argv, body)
