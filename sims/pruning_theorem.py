@@ -40,7 +40,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 from scipy.sparse.linalg import svds
 
-from core.cli import make_parser, progress, run as cli_run
+from core.cli import make_parser, run as cli_run
 from core.result import Provenance, Result, Verdict
 from core.validate import InvalidArgument, check_int
 from sims import pruning_settings as ps
@@ -696,10 +696,10 @@ def _theorem_4_2_record(rec: dict) -> dict:
 
 
 def _parallel(fn, tasks: list[tuple], jobs: int, desc: str) -> list:
-    if jobs == 1:
-        return [fn(*t) for t in progress(tasks, desc=desc)]
-    from joblib import Parallel, delayed
-    return Parallel(n_jobs=jobs)(delayed(fn)(*t) for t in tasks)
+    """``[fn(*t) for t in tasks]`` in ``jobs`` processes, in task order, with a progress bar over
+    the finished tasks on a terminal (sims.parallel.map_tasks)."""
+    from sims.parallel import map_tasks
+    return map_tasks(fn, tasks, jobs=jobs, progress=desc)
 
 
 def run(config: Config = Config(), *, argv: list[str] | None = None) -> Result:
