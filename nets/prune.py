@@ -114,7 +114,9 @@ class PruneEvent:
     None when no ``tau`` was given. ``kept_singular_values`` / ``removed_singular_values`` are W's
     singular values (descending) that survive / are set to 0. ``params_before`` counts the weight
     entries of the matrix (or the layer's trainable parameters, for the Algorithm 1 steps);
-    ``params_after`` what storing W' needs (r (n + m) when that is smaller, else n m).
+    ``params_after`` what storing W' needs (r (n + m) when that is smaller, else n m): the size
+    after :func:`factorize`. The parametrized module itself stores more than the dense one (the
+    original weight plus the bases U_r, V_r; module docstring, "Sizes").
     ``noise_sigma``: the noise entry standard deviation a shrinkage rule used (None for "mp").
     ``action``: parametrized | kept | none (fit rejected, unfittable, nothing to remove) for
     ``mp_prune``; split | dense | recombined | none for Algorithm 1/3 steps."""

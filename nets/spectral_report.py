@@ -215,24 +215,32 @@ LEGEND = ("lambda+: BEMA edge of W^T W/N (Alg. 2); sv thr: sqrt(lambda+ N) on W'
           "as in nets.mp_prune); saved: weights saved by the split. --help explains every field.")
 
 
-def format_report(rows: list[dict]) -> str:
-    head = (f"{'layer':<24}{'kind':<7}{'shape':>13}{'lambda+':>11}{'sv thr':>9}{'fit':>7}"
-            f"{'accept':>7}{'spikes':>7}{'keep':>7}{'saved':>10}")
+def format_report(rows: list[dict], width: int | None = None) -> str:
+    """The table (kind is read from the shape and the layer name; every field is in ``--csv``),
+    a total, and the legend of the columns wrapped to ``width`` (default: the terminal's)."""
+    import textwrap
+
+    from core.cli import terminal_width
+    width = terminal_width() if width is None else width
+    name_w = min(24, max(6, max(len(r["layer"]) for r in rows) + 1))
+    head = (f"{'layer':<{name_w}}{'shape':>10}{'lambda+':>10}{'sv thr':>8}{'fit':>7}"
+            f"{'accept':>7}{'spikes':>7}{'keep':>6}{'saved':>9}")
     lines = [head, "-" * len(head)]
     for r in rows:
         shape = "x".join(map(str, r["shape"]))
+        layer = r["layer"] if len(r["layer"]) < name_w else r["layer"][: name_w - 2] + "~ "
         if "error" in r:
-            lines.append(f"{r['layer']:<24}{r['kind']:<7}{shape:>13}  (no fit: {r['error']})")
+            lines.append(f"{layer:<{name_w}}{shape:>10}  (no fit: {r['error']})")
             continue
         acc = "-" if r["accepted"] is None else ("yes" if r["accepted"] else "no")
         a3 = r["algorithm3"]
         keep = "all" if a3.get("all_noise") else a3["kept"]
-        lines.append(f"{r['layer']:<24}{r['kind']:<7}{shape:>13}{r['lambda_plus']:>11.4g}"
-                     f"{r['sv_threshold']:>9.4g}{r['fit_statistic']:>7.3f}{acc:>7}{r['n_spikes']:>7}"
-                     f"{keep:>7}{a3['weights_saved']:>10}")
+        lines.append(f"{layer:<{name_w}}{shape:>10}{r['lambda_plus']:>10.4g}"
+                     f"{r['sv_threshold']:>8.4g}{r['fit_statistic']:>7.3f}{acc:>7}{r['n_spikes']:>7}"
+                     f"{keep:>6}{a3['weights_saved']:>9}")
     total = sum(r["algorithm3"]["weights_saved"] for r in rows if "algorithm3" in r)
     lines.append(f"weights Algorithm 3 would save (splitting every layer where it saves): {total}")
-    lines.append(LEGEND)
+    lines += textwrap.wrap(LEGEND, width=max(40, width))
     return "\n".join(lines)
 
 

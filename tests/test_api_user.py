@@ -345,9 +345,16 @@ def test_csv_goes_to_stdout_alone_and_the_table_explains_its_columns(tmp_path, c
     code, out, err = _cli(capsys, str(tmp_path / "m.pt"), "--tau", "0.7")
     header = out.splitlines()[0]
     assert "accept" in header and "acc " not in header
-    assert "accept: fit <= --tau" in out and "rank 0 is never proposed" in out
+    prose = " ".join(out.split())                                     # the legend is wrapped to the terminal
+    assert "accept: fit <= --tau" in prose and "rank 0 is never proposed" in prose
+    assert all(len(line) <= 80 for line in format_report_at_80(tmp_path / "m.pt").splitlines())
     code, out, _ = _cli(capsys, "--help")
     assert "accept" in out and "Algorithm 4 keeps the MP hypothesis" in out
+
+
+def format_report_at_80(path) -> str:
+    from nets.spectral_report import format_report, load_source, spectral_report
+    return format_report(spectral_report(load_source(str(path)), tau=0.7), width=80)
 
 
 def test_spectral_report_follows_mp_prunes_rank_zero_policy():
