@@ -1,5 +1,9 @@
 """Figures of the E.4 problem of paper 000 from ``results/e4_problem.json`` (``sims.e4_problem``).
 
+4.1_example_4_1: Fig 4.1 for Example 4.1's own network ([2, 500, 2], unpruned, epoch 600): the
+histogram of dX over the test set with the median Lemma 4.1 bound (table ``fig_4_1``; the figure
+``4.1`` draws the MP-pruned two-hidden-layer net of ``sims.pruning_pipeline_check``).
+
 E.5: the training points of the E.4 classification (blue above the random polynomial boundary, red
 below), the boundary, the points Gaussian noise carried across it (circled) and the decision regions
 of the trained Example 4.1 net (tables ``fig_e5_points``, ``fig_e5_boundary``, ``fig_e5_decision``).
@@ -79,4 +83,26 @@ def fig_d3(outdir: Path, args) -> list[Path]:
     return save_figure(fig, outdir, figure_stem("D.3"), rows, {**source(result, RESULT), "fit": fit})
 
 
-FIGURES = {"D.3": fig_d3, "E.5": fig_e5}
+def fig_4_1_example(outdir: Path, args) -> list[Path]:
+    """Fig 4.1 for Example 4.1's own net (one hidden layer of 500, unpruned, epoch 600): histogram of dX over the test set with the per-object Lemma 4.1 bound."""
+    result = load_result(RESULT, COMMAND, results_dir(args))
+    rows = result.tables["fig_4_1"]
+    dx = np.array([r["dX"] for r in rows])
+    bound = np.array([r["bound"] for r in rows])
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    bins = np.linspace(min(dx.min(), 0.0), dx.max(), 50)
+    ax.hist(dx, bins=bins, color="tab:blue", alpha=0.7, label=f"dX of {dx.size} test objects")
+    ax.axvline(float(np.median(bound)), color="red", ls="--",
+               label=f"median bound sqrt(2 lambda+) sigma_max(W_2) ||s|| = {np.median(bound):.3g}")
+    share = float(np.mean(dx > 2 * bound))
+    ax.set_xlabel("dX (classification confidence (4.1))")
+    ax.set_ylabel("test objects")
+    ax.set_title(f"Fig 4.1, Example 4.1 net (seed {rows[0]['seed']}): {share:.0%} of objects have dX "
+                 "> 2 x their bound", fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return save_figure(fig, outdir, figure_stem("4.1_example_4_1"), rows,
+                       {**source(result, RESULT), "share_dx_above_2x_bound": share})
+
+
+FIGURES = {"D.3": fig_d3, "E.5": fig_e5, "4.1_example_4_1": fig_4_1_example}

@@ -84,11 +84,13 @@ def test_figures_d3_and_e5_draw_from_a_result(tmp_path):
     gx, gy = np.meshgrid(np.linspace(-1, 1, 4), np.linspace(-1, 2, 4))
     tables["fig_e5_decision"] = [{"x": float(a), "y": float(b), "predicted": int(b > a ** 2)}
                                  for a, b in zip(gx.ravel(), gy.ravel())]
+    tables["fig_4_1"] = [{"seed": 0, "object": i, "dX": float(d), "bound": 1.0, "s_norm": 1.0}
+                         for i, d in enumerate(np.linspace(-1, 5, 30))]
     result = Result(e4.MODULE, {}, Provenance.start(module=e4.MODULE, argv=[]).stop(), [], [], tables)
     write_result(result, tmp_path / "results" / "e4_problem.json")
     reg = figures_main.registry()
     args = SimpleNamespace(results=tmp_path / "results")
-    for name in ("D.3", "E.5"):
+    for name in ("D.3", "E.5", "4.1_example_4_1"):
         paths = reg[name](tmp_path / "out", args)
         assert [p.name for p in paths] == [f"fig_{name.replace('.', '_')}.{x}" for x in ("png", "json", "csv")]
     # the histogram of the stored ESD is a density: the bulk below 1.5 lambda+ integrates to its share
