@@ -53,6 +53,10 @@ CLAIMS = ("003:abstract:1",)
 METHODS = ("003", "magnitude", "random", "mp_truncation")
 NETS = ("fc", "vit")
 ENDPOINTS = (0.30, 0.50)
+# the settings a cached unit depends on (FC; the ViT adds its own)
+FC_KEY_FIELDS = ("fc_topology", "fc_epochs", "n_train", "n_test", "cycles", "finetune_samples", "finetune_lr_fc",
+                 "finetune_lr_vit", "mp_levels", "data")
+VIT_KEY_FIELDS = ("vit_finetune_samples", "vit_n_test")
 FAMILY_ALPHA = 0.05
 
 
@@ -74,6 +78,10 @@ class Config:
     finetune_samples: int = option(4096, "training samples of fine-tuning per cycle (every method)", lo=0)
     finetune_lr_fc: float = option(1e-4, "AdamW learning rate of the FC fine-tuning", lo=0.0)
     finetune_lr_vit: float = option(2e-4, "AdamW learning rate of the ViT fine-tuning", lo=0.0)
+    vit_finetune_samples: int = option(2048, "training samples of fine-tuning per cycle on the ViT", lo=0)
+    vit_n_test: int = option(5000, "test images of the ViT comparison (the first ones)", lo=10)
+    methods: tuple[str, ...] = option(METHODS, "methods this process computes (magnitude and random "
+                                      "need 003's cached per-cycle counts)", choices=METHODS)
     mp_levels: tuple[float, ...] = option((0.25, 0.5, 0.75, 1.0),
                                           "portions of the bulk removed by mp_truncation", lo=0.0, hi=1.0)
     data: str = option("fashion_mnist", "fashion_mnist, or synthetic (toy runs only)",
@@ -295,13 +303,16 @@ def run_mp_truncation(model0, tensors, data, cfg: Config, point):
 # ------------------------------------------------------------------------------------------------
 # one unit (net, seed)
 # ------------------------------------------------------------------------------------------------
-def run_unit(net: str, seed: int, model0, data, cfg: Config, pretrain: dict) -> dict:
+def run_stage(net: str, seed: int, method: str, model0, data, cfg: Config, targets=None) -> dict:
+    """One method on one pre-trained net: {"rows", "layers", "targets"} (003 also gives the
+    unpruned row and the per-cycle non-zero counts the other methods are matched to)."""
     import nets.singular_vector_sparsification as svs
     test = data[1]
     base_loss, base_acc = evaluate(model0, *test)
     total = svs.stored_parameters(model0)
     tensors = pruned_tensors(net, model0)
     lr = cfg.finetune_lr_vit if net == "vit" else cfg.finetune_lr_fc
+    run_cfg = cfg if net == "fc" else Config(**{**asdict(cfg), "finetune_samples": cfg.vit_finetune_samples})
 
     def point(method, level, model, correction: int = 0, **extra):
         loss, acc = evaluate(model, *test)
@@ -312,13 +323,13 @@ def run_unit(net: str, seed: int, model0, data, cfg: Config, pretrain: dict) -> 
                     test_accuracy=acc, test_loss=loss, base_accuracy=base_acc, base_loss=base_loss,
                     accuracy_drop_points=100 * (base_acc - acc), **extra)
 
-    rows = [point("unpruned", 0, model0)]
-    r003, targets, layer_rows = run_003(model0, tensors, data, cfg, lr, seed, point)
-    rows += r003
-    for method in ("magnitude", "random"):
-        rows += run_unstructured(method, model0, tensors, data, cfg, lr, seed, targets, point)
-    rows += run_mp_truncation(model0, tensors, data, cfg, point)
-    return {"rows": rows, "layers": layer_rows, "pretrain": pretrain}
+    if method == "003":
+        rows, targets, layer_rows = run_003(model0, tensors, data, run_cfg, lr, seed, point)
+        return {"rows": [point("unpruned", 0, model0)] + rows, "layers": layer_rows, "targets": targets}
+    if method == "mp_truncation":
+        return {"rows": run_mp_truncation(model0, tensors, data, run_cfg, point), "layers": []}
+    return {"rows": run_unstructured(method, model0, tensors, data, run_cfg, lr, seed, targets, point),
+            "layers": []}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -434,27 +445,52 @@ def run(config: Config, *, context: ExperimentRun | None = None, log=None) -> Re
         cache = Path(config.cache)
         data = load_data(config)
         flat = ((data[0][0].flatten(1), data[0][1]), (data[1][0].flatten(1), data[1][1]))
-        key = json.dumps({k: v for k, v in asdict(config).items() if k not in ("nets", "seeds", "vit_dirs",
-                                                                             "cache")}, sort_keys=True)
         units = {}
 
+        def key_of(net):
+            # the settings a unit depends on (the FC key is what the first FC runs stored)
+            fields = FC_KEY_FIELDS + (VIT_KEY_FIELDS if net == "vit" else ())
+            return json.dumps({k: v for k, v in asdict(config).items() if k in fields}, sort_keys=True)
+
         def unit(net, seed, build):
-            path = cache / f"{net}_seed{seed}.json"
-            if path.is_file():
-                stored = json.loads(path.read_text())
+            key = key_of(net)
+            whole = cache / f"{net}_seed{seed}.json"
+            if whole.is_file():
+                stored = json.loads(whole.read_text())
                 if stored.get("key") == key:
-                    log(f"{net} seed {seed}: cached ({path})")
+                    log(f"{net} seed {seed}: cached ({whole})")
                     return stored["unit"]
-            model, pretrain, d = build()
-            torch.manual_seed(seed)
-            t0, c0 = time.perf_counter(), time.process_time()
-            out = run_unit(net, seed, model, d, config, pretrain)
-            out["compute"] = {"wall_s": round(time.perf_counter() - t0, 1),
-                              "cpu_s": round(time.process_time() - c0, 1)}
-            cache.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps({"key": key, "unit": out}))
-            log(f"{net} seed {seed}: done")
-            return out
+            built, stages = None, {}
+            for method in METHODS:
+                path = cache / f"{net}_seed{seed}_{method}.json"
+                if path.is_file() and json.loads(path.read_text()).get("key") == key:
+                    stages[method] = json.loads(path.read_text())["stage"]
+                    continue
+                if method not in config.methods:
+                    continue
+                if method in ("magnitude", "random") and "003" not in stages:
+                    raise InvalidArgument(f"methods: {method} on {net} seed {seed} needs 003's cached "
+                                          f"counts ({cache / f'{net}_seed{seed}_003.json'}); run 003 first")
+                if built is None:
+                    built = build()
+                model, pretrain, d = built
+                torch.manual_seed(seed)
+                t0, c0 = time.perf_counter(), time.process_time()
+                stage = run_stage(net, seed, method, model, d, config, stages.get("003", {}).get("targets"))
+                stage["compute"] = {"wall_s": round(time.perf_counter() - t0, 1),
+                                    "cpu_s": round(time.process_time() - c0, 1)}
+                stage["pretrain"] = pretrain
+                cache.mkdir(parents=True, exist_ok=True)
+                path.write_text(json.dumps({"key": key, "stage": stage}))
+                stages[method] = stage
+                log(f"{net} seed {seed}: {method} done")
+            if set(stages) != set(METHODS):
+                log(f"{net} seed {seed}: stages {sorted(stages)} of {list(METHODS)} done; not in this Result")
+                return None
+            return {"rows": [r for m in METHODS for r in stages[m]["rows"]],
+                    "layers": stages["003"]["layers"], "pretrain": stages["003"]["pretrain"],
+                    "compute": {k: round(sum(stages[m]["compute"][k] for m in METHODS), 1)
+                                for k in ("wall_s", "cpu_s")}}
 
         if "fc" in config.nets:
             for seed in config.seeds:
@@ -463,8 +499,10 @@ def run(config: Config, *, context: ExperimentRun | None = None, log=None) -> Re
                     return model, {"epochs": config.fc_epochs, "curve": curve}, flat
                 units[("fc", seed)] = unit("fc", seed, build)
         if "vit" in config.nets:
+            vit_data = (data[0], (data[1][0][:config.vit_n_test], data[1][1][:config.vit_n_test]))
             for seed, model, pre in _vit_units(config):
-                units[("vit", seed)] = unit("vit", seed, lambda m=model, p=pre: (m, p, data))
+                units[("vit", seed)] = unit("vit", seed, lambda m=model, p=pre: (m, p, vit_data))
+        units = {k: u for k, u in units.items() if u is not None}
         rows = [r for u in units.values() for r in u["rows"]]
         layers = [dict(net=n, **r) for (n, _), u in units.items() for r in u["layers"]]
         pretrain = [dict(net=n, seed=s, epoch=c["epoch"], test_accuracy=c["test_accuracy"])
