@@ -414,24 +414,30 @@ def theorem_a2(cfg: PaperClaimsConfig, rng_for, theta: float = 2.0) -> tuple[lis
         ou.append(float(uu[:, 0] @ u) ** 2)
         ov.append(float(vt[0] @ v) ** 2)
     ci_u, ci_v = mean_ci(np.array(ou)), mean_ci(np.array(ov))
+    # the overlaps approach their limits with an O(1/N) bias: the 95% interval widened by 5/N
+    allow = 5 / n
+    near = lambda ci, x: ci.low - allow <= x <= ci.high + allow  # noqa: E731
     rows = [{"table": "theorem_A2", "N": n, "theta": theta, "A4": a4, "A5_printed": a5_printed,
              "A5_corrected": a5_corrected, "mc_u_overlap": ci_u.mean, "mc_u_ci": ci_u.as_list(),
              "mc_v_overlap": ci_v.mean, "mc_v_ci": ci_v.as_list()}]
     setting = f"square R iid N(0, 1/N), S = {theta} u v^T, N = {n}, {cfg.spiked_trials} draws"
     return rows, [
         Verdict("000:theorem:A.2", setting + ": (A.4), left vectors",
-                "holds" if ci_u.contains(a4) else "fails", measured=ci_u.mean, interval=ci_u.as_list(),
+                "holds" if near(ci_u, a4) else "fails", measured=ci_u.mean, interval=ci_u.as_list(),
                 bound=a4, N=n, note="(A.4) evaluated with the MP D-transform (phi read as BGN's, which the "
                                     "paper never defines) against the Monte Carlo |<u, u'>|^2; 'holds' "
-                                    "when the 95% interval holds the limit"),
+                                    f"when the 95% interval widened by 5/N = {allow:.3g} (the O(1/N) "
+                                    "finite-size bias) holds the limit"),
         Verdict("000:theorem:A.2", setting + ": (A.5) as printed, right vectors",
-                "fails" if not ci_v.contains(a5_printed) and ci_v.contains(a5_corrected) else "inconclusive",
+                "fails" if not near(ci_v, a5_printed) and near(ci_v, a5_corrected) else "inconclusive",
                 measured=ci_v.mean, interval=ci_v.as_list(), bound=a5_printed, N=n,
                 corrected=f"|<v, v'>|^2 -> -2 phi_mu~(rho) / (theta^2 D'_mu(rho)) with mu~ = c mu + (1 - c) "
                           f"delta_0 (BGN 2012, Thm 2.9): {a5_corrected:.4g} here",
                 note=f"the printed (A.5) (mu~ = c mu + (1 + c) delta_0, of mass {1 + 2 * 1.0:g} at c = 1, "
                      f"in D' of the denominator) gives {a5_printed:.4g}; the corrected form "
-                     f"{a5_corrected:.4g} lies in the Monte Carlo interval")]
+                     f"{a5_corrected:.4g} lies in the Monte Carlo interval widened by 5/N = {allow:.3g} "
+                     "(the O(1/N) bias); 'fails' needs the printed value outside it and the corrected one "
+                     "inside")]
 
 
 # -- (4.24) ----------------------------------------------------------------------------------------
