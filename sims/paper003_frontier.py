@@ -29,8 +29,16 @@ holds: upper bound < 1 point; fails: lower bound > 1 point; inconclusive otherwi
 endpoint is never reached. Each verdict's setting names the net, data, scale and seeds; none is about
 ViT-B/16 on ImageNet (``003:abstract:1`` keeps its not-checked entry for that).
 
-Resumable: each (net, seed) unit's rows are cached under ``cache`` (JSON), the FC nets' pre-trained
-weights too; the ViTs come from ``python -m nets.vit`` run directories (``vit_dirs``, one per seed).
+Budget (CPU scale): the FC nets are pre-trained here (``fc_epochs`` on ``n_train`` images) and
+fine-tuned ``finetune_samples`` samples per cycle, evaluated on ``n_test`` test images; the ViTs come
+from ``python -m nets.vit`` run directories (``vit_dirs``, one per seed; the committed run: 10 epochs
+on the first 30,000 images) and are fine-tuned ``vit_finetune_samples`` samples per cycle, evaluated
+on the first ``vit_n_test`` test images. Every method of a net gets the same fine-tuning samples.
+
+Resumable: each (net, seed, method) stage is cached under ``cache`` (JSON keyed by the settings it
+depends on), the FC nets' pre-trained weights too; ``methods`` restricts a process to some stages
+(003 first: magnitude and random are matched to its per-cycle counts), so stages can run in
+parallel processes and a final run assembles them.
 """
 from __future__ import annotations
 
@@ -403,12 +411,16 @@ def verdicts(rows: list[dict], units: dict, cfg: Config) -> list[Verdict]:
                 if o:
                     others.append(f"{method} at the same non-zero count: drop {np.mean(o):.2f} points")
             stored = float(np.mean([r["removed_stored"] for r in sel if r["level"] == c]))
+            zeroed = float(np.mean([sum(r.get("vector_entries_zeroed") or 0 for r in sel
+                                        if r["seed"] == sd and r["level"] <= c) for sd in seeds]))
             out.append(Verdict(
                 claim="003:abstract:1", setting=base, verdict=verdict, measured=m, interval=[lo, hi], bound=1.0,
                 note=(f"cycle {c}: removed {mean_removed[c]:.3f} of the parameters by 003's count (non-zero "
                       f"entries), {stored:.3f} of the stored entries (ratio 1: no layer is split, zeros are "
                       f"stored); accuracy drop in points, per seed {[round(d, 2) for d in drops]}, mean with a "
-                      f"{level:.1%} t interval (Bonferroni over the 30%/50% endpoints); "
+                      f"{level:.1%} t interval (Bonferroni over the 30%/50% endpoints); singular-vector "
+                      f"entries zeroed by the sparsification step in cycles 1-{c}: {zeroed:.0f} per seed "
+                      "(the code's threshold 1.125e-5 x target x n m is small at these widths); "
                       + "; ".join(others)
                       + ". Scale: this model and data only, not ViT-B/16 on ImageNet"),
                 extra={"net": net, "cycle": c, "seeds": seeds, "endpoint": endpoint}))
