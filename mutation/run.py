@@ -14,9 +14,10 @@ Choices, and why:
   (tests/test_pruning_theorem.py::test_results_do_not_depend_on_jobs) leaves it in mutmut's main
   process, and the next forked mutant hangs on it without using CPU, so mutmut's CPU-time limit
   never fires.  The fork server imports pytest and collects, but runs no test.
-* ``self_check`` is not mutated (do_not_mutate_patterns): it is a diagnostic table whose rows
-  compare the library against independent numerics for ``python -m theory``; a mutant there changes
-  the diagnostics, not what a user computes, and no unit test runs it.
+* ``self_check`` is left out of the scores: it is a diagnostic table whose rows compare the library
+  against independent numerics for ``python -m theory``; a mutant there changes the diagnostics,
+  not what a user computes, and no selected test runs it (mutmut reports its mutants as "no tests"
+  at no cost; excluding them at the source would need a pragma in theory/).
 * Survivors that change only the text of an error message (mutmut's "XX...XX" string mutants inside
   a raise) are counted apart: tests match messages by the parameter name, not word for word.
 
@@ -54,7 +55,6 @@ TARGETS: dict[str, list[str]] = {
 }
 # copied into the mutation tree (mutmut imports the tests' packages from there, not from here)
 PACKAGES = ["core", "theory", "sims", "nets", "figures", "benchmarks"]
-NOT_MUTATED = [r"^def self_check\("]
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
           35: "suspicious", 36: "timeout", 37: "type check", -24: "timeout", 24: "timeout",
           152: "timeout", 255: "timeout", None: "not checked"}
@@ -85,7 +85,7 @@ def copy_tree(dest: Path, rev: str | None) -> None:
 def write_config(tree: Path, module: str, tests: list[str]) -> None:
     present = [t for t in tests if (tree / t).exists()]
     lines = ["[mutmut]", "source_paths ="] + [f"    {p}" for p in PACKAGES]
-    lines += [f"only_mutate = {module}", "do_not_mutate_patterns ="] + [f"    {p}" for p in NOT_MUTATED]
+    lines += [f"only_mutate = {module}"]
     lines += ["pytest_add_cli_args_test_selection ="] + [f"    {t}" for t in present]
     lines += ["pytest_add_cli_args =", "    -p", "    no:cacheprovider",
               "process_isolation = forkserver", "use_git_change_detection = false",
@@ -145,27 +145,52 @@ def collect(tree: Path) -> list[dict]:
     return rows
 
 
-def run_module(module: str, tests: list[str], work: Path, rev: str | None, log) -> list[dict]:
+def survivors_of(tree: Path) -> list[str]:
+    """Names of the mutants a previous run in ``tree`` did not kill (survived, suspicious, timeout)."""
+    names = []
+    for meta in (tree / "mutants").rglob("*.py.meta"):
+        for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():
+            if STATUS.get(code, "suspicious") in ("survived", "suspicious", "timeout"):
+                names.append(name)
+    return names
+
+
+def run_module(module: str, tests: list[str], work: Path, rev: str | None, log, rerun: bool = False) -> list[dict]:
     tree = work / module.replace("/", "_").removesuffix(".py")
-    copy_tree(tree, rev)
-    write_config(tree, module, tests)
+    names: list[str] = []
+    if rerun and (tree / "mutants").is_dir():
+        # same mutants, the working tree's current tests: only the previous survivors are run again
+        shutil.rmtree(tree / "tests")
+        shutil.copytree(ROOT / "tests", tree / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+        names = survivors_of(tree)
+        if not names:
+            return run_collect(tree)
+    else:
+        copy_tree(tree, rev)
+        write_config(tree, module, tests)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
     start = time.time()
-    proc = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", "1"], cwd=tree, env=env,
+    proc = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", "1", *names], cwd=tree, env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     log.write(f"## {module} (exit {proc.returncode}, {time.time() - start:.0f} s)\n{proc.stdout[-4000:]}\n")
     log.flush()
-    out = subprocess.run([sys.executable, __file__, "--collect", str(tree)], cwd=tree, env=env,
+    return run_collect(tree)
+
+
+def run_collect(tree: Path) -> list[dict]:
+    out = subprocess.run([sys.executable, __file__, "--collect", str(tree)], cwd=tree,
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
 
 
 def summarise(module: str, rows: list[dict], equivalents: dict) -> tuple[dict, list[dict]]:
-    counts = dict(mutants=len(rows), killed=0, survived=0, no_tests=0, timeout=0, other=0,
+    counts = dict(mutants=sum("self_check__mutmut" not in r["name"] for r in rows), killed=0, survived=0, no_tests=0, timeout=0, other=0,
                   equivalent=0, message=0, open=0)
     open_rows = []
     for r in rows:
         s = r["status"]
+        if "self_check__mutmut" in r["name"]:
+            continue  # left out of the scores (module docstring)
         if s == "killed":
             counts["killed"] += 1
         elif s == "no tests":
@@ -198,6 +223,9 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "runs" / "mutation")
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "rmt-mutation",
                     help="where the copies of the tree are made (never the working tree)")
+    ap.add_argument("--rerun", action="store_true",
+                    help="reuse the trees of the last run (same mutants) and run only its survivors "
+                         "against the working tree's current tests")
     ap.add_argument("--collect", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.collect:
@@ -212,7 +240,7 @@ def main(argv=None) -> int:
              "|---|---|---|---|---|---|---|---|---|---|"]
     with open(args.out / "mutmut.log", "w") as log, open(args.out / "survivors.txt", "w") as surv:
         for module in args.only or list(TARGETS):
-            rows = run_module(module, TARGETS[module], args.work, args.rev, log)
+            rows = run_module(module, TARGETS[module], args.work, args.rev, log, args.rerun)
             counts, open_rows = summarise(module, rows, equivalents)
             table.append(f"| {module} | {counts['mutants']} | {counts['killed']} | {counts['survived']} | "
                          f"{counts['no_tests']} | {counts['timeout']} | {100 * counts['score']:.1f}% | "

@@ -243,3 +243,21 @@ def test_rvs_with_two_nonzero_eigenvalues_matches_direct_wishart(n_rows, n_cols)
     assert np.all(model[:, : n_cols - 2] == 0.0)
     for col in (-2, -1):
         assert stats.ks_2samp(model[:, col], direct[:, col]).pvalue > 1e-3
+
+
+def test_rvs_names_the_bad_entry_of_a_shape():
+    law = MarchenkoPastur(0.5)
+    with pytest.raises(ValueError, match=r"size\[1\] must be an integer in \[0, inf\], got -1"):
+        law.rvs((2, -1))
+    with pytest.raises(ValueError, match=r"^size must be an integer in \[0, inf\], got -1"):
+        law.rvs(-1)
+
+
+@pytest.mark.parametrize("ratio", [0.3, 2.0])
+def test_phi_is_the_angle_of_the_clipped_point(ratio):
+    # phi(x) of the module docstring, on [0, pi]: points outside the support are clipped to its ends
+    law = MarchenkoPastur(ratio, 1.1)
+    out = law._phi(np.array([law.lower - 1.0, law.lower, law.upper, law.upper + 1.0]))
+    assert out.tolist() == [0.0, 0.0, math.pi, math.pi]
+    mid = 0.5 * (law.lower + law.upper)
+    assert float(law._phi(np.array([mid]))[0]) == pytest.approx(0.5 * math.pi, rel=1e-15, abs=0)
