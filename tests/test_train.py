@@ -17,7 +17,7 @@ from nets.data import DataSplits, polynomial_classification_e4
 from nets.train import CHECKPOINT, Run, main, regularisation, train
 
 ROOT = Path(__file__).resolve().parents[1]
-TIMING = {"train_time_s", "callback_time_s"}
+TIMING = {"train_time_s", "callback_time_s", "cpu_time_s"}
 
 
 def _tiny_cfg(**kw) -> TrainConfig:

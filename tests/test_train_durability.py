@@ -17,7 +17,7 @@ from nets.configs import TrainConfig
 from nets.data import polynomial_classification_e4
 from nets.train import CHECKPOINT, METRICS, Run, train
 
-TIMING = {"train_time_s", "callback_time_s"}
+TIMING = {"train_time_s", "callback_time_s", "cpu_time_s"}
 
 
 def _cfg(**kw) -> TrainConfig:
