@@ -485,8 +485,9 @@ def format_table(rows: list[dict], columns: list[str] | None = None, *,
                 lead.append(textwrap.fill(
                     "same in every row: " + ", ".join(f"{c}={_cell(rows[0].get(c))}" for c in same),
                     width, subsequent_indent="  ", break_on_hyphens=False))
-        def keylike(c):
-            return all(r.get(c) is None or isinstance(r.get(c), (str, bool, int)) for r in rows)
+        def keylike(c):  # text and integer labels (a bool is an outcome, not a label)
+            return all(r.get(c) is None or (isinstance(r.get(c), (str, int))
+                                            and not isinstance(r.get(c), bool)) for r in rows)
         keys = [c for c in columns if keylike(c)]
         columns = keys + [c for c in columns if c not in keys]
     else:
@@ -495,10 +496,9 @@ def format_table(rows: list[dict], columns: list[str] | None = None, *,
         return "\n".join(lead)
     cells = {c: [c] + [_cell(r.get(c)) for r in rows] for c in columns}
     natural = {c: max(len(x) for x in cells[c]) for c in columns}
+    while keys and sum(natural[c] + 2 for c in keys) > width // 2:
+        keys = keys[:-1]  # repeat only the leading labels that fit half the screen
     key_width = sum(natural[c] + 2 for c in keys)
-    if key_width > width // 2:
-        keys = []  # the distinguishing columns alone fill the screen: one wrapped table
-        key_width = 0
     rest = [c for c in columns if c not in keys]
     blocks, block, used = [], [], key_width
     for c in rest:
