@@ -7,10 +7,25 @@
 # metrics, pruning events, provenance with device, threads and wall time).
 #
 #   bash scripts/paper_scale_cpu.sh [TOPOLOGY] [SEED ...]      (default: a 0 1 2)
+#   bash scripts/paper_scale_cpu.sh status                      (epochs done, step time, finish)
 #
 # Same seed => identical initial weights and batch order in both arms (nets.train's docstring).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+status() {  # per run: epochs done, the last epoch's CPU (or wall) seconds, the estimated finish
+  .venv/bin/python - <<'PY'
+import json, pathlib, datetime
+for m in sorted(pathlib.Path("runs/paper_scale").glob("*/seed*/*/metrics.json")):
+    d = json.loads(m.read_text()); e = d["epochs"]; last = e[-1] if e else {}
+    total = 70  # Example 3.2: 70 epochs (Section 3.2.1, E.6)
+    step = last.get("cpu_time_s", last.get("train_time_s", 0) + last.get("callback_time_s", 0))
+    left = (total - len(e)) * step
+    eta = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=left)
+    print(f"{m.parent}: {len(e)}/{total} epochs, last epoch {step:.0f} s, "
+          f"~{left / 60:.0f} min left at that rate (finish ~{eta:%d %b %H:%M} UTC)")
+PY
+}
+[ "${1:-}" = status ] && { status; exit 0; }
 topology=${1:-a}; shift || true
 seeds=("${@:-0 1 2}"); [ $# -eq 0 ] && seeds=(0 1 2)
 py=.venv/bin/python
@@ -27,6 +42,7 @@ run_arm() {  # seed arm
   OMP_NUM_THREADS=1 nice -n 5 "$py" -m nets.train "${flags[@]}" > "runs/paper_scale/ex3.2$topology/seed$seed/$arm.log" 2>&1
   echo "seed $seed $arm: finished $(date -u +%FT%TZ)"
 }
+status
 for seed in "${seeds[@]}"; do
   run_arm "$seed" pruned & p=$!
   run_arm "$seed" unpruned & u=$!
