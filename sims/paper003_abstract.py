@@ -27,9 +27,7 @@ reported beside it). Confidence intervals: Student t over seeds (95%).
 """
 from __future__ import annotations
 
-import copy
 import math
-import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -37,85 +35,24 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.nn.utils import prune as torch_prune
 
-from core.result import Provenance, Result, Verdict
+from core.result import Result, Verdict
 from core.validate import InvalidArgument
+from nets.vit import evaluate as loss_and_accuracy
+from sims.budget_pruning import count_trainable, mp_prune_level, prunable_tensors, unstructured_prune
+from sims.experiment import ExperimentRun
+from sims.statistics import mean_ci
 
-MODULE = "nets.paper003"
+MODULE = "sims.paper003_abstract"
+RESULT_NAME = "nets.paper003"  # the name its committed Result carries (see sims.registry)
 LEVELS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
 def t_interval(values) -> tuple[float, float, float]:
-    """(mean, lo, hi): 95% Student-t interval of the mean; (v, nan, nan) for one value."""
-    from scipy import stats
-    v = np.asarray([x for x in values if x is not None and math.isfinite(x)], dtype=float)
-    if v.size == 0:
-        return math.nan, math.nan, math.nan
-    m = float(v.mean())
-    if v.size < 2:
-        return m, math.nan, math.nan
-    h = float(stats.t.ppf(0.975, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
-    return m, m - h, m + h
-
-
-# ------------------------------------------------------------------------------------------------
-# pruning at a budget
-# ------------------------------------------------------------------------------------------------
-def prunable_tensors(model: nn.Module, layers: list[str]) -> list[tuple[nn.Module, str]]:
-    """(module, tensor name) of the matrices every method prunes (same set for all three)."""
-    from nets.layers import eligible_weights
-    chosen = set(layers)
-    return [(model.get_submodule(m), t) for m, t in eligible_weights(model) if m in chosen]
-
-
-def mp_prune_level(model: nn.Module, layers: list[str], remove_fraction: float, *,
-                   allow_rank_zero: bool, tau=None) -> tuple[nn.Module, int, list]:
-    """A pruned copy: the portion ``remove_fraction`` of each matrix's bulk removed (Algorithm 3),
-    as a low-rank parametrization; returns (model, weights saved when stored factorised, events)."""
-    import nets
-    pruned = copy.deepcopy(model)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", nets.AllNoiseWarning)
-        decisions = nets.decide_model(pruned, layers=layers, keep_fraction=1.0 - remove_fraction, tau=tau,
-                                      allow_rank_zero=allow_rank_zero)
-        for decision in decisions:
-            decision.apply()
-    events = [event for decision in decisions for event in decision]
-    saved = sum(e.params_before - e.params_after for e in events if e.action == "parametrized")
-    return pruned, int(saved), events
-
-
-def unstructured_prune(model: nn.Module, layers: list[str], n_remove: int, method: str,
-                       seed: int = 0) -> nn.Module:
-    """A copy with ``n_remove`` weights zeroed over the prunable tensors by
-    ``torch.nn.utils.prune.global_unstructured`` (L1 magnitude, or random)."""
-    pruned = copy.deepcopy(model)
-    params = prunable_tensors(pruned, layers)
-    if n_remove <= 0:
-        return pruned
-    kind = {"magnitude": torch_prune.L1Unstructured, "random": torch_prune.RandomUnstructured}[method]
-    torch.manual_seed(seed)
-    torch_prune.global_unstructured(params, pruning_method=kind, amount=int(n_remove))
-    return pruned
-
-
-def count_trainable(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
-
-
-# ------------------------------------------------------------------------------------------------
-# evaluation
-# ------------------------------------------------------------------------------------------------
-def loss_and_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int = 1000):
-    model.eval()
-    loss, correct = 0.0, 0
-    with torch.no_grad():
-        for i in range(0, len(y), batch):
-            out = model(x[i:i + batch])
-            loss += F.cross_entropy(out, y[i:i + batch], reduction="sum").item()
-            correct += int((out.argmax(1) == y[i:i + batch]).sum())
-    return loss / len(y), correct / len(y)
+    """(mean, lo, hi): 95% Student-t interval of the mean over the finite values
+    (``sims.statistics.mean_ci``); (v, nan, nan) for one value."""
+    s = mean_ci(values)
+    return s["mean"], s["lo"], s["hi"]
 
 
 @dataclass
@@ -406,13 +343,18 @@ def removal_verdicts(rows: list[dict]) -> list[Verdict]:
 # ------------------------------------------------------------------------------------------------
 # the experiment
 # ------------------------------------------------------------------------------------------------
-def run(cfg: Config, *, argv=None) -> Result:
-    from nets.models import FullyConnectedNet  # noqa: F401  (fail early when nets is broken)
-    from nets.vit import block_weight_layers, load_fashion_mnist, load_trained
+def run(cfg: Config, *, argv=None, module: str = MODULE) -> Result:
+    """The parts of ``cfg``; ``argv``: the command line to record (as ``python -m <module> ...``)."""
     for d in cfg.vit_dirs:
         if not (Path(d) / "checkpoint.pt").is_file():
             raise InvalidArgument(f"vit_dirs: {d} has no checkpoint.pt; train it with python -m nets.vit")
-    prov = Provenance.start(module=MODULE, argv=argv, seed=None, device="cpu")
+    with ExperimentRun(MODULE, None, argv=argv, device="cpu", seed=None, module=module,
+                       experiment=RESULT_NAME) as context:
+        return _run(cfg, context)
+
+
+def _run(cfg: Config, context: ExperimentRun) -> Result:
+    from nets.vit import block_weight_layers, load_fashion_mnist, load_trained
     data = load_fashion_mnist()
     (train_x, train_y), (test_x, test_y) = data
     sub = torch.randperm(len(train_y), generator=torch.Generator().manual_seed(0))[:cfg.n_eval_train]
@@ -445,22 +387,25 @@ def run(cfg: Config, *, argv=None) -> Result:
         tables["bulk_removal"] = removal
         verdicts += randomness_verdicts(traj) + removal_verdicts(removal) + regularisation_verdict(traj)
     config = asdict(cfg)
-    return Result(experiment=MODULE, config=config, provenance=prov.stop(), records=records,
-                  verdicts=verdicts, tables=tables)
+    return context.result(config=config, records=records, verdicts=verdicts, tables=tables)
 
 
-def main(argv=None) -> int:
-    """``python -m nets.paper003 --vit-dirs runs/vit/seed0 runs/vit/seed1 runs/vit/seed2
-    [--parts vit theorems] --json results/nets/paper003.json``"""
+def main(argv=None, *, module: str = MODULE) -> int:
+    """``python -m sims.paper003_abstract --vit-dirs runs/vit/seed0 runs/vit/seed1 runs/vit/seed2
+    [--parts vit theorems] --json results/nets/paper003.json``; ``module``: the name it runs under
+    (the old ``nets.paper003`` for the alias, so the committed Result's argv reruns it)."""
+    import sys
+
     from core.cli import make_parser, run as cli_run
-    p = make_parser(MODULE, __doc__, options=("json", "threads"))
+    recorded = list(sys.argv[1:] if argv is None else argv)
+    p = make_parser(module, __doc__, options=("json", "threads"))
     p.add_argument("--vit-dirs", nargs="*", default=[], help="nets.vit run directories")
     p.add_argument("--parts", nargs="+", choices=("vit", "theorems"), default=["vit", "theorems"])
     p.add_argument("--mlp-seeds", type=int, nargs="+", default=list(Config.mlp_seeds))
     p.add_argument("--mlp-epochs", type=int, default=Config.mlp_epochs)
     return cli_run(p, argv, lambda a: run(Config(vit_dirs=a.vit_dirs, parts=tuple(a.parts),
                                                  mlp_seeds=tuple(a.mlp_seeds), mlp_epochs=a.mlp_epochs),
-                                          argv=argv))
+                                          argv=recorded, module=module))
 
 
 if __name__ == "__main__":

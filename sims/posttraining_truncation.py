@@ -5,14 +5,14 @@ network each time (Fig D.5: accuracy against the number of singular values kept,
 threshold's k = #{s_i > sqrt(lambda_+ N)} marked). ``dx_under_truncation`` gives the
 classification confidences (4.1) before and after Algorithm 3 (for the Pruning Theorem checks).
 
-``python -m nets.posttraining [--quick] [--epochs 10] [--nets K] [--final-activation relu none]
-[--json PATH]`` trains the Example D.3 net ([784, 1000, 10], ReLU) with ``nets.train`` (K nets per
+``python -m sims.posttraining_truncation [--quick] [--epochs 10] [--nets K] [--final-activation relu
+none] [--json PATH]`` trains the Example D.3 net ([784, 1000, 10], ReLU) with ``nets.train`` (K nets per
 final activation, seeds seed .. seed + K - 1) and returns the Fig D.5 data as a Result: the rank
 sweep as records, one row per net as the table ``nets``, the training curves as ``training``, and
 per net a verdict on Algorithm 3's "without compromising accuracy" (paper 000 Appendix D.3; the
 same procedure is paper 001's Section 4.2): accuracy at the MP rank within ``ACCURACY_TOLERANCE``
-of the unpruned net.  The committed result is
-``results/posttraining.json``.
+of the unpruned net.  The committed result is ``results/posttraining.json``, made with the old name
+``python -m nets.posttraining`` (an alias that runs this module) and named ``RESULT_NAME``.
 
 Dataset: paper 000's Example D.3 trains on **MNIST** (98% test accuracy, 60 singular values kept).
 The default here is Fashion-MNIST, the only one of the two installable on our machines
@@ -34,13 +34,14 @@ from torch import nn
 from core.cli import DEVICE_CHOICES, make_parser, progress, run as cli_run
 from core.result import Result, Verdict
 from core.validate import InvalidArgument, check_choice, check_int
-from nets.device import start_experiment
 from nets.confidence import accuracy_from_confidence, classification_confidence
 from nets.layers import set_dense_weight
 from nets.pruning import FACTORISED_TYPES, layer_spectrum
+from sims.experiment import ExperimentRun
 
 DEFAULT_RANKS = (1, 2, 3, 5, 8, 10, 15, 20, 25, 30, 40, 50, 60, 80, 100, 150, 200, 300, 400, 600, 784)
-MODULE = "nets.posttraining"
+MODULE = "sims.posttraining_truncation"
+RESULT_NAME = "nets.posttraining"  # the name its committed Result carries (see sims.registry)
 # claim ids (core.claims registry): Algorithm 3 of paper 000 and its earlier form in paper 001
 # (Section 4.2); Fig. D.5 / Example D.3 themselves are MNIST runs (not available here)
 ALGORITHM_3, PAPER_001_ALGORITHM = "000:algorithm:3", "001:algorithm:4.2"
@@ -224,11 +225,17 @@ def _net_rows(data: dict, seed: int, act: str) -> tuple[list[dict], dict, list[d
     return sweep, net, training, verdicts
 
 
-def experiment(config: Config = Config(), *, argv: list[str] | None = None) -> Result:
+def experiment(config: Config = Config(), *, argv: list[str] | None = None, module: str = MODULE) -> Result:
     """Train, sweep the kept rank, return one Result.  ``argv``: the command-line arguments when
-    called from the CLI (kept in the provenance); None from Python."""
+    called from the CLI (kept in the provenance, as ``python -m <module> ...``); None from Python."""
     cfg = config.validate()
-    device, prov = start_experiment(MODULE, cfg.device, cfg.seed, argv)
+    with ExperimentRun(MODULE, None, argv=argv, device=cfg.device, seed=cfg.seed, module=module,
+                       experiment=RESULT_NAME) as context:
+        return _experiment(cfg, context)
+
+
+def _experiment(cfg: Config, context: ExperimentRun) -> Result:
+    device = context.device
     records, nets_rows, training, verdicts = [], [], [], []
     runs = [(cfg.seed + k, act) for act in cfg.final_activations for k in range(cfg.nets)]
     for seed, act in progress(runs, desc="nets"):
@@ -239,15 +246,16 @@ def experiment(config: Config = Config(), *, argv: list[str] | None = None) -> R
         nets_rows.append(net)
         training += curve
         verdicts += net_verdicts
-    return Result(experiment=MODULE, config=dict(asdict(cfg), ranks=list(DEFAULT_RANKS),
-                                                 accuracy_tolerance=ACCURACY_TOLERANCE),
-                  provenance=prov.stop(), records=records,
-                  tables={"nets": nets_rows, "training": training}, verdicts=verdicts)
+    return context.result(config=dict(asdict(cfg), ranks=list(DEFAULT_RANKS),
+                                      accuracy_tolerance=ACCURACY_TOLERANCE),
+                          records=records, tables={"nets": nets_rows, "training": training}, verdicts=verdicts)
 
 
-def main(argv=None) -> int:
+def main(argv=None, *, module: str = MODULE) -> int:
+    """The command line; ``module``: the name it runs under (the old ``nets.posttraining`` for the
+    alias, so that the committed Result's argv reruns it)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    p = make_parser(MODULE, __doc__, options=("seed", "device", "json", "quick", "threads"))
+    p = make_parser(module, __doc__, options=("seed", "device", "json", "quick", "threads"))
     p.add_argument("--nets", type=int, default=1,
                    help="nets per final activation, seeds seed .. seed + nets - 1, in [1, 100] "
                         "(default 1)")
@@ -263,7 +271,7 @@ def main(argv=None) -> int:
         return experiment(Config(seed=args.seed, nets=args.nets,
                                  final_activations=tuple(args.final_activation),
                                  epochs=args.epochs, dataset=args.dataset, data_dir=args.data_dir,
-                                 quick=args.quick, device=args.device), argv=argv)
+                                 quick=args.quick, device=args.device), argv=argv, module=module)
 
     return cli_run(p, argv, body)
 

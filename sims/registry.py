@@ -113,6 +113,10 @@ EXPERIMENTS: tuple[Entry, ...] = (
           ("000:table:3.4", "000:text:3.2.1", "000:example:3.2", "000:table:3.5", "000:table:3.6",
            "000:text:3.2.1.1", "000:remark:3.5", "000:figure:3.3", "000:figure:3.4", "000:figure:3.5",
            "000:text:3.2.1.2", "000:text:3.2.5", "000:text:3.2.2"), checked_by=S3),
+    Entry("sims.example_3_2_paper_scale", "Example 3.2 at paper scale on one GPU (estimate, budget, no checkpoints)",
+          ("000:table:3.4", "000:text:3.2.1", "000:example:3.2", "000:table:3.5", "000:table:3.6",
+           "000:text:3.2.1.1", "000:remark:3.5", "000:figure:3.3", "000:figure:3.4", "000:figure:3.5",
+           "000:text:3.2.1.2"), checked_by=S3),
     Entry("sims.example_3_2_widths", "Example 3.2a at several widths, the gap extrapolated to the paper's width",
           ("000:table:3.4",), checked_by=S3),
     Entry("sims.section_3_2_1", "Section 3.2.1's other Fashion-MNIST claims (GD, L1+L2, sparsification)",
@@ -132,15 +136,16 @@ EXPERIMENTS: tuple[Entry, ...] = (
           ("001:algorithm:4.4", "001:text:4.5.1", "001:text:4.5.2", "001:text:4.5.8"), checked_by="nets.paper001"),
     Entry("sims.appendix_e3", "Appendix E.3 regression (Figs E.3/E.4) pruned against unpruned",
           ("000:figure:E.3", "000:figure:E.4"), checked_by="nets.appendix_e3"),
-    Entry("nets.paper003", "paper 003's abstract at CPU scale (ViT and MLP: randomness, removal)",
-          ("003:abstract:1", "003:abstract:3", "003:abstract:4", "003:abstract:5"), typed=False),
+    Entry("sims.paper003_abstract", "paper 003's abstract at CPU scale (ViT and MLP: randomness, removal)",
+          ("003:abstract:1", "003:abstract:3", "003:abstract:4", "003:abstract:5"), checked_by="nets.paper003",
+          typed=False),
     Entry("sims.paper003_frontier", "paper 003's own method (singular-vector sparsification, lasso cycles) "
           "against MP truncation, magnitude and random pruning: the accuracy/parameters frontier",
           ("003:abstract:1",)),
-    Entry("nets.posttraining", "post-training MP truncation of the Example D.3 net (Algorithm 3)",
-          ("000:algorithm:3", "001:algorithm:4.2"), typed=False),
-    Entry("nets.weightwatcher_compare", "layer spectra beside WeightWatcher's (no verdicts)", (),
-          typed=False),
+    Entry("sims.posttraining_truncation", "post-training MP truncation of the Example D.3 net (Algorithm 3)",
+          ("000:algorithm:3", "001:algorithm:4.2"), checked_by="nets.posttraining", typed=False),
+    Entry("sims.weightwatcher_compare", "layer spectra beside WeightWatcher's (no verdicts)", (),
+          checked_by="nets.weightwatcher_compare", typed=False),
 )
 
 

@@ -20,7 +20,8 @@ a layer for WeightWatcher and is skipped by it):
 * what Algorithm 3 would remove (singular values below sqrt(lambda_+ N));
 * the time each takes for the whole model.
 
-``python -m nets.weightwatcher_compare --vit-dir runs/vit/seed0 --json results/nets/weightwatcher.json``
+``python -m sims.weightwatcher_compare --vit-dir runs/vit/seed0 --json results/nets/weightwatcher.json``
+(the committed Result was made with the old name ``python -m nets.weightwatcher_compare``, an alias)
 """
 from __future__ import annotations
 
@@ -33,10 +34,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.result import Provenance, Result
+from core.result import Result
 from core.validate import InvalidArgument
 
-MODULE = "nets.weightwatcher_compare"
+MODULE = "sims.weightwatcher_compare"
+RESULT_NAME = "nets.weightwatcher_compare"  # the name its committed Result carries
 
 
 def _weightwatcher():
@@ -137,10 +139,18 @@ def compare_model(label: str, model: nn.Module) -> tuple[list[dict], dict]:
                   "layers_ww": int(len(df)), "layers_ours": len(mine)}
 
 
-def run(vit_dir: str | None, *, mlp_epochs: int = 6, argv=None) -> Result:
-    from nets import paper003
+def run(vit_dir: str | None, *, mlp_epochs: int = 6, argv=None, module: str = MODULE) -> Result:
+    """The three models' spectra, ours beside WeightWatcher's; ``argv``: the command line to record
+    (as ``python -m <module> ...``)."""
+    from sims.experiment import ExperimentRun
+    with ExperimentRun(MODULE, None, argv=argv, device="cpu", seed=0, module=module,
+                       experiment=RESULT_NAME) as context:
+        return _run(vit_dir, mlp_epochs, context)
+
+
+def _run(vit_dir, mlp_epochs, context) -> Result:
     from nets.vit import load_fashion_mnist, load_trained
-    prov = Provenance.start(module=MODULE, argv=argv, seed=0, device="cpu")
+    from sims import paper003_abstract as paper003
     _weightwatcher()
     models = []
     data = load_fashion_mnist()
@@ -159,16 +169,21 @@ def run(vit_dir: str | None, *, mlp_epochs: int = 6, argv=None) -> Result:
         rows, t = compare_model(label, model)
         records += rows
         timing.append(t)
-    return Result(experiment=MODULE, config={"vit_dir": vit_dir, "mlp_epochs": mlp_epochs},
-                  provenance=prov.stop(), records=records, tables={"timing": timing})
+    return context.result(config={"vit_dir": vit_dir, "mlp_epochs": mlp_epochs}, records=records,
+                          tables={"timing": timing})
 
 
-def main(argv=None) -> int:
+def main(argv=None, *, module: str = MODULE) -> int:
+    """The command line; ``module``: the name it runs under (the old ``nets.weightwatcher_compare``
+    for the alias, so the committed Result's argv reruns it)."""
+    import sys
+
     from core.cli import make_parser, run as cli_run
-    p = make_parser(MODULE, __doc__, options=("json", "threads"))
+    recorded = list(sys.argv[1:] if argv is None else argv)
+    p = make_parser(module, __doc__, options=("json", "threads"))
     p.add_argument("--vit-dir", default=None, help="a nets.vit run directory")
     p.add_argument("--mlp-epochs", type=int, default=6)
-    return cli_run(p, argv, lambda a: run(a.vit_dir, mlp_epochs=a.mlp_epochs, argv=argv))
+    return cli_run(p, argv, lambda a: run(a.vit_dir, mlp_epochs=a.mlp_epochs, argv=recorded, module=module))
 
 
 if __name__ == "__main__":

@@ -309,7 +309,7 @@ def test_errors_are_clear():
 
 
 def test_rank_sweep_rows_follow_truncation_norms():
-    from nets.posttraining import rank_sweep
+    from sims.posttraining_truncation import rank_sweep
     W = spiked_matrix(80, 120, [5.0, 4.0], seed=9)
     model = nn.Sequential(nn.Linear(120, 80))
     with torch.no_grad():
@@ -395,7 +395,7 @@ def test_paper001_callback_defaults():
 
 
 def test_posttraining_cli_validates_before_training(capsys):
-    from nets import posttraining as ptr
+    from sims import posttraining_truncation as ptr
     for argv, text in ((["--nets", "0"], "nets must be an integer in [1, 100], got 0"),
                        (["--epochs", "-1"], "epochs must be an integer in [1, 1000], got -1"),
                        (["--data-dir", "/nonexistent/dir"], "data_dir must be an existing directory"),
@@ -408,7 +408,7 @@ def test_posttraining_cli_validates_before_training(capsys):
 
 def test_posttraining_verdict_rule_on_synthetic_sweeps():
     """Algorithm 3's verdict: holds when the MP rank keeps accuracy within 1 point of unpruned."""
-    from nets import posttraining as ptr
+    from sims import posttraining_truncation as ptr
 
     def data(acc_mp, dataset="mnist"):
         rows = [dict(rank=5, accuracy=acc_mp, is_mp_rank=True, weights_split=1, weights_dense=1),

@@ -372,7 +372,7 @@ def test_results_do_not_depend_on_jobs():
 
 def test_claim_ids_are_in_the_registry():
     from core.claims import registry
-    from nets import posttraining
+    from sims import posttraining_truncation as posttraining
     from sims import pruning_pipeline_check as pc
     ids = {pt.LEMMA_4_1, pt.REMARK_4_1, pt.LEMMA_4_2, pt.REMARK_4_2, pt.THEOREM_4_1, pt.REMARK_4_5, pt.REMARK_4_6,
            pt.THEOREM_4_2, pt.REMARK_4_11, pt.EQ_C13, pt.EXAMPLE_4_2, pt.FIGURE_4_3, pc.LEMMA_4_1,

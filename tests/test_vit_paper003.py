@@ -1,4 +1,4 @@
-"""nets.vit (the small ViT), nets.randomness and nets.paper003's pruning-at-a-budget and verdict
+"""nets.vit (the small ViT), nets.randomness and sims.paper003_abstract and sims.budget_pruning: pruning-at-a-budget and verdict
 logic. Verdict logic is checked on synthetic rows whose answer is known by construction; the
 pruning helpers against counts written out by hand."""
 from __future__ import annotations
@@ -14,7 +14,7 @@ from torch import nn
 
 import nets
 from core.validate import InvalidArgument
-from nets import paper003 as p3
+from sims import paper003_abstract as p3
 from nets.randomness import model_randomness, randomness
 from nets.vit import VisionTransformer, ViTConfig, block_weight_layers
 from tests.planted import spiked_matrix
