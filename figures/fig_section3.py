@@ -12,6 +12,7 @@ its table as CSV.  A missing Result raises ``figures._results.MissingResult`` na
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -254,8 +255,13 @@ def _sweep_plot(ax, sweeps, title):
             rr = sorted((r for r in sweeps if r["run"] == run and r["seed"] == seed), key=lambda r: r["xi"])
             ax.plot([r["fraction_kept"] for r in rr], [r["accuracy"] for r in rr], "o-", color=colour, ms=3,
                     label=f"{'MP-pruned' if run == 'pruned' else 'unpruned'} net, seed {seed}")
-            for r in rr:
-                ax.annotate(f"{100 * r['fraction_kept']:.2g}%", (r["fraction_kept"], r["accuracy"]), fontsize=8)
+            last = None      # label a point only where it does not run into the previous label
+            for r in sorted(rr, key=lambda r: r["fraction_kept"]):
+                x = math.log10(max(r["fraction_kept"], 1e-12))
+                if last is None or x - last >= 0.18:
+                    ax.annotate(f"{100 * r['fraction_kept']:.2g}%", (r["fraction_kept"], r["accuracy"]),
+                                fontsize=8, xytext=(2, 3), textcoords="offset points")
+                    last = x
     ax.set_xscale("log")
     ax.set_xlabel("fraction of parameters kept (log)")
     ax.set_ylabel("test accuracy")
