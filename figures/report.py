@@ -613,15 +613,13 @@ def render_html(claims: dict[str, Claim], stored: list[Stored], figures: list[Fi
 
 
 def _writable(p: argparse.ArgumentParser, option: str, path: Path) -> Path:
-    """Create the folder of an output path, or stop with one line naming the option (exit 2)."""
+    """The CLI layer's output check (its folder created), or one line naming the option, exit 2."""
+    from core.cli import check_output_path
+    from core.validate import InvalidArgument
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.is_dir():
-            raise IsADirectoryError(21, "is a folder; give a file name")
-        with open(path, "a"):
-            pass
-    except OSError as exc:
-        p.error(f"{option} {path}: cannot write it ({exc.strerror or exc})")
+        check_output_path(path)
+    except InvalidArgument as exc:
+        p.error(f"{option} {path}: {exc}")
     return path
 
 
