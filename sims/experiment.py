@@ -118,23 +118,29 @@ class ExperimentRun:
         self._claims = None
 
     def __enter__(self) -> "ExperimentRun":
-        if self.threads is not None:
-            import torch
-            torch.set_num_threads(int(self.threads))
-        from sims.registry import declare_all
-        declare_all()
-        if claims_registry.declared_claims(self.name) is None:
-            raise ValueError(f"{self.name} is not a registered experiment: add it to "
-                             f"sims.registry.EXPERIMENTS (its docstring says how)")
-        self.provenance = Provenance.start(module=self.module if self.argv is not None else None,
-                                           argv=self.argv or [], seed=self.seed,
-                                           device=str(self.device))
+        self.start()
         self._claims = claims_registry.checking_claims_of(self.name)
         self._claims.__enter__()
         return self
 
     def __exit__(self, *exc) -> None:
         self._claims.__exit__(*exc)
+
+    def start(self):
+        """(device, provenance) without the ``with`` block, for the older modules whose body is one
+        long function (their verdicts are checked at birth by ``core.cli.run`` on the command line)."""
+        from sims.registry import declare_all
+        declare_all()
+        if claims_registry.declared_claims(self.name) is None:
+            raise ValueError(f"{self.name} is not a registered experiment: add it to "
+                             f"sims.registry.EXPERIMENTS (its docstring says how)")
+        if self.threads is not None:
+            import torch
+            torch.set_num_threads(int(self.threads))
+        self.provenance = Provenance.start(module=self.module if self.argv is not None else None,
+                                           argv=self.argv or [], seed=self.seed,
+                                           device=str(self.device))
+        return self.device, self.provenance
 
     def verdict(self, claim: str, setting: str, verdict: str, **kw) -> Verdict:
         """A Verdict of this experiment (its id checked at birth, as every Verdict inside)."""

@@ -39,11 +39,11 @@ import numpy as np
 from core.cli import DEVICE_CHOICES, make_parser, progress, run as cli_run
 from core.result import Result, Verdict
 from core.validate import InvalidArgument, check_choice, check_int
-from nets.device import start_experiment
 from theory import approximation as approx
 from theory import approximation_symbolic as approx_sym
 from theory import pruning_bounds as pb
 from theory import spiked
+from sims.experiment import ExperimentRun
 
 MODULE = "sims.pruning_pipeline_check"
 CONFIGS = ("e4-classification", "ex3.2a")
@@ -294,7 +294,7 @@ def run(config: Config = Config(), *, argv: list[str] | None = None) -> Result:
     """Train each problem, analyse its pruning events, return one Result.  ``argv``: the
     command-line arguments when called from the CLI (kept in the provenance); None from Python."""
     cfg = config.validate()
-    device, prov = start_experiment(MODULE, cfg.device, cfg.seed, argv)
+    device, prov = ExperimentRun(MODULE, None, argv=argv, device=cfg.device, seed=cfg.seed).start()
     records, hist, vs, runs = [], [], [], []
     for name in cfg.configs:
         out = train_and_record(name, cfg, device)

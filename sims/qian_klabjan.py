@@ -42,8 +42,8 @@ from scipy import stats
 from core.cli import DEVICE_CHOICES, make_parser, progress as progress_bar, run as cli_run
 from core.result import Result, Verdict
 from core.validate import InvalidArgument, check_choice, check_int
-from nets.device import start_experiment
 from sims.device import trial_generator
+from sims.experiment import ExperimentRun
 from sims.noise import sample_noise, sample_trials
 from sims.stats import mean_ci
 from theory import norm_predictions as npred
@@ -472,7 +472,7 @@ def run(config: Config = Config(), *, argv: list[str] | None = None, progress: b
     """Tables 2 and 3 and their verdicts.  ``argv``: the command-line arguments when called from the
     CLI (kept in the provenance); None from Python."""
     cfg = config.validate()
-    device, prov = start_experiment(MODULE, cfg.device, cfg.seed, argv)
+    device, prov = ExperimentRun(MODULE, None, argv=argv, device=cfg.device, seed=cfg.seed).start()
     t4 = max(20, cfg.trials // 2)
     rows3 = (lemma3_table(cfg.sizes, trials=cfg.trials, seed=cfg.seed, device=device, progress=progress)
              if cfg.only != "lemma4" else [])

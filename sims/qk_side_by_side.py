@@ -47,8 +47,8 @@ from sims.qian_klabjan import spectral_norm
 from core.cli import DEVICE_CHOICES, format_table, make_parser, progress as progress_bar, run as cli_run
 from core.result import Result
 from core.validate import InvalidArgument, check_choice, check_float, check_int
-from nets.device import start_experiment
 from sims.device import trial_generator
+from sims.experiment import ExperimentRun
 from theory import norm_predictions as npred
 
 FAMILIES = ("iid", "spiked")
@@ -255,7 +255,7 @@ def experiment(config: Config = Config(), *, argv: list[str] | None = None,
     """The comparison as one Result (no verdicts).  ``argv``: the command-line arguments when
     called from the CLI (kept in the provenance); None from Python."""
     cfg = config.validate()
-    device, prov = start_experiment(MODULE, cfg.device, cfg.seed, argv)
+    device, prov = ExperimentRun(MODULE, None, argv=argv, device=cfg.device, seed=cfg.seed).start()
     rows = run(sizes=cfg.sizes, seeds=cfg.nets, io=cfg.io, thetas=cfg.thetas, n_data=cfg.n_data,
                seed=cfg.seed, device=device, starts=cfg.starts, steps=cfg.steps, progress=progress)
     return Result(experiment=MODULE, config=asdict(cfg), provenance=prov.stop(), records=rows,

@@ -42,8 +42,8 @@ from core.result import Result, Verdict
 from core.validate import InvalidArgument, check_choice, check_float, check_int
 from nets import baselines
 from sims.qian_klabjan import spectral_norm
-from nets.device import start_experiment
 from sims.device import trial_generator
+from sims.experiment import ExperimentRun
 from sims.noise import sample_noise
 from sims.stats import loglog_fit, proportion_ci
 from theory import norm_predictions as npred
@@ -453,7 +453,7 @@ def experiment(config: Config = Config(), *, argv: list[str] | None = None,
     """Every measurement and verdict as one Result.  ``argv``: the command-line arguments when
     called from the CLI (kept in the provenance); None from Python."""
     cfg = config.validate()
-    device, prov = start_experiment(MODULE, cfg.device, cfg.seed, argv)
+    device, prov = ExperimentRun(MODULE, None, argv=argv, device=cfg.device, seed=cfg.seed).start()
     rows = run(sizes=cfg.sizes, alphas=cfg.alphas, seeds=cfg.nets, io=cfg.io, seed=cfg.seed,
                device=device, starts=cfg.starts, steps=cfg.steps, progress=progress)
     rates, verdicts = rate_verdicts(rows)
