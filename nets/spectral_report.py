@@ -10,7 +10,8 @@ holding one under "model_state"/"state_dict"/"model"), read with ``weights_only=
 ``.safetensors`` file (the format model hubs ship; needs the extra ``safetensors``). Only tensors
 are used: a file never chooses code to run, and a whole pickled model (``torch.save(model)``) is
 refused with a one-line hint to save its ``state_dict()``. A state_dict of an MP-pruned model
-(``nets.mp_prune``) is reported on its pruned weights W'.  ``package.module:attribute`` (an
+(``nets.mp_prune``) is read as its pruned weights W' (exact zeros beyond the kept rank: where they
+cover BEMA's window the row says there is no bulk left to fit).  ``package.module:attribute`` (an
 nn.Module, or a zero-argument callable returning one) is accepted only with
 ``--allow-code-import``, because it imports that module and calls that attribute.
 
