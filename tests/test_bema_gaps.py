@@ -25,9 +25,8 @@ def designed_spectrum(law, m, deltas):
 
 
 def noise(n_rows, n_cols, seed, sigma2=1.0):
-    return MarchenkoPastur(n_cols / n_rows, sigma2).wishart_spectra(n_cols, random_state=seed, n_rows=n_rows) \
-        if hasattr(MarchenkoPastur, "wishart_spectra") else \
-        MarchenkoPastur(n_cols / n_rows, sigma2).rvs(n_cols, random_state=seed, n_rows=n_rows)
+    """One Wishart spectrum of X = W^T W / N (entries of variance sigma2)."""
+    return MarchenkoPastur(n_cols / n_rows, sigma2).wishart_spectra(n_cols, random_state=seed, n_rows=n_rows)
 
 
 # --- Algorithm 4: the window i_low..i_high, and the bulk --------------------------------------

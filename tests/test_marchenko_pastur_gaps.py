@@ -38,9 +38,7 @@ def upper_tail_mass(law, c, var, x):
 
 
 def spectra(law, size, random_state, n_rows=None):
-    """Wishart spectra: ``wishart_spectra`` (the api rename of issue 18), or ``rvs`` before it."""
-    draw = getattr(law, "wishart_spectra", None) or law.rvs
-    return draw(size, random_state=random_state, n_rows=n_rows)
+    return law.wishart_spectra(size, random_state=random_state, n_rows=n_rows)
 
 
 # --- pdf --------------------------------------------------------------------------------------
