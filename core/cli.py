@@ -130,8 +130,8 @@ def cpu_device(text: str) -> str:
 
 def package_version() -> str:
     """The installed version of rmt-pruning (``unknown`` when the package is not installed)."""
-    from core.result import _version
-    return _version("rmt-pruning") or "unknown (not installed: pip install -e .)"
+    from core.result import installed_version
+    return installed_version("rmt-pruning") or "unknown (not installed: pip install -e .)"
 
 
 class _VersionAction(argparse.Action):

@@ -112,9 +112,9 @@ class Provenance:
         commit, dirty = git_state()
         if threads is None:
             threads = _thread_count()
-        return cls(package_version=_version("rmt-pruning") or "unknown", git_commit=commit,
+        return cls(package_version=installed_version("rmt-pruning") or "unknown", git_commit=commit,
                    git_dirty=dirty, python=platform.python_version(), numpy=np.__version__,
-                   scipy=_version("scipy"), torch=_version("torch"),
+                   scipy=installed_version("scipy"), torch=installed_version("torch"),
                    platform=f"{platform.system()} {platform.machine()}", device=str(device),
                    threads=threads, argv=argv, seed=seed,
                    started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -150,7 +150,8 @@ class Result:
         return [v for v in self.verdicts if v.claim == claim]
 
 
-def _version(dist: str) -> str | None:
+def installed_version(dist: str) -> str | None:
+    """The installed version of distribution ``dist`` (None when it is not installed)."""
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
