@@ -272,6 +272,9 @@ def render_figures(outdir: Path, results_dir: Path = RESULTS_DIR,
         except MissingResult as exc:
             print(f"figure {name}: {exc}", file=sys.stderr)
             continue
+        except Exception as exc:        # a bug: keep the traceback, say which figure
+            exc.add_note(f"while drawing figure {name!r} for the report (python -m figures {name})")
+            raise
         for png in (p for p in paths if p.suffix == ".png"):
             made.append(FigureFile(name, description(reg[name]), png,
                                    tuple(p for p in paths if p.suffix in (".csv", ".json")
