@@ -168,7 +168,8 @@ def resolve_device(name):
 
 def cli_main(module: str, argv=None, *, recorded_as: str | None = None) -> int:
     """``python -m <module> [--field value ...]``: the flags are the fields of the module's
-    ``Config`` (a tuple field takes several values, a bool field ``--x/--no-x``); runs
+    ``Config`` (a tuple field takes several values, none for an optional one; a bool field
+    ``--x/--no-x``); runs
     ``run(config, context=...)`` and writes/prints its Result through ``core.cli.run``.
     ``recorded_as``: the old module name an alias runs it under (its ``python -m`` line is recorded,
     so committed Results regenerate from their argv)."""
@@ -189,7 +190,8 @@ def cli_main(module: str, argv=None, *, recorded_as: str | None = None) -> int:
                            help=f.metadata.get("help"))
             continue
         conv = {int: int, float: float}.get(kind, str)
-        p.add_argument(flag, dest=f.name, type=conv, nargs="+" if many else None, default=default,
+        nargs = ("*" if f.metadata.get("optional") else "+") if many else None  # optional: empty allowed
+        p.add_argument(flag, dest=f.name, type=conv, nargs=nargs, default=default,
                        choices=f.metadata.get("choices"), metavar=None if f.metadata.get("choices") else f.name.upper(),
                        help=f"{f.metadata.get('help', '')} (default {default})")
     recorded = None if argv is None else [str(a) for a in argv]

@@ -119,3 +119,31 @@ def test_every_typed_experiment_runs_at_toy_size(module, tmp_path, monkeypatch):
     assert result.experiment.startswith(entry.checked_by)  # the report joins it with checked_by
     assert {v.claim for v in result.verdicts} <= set(entry.claims)
     assert result.verdicts or not entry.claims
+
+
+@pytest.mark.parametrize("module", TYPED)
+def test_every_typed_config_field_is_a_flag(module, capsys):
+    """The flags of ``python -m <module>`` are its Config's fields (one place to declare them)."""
+    import dataclasses
+
+    from sims.experiment import cli_main
+    mod = registry.entries()[module].load()
+    with pytest.raises(SystemExit) as exc:
+        cli_main(module, ["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for f in dataclasses.fields(mod.Config):
+        assert "--" + f.name.replace("_", "-") in out, f.name
+
+
+def test_a_config_out_of_range_is_refused_with_the_field_name():
+    from core.validate import InvalidArgument
+    from sims import example_3_2
+    from sims.experiment import validate_config
+    with pytest.raises(InvalidArgument, match="^seeds must be an integer in \\[2, 1000\\], got 1"):
+        validate_config(example_3_2.Config(seeds=1))
+    with pytest.raises(InvalidArgument, match="^topology must be one of"):
+        validate_config(example_3_2.Config(topology="d"))
+    with pytest.raises(InvalidArgument, match="^control_seeds must be an integer"):
+        validate_config(example_3_2.Config(control_seeds=(5, 0)))
+    validate_config(example_3_2.Config(n_test=None))  # optional: None allowed
