@@ -24,6 +24,17 @@ How to register a new experiment (for example ``sims.my_check``):
 3. put ``"sims.my_check"`` in the ``checked_by`` of those claims in ``core/claims.json`` (the test
    tells you which ones are missing).
 
+How a claim id travels, e.g. ``000:table:3.4``:
+
+1. declared here (``Entry("sims.example_3_2", ..., ("000:table:3.4", ...), checked_by="nets.section3")``)
+   and in ``core/claims.json`` (``checked_by``: the test keeps the two equal);
+2. ``sims.example_3_2.run`` opens ``ExperimentRun("sims.example_3_2", ...)``: a ``Verdict`` on an id
+   that is not registered or not declared raises at once (``core.claims.check_at_birth``);
+3. the Result (named ``nets.section3.example_3_2``, with its command line) is written to
+   ``results/section3/ex3.2a.json`` and checked again on writing;
+4. ``figures.report`` joins each stored verdict with ``core/claims.json`` (a Result may only carry
+   verdicts on claims whose ``checked_by`` names it) and prints the row under the claim in FINDINGS.md.
+
 Entries with ``typed=False`` are the older modules that still build their own parser and config;
 they declare their claims all the same (checked at birth through ``core.cli.run``).  Entries whose
 ``checked_by`` differs from the module are experiments moved out of ``nets/``: their committed
