@@ -3,8 +3,9 @@ committed Result ``results/nets/paper003_frontier.json`` (``sims.paper003_fronti
 
 * ``003.frontier_vit``, ``003.frontier_fc``: test accuracy against the share of parameters removed,
   counted as paper 003 counts them (non-zero entries, left) and as entries stored after
-  factorisation (right); mean over seeds with each seed's point faint, the unpruned accuracy and
-  the claim's 1-point band as lines.
+  factorisation (right); mean over seeds with each seed's point faint, the unpruned pre-trained
+  accuracy and 1 point below it as lines, and the control (unpruned, fine-tuned with the same
+  samples) drawn at the share 003's method had removed after the same cycle.
 
 ``python -m figures 003.frontier_vit 003.frontier_fc`` (see ``python -m figures --list``)
 """
@@ -46,7 +47,15 @@ def draw_frontier(result, net: str, axes) -> None:
             y = [np.mean([r["test_accuracy"] for r in sel if r["level"] == q]) for q in levels]
             order = np.argsort(x)
             ax.plot(np.asarray(x)[order], np.asarray(y)[order], marker=marker, color=colour, label=label, lw=1)
-        ax.axhline(base, color="k", lw=0.8, label="unpruned (mean)")
+        control = [r for r in rows if r["method"] == "finetune_only"]
+        ref = [r for r in rows if r["method"] == "003"]
+        if control and ref:
+            # the control is unpruned: drawn at the share 003 had removed after the same cycle
+            levels = sorted({r["level"] for r in control} & {r["level"] for r in ref})
+            ax.plot([np.mean([r[f"removed_{count}"] for r in ref if r["level"] == q]) for q in levels],
+                    [np.mean([r["test_accuracy"] for r in control if r["level"] == q]) for q in levels],
+                    color="k", ls="-.", lw=1, label="unpruned, same fine-tuning (at 003's cycle)")
+        ax.axhline(base, color="k", lw=0.8, label="unpruned, pre-trained (mean)")
         ax.axhline(base - 0.01, color="grey", ls="--", lw=0.8, label="1 point below")
         for v in (0.3, 0.5):
             ax.axvline(v, color="grey", ls=":", lw=0.8)
