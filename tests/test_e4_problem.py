@@ -10,19 +10,22 @@ from core.result import Provenance, Result, write_result
 from sims import e4_problem as e4
 
 
-def _row(seed, acc, share2x, s_le=0.9):
-    return {"seed": seed, "train_accuracy": acc, "test_accuracy": acc, "edge_w1": 1.06,
-            "sigma_max_w2": 3.0, "share_s_norm_le_sqrt2": s_le, "median_bound": 6.0, "max_bound": 9.0,
-            "share_dx_above_bound": share2x, "share_dx_above_2x_bound": share2x, "median_dx": 1.0,
-            "max_dx": 20.0}
+def _row(seed, acc, share2x, s_le=0.9, share2x_sv=0.0):
+    return {"seed": seed, "train_accuracy": acc, "test_accuracy": acc, "edge_w1": 16.0,
+            "sigma_max_w2": 3.0, "share_s_norm_le_sqrt2": s_le, "median_bound": 140.0, "max_bound": 200.0,
+            "share_dx_above_bound": share2x_sv, "share_dx_above_2x_bound": share2x_sv,
+            "median_bound_x": 6.0, "share_dx_above_2x_bound_x": share2x, "median_dx": 1.0, "max_dx": 20.0}
 
 
 def test_example_4_1_rules():
     good = e4.example_4_1_verdicts([_row(0, 0.985, 0.3), _row(1, 0.975, 0.2)], 600, 500)
-    assert [v.verdict for v in good] == ["holds", "holds", "holds"]
-    assert [v.claim for v in good] == [e4.EXAMPLE_4_1, e4.EXAMPLE_4_1, e4.FIGURE_4_1]
+    assert [v.verdict for v in good] == ["holds", "holds", "fails", "holds"]
+    assert [v.claim for v in good] == [e4.EXAMPLE_4_1] * 3 + [e4.FIGURE_4_1]
+    assert "sqrt(N) times larger" in good[2].corrected
     low = e4.example_4_1_verdicts([_row(0, 0.95, 0.3), _row(1, 0.96, 0.05)], 600, 500)
-    assert [v.verdict for v in low] == ["fails", "fails", "fails"]
+    assert [v.verdict for v in low] == ["fails", "fails", "fails", "fails"]
+    sv_ok = e4.example_4_1_verdicts([_row(0, 0.98, 0.3, share2x_sv=0.2)], 600, 500)
+    assert sv_ok[2].verdict == "holds" and sv_ok[2].corrected == ""
     # the accuracy rule is on the mean over seeds, within one point of 98%
     edge = e4.example_4_1_verdicts([_row(0, 0.97, 0.3), _row(1, 0.97, 0.3)], 600, 500)
     assert edge[0].verdict == "holds" and edge[0].measured == pytest.approx(0.97)
@@ -84,7 +87,7 @@ def test_figures_d3_and_e5_draw_from_a_result(tmp_path):
     gx, gy = np.meshgrid(np.linspace(-1, 1, 4), np.linspace(-1, 2, 4))
     tables["fig_e5_decision"] = [{"x": float(a), "y": float(b), "predicted": int(b > a ** 2)}
                                  for a, b in zip(gx.ravel(), gy.ravel())]
-    tables["fig_4_1"] = [{"seed": 0, "object": i, "dX": float(d), "bound": 1.0, "s_norm": 1.0}
+    tables["fig_4_1"] = [{"seed": 0, "object": i, "dX": float(d), "bound": 10.0, "bound_x": 1.0, "s_norm": 1.0}
                          for i, d in enumerate(np.linspace(-1, 5, 30))]
     result = Result(e4.MODULE, {}, Provenance.start(module=e4.MODULE, argv=[]).stop(), [], [], tables)
     write_result(result, tmp_path / "results" / "e4_problem.json")
