@@ -215,3 +215,16 @@ def test_dry_run_at_cpu_scale_says_which_topology_it_builds(capsys):
     assert train.main(["ex3.2a", "--dry-run"]) == 0
     paper = capsys.readouterr().out
     assert "built at scale" not in paper
+
+
+def test_shrinkage_cells_show_a_bar_over_their_matrices(monkeypatch, tmp_path):
+    from sims import shrinkage
+    seen = []
+
+    def bar(iterable, **kw):
+        seen.append(kw["desc"])
+        return iterable
+    monkeypatch.setattr(shrinkage, "progress", bar)
+    assert shrinkage._cell(None, "cell", 3, lambda t: {"trial": t}) == [{"trial": t} for t in range(3)]
+    assert shrinkage._cell(tmp_path, "cached", 2, lambda t: {"trial": t}) == [{"trial": 0}, {"trial": 1}]
+    assert seen == ["cell", "cached"]
