@@ -18,8 +18,9 @@ tell rows apart first, long cells wrapped between words, never cut; the long tab
 ``--verbose``.  A ``--quick`` run marks every verdict ``(quick)`` and points to the committed Result.
 
 Shared behaviour of every parser built here: ``--version``; every output path option (``--json``,
-``--out``, any option whose type is ``output_file`` or ``output_dir``) is checked once parsing is
-done: its parent folder is created, or the command exits 2 with one line naming the option; the
+``--out``, ``--cache`` by name, ``OUTPUT_NAMES``, and any option whose type is ``output_file`` or
+``output_dir``) is checked once parsing is done, defaults included: its parent folder is created,
+or the command exits 2 with one line naming the option (``check_output_path``); the
 Monte Carlo commands (``sims.*``) all take ``--device`` and ``--threads`` (a CPU-only command
 accepts ``--device cpu|auto`` and refuses ``cuda`` with one line).
 """
