@@ -115,8 +115,8 @@ def load_equivalents() -> dict[tuple, str]:
 def mutant_key(module: str, name: str, diff: str) -> tuple:
     """A survivor's identity that does not depend on mutmut's numbering: the function it mutates
     and the changed lines (stripped)."""
-    function = name.rpartition(".")[-1].split("__mutmut_")[0].lstrip("x").lstrip("_")
-    function = function.replace("ǁ", ".")
+    function = name.rpartition(".")[-1].split("__mutmut_")[0]
+    function = function[2:].replace("ǁ", ".")  # mutmut's "x_f" / "xǁClassǁmethod"
     removed = " ".join(l[1:].strip() for l in diff.splitlines() if l.startswith("-") and not l.startswith("---"))
     added = " ".join(l[1:].strip() for l in diff.splitlines() if l.startswith("+") and not l.startswith("+++"))
     return module, function, removed, added

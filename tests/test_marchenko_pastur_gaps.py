@@ -163,8 +163,9 @@ def test_ppf_in_the_lower_tail_matches_the_quadrature(ratio):
             assert float(law.ppf(q)) - law.lower == pytest.approx(x - law.lower, rel=1e-7, abs=0)
 
 
-@pytest.mark.parametrize("ratio", [0.3, 1.0, 2.0])
+@pytest.mark.parametrize("ratio", [0.05, 0.3, 1.0, 2.0])
 def test_ppf_end_points(ratio):
+    # 0.05: the top grid cell is not flat there (its mass is one ulp), so q = 1 lands in it
     law = MarchenkoPastur(ratio, 1.5)
     assert float(law.ppf(1.0)) == law.upper
     assert float(law.ppf(0.0)) == (0.0 if ratio > 1 else law.lower)
@@ -259,3 +260,23 @@ def test_phi_is_the_angle_of_the_clipped_point(ratio):
     assert out.tolist() == [0.0, 0.0, math.pi, math.pi]
     mid = 0.5 * (law.lower + law.upper)
     assert float(law._phi(np.array([mid]))[0]) == pytest.approx(0.5 * math.pi, rel=1e-15, abs=0)
+
+
+def test_ppf_error_names_q_and_the_first_bad_value():
+    law = MarchenkoPastur(0.5)
+    msg = r"q must be probabilities in \[0, 1\] \(no NaN\), got "
+    with pytest.raises(ValueError, match=msg + "1.5$"):
+        law.ppf([0.0, 1.5])
+    with pytest.raises(ValueError, match=msg + "-0.5$"):
+        law.ppf([1.0, -0.5])
+    with pytest.raises(ValueError, match=msg + "inf$"):
+        law.ppf([0.5, math.inf])
+    with pytest.raises(ValueError, match=msg + "nan$"):
+        law.ppf([0.5, math.nan])
+    with pytest.raises(ValueError, match=r"^q must be an array of real numbers"):
+        law.ppf(["a"])
+
+
+def test_rvs_refuses_a_huge_size_before_drawing():
+    with pytest.raises(ValueError, match=r"^size would need 8.19e\+03 GiB \(limit 4 GiB\)"):
+        MarchenkoPastur(0.5).rvs((2**20, 2**20))
