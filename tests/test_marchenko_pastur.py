@@ -220,5 +220,5 @@ def test_old_names_are_deprecated_aliases():
     with pytest.warns(DeprecationWarning, match="wishart_spectra"):
         old = law.rvs(20, random_state=3, n_rows=40)
     np.testing.assert_array_equal(old, law.wishart_spectra(20, random_state=3, n_rows=40))
-    with pytest.raises(ValueError, match="not both"):
+    with pytest.raises(ValueError, match="not both"), pytest.warns(DeprecationWarning):
         MarchenkoPastur(0.5, 1.0, var=2.0)
