@@ -199,7 +199,7 @@ CONSOLE_SCRIPTS = {
 
 
 def make_parser(module: str, doc: str | None, *, options: Iterable[str] = ("seed", "json"),
-                jobs_default: int = 1) -> argparse.ArgumentParser:
+                jobs_default: int = 1, verbose: bool = True) -> argparse.ArgumentParser:
     """A parser for ``python -m <module>`` with the chosen shared options, defined once here.
 
     The description is the module docstring (its first paragraph shows in ``--help``'s header;
@@ -246,7 +246,8 @@ def make_parser(module: str, doc: str | None, *, options: Iterable[str] = ("seed
     if "jobs" in options:
         p.add_argument("--jobs", type=positive_int, default=jobs_default,
                        help=f"worker processes for sweeps (default {jobs_default})")
-    p.add_argument("--verbose", action="store_true", help="print the full table of records")
+    if verbose:  # a command that prints no Result (figures) has no records to show
+        p.add_argument("--verbose", action="store_true", help="print the full table of records")
     return p
 
 

@@ -70,11 +70,13 @@ def format_list(reg: dict, width: int | None = None) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    head, _, rest = (__doc__ or "").strip().partition("\n\n")
-    p = argparse.ArgumentParser(prog="python -m figures", description=head, epilog=rest or None)
+    # The one CLI layer's parser: one-line usage errors (exit 2), --version, and the output-path
+    # check of --out (its folder created, or one line naming the option).
+    from core.cli import make_parser, output_dir
+    p = make_parser("figures", __doc__, options=(), verbose=False)
     p.add_argument("names", nargs="*", help="figure names, e.g. 4.3 D.1 (see --list)")
     p.add_argument("--list", action="store_true", help="list the figures and exit")
-    p.add_argument("--out", type=Path, default=Path("runs/figures"), metavar="DIR",
+    p.add_argument("--out", type=output_dir, default=Path("runs/figures"), metavar="DIR",
                    help="where the PNGs and their data go (default runs/figures)")
     p.add_argument("--results", type=Path, default=RESULTS_DIR, metavar="DIR",
                    help=f"where the Results are read (default {RESULTS_DIR})")

@@ -172,3 +172,21 @@ def test_every_figure_of_the_committed_results_is_named_and_readable(tmp_path, m
         assert not info["small"], (name, sorted(info["small"])[:5])
         assert not info["unlabelled"], (name, info["unlabelled"])
     assert drawn >= 30
+
+
+def test_figures_cli_is_the_one_cli_layer(tmp_path, capsys):
+    """python -m figures: --version, one-line usage errors with exit 2, --out checked like every
+    other output path (a file in the way is named), and no --verbose that would do nothing."""
+    from figures.__main__ import main
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0 and "rmt-pruning" in capsys.readouterr().out
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    with pytest.raises(SystemExit) as info:
+        main(["4.3", "--out", str(blocker / "sub")])
+    err = capsys.readouterr().err.strip()
+    assert info.value.code == 2 and len(err.splitlines()) == 1 and "--out" in err and "is a file" in err
+    with pytest.raises(SystemExit) as info:
+        main(["--verbose"])
+    assert info.value.code == 2
