@@ -432,10 +432,12 @@ def verdicts(rows: list[dict], units: dict, cfg: Config) -> list[Verdict]:
                          else "the unpruned pre-trained net (no control in this Result)")
             others = []
             for method in ("magnitude", "random"):
-                o = [r["accuracy_drop_points"] for r in rows if r["net"] == net and r["method"] == method
-                     and r["level"] == c]
-                if o:
-                    others.append(f"{method} at the same non-zero count: drop {np.mean(o):.2f} points")
+                o = {r["seed"]: r["test_accuracy"] for r in rows if r["net"] == net and r["method"] == method
+                     and r["level"] == c}
+                if o and set(o) <= set(control):
+                    lost = [100 * (control[sd] - o[sd]) for sd in sorted(o)]
+                    others.append(f"{method} pruning at the same non-zero count and fine-tuning: "
+                                  f"{np.mean(lost):.2f} points lost against the control")
             stored = float(np.mean([r["removed_stored"] for r in sel if r["level"] == c]))
             zeroed = float(np.mean([sum(r.get("vector_entries_zeroed") or 0 for r in sel
                                         if r["seed"] == sd and r["level"] <= c) for sd in seeds]))
