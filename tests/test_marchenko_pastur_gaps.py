@@ -144,7 +144,7 @@ def test_sf_of_ppf_in_the_upper_tail(ratio):
     # rounded to one ulp of lambda+, which moves sf by pdf(x) ulp(x).  Measured: < 5e-17.
     law = MarchenkoPastur(ratio, 1.2)
     eps = np.finfo(float).eps
-    for k in (3, 6, 9, 12):
+    for k in (3, 6, 9, 12, 14, 15):
         q = 1.0 - 10.0 ** -k
         x = law.ppf(q)
         tol = eps + 2 * float(law.pdf(x)) * np.spacing(law.upper)
@@ -280,3 +280,15 @@ def test_ppf_error_names_q_and_the_first_bad_value():
 def test_rvs_refuses_a_huge_size_before_drawing():
     with pytest.raises(ValueError, match=r"^size would need 8.19e\+03 GiB \(limit 4 GiB\)"):
         MarchenkoPastur(0.5).rvs((2**20, 2**20))
+
+
+@pytest.mark.parametrize("ratio", [0.05, 0.3, 0.95, 1.0])
+def test_ppf_deep_in_the_first_grid_cell(ratio):
+    # q far below the first grid cell's mass (f_1 ~ 1e-16 .. 1e-5): the cube-root Newton start
+    # matters here.  cdf(ppf(q)) = q to the relative change of F over one ulp of x,
+    # ~ 1.5 ulp(x) / (x - lambda-) at a soft edge (F ~ (x - lambda-)^{3/2})
+    law = MarchenkoPastur(ratio)
+    for q in (1e-9, 1e-12, 1e-15, 1e-18, 1e-20):
+        x = float(law.ppf(q))
+        tol = 1e-9 + 3 * 1.5 * np.spacing(x) / (x - law.lower)
+        assert float(law.cdf(x)) == pytest.approx(q, rel=tol, abs=0)
