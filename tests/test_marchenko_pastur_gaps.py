@@ -6,6 +6,7 @@ typed in from the paper, not of ``law.pdf``.  Exact equalities are asserted wher
 them (cdf at +-inf and at the edges, sf beyond lambda+, moment(0) and moment(1)).
 """
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -292,3 +293,14 @@ def test_ppf_deep_in_the_first_grid_cell(ratio):
         x = float(law.ppf(q))
         tol = 1e-9 + 3 * 1.5 * np.spacing(x) / (x - law.lower)
         assert float(law.cdf(x)) == pytest.approx(q, rel=tol, abs=0)
+
+
+@pytest.mark.parametrize("ratio", [0.05, 0.5, 1.0, 3.0])
+def test_ppf_and_cdf_emit_no_numpy_warnings(ratio):
+    # Newton divides by the density, which is 0 at phi = 0 and pi: those steps are refused silently
+    law = MarchenkoPastur(ratio)
+    q = np.array([0.0, law.atom, law.atom + 1e-300, 1e-20, 0.5, 1 - 1e-16, 1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = law.ppf(q)
+        law.cdf(x), law.sf(x), law.pdf(x)
