@@ -16,7 +16,9 @@ ours are the ``e4-classification`` config's).  Two networks per seed, trained wi
   X = W^T W / N, that edge / sqrt(N) (the unit of BEMA's lambda_+, which the paper's 6.5 matches).
   Declared rules: "98%" holds when the mean final training accuracy over seeds is >= 0.97 (within
   one point); "many" objects means at least ``MANY`` = 10% of the test set, "much larger" means more
-  than twice the object's bound.
+  than twice the object's bound.  In the paper's unit a share below 10% is 'inconclusive', not
+  'fails': E.4 gives no offset, noise or degree, and the scale of dX depends on them.  In Lemma 4.1's
+  unit the bound is sqrt(N) larger; there 'fails' (with the corrected bound) when no seed reaches 10%.
 * Section 3.1.2's statement 000:text:3.1.2.1 (W_l(t) = R_l(t) + S_l(t) goes from random to
   ||S_l|| != 0 while randomness remains), measured on the 500 x 500 middle layer of [2, 500, 500, 2]
   trained on the same data, at ``checkpoints`` epochs: BEMA (Algorithm 2) on X = W^T W / N, the
@@ -163,14 +165,17 @@ def example_4_1_verdicts(rows: list[dict], epochs: int, hidden: int) -> list[Ver
     out.append(Verdict(
         EXAMPLE_4_1, setting + ": dX against sqrt(2 lambda+) sigma_max(W_2) ||s||_2, lambda+ of X = W^T W/N "
                                "(the paper's unit)",
-        "holds" if many_x else "fails", measured=float(share_x.min()), bound=MANY,
+        "holds" if many_x else "inconclusive", measured=float(share_x.min()), bound=MANY,
         note=f"measured = smallest share over seeds of test objects with dX > {MUCH_LARGER:g} x their "
-             f"bound ('many ... much larger'); {units}"))
+             f"bound ('many ... much larger'): {', '.join(format(x, '.3f') for x in share_x)} per seed; "
+             f"{units}. Below {MANY} on some seed is 'inconclusive': the share depends on the E.4 data "
+             "parameters, which the paper does not give (ours: nets.data defaults); they would decide it"))
     out.append(Verdict(
         EXAMPLE_4_1, setting + ": the same with the singular-value edge sqrt(lambda+ N) that Lemma 4.1 "
                                "needs (the largest singular value pruned)",
-        "holds" if bool(np.all(share >= MANY)) else "fails", measured=float(share.min()), bound=MANY,
-        corrected="" if bool(np.all(share >= MANY)) else
+        "holds" if bool(np.all(share >= MANY)) else ("fails" if bool(np.all(share < MANY)) else "inconclusive"),
+        measured=float(share.min()), bound=MANY,
+        corrected="" if not bool(np.all(share < MANY)) else
         "in the unit Lemma 4.1 needs, the bound is sqrt(N) times larger and exceeds dX for "
         f"{1 - max(r['share_dx_above_bound'] for r in rows):.0%} or more of the test objects: pruning the "
         "first layer is not certified safe for them; the paper's 6.5 uses lambda+ of X = W^T W / N, "
@@ -180,11 +185,12 @@ def example_4_1_verdicts(rows: list[dict], epochs: int, hidden: int) -> list[Ver
     out.append(Verdict(
         FIGURE_4_1, setting + f": histogram of dX over the test set at epoch {epochs}, against the bound "
                               "in the paper's unit",
-        "holds" if many_x else "fails", measured=float(share_x.min()), bound=MANY,
+        "holds" if many_x else "inconclusive", measured=float(share_x.min()), bound=MANY,
         note=f"the figure's data: table fig_4_1 (seed {rows[0]['seed']}); share of objects with dX more "
              f"than {MUCH_LARGER:g} x the bound (lambda+ of X): "
              f"{', '.join(format(x, '.3f') for x in share_x)} per seed (rule: >= {MANY}); with the "
-             f"singular-value edge: {', '.join(format(x, '.3f') for x in share)}"))
+             f"singular-value edge: {', '.join(format(x, '.3f') for x in share)}; below {MANY} on some seed "
+             "is 'inconclusive' (the E.4 data parameters, not given in the paper, set the scale of dX)"))
     return out
 
 

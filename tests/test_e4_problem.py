@@ -23,7 +23,10 @@ def test_example_4_1_rules():
     assert [v.claim for v in good] == [e4.EXAMPLE_4_1] * 3 + [e4.FIGURE_4_1]
     assert "sqrt(N) times larger" in good[2].corrected
     low = e4.example_4_1_verdicts([_row(0, 0.95, 0.3), _row(1, 0.96, 0.05)], 600, 500)
-    assert [v.verdict for v in low] == ["fails", "fails", "fails", "fails"]
+    # accuracy below 97%: fails; a share below 10% in the paper's unit: inconclusive (data not given)
+    assert [v.verdict for v in low] == ["fails", "inconclusive", "fails", "inconclusive"]
+    mixed = e4.example_4_1_verdicts([_row(0, 0.98, 0.3, share2x_sv=0.2), _row(1, 0.98, 0.3)], 600, 500)
+    assert mixed[2].verdict == "inconclusive" and mixed[2].corrected == ""
     sv_ok = e4.example_4_1_verdicts([_row(0, 0.98, 0.3, share2x_sv=0.2)], 600, 500)
     assert sv_ok[2].verdict == "holds" and sv_ok[2].corrected == ""
     # the accuracy rule is on the mean over seeds, within one point of 98%
