@@ -1,11 +1,18 @@
 """Monte Carlo checks of the derived limits and of the verdicts on Lemma B.2 / Example 4.3.
 
-Tolerances.  Each check compares a mean over T independent matrices with an a.s. limit.  Two
-errors add up: the sampling error, bounded by the 95% t half-width of the mean (sims.stats.mean_ci),
-and the finite-N bias.  The bias is O(N^{-1/2}): the outlier singular vectors and values fluctuate
-at that rate, and ||U'^T R|| over the r kept directions exceeds 1 by about sqrt(r/N) (the top
-singular value of an r x N Gaussian block with variance 1/N).  We allow 1.5 sqrt(r/N) for it.
-So `tol = half_width + 1.5 sqrt(r / N)`.  Seeds are fixed.
+Tolerances (issue 23 item 5: every statistical assertion fails with probability <= 1e-4 when the
+code is right, under any seed shift).  Each check compares a mean over T independent matrices with
+an a.s. limit.  Two errors add up: the sampling error and the finite-N bias.  The sampling part is
+the two-sided 1e-4 quantile of the mean's law: for statistics with Gaussian N^{-1/2} fluctuations
+(outlier singular values and eigenvalues, overlaps, ||W'-S||_2, ||(W'-S) v_i||) the t_{T-1}
+quantile times the standard error recovered from the record's 95% t interval (``_strict_tol``,
+tests/tolerances.mean_tol); for the random-z norm, whose per-trial law is a skewed function of one
+Gaussian, an exact Chernoff bound (test_random_z_vanishes_at_the_frobenius_rate).  The bias part is
+O(N^{-1/2}): the outlier singular vectors and values fluctuate at that rate, and ||U'^T R|| over the
+r kept directions exceeds 1 by about sqrt(r/N) (the top singular value of an r x N Gaussian block
+with variance 1/N).  We allow 1.5 sqrt(r/N) for it; the levels hold if the true bias is within that
+allowance.  (Before issue 23 the sampling part was the record's 95% half-width: a 5% false alarm
+per assertion.)
 """
 import numpy as np
 import pytest
@@ -17,9 +24,14 @@ from sims import approximation_lemma as al
 from sims import wigner
 from theory import approximation as ap
 from theory import approximation_symbolic as sym
+from tests.tolerances import chernoff_interval, mean_tol
 
 N = 300
-TRIALS = 6
+# 24 matrices: at 6 the two-sided 1e-4 quantile of t_5 (11.2 standard errors) plus the bias
+# allowance reached 0.26 against the 0.306 gap between the derived limit and the paper's f_W, so
+# the exclusion assertions had no power; t_23's quantile is 4.7.
+TRIALS = 24
+SINGLE_SEED = 3
 
 
 
@@ -28,19 +40,23 @@ def _config(**kw):
     return al.Config(**{"n": (N,), "trials": TRIALS, "device": "cpu", **kw})
 
 
-def tol(rec_ci, r, n):
-    lo, hi = rec_ci
-    return (hi - lo) / 2 + 1.5 * np.sqrt(r / n)
+def _strict_tol(ci, trials, r, n):
+    """Tolerance with false-alarm probability <= 1e-4 per assertion: the sampling part is the
+    two-sided 1e-4 t quantile of the mean (standard error recovered from the record's 95% t
+    interval: tests/tolerances.mean_tol), the bias part the O(sqrt(r/N)) allowance of the module
+    docstring.  If the true finite-N bias is within the allowance, |mean - limit| exceeds this with
+    probability <= 1e-4."""
+    return mean_tol(ci, trials, bias=1.5 * np.sqrt(r / n))
 
 
 @pytest.fixture(scope="module")
 def single_spike():
-    return al.measure(_config(spike_sets=((2.0,),), seed=3))[0]
+    return al.measure(_config(spike_sets=((2.0,),), seed=SINGLE_SEED))[0]
 
 
 def test_opnorm_matches_derived_limit_not_paper(single_spike):
     r = single_spike
-    t = tol(r["opnorm_ci"], 1, N)
+    t = _strict_tol(r["opnorm_ci"], TRIALS, 1, N)     # P(false alarm) <= 1e-4
     assert abs(r["opnorm_mean"] - sym.opnorm_limit([2.0])) <= t
     # the verdict: the paper's f_W ((4.24) = 1.0897) is far outside, the corrected 1.3956 inside
     assert abs(r["opnorm_mean"] - ap.f_W_example_A1([2.0])) > t
@@ -49,28 +65,53 @@ def test_opnorm_matches_derived_limit_not_paper(single_spike):
 
 def test_fixed_z_matches_B6_term(single_spike):
     r = single_spike
-    # z = v_1: the paper's per-spike term of (B.6) is the right limit, (B.5) is sharp there
-    assert abs(r["fixed_z_mean"] - ap.f_W_example_A1([2.0])) <= tol(r["fixed_z_ci"], 1, N)
-    # random unit z independent of R: E||(W'-S) z||^2 = ||W'-S||_F^2 / M up to O(1/N) from the
-    # spike's own direction; ||W'-S||_F^2 -> 2 + 3/theta^2 (derivation in the module); allow the
-    # same N^{-1/2} bias on ||.||^2 / M -> sampling CI plus 1.5 sqrt(1/N) relative.  The records
-    # hold the mean of the norm, not of its square: by Jensen E||x|| <= sqrt(E||x||^2) = expect, and
-    # for x with Gaussian coordinates (z independent of R) E||x|| >= sqrt(2/pi) expect (equality in
-    # one dimension), so the mean must lie in [sqrt(2/pi) expect, expect] up to sampling and bias.
-    # (Before: +-1.5 expect, i.e. 150% slack, which could not fail.)
-    rnd = r["fixed_z_all"]["random"]
-    expect = np.sqrt((2 + 3 / 4) / N)
-    slack = (rnd["ci"][1] - rnd["ci"][0]) / 2 + 1.5 * expect / np.sqrt(N)
-    assert np.sqrt(2 / np.pi) * expect - slack <= rnd["mean"] <= expect + slack
+    # z = v_1: the paper's per-spike term of (B.6) is the right limit, (B.5) is sharp there;
+    # ||(W'-S) v_1|| converges a.s. with Gaussian N^{-1/2} fluctuations: t quantile, level 1e-4
+    assert abs(r["fixed_z_mean"] - ap.f_W_example_A1([2.0])) <= _strict_tol(r["fixed_z_ci"], TRIALS, 1, N)
 
 
-def _strict_tol(ci, trials, r, n):
-    """Tolerance with false-alarm probability <= 1e-4 per assertion: the sampling part is the
-    two-sided 1e-4 t quantile of the mean (standard error recovered from the record's 95% t
-    interval), the bias part the O(sqrt(r/N)) allowance of the module docstring.  If the true
-    finite-N bias is within the allowance, |mean - limit| exceeds this with probability <= 1e-4."""
-    se = (ci[1] - ci[0]) / 2 / stats.t.ppf(0.975, trials - 1)
-    return stats.t.ppf(1 - 1e-4 / 2, trials - 1) * se + 1.5 * np.sqrt(r / n)
+def test_random_z_vanishes_at_the_frobenius_rate(single_spike):
+    """||(W'-S) z|| for the record's random unit z (drawn once, independently of R, the SAME z for
+    every matrix: sims.approximation_lemma.test_vectors) -> 0 like ||W'-S||_F / sqrt(M).
+
+    Law of one trial, conditional on z (derivation).  One spike theta e_1 e_1^T (c = M/N = 1):
+    W' - S = s u' v'^T - theta e_1 e_1^T with v' = b e_1 + b' w, u' = a e_1 + a' w_u
+    (a^2, b^2 = g_u, g_v, a' = sqrt(1 - a^2), ...).  R -> R O for any rotation O fixing e_1 leaves W
+    in law and (s, a, b) unchanged and maps w to O^T w, so w is uniform on the unit sphere of e_1^perp,
+    independent of the rest.  With zeta = sqrt(M) z_1 (fixed by the seed) and gamma = sqrt(M) <w, z>
+    (~ N(0, M |z_perp|^2 / (M - 1)) up to O(1/M): a sphere coordinate):
+        sqrt(M) (W'-S) z = zeta m + gamma d,  m = (s a b - theta, s a' b),  d = s b' (a, a')
+    in the orthonormal pair (e_1, w_u).  So the per-trial value is f(g) = |zeta m + sd_gamma g d|,
+    g ~ N(0, 1): a skewed law of ONE Gaussian (not two coordinates averaged over z, which is what the
+    old bound [sqrt(2/pi), 1] x ||W'-S||_F / sqrt(M) assumed; at small |zeta| the conditional mean
+    sits below that bound, which is why the old test failed at a seed shift).  Averaged over zeta ~
+    N(0, 1), E f^2 = |m|^2 + |d|^2 = s^2 + theta^2 - 2 s theta a b = ||W'-S||_F^2 -> 2 + 3/theta^2.
+
+    Tolerance: the mean of the T trials lies in the Chernoff interval of f at two-sided level 1e-4
+    (exact rate function of f(g) by quadrature: rigorous, no normal approximation; the t interval of
+    6 skewed samples is not), widened by the module's 1.5 N^{-1/2} relative bias allowance for the
+    finite-N fluctuation of (s, a, b) around their limits.
+
+    Power: at T = 24 the interval is about [0.4, 1.8] x E f, so a random-z norm off by a factor 2 (a
+    z that is not unit, a lost sqrt(M)) or vanishing (z orthogonal to the kept directions) fails."""
+    r, theta = single_spike, 2.0
+    M = r["M"]
+    z = al.test_vectors(M, 1, SINGLE_SEED)["random"].numpy()     # the record's own z (same seed)
+    zeta, sd_gamma = np.sqrt(M) * z[0], np.sqrt(M * (1 - z[0] ** 2) / (M - 1))
+    (s,), (g_u,), (g_v,) = sym.spike_limits([theta], r["ratio"])
+    a, b = np.sqrt(g_u), np.sqrt(g_v)
+    a_, b_ = np.sqrt(1 - g_u), np.sqrt(1 - g_v)
+    m_unit = np.array([s * a * b - theta, s * a_ * b])
+    d_unit = s * b_ * np.array([a, a_])
+    # the Frobenius identity behind the rate: E over zeta of E f^2 = ||W'-S||_F^2 -> 2 + 3/theta^2
+    assert m_unit @ m_unit + d_unit @ d_unit == pytest.approx(2 + 3 / theta**2, rel=1e-12)
+    m, d = zeta * m_unit, sd_gamma * d_unit
+    kink = -(m @ d) / (d @ d)
+    mean, lo, hi = chernoff_interval(lambda g: float(np.hypot(*(m + g * d))), r["trials"],
+                                     kinks=(kink,), scale=np.sqrt(m @ m + d @ d))
+    bias = 1.5 / np.sqrt(r["N"]) * np.sqrt(m @ m + d @ d)
+    measured = np.sqrt(M) * r["fixed_z_all"]["random"]["mean"]
+    assert lo - bias <= measured <= hi + bias, (lo - bias, measured, hi + bias, mean)
 
 
 # (ratio, N, theta): the smallest N at which the paper's value is excluded with power >= 1 - 1e-4.
@@ -245,22 +286,23 @@ def test_wigner_goe_B2_and_4_25():
                                         models=("goe",), seed=4, device="cpu"))
     r = recs[0]
     p = r["per_spike"][0]
-    t_eig = (p["eig_ci"][1] - p["eig_ci"][0]) / 2 + 1.5 / np.sqrt(N)
+    # every tolerance: t_{T-1} quantile at two-sided 1e-4 + the 1.5 N^{-1/2} bias allowance
+    t_eig = _strict_tol(p["eig_ci"], TRIALS, 1, N)
     assert abs(p["eig_mean"] - 2.5) <= t_eig                                       # B.2
-    t_ov = (p["overlap_sq_ci"][1] - p["overlap_sq_ci"][0]) / 2 + 1.5 / np.sqrt(N)
+    t_ov = _strict_tol(p["overlap_sq_ci"], TRIALS, 1, N)
     assert abs(p["overlap_sq_mean"] - 0.75) <= t_ov
-    t = tol(r["opnorm_ci"], 1, N)
+    t = _strict_tol(r["opnorm_ci"], TRIALS, 1, N)
     assert abs(r["opnorm_mean"] - sym.symmetric_limits([2.0], 1.0)[1][0]) <= t
     assert abs(r["opnorm_mean"] - ap.f_W_symmetric_4_25([2.0], 1.0)) > t           # (4.25) fails
-    assert abs(r["fixed_z_mean"] - ap.f_W_symmetric_4_25([2.0], 1.0)) <= tol(r["fixed_z_ci"], 1, N)
-    assert r["opnorm_ci"][1] < 2.0                                                 # Fig 4.4
+    assert abs(r["fixed_z_mean"] - ap.f_W_symmetric_4_25([2.0], 1.0)) <= _strict_tol(r["fixed_z_ci"], TRIALS, 1, N)
+    assert r["opnorm_mean"] + t < 2.0          # Fig 4.4: below sqrt(lambda+) = 2 (gap 0.6 >> 2 t)
 
 
 @pytest.mark.slow
 def test_paper_scale_fig_4_3():
     """Fig 4.3 at the paper's scale: ten 3000 x 3000 matrices, spikes 30..70."""
     r = al.measure(_config(n=(3000,), trials=10, spike_sets=(al.PAPER_SPIKES,), seed=0))[0]
-    assert abs(r["opnorm_mean"] - r["opnorm_limit"]) <= tol(r["opnorm_ci"], 5, 3000)
+    assert abs(r["opnorm_mean"] - r["opnorm_limit"]) <= _strict_tol(r["opnorm_ci"], 10, 5, 3000)
     assert min(r["opnorm_samples"]) > r["f_W_paper"]           # every matrix above f_W
     v = {x.claim: x for x in al.verdicts([r])}
     assert v["000:figure:4.3"].verdict == "fails" and v["000:lemma:B.2"].verdict == "holds"
