@@ -204,9 +204,13 @@ def finetune(model, data, *, samples: int, lr: float, seed: int, penalty=None, b
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=0.0)
     g = torch.Generator().manual_seed(seed)
     idx = torch.randperm(len(train_y), generator=g)[:samples]
+    from nets.singular_vector_sparsification import refresh_masked
     model.train()
     for i in range(0, len(idx), batch):
         b = idx[i:i + batch]
+        # masked tensors recomputed from weight_orig every step: nn.MultiheadAttention reads
+        # out_proj.weight without calling out_proj, so its prune hook never fires in forward
+        refresh_masked(model)
         loss = F.cross_entropy(model(train_x[b]), train_y[b])
         if penalty is not None:
             loss = loss + penalty()
