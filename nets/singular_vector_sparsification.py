@@ -248,9 +248,11 @@ def effective_weight(module: nn.Module, name: str = "weight") -> torch.Tensor:
 
 def refresh_masked(model: nn.Module) -> nn.Module:
     """Recompute every torch-pruned tensor as ``orig * mask`` now. torch does it only in a module's
-    forward pre-hook, so code that reads the attribute without calling the module (the fast path of
-    ``nn.TransformerEncoderLayer`` in eval mode reads ``self_attn.in_proj_weight`` and the MLP
-    weights directly) would see the value of the last forward, before the last optimizer step."""
+    forward pre-hook, so code that reads the attribute without calling the module sees the value of
+    the last forward, before the last optimizer step: the fast path of ``nn.TransformerEncoderLayer``
+    in eval mode reads ``self_attn.in_proj_weight`` and the MLP weights directly, and
+    ``nn.MultiheadAttention`` always reads ``out_proj.weight`` without calling ``out_proj`` (in
+    training, call this before every forward, or backward meets a freed graph)."""
     for module in model.modules():
         for hook in list(module._forward_pre_hooks.values()):
             if isinstance(hook, torch_prune.BasePruningMethod):
