@@ -246,3 +246,25 @@ def test_bad_calls_are_refused():
     torch_prune.identity(layer, "weight")
     with pytest.raises(InvalidArgument, match="mask"):
         svs.apply(layer, d)
+
+
+def test_attention_weights_train_under_masks_with_refresh():
+    g = torch.Generator().manual_seed(4)
+    mha = nn.MultiheadAttention(32, 4, batch_first=True).double()
+    d = svs.decide(mha, "in_proj_weight", vector_threshold=1.0)     # the packed Q/K/V as one matrix
+    assert d.shape == (96, 32)
+    svs.apply(mha, d, "in_proj_weight")
+    svs.prune_smallest([(mha, "in_proj_weight"), (mha.out_proj, "weight")], 200)
+    opt = torch.optim.SGD(mha.parameters(), lr=0.1)
+    x = torch.randn(2, 5, 32, dtype=torch.float64, generator=g)
+    for _ in range(3):                 # out_proj is read, not called: its mask needs the refresh
+        svs.refresh_masked(mha)
+        loss = mha(x, x, x)[0].pow(2).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    svs.refresh_masked(mha)
+    assert torch.all(mha.out_proj.weight[mha.out_proj.weight_mask == 0] == 0)
+    assert torch.all(mha.in_proj_weight[mha.in_proj_weight_mask == 0] == 0)
+    assert svs.count_nonzero_parameters(mha) == sum(p.numel() for p in mha.parameters()) - 200 \
+        - int((mha.in_proj_bias == 0).sum() + (mha.out_proj.bias == 0).sum())
