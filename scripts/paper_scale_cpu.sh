@@ -18,11 +18,11 @@ import json, pathlib, datetime
 for m in sorted(pathlib.Path("runs/paper_scale").glob("*/seed*/*/metrics.json")):
     d = json.loads(m.read_text()); e = d["epochs"]; last = e[-1] if e else {}
     total = 70  # Example 3.2: 70 epochs (Section 3.2.1, E.6)
-    step = last.get("cpu_time_s", last.get("train_time_s", 0) + last.get("callback_time_s", 0))
+    step = last.get("train_time_s", 0) + last.get("callback_time_s", 0)  # wall: what the finish depends on
     left = (total - len(e)) * step
     eta = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=left)
     print(f"{m.parent}: {len(e)}/{total} epochs, last epoch {step:.0f} s, "
-          f"~{left / 60:.0f} min left at that rate (finish ~{eta:%d %b %H:%M} UTC)")
+          f"(CPU {last.get('cpu_time_s', float('nan')):.0f} s), ~{left / 60:.0f} min left at that wall rate (finish ~{eta:%d %b %H:%M} UTC)")
 PY
 }
 [ "${1:-}" = status ] && { status; exit 0; }
