@@ -247,3 +247,20 @@ def test_tw_level_at_the_edge_of_double_precision():
     assert math.isfinite(bema.tw_quantile(1e-16))
     with pytest.raises(ValueError, match="below double precision"):
         bema.tw_quantile(5e-17)
+
+
+def test_errors_and_warnings_name_the_parameter_and_the_function():
+    ev = noise(60, 40, 12)
+    f = bema.fit(ev, 60, 40)
+    with pytest.raises(ValueError, match=r"^tau must be in \(0.0, inf"):
+        f.accepts(0.0)
+    with pytest.raises(ValueError, match=r"^levels must be one of"):
+        bema.quantile_levels(np.arange(1, 4), 3, "middle")
+    with pytest.raises(ValueError, match=r"^W must have 2 dimension"):
+        bema.fit_matrix(np.ones(5))
+    W = np.random.default_rng(13).standard_normal((40, 30))
+    with pytest.warns(DeprecationWarning, match=r"^bema\.fit_matrix: 'beta' is renamed 'tw_level'"):
+        g = bema.fit_matrix(W, beta=0.2)
+    assert g.tw_level == 0.2
+    with pytest.warns(DeprecationWarning, match=r"^bema\.fit: 'beta' is renamed 'tw_level'"):
+        bema.fit(ev, 60, 40, beta=0.2)
