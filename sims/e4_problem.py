@@ -305,7 +305,6 @@ def figure_d3_tables(final_spectrum: np.ndarray, fit, n_rows: int, bins: int) ->
 
 
 def run(cfg: Config, *, argv: list[str] | None = None) -> Result:
-    torch.set_num_threads(1)
     prov = Provenance.start(module=MODULE, seed=cfg.seeds[0], device="cpu", argv=argv)
     ex_runs = [example_4_1_run(cfg, s) for s in cfg.seeds]
     ex_rows = [example_4_1_row(r) for r in ex_runs]
