@@ -161,8 +161,11 @@ def test_polynomial_e4_noise_flips_the_predicted_fraction():
     (xy, labels), coeffs = d.train.tensors, np.array(d.info["coefficients"])
     above = xy[:, 1].double().numpy() > np.polyval(coeffs, xy[:, 0].double().numpy())
     flipped = int(np.sum(above != (labels.numpy() == 1)))
-    # A point crosses iff its N(0, 0.1^2) noise exceeds the 0.2 offset the wrong way: Phi(-2).
-    ci = proportion_ci(flipped, n, level=0.999)
+    # A point crosses iff its N(0, 0.1^2) noise exceeds the 0.2 offset the wrong way: Phi(-2), so
+    # flipped ~ Bin(n, Phi(-2)) exactly.  The exact (Clopper-Pearson) interval at level 1 - 1e-4
+    # misses Phi(-2) with probability <= 1e-4 (it was a 99.9% Wilson interval: 1e-3).  Power: half-width
+    # ~0.004, so a noise sd 10% off (flip rate Phi(-1.82) = 0.034 or Phi(-2.22) = 0.013) fails.
+    ci = proportion_ci(flipped, n, level=1 - 1e-4, method="exact")
     assert ci.low <= stats.norm.cdf(-2) <= ci.high
 
 

@@ -74,18 +74,25 @@ def t_factor(trials: int, alpha: float = ALPHA) -> float:
     return float(stats.t.ppf(1 - alpha / 2, trials - 1))
 
 
-def quantile_rank_band(n: int, q: float, alpha: float = ALPHA) -> tuple[int, int]:
-    """0-based ranks (lo, hi) with P(x_(lo) <= Q_q <= x_(hi)) >= 1 - alpha for n iid samples of a
-    continuous law with q-quantile Q_q (distribution-free, exact).  B = #{x_i < Q_q} ~ Bin(n, q), and
-    x_(lo) <= Q_q  iff  B >= lo + 1,  Q_q <= x_(hi)  iff  B <= hi;  lo and hi are binomial quantiles
-    with alpha/2 in each tail."""
-    law = stats.binom(n, q)
-    lo = int(law.ppf(alpha / 2))
-    while law.cdf(lo) > alpha / 2:
+def binom_band(n: int, p: float, alpha: float = ALPHA) -> tuple[int, int]:
+    """Inclusive acceptance region (lo, hi) for a Bin(n, p) count: P(count < lo) <= alpha/2 and
+    P(count > hi) <= alpha/2 (exact binomial tails, no normal approximation)."""
+    law = stats.binom(n, p)
+    lo = int(law.ppf(alpha / 2))           # smallest k with P(B <= k) >= alpha/2: P(B < k) < alpha/2
+    while lo > 0 and law.cdf(lo - 1) > alpha / 2:
         lo -= 1
     hi = int(law.ppf(1 - alpha / 2))
     while law.sf(hi) > alpha / 2:
         hi += 1
+    return lo, hi
+
+
+def quantile_rank_band(n: int, q: float, alpha: float = ALPHA) -> tuple[int, int]:
+    """0-based ranks (lo, hi) with P(x_(lo) <= Q_q <= x_(hi)) >= 1 - alpha for n iid samples of a
+    continuous law with q-quantile Q_q (distribution-free, exact).  B = #{x_i < Q_q} ~ Bin(n, q), and
+    x_(lo) <= Q_q  iff  B >= lo + 1,  Q_q <= x_(hi)  iff  B <= hi: the binomial band shifted by one."""
+    b_lo, hi = binom_band(n, q, alpha)
+    lo = b_lo - 1
     if lo < 0 or hi > n - 1:
         raise ValueError(f"{n} samples cannot bracket the {q} quantile at level {alpha}")
     return lo, hi
