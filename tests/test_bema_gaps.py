@@ -264,3 +264,8 @@ def test_errors_and_warnings_name_the_parameter_and_the_function():
     assert g.tw_level == 0.2
     with pytest.warns(DeprecationWarning, match=r"^bema\.fit: 'beta' is renamed 'tw_level'"):
         bema.fit(ev, 60, 40, beta=0.2)
+
+
+def test_fit_window_with_a_tiny_alpha_is_every_index():
+    # alpha n below the 1e-9 rounding allowance: the window is 1..n, neither 0 nor n + 1
+    assert bema.fit_window(10, 1e-12).tolist() == list(range(1, 11))

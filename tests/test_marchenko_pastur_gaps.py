@@ -304,3 +304,17 @@ def test_ppf_and_cdf_emit_no_numpy_warnings(ratio):
         warnings.simplefilter("error")
         x = law.ppf(q)
         law.cdf(x), law.sf(x), law.pdf(x)
+
+
+@pytest.mark.parametrize("ratio", [0.3, 2.0])
+def test_sf_outside_the_support_is_exact_and_silent(ratio):
+    law = MarchenkoPastur(ratio, 1.4)
+    xs = np.array([-2.0, law.lower - 1e-3, law.upper + 1e-3, 3 * law.upper])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = law.sf(xs)
+    assert out[0] == 1.0 and out[2] == 0.0 and out[3] == 0.0
+    # just below lambda-: all the mass for ratio < 1; the continuous part 1/ratio above the atom
+    assert out[1] == (1.0 if ratio < 1 else pytest.approx(1 / ratio, rel=1e-15, abs=0))
+    with pytest.raises(ValueError, match=r"^x must not contain NaN"):
+        law.sf([0.5, math.nan])
