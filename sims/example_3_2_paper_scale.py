@@ -3,9 +3,11 @@ and unpruned side by side (same seed, same initial weights, same batches), all 6
 images, the paper's 70 epochs (E.6), batch 128: about 33,000 optimizer steps per run.
 
 ``python -m sims.example_3_2_paper_scale --device cuda [--seeds 3] [--budget-min 8] [--data-dir DIR]
-[--json results/section3/paper_scale.json]`` (formerly ``nets.paper_scale``) prints its estimated GPU time before it starts and
-cuts seeds (never below 2) until the estimate fits the budget; ``--estimate-only`` stops there.
-``--tiny`` runs the same code path at a toy size on the CPU (the test of this command).
+[--json results/section3/paper_scale.json]`` (formerly ``nets.paper_scale``) prints its estimated
+GPU time before it starts and cuts seeds (never below 2) until the estimate fits the budget;
+``--estimate-only`` stops there.  ``--tiny`` runs the same code path at a toy size on the CPU (the
+test of this command).  Its verdicts are those of ``sims.example_3_2``, one Result over the
+topologies named ``RESULT_NAME``.
 
 How the time is kept down (Section 3.2's recipe unchanged):
 

@@ -32,7 +32,8 @@ ALLOWED = {
 NO_TORCH = ("core", "theory")
 # nets modules that are only the old command-line names of experiments now in sims/ (committed
 # Results record them in provenance.argv); they may import sims and nothing else of the package.
-OLD_NAMES = {"nets.appendix_e3", "nets.paper003", "nets.posttraining", "nets.weightwatcher_compare"}
+OLD_NAMES = {"nets.section3", "nets.remove_all", "nets.paper001", "nets.appendix_e3", "nets.paper003",
+             "nets.posttraining", "nets.weightwatcher_compare"}
 ALIAS_MAX_LINES = 30
 
 
@@ -134,3 +135,32 @@ def test_an_old_name_is_a_thin_alias(name):
     package = {m.split(".")[0] for m in _imports(path, name)} & set(ALLOWED)
     assert package <= {"sims"}, package
 
+
+def test_no_experiment_left_in_nets():
+    """nets/ is the library: no module there makes verdicts or registers an experiment (the old
+    names are aliases that run sims/ modules)."""
+    from sims import registry
+    assert not [e.module for e in registry.EXPERIMENTS if e.module.startswith("nets.")]
+    makers = []
+    for path in sorted((ROOT / "nets").rglob("*.py")):
+        text = path.read_text()
+        if "Verdict(" in text and _module_name(path) not in OLD_NAMES:
+            makers.append(_module_name(path))
+    assert not makers, f"nets modules that still make verdicts (experiments belong in sims/): {makers}"
+
+
+def test_no_private_name_is_imported_across_modules():
+    """``from a.b import _x`` between the package's modules: a private helper of one module used by
+    another is machinery that belongs in a public, documented module (a package's private submodules,
+    e.g. theory._tw_quadrature, may be imported inside that package)."""
+    bad = []
+    for top, path in _package_modules():
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in ALLOWED:
+                own_package = _module_name(path).rsplit(".", 1)[0] == node.module
+                bad += [f"{path.relative_to(ROOT)}: from {node.module} import {a.name}" for a in node.names
+                        if a.name.startswith("_") and not a.name.startswith("__")
+                        # a private submodule of the importer's own package is that package's business
+                        and not (own_package and (ROOT / node.module.replace(".", "/") / f"{a.name}.py").exists())]
+    assert not bad, "\n".join(bad)

@@ -1,5 +1,5 @@
-"""nets.remove_all (the f = 0 ablation of 000:text:3.1.3.1 / 001:text:4.4.1) and the per-example
-verdicts of nets.paper001: decision rules on synthetic inputs, both experiments end to end at toy
+"""sims.remove_all_ablation (the f = 0 ablation of 000:text:3.1.3.1 / 001:text:4.4.1) and the per-example
+verdicts of sims.paper001_examples: decision rules on synthetic inputs, both experiments end to end at toy
 size (widths / 100, 200 images, a few epochs: the numbers mean nothing, the plumbing is checked)."""
 import math
 
@@ -10,30 +10,30 @@ from nets.configs import get_config
 
 @pytest.fixture
 def tiny(monkeypatch):
-    import nets.section3 as s3
+    import sims.paired_runs as s3
 
     def tiny_config(name, **kw):
         cfg = get_config(name, "cpu", width_divisor=100, n_train=200, n_test=200)
         cfg.epochs = 7  # one pruning round (every 7)
         return cfg
     monkeypatch.setattr(s3, "cpu_config", tiny_config)
-    # decode the data once per seed for the whole test (nets.section3 keeps one seed at a time,
+    # decode the data once per seed for the whole test (sims.paired_runs keeps one seed at a time,
     # which here would decode Fashion-MNIST again for every config and rerun)
-    loaded, original = {}, s3._data
+    loaded, original = {}, s3.load_data
 
     def data(cfg, seed, data_dir):
         key = (cfg.dataset, cfg.n_train, cfg.n_test, seed)
         if key not in loaded:
             loaded[key] = original(cfg, seed, data_dir)
         return loaded[key]
-    monkeypatch.setattr(s3, "_data", data)
+    monkeypatch.setattr(s3, "load_data", data)
     return tiny_config
 
 
 # -- decision rules ---------------------------------------------------------------------------
 
 def test_paired_verdict_reads_the_interval_on_the_claimed_side():
-    from nets.remove_all import paired_verdict
+    from sims.statistics import paired_verdict
     assert paired_verdict([0.010, 0.012, 0.011])[0] == "holds"
     assert paired_verdict([-0.010, -0.012, -0.011])[0] == "fails"
     assert paired_verdict([0.02, -0.01, 0.005])[0] == "inconclusive"
@@ -46,7 +46,7 @@ def test_paired_verdict_reads_the_interval_on_the_claimed_side():
 
 
 def test_arms_identical_compares_losses_and_parameters():
-    from nets.remove_all import arms_identical
+    from sims.remove_all_ablation import arms_identical
     a = [{"train_loss": 1.0, "parameters": 10}, {"train_loss": 0.5, "parameters": 10}]
     assert arms_identical(a, [dict(m) for m in a])
     assert not arms_identical(a, [a[0], {"train_loss": 0.5, "parameters": 8}])
@@ -54,7 +54,7 @@ def test_arms_identical_compares_losses_and_parameters():
 
 
 def test_first_round_ranks_reads_the_first_round_only():
-    from nets.remove_all import first_round_ranks
+    from sims.remove_all_ablation import first_round_ranks
     ms = [{"events": []},
           {"events": [{"action": "split", "rank_after": 3}, {"action": "none", "rank_after": 9},
                       {"action": "dense", "rank_after": 0}]},
@@ -65,7 +65,7 @@ def test_first_round_ranks_reads_the_first_round_only():
 
 def test_remove_all_variant_keeps_no_small_singular_value():
     from nets.configs import schedule_callable
-    from nets.remove_all import remove_all_variant
+    from sims.remove_all_ablation import remove_all_variant
     cfg = get_config("ex3.2a", "cpu")
     out = remove_all_variant(cfg)
     assert out.name == "ex3.2a-remove-all" and cfg.pruning["schedule"] == "3.6"
@@ -78,7 +78,8 @@ def test_remove_all_variant_keeps_no_small_singular_value():
 
 
 def test_paper001_gain_and_collapse_rules():
-    from nets.paper001 import collapse, gain_verdict
+    from sims.paper001_examples import collapse
+    from sims.statistics import size as gain_verdict
     assert gain_verdict(0.02, 0.05, 0.115) == "fails"           # whole CI below the paper's gain
     assert gain_verdict(0.02, 0.20, 0.115) == "holds"
     assert gain_verdict(-0.02, 0.20, 0.115) == "inconclusive"
@@ -87,7 +88,7 @@ def test_paper001_gain_and_collapse_rules():
 
 
 def test_gof_verdict_pairs_examples_4_4_and_4_5():
-    from nets.paper001 import gof_verdict
+    from sims.paper001_examples import gof_verdict
 
     def pair(best, final, params=100, diverged=None, splits=2):
         return ({"best_test_accuracy": best, "final_test_accuracy": final, "final_parameters": params,
@@ -107,7 +108,10 @@ def test_gof_verdict_pairs_examples_4_4_and_4_5():
 # -- end to end at toy size ---------------------------------------------------------------------
 
 def test_remove_all_end_to_end_at_toy_size(tmp_path, tiny):
-    from nets.remove_all import remove_all
+    from sims.remove_all_ablation import Config, run
+
+    def remove_all(**kw):
+        return run(Config(**{**kw, "runs_dir": str(kw["runs_dir"])}))
     res = remove_all(seeds=2, p001_seeds=2, p001_epochs_cap=3, runs_dir=tmp_path)
     assert [v.claim for v in res.verdicts] == ["000:text:3.1.3.1"] * 2 + ["001:text:4.4.1"] * 2
     assert len(res.records) == 4
@@ -135,8 +139,8 @@ def test_remove_all_bad_input_exits_2(args, capsys):
 
 
 def test_paper001_examples_4_4_and_4_5_at_toy_size(tmp_path, tiny):
-    from nets.paper001 import paper001
-    res = paper001(("4.4", "4.5"), seeds=2, epochs_cap=4, runs_dir=tmp_path)
+    from sims.paper001_examples import Config, run
+    res = run(Config(examples=("4.4", "4.5"), seeds=2, epochs_cap=4, runs_dir=str(tmp_path)))
     claims = [v.claim for v in res.verdicts]
     assert "001:text:4.5.8" in claims and claims.count("001:algorithm:4.4") == 5 + 2
     assert [r["example"] for r in res.tables["examples"]] == ["4.4", "4.5"]

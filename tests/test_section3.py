@@ -1,5 +1,6 @@
-"""nets.mechanism (dead units), nets.section3 (seed statistics, events, equal time, the Example 3.2
-experiment end to end at toy size) and nets.paper_scale (estimate, seed cutting, the --tiny path)."""
+"""nets.mechanism (dead units), sims.paired_runs / sims.statistics (seed statistics, events, equal time),
+sims.example_3_2 end to end at toy size, the old ``python -m nets.section3`` command line, and
+sims.example_3_2_paper_scale (estimate, seed cutting, the --tiny path)."""
 from __future__ import annotations
 
 import math
@@ -12,7 +13,8 @@ from torch.utils.data import TensorDataset
 
 from nets.mechanism import evaluate_with_units, output_rows_removed
 from nets.models import FullyConnectedNet
-from nets.section3 import (equal_time_row, event_rows, linear_fit_ci, mean_ci, variance_ratio_ci)
+from sims.paired_runs import equal_time_row, event_rows
+from sims.statistics import linear_fit_ci, mean_ci, variance_ratio_ci
 
 
 def _net_with_dead_parts():
@@ -129,10 +131,10 @@ def test_example_3_2_end_to_end_at_toy_size(tmp_path):
     """Two seeds, 8 epochs (one pruning round at epoch 7), widths / 50, 300 images: the Result has
     the tables the figures read, pruned and unpruned agree exactly before the first round, and a
     rerun reads everything back from the checkpoints."""
-    from nets.section3 import example_3_2
-    kw = dict(seeds=2, controls=["linear-output"], control_seeds=2, width_divisor=50, n_train=300,
-              n_test=300, epochs=8, runs_dir=tmp_path)
-    res = example_3_2("a", **kw)
+    from sims.example_3_2 import Config, run
+    kw = dict(seeds=2, controls=("linear-output",), control_seeds=(2,), width_divisor=50, n_train=300,
+              n_test=300, epochs=8, runs_dir=str(tmp_path))
+    res = run(Config(topology="a", **kw))
     assert {"runs", "paired", "events", "equal_time", "mechanism", "identical_start"} <= set(res.tables)
     assert all(r["identical_until_first_pruning"] for r in res.tables["identical_start"])
     assert {e["epoch"] for e in res.tables["events"]} == {7}
@@ -140,11 +142,12 @@ def test_example_3_2_end_to_end_at_toy_size(tmp_path):
     claims = {v.claim for v in res.verdicts}
     assert {"000:table:3.4", "000:table:3.5", "000:table:3.6", "000:example:3.2", "000:figure:3.5",
             "000:text:3.2.5", "000:text:3.2.1.2", "000:remark:3.5"} <= claims
-    again = example_3_2("a", **kw)
+    again = run(Config(topology="a", **kw))
     assert again.tables["runs"] == res.tables["runs"]
 
 
 def test_section3_cli_bad_input_exits_2(capsys):
+    """The old command line (committed Results' argv) refuses bad input in one line, exit 2."""
     from nets.section3 import main
     for args in (["example-3.2", "--seeds", "0"], ["example-3.2", "--topology", "d"],
                  ["example-3.2", "--seeds", "1"], ["example-3.2", "--topology", "b", "--controls", "he"]):
@@ -156,7 +159,7 @@ def test_section3_cli_bad_input_exits_2(capsys):
 
 def test_paper_scale_estimate_counts_flops_and_cuts_seeds():
     from nets.models import count_parameters
-    from nets.paper_scale import estimate, plan, weight_count
+    from sims.example_3_2_paper_scale import estimate, plan, weight_count
     net = FullyConnectedNet([784, 2000, 4000, 2000, 500, 10])
     biases = 2000 + 4000 + 2000 + 500 + 10
     assert weight_count(net.topology) == count_parameters(net) - biases == 18_581_510 - biases
@@ -173,7 +176,11 @@ def test_paper_scale_estimate_counts_flops_and_cuts_seeds():
 
 def test_paper_scale_tiny_runs_on_the_cpu(tmp_path, capsys):
     from core.result import read_result
-    from nets.paper_scale import main
+    from sims.example_3_2_paper_scale import MODULE
+    from sims.experiment import cli_main
+
+    def main(argv):
+        return cli_main(MODULE, argv)
     path = tmp_path / "ps.json"
     assert main(["--device", "cpu", "--tiny", "--topologies", "a", "--seeds", "2", "--json", str(path)]) == 0
     out = capsys.readouterr().out
@@ -230,7 +237,7 @@ def test_section3_figures_read_results_and_name_the_missing_command(tmp_path):
 
 
 def test_sweep_summary_reads_removal_within_a_drop():
-    from nets.section3 import _sweep_summary
+    from sims.sparsification_sweeps import sweep_summary as _sweep_summary
     sweep = [{"xi": 0.0, "fraction_kept": 1.0, "accuracy": 0.90},
              {"xi": 0.01, "fraction_kept": 0.5, "accuracy": 0.899},
              {"xi": 0.1, "fraction_kept": 0.004, "accuracy": 0.80}]
@@ -245,7 +252,7 @@ def test_sweep_summary_reads_removal_within_a_drop():
 
 
 def test_paper001_parameter_counts_and_chain_decomposition():
-    from nets.paper001 import EXAMPLES, chain_check, chain_parameters, hops, splits
+    from sims.paper001_chains import EXAMPLES, chain_check, chain_parameters, hops, splits
     # every printed count is reproduced by a plain chain of biased linear layers
     for topo, n_full, chain, n_split, _, _ in EXAMPLES.values():
         assert chain_parameters(topo) == n_full and chain_parameters(chain) == n_split
@@ -260,7 +267,7 @@ def test_paper001_parameter_counts_and_chain_decomposition():
 
 
 def test_paper001_arithmetic_verdicts():
-    from nets.paper001 import arithmetic_verdicts
+    from sims.paper001_chains import arithmetic_verdicts
     verdicts, rows = arithmetic_verdicts()
     assert all(r["parameters_counted"] == r["parameters_printed"] for r in rows)
     assert all(r["split_parameters_counted"] == r["split_parameters_printed"] for r in rows)
@@ -270,9 +277,9 @@ def test_paper001_arithmetic_verdicts():
 
 @pytest.fixture
 def tiny_configs(monkeypatch):
-    """nets.section3.cpu_config shrunk to toy size (widths / 100, 200 images, 8 epochs) so the
+    """sims.paired_runs.cpu_config shrunk to toy size (widths / 100, 200 images, 8 epochs) so the
     experiment functions run end to end in seconds; the numbers mean nothing."""
-    import nets.section3 as s3
+    import sims.paired_runs as s3
     from nets.configs import get_config
 
     def tiny(name, **kw):
@@ -289,27 +296,27 @@ def tiny_configs(monkeypatch):
 
 
 def test_claims_ladder_and_cnn_experiments_run_at_toy_size(tmp_path, tiny_configs):
-    from nets.section3 import claims_3_2_1, example_3_4
-    res = claims_3_2_1(seeds=1, runs_dir=tmp_path)
+    from sims import example_3_4, section_3_2_1
+    res = section_3_2_1.run(section_3_2_1.Config(seeds=1, runs_dir=str(tmp_path)))
     claims = {v.claim for v in res.verdicts}
     assert {"000:text:3.2.1.3", "000:text:3.2.1.4", "000:figure:3.6", "000:text:3.2.1.5", "000:text:3.2.1.6",
             "000:text:3.2.3", "000:text:3.2.4", "000:text:3.2.6"} <= claims
     assert {r["config"] for r in res.tables["sparsification_sweep"]} == {"fmnist-mp-sparsify-after"}
-    cnn = example_3_4(seeds=1, runs_dir=tmp_path)
+    cnn = example_3_4.run(example_3_4.Config(seeds=1, runs_dir=str(tmp_path)))
     assert {"000:example:3.4", "000:text:3.2.2.3", "000:figure:3.9", "000:figure:3.8",
             "000:text:3.2.6"} <= {v.claim for v in cnn.verdicts}
 
 
 def test_width_ladder_runs_and_extrapolates_at_toy_size(tmp_path, tiny_configs):
-    from nets.section3 import width_ladder
-    res = width_ladder((20, 10), seeds=2, runs_dir=tmp_path)
+    from sims.example_3_2_widths import Config, run
+    res = run(Config(widths=(20, 10), seeds=2, runs_dir=str(tmp_path)))
     assert [r["width_divisor"] for r in res.records] == [20, 10]
     (v,) = res.verdicts
     assert v.claim == "000:table:3.4" and "extrapolat" in v.note and v.interval[0] <= v.measured <= v.interval[1]
 
 
 def test_common_class_gap_drops_classes_either_net_never_predicts():
-    from nets.section3 import class_accuracies, common_class_gap
+    from sims.paired_runs import class_accuracies, common_class_gap
     p = {"final_class_accuracy": [0.9, 0.8, 0.7], "final_predicted_classes": [0, 1, 2]}
     u = {"final_class_accuracy": [0.8, 0.0, 0.7], "final_predicted_classes": [0, 2]}
     assert common_class_gap(p, u) == pytest.approx((0.9 + 0.7) / 2 - (0.8 + 0.7) / 2)

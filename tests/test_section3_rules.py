@@ -1,5 +1,5 @@
-"""nets.decision_rules (the verdict words of Section 3 / Appendix E.2 claims measured at reduced
-scale), nets.section3.over_95_verdict (000:text:3.2.6) and nets.section3_e2 (Appendix E.2) on
+"""sims.statistics (the verdict words of Section 3 / Appendix E.2 claims measured at reduced
+scale), sims.sparsification_sweeps.over_95_verdict (000:text:3.2.6) and sims.appendix_e2 (Appendix E.2) on
 synthetic inputs whose right verdict is known, plus the E.2 experiment end to end at toy size."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from nets import decision_rules as rules
+from sims import statistics as rules
 from tests.test_section3 import tiny_configs  # noqa: F401  (fixture)
 
 
@@ -64,7 +64,7 @@ def _sweep(seed, run, removed_within, base=0.85, n=1000):
 @pytest.mark.parametrize("mp, alone, word", [(0.96, 0.8, "holds"), (0.9, 0.5, "fails"), (0.96, 0.99, "fails"),
                                              (0.8, 0.9, "fails")])
 def test_over_95_verdict_words(mp, alone, word):
-    from nets.section3 import over_95_verdict
+    from sims.sparsification_sweeps import over_95_verdict
     sweeps = [*_sweep(0, "pruned", mp), *_sweep(0, "unpruned", alone),
               *_sweep(1, "pruned", mp), *_sweep(1, "unpruned", alone)]
     v = over_95_verdict(sweeps, {0: 1000, 1: 1000}, "synthetic")
@@ -72,7 +72,7 @@ def test_over_95_verdict_words(mp, alone, word):
 
 
 def test_over_95_verdict_mixed_seeds_is_inconclusive():
-    from nets.section3 import over_95_verdict
+    from sims.sparsification_sweeps import over_95_verdict
     sweeps = [*_sweep(0, "pruned", 0.96), *_sweep(0, "unpruned", 0.5),
               *_sweep(1, "pruned", 0.9), *_sweep(1, "unpruned", 0.5)]
     assert over_95_verdict(sweeps, {0: 1000, 1: 1000}, "synthetic").verdict == "inconclusive"
@@ -91,8 +91,8 @@ def _e2_rows(acc: dict, seeds=(0, 1, 2, 3, 4), jitter=0.002):
 
 
 def _e2_words(acc):
-    from nets.section3 import paired_table
-    from nets.section3_e2 import e2_verdicts
+    from sims.appendix_e2 import e2_verdicts
+    from sims.paired_runs import paired_table
     rows = _e2_rows(acc)
     V = e2_verdicts(rows, paired_table(rows, ("final_test_accuracy", "max_test_accuracy")), "synthetic")
     return {(v.claim, v.setting.split(" synthetic")[0], v.setting.split("; ")[-1]): v.verdict for v in V}
@@ -128,7 +128,10 @@ def test_e2_verdicts_contrary_numbers_fail_or_stay_open():
 
 def test_appendix_e2_runs_at_toy_size_and_rejects_bad_input(tmp_path, tiny_configs):
     from core.validate import InvalidArgument
-    from nets.section3 import appendix_e2
+    from sims.appendix_e2 import Config, run
+
+    def appendix_e2(*, seeds, configs, runs_dir):
+        return run(Config(seeds=seeds, configs=tuple(configs), runs_dir=str(runs_dir)))
     res = appendix_e2(seeds=2, configs=["e2-normal", "e2-he", "e2-normal-sparse90"], runs_dir=tmp_path)
     claims = {v.claim for v in res.verdicts}
     assert {"000:figure:E.1", "000:text:E.2.2"} <= claims
@@ -143,8 +146,8 @@ def test_fig_e_1_reads_the_appendix_e2_result(tmp_path, tiny_configs):
     matplotlib.use("Agg")
     from core.result import write_result
     from figures.fig_section3 import FIGURES
-    from nets.section3 import appendix_e2
-    res = appendix_e2(seeds=2, configs=["e2-normal", "e2-he"], runs_dir=tmp_path / "runs")
+    from sims.appendix_e2 import Config, run
+    res = run(Config(seeds=2, configs=("e2-normal", "e2-he"), runs_dir=str(tmp_path / "runs")))
     write_result(res, tmp_path / "section3" / "e2.json")
     png, csv_path = FIGURES["E.1"](tmp_path, SimpleNamespace(results_dir=tmp_path))
     assert png.stat().st_size > 0
