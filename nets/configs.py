@@ -36,7 +36,7 @@ Hyperparameters and their sources (paper 000):
   training points, 600 epochs; lr, momentum and batch size are not given (we use 0.02 / 0.9 / 128).
 * Controls (ours, not in the paper): ``ex3.2{a,b,c}-linear-output`` (no activation after the final
   layer) and ``ex3.2a-he`` / ``ex3.2a-xavier`` (E.2's initialisations on Example 3.2a), used by
-  ``nets.section3`` to test whether the Example 3.2 gap comes from outputs dying behind the final ReLU.
+  ``sims.example_3_2`` to test whether the Example 3.2 gap comes from outputs dying behind the final ReLU.
 * Paper 001 (``p001-ex4.3`` ... ``p001-ex4.7``): its Examples 4.3-4.7 with Fashion-MNIST in place of
   MNIST, plain SGD with step size 0.05, the Section 4.4 split algorithm every 3 epochs
   (``nets.pruning`` variant ``paper001``); batch size, final activation and the uniform

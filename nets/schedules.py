@@ -11,7 +11,7 @@ linear decays f(epoch) = max(0, 1 - epoch / T):
 * "300-epoch" T = 1000 (Section 3.2.1, the 91.27% Fashion-MNIST run; unnumbered equation)
 * "remove-all" f = 0: every singular value below the MP threshold removed at every round (not a
   schedule of the paper: the ablation of Section 3.1.3's "removing all ... may underfit",
-  ``nets.remove_all``)
+  ``sims.remove_all_ablation``)
 
 Algorithm 1 requires f to decrease monotonically from 1 to 0; ``resolve_schedule`` accepts any
 callable and checks values lie in [0, 1] at call time (in ``kept_small_count``).

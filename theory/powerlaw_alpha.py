@@ -14,7 +14,7 @@ With ``xmax`` given the law is truncated at ``xmax`` (density normalised on [x_m
 ``(x_min^(1-a) - x^(1-a)) / (x_min^(1-a) - xmax^(1-a))``) and alpha is the numerical maximum of that
 likelihood. WeightWatcher 0.7.7 passes ``xmax = max eigenvalue`` to its fitter but reports the
 untruncated estimate: ``xmax=None`` (the default) is the reading that agrees with its ``alpha`` and
-``xmin`` (compared layer by layer in ``nets.weightwatcher_compare``). numpy/scipy only.
+``xmin`` (compared layer by layer in ``sims.weightwatcher_compare``). numpy/scipy only.
 
 Hook for the spectral report (``nets.spectral_report.layer_report``): with ``s`` the singular
 values and N = max(out, in), ``fit_powerlaw_alpha(s ** 2 / N)`` gives ``alpha`` (and ``xmin`` on
