@@ -134,3 +134,14 @@ def test_figure_e2_tables_are_the_e3_data():
     assert len(t["fig_e2_train"]) == 2000 and len(t["fig_e2_test"]) == 500
     assert all(abs(r["y"] - regression_target(np.float64(r["x"]))) <= 0.5 + 1e-6 for r in t["fig_e2_train"])
     assert all(r["y_true"] == pytest.approx(regression_target(np.float64(r["x"])), abs=1e-5) for r in t["fig_e2_test"])
+
+
+def test_eq_c1_corrected_statement_carries_the_union_bound_of_c8():
+    # (C.4) and (C.6) each hold with probability >= 1 - N^(-1/4); together 1 - 2 N^(-1/4) (C.8 prints
+    # N^(-1/4)); the exact one-layer worst case is Phi_c(a sqrt(N/2)) with a = 2 N^(-1.5/4)
+    cfg = pc.PaperClaimsConfig(ns=(100,))
+    rows, (v,) = pc.eq_c1(cfg, lambda tag, n, t: np.random.default_rng([n, t]), trials=200)
+    assert "<= 2 N^(-1/4)" in v.corrected and v.verdict == "fails"
+    a = 2 * 100 ** (-1.5 / 4)
+    worst = 0.5 * math.erfc(a * math.sqrt(50) / math.sqrt(2))
+    assert rows[0]["joint_worst_case"] == pytest.approx(worst, rel=1e-9)
