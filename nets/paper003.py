@@ -5,8 +5,8 @@ import sys
 
 
 def main(argv=None) -> int:
-    from sims.paper003_abstract import main as run_main
-    return run_main(argv, module="nets.paper003")
+    from sims.experiment import cli_main
+    return cli_main("sims.paper003_abstract", argv, recorded_as="nets.paper003")
 
 
 if __name__ == "__main__":

@@ -172,7 +172,9 @@ def cli_main(module: str, argv=None, *, recorded_as: str | None = None) -> int:
     ``--x/--no-x``); runs
     ``run(config, context=...)`` and writes/prints its Result through ``core.cli.run``.
     ``recorded_as``: the old module name an alias runs it under (its ``python -m`` line is recorded,
-    so committed Results regenerate from their argv)."""
+    so committed Results regenerate from their argv).  Optional module attributes: ``RESULT_NAME``
+    (the Result's ``experiment``, default the module), ``CPU_ONLY`` (no device choice: it runs on
+    the CPU), ``PROVENANCE_SEED`` (recorded seed, default 0; None where seeds are per unit)."""
     import argparse
     import importlib
 
@@ -180,7 +182,8 @@ def cli_main(module: str, argv=None, *, recorded_as: str | None = None) -> int:
     mod = importlib.import_module(module)
     cls = mod.Config
     shown = recorded_as or module
-    p = make_parser(shown, mod.__doc__, options=("device", "json", "threads", "verbose"))
+    cpu_only = getattr(mod, "CPU_ONLY", False)  # computes on the CPU: no --device choice to offer
+    p = make_parser(shown, mod.__doc__, options=("json", "threads", "verbose") + (() if cpu_only else ("device",)))
     for f in dataclasses.fields(cls):
         kind, many = _base_type(cls, f)
         flag = "--" + f.name.replace("_", "-")
@@ -200,7 +203,8 @@ def cli_main(module: str, argv=None, *, recorded_as: str | None = None) -> int:
         values = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls)}
         config = cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in values.items()})
         context = ExperimentRun(module, config, argv=sys.argv[1:] if recorded is None else recorded,
-                                device=args.device, threads=args.threads, module=shown,
-                                experiment=getattr(mod, "RESULT_NAME", module))
+                                device="cpu" if cpu_only else args.device, threads=args.threads,
+                                module=shown, experiment=getattr(mod, "RESULT_NAME", module),
+                                seed=getattr(mod, "PROVENANCE_SEED", 0))
         return mod.run(config, context=context)
     return run(p, argv, body)

@@ -28,7 +28,7 @@ reported beside it). Confidence intervals: Student t over seeds (95%).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -40,10 +40,12 @@ from core.result import Result, Verdict
 from core.validate import InvalidArgument
 from nets.vit import evaluate as loss_and_accuracy
 from sims.budget_pruning import count_trainable, mp_prune_level, prunable_tensors, unstructured_prune
-from sims.experiment import ExperimentRun
+from sims.experiment import ExperimentRun, option
 from sims.statistics import mean_ci
 
 MODULE = "sims.paper003_abstract"
+CPU_ONLY = True         # its command line computes on the CPU whatever the machine has
+PROVENANCE_SEED = None  # seeds are per net, in the config
 RESULT_NAME = "nets.paper003"  # the name its committed Result carries (see sims.registry)
 LEVELS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
@@ -55,17 +57,24 @@ def t_interval(values) -> tuple[float, float, float]:
     return s["mean"], s["lo"], s["hi"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Config:
-    vit_dirs: list[str] = field(default_factory=list)      # nets.vit run directories (one per seed)
-    levels: tuple = LEVELS                                  # portions of the bulk removed
-    n_eval_train: int = 5000                                # training-loss subset (003:abstract:4)
-    mlp_seeds: tuple = (0, 1, 2)
-    mlp_topology: tuple = (784, 256, 256, 10)
-    mlp_epochs: int = 6
-    mlp_n_train: int = 30000
-    mlp_l2: tuple = (0.0, 5e-4)                             # weight decay off / on (003:abstract:5)
-    parts: tuple = ("vit", "theorems")
+    vit_dirs: tuple[str, ...] = option((), "nets.vit run directories (one per seed)", optional=True)
+    levels: tuple[float, ...] = option(LEVELS, "portions of the bulk removed (003:abstract:4)", lo=0.0, hi=1.0)
+    n_eval_train: int = option(5000, "training-loss subset (003:abstract:4)", lo=1, hi=60000)
+    mlp_seeds: tuple[int, ...] = option((0, 1, 2), "seeds of the fully connected nets", lo=0, hi=None)
+    mlp_topology: tuple[int, ...] = option((784, 256, 256, 10), "widths of the fully connected nets",
+                                           lo=1, hi=100000)
+    mlp_epochs: int = option(6, "epochs of the fully connected nets", lo=1, hi=1000)
+    mlp_n_train: int = option(30000, "training images of the fully connected nets", lo=10, hi=60000)
+    mlp_l2: tuple[float, ...] = option((0.0, 5e-4), "weight decay off / on (003:abstract:5)", lo=0.0, hi=1.0)
+    parts: tuple[str, ...] = option(("vit", "theorems"), "what to run", choices=("vit", "theorems"))
+
+
+def toy_config(tmp_path=None) -> Config:
+    """The fully connected part at toy size: two seeds with and without L2, one epoch, 200 images."""
+    return Config(parts=("theorems",), mlp_seeds=(0, 1), mlp_topology=(784, 32, 32, 10), mlp_epochs=1,
+                  mlp_n_train=200, n_eval_train=100)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -343,13 +352,13 @@ def removal_verdicts(rows: list[dict]) -> list[Verdict]:
 # ------------------------------------------------------------------------------------------------
 # the experiment
 # ------------------------------------------------------------------------------------------------
-def run(cfg: Config, *, argv=None, module: str = MODULE) -> Result:
-    """The parts of ``cfg``; ``argv``: the command line to record (as ``python -m <module> ...``)."""
+def run(cfg: Config = Config(), *, context: ExperimentRun | None = None) -> Result:
+    """The parts of ``cfg``, one Result named ``RESULT_NAME`` (computed on the CPU)."""
     for d in cfg.vit_dirs:
         if not (Path(d) / "checkpoint.pt").is_file():
             raise InvalidArgument(f"vit_dirs: {d} has no checkpoint.pt; train it with python -m nets.vit")
-    with ExperimentRun(MODULE, None, argv=argv, device="cpu", seed=None, module=module,
-                       experiment=RESULT_NAME) as context:
+    context = context or ExperimentRun(MODULE, cfg, device="cpu", seed=None, experiment=RESULT_NAME)
+    with context:
         return _run(cfg, context)
 
 
@@ -390,23 +399,8 @@ def _run(cfg: Config, context: ExperimentRun) -> Result:
     return context.result(config=config, records=records, verdicts=verdicts, tables=tables)
 
 
-def main(argv=None, *, module: str = MODULE) -> int:
-    """``python -m sims.paper003_abstract --vit-dirs runs/vit/seed0 runs/vit/seed1 runs/vit/seed2
-    [--parts vit theorems] --json results/nets/paper003.json``; ``module``: the name it runs under
-    (the old ``nets.paper003`` for the alias, so the committed Result's argv reruns it)."""
+if __name__ == "__main__":
     import sys
 
-    from core.cli import make_parser, run as cli_run
-    recorded = list(sys.argv[1:] if argv is None else argv)
-    p = make_parser(module, __doc__, options=("json", "threads"))
-    p.add_argument("--vit-dirs", nargs="*", default=[], help="nets.vit run directories")
-    p.add_argument("--parts", nargs="+", choices=("vit", "theorems"), default=["vit", "theorems"])
-    p.add_argument("--mlp-seeds", type=int, nargs="+", default=list(Config.mlp_seeds))
-    p.add_argument("--mlp-epochs", type=int, default=Config.mlp_epochs)
-    return cli_run(p, argv, lambda a: run(Config(vit_dirs=a.vit_dirs, parts=tuple(a.parts),
-                                                 mlp_seeds=tuple(a.mlp_seeds), mlp_epochs=a.mlp_epochs),
-                                          argv=recorded, module=module))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    from sims.experiment import cli_main
+    sys.exit(cli_main(MODULE))

@@ -148,8 +148,7 @@ EXPERIMENTS: tuple[Entry, ...] = (
     Entry("sims.appendix_e3", "Appendix E.3 regression (Figs E.3/E.4) pruned against unpruned",
           ("000:figure:E.3", "000:figure:E.4"), checked_by="nets.appendix_e3"),
     Entry("sims.paper003_abstract", "paper 003's abstract at CPU scale (ViT and MLP: randomness, removal)",
-          ("003:abstract:1", "003:abstract:3", "003:abstract:4", "003:abstract:5"), checked_by="nets.paper003",
-          typed=False),
+          ("003:abstract:1", "003:abstract:3", "003:abstract:4", "003:abstract:5"), checked_by="nets.paper003"),
     Entry("sims.paper003_frontier", "paper 003's own method (singular-vector sparsification, lasso cycles) "
           "against MP truncation, magnitude and random pruning: the accuracy/parameters frontier",
           ("003:abstract:1",)),
