@@ -26,10 +26,12 @@ RESULT = "nets/paper003_frontier"
 COMMAND = ("python -m sims.paper003_frontier --vit-dirs runs/vit003/seed0 runs/vit003/seed1 runs/vit003/seed2 "
            "--json results/nets/paper003_frontier.json  (after python -m nets.vit --seeds 0 1 2 --out "
            "runs/vit003 --epochs 10 --n-train 30000)")
-STYLES = {"003": ("o", "C0", "003's method (sparsified vectors, lasso cycles)"),
-          "magnitude": ("s", "C1", "magnitude, same fine-tuning"),
+# 003 drawn last, hollow, so that it stays visible where it meets magnitude pruning
+STYLES = {"mp_truncation": ("D", "C3", "MP rank truncation (no fine-tuning)"),
           "random": ("^", "C2", "random, same fine-tuning"),
-          "mp_truncation": ("D", "C3", "MP rank truncation (no fine-tuning)")}
+          "magnitude": ("s", "C1", "magnitude, same fine-tuning"),
+          "003": ("o", "C0", "003's method (sparsified vectors, lasso cycles)")}
+WINDOW = (0.12, 0.03)   # y range: this far below / above the unpruned accuracy
 
 
 def draw_frontier(result, net: str, axes) -> None:
@@ -46,7 +48,9 @@ def draw_frontier(result, net: str, axes) -> None:
             x = [np.mean([r[f"removed_{count}"] for r in sel if r["level"] == q]) for q in levels]
             y = [np.mean([r["test_accuracy"] for r in sel if r["level"] == q]) for q in levels]
             order = np.argsort(x)
-            ax.plot(np.asarray(x)[order], np.asarray(y)[order], marker=marker, color=colour, label=label, lw=1)
+            hollow = dict(markerfacecolor="none", markersize=9, markeredgewidth=1.5) if method == "003" else {}
+            ax.plot(np.asarray(x)[order], np.asarray(y)[order], marker=marker, color=colour, label=label, lw=1,
+                    **hollow)
         control = [r for r in rows if r["method"] == "finetune_only"]
         ref = [r for r in rows if r["method"] == "003"]
         if control and ref:
@@ -62,7 +66,13 @@ def draw_frontier(result, net: str, axes) -> None:
         ax.set_xlabel("share of parameters removed, " + ("non-zero count (003's)" if count == "nonzero"
                                                          else "stored after factorisation"))
         ax.set_ylabel("test accuracy")
-    axes[0].legend(fontsize=8, loc="lower left")
+        low = base - WINDOW[0]
+        hidden = sum(r["test_accuracy"] < low for r in rows)
+        ax.set_ylim(low, base + WINDOW[1])
+        if hidden:
+            ax.text(0.99, 0.99, f"{hidden} points below {low:.2f} not shown (all in the CSV)",
+                    transform=ax.transAxes, ha="right", va="top", fontsize=8)
+    axes[0].legend(fontsize=8, loc="lower right")
 
 
 def _figure(net: str, title: str):

@@ -398,10 +398,12 @@ def describe(net: str, units: dict, cfg: Config) -> str:
     if net == "vit":
         pre = [units[(net, s)]["pretrain"] for s in seeds]
         c = pre[0].get("config", {})
+        n = pre[0].get("settings", {}).get("n_train") or 60000
         return (f"small ViT (width {c.get('width')}, depth {c.get('depth')}, patch {c.get('patch')}), "
-                f"{data}, pre-trained {pre[0].get('epochs')} epochs, seeds {seeds}")
+                f"{data}, pre-trained {pre[0].get('epochs')} epochs on {n} images, tested on "
+                f"{cfg.vit_n_test}, seeds {seeds}")
     return (f"FC net {list(cfg.fc_topology)} (Example 3.2a / 10, linear output), {data}, "
-            f"pre-trained {cfg.fc_epochs} epochs, seeds {seeds}")
+            f"pre-trained {cfg.fc_epochs} epochs on {cfg.n_train} images, tested on {cfg.n_test}, seeds {seeds}")
 
 
 def verdicts(rows: list[dict], units: dict, cfg: Config) -> list[Verdict]:
@@ -416,7 +418,8 @@ def verdicts(rows: list[dict], units: dict, cfg: Config) -> list[Verdict]:
         setting = describe(net, units, cfg)
         for endpoint in ENDPOINTS:
             reach = [c for c in cycles if mean_removed[c] >= endpoint]
-            base = f"{setting}; 003's method at >= {endpoint:.0%} of parameters removed (non-zero count)"
+            base = (f"{setting}; 003's method at >= {endpoint:.0%} of parameters removed (non-zero count), "
+                    "accuracy lost against the unpruned net given the same fine-tuning")
             if not reach:
                 out.append(Verdict(claim="003:abstract:1", setting=base, verdict="inconclusive",
                                    bound=1.0, note=f"not reached in {len(cycles)} cycles (largest removed "
