@@ -55,6 +55,7 @@ TARGETS: dict[str, list[str]] = {
 }
 # copied into the mutation tree (mutmut imports the tests' packages from there, not from here)
 PACKAGES = ["core", "theory", "sims", "nets", "figures", "benchmarks"]
+ALSO_COPY = ["results", "Makefile", "README.md", "FINDINGS.md", "constraints.txt"]
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
           35: "suspicious", 36: "timeout", 37: "type check", -24: "timeout", 24: "timeout",
           152: "timeout", 255: "timeout", None: "not checked"}
@@ -86,6 +87,8 @@ def write_config(tree: Path, module: str, tests: list[str]) -> None:
     present = [t for t in tests if (tree / t).exists()]
     lines = ["[mutmut]", "source_paths ="] + [f"    {p}" for p in PACKAGES]
     lines += [f"only_mutate = {module}"]
+    # what tests read besides the packages (committed Results, the Makefile's command list)
+    lines += ["also_copy ="] + [f"    {p}" for p in ALSO_COPY if (tree / p).exists()]
     lines += ["pytest_add_cli_args_test_selection ="] + [f"    {t}" for t in present]
     lines += ["pytest_add_cli_args =", "    -p", "    no:cacheprovider",
               "process_isolation = forkserver", "use_git_change_detection = false",
