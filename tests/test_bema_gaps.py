@@ -269,3 +269,22 @@ def test_errors_and_warnings_name_the_parameter_and_the_function():
 def test_fit_window_with_a_tiny_alpha_is_every_index():
     # alpha n below the 1e-9 rounding allowance: the window is 1..n, neither 0 nor n + 1
     assert bema.fit_window(10, 1e-12).tolist() == list(range(1, 11))
+
+
+def test_mp_fit_error_window_from_the_first_eigenvalue_and_of_one_point():
+    law = MarchenkoPastur(0.5, 1.0)
+    # M = 8, alpha = 0.1: i_low = ceil(0.8) = 1, i_high = floor(7.2) = 7
+    ev = designed_spectrum(law, 8, {1: 0.9, 8: 0.95})
+    s, _ = bema.fit_errors(ev, 0.5, 1.0, 0.1, lambda_plus=law.upper)
+    assert s == pytest.approx(0.9 / 8, rel=0, abs=1e-13)
+    # M = 2, alpha = 0.45: i_low = i_high = 1, a window of one eigenvalue
+    ev = designed_spectrum(law, 2, {1: 0.7})
+    s, _ = bema.fit_errors(ev, 0.5, 1.0, 0.45, lambda_plus=law.upper)
+    assert s == pytest.approx(0.7 / 2, rel=0, abs=1e-13)
+
+
+def test_edge_errors_name_the_parameter():
+    with pytest.raises(ValueError, match=r"^sigma2 must be a positive finite number"):
+        bema.edge_with_tw_correction(0.0, 10, 1.0, 0.4)
+    with pytest.raises(ValueError, match=r"^ratio must be a positive finite number"):
+        bema.edge_with_tw_correction(1.0, 10, 0.0, 0.4)

@@ -318,3 +318,20 @@ def test_sf_outside_the_support_is_exact_and_silent(ratio):
     assert out[1] == (1.0 if ratio < 1 else pytest.approx(1 / ratio, rel=1e-15, abs=0))
     with pytest.raises(ValueError, match=r"^x must not contain NaN"):
         law.sf([0.5, math.nan])
+
+
+@pytest.mark.parametrize("ratio", [0.3, 1.0, 2.0])
+def test_cdf_and_pdf_outside_the_support_are_silent(ratio):
+    law = MarchenkoPastur(ratio, 0.6)
+    xs = np.array([-3.0, law.lower - 1e-3, 0.0, law.upper + 1e-3, 10.0, math.inf, -math.inf])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cdf, pdf = law.cdf(xs), law.pdf(xs)
+    assert cdf[0] == 0.0 and cdf[3:6].tolist() == [1.0, 1.0, 1.0] and cdf[6] == 0.0
+    assert pdf.tolist()[3:] == [0.0] * 4
+
+
+def test_moment_order_is_capped_at_ten_thousand():
+    law = MarchenkoPastur(0.5)
+    with pytest.raises(ValueError, match=r"^k must be an integer in \[0, 10000\], got 10001"):
+        law.moment(10_001)
