@@ -6,6 +6,7 @@ import pytest
 
 from core.validate import InvalidArgument
 from sims import bema_checks as bc
+from tests.tolerances import binom_band
 from theory import bema
 
 
@@ -23,15 +24,19 @@ def test_spectrum_appends_structural_zeros_for_wide_matrices():
 
 
 def test_calibration_small_setting_contains_beta():
-    # 300 pure-noise 100 x 100 matrices, midpoint reading: the 99.9% Wilson interval (half-width
-    # ~0.06) must contain beta = 0.1.  At N = 100 the exceedance is ~0.08 (the oracle sigma^2 = 1
-    # gives the same: the Tracy-Widom approximation's finite-N error), inside that interval.
-    from sims.stats import proportion_ci
-
+    # 300 pure-noise 100 x 100 matrices, midpoint reading: hits ~ Bin(300, p_N) exactly, p_N -> beta =
+    # 0.1.  At N = 100 p_N ~ 0.08 (the oracle sigma^2 = 1 gives the same: the Tracy-Widom
+    # approximation's finite-N error; 0.085 over 1500 draws at 5 other seeds, for issue 23).
+    # Allowance |p_N - beta| <= 0.03 (as in tests/test_bema.py); tolerance at false alarm <= 1e-4:
+    # hits in [lower 5e-5 quantile of Bin(300, 0.07), upper 5e-5 quantile of Bin(300, 0.13)] = [6, 63]
+    # (exact binomial, tests/tolerances.binom_band).  It was "the 99.9% Wilson interval contains 0.1":
+    # a 1.7e-3 false alarm at p_N = 0.085.  Power: only gross miscalibration (p <= 0.01 or >= 0.25)
+    # fails with probability > 0.9.
     recs = bc.calibration(ns=(100,), ratios=(1.0,), trials=300, betas=(0.1,), seed=1, progress=False)
     mid = next(r for r in recs if r["reading"] == "midpoint")
-    ci = proportion_ci(round(mid["exceed"] * mid["trials"]), mid["trials"], level=0.999)
-    assert ci.contains(0.1), ci
+    hits = round(mid["exceed"] * mid["trials"])
+    lo, hi = binom_band(mid["trials"], 0.1 - 0.03)[0], binom_band(mid["trials"], 0.1 + 0.03)[1]
+    assert lo <= hits <= hi, (hits, lo, hi)
     readings = {r["reading"] for r in recs}
     assert readings == {"oracle sigma2=1", "lower", "midpoint", "upper"}
     # the three readings are ordered as their quantile levels: k/n < (k-1/2)/n < (k-1)/n in sigma^2
