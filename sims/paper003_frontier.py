@@ -416,6 +416,13 @@ def verdicts(rows: list[dict], units: dict, cfg: Config) -> list[Verdict]:
         cycles = sorted({r["level"] for r in sel})
         mean_removed = {c: float(np.mean([r["removed_nonzero"] for r in sel if r["level"] == c])) for c in cycles}
         setting = describe(net, units, cfg)
+        curves = [units[(net, sd)]["pretrain"]["curve"] for sd in seeds if (net, sd) in units]
+        converged = ""
+        if curves and all(len(c) >= 3 for c in curves):
+            last = np.mean([c[-1]["test_accuracy"] for c in curves])
+            before = np.mean([c[-3]["test_accuracy"] for c in curves])
+            converged = (f"Pre-training: test accuracy {100 * last:.2f}% after epoch {curves[0][-1]['epoch']}, "
+                         f"{100 * (last - before):+.2f} points over the last two epochs (mean over seeds). ")
         for endpoint in ENDPOINTS:
             reach = [c for c in cycles if mean_removed[c] >= endpoint]
             base = (f"{setting}; 003's method at >= {endpoint:.0%} of parameters removed (non-zero count), "
@@ -460,7 +467,7 @@ def verdicts(rows: list[dict], units: dict, cfg: Config) -> list[Verdict]:
                       f"entries zeroed by the sparsification step in cycles 1-{c}: {zeroed:.0f} per seed "
                       "(the code's threshold 1.125e-5 x target x n m is small at these widths); "
                       + "; ".join(others)
-                      + ". Scale: this model and data only, not ViT-B/16 on ImageNet"),
+                      + f". {converged}Scale: this model and data only, not ViT-B/16 on ImageNet"),
                 extra={"net": net, "cycle": c, "seeds": seeds, "endpoint": endpoint}))
     return out
 
