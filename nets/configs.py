@@ -379,6 +379,25 @@ def with_rule(cfg: TrainConfig, rule: str) -> TrainConfig:
     return out
 
 
+def with_variant(cfg: TrainConfig, variant: str) -> TrainConfig:
+    """A copy of ``cfg`` whose pruning runs the Algorithm 1 variant ``variant``
+    (``nets.pruning.VARIANTS``: "algorithm1", paper 001's "paper001", Remark 3.1's
+    "continued_splitting"), everything else (schedule f(epoch), tau, split frequency) unchanged.
+    "algorithm1" removes the key (the default), so such runs keep the config they had."""
+    from nets.pruning import VARIANTS
+    from core.validate import InvalidArgument
+    if variant not in VARIANTS:
+        raise InvalidArgument(f"variant must be one of {VARIANTS}, got {variant!r}")
+    out = TrainConfig.from_dict(cfg.to_dict())
+    if not out.pruning:
+        raise InvalidArgument(f"variant: config {cfg.name!r} has no MP pruning to apply variant {variant!r} to")
+    if variant == "algorithm1":
+        out.pruning.pop("variant", None)
+    else:
+        out.pruning["variant"] = variant
+    return out
+
+
 def schedule_callable(pruning: dict):
     """The f(epoch) of a config's pruning settings: the named equation, or a linear schedule with
     the (cpu-scaled) horizon when ``schedule_horizon`` is set."""

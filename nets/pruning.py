@@ -34,6 +34,9 @@ Conventions (read these before comparing numbers with the paper)
 * Paper 001's variant (``paper001_round``/``paper001_callback``): 45% of the small singular values
   removed every 3 epochs, split only when that saves parameters (no dense W'), and factors of
   earlier splits are split again (its Example 4.3 ends with chains like 784-367-176-...-3000).
+* Remark 3.1's variant (``continued_splitting_round``, callback ``variant="continued_splitting"``):
+  Algorithm 1's f(epoch) and tau, but steps 4-18 run on the factors of earlier splits instead of
+  recombining them (steps 21-27), so a layer becomes a chain of factors.
 * The rule (issue 12): every function here takes ``rule`` (default "mp", the papers' rule above)
   and ``noise_sigma`` (default None: the layer's BEMA level), passed to ``nets.prune.mp_prune`` / ``rule_singular_values``.
   Another rule of ``nets.prune.available_rules()`` (``theory.shrinkage``: "truncate",
@@ -359,8 +362,49 @@ def paper001_round(model: nn.Module, remove_fraction: float = 0.45, tau: float =
     return events
 
 
+def continued_splitting_round(model: nn.Module, keep_fraction: float, tau: float,
+                              tau_conv: float | None = None, alpha: float = 0.1, beta: float = 0.1,
+                              layers: Iterable[str] | None = None, rule: str = MP_RULE,
+                              noise_sigma: float | None = None) -> list[PruneEvent]:
+    """One round of the "continued splitting" variant of Algorithm 1 (paper 000, Remark 3.1,
+    Section 3.1.3: "it is possible to continue splitting the matrices W_l, W'_l, and so on").
+
+    Where Algorithm 1 recombines a split layer W_l := W'_{1,l} W'_{2,l} and re-splits that
+    (steps 21-27, ``algorithm1_round``), this variant never recombines: steps 4-18 run on every
+    *leaf* weight matrix, the factors of earlier splits included, so a factor W'_{1,l} whose ESD
+    fits MP (step 7, threshold ``tau``; the paper's 0.7) loses the portion 1 - f(epoch) of its
+    small singular values (step 9, f = ``keep_fraction`` from Algorithm 1's own schedule, e.g.
+    (3.6)) and is split again, W'_{1,l} = W''_{1,l} W''_{2,l}, when that saves parameters (steps
+    10-12), or else overwritten by its truncation W' (step 14). A layer thus becomes a chain of
+    factors with no activation between them. The tree walk over the factors is the one of paper
+    001's repeated splitting (``paper001_round``: ``prunable_layers(descend_into_factors=True)``);
+    only the decision differs (f(epoch), tau and step 14 of Algorithm 1 instead of 001's fixed 45%
+    and split-or-nothing). On a model without factors (the first round) this is exactly steps 3-19
+    of ``algorithm1_round``. ``layers`` restricts the round to those leaf names; ``rule``,
+    ``noise_sigma``: module docstring. Events carry ``variant="continued_splitting"``."""
+    check_rule(rule)
+    chosen = None if layers is None else set(layers)
+    events = []
+    for name in prunable_layers(model, descend_into_factors=True):
+        if chosen is not None and name not in chosen:
+            continue
+        layer = _get_layer(model, name)
+        if layer.weight.numel() == 0:
+            continue  # a factor of a rank-0 split: no spectrum, nothing to remove
+        ev = prune_layer(model, name, keep_fraction, _tau_for(layer, tau, tau_conv), alpha, beta,
+                         rule=rule, noise_sigma=noise_sigma)
+        events.append(ev.replace(variant="continued_splitting"))
+    return events
+
+
+# The Algorithm 1 variants MPPruningCallback runs (TrainConfig.pruning["variant"], nets.configs.with_variant)
+VARIANTS = ("algorithm1", "paper001", "continued_splitting")
+
+
 class MPPruningCallback:
-    """Algorithm 1 (or paper 001's variant) as a training-loop callback.
+    """Algorithm 1 (or a variant: ``variant`` "paper001", paper 001's split algorithm, or
+    "continued_splitting", Remark 3.1's factors split again, ``continued_splitting_round``) as a
+    training-loop callback.
 
     ``on_epoch_end(model, epoch)`` is called after each epoch with ``epoch`` = number of epochs
     completed so far (1, 2, ...). Every ``every`` epochs (the split frequency l; the first
@@ -383,8 +427,8 @@ class MPPruningCallback:
                  layers: Iterable[str] | None = None, rule: str = MP_RULE, noise_sigma: float | None = None):
         if every < 1:
             raise ValueError(f"split frequency must be >= 1 epoch, got {every}")
-        if variant not in ("algorithm1", "paper001"):
-            raise ValueError(f"variant must be 'algorithm1' or 'paper001', got {variant!r}")
+        if variant not in VARIANTS:
+            raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
         self.rule = check_rule(rule)
         check_noise_sigma(noise_sigma, rule)
         self.noise_sigma = noise_sigma
@@ -410,6 +454,10 @@ class MPPruningCallback:
             events = algorithm1_round(model, f, self.tau, self.tau_conv, self.alpha, self.beta,
                                       recombine_first=epoch > self.every, layers=self.layers,
                                       rule=self.rule, noise_sigma=self.noise_sigma)
+        elif self.variant == "continued_splitting":
+            events = continued_splitting_round(model, float(self.schedule(epoch)), self.tau, self.tau_conv,
+                                               self.alpha, self.beta, layers=self.layers, rule=self.rule,
+                                               noise_sigma=self.noise_sigma)
         else:
             events = paper001_round(model, self.remove_fraction, self.tau, self.alpha, self.beta,
                                     layers=self.layers, rule=self.rule, noise_sigma=self.noise_sigma)
