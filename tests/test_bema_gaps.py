@@ -288,3 +288,19 @@ def test_edge_errors_name_the_parameter():
         bema.edge_with_tw_correction(0.0, 10, 1.0, 0.4)
     with pytest.raises(ValueError, match=r"^ratio must be a positive finite number"):
         bema.edge_with_tw_correction(1.0, 10, 0.0, 0.4)
+
+
+def test_rounding_tolerance_follows_the_largest_eigenvalue_not_the_bulk():
+    # one spike 1000x the bulk: a negative eigenvalue at 1e-13 of the spike (1e-10 of the bulk) is
+    # rounding of an eigensolver on this matrix; 1e-10 of the spike is not
+    ev = np.sort(noise(60, 40, 14))
+    ev[-1] = 1000.0 * ev[-2]
+    ok = ev.copy()
+    ok[0] = -1e-13 * ev[-1]
+    assert bema.fit(ok, 60, 40).eigenvalues[0] == 0.0
+    bad = ev.copy()
+    bad[0] = -1e-10 * ev[-1]
+    with pytest.raises(ValueError, match=r"^eigenvalues: negative eigenvalue"):
+        bema.fit(bad, 60, 40)
+    with pytest.raises(ValueError, match=r"^eigenvalues must have 1 dimension"):
+        bema.fit(ev.reshape(2, -1), 60, 40)

@@ -335,3 +335,12 @@ def test_moment_order_is_capped_at_ten_thousand():
     law = MarchenkoPastur(0.5)
     with pytest.raises(ValueError, match=r"^k must be an integer in \[0, 10000\], got 10001"):
         law.moment(10_001)
+
+
+def test_pdf_and_cdf_errors_name_x():
+    law = MarchenkoPastur(0.5)
+    for f in (law.pdf, law.cdf, law.sf):
+        with pytest.raises(ValueError, match=r"^x must not contain NaN \(got 1 NaN of 2\)"):
+            f([0.5, math.nan])
+        with pytest.raises(ValueError, match=r"^x must be real, got a complex array"):
+            f([0.5 + 1j])
