@@ -66,7 +66,11 @@ def test_spectrum_stats_sees_a_planted_signal_and_not_pure_noise():
     assert row_p["n_spikes"] >= 1 and 0.015 < row_p["share_above_edge"] < 0.03
     assert row_r["share_above_edge"] < 0.01 and row_r["distance_from_init"] == 0.0
     assert row_p["sigma2"] == pytest.approx(1 / n, rel=0.1) and row_r["sigma2"] == pytest.approx(1 / n, rel=0.1)
-    assert row_p["top_singular_value"] == pytest.approx((1 + 9) / 3, rel=0.05)   # Theorem A.3
+    # Theorem A.3's limit (1 + theta^2)/theta.  The outlier fluctuates at O(N^-1/2): relative sd 0.0168
+    # measured over 175 seeds (sd * sqrt(N) = 0.97, as test_spiked's ~0.9; mean offset 0.0004), so
+    # rel=0.05 was 3.0 sd (two-sided ~3e-3 per seed, issue 23).  rel=0.08 is 4.75 sd: false alarm
+    # <= 1e-4 even if the true sd is 10% above the measured one.
+    assert row_p["top_singular_value"] == pytest.approx((1 + 9) / 3, rel=0.08)   # Theorem A.3
 
 
 def test_config_validation_names_the_field():
