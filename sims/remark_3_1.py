@@ -1,0 +1,279 @@
+"""Remark 3.1 of paper 000 (Section 3.1.3): "it is possible to continue splitting the matrices W_l,
+W'_l, and so on. This also improves accuracy for fully connected layers. However, we found that
+recombining and splitting the original matrix works better."
+
+Three arms of Example 3.2a (Fashion-MNIST, topology [784, 2000, 4000, 2000, 500, 10], E.6's
+hyperparameters, Algorithm 1 every l = 7 epochs with f(epoch) of (3.6) and tau = 0.7), trained per
+seed from the same initial weights on the same batches (``sims.paired_runs``):
+
+* ``unpruned``: no pruning;
+* ``algorithm1``: Algorithm 1 as the paper states it (steps 21-27 recombine W_l = W'_1 W'_2 and split
+  that again; ``nets.pruning.algorithm1_round``), the ``pruned`` arm of ``sims.example_3_2``;
+* ``continued_splitting``: Remark 3.1's variant, steps 4-18 run on the factors W'_1, W'_2 themselves
+  (``nets.pruning.continued_splitting_round``, ``nets.configs.with_variant``), same f(epoch), tau, l.
+
+Declared before the runs (also stored in the Result's config, ``declared``):
+
+* endpoint: the final test accuracy (after the last epoch's callbacks), one value per seed and arm;
+* comparison 1, "also improves accuracy": d = continued_splitting - unpruned, H1: d > 0;
+* comparison 2, "recombining works better": d = algorithm1 - continued_splitting, H1: d > 0;
+* test: the exact one-sided sign-flip (paired permutation) test of the mean of d over seeds: p = the
+  fraction of the 2^n sign assignments whose mean is >= the observed one (its smallest value is
+  2^-n, so it is valid for any n and bimodal outcomes); Holm's adjustment over the two comparisons
+  (``sims.stats.holm_adjust``), alpha = 0.05. The exact sign test (binomial on the signs) is reported
+  beside it, not used for the verdict;
+* verdict per comparison: holds when its Holm-adjusted p <= 0.05; fails when the opposite one-sided
+  sign-flip test (H1: d < 0), Holm-adjusted in the same way, rejects at 0.05; inconclusive
+  otherwise, with the number of seeds that would decide (the smallest n with 2^-n <= alpha / 2, and
+  a normal-approximation estimate at 80% power from the observed mean and sd of d).
+
+Scale: CPU scale (``nets.configs`` cpu variant of ex3.2a: widths / 10, 10,000 training and 10,000
+test images, 70 epochs); a verdict here is a verdict at that scale, not at the paper's.
+
+The unpruned and Algorithm 1 arms are trained through the same cache and code path as
+``sims.example_3_2`` (``paired_runs.collect_pairs``); where a seed also appears in the committed
+``results/section3/ex3.2a.runs.csv`` the Result records whether the retrained finals equal the
+committed ones exactly (``reproduces_committed``). The continued arm must agree exactly with the
+Algorithm 1 arm up to and including the first round (epoch l: no factors exist yet) and both with the
+unpruned arm before it (``identical_start``).
+"""
+from __future__ import annotations
+
+import csv
+import itertools
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.result import Verdict
+from nets.configs import with_variant
+from sims import paired_runs as runs
+from sims.experiment import RUNS_DIR, ExperimentRun, option
+from sims.stats import holm_adjust
+
+MODULE = "sims.remark_3_1"
+CLAIM = "000:remark:3.1"
+ALPHA = 0.05
+ARMS = ("unpruned", "algorithm1", "continued_splitting")
+COMPARISONS = (  # (name, minuend, subtrahend, the sentence of Remark 3.1 it tests)
+    ("continued_splitting - unpruned", "continued_splitting", "unpruned", "also improves accuracy"),
+    ("algorithm1 - continued_splitting", "algorithm1", "continued_splitting",
+     "recombining and splitting the original matrix works better"),
+)
+COMMITTED_RUNS = Path("results/section3/ex3.2a.runs.csv")
+
+
+@dataclass(frozen=True)
+class Config:
+    seeds: int = option(10, "paired seeds 0..seeds-1 (6 are needed for Holm over two exact tests to decide)",
+                        lo=2, hi=1000)
+    width_divisor: int = option(10, "hidden widths / this", lo=1, hi=1000)
+    n_train: int = option(10000, "training images (a seeded subset per seed)", lo=100, hi=60000)
+    n_test: int | None = option(None, "test images (default all 10,000)", lo=1, hi=10000, optional=True)
+    epochs: int | None = option(None, "override the paper's 70 epochs (stated in the Result)", lo=1, hi=10000,
+                                optional=True)
+    runs_dir: str | None = option(str(RUNS_DIR), "run cache (resumable); none: no checkpoints", optional=True)
+    data_dir: str | None = option(None, "Fashion-MNIST IDX folder (default: nets.data's)", optional=True)
+
+
+def toy_config(tmp_path) -> Config:
+    """Two seeds, 15 epochs (rounds at 7 and 14), widths / 50, 300 images."""
+    return Config(seeds=2, width_divisor=50, n_train=300, n_test=300, epochs=15, runs_dir=str(tmp_path))
+
+
+def sign_flip_p(diffs, greater: bool = True) -> float:
+    """Exact one-sided sign-flip p-value of the mean of paired differences: the fraction of the 2^n
+    sign assignments s with mean(s |d|) >= mean(d) (``greater``) or <= mean(d). Exact for any n."""
+    d = [float(x) for x in diffs]
+    observed = sum(d)
+    eps = 1e-12 * max(1.0, sum(abs(x) for x in d))
+    count = 0
+    for signs in itertools.product((1.0, -1.0), repeat=len(d)):
+        total = sum(s * abs(x) for s, x in zip(signs, d))
+        count += (total >= observed - eps) if greater else (total <= observed + eps)
+    return count / 2 ** len(d)
+
+
+def sign_test_p(diffs, greater: bool = True) -> float:
+    """Exact one-sided sign test (ties dropped): P(Binomial(n, 1/2) >= #positive)."""
+    pos = sum(1 for x in diffs if x > 0)
+    neg = sum(1 for x in diffs if x < 0)
+    n, k = pos + neg, (pos if greater else neg)
+    if n == 0:
+        return 1.0
+    return sum(math.comb(n, j) for j in range(k, n + 1)) / 2 ** n
+
+
+def seeds_to_decide(diffs, alpha: float = ALPHA, m: int = 2, power: float = 0.8) -> dict:
+    """How many seeds could decide a comparison: ``minimum`` (the smallest n whose smallest sign-flip
+    p, 2^-n, is <= alpha / m, Holm's first step) and ``estimate`` (normal approximation at ``power``
+    from the observed mean and sd of d; None when the mean is 0 or the sd undefined)."""
+    from scipy.stats import norm
+    minimum = math.ceil(math.log2(m / alpha))
+    n = len(diffs)
+    mean = sum(diffs) / n
+    sd = math.sqrt(sum((x - mean) ** 2 for x in diffs) / (n - 1)) if n > 1 else float("nan")
+    if mean == 0 or not math.isfinite(sd):
+        return {"minimum": minimum, "estimate": None}
+    z = norm.ppf(1 - alpha / m) + norm.ppf(power)
+    return {"minimum": minimum, "estimate": max(minimum, math.ceil((z * sd / abs(mean)) ** 2))}
+
+
+def run(config: Config = Config(), *, context: ExperimentRun | None = None):
+    """The three arms over ``config.seeds`` paired seeds and the two declared comparisons."""
+    context = context or ExperimentRun(MODULE, config)
+    with context:
+        return _run(config, context)
+
+
+def _configs(config: Config):
+    base = runs.cpu_config("ex3.2a", width_divisor=config.width_divisor, n_train=config.n_train,
+                           n_test=config.n_test)
+    if config.epochs is not None:
+        base.cpu_changes["epochs"] = [base.epochs, config.epochs]
+        base.epochs = config.epochs
+    cont = with_variant(base, "continued_splitting")
+    cont.name = "ex3.2a-continued_splitting"  # its own run-cache folder; training does not read the name
+    return base, cont
+
+
+def _same_metrics(a, b, upto: int) -> bool:
+    keys = ("train_loss", "test_accuracy", "test_accuracy_after_callbacks", "parameters")
+    return all(ma.get(k) == mb.get(k) for ma, mb in zip(a.metrics[:upto], b.metrics[:upto]) for k in keys)
+
+
+def _run(config: Config, context: ExperimentRun):
+    base, cont = _configs(config)
+    every = base.pruning["every"]
+    seeds = list(range(config.seeds))
+    rows, records, identical = [], [], []
+    for seed in seeds:
+        alg1, unpruned = runs.collect_pairs(base, [seed], runs_dir=config.runs_dir, device=context.device,
+                                            data_dir=config.data_dir)[seed]
+        continued = (runs.single_run(cont, seed, runs_dir=config.runs_dir, device=context.device)
+                     if config.data_dir is None else _single_run_with_data(cont, seed, config, context))
+        for arm, cfg, r in (("unpruned", base, unpruned), ("algorithm1", base, alg1),
+                            ("continued_splitting", cont, continued)):
+            row = runs.run_row(cfg, seed, r)
+            rows.append({"arm": arm, **row})
+            records += [{"arm": arm, **rec} for rec in runs.epoch_records(cfg, seed, r)]
+        identical.append({
+            "seed": seed,
+            "unpruned_equals_algorithm1_before_first_round": runs.identical_until_first_event(alg1, unpruned),
+            "continued_equals_algorithm1_through_first_round": _same_metrics(continued, alg1, every),
+            "leaf_matrices_algorithm1": _leaf_count(alg1.model),
+            "leaf_matrices_continued": _leaf_count(continued.model),
+        })
+    finals = {(r["seed"], r["arm"]): r["final_test_accuracy"] for r in rows}
+    reproduced = _reproduces_committed(rows, base, config)
+    comparisons = _comparisons(finals, seeds)
+    scale = (f"CPU scale (widths/{config.width_divisor}, {config.n_train:,} images, {base.epochs} epochs, "
+             f"{len(seeds)} paired seeds)")
+    verdicts = [_verdict(c, scale) for c in comparisons]
+    declared = {
+        "endpoint": "final test accuracy (after the last epoch's callbacks)",
+        "comparisons": [{"difference": name, "alternative": "> 0", "sentence": sentence}
+                        for name, _, _, sentence in COMPARISONS],
+        "test": "exact one-sided sign-flip test of the mean paired difference; Holm over the two; alpha 0.05",
+        "fails_when": "the opposite one-sided sign-flip test, Holm-adjusted, rejects at alpha 0.05",
+        "secondary": "exact one-sided sign test (reported, not used for the verdict)",
+    }
+    cfg_out = {"seeds": len(seeds), "alpha": ALPHA, "declared": declared, "scale": runs.scale_description(base),
+               "scale_words": scale, "arms": list(ARMS), "tau": base.pruning["tau"], "every": every,
+               "schedule": base.pruning["schedule"], "runs_dir": str(config.runs_dir)}
+    return context.result(config=cfg_out, records=records, verdicts=verdicts,
+                          tables={"finals": _finals_table(finals, seeds), "runs": rows,
+                                  "comparisons": comparisons, "identical_start": identical,
+                                  "reproduces_committed": reproduced})
+
+
+def _single_run_with_data(cfg, seed, config, context):
+    from nets.train import train_runs
+    out = None if config.runs_dir is None else runs.run_dir(cfg, seed, config.runs_dir) / "single"
+    return train_runs(cfg, seed=seed, device=context.device, out_dir=out, prune=True, resume=out is not None,
+                      progress=False, data=runs.load_data(cfg, seed, config.data_dir))[0]
+
+
+def _leaf_count(model) -> int:
+    from nets.pruning import prunable_layers
+    return len(prunable_layers(model, descend_into_factors=True))
+
+
+def _finals_table(finals: dict, seeds) -> list[dict]:
+    out = []
+    for s in seeds:
+        row = {"seed": s, **{arm: finals[(s, arm)] for arm in ARMS}}
+        for name, a, b, _ in COMPARISONS:
+            row[name] = finals[(s, a)] - finals[(s, b)]
+        out.append(row)
+    return out
+
+
+def _comparisons(finals: dict, seeds) -> list[dict]:
+    out = []
+    for name, a, b, sentence in COMPARISONS:
+        d = [finals[(s, a)] - finals[(s, b)] for s in seeds]
+        n = len(d)
+        mean = sum(d) / n
+        sd = math.sqrt(sum((x - mean) ** 2 for x in d) / (n - 1))
+        out.append({"comparison": name, "sentence": sentence, "n": n, "mean": mean, "sd": sd,
+                    "min": min(d), "max": max(d), "positive": sum(x > 0 for x in d),
+                    "negative": sum(x < 0 for x in d),
+                    "p_greater": sign_flip_p(d, True), "p_less": sign_flip_p(d, False),
+                    "sign_test_p_greater": sign_test_p(d, True), "sign_test_p_less": sign_test_p(d, False),
+                    **{f"seeds_{k}": v for k, v in seeds_to_decide(d).items()}})
+    for side in ("greater", "less"):
+        for c, adj in zip(out, holm_adjust([c[f"p_{side}"] for c in out])):
+            c[f"holm_p_{side}"] = adj
+    return out
+
+
+def _verdict(c: dict, scale: str) -> Verdict:
+    if c["holm_p_greater"] <= ALPHA:
+        verdict = "holds"
+    elif c["holm_p_less"] <= ALPHA:
+        verdict = "fails"
+    else:
+        verdict = "inconclusive"
+    note = (f"'{c['sentence']}': {c['comparison']} = {100 * c['mean']:+.2f} points mean over {c['n']} paired "
+            f"seeds (sd {100 * c['sd']:.2f}, range {100 * c['min']:+.2f} to {100 * c['max']:+.2f}, "
+            f"{c['positive']} positive / {c['negative']} negative); exact sign-flip p (> 0) = {c['p_greater']:.4g}, "
+            f"Holm {c['holm_p_greater']:.4g}; opposite side p = {c['p_less']:.4g}, Holm {c['holm_p_less']:.4g}; "
+            f"sign test p = {c['sign_test_p_greater']:.4g}; measured at {scale}, not at paper scale")
+    if verdict == "inconclusive":
+        est = c["seeds_estimate"]
+        note += (f"; to decide: at least {c['seeds_minimum']} seeds for Holm over two exact tests to reject at all"
+                 + (f", about {est} seeds at 80% power if the observed effect is the true one" if est else ""))
+    corrected = ""
+    if verdict == "fails":
+        corrected = (f"at {scale}, {c['comparison']} is negative ({100 * c['mean']:+.2f} points): the opposite of "
+                     f"'{c['sentence']}'")
+    return Verdict(claim=CLAIM, setting=f"Example 3.2a, {scale}: {c['comparison']} > 0 ({c['sentence']})",
+                   verdict=verdict, measured=c["mean"], bound=0.0, N=c["n"], note=note, corrected=corrected,
+                   extra={k: c[k] for k in ("p_greater", "holm_p_greater", "p_less", "holm_p_less",
+                                            "sign_test_p_greater", "seeds_minimum", "seeds_estimate")})
+
+
+def _reproduces_committed(rows, base, config) -> list[dict]:
+    """Where the committed ex3.2a Result has the same seed at the same scale: do the retrained
+    unpruned / Algorithm 1 finals equal it exactly (same code path, bit for bit)?"""
+    if not COMMITTED_RUNS.is_file():
+        return []
+    tag = runs.scale_tag(base)
+    with COMMITTED_RUNS.open() as fh:
+        committed = {(int(r["seed"]), r["run"]): float(r["final_test_accuracy"]) for r in csv.DictReader(fh)
+                     if r["config"] == "ex3.2a" and r["scale"] == tag}
+    out = []
+    for r in rows:
+        label = {"unpruned": "unpruned", "algorithm1": "pruned"}.get(r["arm"])
+        key = (r["seed"], label)
+        if label and key in committed:
+            out.append({"seed": r["seed"], "arm": r["arm"], "final_test_accuracy": r["final_test_accuracy"],
+                        "committed": committed[key], "equal": r["final_test_accuracy"] == committed[key]})
+    return out
+
+
+if __name__ == "__main__":
+    from sims.experiment import cli_main
+    sys.exit(cli_main(MODULE))
