@@ -304,3 +304,8 @@ def test_rounding_tolerance_follows_the_largest_eigenvalue_not_the_bulk():
         bema.fit(bad, 60, 40)
     with pytest.raises(ValueError, match=r"^eigenvalues must have 1 dimension"):
         bema.fit(ev.reshape(2, -1), 60, 40)
+
+
+def test_fit_sigma2_names_levels():
+    with pytest.raises(ValueError, match=r"^levels must be one of"):
+        bema.fit_sigma2(np.linspace(0.5, 1.5, 20), 0.5, 0.1, levels="middle")

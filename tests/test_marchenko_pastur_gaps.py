@@ -344,3 +344,24 @@ def test_pdf_and_cdf_errors_name_x():
             f([0.5, math.nan])
         with pytest.raises(ValueError, match=r"^x must be real, got a complex array"):
             f([0.5 + 1j])
+
+
+@pytest.mark.parametrize("ratio", np.logspace(-3, 3, 13).tolist() + [0.0012030053494233])
+def test_cdf_is_exactly_one_from_lambda_plus_on_and_never_above(ratio):
+    # the closed form at lambda+ is 1 (1/ratio for the continuous part) only to ~1e-13 for small
+    # ratios: cdf must put the mass exactly, and clip rounding above 1
+    law = MarchenkoPastur(ratio, 1.7)
+    assert law.cdf([law.upper, 2 * law.upper, math.inf]).tolist() == [1.0, 1.0, 1.0]
+    near = law.upper - (law.upper - law.lower) * np.logspace(-16, -1, 60)
+    assert np.all(law.cdf(near) <= 1.0)
+    assert law.cdf([law.lower, -1.0]).tolist() == [law.atom, 0.0]  # the atom (ratio > 1) at 0 <= lambda-
+
+
+def test_pdf_is_silent_for_a_wide_law():
+    # pdf fills the points outside the support with the midpoint before the formula: it must be
+    # inside the support for any scale (here lambda+- ~ 20, 2)
+    law = MarchenkoPastur(0.3, 10.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = law.pdf([-1.0, 0.0, 1.0, 100.0])
+    assert out.tolist() == [0.0] * 4
