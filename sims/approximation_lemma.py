@@ -27,6 +27,10 @@ Verdicts (registry ids), per spike set at the largest N unless said otherwise:
 
 The Result also carries the curves of Fig 4.2 (``tables["fig_4_2"]``: (4.24) and the derived
 operator-norm limit against sigma) and the fixed-z table (``tables["fixed_z"]``).
+
+Layout: ``sims.approximation_lemma_trials`` (one trial), ``sims.approximation_lemma_limits`` (the
+N -> infinity analysis, Fig 4.2's curves), ``sims.approximation_lemma_verdicts``; this module is the
+experiment (config, the sweep over N, ``run``, command line).
 """
 from __future__ import annotations
 
@@ -34,110 +38,27 @@ import sys
 from dataclasses import asdict, dataclass
 
 import numpy as np
-import torch
 
 from core import cli
-from core.result import Provenance, Result, Verdict
+from core.result import Provenance, Result
 from core.validate import (InvalidArgument, check_allocation, check_choice, check_float,
                            check_int)
-from sims.device import check_device, resolve_device, trial_generator
-from sims.stats import loglog_fit, mean_ci, proportion_ci
+from sims.device import check_device, resolve_device, trial_generator  # noqa: F401
+from sims.stats import mean_ci, proportion_ci
 from theory import approximation as paper
 from theory import approximation_symbolic as derived
 
 from sims import banded
-from sims.linalg import ConvergenceError, top_singular_triplets
-from sims.noise import sample_noise
 from sims.parallel import BACKENDS, add_backend_options, map_tasks
+# One concern per module; their public names stay importable from here.
+from sims.approximation_lemma_trials import (B5_EPS, DEFAULT_EPS, MODERATE_SPIKES,  # noqa: F401
+                                              PAPER_SPIKES, ideal_coefficients, noise_matrix,
+                                              one_trial, test_vectors, truncate)
+from sims.approximation_lemma_limits import (convergence, extrapolate, extrapolate_power,  # noqa: F401
+                                              fig_4_2_curves, limits_table)
+from sims.approximation_lemma_verdicts import set_verdicts, theory_verdicts, verdicts  # noqa: F401
 
-PAPER_SPIKES = (30.0, 40.0, 50.0, 60.0, 70.0)   # Example 4.2 / Fig 4.3
-MODERATE_SPIKES = (2.0, 3.0, 5.0)                # where (4.24) and the true limit differ clearly
-DEFAULT_EPS = 0.1
-B5_EPS = 0.05                                    # the (1 + eps) slack of (B.5) in the verdict
-
-
-# ---------------------------------------------------------------------------------------------
-def _noise(kind: str, n_rows: int, n_cols: int, gen, device, dtype) -> torch.Tensor:
-    return sample_noise(kind, 1, n_rows, n_cols, 1.0, gen, device, dtype)[0]
-
-
-def truncate(W: torch.Tensor, threshold: float, n_spikes: int):
-    """Triplets of W with singular value above ``threshold`` ((B.4)).
-
-    Only the top r = rank(S) can be outliers: by Weyl, sigma_{r+1}(R + S) <= ||R||_2, which tends
-    to the edge a.s. (Assumption 4.1), below edge + eps.  So the r leading triplets suffice
-    (certified block Krylov, ``sims.linalg``).  When a spike sits at or below the edge its triplet
-    has no gap and cannot be certified: then the exact dense SVD is used instead."""
-    k = min(n_spikes, min(W.shape))
-    try:
-        U, s, V = top_singular_triplets(W, k)
-    except ConvergenceError:
-        U, s, Vh = torch.linalg.svd(W, full_matrices=False)
-        U, s, V = U[:, :k], s[:k], Vh[:k].T
-    keep = s > threshold
-    return U[:, keep], s[keep], V[:, keep]
-
-
-def _opnorm_low_rank(A: torch.Tensor, c: torch.Tensor, B: torch.Tensor) -> float:
-    """||A diag(c) B^T||_2 through thin QR of A and B (rank <= columns of A)."""
-    Qa, Ra = torch.linalg.qr(A)
-    Qb, Rb = torch.linalg.qr(B)
-    return float(torch.linalg.matrix_norm((Ra * c) @ Rb.T, ord=2))
-
-
-def test_vectors(n_cols: int, n_spikes: int, seed: int, dtype=torch.float64) -> dict:
-    """The fixed z's of (B.5), drawn independently of R (own generator, same for every trial)."""
-    gen = torch.Generator().manual_seed(10_000_019 + seed)
-    rand = torch.randn(n_cols, generator=gen, dtype=dtype)
-    rand /= rand.norm()
-    eye = torch.eye(n_cols, n_spikes, dtype=dtype)
-    zs = {f"v{i + 1}": eye[:, i] for i in range(n_spikes)}
-    zs["random"] = rand
-    weakest = eye[:, -1]           # spikes are stored in decreasing order: v_r is the last
-    mix = weakest + rand
-    zs["mix_vr_random"] = mix / mix.norm()
-    zs["mix_all_v"] = eye.sum(1) / n_spikes**0.5
-    return zs
-
-
-def ideal_coefficients(n_spikes: int) -> dict:
-    """<v_i, z> of each test vector as N -> infinity (a random unit z is asymptotically
-    orthogonal to every v_i), which is what the a.s. limits use."""
-    eye = np.eye(n_spikes)
-    out = {f"v{i + 1}": eye[i] for i in range(n_spikes)}
-    out["random"] = np.zeros(n_spikes)
-    out["mix_vr_random"] = eye[-1] / np.sqrt(2)
-    out["mix_all_v"] = np.ones(n_spikes) / np.sqrt(n_spikes)
-    return out
-
-
-def one_trial(N: int, M: int, thetas: np.ndarray, noise: str, seed: int, trial: int,
-              device: torch.device, eps: float, zs: dict) -> dict:
-    """One matrix: outliers kept, ||W'-S||_2, ||(W'-S)z|| for each z, overlaps."""
-    dtype = torch.float64
-    gen = trial_generator(seed, trial, device)
-    W = _noise(noise, N, M, gen, device, dtype)
-    r = len(thetas)
-    th = torch.as_tensor(thetas, dtype=dtype, device=device)
-    idx = torch.arange(r, device=device)
-    W[idx, idx] += th
-    threshold = derived.edge(M / N) + eps
-    U, s, V = truncate(W, threshold, r)
-    eyeN = torch.eye(N, r, dtype=dtype, device=device)
-    eyeM = torch.eye(M, r, dtype=dtype, device=device)
-    A = torch.cat([U, eyeN], 1)
-    B = torch.cat([V, eyeM], 1)
-    c = torch.cat([s, -th])
-    out = {"opnorm": _opnorm_low_rank(A, c, B), "n_kept": int(s.numel()),
-           "sv": s.cpu().numpy().tolist()}
-    for name, z in zs.items():
-        z = z.to(device)
-        out["z_" + name] = float((A @ (c * (B.T @ z))).norm())
-    # overlaps |<u_i,u'_i>|, |<v_i,v'_i>| for the outliers matched in order (Fig B.1)
-    k = min(r, s.numel())
-    out["u_overlap"] = U[:r, :k].diagonal().abs().cpu().numpy().tolist() if k else []
-    out["v_overlap"] = V[:r, :k].diagonal().abs().cpu().numpy().tolist() if k else []
-    return out
+_noise = noise_matrix                            # the name the tests use
 
 
 MODULE = "sims.approximation_lemma"
@@ -311,247 +232,6 @@ def _measure_set(c: Config, thetas: np.ndarray, progress: bool) -> list[dict]:
             "fixed_v_limits": L.tolist(),
         })
     return records
-
-
-def convergence(records: list[dict]) -> dict | None:
-    """log-log slope of |opnorm_mean - opnorm_limit| and of |fixed_z_mean - fixed_z_limit| in N
-    (needs >= 3 N values; expected about -1/2)."""
-    if len(records) < 3:
-        return None
-    ns = [r["N"] for r in records]
-    out = {}
-    for key, lim in (("opnorm", "opnorm_limit"), ("fixed_z", "fixed_z_limit")):
-        errs = [abs(r[f"{key}_mean"] - r[lim]) for r in records]
-        if min(errs) > 0:
-            fit = loglog_fit(ns, errs)
-            out[key] = {"slope": fit.slope, "slope_ci": [fit.slope_low, fit.slope_high]}
-    return out
-
-
-def extrapolate(records: list[dict], key: str = "opnorm") -> dict | None:
-    """Weighted least squares of the mean against N^{-1/2} (the rate of the outlier
-    fluctuations): the intercept estimates the N -> infinity limit, with a 95% t interval."""
-    if len(records) < 3:
-        return None
-    x = np.array([r["N"] ** -0.5 for r in records])
-    y = np.array([r[f"{key}_mean"] for r in records])
-    half = np.array([(r[f"{key}_ci"][1] - r[f"{key}_ci"][0]) / 2 for r in records])
-    w = 1 / np.maximum(half, 1e-12) ** 2
-    X = np.stack([np.ones_like(x), x], 1)
-    cov = np.linalg.inv(X.T @ (X * w[:, None]))
-    beta = cov @ (X.T @ (w * y))
-    resid = y - X @ beta
-    dof = len(y) - 2
-    scale = max(1.0, float(np.sum(w * resid**2) / dof)) if dof > 0 else 1.0
-    from scipy import stats
-    q = float(stats.t.ppf(0.975, max(dof, 1)))
-    se = float(np.sqrt(cov[0, 0] * scale))
-    return {"limit": float(beta[0]), "limit_ci": [float(beta[0] - q * se), float(beta[0] + q * se)],
-            "slope_coef": float(beta[1]), "ns": [r["N"] for r in records]}
-
-
-def extrapolate_power(records: list[dict], key: str = "opnorm") -> dict | None:
-    """Weighted least squares of the mean against L + C N^(-a) with the exponent free (>= 4 N
-    values): the limit L and the rate a, each with a 95% interval from the covariance of the
-    fit (sampling errors from the per-N 95% t intervals; scaled up by the reduced chi^2 when the
-    points scatter more than their errors, i.e. when the model misfits).  None when the excess C
-    is not resolved (|C| <= 3 se): then a is not identifiable and ``extrapolate`` (a = 1/2 fixed)
-    is the estimate to use."""
-    if len(records) < 4:
-        return None
-    from scipy import optimize, stats
-    recs = sorted(records, key=lambda r: r["N"])
-    n = np.array([r["N"] for r in recs], dtype=float)
-    y = np.array([r[f"{key}_mean"] for r in recs])
-    sd = np.array([max((r[f"{key}_ci"][1] - r[f"{key}_ci"][0]) / 2 / 1.96, 1e-12) for r in recs])
-    x = n / n[0]
-
-    def model(x, L, C, a):
-        return L + C * x ** (-a)
-
-    p0 = (y[-1], y[0] - y[-1], 0.5)
-    try:
-        beta, cov = optimize.curve_fit(model, x, y, p0=p0, sigma=sd, absolute_sigma=True,
-                                       bounds=([-np.inf, -np.inf, 0.05], [np.inf, np.inf, 3.0]),
-                                       maxfev=20000)
-    except (RuntimeError, ValueError):
-        return None
-    if not np.all(np.isfinite(cov)) or abs(beta[1]) <= 3 * np.sqrt(cov[1, 1]):
-        return None     # no resolved finite-N excess: the exponent is not identifiable
-    dof = len(y) - 3
-    chi2 = float(np.sum(((y - model(x, *beta)) / sd) ** 2))
-    scale = max(1.0, chi2 / dof) if dof > 0 else 1.0
-    q = float(stats.t.ppf(0.975, max(dof, 1)))
-    se = np.sqrt(np.diag(cov) * scale)
-    L, C, a = (float(v) for v in beta)
-    return {"limit": L, "limit_ci": [L - q * se[0], L + q * se[0]], "rate": a,
-            "rate_ci": [a - q * se[2], a + q * se[2]], "coef": C, "chi2": chi2, "dof": dof,
-            "ns": [int(v) for v in n], "model": "mean = L + C (N/N_0)^(-a)"}
-
-
-def limits_table(records: list[dict]) -> list[dict]:
-    """Per spike set and quantity (||W'-S||_2, ||(W'-S) z|| at the (B.6) z): the power-law
-    extrapolation (limit and rate with CIs), the log-log slope of |mean - derived limit| and, for
-    ||W'-S||_2, the log-log slope of the per-matrix RMS error about the derived limit."""
-    rows = []
-    for spikes in sorted({tuple(r["spikes"]) for r in records}):
-        recs = sorted((r for r in records if tuple(r["spikes"]) == spikes), key=lambda r: r["N"])
-        conv = convergence(recs) or {}
-        for key in ("opnorm", "fixed_z"):
-            fit = extrapolate_power(recs, key)
-            row = {"spikes": list(spikes), "quantity": key, "derived_limit": recs[-1][f"{key}_limit"],
-                   "ns": [r["N"] for r in recs]}
-            if fit:
-                row.update(model="L + C N^-a", limit=fit["limit"], limit_ci=fit["limit_ci"],
-                           rate=fit["rate"], rate_ci=fit["rate_ci"], chi2=fit["chi2"],
-                           dof=fit["dof"])
-            else:
-                half = extrapolate(recs, key)
-                if half:
-                    row.update(model="L + C N^-1/2 (excess not resolved)", limit=half["limit"],
-                               limit_ci=half["limit_ci"])
-            if "limit_ci" in row:
-                row["derived_in_ci"] = bool(row["limit_ci"][0] <= row["derived_limit"]
-                                            <= row["limit_ci"][1])
-            if key in conv:
-                row.update(loglog_slope=conv[key]["slope"], loglog_slope_ci=conv[key]["slope_ci"])
-            if key == "opnorm" and len(recs) >= 3 and all("opnorm_samples" in r for r in recs):
-                # RMS error about the derived limit (bias and fluctuations together): the rate at
-                # which a single matrix approaches the limit
-                rms = [float(np.sqrt(np.mean((np.asarray(r["opnorm_samples"]) - r["opnorm_limit"]) ** 2)))
-                       for r in recs]
-                fit = loglog_fit([r["N"] for r in recs], rms)
-                row.update(rms_error=rms, rms_slope=fit.slope,
-                           rms_slope_ci=[fit.slope_low, fit.slope_high])
-            rows.append(row)
-    return rows
-
-
-def verdicts(records: list[dict]) -> list[Verdict]:
-    """Verdicts of every spike set in ``records`` (module docstring), set by set."""
-    out = []
-    for spikes in dict.fromkeys(tuple(r["spikes"]) for r in records):
-        out += set_verdicts([r for r in records if tuple(r["spikes"]) == spikes])
-    return out
-
-
-def _setting(r: dict) -> str:
-    spikes = ",".join(f"{t:g}" for t in r["spikes"])
-    return f"spikes={spikes}, N={r['N']}, M={r['M']}, {r['noise']}, {r['trials']} matrices, eps={r['eps']}"
-
-
-def set_verdicts(records: list[dict]) -> list[Verdict]:
-    """Verdicts of one spike set (records of one ``spikes`` value), at its largest N."""
-    r = max(records, key=lambda x: x["N"])
-    setting = _setting(r)
-    f_W = r["f_W_paper"]
-    out = []
-    if not r["lemma_assumption_ok"]:
-        out.append(Verdict("000:lemma:B.2", setting, "vacuous", N=r["N"],
-                           note="a spike is below the threshold or its outlier below edge + eps: the "
-                                "lemma's assumption fails, nothing to check"))
-        return out
-    # (B.5): fixed z, P(||(W'-S)z|| >= (1+eps) f_W ||z||) -> 0.
-    worst_limit = max(v["limit"] for v in r["fixed_z_all"].values())
-    worst_z = max(r["fixed_z_all"], key=lambda k: r["fixed_z_all"][k]["mean"])
-    worst = r["fixed_z_all"][worst_z]
-    ok = worst_limit <= f_W + 1e-12 and r["b5_exceed_ci"][1] < 0.5
-    out.append(Verdict(
-        "000:lemma:B.2", setting, "holds" if ok else "inconclusive", measured=worst["mean"],
-        interval=worst["ci"], bound=(1 + B5_EPS) * f_W, N=r["N"],
-        note=(f"(B.5) for fixed z; measured = max over fixed z of mean ||(W'-S)z|| (z={worst_z}); "
-              f"bound = (1+{B5_EPS}) f_W; "
-              f"largest derived fixed-z limit {worst_limit:.4f} vs f_W {f_W:.4f} (attained at "
-              f"z={r['fixed_z']}); exceedance fraction {r['b5_exceed_fraction']:.2f} 95% CI "
-              f"[{r['b5_exceed_ci'][0]:.2f}, {r['b5_exceed_ci'][1]:.2f}]; random z -> 0: "
-              f"{r['fixed_z_all']['random']['mean']:.3g}"),
-        extra={"exceed_fraction": r["b5_exceed_fraction"], "exceed_ci": r["b5_exceed_ci"],
-               "worst_limit": worst_limit}))
-    # (B.14): ||W'-S|| -> f_W a.s.  First the N -> infinity extrapolation (mean = L + C N^{-1/2},
-    # >= 3 N values); if its CI holds both candidates, the CI of the mean at the largest N decides
-    # when it holds the derived limit and not f_W; otherwise inconclusive.
-    lim = r["opnorm_limit"]
-
-    def decide(lo, hi):
-        f_in, d_in = lo <= f_W <= hi, lo <= lim <= hi
-        return "fails" if d_in and not f_in else ("holds" if f_in and not d_in else None)
-
-    # with >= 4 N values the exponent is fitted too (the excess need not decay like N^-1/2)
-    ext = extrapolate_power(records) or extrapolate(sorted(records, key=lambda x: x["N"]))
-    v = decide(*ext["limit_ci"]) if ext else None
-    basis = (f"extrapolated N->inf limit {ext['limit']:.4f} CI "
-             f"[{ext['limit_ci'][0]:.4f}, {ext['limit_ci'][1]:.4f}] from N={ext['ns']}"
-             + (f" (mean = L + C N^-a, a = {ext['rate']:.2f} [{ext['rate_ci'][0]:.2f}, "
-                f"{ext['rate_ci'][1]:.2f}])" if "rate" in ext else " (mean = L + C N^-1/2)")
-             if ext else "no extrapolation (< 3 N values)")
-    if v is None:
-        v = decide(*r["opnorm_ci"]) or "inconclusive"
-        basis += f" (undecided); then the 95% CI at N={r['N']}"
-    out.append(Verdict(
-        "000:eq:B.14", setting, v, measured=r["opnorm_mean"], interval=r["opnorm_ci"], bound=f_W,
-        N=r["N"],
-        corrected=("" if v != "fails" else
-                   f"||W'-S||_2 -> max_i s_max(M_i) = {lim:.5f} (square Gaussian: sqrt(1 + "
-                   "3/(2t^2) + sqrt(1/t^2 + 5/(4t^4))), t = theta_r); f_W is the limit of "
-                   "||(W'-S)v_r|| only"),
-        note=f"judged on the {basis}; derived limit {lim:.5f}; at N={r['N']}: mean - f_W = "
-             f"{r['opnorm_mean'] - f_W:+.4f}, mean - derived = {r['opnorm_mean'] - lim:+.4f}",
-        extra={"extrapolation": ext, "derived_limit": lim}))
-    if tuple(r["spikes"]) == tuple(sorted(PAPER_SPIKES, reverse=True)) and r["ratio"] == 1.0:
-        f = min(records, key=lambda x: abs(x["N"] - 3000))     # the figure's N
-        rel = (f["opnorm_mean"] - f_W) / f_W
-        conv = convergence(sorted(records, key=lambda x: x["N"]))
-        conv_slope = (f"{conv['opnorm']['slope']:.2f}, CI "
-                      f"[{conv['opnorm']['slope_ci'][0]:.2f}, {conv['opnorm']['slope_ci'][1]:.2f}]"
-                      if conv and "opnorm" in conv else "n/a: < 3 N values")
-        shrinks = bool(conv and "opnorm" in conv and conv["opnorm"]["slope_ci"][1] < 0)
-        smin, smax = min(f["opnorm_samples"]), max(f["opnorm_samples"])
-        ok = smin <= f_W <= smax
-        out.append(Verdict(
-            "000:figure:4.3", _setting(f), "holds" if ok else "fails", measured=f["opnorm_mean"],
-            interval=f["opnorm_ci"], bound=f_W, N=f["N"],
-            note=(f"claim: ||S-W'||_2 'very close to f_W ~ 1', read as f_W within the range of the "
-                  f"matrices; {'every matrix lies above f_W' if smin > f_W else 'range of the matrices'}"
-                  f": min/max {smin:.4f}/{smax:.4f}, mean {100 * rel:+.2f}% off f_W; the excess over "
-                  f"the derived limit {lim:.4f} {'shrinks' if shrinks else 'is not shown to shrink'} "
-                  f"with N (log-log slope {conv_slope})"),
-            corrected="" if ok else f"||S-W'||_2 -> {lim:.5f} ~ 1 + 1/(2 theta_r)",
-            extra={"min": smin, "max": smax, "relative_to_f_W": rel}))
-    lo, hi = r["opnorm_ci"]
-    edge = derived.edge(r["ratio"])
-    out.append(Verdict(
-        "000:text:4.6.2", setting, "holds" if hi < edge else "fails", measured=r["opnorm_mean"],
-        interval=r["opnorm_ci"], bound=edge, N=r["N"],
-        note="claim: f_W < sqrt(lambda+), so min{f_W, sqrt(lambda+)} = f_W; measured = ||W'-S||_2, "
-             "the quantity f_W stands for; true for the corrected limit too (in (1, 2) for theta > 1)"))
-    return out
-
-
-def theory_verdicts() -> list[Verdict]:
-    """Statements checkable without simulation (remark after (4.24) in Section 4.6, Fig 4.2)."""
-    # f_W is the max of per-spike terms sqrt(1 + 1/s^2 - 1/s^4) (each decreasing for s >= sqrt 2),
-    # so its sup over spikes >= 5 is the one-spike value sup over s >= 5: evaluated on a grid up
-    # to 1e6 (the term tends to 1) rather than assumed from the monotonicity.
-    grid = np.geomspace(5.0, 1e6, 400)
-    gaps = np.abs(np.array([paper.f_W_example_A1([t]) for t in grid]) - 1.0)
-    worst = float(gaps.max())
-    op5 = derived.opnorm_limit([5.0])
-    return [Verdict("000:figure:4.2", "(4.24), one spike, grid of 400 values in [5, 1e6]",
-                    "holds" if worst <= 0.03 else "fails", measured=worst, bound=0.03,
-                    note=f"claim: |f_W - 1| <= 0.03 for sigma_r >= 5; max |f_W - 1| at sigma = "
-                         f"{grid[int(gaps.argmax())]:.3g}; for the operator norm (the derived limit) the "
-                         f"gap is {op5 - 1:.4f} at sigma_r = 5",
-                    extra={"opnorm_gap_at_5": op5 - 1})]
-
-
-def fig_4_2_curves(n_points: int = 400) -> list[dict]:
-    """Fig 4.2: f_W of (4.24) against sigma_i in (1, 10], with the derived limits of ||W'-S||_2
-    (what (B.14) claims f_W to be) and of ||(W'-S)v_i|| (= (4.24))."""
-    sig = np.linspace(1.01, 10, n_points)
-    f = np.array([paper.f_W_example_A1([s]) for s in sig])
-    op = derived.block_opnorm_limits(sig)
-    return [{"sigma": float(s), "f_W_4_24": float(a), "opnorm_limit": float(b), "fixed_v_limit": float(a)}
-            for s, a, b in zip(sig, f, op)]
 
 
 def run(config: Config, *, argv: list[str] | None = None, progress: bool = False) -> Result:
