@@ -87,12 +87,15 @@ def test_empirical_quantile_interval_coverage():
 
 def test_tw_fit_recovers_quantiles_of_exact_law():
     # Samples drawn from the RMT law itself (inverse CDF): the fitted extrapolation must recover
-    # its 99.99% quantile within one bootstrap-interval width (about 4 standard errors).
+    # its 99.99% quantile within 1.1 bootstrap-interval widths.  Level: the 95% percentile interval is
+    # 3.92 bootstrap SE wide, with resampling noise ~0.19 SE (400 resamples: each 2.5% end has sd
+    # sqrt(0.025 * 0.975 / 400) / phi(1.96) = 0.13 SE), so 1.1 widths is ~4.3 SE: two-sided ~2e-5 for
+    # a normal estimator (one width, 3.92 SE, was ~1.1e-4 with the width's own noise).
     law = npred.lemma3_law(64, 128, 1.0)
     x = law.ppf(np.random.default_rng(7).uniform(1e-6, 1 - 1e-6, 1000))
     pt, lo, hi = qk.tw_fitted_quantiles(x, law, [0.95, 0.9999], seed=1)
     truth = law.ppf(np.array([0.95, 0.9999]))
-    assert np.all(np.abs(pt - truth) <= hi - lo)
+    assert np.all(np.abs(pt - truth) <= 1.1 * (hi - lo))
 
 
 # ------------------------------------------------------------------ Table 3 (Lemma 4)
