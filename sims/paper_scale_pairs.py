@@ -67,6 +67,7 @@ ENDPOINTS = {
     "000:text:3.2.1.2": "pruned final test accuracy - unpruned accuracy within the same training time; sign test",
 }
 CLAIMS = tuple(ENDPOINTS)
+RUNS_DIR = Path("results/section3/paper_scale_cpu")
 RUN_FILE = re.compile(r"seed(\d+)_(pruned|unpruned)\.json$")
 
 
@@ -325,8 +326,9 @@ def main(argv=None) -> int:
     """``python -m sims.paper_scale_pairs --runs DIR --topology a [--json PATH]``."""
     from core.cli import make_parser, run
     p = make_parser("sims.paper_scale_pairs", __doc__, options=("json",))
-    p.add_argument("--runs", type=Path, required=True,
-                   help="folder of nets.train Results seed<S>_pruned.json / seed<S>_unpruned.json")
+    p.add_argument("--runs", type=Path, default=None,
+                   help="folder of nets.train Results seed<S>_pruned.json / seed<S>_unpruned.json "
+                        f"(default {RUNS_DIR}/ex3.2<topology>, where scripts/paper_scale_cpu.sh writes them)")
     p.add_argument("--topology", choices=tuple(PAPER), default="a", help="Example 3.2's topology (default a)")
     p.set_defaults(_argv=None if argv is None else [str(a) for a in argv])
     return run(p, argv, _main)
@@ -335,10 +337,11 @@ def main(argv=None) -> int:
 def _main(args) -> Result:
     from core.result import Provenance
     from core.validate import InvalidArgument
-    if not args.runs.is_dir():
-        raise InvalidArgument(f"--runs {args.runs}: not a folder")
+    runs = args.runs if args.runs is not None else RUNS_DIR / f"ex3.2{args.topology}"
+    if not runs.is_dir():
+        raise InvalidArgument(f"--runs {runs}: not a folder")
     prov = Provenance.start(argv=args._argv, seed=0, device="cpu", module="sims.paper_scale_pairs")
-    return analyse(args.runs, args.topology, prov.stop())
+    return analyse(runs, args.topology, prov.stop())
 
 
 if __name__ == "__main__":
