@@ -309,3 +309,18 @@ def test_rounding_tolerance_follows_the_largest_eigenvalue_not_the_bulk():
 def test_fit_sigma2_names_levels():
     with pytest.raises(ValueError, match=r"^levels must be one of"):
         bema.fit_sigma2(np.linspace(0.5, 1.5, 20), 0.5, 0.1, levels="middle")
+
+
+def test_dimension_errors_name_n_rows_and_n_cols():
+    ev = noise(50, 40, 15)
+    with pytest.raises(ValueError, match=r"^n_rows must be an integer in \[1, inf\], got 0"):
+        bema.fit(ev, 0, 40)
+    with pytest.raises(ValueError, match=r"^n_cols must be an integer in \[1, inf\], got 0"):
+        bema.fit(ev, 50, 0)
+    with pytest.raises(ValueError, match=r"^n_cols would need"):
+        bema.fit(ev, 50, 2**40)
+    # one row or one column is a valid shape; it has one nonzero eigenvalue, too few to fit
+    with pytest.raises(ValueError, match="too few eigenvalues"):
+        bema.fit([0.0, 0.0, 0.0, 0.0, 2.0], 1, 5)
+    with pytest.raises(ValueError, match="too few eigenvalues"):
+        bema.fit([2.0], 5, 1)

@@ -365,3 +365,18 @@ def test_pdf_is_silent_for_a_wide_law():
         warnings.simplefilter("error")
         out = law.pdf([-1.0, 0.0, 1.0, 100.0])
     assert out.tolist() == [0.0] * 4
+
+
+def test_wishart_spectra_defaults_and_errors():
+    law = MarchenkoPastur(4.0)
+    assert law.wishart_spectra(random_state=0).shape == (1,)  # one eigenvalue by default
+    # M = 2, ratio 4: the default N = max(1, round(2 / 4)) = 1, so exactly one nonzero eigenvalue
+    assert np.count_nonzero(law.wishart_spectra(2, random_state=0)) == 1
+    with pytest.raises(ValueError, match=r"^size must be a positive int or a shape of positive ints, got \(\)"):
+        law.wishart_spectra(())
+    with pytest.raises(ValueError, match=r"^size must be an integer in \[1, inf\], got 0"):
+        law.wishart_spectra(0)
+    with pytest.raises(ValueError, match=r"^size\[1\] must be an integer in \[1, inf\], got 0"):
+        law.wishart_spectra((2, 0))
+    with pytest.raises(ValueError, match=r"^size would need"):
+        law.wishart_spectra((2**20, 2**20))
