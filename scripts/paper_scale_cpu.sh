@@ -8,6 +8,8 @@
 #
 #   bash scripts/paper_scale_cpu.sh [TOPOLOGY] [SEED ...]      (default: a 0 1 2)
 #   bash scripts/paper_scale_cpu.sh status                      (epochs done, step time, finish)
+#   bash scripts/paper_scale_cpu.sh snapshot                    (the per-epoch metrics of unfinished
+#        runs as results/section3/paper_scale_cpu/<config>/in_flight.csv: progress, not a Result)
 #
 # Same seed => identical initial weights and batch order in both arms (nets.train's docstring).
 set -euo pipefail
@@ -25,7 +27,36 @@ for m in sorted(pathlib.Path("runs/paper_scale").glob("*/seed*/*/metrics.json"))
           f"(CPU {last.get('cpu_time_s', float('nan')):.0f} s), ~{left / 60:.0f} min left at that wall rate (finish ~{eta:%d %b %H:%M} UTC)")
 PY
 }
+snapshot() {
+  .venv/bin/python - <<'PY'
+import csv, json, pathlib
+KEYS = ("epoch", "test_accuracy", "test_accuracy_after_callbacks", "train_accuracy", "train_loss",
+        "test_loss_sum_batches", "parameters", "classes_never_predicted", "dead_outputs",
+        "train_time_s", "callback_time_s", "cpu_time_s")
+for config in sorted(pathlib.Path("runs/paper_scale").glob("*")):
+    rows = []
+    for m in sorted(config.glob("seed*/*/metrics.json")):
+        seed, arm = m.parent.parent.name.removeprefix("seed"), m.parent.name
+        done = pathlib.Path(f"results/section3/paper_scale_cpu/{config.name}/seed{seed}_{arm}.json")
+        if done.exists():
+            continue  # finished: its Result holds the curves
+        for e in json.loads(m.read_text())["epochs"]:
+            # dead_units per ReLU; the last ReLU is the output layer's (its dead units: dead_outputs)
+            relus = sorted((k for k in e["dead_units"]), key=lambda k: int(k.removeprefix("act")))
+            rows.append({"seed": seed, "arm": arm, **{k: e.get(k) for k in KEYS},
+                         "dead_hidden_units": sum(e["dead_units"][k] for k in relus[:-1])})
+    out = pathlib.Path(f"results/section3/paper_scale_cpu/{config.name}/in_flight.csv")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if rows:
+        with out.open("w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(rows[0])); w.writeheader(); w.writerows(rows)
+        print(f"wrote {out}: {len(rows)} epoch rows of unfinished runs")
+    elif out.exists():
+        out.unlink(); print(f"removed {out}: no unfinished run")
+PY
+}
 [ "${1:-}" = status ] && { status; exit 0; }
+[ "${1:-}" = snapshot ] && { snapshot; exit 0; }
 topology=${1:-a}; shift || true
 seeds=("${@:-0 1 2}"); [ $# -eq 0 ] && seeds=(0 1 2)
 py=.venv/bin/python
