@@ -53,178 +53,34 @@ and overlaps with the spike vectors as W (O(N r) random numbers per trial), with
 certified tolerance (sims.block_krylov; edge triplets by sims.shift_invert).  Spike vectors e_i
 and Haar-random ones give the same law there.  ``--backend loky|dask|ray`` and ``--scheduler``
 choose where the trials run (sims.parallel); results do not depend on it.
+
+Layout: ``sims.spiked_model_simulate`` (the ensembles and their trials), ``sims.spiked_model_verdicts``
+(rates and verdicts); this module is the experiment (config, the sweep, ``run``, command line).
 """
 from __future__ import annotations
 
 import sys
-import time
-import zlib
 from dataclasses import asdict, dataclass
 
 import numpy as np
-import torch
 
 from core import cli
-from core.result import Provenance, Result, Verdict
+from core.result import Provenance, Result
 from core.validate import InvalidArgument, check_allocation, check_choice, check_float, check_int
 from sims.device import check_device, resolve_device
-from sims import banded
-from sims.linalg import top_singular_triplets
-from sims.noise import NOISE_KINDS, spiked_matrix
+from sims.noise import NOISE_KINDS
 from sims.parallel import BACKENDS, add_backend_options, map_tasks
-from sims.stats import loglog_fit, mean_ci
-from theory import spiked as theory
-from theory.norm_predictions import SpectralNormLaw
+# One concern per module; their public names stay importable from here.
+from sims.spiked_model_simulate import (DEFAULT_NS, DEFAULT_TRIALS, ENGINE_TOL,  # noqa: F401
+                                        MAX_BATCH_BYTES, PAPER_FIG_B1, PAPER_N, PAPER_SPIKES,
+                                        PAPER_TRIALS, QUICK_NS, QUICK_TRIALS, THRESHOLD_SPIKES,
+                                        Setting, simulate, simulate_banded, summarize)
+from sims.spiked_model_verdicts import (CLAIM_OF, LABEL_OF, QUANTITIES, limit_outside_ci,  # noqa: F401
+                                        paper_fig_b1_verdict, paper_text_verdicts,
+                                        predicted_rates, rates, verdicts)
 
-PAPER_SPIKES = (30.0, 40.0, 50.0, 60.0, 70.0)       # Example 4.2, Fig 4.3 / B.1
-THRESHOLD_SPIKES = (3.0, 2.0, 1.5, 1.2, 0.8)       # around theta_bar = 1
-# Geometric N grid (ratio ~1.6) for the log-log rate fits; fewer trials at large N, where the
-# fluctuations are smaller and each trial costs ~N^2.3 (Krylov basis ~N^(1/3) for edge triplets).
-DEFAULT_NS = (250, 400, 630, 1000, 1600)
-DEFAULT_TRIALS = {250: 32, 400: 32, 630: 24, 1000: 16, 1600: 10}
-QUICK_NS = (100, 200, 400)
-QUICK_TRIALS = 12
-PAPER_N, PAPER_TRIALS = 3000, 10
-# Certified singular-vector accuracy: sin(angle) <= delta = 1e-6.  The squared overlap then errs by
-# at most 2 delta sqrt(1 - overlap) + delta^2 (the error direction is orthogonal to the true u'),
-# i.e. <= 7e-8 for theta = 30 and <= 2e-6 anywhere: far below every per-trial fluctuation.
-ENGINE_TOL = 1e-6
-MAX_BATCH_BYTES = 256 * 2**20
+_predicted_rates, _limit_outside_ci = predicted_rates, limit_outside_ci   # the names the tests use
 
-# Fig B.1 (paper, Section B.1): <u_5, u'_5> ~ 0.99943 for sigma_5 = 30 at N = 3000.
-PAPER_FIG_B1 = {"theta": 30.0, "overlap": 0.99943}
-
-
-@dataclass(frozen=True)
-class Setting:
-    """One matrix ensemble: N x M, noise kind, spike strengths (descending), spike vectors."""
-
-    N: int
-    M: int
-    noise: str
-    spikes: tuple
-    vectors: str = "diagonal"
-
-    @property
-    def ratio(self) -> float:
-        return self.M / self.N
-
-    def stream(self, seed: int) -> int:
-        """Seed of this setting's trial streams: distinct settings get independent trials, and a
-        trial's matrix does not depend on which other settings or trials are run."""
-        key = f"{self.N}x{self.M}|{self.noise}|{self.vectors}|{','.join(map(repr, self.spikes))}"
-        return (int(seed) * 1_000_003 + zlib.crc32(key.encode())) % (2**62)
-
-
-# ---------------------------------------------------------------------------------------------
-def simulate(setting: Setting, seed: int, trials, device="cpu", dtype=torch.float64,
-             tol: float = ENGINE_TOL, threads: int | None = None) -> dict:
-    """Per-trial measurements for the given trial indices: sv, u_overlap, v_overlap (T, r),
-    cross_u, cross_v (T,): max off-diagonal squared overlaps, vector_bound (T,): engine certificate."""
-    if threads is not None:
-        torch.set_num_threads(threads)
-    cpu0 = time.process_time()
-    device = resolve_device(device) if isinstance(device, str) else device
-    trials = list(trials)
-    r = len(setting.spikes)
-    per_matrix = setting.N * setting.M * torch.tensor([], dtype=dtype).element_size()
-    chunk = max(1, MAX_BATCH_BYTES // per_matrix)
-    out = {k: [] for k in ("sv", "u_overlap", "v_overlap", "cross_u", "cross_v", "vector_bound")}
-    for start in range(0, len(trials), chunk):
-        idx = trials[start:start + chunk]
-        sample = spiked_matrix(setting.spikes, setting.N, setting.M, seed=setting.stream(seed),
-                               trials=idx, noise=setting.noise, vectors=setting.vectors,
-                               device=device, dtype=dtype)
-        gen = torch.Generator().manual_seed(setting.stream(seed) + idx[0])
-        U, s, V, info = top_singular_triplets(sample.W, r, tol=tol, generator=gen,
-                                              max_iter=200, return_info=True)
-        Ou = (sample.U_S.transpose(-1, -2) @ U) ** 2      # (B, r, r): |<u_i, u'_j>|^2
-        Ov = (sample.V_S.transpose(-1, -2) @ V) ** 2
-        eye = torch.eye(r, dtype=torch.bool, device=Ou.device)
-        out["sv"].append(s.cpu())
-        out["u_overlap"].append(torch.diagonal(Ou, dim1=-2, dim2=-1).cpu())
-        out["v_overlap"].append(torch.diagonal(Ov, dim1=-2, dim2=-1).cpu())
-        off = torch.zeros(len(idx), dtype=dtype) if r == 1 else None
-        out["cross_u"].append(off if off is not None else Ou.masked_fill(eye, 0).amax((-2, -1)).cpu())
-        out["cross_v"].append(off if off is not None else Ov.masked_fill(eye, 0).amax((-2, -1)).cpu())
-        out["vector_bound"].append(info.vector_bound.amax(-1).cpu())
-    res = {k: torch.cat(v).numpy() for k, v in out.items()}
-    res["cpu_seconds"] = np.array([time.process_time() - cpu0])
-    return res
-
-
-def simulate_banded(setting: Setting, seed: int, trials, tol: float = ENGINE_TOL) -> dict:
-    """``simulate`` through sims.banded's exact-in-distribution reduction (Gaussian noise): the same
-    per-trial measurements, each trial's generator seeded by (setting stream, trial).  Spike
-    vectors e_i or Haar-random give the same law here (R is orthogonally invariant), so both use
-    the reduced form, whose spike vectors are e_1..e_r."""
-    cpu0 = time.process_time()
-    r = len(setting.spikes)
-    out = {k: [] for k in ("sv", "u_overlap", "v_overlap", "cross_u", "cross_v", "vector_bound")}
-    for t in trials:
-        st = banded.one_trial(setting.spikes, setting.N, setting.M, seed=setting.stream(seed),
-                              trial=t, tol=tol)
-        Ou, Ov = st.U_head ** 2, st.V_head ** 2       # |<u_i, u'_j>|^2
-        off = ~np.eye(r, dtype=bool)
-        out["sv"].append(st.s)
-        out["u_overlap"].append(np.diag(Ou))
-        out["v_overlap"].append(np.diag(Ov))
-        out["cross_u"].append(Ou[off].max() if r > 1 else 0.0)
-        out["cross_v"].append(Ov[off].max() if r > 1 else 0.0)
-        out["vector_bound"].append(st.info.vector_bound.max())
-    res = {k: np.array(v) for k, v in out.items()}
-    res["cpu_seconds"] = np.array([time.process_time() - cpu0])
-    return res
-
-
-def _simulate_task(setting: Setting, seed: int, trials, engine: str, device: str,
-                   threads: int | None):
-    if engine == "banded":
-        return simulate_banded(setting, seed, trials)
-    return simulate(setting, seed, trials, device, threads=threads)
-
-
-def _predicted_rates(theta: float, ratio: float) -> dict:
-    """Exponent of N in the RMS error (module docstring)."""
-    if theta > theory.threshold(ratio):
-        return {"sv": -0.5, "u_overlap": -0.5, "v_overlap": -0.5}
-    return {"sv": -2.0 / 3.0, "u_overlap": -1.0, "v_overlap": -1.0}
-
-
-def summarize(setting: Setting, data: dict) -> list[dict]:
-    """One record per spike: means with t-intervals, limits, RMS errors."""
-    c = setting.ratio
-    theta_bar = theory.threshold(c)
-    records = []
-    for i, theta in enumerate(setting.spikes):
-        sv_lim = float(theory.singular_value_limit(theta, c))
-        u_lim, v_lim = (float(x) for x in theory.overlap_limits(theta, c))
-        rec = {"N": setting.N, "M": setting.M, "ratio": c, "noise": setting.noise,
-               "vectors": setting.vectors, "theta": float(theta), "index": i + 1,
-               "theta_max_in_matrix": float(setting.spikes[0]),
-               "threshold": theta_bar, "edge": theory.edge(c),
-               "regime": "above" if theta > theta_bar else "below",
-               "critical_window": float(setting.N ** (-1 / 3)),
-               "trials": int(data["sv"].shape[0])}
-        for key, lim in (("sv", sv_lim), ("u_overlap", u_lim), ("v_overlap", v_lim)):
-            x = data[key][:, i]
-            est = mean_ci(x)
-            rec[f"{key}_mean"] = est.mean
-            rec[f"{key}_ci"] = est.as_list()
-            rec[f"{key}_limit"] = lim
-            rec[f"{key}_sd"] = float(x.std(ddof=1))
-            rec[f"{key}_rmse"] = float(np.sqrt(np.mean((x - lim) ** 2)))
-            half = est.half_width
-            rec[f"{key}_z"] = float((est.mean - lim) / (half / 1.96)) if half > 0 else float("inf")
-            rec[f"{key}_limit_in_ci"] = bool(est.contains(lim))
-            rec[f"{key}_samples"] = x.tolist()
-        if setting.ratio == 1.0:
-            rec["sv_limit_paper_A3"] = float(theory.theorem_a3_singular_value_limit(theta))
-            rec["overlap_limit_paper_A4"] = float(theory.theorem_a4_overlap_limit(theta))
-        rec["cross_overlap_max_mean"] = float(np.mean(np.maximum(data["cross_u"], data["cross_v"])))
-        rec["engine_vector_bound_max"] = float(np.max(data["vector_bound"]))
-        records.append(rec)
-    return records
 
 # ---------------------------------------------------------------------------------------------
 MODULE = "sims.spiked_model"
@@ -317,6 +173,13 @@ class Config:
         return self.trials if self.trials is not None else DEFAULT_TRIALS.get(n, 16)
 
 
+def _simulate_task(setting: Setting, seed: int, trials, engine: str, device: str,
+                   threads: int | None):
+    if engine == "banded":
+        return simulate_banded(setting, seed, trials)
+    return simulate(setting, seed, trials, device, threads=threads)
+
+
 def measure(config: Config, progress: bool = False) -> list[dict]:
     """Simulate every (N, spike group) and return one record per (N, theta), with the per-trial
     samples (``*_samples``) that ``rates`` bootstraps.
@@ -362,177 +225,6 @@ def measure(config: Config, progress: bool = False) -> list[dict]:
         records.extend(recs)
     records.sort(key=lambda r: (r["N"], -r["theta"]))
     return records
-
-
-QUANTITIES = (("sv", "Theorem A.3 (top singular values)"),
-              ("u_overlap", "Theorem A.4 (|<u_i,u'_i>|^2)"),
-              ("v_overlap", "Theorem A.4 (|<v_i,v'_i>|^2)"))
-CLAIM_OF = {"sv": "000:theorem:A.3", "u_overlap": "000:theorem:A.4", "v_overlap": "000:theorem:A.4"}
-LABEL_OF = {"sv": "sigma'_i", "u_overlap": "|<u_i,u'_i>|^2", "v_overlap": "|<v_i,v'_i>|^2"}
-
-
-def rates(records: list[dict], n_boot: int = 400, seed: int = 0) -> list[dict]:
-    """Per (theta, quantity): log-log fit of the RMS error against N, and the predicted slope.
-
-    The slope CI is the union of the regression CI (sims.stats.loglog_fit: scatter about a power
-    law, i.e. pre-asymptotic curvature) and a bootstrap CI over the trials at each N (the sampling
-    error of each RMS, which the 3-4 residual degrees of freedom of the regression can miss).
-    """
-    out = []
-    rng = np.random.default_rng(seed)
-    for theta in sorted({r["theta"] for r in records}, reverse=True):
-        rows = sorted((r for r in records if r["theta"] == theta), key=lambda r: r["N"])
-        ratio = rows[0]["ratio"]
-        pred = _predicted_rates(theta, ratio)
-        ns = [r["N"] for r in rows]
-        for key, _ in QUANTITIES:
-            row = {"theta": theta, "quantity": key, "predicted_slope": pred[key],
-                   "n_points": len(rows)}
-            errs = [r[f"{key}_rmse"] for r in rows]
-            if len(rows) >= 3 and all(e > 0 for e in errs):
-                fit = loglog_fit(ns, errs)
-                sq = [(np.asarray(r[f"{key}_samples"]) - r[f"{key}_limit"]) ** 2 for r in rows]
-                boot = np.empty(n_boot)
-                logn = np.log(ns)
-                for b in range(n_boot):
-                    rms = [np.sqrt(np.mean(e[rng.integers(0, e.size, e.size)])) for e in sq]
-                    boot[b] = np.polyfit(logn, np.log(np.maximum(rms, 1e-300)), 1)[0]
-                b_lo, b_hi = (float(q) for q in np.quantile(boot, [0.025, 0.975]))
-                lo, hi = min(fit.slope_low, b_lo), max(fit.slope_high, b_hi)
-                row.update(slope=fit.slope, slope_ci=[lo, hi],
-                           slope_ci_regression=[fit.slope_low, fit.slope_high],
-                           slope_ci_bootstrap=[b_lo, b_hi],
-                           predicted_in_ci=bool(lo <= pred[key] <= hi))
-            else:
-                row.update(slope=None, slope_ci=None, predicted_in_ci=None)
-            out.append(row)
-    return out
-
-
-
-def verdicts(records: list[dict]) -> list[Verdict]:
-    """Per (theta, quantity) verdicts on convergence to the A.3/A.4 limits (module docstring).
-    ``extra`` holds theta, the quantity and the slope fit."""
-    out = []
-    by_key = {(r["theta"], r["quantity"]): r for r in rates(records)}
-    for (theta, key), fit in by_key.items():
-        rows = sorted((r for r in records if r["theta"] == theta), key=lambda r: r["N"])
-        last = rows[-1]
-        setting = (f"theta={theta:g}, {LABEL_OF[key]}, c={last['ratio']:g}, {last['noise']}, "
-                   f"N={','.join(str(r['N']) for r in rows)}")
-        measured, limit = last[f"{key}_mean"], last[f"{key}_limit"]
-        near = abs(theta - last["threshold"]) < 2 * last["critical_window"]
-        window = (f"theta within 2 N^(-1/3) = {2 * last['critical_window']:.3f} of the threshold "
-                  f"{last['threshold']:g} at N={last['N']} (critical window): pre-asymptotic")
-        base = (f"RMS error at N={last['N']}: {last[f'{key}_rmse']:.3g}; mean {measured:.6g} vs limit "
-                f"{limit:.6g} (z = {last[f'{key}_z']:.2g})")
-        extra = {"theta": theta, "quantity": key, "slope": fit["slope"], "slope_ci": fit["slope_ci"],
-                 "predicted_slope": fit["predicted_slope"]}
-        common = dict(measured=measured, interval=last[f"{key}_ci"], bound=limit, N=last["N"],
-                      extra=extra)
-        if fit["slope"] is None:
-            verdict = "holds" if last[f"{key}_limit_in_ci"] else "inconclusive"
-            note = base + "; fewer than 3 N: no rate fit" + (
-                ", limit inside the 95% CI" if verdict == "holds" else
-                ", limit outside the 95% CI (finite-N bias or failure: needs an N sweep)")
-            out.append(Verdict(CLAIM_OF[key], setting, verdict, note=note, **common))
-            continue
-        lo, hi = fit["slope_ci"]
-        rate = (f"RMS error ~ N^{fit['slope']:.2f} [{lo:.2f}, {hi:.2f}], predicted "
-                f"N^{fit['predicted_slope']:.2f} ({'inside' if fit['predicted_in_ci'] else 'outside'} CI)")
-        if hi < 0:
-            verdict = "holds"
-            note = f"converges: {rate}; {base}"
-            if not fit["predicted_in_ci"] and near:
-                note += "; " + window
-            if not last[f"{key}_limit_in_ci"]:
-                # a shrinking error alone does not show the limit is the right one: at the largest N
-                # the CI must contain it, or a known finite-N offset must explain the gap
-                verdict, why = _limit_outside_ci(last, key)
-                note += "; " + why
-        elif lo > 0:
-            verdict = "fails"
-            note = f"error grows with N: {rate}; {base}"
-        else:
-            verdict = "inconclusive"
-            note = f"no significant decrease: {rate}; {base}" + ("; " + window if near else "")
-        out.append(Verdict(CLAIM_OF[key], setting, verdict, note=note, **common))
-    return out
-
-
-def _limit_outside_ci(rec: dict, key: str) -> tuple[str, str]:
-    """Verdict and reason when the a.s. limit lies outside the 95% CI at the largest N.
-
-    Below the threshold the top singular value sits at the edge with a Tracy-Widom mean shift of
-    order N^(-2/3) (negative: E TW_1 = -1.21), so the CI of the mean excludes the edge once the
-    trials resolve that shift.  "holds" is kept only when the finite-N edge+TW_1 mean of pure
-    Gaussian noise (Johnstone 2001 with Ma 2012 centring, theory.norm_predictions.SpectralNormLaw)
-    lies inside the CI.  Below-threshold overlaps are nonnegative with limit 0, so no CI of their
-    mean contains it: "holds" rests on the fitted rate (already required to be < 0).  Above the
-    threshold the bias is O(1/N), below the sampling error: a limit outside the CI is
-    "inconclusive" (expected in ~5% of rows by chance; a wrong limit would make it persistent).
-    """
-    lo, hi = rec[f"{key}_ci"]
-    z = rec[f"{key}_z"]
-    if rec["regime"] == "below" and key == "sv":
-        tw = float(SpectralNormLaw(rec["N"], rec["M"], var=1.0 / rec["N"]).mean())
-        inside = lo <= tw <= hi
-        why = (f"limit outside the 95% CI [{lo:.6g}, {hi:.6g}] (z = {z:.2g}): the finite-N Tracy-Widom "
-               f"mean of the edge singular value (Gaussian, Ma 2012 centring) is {tw:.6g}, "
-               f"{'inside' if inside else 'also outside'} the CI")
-        return ("holds" if inside else "inconclusive"), why
-    if rec["regime"] == "below":
-        return "holds", (f"limit 0 of a nonnegative overlap is outside every CI of its mean; N * mean = "
-                         f"{rec['N'] * rec[f'{key}_mean']:.3g} (delocalised: O(1) expected)")
-    return "inconclusive", (f"error shrinks, but the limit is outside the 95% CI [{lo:.6g}, {hi:.6g}] at "
-                            f"N={rec['N']} (z = {z:.2g}); the O(1/N) bias is below the sampling error "
-                            f"here, so this is chance (5% per row) or a wrong limit: rerun with more "
-                            f"trials or a larger N")
-
-
-
-def paper_fig_b1_verdict(records: list[dict]) -> Verdict | None:
-    """Section B.1 / Fig B.1: <u_5, u'_5> ~ 0.99943 for sigma_5 = 30 at the paper's N = 3000, vs
-    sqrt(1 - 1/30^2) ((A.8)).  None unless the records hold theta = 30, c = 1, N = PAPER_N."""
-    rows = [r for r in records if r["theta"] == PAPER_FIG_B1["theta"] and r["ratio"] == 1.0
-            and r["N"] == PAPER_N]
-    if not rows:
-        return None
-    r = rows[0]
-    dots = np.sqrt([r["u_overlap_mean"], r["v_overlap_mean"]])
-    ci = np.sqrt(r["u_overlap_ci"])
-    formula = np.sqrt(1 - 1 / PAPER_FIG_B1["theta"] ** 2)
-    # the paper prints 5 decimals (rounding <= 5e-6); our mean has its 95% half-width
-    ok = abs(PAPER_FIG_B1["overlap"] - dots[0]) <= abs(ci[1] - ci[0]) / 2 + 5e-6
-    return Verdict("000:figure:B.1", f"|<u_5,u'_5>| for sigma_5=30, N={r['N']}, {r['trials']} matrices",
-                   "holds" if ok else "fails", measured=float(dots[0]), interval=ci.tolist(),
-                   bound=PAPER_FIG_B1["overlap"], N=r["N"],
-                   note=f"paper: <u_5,u'_5> ~ {PAPER_FIG_B1['overlap']} ~ sqrt(1 - 1/30^2) = "
-                        f"{formula:.6f}; measured |<v,v'>| = {dots[1]:.6f}; holds when the paper's "
-                        f"value lies within the 95% half-width + its 5e-6 rounding",
-                   extra={"formula": float(formula), "v_dot": float(dots[1])})
-
-
-def paper_text_verdicts(records: list[dict]) -> list[Verdict]:
-    """Section 4.6 (after (4.24)) writes sigma'_i = (1 + sigma_i^2)/sigma_1 for the singular values
-    of W; Theorem A.3 has sigma_i in the denominator.  Checked at the largest N against the
-    measured values for every spike that is not the largest one of its matrix (c = 1 only)."""
-    out = []
-    rows = [r for r in records if r["ratio"] == 1.0 and r["index"] > 1 and r["regime"] == "above"]
-    if not rows:
-        return out
-    n_max = max(r["N"] for r in rows)
-    for r in sorted((r for r in rows if r["N"] == n_max), key=lambda r: -r["theta"]):
-        printed = (1 + r["theta"] ** 2) / r["theta_max_in_matrix"]
-        lo, hi = r["sv_ci"]
-        ok = lo <= printed <= hi
-        out.append(Verdict(
-            "000:text:4.6.1", f"theta={r['theta']:g}, sigma_1={r['theta_max_in_matrix']:g}, N={n_max}",
-            "holds" if ok else "fails", measured=r["sv_mean"], interval=[lo, hi], bound=printed, N=n_max,
-            corrected="" if ok else "sigma'_i -> (1 + sigma_i^2)/sigma_i (Theorem A.3)",
-            note=f"printed sigma'_i = (1 + sigma_i^2)/sigma_1 = {printed:.5g}; Theorem A.3 gives "
-                 f"{r['sv_limit']:.5g}", extra={"theta": r["theta"]}))
-    return out
 
 
 # ---------------------------------------------------------------------------------------------
