@@ -35,7 +35,12 @@ The unpruned and Algorithm 1 arms are trained through the same cache and code pa
 ``results/section3/ex3.2a.runs.csv`` the Result records whether the retrained finals equal the
 committed ones exactly (``reproduces_committed``). The continued arm must agree exactly with the
 Algorithm 1 arm up to and including the first round (epoch l: no factors exist yet) and both with the
-unpruned arm before it (``identical_start``).
+unpruned arm before it (``identical_start``, which also gives each arm's number of leaf matrices
+and the rank each layer's chain can carry at the end, ``bottleneck_ranks_*``).
+
+False alarms: each comparison's "holds" and each comparison's "fails" is a one-sided exact test
+Holm-adjusted over the two comparisons, so each direction has family-wise error <= 0.05 under any
+dependence between the comparisons (the sign-flip null: d symmetric about 0 given |d|).
 """
 from __future__ import annotations
 
@@ -164,6 +169,8 @@ def _run(config: Config, context: ExperimentRun):
             "continued_equals_algorithm1_through_first_round": _same_metrics(continued, alg1, every),
             "leaf_matrices_algorithm1": _leaf_count(alg1.model),
             "leaf_matrices_continued": _leaf_count(continued.model),
+            "bottleneck_ranks_algorithm1": _bottlenecks(alg1.model),
+            "bottleneck_ranks_continued": _bottlenecks(continued.model),
         })
     finals = {(r["seed"], r["arm"]): r["final_test_accuracy"] for r in rows}
     reproduced = _reproduces_committed(rows, base, config)
@@ -198,6 +205,17 @@ def _single_run_with_data(cfg, seed, config, context):
 def _leaf_count(model) -> int:
     from nets.pruning import prunable_layers
     return len(prunable_layers(model, descend_into_factors=True))
+
+
+def _bottlenecks(model) -> str:
+    """Per weight layer, the rank its chain of factors can carry: the smallest dimension of any of
+    its leaf matrices ("fc1:14 fc2:...")."""
+    from nets.pruning import prunable_layers
+    out = {}
+    for unit in prunable_layers(model):
+        leaves = [n for n in prunable_layers(model, descend_into_factors=True) if n == unit or n.startswith(unit + ".")]
+        out[unit.rsplit(".", 1)[-1]] = min(min(model.get_submodule(n).weight.shape[:2]) for n in leaves)
+    return " ".join(f"{k}:{v}" for k, v in out.items())
 
 
 def _finals_table(finals: dict, seeds) -> list[dict]:
