@@ -324,3 +324,13 @@ def test_dimension_errors_name_n_rows_and_n_cols():
         bema.fit([0.0, 0.0, 0.0, 0.0, 2.0], 1, 5)
     with pytest.raises(ValueError, match="too few eigenvalues"):
         bema.fit([2.0], 5, 1)
+
+
+def test_option_errors_name_the_option():
+    ev = noise(50, 40, 16)
+    with pytest.raises(ValueError, match=r"^alpha must be in \(0.0, 0.5\), got 0.5"):
+        bema.fit(ev, 50, 40, alpha=0.5)
+    with pytest.raises(ValueError, match=r"^tw_level must be in \(0.0, 1.0\), got 1.0"):
+        bema.fit(ev, 50, 40, tw_level=1.0)
+    with pytest.raises(ValueError, match=r"^levels must be one of"):
+        bema.fit(ev, 50, 40, levels="middle")

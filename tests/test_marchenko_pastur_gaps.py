@@ -380,3 +380,12 @@ def test_wishart_spectra_defaults_and_errors():
         law.wishart_spectra((2, 0))
     with pytest.raises(ValueError, match=r"^size would need"):
         law.wishart_spectra((2**20, 2**20))
+
+
+def test_wishart_spectra_row_count_limits():
+    law = MarchenkoPastur(0.5)
+    assert law.wishart_spectra(3, random_state=1, n_rows=2**62).shape == (3,)
+    with pytest.raises(ValueError, match=r"^n_rows must be an integer in \[1, 4611686018427387904\], got 0"):
+        law.wishart_spectra(3, n_rows=0)
+    with pytest.raises(ValueError, match=r"^n_rows must be an integer in \[1, 4611686018427387904\]"):
+        law.wishart_spectra(3, n_rows=2**62 + 1)
