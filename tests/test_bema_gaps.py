@@ -334,3 +334,14 @@ def test_option_errors_name_the_option():
         bema.fit(ev, 50, 40, tw_level=1.0)
     with pytest.raises(ValueError, match=r"^levels must be one of"):
         bema.fit(ev, 50, 40, levels="middle")
+
+
+def test_deprecated_beta_warns_at_the_callers_line():
+    ev = noise(50, 40, 17)
+    with pytest.warns(DeprecationWarning) as rec:
+        bema.fit(ev, 50, 40, beta=0.2)
+    assert rec[0].filename == __file__
+    W = np.random.default_rng(18).standard_normal((30, 20))
+    with pytest.warns(DeprecationWarning) as rec:
+        bema.fit_matrix(W, beta=0.2)
+    assert rec[0].filename == __file__

@@ -389,3 +389,18 @@ def test_wishart_spectra_row_count_limits():
         law.wishart_spectra(3, n_rows=0)
     with pytest.raises(ValueError, match=r"^n_rows must be an integer in \[1, 4611686018427387904\]"):
         law.wishart_spectra(3, n_rows=2**62 + 1)
+
+
+def test_deprecated_var_warns_at_the_callers_line_and_names_ratio():
+    with pytest.warns(DeprecationWarning, match=r"^MarchenkoPastur: the entry variance 'var' is renamed 'sigma2'") as rec:
+        law = MarchenkoPastur(0.5, var=2.0)
+    assert law.scale == 2.0 and rec[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        assert MarchenkoPastur(0.5, 2.0, var=2.0).scale == 2.0
+        with pytest.raises(ValueError, match=r"^MarchenkoPastur: give sigma2 or its old name var, not both"):
+            MarchenkoPastur(0.5, 2.0, var=3.0)
+    with pytest.raises(ValueError, match=r"^ratio must be in \(0.0, inf"):
+        MarchenkoPastur(0.0)
+    with pytest.raises(ValueError, match=r"^sigma2 must be in \(0.0, inf"):
+        MarchenkoPastur(0.5, -1.0)
