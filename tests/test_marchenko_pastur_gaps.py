@@ -404,3 +404,13 @@ def test_deprecated_var_warns_at_the_callers_line_and_names_ratio():
         MarchenkoPastur(0.0)
     with pytest.raises(ValueError, match=r"^sigma2 must be in \(0.0, inf"):
         MarchenkoPastur(0.5, -1.0)
+
+
+def test_rvs_with_n_rows_is_the_deprecated_spelling_of_wishart_spectra():
+    law = MarchenkoPastur(0.5, 1.3)
+    with pytest.warns(DeprecationWarning, match=r"^MarchenkoPastur\.rvs\(size, n_rows=\.\.\.\) returned Wishart") as rec:
+        old = law.rvs(4, random_state=3, n_rows=8)
+    assert rec[0].filename == __file__
+    assert old.tolist() == law.wishart_spectra(4, random_state=3, n_rows=8).tolist()
+    with pytest.warns(DeprecationWarning):
+        assert law.rvs(random_state=3, n_rows=8).tolist() == law.wishart_spectra(1, random_state=3, n_rows=8).tolist()
