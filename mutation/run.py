@@ -149,11 +149,11 @@ def collect(tree: Path) -> list[dict]:
 
 
 def survivors_of(tree: Path) -> list[str]:
-    """Names of the mutants a previous run in ``tree`` did not kill (survived, suspicious, timeout)."""
+    """Names of the mutants a previous run in ``tree`` let survive (a timeout counts as detected)."""
     names = []
     for meta in (tree / "mutants").rglob("*.py.meta"):
         for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():
-            if STATUS.get(code, "suspicious") in ("survived", "suspicious", "timeout"):
+            if STATUS.get(code, "suspicious") in ("survived", "suspicious"):
                 names.append(name)
     return names
 
