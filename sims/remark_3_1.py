@@ -177,7 +177,9 @@ def _run(config: Config, context: ExperimentRun):
     comparisons = _comparisons(finals, seeds)
     scale = (f"CPU scale (widths/{config.width_divisor}, {config.n_train:,} images, {base.epochs} epochs, "
              f"{len(seeds)} paired seeds)")
-    verdicts = [_verdict(c, scale) for c in comparisons]
+    arms = {arm: {k: sum(r[k] for r in rows if r["arm"] == arm) / len(seeds)
+                  for k in ("final_test_accuracy", "best_test_accuracy", "final_parameters")} for arm in ARMS}
+    verdicts = [_verdict(c, scale, arms) for c in comparisons]
     declared = {
         "endpoint": "final test accuracy (after the last epoch's callbacks)",
         "comparisons": [{"difference": name, "alternative": "> 0", "sentence": sentence}
@@ -185,6 +187,7 @@ def _run(config: Config, context: ExperimentRun):
         "test": "exact one-sided sign-flip test of the mean paired difference; Holm over the two; alpha 0.05",
         "fails_when": "the opposite one-sided sign-flip test, Holm-adjusted, rejects at alpha 0.05",
         "secondary": "exact one-sided sign test (reported, not used for the verdict)",
+        "variant": READING,
     }
     cfg_out = {"seeds": len(seeds), "alpha": ALPHA, "declared": declared, "scale": runs.scale_description(base),
                "scale_words": scale, "arms": list(ARMS), "tau": base.pruning["tau"], "every": every,
@@ -247,7 +250,11 @@ def _comparisons(finals: dict, seeds) -> list[dict]:
     return out
 
 
-def _verdict(c: dict, scale: str) -> Verdict:
+READING = ("reading of Remark 3.1 (it gives no detail): every round, steps 4-18 of Algorithm 1 on every leaf "
+           "matrix, factors included, with f(epoch) of (3.6) and tau 0.7; no recombination")
+
+
+def _verdict(c: dict, scale: str, arms: dict | None = None) -> Verdict:
     if c["holm_p_greater"] <= ALPHA:
         verdict = "holds"
     elif c["holm_p_less"] <= ALPHA:
@@ -258,7 +265,11 @@ def _verdict(c: dict, scale: str) -> Verdict:
             f"seeds (sd {100 * c['sd']:.2f}, range {100 * c['min']:+.2f} to {100 * c['max']:+.2f}, "
             f"{c['positive']} positive / {c['negative']} negative); exact sign-flip p (> 0) = {c['p_greater']:.4g}, "
             f"Holm {c['holm_p_greater']:.4g}; opposite side p = {c['p_less']:.4g}, Holm {c['holm_p_less']:.4g}; "
-            f"sign test p = {c['sign_test_p_greater']:.4g}; measured at {scale}, not at paper scale")
+            f"sign test p = {c['sign_test_p_greater']:.4g}; measured at {scale}, not at paper scale; {READING}")
+    if arms:
+        note += "; arm means (final / best test accuracy, final parameters): " + ", ".join(
+            f"{arm} {100 * a['final_test_accuracy']:.2f}% / {100 * a['best_test_accuracy']:.2f}% / "
+            f"{a['final_parameters']:,.0f}" for arm, a in arms.items())
     if verdict == "inconclusive":
         est = c["seeds_estimate"]
         note += (f"; to decide: at least {c['seeds_minimum']} seeds for Holm over two exact tests to reject at all"
