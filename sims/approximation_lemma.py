@@ -40,10 +40,11 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from core import cli
-from core.result import Provenance, Result
+from core.result import Result
 from core.validate import (InvalidArgument, check_allocation, check_choice, check_float,
                            check_int)
 from sims.device import check_device, resolve_device, trial_generator  # noqa: F401
+from sims.experiment import ExperimentRun
 from sims.stats import mean_ci, proportion_ci
 from theory import approximation as paper
 from theory import approximation_symbolic as derived
@@ -238,8 +239,8 @@ def run(config: Config, *, argv: list[str] | None = None, progress: bool = False
     """Simulate every spike set, judge; records without the nested fixed-z table, which goes to
     ``tables["fixed_z"]``; Fig 4.2's curves in ``tables["fig_4_2"]``."""
     dev = resolve_device(config.device)
-    prov = Provenance.start(module=MODULE, argv=to_argv(config) if argv is None else argv,
-                            seed=config.seed, device=str(dev))
+    _, prov = ExperimentRun(MODULE, None, argv=to_argv(config) if argv is None else argv,
+                            device=dev, seed=config.seed).start()
     records = measure(config, progress=progress)
     vlist = theory_verdicts() + verdicts(records)
     fixed = [{"spikes": r["spikes"], "N": r["N"], "z": name, "mean": v["mean"], "ci": v["ci"],

@@ -32,7 +32,7 @@ import sys
 from dataclasses import asdict, dataclass
 
 from core import cli
-from core.result import Provenance, Result, Verdict
+from core.result import Result, Verdict
 from core.validate import InvalidArgument, check_allocation, check_choice, check_float, check_int
 # The checks, one module each; their public names stay importable from here.
 from sims.bema_checks_calibration import (READING_LABEL, alg4_verdict, calibration,  # noqa: F401
@@ -45,6 +45,7 @@ from sims.bema_checks_example_d1 import (FIG_D1_RELATIVE, GOF_TAU, alpha_verdict
                                          figure_d1_verdict, figure_d2_verdict)
 from sims.bema_checks_spikes import bbp_threshold, spike_counts, spike_verdicts  # noqa: F401
 from sims.device import check_device, resolve_device
+from sims.experiment import ExperimentRun
 from sims.parallel import BACKENDS, add_backend_options
 
 
@@ -127,8 +128,8 @@ def run(config: Config, *, argv: list[str] | None = None, progress: bool = False
     (default: the one that reproduces ``config``)."""
     c = config
     dev = resolve_device(c.device)
-    prov = Provenance.start(module=MODULE, argv=to_argv(c) if argv is None else argv, seed=c.seed,
-                            device=str(dev))
+    _, prov = ExperimentRun(MODULE, None, argv=to_argv(c) if argv is None else argv,
+                            device=dev, seed=c.seed).start()
     parallel = {"backend": c.backend, "jobs": c.jobs, "scheduler": c.scheduler}
     calib = calibration(ns=c.calibration_n, ratios=c.calibration_ratios, trials=c.trials,
                         seed=c.seed, device=dev, progress=progress, parallel=parallel)

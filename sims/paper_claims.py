@@ -39,12 +39,14 @@ the textbook theorems), ``sims.paper_claims_appendix_e``; sizes in ``sims.paper_
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import asdict
 
 import numpy as np
 
 from core.cli import make_parser, run as run_cli
-from core.result import Provenance, Result
+from core.result import Result
+from sims.experiment import ExperimentRun
 # The checks, one module per concern; their public names stay importable from here.
 from sims.paper_claims_appendix_e import figure_e2_tables, text_e2_4
 from sims.paper_claims_config import QUICK, PaperClaimsConfig
@@ -60,7 +62,7 @@ _expected_max = expected_max_gaussian   # the name the tests use
 
 
 def run(cfg: PaperClaimsConfig, *, argv: list[str] | None = None) -> Result:
-    prov = Provenance.start(module="sims.paper_claims", seed=cfg.seed, device="cpu", argv=argv)
+    _, prov = ExperimentRun("sims.paper_claims", None, argv=argv, device="cpu", seed=cfg.seed).start()
 
     def rng_for(tag: str, n: int, trial: int) -> np.random.Generator:
         # One generator per (check, size, trial): results do not depend on the order of checks.
@@ -84,6 +86,7 @@ def zlib_tag(tag: str) -> int:
 
 
 def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     p = make_parser("sims.paper_claims", __doc__, options=("seed", "json", "quick"))
     p.add_argument("--trials", type=int, default=None, help="Monte Carlo matrices per setting")
 
@@ -97,5 +100,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    import sys
     sys.exit(main())

@@ -42,9 +42,10 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from core.cli import make_parser, run as cli_run
-from core.result import Provenance, Result
+from core.result import Result
 from core.validate import InvalidArgument, check_int
 from sims import pruning_settings as ps
+from sims.experiment import ExperimentRun
 # The four parts, one module each; their public names stay importable from here.
 from sims.pruning_theorem_accuracy import (example_4_2, example_4_2_verdicts, fW_verdict,  # noqa: F401
                                            theorem_4_2_record, theorem_4_2_trials,
@@ -115,9 +116,7 @@ def run(config: Config = Config(), *, argv: list[str] | None = None) -> Result:
     """The whole check as one Result.  ``argv``: the command-line arguments when called from the
     CLI (stored in the provenance so the result can be rerun); ``None`` from Python."""
     cfg = config.validate()
-    prov = Provenance.start(module=MODULE if argv is not None else None,
-                            argv=list(argv) if argv is not None else [], seed=cfg.seed,
-                            device="cpu")
+    _, prov = ExperimentRun(MODULE, None, argv=argv, device="cpu", seed=cfg.seed).start()
     l41 = lemma_4_1_check(cfg.lemma_networks, cfg.lemma_inputs, cfg.seed)
     sim = simultaneous_pruning_check(cfg.simultaneous_networks, 20, cfg.seed)
     verdicts = lemma_4_1_verdicts(l41, sharp_example(), sim)

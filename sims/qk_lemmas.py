@@ -29,14 +29,16 @@
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import asdict, dataclass
 
 import numpy as np
 from scipy import special, stats
 
 from core.cli import make_parser, run as run_cli
-from core.result import Provenance, Result, Verdict
+from core.result import Result, Verdict
 from core.validate import check_int
+from sims.experiment import ExperimentRun
 from sims.stats import mean_ci, proportion_ci
 
 
@@ -354,7 +356,7 @@ def text_e2_1(ds=(64, 256, 1024), alphas=(0.25, 0.4, 0.5, 0.75)) -> tuple[list[d
 
 
 def run(cfg: QKLemmasConfig, *, argv: list[str] | None = None) -> Result:
-    prov = Provenance.start(module="sims.qk_lemmas", seed=cfg.seed, device="cpu", argv=argv)
+    _, prov = ExperimentRun("sims.qk_lemmas", None, argv=argv, device="cpu", seed=cfg.seed).start()
     rng = np.random.default_rng(cfg.seed)
     records, verdicts = [], []
     for rows, vs in (lemma_1(cfg, rng), lemma_5(), lemma_6(), lemma_7(rng), table_1(), text_e2_1(), theorem_3(cfg, rng)):
@@ -364,6 +366,7 @@ def run(cfg: QKLemmasConfig, *, argv: list[str] | None = None) -> Result:
 
 
 def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     p = make_parser("sims.qk_lemmas", __doc__, options=("seed", "json", "quick"))
 
     def body(args):
@@ -373,5 +376,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    import sys
     sys.exit(main())

@@ -65,9 +65,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from core import cli
-from core.result import Provenance, Result
+from core.result import Result
 from core.validate import InvalidArgument, check_allocation, check_choice, check_float, check_int
 from sims.device import check_device, resolve_device
+from sims.experiment import ExperimentRun
 from sims.noise import NOISE_KINDS
 from sims.parallel import BACKENDS, add_backend_options, map_tasks
 # One concern per module; their public names stay importable from here.
@@ -232,8 +233,8 @@ def run(config: Config, *, argv: list[str] | None = None, progress: bool = False
     """Simulate, fit the rates and judge: the Result's records are ``measure``'s without the
     per-trial samples; ``tables["rates"]`` holds the log-log fits."""
     dev = resolve_device(config.device)
-    prov = Provenance.start(module=MODULE, argv=to_argv(config) if argv is None else argv,
-                            seed=config.seed, device=str(dev))
+    _, prov = ExperimentRun(MODULE, None, argv=to_argv(config) if argv is None else argv,
+                            device=dev, seed=config.seed).start()
     records = measure(config, progress=progress)
     vlist = verdicts(records)
     b1 = paper_fig_b1_verdict(records)

@@ -30,9 +30,10 @@ import numpy as np
 import torch
 
 from core import cli
-from core.result import Provenance, Result, Verdict
+from core.result import Result, Verdict
 from core.validate import InvalidArgument, check_allocation, check_choice, check_float, check_int
 from sims.device import check_device, resolve_device, trial_generator
+from sims.experiment import ExperimentRun
 from sims.stats import mean_ci
 from theory import approximation as paper
 from theory import approximation_symbolic as derived
@@ -246,8 +247,8 @@ def fig_4_4_curves(sigma_r=(30.0, 100.0), n_points: int = 501) -> list[dict]:
 def run(config: Config, *, argv: list[str] | None = None, progress: bool = False) -> Result:
     """Simulate every model, judge; the nested per-spike rows go to ``tables["per_spike"]``."""
     dev = resolve_device(config.device)
-    prov = Provenance.start(module=MODULE, argv=to_argv(config) if argv is None else argv,
-                            seed=config.seed, device=str(dev))
+    _, prov = ExperimentRun(MODULE, None, argv=to_argv(config) if argv is None else argv,
+                            device=dev, seed=config.seed).start()
     records = measure(config, progress=progress)
     vlist = verdicts(records)
     per_spike = [{"model": r["model"], "N": r["N"], **q} for r in records for q in r["per_spike"]]
