@@ -92,11 +92,13 @@ def test_random_z_vanishes_at_the_frobenius_rate(single_spike):
     6 skewed samples is not), widened by the module's 1.5 N^{-1/2} relative bias allowance for the
     finite-N fluctuation of (s, a, b) around their limits.
 
-    Power: at T = 24 the interval is about [0.4, 1.8] x E f, so a random-z norm off by a factor 2 (a
-    z that is not unit, a lost sqrt(M)) or vanishing (z orthogonal to the kept directions) fails."""
+    Power: at T = 24 the interval is about [0.4, 1.8] x E f, so a random-z norm doubled or vanishing
+    (z orthogonal to the kept directions) fails; a halved one does not (checked by mutation in a
+    scratch copy), so the unit norm of z is asserted directly."""
     r, theta = single_spike, 2.0
     M = r["M"]
     z = al.test_vectors(M, 1, SINGLE_SEED)["random"].numpy()     # the record's own z (same seed)
+    assert np.linalg.norm(z) == pytest.approx(1.0, rel=1e-12)
     zeta, sd_gamma = np.sqrt(M) * z[0], np.sqrt(M * (1 - z[0] ** 2) / (M - 1))
     (s,), (g_u,), (g_v,) = sym.spike_limits([theta], r["ratio"])
     a, b = np.sqrt(g_u), np.sqrt(g_v)

@@ -163,13 +163,17 @@ def test_schedule_named_values():
 def test_pure_noise_layer_loses_all_small_singular_values():
     # W iid N(0, 1/N): no spikes. BEMA's threshold carries the Tracy-Widom (1 - beta = 0.9)
     # quantile, so P(s_1 above it) ~ 0.1 and P(s_2 above it) is far smaller (s_2 sits below s_1);
-    # hence at most 1 survivor is the mathematically expected outcome at this fixed seed.
+    # hence at most 1 survivor is the mathematically expected outcome.  Measured for issue 23 over 6000
+    # independent 300 x 150 noise matrices (nets.spectrum.matrix_spectrum): n_above = 0 in 5523, 1 in
+    # 477, >= 2 in none, so P(false alarm) < 5e-4 (95% upper bound); <= 1e-4 is not yet shown (it
+    # needs the TW_1 law of the second eigenvalue, or ~30,000 draws).
     W = spiked_matrix(300, 150, [], seed=11)
     res = algorithm3(W, remove_fraction=1.0)
     assert res.spectrum.n_above <= 1
     assert res.rank == res.spectrum.n_above
     # sigma^2 recovered: entries have variance 1/300. BEMA's least-squares estimate fluctuates by
-    # O(1/n) relative (eigenvalue rigidity), far inside 5% at n = 150.
+    # O(1/n) relative (eigenvalue rigidity): relative sd 0.0071 over the same 6000 matrices (mean offset
+    # < 1e-4), so 5% is 7 sd: false alarm ~1e-12.
     assert res.spectrum.fit.sigma2 == pytest.approx(1 / 300, rel=0.05)
 
 

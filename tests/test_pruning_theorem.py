@@ -165,7 +165,9 @@ def test_rz_l1_concentrates_at_sqrt_2N_over_pi():
 def test_theorem_4_1_holds_in_the_aligned_network():
     res = pt.spiked_trials("aligned", 128, 20, seed=0)
     cond = res["dW"] >= res["Ep"]
-    assert cond.mean() > 0.1                       # measured 0.44: the condition is met
+    # the condition is met: its rate over the 20 x 50 pairs was 0.535 +- 0.058 (mean +- sd over 30
+    # seeds, for issue 23; 0.44 at seed 0), so 0.1 sits 7.4 sd below: false alarm far below 1e-4
+    assert cond.mean() > 0.1
     assert np.all(res["dP"][cond] >= 0)            # no well-classified input flips
     # (4.21): measured margin E' / |Delta| ~ 80, so every pair is inside
     assert np.all(np.abs(res["dP"] - res["dW"]) <= res["Ep"])
