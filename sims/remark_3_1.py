@@ -179,7 +179,8 @@ def _run(config: Config, context: ExperimentRun):
              f"{len(seeds)} paired seeds)")
     arms = {arm: {k: sum(r[k] for r in rows if r["arm"] == arm) / len(seeds)
                   for k in ("final_test_accuracy", "best_test_accuracy", "final_parameters")} for arm in ARMS}
-    verdicts = [_verdict(c, scale, arms) for c in comparisons]
+    diverged = {arm: [r["seed"] for r in rows if r["arm"] == arm and r.get("diverged")] for arm in ARMS}
+    verdicts = [_verdict(c, scale, arms, diverged) for c in comparisons]
     declared = {
         "endpoint": "final test accuracy (after the last epoch's callbacks)",
         "comparisons": [{"difference": name, "alternative": "> 0", "sentence": sentence}
@@ -254,7 +255,7 @@ READING = ("reading of Remark 3.1 (it gives no detail): every round, steps 4-18 
            "matrix, factors included, with f(epoch) of (3.6) and tau 0.7; no recombination")
 
 
-def _verdict(c: dict, scale: str, arms: dict | None = None) -> Verdict:
+def _verdict(c: dict, scale: str, arms: dict | None = None, diverged: dict | None = None) -> Verdict:
     if c["holm_p_greater"] <= ALPHA:
         verdict = "holds"
     elif c["holm_p_less"] <= ALPHA:
@@ -270,6 +271,10 @@ def _verdict(c: dict, scale: str, arms: dict | None = None) -> Verdict:
         note += "; arm means (final / best test accuracy, final parameters): " + ", ".join(
             f"{arm} {100 * a['final_test_accuracy']:.2f}% / {100 * a['best_test_accuracy']:.2f}% / "
             f"{a['final_parameters']:,.0f}" for arm, a in arms.items())
+    for arm, seeds in (diverged or {}).items():
+        if seeds:
+            note += (f"; {arm} diverged (non-finite loss) on seed(s) {seeds}: its final is the last finite epoch's "
+                     "(sims.paired_runs keeps such runs so)")
     if verdict == "inconclusive":
         est = c["seeds_estimate"]
         note += (f"; to decide: at least {c['seeds_minimum']} seeds for Holm over two exact tests to reject at all"
