@@ -419,3 +419,17 @@ def test_rvs_with_n_rows_is_the_deprecated_spelling_of_wishart_spectra():
     assert old.tolist() == law.wishart_spectra(4, random_state=3, n_rows=8).tolist()
     with pytest.warns(DeprecationWarning):
         assert law.rvs(random_state=3, n_rows=8).tolist() == law.wishart_spectra(1, random_state=3, n_rows=8).tolist()
+
+
+def test_high_moments_do_not_overflow_in_their_terms():
+    """moment(k) accepts k up to 10,000; beyond k ~ 1000 the Narayana terms C(k,r) C(k-1,r) exceed
+    the float range although the moment itself may not (var < 1).  Reference: the same sum in exact
+    rational arithmetic (fractions), independent of the code path."""
+    from fractions import Fraction
+    k = 1200
+    law = MarchenkoPastur(ratio=0.5, sigma2=0.3)
+    exact = Fraction(3, 10) ** k * sum(Fraction(1, 2) ** r * math.comb(k, r) * math.comb(k - 1, r) / Fraction(r + 1)
+                                       for r in range(k))
+    assert law.moment(k) == pytest.approx(float(exact), rel=1e-11, abs=0)
+    # E[x^k] >= (lambda+ (1 - 1/k))^k P(x > lambda+ (1 - 1/k)) is beyond the float range here: inf, not an error.
+    assert MarchenkoPastur(ratio=1.0).moment(1030) == math.inf

@@ -44,6 +44,7 @@ conditioned up to the edges.
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 from functools import cached_property
 
@@ -317,8 +318,18 @@ class MarchenkoPastur:
         k = check_int("k", k, 0, 10_000)
         if k == 0:
             return 1.0
-        total = sum(self.ratio ** r * math.comb(k, r) * math.comb(k - 1, r) / (r + 1) for r in range(k))
-        return self.scale ** k * total
+        try:
+            total = sum(self.ratio ** r * math.comb(k, r) * math.comb(k - 1, r) / (r + 1) for r in range(k))
+            return self.scale ** k * total
+        except OverflowError:
+            # For k beyond ~1000 a term C(k,r) C(k-1,r) exceeds the float range before the sum is
+            # scaled by var^k: the same sum in logarithms (math.log of an exact integer is exact to
+            # rounding), inf only where the moment itself exceeds the float range.
+            logs = [r * math.log(self.ratio) + math.log(math.comb(k, r) * math.comb(k - 1, r)) - math.log(r + 1)
+                    for r in range(k)]
+            top = max(logs)
+            log_moment = k * math.log(self.scale) + top + math.log(sum(math.exp(v - top) for v in logs))
+            return math.exp(log_moment) if log_moment < math.log(sys.float_info.max) else math.inf
 
     def mean(self) -> float:
         return self.scale
