@@ -433,3 +433,13 @@ def test_high_moments_do_not_overflow_in_their_terms():
     assert law.moment(k) == pytest.approx(float(exact), rel=1e-11, abs=0)
     # E[x^k] >= (lambda+ (1 - 1/k))^k P(x > lambda+ (1 - 1/k)) is beyond the float range here: inf, not an error.
     assert MarchenkoPastur(ratio=1.0).moment(1030) == math.inf
+
+
+@pytest.mark.parametrize("q", [1e-40, 1e-31, 1e-20])
+def test_ppf_deep_in_the_hard_lower_edge_at_ratio_one(q):
+    """At ratio 1 the lower edge is hard: F(x) = (1/2pi) int_0^x sqrt((4-t)/t) dt = (2/pi) sqrt(x) (1 + O(x)),
+    so ppf(q) = (pi q / 2)^2 to relative O(q^2).  The cube-root Newton start of the soft edges
+    failed there (ppf(1e-40) was 6.5e-36, whose cdf is 1.6e-18: the mutation run's finding)."""
+    law = MarchenkoPastur(ratio=1.0)
+    assert float(law.ppf(q)) == pytest.approx((math.pi * q / 2) ** 2, rel=1e-12, abs=0)
+    assert float(law.cdf(law.ppf(q))) == pytest.approx(q, rel=1e-12, abs=0)

@@ -292,8 +292,9 @@ class MarchenkoPastur:
         f_lo, f_hi = f_grid[idx], f_grid[idx + 1]
         width = np.where(f_hi > f_lo, f_hi - f_lo, 1.0)
         frac = np.clip((target - f_lo) / width, 0.0, 1.0)
-        # in the end cells F ~ phi^3 (soft edges): a cube-root start keeps Newton in its basin
-        frac = np.where(idx == 0, np.cbrt(frac), frac)
+        # in the end cells F ~ phi^3 (soft edges): a cube-root start keeps Newton in its basin; at
+        # ratio 1 the lower edge is hard (density (2/pi) cos^2(phi/2) -> 2/pi): F ~ phi, linear start
+        frac = np.where((idx == 0) & (self.ratio != 1.0), np.cbrt(frac), frac)
         frac = np.where(idx == _GRID_SIZE - 2, 1.0 - np.cbrt(1.0 - frac), frac)
         phi = lo + (hi - lo) * frac
         for _ in range(_NEWTON_STEPS):
