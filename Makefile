@@ -68,6 +68,7 @@ reproduce-long: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) -m nets.section3 example-3.2 --topology a --seeds 5 --controls linear-output he xavier --control-seeds 5 5 5 --json results/section3/ex3.2a.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.section3 example-3.2 --topology b --seeds 5 --controls linear-output --control-seeds 5 --json results/section3/ex3.2b.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.section3 example-3.2 --topology c --seeds 5 --controls linear-output --control-seeds 5 --json results/section3/ex3.2c.json
+	OMP_NUM_THREADS=1 $(PY) -m sims.remark_3_1 --seeds 10 --threads 1 --json results/section3/remark_3_1.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.section3 ladder --widths 40 20 10 --seeds 3 --json results/section3/ladder.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.section3 ladder --widths 40 20 --seeds 3 --n-train 60000 --json results/section3/ladder_full.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.section3 claims-3.2.1 --seeds 1 --json results/section3/claims_3_2_1.json
