@@ -285,3 +285,33 @@ def test_accuracy_bound_probability_at_both_ends_of_C():
             pb.accuracy_bound_probability(C, 3)
     with pytest.raises(ValueError, match="good_set_size"):
         pb.accuracy_bound_probability(0.1, -1)
+
+
+# --- second mutation run (the full run of theory/pruning_bounds.py) ---------------------------
+# Messages are matched from their start ("^f_W must"): a bare match="f_W" also matches a mutant
+# that passes the name "XXf_WXX" or drops it, so the parameter named in the error was never pinned.
+
+def _a(N):
+    return 2 / N ** 0.375 + math.sqrt(2 * math.log(N * N) / N)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: pb.threshold_example_4_2(net3(), S, 64, 0.0, 0.1), r"^f_W must be in \(0\.0, "),
+    (lambda: pb.threshold_example_4_2(net3(), S, 64, 0.7, -0.1), r"^eps must be in \[0\.0, "),
+    (lambda: pb.e_acc_map(net3(), S, [3.0, 1.0], 64, 0.0, 0.1), r"^f_W must be in \(0\.0, "),
+    (lambda: pb.e_acc_map(net3(), S, [3.0, 1.0], 64, 0.7, -0.1), r"^eps must be in \[0\.0, "),
+    (lambda: pb.e_acc_map(net3(), S, [[3.0, 1.0]], 64, 0.7, 0.1), r"^dX must have 1 dimension"),
+    (lambda: pb.e_acc_map_from_theorem_4_1(net3(), S, [[3.0, 1.0]], 64, 0.7, 0.5, 0.1),
+     r"^dX must have 1 dimension"),
+    (lambda: pb.accuracy_bound_probability(0.1, -1), r"^good_set_size must be an integer"),
+])
+def test_errors_name_the_parameter(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_e_acc_map_accepts_eps_zero():
+    # eps = 0 is allowed (eps >= 0 in Theorem 4.2): t_s = sqrt 2 (f_W sigma_max(W3) + a(N) ||W3||_1) ||W1 s||_1
+    F = pb.e_acc_map(net3(), S, [3.0, 1.0], 64, 0.7, 0.0)
+    slope = math.sqrt(2) * (0.7 * math.sqrt(2) + _a(64) * 1.0)
+    assert F.thresholds == pytest.approx([slope * 4, slope * 2], rel=1e-14, abs=0)
