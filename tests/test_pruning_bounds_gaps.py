@@ -304,6 +304,11 @@ def _a(N):
     (lambda: pb.e_acc_map_from_theorem_4_1(net3(), S, [[3.0, 1.0]], 64, 0.7, 0.5, 0.1),
      r"^dX must have 1 dimension"),
     (lambda: pb.accuracy_bound_probability(0.1, -1), r"^good_set_size must be an integer"),
+    (lambda: pb.accuracy([[1.0, 2.0]]), r"^dX must have 1 dimension"),
+    (lambda: pb.accuracy([1.0, math.nan]), r"^dX must "),
+    (lambda: pb.good_set([[0.5, 2.0]], 1.0), r"^dX must have 1 dimension"),
+    (lambda: pb.accuracy_bound([[0.5, 2.0]], 1.0), r"^dX must have 1 dimension"),
+    (lambda: pb.good_set([1.0], math.nan), r"^eta must be a finite real number"),
 ])
 def test_errors_name_the_parameter(call, message):
     with pytest.raises(ValueError, match=message):
