@@ -320,3 +320,11 @@ def test_e_acc_map_accepts_eps_zero():
     F = pb.e_acc_map(net3(), S, [3.0, 1.0], 64, 0.7, 0.0)
     slope = math.sqrt(2) * (0.7 * math.sqrt(2) + _a(64) * 1.0)
     assert F.thresholds == pytest.approx([slope * 4, slope * 2], rel=1e-14, abs=0)
+
+
+def test_e_acc_is_never_negative():
+    # EaccMap accepts a negative empty value (only t_s >= empty_value is required); F = -0.5
+    # everywhere, and E_acc is the smallest E >= 0 with F(E) <= E: 0, not -0.5
+    F = pb.EaccMap([1.0], [-0.5], -0.5)
+    assert pb.e_acc(F) == 0.0
+    assert pb.e_acc_exact_fixed_point(F) is None  # F(E) = -0.5 != E for every E >= 0
