@@ -309,6 +309,8 @@ def _a(N):
     (lambda: pb.good_set([[0.5, 2.0]], 1.0), r"^dX must have 1 dimension"),
     (lambda: pb.accuracy_bound([[0.5, 2.0]], 1.0), r"^dX must have 1 dimension"),
     (lambda: pb.good_set([1.0], math.nan), r"^eta must be a finite real number"),
+    (lambda: pb.EaccMap([1.0, 2.0], [[0.5, 0.6]]), r"^thresholds must have 1 dimension"),
+    (lambda: pb.EaccMap([1.0], [math.nan]), r"^thresholds must "),
 ])
 def test_errors_name_the_parameter(call, message):
     with pytest.raises(ValueError, match=message):
