@@ -311,6 +311,7 @@ def _a(N):
     (lambda: pb.good_set([1.0], math.nan), r"^eta must be a finite real number"),
     (lambda: pb.EaccMap([1.0, 2.0], [[0.5, 0.6]]), r"^thresholds must have 1 dimension"),
     (lambda: pb.EaccMap([1.0], [math.nan]), r"^thresholds must "),
+    (lambda: pb.EaccMap([1.0], [0.5], math.nan), r"^empty_value must be a finite real number"),
 ])
 def test_errors_name_the_parameter(call, message):
     with pytest.raises(ValueError, match=message):
