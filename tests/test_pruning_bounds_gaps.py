@@ -312,6 +312,9 @@ def _a(N):
     (lambda: pb.EaccMap([1.0, 2.0], [[0.5, 0.6]]), r"^thresholds must have 1 dimension"),
     (lambda: pb.EaccMap([1.0], [math.nan]), r"^thresholds must "),
     (lambda: pb.EaccMap([1.0], [0.5], math.nan), r"^empty_value must be a finite real number"),
+    (lambda: pb.threshold_E_prime(net3(), S, 2, 100, 0.3, 0.0, 0.1), r"^sqrt_lambda_plus must be in \(0\.0, "),
+    (lambda: pb.threshold_E_prime(net3(), S, 2, 100, 0.0, 0.5, 0.1), r"^f_W must be in \(0\.0, "),
+    (lambda: pb.threshold_E_prime(net3(), S, 2, 100, 0.3, 0.5, -0.1), r"^eps must be in \[0\.0, "),
 ])
 def test_errors_name_the_parameter(call, message):
     with pytest.raises(ValueError, match=message):
