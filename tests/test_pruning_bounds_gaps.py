@@ -315,6 +315,7 @@ def _a(N):
     (lambda: pb.threshold_E_prime(net3(), S, 2, 100, 0.3, 0.0, 0.1), r"^sqrt_lambda_plus must be in \(0\.0, "),
     (lambda: pb.threshold_E_prime(net3(), S, 2, 100, 0.0, 0.5, 0.1), r"^f_W must be in \(0\.0, "),
     (lambda: pb.threshold_E_prime(net3(), S, 2, 100, 0.3, 0.5, -0.1), r"^eps must be in \[0\.0, "),
+    (lambda: pb.a_N(1), r"^N must be an integer"),
 ])
 def test_errors_name_the_parameter(call, message):
     with pytest.raises(ValueError, match=message):
