@@ -335,3 +335,9 @@ def test_e_acc_is_never_negative():
     F = pb.EaccMap([1.0], [-0.5], -0.5)
     assert pb.e_acc(F) == 0.0
     assert pb.e_acc_exact_fixed_point(F) is None  # F(E) = -0.5 != E for every E >= 0
+
+
+def test_eacc_map_stores_the_validated_empty_value():
+    # the dataclass keeps what __post_init__ checked: a Python float, not the int passed in
+    F = pb.EaccMap([1.0], [0.5], 0)
+    assert type(F.empty_value) is float and F.empty_value == 0.0
