@@ -195,10 +195,25 @@ def vit_verdicts(rows: list[dict]) -> list[Verdict]:
 # ------------------------------------------------------------------------------------------------
 # 003:abstract:3 / :5, randomness during training
 # ------------------------------------------------------------------------------------------------
+def sgd_epoch(model, opt, train_x, train_y, *, seed: int, epoch: int) -> None:
+    """One epoch of paper 000's optimiser ((3.7): lr 0.01 x 0.96^epoch, batch 64, cross-entropy),
+    batches in the order of ``nets.data.epoch_generator(seed, epoch)``."""
+    from nets.data import epoch_generator
+    for g in opt.param_groups:
+        g["lr"] = 0.01 * 0.96 ** epoch
+    model.train()
+    order = torch.randperm(len(train_y), generator=epoch_generator(seed, epoch))
+    for i in range(0, len(order), 64):
+        idx = order[i:i + 64]
+        loss = F.cross_entropy(model(train_x[idx]), train_y[idx])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+
 def train_mlp(topology, data, *, seed: int, epochs: int, weight_decay: float, n_train: int):
     """SGD with momentum (paper 000's optimiser), lr 0.01 decayed 0.96 per epoch ((3.7)), batch 64;
     randomness measures of every layer at initialisation and after every epoch."""
-    from nets.data import epoch_generator
     from nets.models import FullyConnectedNet, initialise_
     from nets.randomness import model_randomness
     (train_x, train_y), (test_x, test_y) = data
@@ -208,16 +223,7 @@ def train_mlp(topology, data, *, seed: int, epochs: int, weight_decay: float, n_
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=weight_decay)
     rows = [{"epoch": 0, "measures": model_randomness(model)}]
     for epoch in range(epochs):
-        for g in opt.param_groups:
-            g["lr"] = 0.01 * 0.96 ** epoch
-        model.train()
-        order = torch.randperm(len(train_y), generator=epoch_generator(seed, epoch))
-        for i in range(0, len(order), 64):
-            idx = order[i:i + 64]
-            loss = F.cross_entropy(model(train_x[idx]), train_y[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+        sgd_epoch(model, opt, train_x, train_y, seed=seed, epoch=epoch)
         tl, ta = loss_and_accuracy(model, test_x.flatten(1), test_y)
         trl = loss_and_accuracy(model, train_x, train_y)[0]
         rows.append({"epoch": epoch + 1, "train_loss": trl, "test_loss": tl, "test_accuracy": ta,

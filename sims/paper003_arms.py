@@ -41,9 +41,8 @@ def train_fc(cfg, data, seed: int, cache: Path):
     """Paper 000's optimiser ((3.7): SGD, momentum 0.9, lr 0.01 x 0.96^epoch, batch 64), linear
     output (the package's ex3.2a-linear-output control: no ReLU after the last layer); cached."""
     import torch
-    import torch.nn.functional as F
-    from nets.data import epoch_generator
     from nets.models import FullyConnectedNet, initialise_
+    from sims.paper003_abstract import sgd_epoch
     model = FullyConnectedNet(list(cfg.fc_topology), final_activation="none")
     meta = {"topology": list(cfg.fc_topology), "epochs": cfg.fc_epochs, "n_train": cfg.n_train,
             "data": cfg.data, "seed": seed}
@@ -58,16 +57,7 @@ def train_fc(cfg, data, seed: int, cache: Path):
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     rows = []
     for epoch in range(cfg.fc_epochs):
-        for g in opt.param_groups:
-            g["lr"] = 0.01 * 0.96 ** epoch
-        model.train()
-        order = torch.randperm(len(train_y), generator=epoch_generator(seed, epoch))
-        for i in range(0, len(order), 64):
-            idx = order[i:i + 64]
-            loss = F.cross_entropy(model(train_x[idx]), train_y[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+        sgd_epoch(model, opt, train_x, train_y, seed=seed, epoch=epoch)
         test_loss, test_acc = evaluate(model, test_x, test_y)
         rows.append({"epoch": epoch + 1, "test_loss": test_loss, "test_accuracy": test_acc})
     cache.mkdir(parents=True, exist_ok=True)
