@@ -58,6 +58,7 @@ from tqdm import tqdm
 
 from core.cli import nonnegative_int, positive_int
 from core.validate import InvalidArgument
+from core.result import git_state
 from nets.checkpoint import check_output_dir, durable_save, durable_write_bytes, read_checkpoint
 from nets.configs import SCALES, TrainConfig, config_names, get_config, schedule_callable
 from nets.data import DataSplits, epoch_generator, load_dataset, make_loader
@@ -80,6 +81,8 @@ def regularised_weights(model: nn.Module) -> list[torch.Tensor]:
     ``nets.layers.weight_layers``, the one definition)."""
     from nets.layers import weight_layers
     return [m.weight for _, m in weight_layers(model)]
+
+_CODE_STATE = git_state()  # (commit, dirty) of this process's code, read once
 
 
 def regularisation(model: nn.Module, l1: float, l2: float) -> torch.Tensor:
@@ -305,6 +308,8 @@ class Run:
         row.update({"parameters": count_parameters(self.model),
                     "nonzero_parameters": count_nonzero_parameters(self.model),
                     "train_time_s": train_time, "callback_time_s": callback_time, "cpu_time_s": cpu_time,
+                    # the code that trained this epoch: a run resumed across commits says so per epoch
+                    "git_commit": _CODE_STATE[0], "git_dirty": _CODE_STATE[1],
                     "events": _jsonable(events)})
         self.wall_time_s += time.perf_counter() - t0
         self.metrics.append(_jsonable(row))
