@@ -344,6 +344,10 @@ class Run:
             "initial_parameters": self.initial_parameters,
             "structure": model_structure(self.model),
             "model_state": self.model.state_dict(), "optimizer_state": self.optimizer.state_dict(),
+            # the optimizer addresses its state by position: the names in its own order let a resume
+            # rebuild that order (pruning can re-register a weight after its bias, so the model's
+            # order after a rebuild from ``structure`` need not be the optimizer's)
+            "optimizer_param_names": self._optimizer_param_names(),
             "torch_rng": torch.get_rng_state(),
             "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
             "callbacks": [_jsonable(cb.state_dict()) if hasattr(cb, "state_dict") else None
@@ -360,6 +364,28 @@ class Run:
     def write_metrics(self) -> None:
         text = json.dumps({"summary": self.summary(), "epochs": self.metrics}, indent=1)
         durable_write_bytes(text.encode(), self.out_dir / METRICS)
+
+    def _optimizer_param_names(self) -> list[str]:
+        name_of = {id(p): n for n, p in self.model.named_parameters()}
+        return [name_of[id(p)] for g in self.optimizer.param_groups for p in g["params"]]
+
+    def _optimizer_in_saved_order(self, state: dict) -> torch.optim.SGD:
+        """SGD over the rebuilt model's parameters in the order the saved optimizer held them, with
+        its state loaded.  A checkpoint without ``optimizer_param_names`` (written before they were
+        saved) gives its model_state's key order, which is the live model's parameter order."""
+        params = dict(self.model.named_parameters())
+        names = state.get("optimizer_param_names") or [k for k in state["model_state"] if k in params]
+        if sorted(names) != sorted(params):
+            raise InvalidArgument(f"checkpoint optimizer holds parameters {sorted(set(names) ^ set(params))} "
+                                  "that the rebuilt model does not (or the reverse)")
+        optimizer = torch.optim.SGD([params[n] for n in names], lr=self.cfg.lr, momentum=self.cfg.momentum)
+        optimizer.load_state_dict(state["optimizer_state"])
+        for index, name in enumerate(names):
+            buf = optimizer.state.get(params[name], {}).get("momentum_buffer")
+            if buf is not None and buf.shape != params[name].shape:
+                raise InvalidArgument(f"checkpoint momentum buffer {index} has shape {tuple(buf.shape)}, "
+                                      f"parameter {name} {tuple(params[name].shape)}")
+        return optimizer
 
     def load(self, path: str | Path) -> None:
         """Restore from a checkpoint of the same config (``epochs`` may differ) and seed."""
@@ -379,8 +405,7 @@ class Run:
         model = rebuild_model(self.cfg.model, state["structure"])
         model.load_state_dict(state["model_state"])
         self.model = model.to(self.device)
-        self.optimizer = self._new_optimizer()
-        self.optimizer.load_state_dict(state["optimizer_state"])
+        self.optimizer = self._optimizer_in_saved_order(state)
         self.epoch, self.metrics = int(state["epoch"]), list(state["metrics"])
         self.wall_time_s, self.initial_parameters = state["wall_time_s"], state["initial_parameters"]
         torch.set_rng_state(state["torch_rng"])

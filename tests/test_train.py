@@ -133,6 +133,50 @@ def test_checkpoint_loads_with_weights_only_and_resume_reproduces_the_run(tmp_pa
         Run(cfg, data, seed=2, progress=False).load(tmp_path / "part" / CHECKPOINT)
 
 
+class ReRegisterThenTruncate(TruncateOnce):
+    """Test callback: at epoch 1 folds an all-ones torch prune mask into layers.fc1 (``prune.remove``
+    re-registers its weight after its bias, as Algorithm 1's sparsification does), at epoch 2 splits
+    fc2 (the optimizer is rebuilt over the reordered parameters)."""
+
+    def on_epoch_end(self, model, epoch):
+        if epoch == 1:
+            from torch.nn.utils import prune
+            prune.identity(model.layers.fc1, "weight")
+            prune.remove(model.layers.fc1, "weight")
+            return []
+        return super().on_epoch_end(model, epoch)
+
+
+def test_resume_after_weight_re_registration_reproduces_the_run(tmp_path):
+    """The paper-scale ex3.2a pruned run failed to resume (momentum buffer of fc1.bias given to
+    fc1.weight): the optimizer's positional state must be restored in the optimizer's own order."""
+    cfg, data = _tiny_cfg(epochs=4), _tiny_data()
+    full = Run(cfg, data, seed=3, out_dir=tmp_path / "full", callbacks=[ReRegisterThenTruncate()], progress=False)
+    for _ in range(4):
+        full.train_epoch()
+    assert [n for n, _ in full.model.layers.fc1.named_parameters()] == ["bias", "weight"]
+    part = Run(cfg, data, seed=3, out_dir=tmp_path / "part", callbacks=[ReRegisterThenTruncate()], progress=False)
+    for _ in range(3):
+        part.train_epoch()
+    del part
+    # the same checkpoint as one written before the names were saved (never resumed, so its
+    # model_state's key order is its optimizer's order)
+    state = torch.load(tmp_path / "part" / CHECKPOINT, weights_only=True)
+    state.pop("optimizer_param_names")
+    torch.save(state, tmp_path / "old.pt")
+    resumed = Run(cfg, data, seed=3, out_dir=tmp_path / "part", callbacks=[ReRegisterThenTruncate()],
+                  progress=False)
+    resumed.load(tmp_path / "part" / CHECKPOINT)
+    resumed.train_epoch()
+    assert _strip(resumed.metrics) == _strip(full.metrics)
+    a, b = full.model.state_dict(), resumed.model.state_dict()
+    assert sorted(a) == sorted(b) and all(torch.equal(a[k], b[k]) for k in a)
+    old = Run(cfg, data, seed=3, callbacks=[ReRegisterThenTruncate()], progress=False)
+    old.load(tmp_path / "old.pt")
+    old.train_epoch()
+    assert _strip(old.metrics) == _strip(full.metrics)
+
+
 def _cli(capsys, *args) -> tuple[int, str, str]:
     """``python -m nets.train ARGS`` in-process (the subprocess form is exercised by the slow test)."""
     try:
