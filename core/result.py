@@ -62,6 +62,9 @@ class Verdict:
     note: str = ""
     N: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # the declaration (endpoint, rule, alpha, scale, family) and the rule's statistics (reason, raw
+    # and Holm-adjusted p, n, seeds needed) of ``core.protocol``, which makes every verdict
+    protocol: dict[str, Any] | None = None
 
     def __post_init__(self):
         if not isinstance(self.claim, str) or not CLAIM_ID.match(self.claim):
