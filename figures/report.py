@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.claims import NOT_CHECKED_REASONS, PAPERS, Claim, registry
+from core.protocol import scoped_word
 from core.result import PACKAGE_ROOT, VERDICTS, Result, Verdict, read_result
 from figures._results import RESULTS_DIR
 
@@ -40,7 +41,14 @@ Verdicts: **holds** (the margin is in the numbers), **vacuous** (holds, but its 
 met or its bound is trivial at realistic N), **fails** (a counterexample; the corrected statement
 where one was derived), **inconclusive** (the note says what would decide it). Intervals are 95%
 unless the note says otherwise. Claim ids are `<paper>:<kind>:<number>` in the papers' own
-numbering (`core/claims.json`)."""
+numbering (`core/claims.json`).
+
+Every verdict is made by one protocol (`core/protocol.py`): each claim family declares, in code and
+before its runs, its endpoint, rule, alpha, scale and margin ("Declared" under each claim); tests
+within a family are Holm-adjusted (the p column: raw, then adjusted). A word measured below the
+paper's own scale is printed scoped ("fails at reduced scale"): it does not decide the paper-scale
+claim. A row marked "(undeclared)" comes from a Result made before the protocol and not yet
+regenerated."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +116,45 @@ def _measured(v: Verdict) -> str:
     return text
 
 
+SCOPED_WORDS = ("holds", "holds at reduced scale", "vacuous", "fails", "fails at reduced scale",
+                "inconclusive")
+
+
+def _word(v: Verdict) -> str:
+    """The word a reader sees: scoped by the declared scale; "(undeclared)" before the protocol."""
+    if v.protocol is None:
+        return f"{v.verdict} (undeclared)"
+    return scoped_word(v.verdict, v.protocol.get("scale"))
+
+
+def _scoped_counts(rows) -> str:
+    counts = Counter(_word(v).removesuffix(" (undeclared)") for _, v in rows)
+    return ", ".join(f"{w} {counts[w]}" for w in SCOPED_WORDS if counts[w])
+
+
+def _p_text(v: Verdict) -> str:
+    p = (v.protocol or {}).get("p")
+    if p is None:
+        return "-"
+    q = v.protocol.get("p_adjusted")
+    return _num(p) + ("" if q is None or q == p else f" (Holm {_num(q)})")
+
+
+def _declarations(rows) -> list[str]:
+    """One line per distinct declaration among a claim's rows."""
+    seen = {}
+    for _, v in rows:
+        d = v.protocol
+        if d:
+            key = (d.get("endpoint"), d.get("rule"), d.get("alpha"), d.get("scale"), d.get("margin"))
+            seen.setdefault(key, None)
+    lines = []
+    for endpoint, rule, alpha, scale, margin in seen:
+        lines.append(f"rule `{rule}` on {endpoint}; alpha {_num(alpha)}; scale: {scale}"
+                     + ("" if margin is None else f"; margin {_num(margin)}"))
+    return lines
+
+
 def _cell(text: str) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
@@ -164,21 +211,19 @@ def render_findings(claims: dict[str, Claim], stored: list[Stored]) -> str:
         for c in mine:
             rows = claim_verdicts(c, by_claim)
             if c.id not in by_claim:
-                counts = Counter(v.verdict for _, v in rows)
-                summary = ", ".join(f"{w} {counts[w]}" for w in VERDICTS if counts[w])
-                out += [f"### `{c.id}` ({summary})", "", f"> {_cell(c.statement)}", "",
+                out += [f"### `{c.id}` ({_scoped_counts(rows)})", "", f"> {_cell(c.statement)}", "",
                         f"The same statement as `{c.extra['same_as']}`: its verdicts, above, "
                         f"count for this claim.", ""]
                 continue
-            counts = Counter(v.verdict for _, v in rows)
-            summary = ", ".join(f"{w} {counts[w]}" for w in VERDICTS if counts[w])
-            out += [f"### `{c.id}` ({summary})", "", f"> {_cell(c.statement)}", "",
-                    "| setting | measured [95% CI] | paper's bound / prediction | verdict | "
-                    "corrected / note |", "|---|---|---|---|---|"]
+            out += [f"### `{c.id}` ({_scoped_counts(rows)})", "", f"> {_cell(c.statement)}", ""]
+            out += [f"Declared: {_cell(d)}  " for d in _declarations(rows)] + [""] * bool(_declarations(rows))
+            out += ["| setting | measured [95% CI] | paper's bound / prediction | verdict | p | "
+                    "corrected / note |", "|---|---|---|---|---|---|"]
             for _, v in rows:
                 extra = f"**corrected:** {v.corrected} " if v.corrected else ""
+                word = _word(v)
                 out.append(f"| {_cell(v.setting)} | {_measured(v)} | {_num(v.bound)} | "
-                           f"{'**' + v.verdict + '**' if v.verdict == 'fails' else v.verdict} | "
+                           f"{'**' + word + '**' if v.verdict == 'fails' else word} | {_p_text(v)} | "
                            f"{_cell(extra + v.note)} |")
             sources = sorted({s.name: s for s, _ in rows}.values(), key=lambda s: s.name)
             out += [""] + [f"Source: {_source_line(s)}" for s in sources] + [""]
@@ -394,8 +439,8 @@ def _e(text) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _badge(verdict: str, count: int | None = None) -> str:
-    word = "no verdict" if verdict == NO_VERDICT else verdict
+def _badge(verdict: str, count: int | None = None, label: str | None = None) -> str:
+    word = label or ("no verdict" if verdict == NO_VERDICT else verdict)
     return f"<span class='v {verdict}'>{word}{'' if count is None else f' {count}'}</span>"
 
 
@@ -460,16 +505,20 @@ def _claim_html(c: Claim, rows: list, figures: list[FigureFile], html_dir: Path,
         out.append(f"<p>The same statement as <a href='#{_e(twin)}'>{_e(twin)}</a>: its verdicts "
                    f"count for this claim.</p>")
     elif rows:
-        out.append("<table><colgroup><col style='width:21%'><col style='width:13%'>"
-                   "<col style='width:9%'><col style='width:9.5%'><col></colgroup>"
+        declared = _declarations(rows)
+        if declared:
+            out.append("<ul class='declared'>" + "".join(f"<li><b>Declared:</b> {_e(d)}</li>" for d in declared)
+                       + "</ul>")
+        out.append("<table><colgroup><col style='width:20%'><col style='width:12%'>"
+                   "<col style='width:8%'><col style='width:11%'><col style='width:7%'><col></colgroup>"
                    "<tr><th>setting<th>measured [95% CI]<th>paper's bound / prediction"
-                   "<th>verdict<th>corrected / note</tr>")
+                   "<th>verdict<th>p<th>corrected / note</tr>")
         for _, v in rows:
             corrected = f"<b>corrected:</b> {_e(v.corrected)} " if v.corrected else ""
             out.append(f"<tr data-verdict='{v.verdict}' data-paper='{_e(c.paper)}'>"
                        f"<td>{_e(v.setting)}<td class='num'>{_e(_measured(v))}"
-                       f"<td class='num'>{_e(_num(v.bound))}<td>{_badge(v.verdict)}"
-                       f"<td>{corrected}{_e(v.note)}</tr>")
+                       f"<td class='num'>{_e(_num(v.bound))}<td>{_badge(v.verdict, label=_word(v))}"
+                       f"<td class='num'>{_e(_p_text(v))}<td>{corrected}{_e(v.note)}</tr>")
         out.append("</table>")
         for s in sorted({s.name: s for s, _ in rows}.values(), key=lambda s: s.name):
             out.append(_reproduce(s))

@@ -45,8 +45,22 @@ def test_findings_carry_the_stored_numbers_and_change_with_them(tmp_path):
     claims = _claims(tmp_path)
     a = report.render_findings(claims, report.load_results(_store(tmp_path / "a", 1.5)))
     b = report.render_findings(claims, report.load_results(_store(tmp_path / "b", 1.6)))
-    assert "| N=10 | 1.5 [1, 2] | 3 | holds |" in a
+    assert "| N=10 | 1.5 [1, 2] | 3 | holds (undeclared) | - |" in a
     assert a != b
+
+
+def test_protocol_verdicts_print_their_declaration_scoped_word_and_p(tmp_path):
+    from core import protocol
+    claims = _claims(tmp_path)
+    d = tmp_path / "results"
+    prov = Provenance.start(argv=[], module="sims.x", seed=0).stop()
+    decl = protocol.declare("000:lemma:4.1", "paired gap", "paired_sign", scale="widths/10")
+    decision = protocol.paired_sign(decl, [-1.0, -2.0, -3.0, -4.0, -5.0, -6.0])
+    write_result(Result("sims.x", {}, prov, [], [protocol.verdict(decl, decision, setting="N=10")]), d / "x.json")
+    text = report.render_findings(claims, report.load_results(d))
+    assert "Declared: rule `paired_sign` on paired gap; alpha 0.05; scale: widths/10" in text
+    assert "| **fails at reduced scale** | 0.03125 |" in text  # 2 of 64 sign patterns
+    assert "(fails at reduced scale 1)" in text
 
 
 def test_unknown_claim_ids_are_refused(tmp_path):
@@ -168,7 +182,7 @@ def test_html_has_summary_first_badges_reproduce_commands_and_no_pre(tmp_path):
     main = text[text.index("<main>"):]
     assert main.index("id='summary'") < main.index("id='contents'") < main.index("id='paper-000'")
     assert "<pre" not in text and "base64" not in text
-    assert "<td><span class='v holds'>holds</span>" in text
+    assert "<td><span class='v holds'>holds (undeclared)</span>" in text
     # the command that made the Result, under the claim's table
     table_end = text.index("</table>", text.index("id='000:lemma:4.1'"))
     assert text.index("Reproduce: <code>python -m sims.x --seed 0</code>", table_end) < text.index("</article>", table_end)
