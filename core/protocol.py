@@ -47,6 +47,8 @@ Deterministic or interval-based (no p-value; Holm leaves them alone):
 * ``condition``: a claim whose premise is never met in the measured settings: vacuous.
 * ``withheld``: the deciding data are not in the paper (or not reachable here): inconclusive.
 * ``all_parts``: a claim of several parts: holds when every part holds, fails when any fails.
+* ``discriminates``: an interval against the claimed value and a rival (derived, corrected) value:
+  holds when only the claimed one is inside, fails when only the rival is, else inconclusive.
 """
 from __future__ import annotations
 
@@ -60,7 +62,7 @@ from core.claims import CLAIM_ID
 WORDS = ("holds", "vacuous", "fails", "inconclusive")
 RULES = ("paired_sign", "paired_size", "paired_equivalence", "level_at_reduced_scale",
          "ceiling_at_reduced_scale", "proportion", "contains", "bound", "approximately", "asymptotic",
-         "condition", "withheld", "all_parts")
+         "condition", "withheld", "all_parts", "discriminates")
 TESTED = ("paired_sign", "paired_size", "paired_equivalence", "proportion")  # rules with a p-value
 PAPER = "paper"
 EXACT_MAX_N = 20
@@ -309,6 +311,30 @@ def asymptotic(decl: Declaration, ns, deviations) -> Decision:
     return Decision("holds" if shrinks else "inconclusive",
                     f"deviation {'shrinks' if shrinks else 'does not shrink'} with N: rate N^{slope:.2f}",
                     extra={"rate_exponent": slope})
+
+
+def discriminates(decl: Declaration, lo: float, hi: float, claimed: float,
+                  alternative: float | None = None) -> Decision:
+    """A Monte Carlo interval at level 1 - alpha between the paper's value and a rival one (the
+    derived or corrected value, or none): holds when it contains the claimed value and excludes the
+    rival; fails only when it contains the rival and excludes the claimed value; inconclusive when
+    both or neither lie inside, or (no rival) when the claimed value lies outside, since a finite-N
+    offset of a limit cannot be told from a wrong limit without a rival that the interval holds.
+    (Added by the theory-A helper for two-candidate limits: (B.14), (4.25), (A.5), B.2.1.)"""
+    if not _ok(lo, hi, claimed) or (alternative is not None and not _ok(alternative)):
+        return Decision("inconclusive", "no interval, claimed or rival value")
+    c_in = lo <= claimed <= hi
+    a_in = alternative is not None and lo <= alternative <= hi
+    iv = f"{100 * (1 - decl.alpha):g}% interval [{lo:.6g}, {hi:.6g}]"
+    rival = "" if alternative is None else f", rival {alternative:.6g} {'inside' if a_in else 'outside'}"
+    if c_in and not a_in:
+        word = "holds"
+    elif a_in and not c_in:
+        word = "fails"
+    else:
+        word = "inconclusive"
+    return Decision(word, f"{iv}: claimed {claimed:.6g} {'inside' if c_in else 'outside'}{rival}",
+                    interval=[lo, hi])
 
 
 def condition(decl: Declaration, met: bool, what: str) -> Decision:
