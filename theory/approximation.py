@@ -197,6 +197,20 @@ def f_W_example_B2(sigma, transform: DTransform | None = None) -> float:
     return _max_sqrt(f_W_terms_example_B2(sigma, transform), "Example B.2")
 
 
+def f_W_terms_example_B2_restored(sigma, transform: DTransform | None = None) -> np.ndarray:
+    """Per-spike radicands of Example B.2 with its slips undone, as (B.6) has it:
+    ``(g_i D^{-1}(1/sigma_i^2)^2 + sigma_i^2) - 2 sigma_i D^{-1}(1/sigma_i^2) g_i`` with
+    ``g_i = -2 phi(rho_i) / (sigma_i^2 D'(rho_i))`` (Theorem A.2's overlap at spike i; the u- and
+    v-overlaps agree for Example A.1).  Both fixes are needed: restoring the square alone leaves
+    sigma_r in g_i, which makes g_i > 1 and the radicand negative for every spike but the smallest.
+    With Example A.1's transform this is (B.7) = (4.24) term by term."""
+    sigma = _as_positive_array(sigma, "sigma")
+    t = gaussian_square_transform() if transform is None else transform
+    rho = np.asarray(t.D_inverse(1 / sigma**2), dtype=float)
+    g = -2 * np.asarray(t.phi(rho)) / (sigma**2 * np.asarray(t.D_prime(rho)))
+    return (g * rho**2 + sigma**2) - 2 * sigma * rho * g
+
+
 # ---------------------------------------------------------------------------------------------
 def self_check() -> list[dict]:
     """Each printed formula against an independent evaluation of the same printed text."""
@@ -232,4 +246,9 @@ def self_check() -> list[dict]:
     g = 1 - 1 / 900
     row("Example B.2 printed radicand at sigma=30 (<0: typo)", radicand,
         g * 901 / 30 + 900 - 2 * 30 * (901 / 30) * g)
+    # Example B.2 with the square on D^{-1} and sigma_i in the overlap restored is (B.7): the
+    # radicands are O(sigma^2) and cancel to O(1), so rounding is ~ sigma^2 eps (tolerance 1e-9).
+    row("Example B.2 restored (D^{-1} squared, sigma_i) vs (B.7), Example 4.2 spikes",
+        _max_sqrt(f_W_terms_example_B2_restored(s), "Example B.2 restored"), f_W_example_A1(s),
+        tol=1e-9)
     return rows
