@@ -55,7 +55,7 @@ def _run(config: Config, context: ExperimentRun):
         res = example_3_2.run(one, context=ExperimentRun(example_3_2.MODULE, one, device=context.device,
                                                           experiment=example_3_2.RESULT_NAME))
         P = {p["metric"]: p for p in res.tables["paired"]}
-        mech = res.tables["mechanism"][0]
+        mech = res.tables["dead_outputs"][0]
         table.append({"width_divisor": d, "topology": res.config["scale"]["topology"], "seeds": seeds,
                       "gap_mean": P["final_test_accuracy"]["diff_mean"], "gap_lo": P["final_test_accuracy"]["diff_lo"],
                       "gap_hi": P["final_test_accuracy"]["diff_hi"],

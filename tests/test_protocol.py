@@ -138,7 +138,6 @@ NOT_YET = {
     "sims/bema_checks_example_d1.py",
     "sims/bema_checks_spikes.py",
     "sims/e4_problem.py",
-    "sims/example_3_2.py",
     "sims/example_3_2_widths.py",
     "sims/example_3_4.py",
     "sims/experiment.py",
