@@ -12,20 +12,20 @@ seed from the same initial weights on the same batches (``sims.paired_runs``):
 * ``continued_splitting``: Remark 3.1's variant, steps 4-18 run on the factors W'_1, W'_2 themselves
   (``nets.pruning.continued_splitting_round``, ``nets.configs.with_variant``), same f(epoch), tau, l.
 
-Declared before the runs (also stored in the Result's config, ``declared``):
+Declared before the runs (``DECLARATIONS``, one claim family ``000:remark:3.1`` through
+``core.protocol``; also stored in the Result's config, ``declared``):
 
 * endpoint: the final test accuracy (after the last epoch's callbacks), one value per seed and arm;
-* comparison 1, "also improves accuracy": d = continued_splitting - unpruned, H1: d > 0;
-* comparison 2, "recombining works better": d = algorithm1 - continued_splitting, H1: d > 0;
-* test: the exact one-sided sign-flip (paired permutation) test of the mean of d over seeds: p = the
-  fraction of the 2^n sign assignments whose mean is >= the observed one (its smallest value is
-  2^-n, so it is valid for any n and bimodal outcomes); Holm's adjustment over the two comparisons
-  (``sims.stats.holm_adjust``), alpha = 0.05. The exact sign test (binomial on the signs) is reported
-  beside it, not used for the verdict;
-* verdict per comparison: holds when its Holm-adjusted p <= 0.05; fails when the opposite one-sided
-  sign-flip test (H1: d < 0), Holm-adjusted in the same way, rejects at 0.05; inconclusive
-  otherwise, with the number of seeds that would decide (the smallest n with 2^-n <= alpha / 2, and
-  a normal-approximation estimate at 80% power from the observed mean and sd of d).
+  one statistic per comparison: the mean paired difference d over seeds;
+* comparison 1, "also improves accuracy": d = continued_splitting - unpruned, claimed d > 0;
+* comparison 2, "recombining works better": d = algorithm1 - continued_splitting, claimed d > 0;
+* rule ``paired_sign``: the exact two-sided sign-flip (paired permutation) test of the mean of d
+  over all 2^n sign patterns (valid for any n and for bimodal outcomes), percentile-bootstrap
+  interval of the mean; holds / fails when the Holm-adjusted p (over the two comparisons) is at
+  most alpha = 0.05 and the mean lies on the claimed / the other side; inconclusive otherwise, with
+  the seeds that would decide (``core.protocol.pairs_needed``).  (Until issue 23 the two sides were
+  two one-sided tests; the protocol's two-sided p is twice the smaller one-sided p.)  The exact sign
+  test (binomial on the signs) is reported beside it, not used for the verdict.
 
 Scale: CPU scale (``nets.configs`` cpu variant of ex3.2a: widths / 10, 10,000 training and 10,000
 test images, 70 epochs); a verdict here is a verdict at that scale, not at the paper's.
@@ -38,24 +38,23 @@ Algorithm 1 arm up to and including the first round (epoch l: no factors exist y
 unpruned arm before it (``identical_start``, which also gives each arm's number of leaf matrices
 and the rank each layer's chain can carry at the end, ``bottleneck_ranks_*``).
 
-False alarms: each comparison's "holds" and each comparison's "fails" is a one-sided exact test
-Holm-adjusted over the two comparisons, so each direction has family-wise error <= 0.05 under any
-dependence between the comparisons (the sign-flip null: d symmetric about 0 given |d|).
+False alarms: every holds or fails is an exact two-sided test Holm-adjusted over the two
+comparisons, so the family-wise error is <= 0.05 under any dependence between the comparisons (the
+sign-flip null: d symmetric about 0 given |d|).
 """
 from __future__ import annotations
 
 import csv
-import itertools
+import dataclasses
 import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.result import Verdict
+from core import protocol
 from nets.configs import with_variant
 from sims import paired_runs as runs
 from sims.experiment import RUNS_DIR, ExperimentRun, option
-from sims.stats import holm_adjust
 
 MODULE = "sims.remark_3_1"
 CLAIM = "000:remark:3.1"
@@ -67,6 +66,14 @@ COMPARISONS = (  # (name, minuend, subtrahend, the sentence of Remark 3.1 it tes
      "recombining and splitting the original matrix works better"),
 )
 COMMITTED_RUNS = Path("results/section3/ex3.2a.runs.csv")
+SCALE = "CPU scale of Example 3.2a: widths/10, 10,000 training images, 70 epochs, 10 paired seeds"
+# declared before the runs: one family (Holm over both comparisons); ``_run`` only restates the scale
+# when a config other than the default is run
+DECLARATIONS = {
+    name: protocol.declare(CLAIM, f"final test accuracy, {name}, paired by seed (mean over seeds)", "paired_sign",
+                           alpha=ALPHA, scale=SCALE, family=CLAIM)
+    for name, _, _, _ in COMPARISONS
+}
 
 
 @dataclass(frozen=True)
@@ -87,19 +94,6 @@ def toy_config(tmp_path) -> Config:
     return Config(seeds=2, width_divisor=50, n_train=300, n_test=300, epochs=15, runs_dir=str(tmp_path))
 
 
-def sign_flip_p(diffs, greater: bool = True) -> float:
-    """Exact one-sided sign-flip p-value of the mean of paired differences: the fraction of the 2^n
-    sign assignments s with mean(s |d|) >= mean(d) (``greater``) or <= mean(d). Exact for any n."""
-    d = [float(x) for x in diffs]
-    observed = sum(d)
-    eps = 1e-12 * max(1.0, sum(abs(x) for x in d))
-    count = 0
-    for signs in itertools.product((1.0, -1.0), repeat=len(d)):
-        total = sum(s * abs(x) for s, x in zip(signs, d))
-        count += (total >= observed - eps) if greater else (total <= observed + eps)
-    return count / 2 ** len(d)
-
-
 def sign_test_p(diffs, greater: bool = True) -> float:
     """Exact one-sided sign test (ties dropped): P(Binomial(n, 1/2) >= #positive)."""
     pos = sum(1 for x in diffs if x > 0)
@@ -108,21 +102,6 @@ def sign_test_p(diffs, greater: bool = True) -> float:
     if n == 0:
         return 1.0
     return sum(math.comb(n, j) for j in range(k, n + 1)) / 2 ** n
-
-
-def seeds_to_decide(diffs, alpha: float = ALPHA, m: int = 2, power: float = 0.8) -> dict:
-    """How many seeds could decide a comparison: ``minimum`` (the smallest n whose smallest sign-flip
-    p, 2^-n, is <= alpha / m, Holm's first step) and ``estimate`` (normal approximation at ``power``
-    from the observed mean and sd of d; None when the mean is 0 or the sd undefined)."""
-    from scipy.stats import norm
-    minimum = math.ceil(math.log2(m / alpha))
-    n = len(diffs)
-    mean = sum(diffs) / n
-    sd = math.sqrt(sum((x - mean) ** 2 for x in diffs) / (n - 1)) if n > 1 else float("nan")
-    if mean == 0 or not math.isfinite(sd):
-        return {"minimum": minimum, "estimate": None}
-    z = norm.ppf(1 - alpha / m) + norm.ppf(power)
-    return {"minimum": minimum, "estimate": max(minimum, math.ceil((z * sd / abs(mean)) ** 2))}
 
 
 def run(config: Config = Config(), *, context: ExperimentRun | None = None):
@@ -174,9 +153,9 @@ def _run(config: Config, context: ExperimentRun):
         })
     finals = {(r["seed"], r["arm"]): r["final_test_accuracy"] for r in rows}
     reproduced = _reproduces_committed(rows, base, config)
-    comparisons = _comparisons(finals, seeds)
-    scale = (f"CPU scale (widths/{config.width_divisor}, {config.n_train:,} images, {base.epochs} epochs, "
-             f"{len(seeds)} paired seeds)")
+    scale = (f"CPU scale of Example 3.2a: widths/{config.width_divisor}, {config.n_train:,} training images, "
+             f"{base.epochs} epochs, {len(seeds)} paired seeds")
+    comparisons, decisions = _comparisons(finals, seeds, scale)
     arms = {arm: {k: sum(r[k] for r in rows if r["arm"] == arm) / len(seeds)
                   for k in ("final_test_accuracy", "best_test_accuracy", "final_parameters")} for arm in ARMS}
     diverged = {arm: [r["seed"] for r in rows if r["arm"] == arm and r.get("diverged")] for arm in ARMS}
@@ -186,13 +165,11 @@ def _run(config: Config, context: ExperimentRun):
                  f"narrowest chain carries rank {narrowest[len(narrowest) // 2]} (median over seeds; Algorithm 1's "
                  "layers keep their rank because the recombined W is re-split as one matrix), as every round "
                  "truncates each factor anew")
-    verdicts = [_verdict(c, scale, arms, diverged, mechanism) for c in comparisons]
+    verdicts = [_verdict(c, d, scale, arms, diverged, mechanism) for c, d in zip(comparisons, decisions)]
     declared = {
-        "endpoint": "final test accuracy (after the last epoch's callbacks)",
-        "comparisons": [{"difference": name, "alternative": "> 0", "sentence": sentence}
+        "declarations": {name: _declaration(name, scale).to_dict() for name, _, _, _ in COMPARISONS},
+        "comparisons": [{"difference": name, "claimed": "> 0", "sentence": sentence}
                         for name, _, _, sentence in COMPARISONS],
-        "test": "exact one-sided sign-flip test of the mean paired difference; Holm over the two; alpha 0.05",
-        "fails_when": "the opposite one-sided sign-flip test, Holm-adjusted, rejects at alpha 0.05",
         "secondary": "exact one-sided sign test (reported, not used for the verdict)",
         "variant": READING,
     }
@@ -238,42 +215,45 @@ def _finals_table(finals: dict, seeds) -> list[dict]:
     return out
 
 
-def _comparisons(finals: dict, seeds) -> list[dict]:
-    out = []
+def _declaration(name: str, scale: str) -> protocol.Declaration:
+    """The module-level declaration of comparison ``name``, its scale restated for a non-default run."""
+    decl = DECLARATIONS[name]
+    return decl if scale == decl.scale else dataclasses.replace(decl, scale=scale)
+
+
+def _comparisons(finals: dict, seeds, scale: str = SCALE) -> tuple[list[dict], list]:
+    """Both declared comparisons: one row each (the mean paired difference and its tests) and the
+    protocol's Decisions, Holm-adjusted over the two."""
+    out, decisions = [], []
     for name, a, b, sentence in COMPARISONS:
         d = [finals[(s, a)] - finals[(s, b)] for s in seeds]
+        decisions.append(protocol.paired_sign(_declaration(name, scale), d))
         n = len(d)
         mean = sum(d) / n
-        sd = math.sqrt(sum((x - mean) ** 2 for x in d) / (n - 1))
+        sd = math.sqrt(sum((x - mean) ** 2 for x in d) / (n - 1)) if n > 1 else math.nan
         out.append({"comparison": name, "sentence": sentence, "n": n, "mean": mean, "sd": sd,
                     "min": min(d), "max": max(d), "positive": sum(x > 0 for x in d),
                     "negative": sum(x < 0 for x in d),
-                    "p_greater": sign_flip_p(d, True), "p_less": sign_flip_p(d, False),
-                    "sign_test_p_greater": sign_test_p(d, True), "sign_test_p_less": sign_test_p(d, False),
-                    **{f"seeds_{k}": v for k, v in seeds_to_decide(d).items()}})
-    for side in ("greater", "less"):
-        for c, adj in zip(out, holm_adjust([c[f"p_{side}"] for c in out])):
-            c[f"holm_p_{side}"] = adj
-    return out
+                    "sign_test_p_greater": sign_test_p(d, True), "sign_test_p_less": sign_test_p(d, False)})
+    protocol.adjust(decisions, ALPHA)
+    for c, dec in zip(out, decisions):
+        c.update({"p": dec.p, "p_adjusted": dec.p_adjusted, "interval_lo": (dec.interval or [math.nan])[0],
+                  "interval_hi": (dec.interval or [math.nan, math.nan])[1], "pairs_needed": dec.pairs_needed,
+                  "word": dec.word})
+    return out, decisions
 
 
 READING = ("reading of Remark 3.1 (it gives no detail): every round, steps 4-18 of Algorithm 1 on every leaf "
            "matrix, factors included, with f(epoch) of (3.6) and tau 0.7; no recombination")
 
 
-def _verdict(c: dict, scale: str, arms: dict | None = None, diverged: dict | None = None,
-             mechanism: str = "") -> Verdict:
-    if c["holm_p_greater"] <= ALPHA:
-        verdict = "holds"
-    elif c["holm_p_less"] <= ALPHA:
-        verdict = "fails"
-    else:
-        verdict = "inconclusive"
+def _verdict(c: dict, decision, scale: str, arms: dict | None = None, diverged: dict | None = None,
+             mechanism: str = ""):
     note = (f"'{c['sentence']}': {c['comparison']} = {100 * c['mean']:+.2f} points mean over {c['n']} paired "
             f"seeds (sd {100 * c['sd']:.2f}, range {100 * c['min']:+.2f} to {100 * c['max']:+.2f}, "
-            f"{c['positive']} positive / {c['negative']} negative); exact sign-flip p (> 0) = {c['p_greater']:.4g}, "
-            f"Holm {c['holm_p_greater']:.4g}; opposite side p = {c['p_less']:.4g}, Holm {c['holm_p_less']:.4g}; "
-            f"sign test p = {c['sign_test_p_greater']:.4g}; measured at {scale}, not at paper scale; {READING}")
+            f"{c['positive']} positive / {c['negative']} negative); {decision.reason}; Holm-adjusted over the two "
+            f"comparisons p = {c['p_adjusted']:.4g}; exact sign test (> 0) p = {c['sign_test_p_greater']:.4g}; "
+            f"measured at {scale}, not at paper scale; {READING}")
     if arms:
         note += "; arm means (final / best test accuracy, final parameters): " + ", ".join(
             f"{arm} {100 * a['final_test_accuracy']:.2f}% / {100 * a['best_test_accuracy']:.2f}% / "
@@ -282,20 +262,18 @@ def _verdict(c: dict, scale: str, arms: dict | None = None, diverged: dict | Non
         if seeds:
             note += (f"; {arm} diverged (non-finite loss) on seed(s) {seeds}: its final is the last finite epoch's "
                      "(sims.paired_runs keeps such runs so)")
-    if verdict == "inconclusive":
-        est = c["seeds_estimate"]
-        note += (f"; to decide: at least {c['seeds_minimum']} seeds for Holm over two exact tests to reject at all"
-                 + (f", about {est} seeds at 80% power if the observed effect is the true one" if est else ""))
+    if decision.pairs_needed:
+        note += f"; about {decision.pairs_needed} seeds would decide it at 80% power if the observed effect is the true one"
     corrected = ""
-    if verdict == "fails":
+    if decision.side < 0 and decision.p_adjusted is not None and decision.p_adjusted <= ALPHA:
         corrected = (f"at {scale}, {c['comparison']} is negative ({100 * c['mean']:+.2f} points): the opposite of "
                      f"'{c['sentence']}'" + (f"; {mechanism}" if mechanism else ""))
     if mechanism:
         note += f"; {mechanism}"
-    return Verdict(claim=CLAIM, setting=f"Example 3.2a, {scale}: {c['comparison']} > 0 ({c['sentence']})",
-                   verdict=verdict, measured=c["mean"], bound=0.0, N=c["n"], note=note, corrected=corrected,
-                   extra={k: c[k] for k in ("p_greater", "holm_p_greater", "p_less", "holm_p_less",
-                                            "sign_test_p_greater", "seeds_minimum", "seeds_estimate")})
+    return protocol.verdict(_declaration(c["comparison"], scale), decision,
+                            setting=f"Example 3.2a, {scale}: {c['comparison']} > 0 ({c['sentence']})",
+                            measured=c["mean"], bound=0.0, N=c["n"], note=note, corrected=corrected,
+                            extra={k: c[k] for k in ("p", "p_adjusted", "sign_test_p_greater", "pairs_needed")})
 
 
 def _reproduces_committed(rows, base, config) -> list[dict]:

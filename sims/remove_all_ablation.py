@@ -13,15 +13,31 @@ batches (``nets.train``), so they agree exactly until the first pruning round (c
    ``sims.paper001_examples.example_config``): 45% of the small singular values removed per cycle against
    all of them (``remove_fraction`` 1), with the non-split run as the reference.
 
-Per seed: final and best test accuracy, final training loss and accuracy, parameters.  Verdicts,
-both on the paired difference over seeds with its 95% t-interval (``sims.statistics.paired_verdict``):
+Per seed: final and best test accuracy, final training loss and accuracy, parameters.  Declared
+before the runs (``DECLARATIONS``, through ``core.protocol``): per claim one family of two endpoints,
+each the mean over seeds of one paired difference, rule ``paired_sign`` (exact two-sided sign-flip
+test, bootstrap interval), Holm over the family's two tests, alpha 0.05:
 
-* performance: test accuracy, kept-some minus remove-all; holds when the interval lies above 0,
-  fails when below, inconclusive when it holds 0;
-* underfitting: final training loss, remove-all minus kept-some; holds when above 0 (removing all
-  fits the training set worse), fails when below;
+* performance: final test accuracy, kept-some minus remove-all (claimed > 0);
+* underfitting: final training loss, remove-all minus kept-some (claimed > 0: removing all fits the
+  training set worse);
 * vacuous, for both, when the two arms never differ (no layer ever passed the MP fit test, so f
-  changed nothing).
+  changed nothing: ``core.protocol.condition``).
+
+With n seeds the smallest two-sided p is 2^(1-n), and Holm over two doubles it: at least 7 seeds
+are needed before any verdict other than inconclusive is possible.
+
+Reproducibility (issue 23 item 6): the kept-some arm IS the pruned run of the config's side-by-side
+pair, trained by the same ``sims.paired_runs.train_pair`` as ``sims.example_3_2``'s pruned arm, so on
+the same code the two are equal bit for bit (tests/test_remove_all.py trains both in separate
+caches at toy size and compares them).  The committed Results of 2026-12-02 differed (115,236 vs
+115,870 parameters at seed 0) because each read its own run cache, trained by different code: the
+ex3.2a Result's pruned runs were cached on 2026-12-01 before the pruning rule's noise level changed
+(the merged ``rule`` / ``noise_sigma`` commits e100118 and 8b97ada), the remove-all Result's on its
+branch after, and a cache was keyed by config and scale only.  The unpruned arms, which no pruning
+code touches, matched exactly.  Every epoch of a cached run now records the commit that trained it
+(``nets.train``, 0b0e40a), and each row here lists the commits of its three runs
+(``*_commits``), so a Result built from runs of different code says so.
 
 ``python -m sims.remove_all_ablation [--seeds 3] [--p001-example 4.6] [--p001-seeds 5] [--json PATH]``;
 the committed Result was made with the old name ``python -m nets.remove_all`` (an alias that runs
@@ -31,21 +47,44 @@ the remove-all arm a single run of ``<config>-remove-all``.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
-from core.result import Verdict
+from core import protocol
 from core.validate import check_int
 from nets.configs import TrainConfig
 from sims import paired_runs as runs
-from sims import statistics as stats
+from sims.decided import pct, seeds_to_decide
 from sims.experiment import RUNS_DIR, ExperimentRun, option
 from sims.paper001_examples import example_config
-from sims.statistics import pct
 
 MODULE = "sims.remove_all_ablation"
 RESULT_NAME = "nets.remove_all"
 P001_EXAMPLES = ("4.3", "4.4", "4.5", "4.6", "4.7")
+ALPHA = 0.05
+ENDPOINTS = {  # endpoint key: (the paired difference, the row column holding it)
+    "performance": ("final test accuracy, kept-some minus remove-all, paired by seed (mean over seeds)",
+                    "test_accuracy_kept_minus_removed"),
+    "underfitting": ("final training loss, remove-all minus kept-some, paired by seed (mean over seeds)",
+                     "train_loss_removed_minus_kept"),
+}
+# declared before the runs (default config; ``_declaration`` restates only the scale of another run)
+DECLARATIONS = {
+    (claim, key): protocol.declare(claim, endpoint, "paired_sign", alpha=ALPHA, scale=scale, family=claim)
+    for claim, scale in (
+        ("000:text:3.1.3.1", "Example 3.2a at CPU scale: widths/10, 10,000 training images, 70 epochs, 3 paired seeds"),
+        ("001:text:4.4.1", "paper 001 Example 4.6 counterpart on Fashion-MNIST (the paper: MNIST), widths/10, "
+                           "10,000 training images, 30 epochs, 5 paired seeds"))
+    for key, (endpoint, _) in ENDPOINTS.items()
+}
+
+
+def _declaration(claim: str, key: str, scale: str) -> protocol.Declaration:
+    decl = DECLARATIONS[(claim, key)]
+    return decl if scale == decl.scale else dataclasses.replace(decl, scale=scale)
+
+
 
 
 @dataclass(frozen=True)
@@ -91,7 +130,9 @@ def _run(config: Config, context: ExperimentRun):
                            "every": cfg.pruning["every"], "tau": cfg.pruning["tau"]}
         verdicts += ablation_verdicts(
             "000:text:3.1.3.1", f"Algorithm 1 on ex3.2a {scale['ex3.2a']['tag']} ({seeds} seeds): schedule (3.6) "
-                                f"against f = 0", r, "schedule (3.6)")
+                                f"against f = 0", r, "schedule (3.6)",
+            scale=(f"Example 3.2a at CPU scale: widths/{width_divisor}, {n_train:,} training images, {cfg.epochs} "
+                   f"epochs, {seeds} paired seeds"))
     if p001_seeds:
         cfg = example_config(p001_example, epochs_cap=p001_epochs_cap, width_divisor=width_divisor,
                              n_train=n_train)
@@ -102,8 +143,12 @@ def _run(config: Config, context: ExperimentRun):
         verdicts += ablation_verdicts(
             "001:text:4.4.1", f"paper 001 split algorithm on the Example {p001_example} counterpart "
                               f"{scale[cfg.name]['tag']} ({p001_seeds} seeds): 45% of the small singular values "
-                              f"removed per cycle against all", r, "45% removed")
+                              f"removed per cycle against all", r, "45% removed",
+            scale=(f"paper 001 Example {p001_example} counterpart on Fashion-MNIST (the paper: MNIST), "
+                   f"widths/{width_divisor}, {n_train:,} training images, {cfg.epochs} epochs, {p001_seeds} "
+                   "paired seeds"))
     config = {"seeds": seeds, "p001_example": p001_example, "p001_seeds": p001_seeds, "scale": scale,
+              "declared": [d.to_dict() for d in DECLARATIONS.values()],
               "dataset": "fashion_mnist (paper 001 used MNIST)", "runs_dir": str(runs_dir),
               "reductions": [f"widths / {width_divisor}, {n_train} training images, 10,000 test images",
                              "the claim is stated without a setting: these two are the papers' own algorithms "
@@ -160,11 +205,24 @@ def ablation_row(cfg, seed, kept, removed, reference) -> dict:
             out[f"{arm}_{key}"] = r[key]
     for arm, run in (("kept", kept), ("removed", removed)):
         out[f"{arm}_first_round_ranks"] = first_round_ranks(run.metrics)
+    for arm, run in (("kept", kept), ("removed", removed), ("reference", reference)):
+        out[f"{arm}_commits"] = run_commits(run.metrics)
     out["removed_rank_zero_layers"] = sum(r == 0 for r in out["removed_first_round_ranks"])
     out["test_accuracy_kept_minus_removed"] = rk["final_test_accuracy"] - rr["final_test_accuracy"]
     out["train_loss_removed_minus_kept"] = rr["final_train_loss"] - rk["final_train_loss"]
     out["test_accuracy_removed_minus_reference"] = rr["final_test_accuracy"] - ru["final_test_accuracy"]
     return out
+
+
+def run_commits(metrics: list[dict]) -> str:
+    """The commits that trained a run's epochs ("abc1234 x70", "+dirty" when the tree was dirty;
+    "unrecorded" for epochs cached before nets.train recorded it)."""
+    counts: dict = {}
+    for m in metrics:
+        c = m.get("git_commit")
+        key = "unrecorded" if c is None else str(c)[:7] + ("+dirty" if m.get("git_dirty") else "")
+        counts[key] = counts.get(key, 0) + 1
+    return " ".join(f"{k} x{v}" for k, v in counts.items())
 
 
 def ablation_rows(cfg, seeds, *, runs_dir=RUNS_DIR, device="cpu") -> list[dict]:
@@ -179,11 +237,22 @@ def ablation_rows(cfg, seeds, *, runs_dir=RUNS_DIR, device="cpu") -> list[dict]:
     return rows
 
 
-def ablation_verdicts(claim: str, setting: str, rows: list[dict], kept_label: str) -> list:
+def ablation_verdicts(claim: str, setting: str, rows: list[dict], kept_label: str, *, scale: str | None = None) -> list:
+    """The claim's family: performance and underfitting, each ``paired_sign`` on its paired column,
+    Holm over the two; vacuous when the arms never differed."""
     identical = bool(rows) and all(r["arms_identical"] for r in rows)
     n = len(rows)
-    acc_v, acc = stats.paired_verdict([r["test_accuracy_kept_minus_removed"] for r in rows], identical=identical)
-    loss_v, loss = stats.paired_verdict([r["train_loss_removed_minus_kept"] for r in rows], identical=identical)
+    decls = {key: _declaration(claim, key, scale or DECLARATIONS[(claim, key)].scale) for key in ENDPOINTS}
+    if identical:
+        decisions = {key: protocol.condition(decls[key], False, "the two arms never differed (no layer passed the "
+                                                               "MP fit, so f changed nothing)") for key in ENDPOINTS}
+    else:
+        decisions = {key: protocol.paired_sign(decls[key], [r[col] for r in rows])
+                     for key, (_, col) in ENDPOINTS.items()}
+        protocol.adjust(list(decisions.values()), ALPHA)
+        for key, (_, col) in ENDPOINTS.items():
+            decisions[key].pairs_needed = seeds_to_decide(decisions[key], [r[col] for r in rows],
+                                                          tests=len(ENDPOINTS), alpha=ALPHA)
     vs_ref = _mean([r["test_accuracy_removed_minus_reference"] for r in rows])
     mean = {k: _mean([r[k] for r in rows]) for k in
             ("kept_final_test_accuracy", "removed_final_test_accuracy", "reference_final_test_accuracy",
@@ -204,16 +273,23 @@ def ablation_verdicts(claim: str, setting: str, rows: list[dict], kept_label: st
               + (f"; a layer cut to rank 0 (every singular value below the MP threshold, constant output) in "
                  f"{sum(r['removed_rank_zero_layers'] > 0 for r in rows)} of {n} remove-all runs" if any(
                   r["removed_rank_zero_layers"] for r in rows) else ""))
+    per_seed = {key: [r[col] for r in rows] for key, (_, col) in ENDPOINTS.items()}
+    why = {key: (f"{decisions[key].reason}" + (f"; Holm over the two endpoints p = {decisions[key].p_adjusted:.3g}"
+                                              if decisions[key].p_adjusted is not None else "")
+                 + (f"; about {decisions[key].pairs_needed} seeds would decide it at 80% power"
+                    if decisions[key].pairs_needed else "")
+                 + f"; per seed {[round(x, 4) for x in per_seed[key]]}") for key in ENDPOINTS}
     return [
-        Verdict(claim=claim, setting=setting + "; performance: final test accuracy, kept-some minus remove-all",
-                verdict=acc_v, measured=acc["mean"], interval=[acc["lo"], acc["hi"]], bound=0.0, N=n,
-                note="paired over seeds (same initial weights and batches); " + common),
-        Verdict(claim=claim, setting=setting + "; underfitting: final training loss, remove-all minus kept-some",
-                verdict=loss_v, measured=loss["mean"], interval=[loss["lo"], loss["hi"]], bound=0.0, N=n,
-                note=(f"training loss {mean['removed_final_train_loss']:.4f} (remove-all) vs "
-                      f"{mean['kept_final_train_loss']:.4f} ({kept_label}); training accuracy "
-                      f"{pct(mean['removed_final_train_accuracy'])}% vs {pct(mean['kept_final_train_accuracy'])}%"
-                      )),
+        protocol.verdict(decls["performance"], decisions["performance"],
+                         setting=setting + "; performance: final test accuracy, kept-some minus remove-all",
+                         bound=0.0, N=n, note=f"paired over seeds (same initial weights and batches); {why['performance']}; "
+                                              + common),
+        protocol.verdict(decls["underfitting"], decisions["underfitting"],
+                         setting=setting + "; underfitting: final training loss, remove-all minus kept-some",
+                         bound=0.0, N=n,
+                         note=(f"{why['underfitting']}; training loss {mean['removed_final_train_loss']:.4f} (remove-all) vs "
+                               f"{mean['kept_final_train_loss']:.4f} ({kept_label}); training accuracy "
+                               f"{pct(mean['removed_final_train_accuracy'])}% vs {pct(mean['kept_final_train_accuracy'])}%")),
     ]
 
 

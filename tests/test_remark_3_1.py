@@ -2,22 +2,10 @@
 rule), checked against hand-computed values and against their own sampling distribution."""
 from __future__ import annotations
 
-import itertools
 
-import numpy as np
 import pytest
 
 from sims import remark_3_1 as m
-
-
-def test_sign_flip_p_by_hand():
-    assert m.sign_flip_p([0.01] * 6) == 1 / 64          # only the observed assignment reaches its mean
-    assert m.sign_flip_p([0.01] * 6, greater=False) == 1.0
-    # d = (1, -1): sums over the 4 sign patterns are 0, 0, 2, -2; three are >= the observed 0
-    assert m.sign_flip_p([1.0, -1.0]) == 3 / 4
-    # d = (3, -1, 2): observed sum 4; the 8 sums are 6, 2, 4, 0, 0, -4, -2, -6, two of them >= 4
-    sums = [a * 3 + b * 1 + c * 2 for a, b, c in itertools.product((1, -1), repeat=3)]
-    assert m.sign_flip_p([3.0, -1.0, 2.0]) == sum(s >= 4 for s in sums) / 8 == 2 / 8
 
 
 def test_sign_test_p_by_hand():
@@ -27,29 +15,31 @@ def test_sign_test_p_by_hand():
     assert m.sign_test_p([0, 0]) == 1.0
 
 
-@pytest.mark.parametrize("n", [3, 6, 8])
-def test_sign_flip_false_alarm_is_at_most_alpha(n):
-    """Under the null (signs independent fair coins given |d|) P(p <= alpha) <= alpha, computed
-    exactly over all 2^n sign patterns for random magnitudes."""
-    rng = np.random.default_rng(n)
-    for _ in range(5):
-        mags = rng.exponential(size=n)
-        ps = [m.sign_flip_p([s * x for s, x in zip(signs, mags)])
-              for signs in itertools.product((1, -1), repeat=n)]
-        for alpha in (0.01, 0.025, 0.05, 0.2):
-            assert sum(p <= alpha for p in ps) / 2 ** n <= alpha + 1e-12
-
-
-def test_seeds_to_decide_and_verdict_rule():
-    # Holm over two: the smallest p must reach 0.025, and 2^-n <= 0.025 first at n = 6
-    assert m.seeds_to_decide([0.01, 0.02, -0.01])["minimum"] == 6
+def test_declared_family_on_planted_data():
+    """Planted finals with known answers: the continued arm far below unpruned and Algorithm 1 above
+    it on every one of 7 seeds: each exact two-sided p is 2/128, Holm over two gives 4/128 <= 0.05,
+    so comparison 1 fails (wrong side) and comparison 2 holds; with 6 seeds 2 * 2/64 = 0.0625 > 0.05
+    and neither can be decided (the smallest p six seeds can give)."""
     finals = {}
-    for s in range(6):  # continued far below unpruned, Algorithm 1 above both on every seed
+    for s in range(7):
         finals[(s, "unpruned")], finals[(s, "algorithm1")], finals[(s, "continued_splitting")] = \
             0.80 + 0.001 * s, 0.84, 0.10 + 0.01 * s
-    comps = m._comparisons(finals, range(6))
-    verdicts = [m._verdict(c, "toy").verdict for c in comps]
-    assert verdicts == ["fails", "holds"]
-    assert comps[1]["p_greater"] == 1 / 64 and comps[1]["holm_p_greater"] == 2 / 64
-    few = m._comparisons(finals, range(5))   # 5 seeds: 2 * 2^-5 > 0.05, no verdict possible
-    assert [m._verdict(c, "toy").verdict for c in few] == ["inconclusive", "inconclusive"]
+    comps, decisions = m._comparisons(finals, range(7))
+    verdicts = [m._verdict(c, d, m.SCALE) for c, d in zip(comps, decisions)]
+    assert [v.verdict for v in verdicts] == ["fails", "holds"]
+    assert comps[1]["p"] == 2 / 128 and comps[1]["p_adjusted"] == 4 / 128
+    assert verdicts[0].corrected and not verdicts[1].corrected
+    assert verdicts[1].protocol["rule"] == "paired_sign" and verdicts[1].protocol["scale"] == m.SCALE
+    assert verdicts[1].protocol["family"] == m.CLAIM == "000:remark:3.1"
+    few, few_decisions = m._comparisons(finals, range(6))
+    assert [d.word for d in few_decisions] == ["inconclusive", "inconclusive"]
+    assert few[0]["p_adjusted"] == pytest.approx(0.0625, rel=1e-12, abs=0)
+
+
+def test_declarations_are_made_before_the_runs():
+    assert set(m.DECLARATIONS) == {name for name, *_ in m.COMPARISONS}
+    assert all(d.rule == "paired_sign" and d.alpha == m.ALPHA and d.family == m.CLAIM
+               for d in m.DECLARATIONS.values())
+    # a toy run restates only the scale
+    other = m._declaration(m.COMPARISONS[0][0], "toy")
+    assert other.scale == "toy" and other.endpoint == m.DECLARATIONS[m.COMPARISONS[0][0]].endpoint

@@ -1,0 +1,30 @@
+"""Small helpers shared by the experiments on trained networks when they word what ``core.protocol``
+decided (no verdict is made here): how many paired seeds could decide an inconclusive test, and
+percentage points for notes."""
+from __future__ import annotations
+
+import math
+
+from core import protocol
+
+
+def exact_floor(tests: int, alpha: float) -> int:
+    """The fewest paired seeds at which an exact two-sided sign-flip test, Holm-adjusted over
+    ``tests`` tests, can reject at all: its smallest p is 2^(1-n), and Holm's first step needs
+    2^(1-n) * tests <= alpha."""
+    return 1 + math.ceil(math.log2(tests / alpha) - 1e-12)
+
+
+def seeds_to_decide(decision: protocol.Decision, diffs, *, tests: int, alpha: float) -> int | None:
+    """For an inconclusive tested decision: the larger of ``exact_floor`` and the protocol's
+    normal-approximation seed count at the observed effect (``core.protocol.pairs_needed``); None
+    when the decision is not an inconclusive test or the observed effect is 0."""
+    if decision.word != "inconclusive" or decision.p is None:
+        return None
+    n = protocol.pairs_needed(diffs, alpha / max(1, tests))
+    return None if n is None else max(n, exact_floor(tests, alpha))
+
+
+def pct(x) -> str:
+    """A fraction as percentage points with two decimals ("nan" when undefined)."""
+    return "nan" if x is None or not math.isfinite(x) else f"{100 * x:.2f}"
