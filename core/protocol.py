@@ -62,7 +62,7 @@ from core.claims import CLAIM_ID
 WORDS = ("holds", "vacuous", "fails", "inconclusive")
 RULES = ("paired_sign", "paired_size", "paired_equivalence", "level_at_reduced_scale",
          "ceiling_at_reduced_scale", "proportion", "contains", "bound", "approximately", "asymptotic",
-         "condition", "withheld", "all_parts", "discriminates")
+         "condition", "withheld", "all_parts", "discriminates", "asymptotic_mc")
 TESTED = ("paired_sign", "paired_size", "paired_equivalence", "proportion")  # rules with a p-value
 PAPER = "paper"
 EXACT_MAX_N = 20
@@ -335,6 +335,39 @@ def discriminates(decl: Declaration, lo: float, hi: float, claimed: float,
         word = "inconclusive"
     return Decision(word, f"{iv}: claimed {claimed:.6g} {'inside' if c_in else 'outside'}{rival}",
                     interval=[lo, hi])
+
+
+def asymptotic_mc(decl: Declaration, ns, deviations, standard_errors) -> Decision:
+    """``asymptotic`` for Monte Carlo deviations (a rate estimated from trials): the deviation at the
+    largest N must lie below the one at the smallest N by more than their sampling error (one-sided
+    z = (d_first - d_last) / sqrt(se_first^2 + se_last^2), p = 1 - Phi(z) <= alpha; the standard
+    errors come from the caller, e.g. binomial), and the fitted log-log slope must not be >= 0 (it
+    is reported as the rate).  Holds when both; inconclusive otherwise; never fails (a finite-N
+    deviation does not refute a limit).  Added for issue 23 by the theory-B helper: plain
+    ``asymptotic`` calls a change of one trial in 300 a shrinking deviation."""
+    from statistics import NormalDist
+    n, d = np.asarray(ns, float), np.abs(np.asarray(deviations, float))
+    se = np.asarray(standard_errors, float)
+    good = np.isfinite(n) & np.isfinite(d) & np.isfinite(se) & (n > 0) & (se >= 0)
+    if good.sum() < 2:
+        return Decision("inconclusive", "fewer than two finite deviations")
+    n, d, se = n[good], d[good], se[good]
+    first, last = int(np.argmin(n)), int(np.argmax(n))
+    spread, drop = math.hypot(se[first], se[last]), d[first] - d[last]
+    if spread == 0:
+        p = 0.0 if drop > 0 else 1.0
+    else:
+        p = 1 - NormalDist().cdf(drop / spread)
+    positive = d > 0
+    slope = (float(np.polyfit(np.log(n[positive]), np.log(d[positive]), 1)[0]) if positive.sum() >= 2
+             else math.nan)
+    shrinks = p <= decl.alpha and drop > 0 and not slope >= 0
+    rate = "" if math.isnan(slope) else f": rate N^{slope:.2f}"
+    return Decision("holds" if shrinks else "inconclusive",
+                    f"deviation {'shrinks' if shrinks else 'does not shrink beyond its sampling error'} with N"
+                    f"{rate} ({d[first]:.3g} at N={n[first]:g}, {d[last]:.3g} at N={n[last]:g}, one-sided "
+                    f"p = {p:.3g})", p=float(p), p_adjusted=float(p), side=1 if drop > 0 else -1,
+                    extra={"rate_exponent": slope})
 
 
 def condition(decl: Declaration, met: bool, what: str) -> Decision:

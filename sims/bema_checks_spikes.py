@@ -5,10 +5,12 @@ r [theta > threshold] (Algorithm 2), over N, ratio and factor; its verdicts.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import torch
 
+from core import protocol as P
 from core.result import Verdict
 from sims.bema_checks_common import BETA, TRIAL_OFFSET, gaussian_matrix, map_batches, spectrum_of
 from sims.device import resolve_device
@@ -73,9 +75,56 @@ def spike_counts(ns=(100, 200, 400), ratios=(0.5, 1.0, 2.0), factors=(0.5, 0.9, 
     return records
 
 
+DECIDING_GAP_TW = 10.0   # the outlier-to-edge gap (TW units) at which detection is near 1 in the 1.5x rows
+_SPIKE_SCALE = "reduced N (the claim is a limit, N -> infinity at fixed theta/threshold); N range in the setting"
+DECLARATIONS = {
+    # What the paper claims of Algorithm 2 (paper 000 Sec. D.1, after Example D.1: "some eigenvalues
+    # ... extend beyond the bulk ... associated with the singular values of S_l(t)"; "one can pinpoint
+    # the eigenvalues associated with the singular values of S_l"; with [8] (Benaych-Georges and
+    # Nadakuditi) for the spikes): as N -> infinity at fixed theta, the eigenvalues above lambda+ are
+    # the spikes with theta above the BBP threshold (Theorem A.3 / eq. A.3), and a subcritical spike
+    # leaves the top eigenvalue at the Tracy-Widom edge, so it is counted with probability -> beta.
+    # Far above the threshold (theta >= 2x; > 14 Tracy-Widom units at every measured N) the limit
+    # regime is reached, and the exact count is tested per setting at level 1 - beta (exact binomial,
+    # Holm over the settings).
+    "strong_spikes": P.declare(
+        "000:algorithm:2", "per (N, c, theta >= 2 x threshold): P(count = rank) at least 1 - beta, exact "
+        "binomial, Holm over the settings", "proportion", margin=1 - BETA, scale=_SPIKE_SCALE,
+        family="000:algorithm:2 strong spikes"),
+    # Just above the threshold (1x-2x): detection -> 1 is a limit; inside the finite-N critical window
+    # (theta - threshold ~ N^{-1/3}) it is not reached, so 1 - P(exact count) is reported with its rate.
+    "near_threshold": P.declare(
+        "000:algorithm:2", "1 - P(count = rank), pooled over c at each N, at one theta/threshold in (1, 2)",
+        "asymptotic_mc", scale=_SPIKE_SCALE, family="000:algorithm:2 near-threshold detection"),
+    # Below the threshold: |P(count > 0) - beta| -> 0, reported with its rate.
+    "false_spikes": P.declare(
+        "000:algorithm:2", "|P(count > 0) - beta|, pooled over c at each N, theta below the threshold",
+        "asymptotic_mc", scale=_SPIKE_SCALE, family="000:algorithm:2 false spikes"),
+}
+
+
+def _scaled(decl: "P.Declaration", rows: list[dict]) -> "P.Declaration":
+    ns = sorted({r["N"] for r in rows})
+    return replace(decl, scale=f"N = {ns[0]}-{ns[-1]}, c in {sorted({r['ratio'] for r in rows})} "
+                               "(reduced: the claim is a limit, N -> infinity at fixed theta/threshold)")
+
+
+def _pooled(rows: list[dict], key: str) -> tuple[list[int], list[float]]:
+    ns = sorted({r["N"] for r in rows})
+    return ns, [float(np.mean([r[key] for r in rows if r["N"] == n])) for n in ns]
+
+
+def _pooled_se(rows: list[dict], ns, rates) -> list[float]:
+    """Binomial standard error of each pooled rate (all settings of one N together)."""
+    return [math.sqrt(p * (1 - p) / sum(r["trials"] for r in rows if r["N"] == n)) for n, p in zip(ns, rates)]
+
+
 def spike_verdicts(spikes: list[dict]) -> list[Verdict]:
-    """Algorithm 2's purpose: the eigenvalues above lambda+ are the spikes (``extra["check"]``:
-    strong_spikes, near_threshold, false_spikes_well_below, false_spikes_just_below)."""
+    """Algorithm 2's purpose (paper 000 Sec. D.1): the eigenvalues above lambda+ are the spikes
+    (``extra["check"]``: strong_spikes, near_threshold, false_spikes_well_below,
+    false_spikes_just_below).  Limit claims: inside the finite-N critical window the rates are
+    reported with their rate in N (``protocol.asymptotic_mc``: the drop must exceed the binomial
+    sampling error), not as counterexamples."""
     if not spikes:
         return []
     out = []
@@ -83,45 +132,59 @@ def spike_verdicts(spikes: list[dict]) -> list[Verdict]:
             f"rank {spikes[0].get('rank', 3)}, {spikes[0]['trials']} trials, beta={BETA}")
     strong = [r for r in spikes if r["theta_over_threshold"] >= 2]
     if strong:
-        worst = min(strong, key=lambda r: r["exact_rate"])
-        out.append(Verdict(
-            "000:algorithm:2", f"counts every spike with theta >= 2 x BBP threshold, {grid}",
-            "holds" if worst["exact_ci"][1] >= 1 - BETA else "fails", measured=worst["exact_rate"],
-            interval=worst["exact_ci"], bound=1 - BETA, N=worst["N"],
+        decl = _scaled(DECLARATIONS["strong_spikes"], strong)
+        parts = P.adjust([P.proportion(decl, round(r["exact_rate"] * r["trials"]), r["trials"], at_most=False)
+                          for r in strong], decl.alpha)
+        decision = P.all_parts(decl, parts)
+        worst_i = min(range(len(strong)), key=lambda i: strong[i]["exact_rate"])
+        worst = strong[worst_i]
+        decision.extra.update(worst_p=parts[worst_i].p, worst_p_adjusted=parts[worst_i].p_adjusted)
+        out.append(P.verdict(
+            decl, decision, setting=f"counts every spike with theta >= 2 x BBP threshold, {grid}",
+            measured=worst["exact_rate"], interval=worst["exact_ci"], bound=1 - BETA, N=worst["N"],
             note=f"measured = worst exact-count rate: N={worst['N']} c={worst['ratio']:g} theta/threshold="
-                 f"{worst['theta_over_threshold']:g}; bound = 1 - beta",
+                 f"{worst['theta_over_threshold']:g} (exact binomial p = {parts[worst_i].p:.3g}, Holm-adjusted "
+                 f"{parts[worst_i].p_adjusted:.3g} over {len(strong)} settings); bound = 1 - beta",
             extra={"check": "strong_spikes"}))
-    near = [r for r in spikes if 1 < r["theta_over_threshold"] < 2]
-    if near:
-        note = "; ".join(f"N={r['N']} c={r['ratio']:g} x{r['theta_over_threshold']:g}: exact "
-                         f"{r['exact_rate']:.2f} (gap {r['gap_tw_units']:.1f} TW units)" for r in near)
-        worst = min(near, key=lambda r: r["exact_rate"])
-        fails = worst["exact_ci"][1] < 1 - BETA
-        out.append(Verdict(
-            "000:algorithm:2", f"counts spikes just above the BBP threshold (x1-2), {grid}",
-            "fails" if fails else "holds", measured=worst["exact_rate"], interval=worst["exact_ci"],
-            bound=1 - BETA, N=worst["N"],
-            # the numbers behind this are the per-config rates and gaps in the note
-            corrected=("detection needs the outlier's limit to clear the edge by several TW units "
-                       "(N^{-2/3} scale; exact rate against gap in the note): theta - threshold >> "
-                       "N^{-1/3}") if fails else "",
-            note=note, extra={"check": "near_threshold"}))
+    for factor in sorted({r["theta_over_threshold"] for r in spikes if 1 < r["theta_over_threshold"] < 2}):
+        rows = [r for r in spikes if r["theta_over_threshold"] == factor]
+        decl = _scaled(DECLARATIONS["near_threshold"], rows)
+        ns, exact = _pooled(rows, "exact_rate")
+        _, gaps = _pooled(rows, "gap_tw_units")
+        decision = P.asymptotic_mc(decl, ns, [1 - e for e in exact], _pooled_se(rows, ns, exact))
+        worst = min(rows, key=lambda r: r["exact_rate"])
+        out.append(P.verdict(
+            decl, decision, setting=f"detection of spikes at theta = {factor:g} x BBP threshold -> 1 as N grows, {grid}",
+            measured=exact[-1], bound=1 - BETA, N=ns[-1],
+            note=(f"measured = pooled exact-count rate at N={ns[-1]}; per N: "
+                  + ", ".join(f"N={n}: {e:.2f} (outlier limit {g:.2f} TW units above the edge)"
+                              for n, e, g in zip(ns, exact, gaps))
+                  + "; the gap in TW units grows like N^{2/3} at fixed theta, and detection needs several "
+                    "units (the BBP critical window theta - threshold ~ N^{-1/3}); worst setting: "
+                  + f"N={worst['N']} c={worst['ratio']:g}: {worst['exact_rate']:.2f}"
+                  + ("" if decision.word == "holds" or not gaps[-1] > 0 else
+                     f"; what would decide it: N at which the gap reaches {DECIDING_GAP_TW:g} TW units, "
+                     f"~{ns[-1] * (DECIDING_GAP_TW / gaps[-1]) ** 1.5:.0f} at this theta/threshold")),
+            extra={"check": "near_threshold", "theta_over_threshold": factor,
+                   "exact_rate_by_N": dict(zip(map(str, ns), exact)), "gap_tw_units_by_N": dict(zip(map(str, ns), gaps))}))
     for lo, hi, name in ((0, 0.6, "well below"), (0.6, 1.0, "just below")):
         rows = [r for r in spikes if lo < r["theta_over_threshold"] < hi]
         if not rows:
             continue
+        decl = _scaled(DECLARATIONS["false_spikes"], rows)
+        ns, over = _pooled(rows, "overcount_rate")
+        decision = P.asymptotic_mc(decl, ns, [o - BETA for o in over], _pooled_se(rows, ns, over))
+        sd = math.sqrt(BETA * (1 - BETA) / sum(r["trials"] for r in rows if r["N"] == ns[-1]))
         worst = max(rows, key=lambda r: r["overcount_rate"])
-        # per-config binomial test of "rate <= beta" at 99.9%: the Wilson lower bound must not exceed beta
-        flagged = [r for r in rows if proportion_ci(round(r["overcount_rate"] * r["trials"]), r["trials"],
-                                                    level=0.999).low > BETA]
-        out.append(Verdict(
-            "000:algorithm:2", f"false-spike rate <= beta for theta {name} the BBP threshold, {grid}",
-            "fails" if flagged else "holds", measured=worst["overcount_rate"], bound=BETA, N=worst["N"],
-            corrected=("" if not flagged else
-                       "subcritical spikes within the BBP critical window theta_bar(1 - O(N^{-1/3})) lift "
-                       "the top noise eigenvalues (deformed TW law): BEMA's beta does not bound the "
-                       "false-spike rate there"),
-            note="; ".join(f"N={r['N']} c={r['ratio']:g} x{r['theta_over_threshold']:g}: "
-                           f"{r['overcount_rate']:.2f}" for r in rows),
-            extra={"check": "false_spikes_" + name.replace(" ", "_")}))
+        out.append(P.verdict(
+            decl, decision, setting=f"false-spike rate -> beta for theta {name} the BBP threshold, {grid}",
+            measured=worst["overcount_rate"], bound=BETA, N=worst["N"],
+            note=(f"pooled false-spike rate per N: " + ", ".join(f"N={n}: {o:.3f}" for n, o in zip(ns, over))
+                  + f" (binomial sd of a pooled rate at beta: {sd:.3f}); measured = the worst setting; "
+                  + ("subcritical spikes inside the BBP critical window theta_bar(1 - O(N^{-1/3})) lift "
+                     "the top noise eigenvalues (deformed TW law) at these N; " if name == "just below" else "")
+                  + "; ".join(f"N={r['N']} c={r['ratio']:g} x{r['theta_over_threshold']:g}: "
+                              f"{r['overcount_rate']:.2f}" for r in rows)),
+            extra={"check": "false_spikes_" + name.replace(" ", "_"),
+                   "overcount_rate_by_N": dict(zip(map(str, ns), over))}))
     return out

@@ -106,27 +106,59 @@ def _calib_row(reading, hits, trials=1000, n=400, m=400, beta=0.1):
             "exceed": hits / trials, "exceed_ci": ci.as_list(), "beta_in_ci": ci.contains(beta)}
 
 
-def test_calibration_verdicts_follow_the_intervals():
-    # Wilson 95% at 1000 trials: 150 hits -> [0.129, 0.174] excludes 0.1 (fails); 95 -> [0.078, 0.115]
-    # contains it (holds).  The midpoint/oracle pair: 95 vs 150 hits do not overlap -> "fails".
-    rows = [_calib_row("lower", 150), _calib_row("midpoint", 95), _calib_row("upper", 40),
-            _calib_row("oracle sigma2=1", 150)]
+def test_calibration_verdicts_follow_the_rate_in_N():
+    # Planted exceedances (3000 trials per N): the paper's reading (lower) deviates from beta by
+    # 0.06 -> 0.045 -> 0.03 (drop 0.03 against a binomial spread of sqrt(0.16*0.84 + 0.13*0.87)/sqrt(3000)
+    # = 0.009: z = 3.3) -> holds, a limit reached; the upper reading stays 0.06 below beta ->
+    # inconclusive, never fails; a growing deviation (oracle) is inconclusive too.
+    rows = []
+    for n, lower, upper, oracle in ((100, 480, 120, 270), (200, 435, 120, 240), (400, 390, 120, 150)):
+        rows += [_calib_row("lower", lower, 3000, n, n), _calib_row("upper", upper, 3000, n, n),
+                 _calib_row("midpoint", oracle + 15, 3000, n, n), _calib_row("oracle sigma2=1", oracle, 3000, n, n)]
     verdicts = bc.calibration_verdicts(rows)
-    by = {x.extra["reading"]: x.verdict for x in verdicts if x.extra["check"] == "calibration"}
-    assert by == {"lower": "fails", "midpoint": "holds", "upper": "fails", "oracle sigma2=1": "fails"}
-    assert all(x.claim == "000:remark:D.1" for x in verdicts if x.extra["check"] == "calibration")
+    by = {x.extra["reading"]: x for x in verdicts if x.extra["check"] == "calibration"}
+    assert by["lower"].verdict == "holds" and by["lower"].extra["paper_reading"]
+    assert by["lower"].protocol["rule"] == "asymptotic_mc" and by["lower"].protocol["rate_exponent"] < 0
+    assert by["upper"].verdict == "inconclusive" and not by["upper"].extra["paper_reading"]
+    assert by["oracle sigma2=1"].verdict == "inconclusive"       # 0.01 -> 0.05 below beta: grows
+    assert by["upper"].protocol["family"] != by["lower"].protocol["family"]
+    assert "fails" not in {x.verdict for x in by.values()}
+    assert all(x.claim == "000:remark:D.1" for x in by.values())
     (pair,) = [x for x in verdicts if x.extra["check"] == "midpoint_vs_oracle"]
-    assert pair.verdict == "fails" and pair.claim == "000:algorithm:2"
+    assert pair.claim == "000:algorithm:2" and pair.measured == pytest.approx(0.005)
+    assert pair.verdict == "holds"                                # 15/3000 within the tolerance 0.02
+    far = [_calib_row("midpoint", 150), _calib_row("oracle sigma2=1", 90)]
+    (pair,) = [x for x in bc.calibration_verdicts(far) if x.extra["check"] == "midpoint_vs_oracle"]
+    assert pair.verdict == "fails"                                # 0.06 > 0.02
 
 
-def test_near_threshold_spike_verdict_and_correction_follow_the_rates():
-    def row(exact, trials=100):
-        from sims.stats import proportion_ci
-        ci = proportion_ci(exact, trials)
-        return {"N": 100, "ratio": 1.0, "theta_over_threshold": 1.5, "trials": trials,
-                "exact_rate": exact / trials, "exact_ci": ci.as_list(), "gap_tw_units": 6.0,
-                "overcount_rate": 0.0}
-    bad = next(v for v in bc.spike_verdicts([row(50)]) if v.extra["check"] == "near_threshold")
-    good = next(v for v in bc.spike_verdicts([row(99)]) if v.extra["check"] == "near_threshold")
-    assert bad.verdict == "fails" and bad.corrected            # CI upper ~0.6 < 0.9
-    assert good.verdict == "holds" and good.corrected == ""
+def _spike_row(n, factor, exact, trials=100, gap=6.0, over=0.0):
+    from sims.stats import proportion_ci
+    return {"N": n, "ratio": 1.0, "theta_over_threshold": factor, "trials": trials,
+            "exact_rate": exact / trials, "exact_ci": proportion_ci(exact, trials).as_list(),
+            "gap_tw_units": gap, "overcount_rate": over}
+
+
+def test_near_threshold_detection_is_decided_by_its_rate_in_N():
+    # 1.5x: 50/100 -> 99/100 (drop 0.49, spread 0.05) -> holds; 1.1x: 0/100 at both N -> inconclusive
+    # with the N that would decide it; neither is ever "fails" (a limit claim inside the window).
+    rows = [_spike_row(100, 1.5, 50), _spike_row(400, 1.5, 99, gap=15.0),
+            _spike_row(100, 1.1, 0, gap=0.3), _spike_row(400, 1.1, 0, gap=0.8)]
+    near = {v.extra["theta_over_threshold"]: v for v in bc.spike_verdicts(rows) if v.extra["check"] == "near_threshold"}
+    assert near[1.5].verdict == "holds" and near[1.5].protocol["rule"] == "asymptotic_mc"
+    assert near[1.1].verdict == "inconclusive" and "what would decide it" in near[1.1].note
+    # the 10-TW-unit gap at N ~ 400 (10/0.8)^1.5 = 17678
+    assert "~17678" in near[1.1].note
+
+
+def test_false_spike_rows_never_fail_and_strong_spikes_use_the_exact_binomial():
+    rows = [_spike_row(100, 0.9, 70, over=0.30), _spike_row(400, 0.9, 58, over=0.42),
+            _spike_row(100, 3.0, 100), _spike_row(400, 3.0, 98)]
+    by = {v.extra["check"]: v for v in bc.spike_verdicts(rows)}
+    assert by["false_spikes_just_below"].verdict == "inconclusive"
+    # P(X >= 98 | n = 100, p = 0.9) = 0.0019449 and 0.9^100 = 2.7e-5; Holm over the two settings:
+    # max(2 x 2.7e-5, 1 x 0.0019449) = 0.0019449 for the worst one
+    from math import comb
+    p98 = sum(comb(100, k) * 0.9 ** k * 0.1 ** (100 - k) for k in (98, 99, 100))
+    assert by["strong_spikes"].verdict == "holds"
+    assert by["strong_spikes"].protocol["worst_p_adjusted"] == pytest.approx(p98, rel=1e-12)
