@@ -49,6 +49,9 @@ Deterministic or interval-based (no p-value; Holm leaves them alone):
 * ``all_parts``: a claim of several parts: holds when every part holds, fails when any fails.
 * ``discriminates``: an interval against the claimed value and a rival (derived, corrected) value:
   holds when only the claimed one is inside, fails when only the rival is, else inconclusive.
+* ``universal_constant``: one constant claimed to serve every size (a universal C, a c0 free of n),
+  checked at finitely many sizes: holds when the constant each size requires rises by at most
+  ``margin`` from the smallest to the largest size, inconclusive otherwise; never fails.
 """
 from __future__ import annotations
 
@@ -62,7 +65,8 @@ from core.claims import CLAIM_ID
 WORDS = ("holds", "vacuous", "fails", "inconclusive")
 RULES = ("paired_sign", "paired_size", "paired_equivalence", "level_at_reduced_scale",
          "ceiling_at_reduced_scale", "proportion", "contains", "bound", "approximately", "asymptotic",
-         "condition", "withheld", "all_parts", "discriminates", "asymptotic_mc")
+         "condition", "withheld", "all_parts", "discriminates", "asymptotic_mc",
+         "universal_constant")
 TESTED = ("paired_sign", "paired_size", "paired_equivalence", "proportion")  # rules with a p-value
 PAPER = "paper"
 EXACT_MAX_N = 20
@@ -378,6 +382,25 @@ def condition(decl: Declaration, met: bool, what: str) -> Decision:
 
 def withheld(decl: Declaration, what: str) -> Decision:
     return Decision("inconclusive", f"deciding data not available: {what}")
+
+
+def universal_constant(decl: Declaration, sizes, required) -> Decision:
+    """``required[i]``: the smallest constant that size ``sizes[i]`` needs (e.g. E||A|| / bracket of
+    Latala's (13)).  Finitely many sizes cannot refute a universal constant, only show how large it
+    must be, so a rise beyond ``margin`` (smallest to largest size) leaves the claim inconclusive."""
+    if decl.margin is None or not math.isfinite(decl.margin):
+        raise ValueError("rule 'universal_constant' needs a finite margin (the tolerated rise)")
+    n, c = np.asarray(sizes, float), np.asarray(required, float)
+    good = np.isfinite(n) & np.isfinite(c)
+    if good.sum() < 2:
+        return Decision("inconclusive", "fewer than two sizes with a finite required constant")
+    n, c = n[good], c[good]
+    rise = float(c[np.argmax(n)] - c[np.argmin(n)])
+    ok = rise <= decl.margin
+    return Decision("holds" if ok else "inconclusive",
+                    f"required constant {'rises' if rise > 0 else 'changes'} by {rise:+.3g} from size "
+                    f"{n.min():g} to {n.max():g} ({'<=' if ok else '>'} tolerated {decl.margin:g}); "
+                    f"largest required {c.max():.4g}", estimate=float(c.max()), extra={"rise": rise})
 
 
 def all_parts(decl: Declaration, decisions) -> Decision:
