@@ -26,7 +26,9 @@ ours are the ``e4-classification`` config's).  Two networks per seed, trained wi
   fitted bulk variance sigma^2 (the R part).  Declared rule: holds when, for every seed, the share
   above the edge at the last checkpoint exceeds the one at epoch 0 and rises (Spearman rho > 0) over
   the checkpoints, and the bulk variance at the end is at least half the initial one (randomness
-  remains); fails when the share does not rise for some seed.
+  remains); fails when the share does not rise for some seed (a smaller sigma^2 is inconclusive:
+  randomness may remain at a smaller scale).  Every verdict
+  goes through ``core.protocol`` (``DECLARATIONS``: endpoint, rule, scale of each claim family).
 
 The Result also carries the data of three figures (seed ``seed``): Fig 4.1 (dX and the bound per
 test object), Fig E.5 (the points, the true boundary, which points the noise carried across it, and
@@ -45,6 +47,7 @@ import torch
 from scipy import stats
 
 from core import cli
+from core import protocol as P
 from core.result import Provenance, Result, Verdict
 from core.validate import check_int
 
@@ -138,59 +141,114 @@ def example_4_1_row(r: dict) -> dict:
             "median_dx": float(np.median(dx)), "max_dx": float(dx.max())}
 
 
+_E4_SCALE = ("the paper's architecture, epochs and 1000 training objects; the E.4 data parameters (offset, "
+             "noise, degree, range) are not in the paper: ours, so not the paper's setting")
+DECLARATIONS = {
+    # Example 4.1 (paper 000 Sec. 4.2): "98% training accuracy": the mean final training accuracy over
+    # seeds at least 0.98 - 0.01 (98% within one point).
+    "train_accuracy": P.declare(
+        EXAMPLE_4_1, "mean final training accuracy over seeds, against 98% less one point", "bound",
+        margin=ACCURACY_CLAIMED - ACCURACY_TOLERANCE, scale=_E4_SCALE, family="000:example:4.1 accuracy"),
+    # Example 4.1: "for many test objects dX is much larger" than sqrt(2 lambda_+) sigma_max(W_2) ||s||_2
+    # in the paper's unit (lambda_+ of X = W^T W / N): a share of at least MANY reached on every seed
+    # decides; a smaller one is the data parameters' (not given in the paper), so inconclusive.
+    "dx_share_paper_unit": P.declare(
+        EXAMPLE_4_1, f"share of test objects with dX > {MUCH_LARGER:g} x the bound (lambda_+ of X), smallest "
+        "and largest over seeds", "level_at_reduced_scale", margin=MANY, scale=_E4_SCALE,
+        family="000:example:4.1 dX, paper's unit"),
+    # The same in the unit Lemma 4.1 needs (the singular-value edge): every seed reaches MANY -> holds,
+    # no seed does -> fails (with the corrected bound), else inconclusive.
+    "dx_share_lemma_unit": P.declare(
+        EXAMPLE_4_1, f"share of test objects with dX > {MUCH_LARGER:g} x the bound (singular-value edge), "
+        "smallest and largest over seeds", "bound", margin=MANY, scale=_E4_SCALE,
+        family="000:example:4.1 dX, Lemma 4.1's unit"),
+    # Fig 4.1: the histogram of dX at the last epoch against the bound in the paper's unit.
+    "figure_4_1": P.declare(
+        FIGURE_4_1, f"share of test objects with dX > {MUCH_LARGER:g} x the bound (lambda_+ of X), smallest "
+        "and largest over seeds", "level_at_reduced_scale", margin=MANY, scale=_E4_SCALE),
+    # Sec. 3.1.2: W_l(t) = R_l(t) + S_l(t) goes from random to ||S_l|| != 0 while randomness remains:
+    # the share of ||W||_F^2 above the BEMA edge rises on every seed (end > start and Spearman rho > 0)
+    # and the bulk sigma^2 keeps at least REMAINS of its initial value on every seed.
+    "text_3_1_2_1": P.declare(
+        TEXT_3_1_2_1, "per seed: min(share_end - share_0, Spearman rho over epochs) > 0, and final/initial "
+        f"bulk sigma^2 >= {REMAINS} (a smaller share is no counterexample: randomness may remain at a "
+        "smaller scale)", "all_parts", margin=REMAINS, scale=_E4_SCALE + "; one toy problem"),
+}
+
+
+def _share_decision(decl: "P.Declaration", shares: np.ndarray) -> "P.Decision":
+    """Every seed at least ``MANY`` -> holds; no seed -> fails; else the reduced-scale level rule's
+    inconclusive (the rule ``dx_share_lemma_unit`` declares)."""
+    every = P.bound(decl, float(shares.min()), MANY, side=">=")
+    if every.word == "holds":
+        return every
+    none = P.bound(decl, float(shares.max()), MANY, side=">=")
+    if none.word == "fails":
+        return none
+    return P.level_at_reduced_scale(decl, float(shares.min()), float(shares.max()))
+
+
 def example_4_1_verdicts(rows: list[dict], epochs: int, hidden: int) -> list[Verdict]:
+    """Example 4.1 of paper 000 (Sec. 4.2, Lemma 4.1's bound (4.4) sqrt(2 lambda_+) sigma_max(W_2) ||s||_2)
+    and Fig 4.1, through the declared rules of ``DECLARATIONS``."""
     setting = (f"E.4 problem, [2, {hidden}, 2] ReLU, {epochs} epochs, 1000 training objects, "
                f"seeds {[r['seed'] for r in rows]} (our offset/noise/degree)")
     acc = np.array([r["train_accuracy"] for r in rows])
     sd = acc.std(ddof=1) if len(acc) > 1 else 0.0
     ci = stats.t.interval(0.95, len(acc) - 1, acc.mean(), sd / math.sqrt(len(acc))) \
         if sd > 0 else (acc.mean(), acc.mean())
-    acc_ok = acc.mean() >= ACCURACY_CLAIMED - ACCURACY_TOLERANCE
     share = np.array([r["share_dx_above_2x_bound"] for r in rows])
     share_x = np.array([r["share_dx_above_2x_bound_x"] for r in rows])
-    many_x = bool(np.all(share_x >= MANY))
     most_small = np.array([r["share_s_norm_le_sqrt2"] for r in rows])
-    out = [Verdict(
-        EXAMPLE_4_1, setting + ": training accuracy", "holds" if acc_ok else "fails",
+    decl = DECLARATIONS["train_accuracy"]
+    out = [P.verdict(
+        decl, P.bound(decl, float(acc.mean()), decl.margin, side=">="), setting=setting + ": training accuracy",
         measured=float(acc.mean()), interval=[float(ci[0]), float(ci[1])], bound=ACCURACY_CLAIMED,
-        note=f"final training accuracy per seed {', '.join(f'{a:.3f}' for a in acc)}; 'holds' when the "
+        note=f"final training accuracy per seed {', '.join(f'{a:.3f}' for a in acc)}; rule: the "
              f"mean is >= {ACCURACY_CLAIMED - ACCURACY_TOLERANCE:.2f} (98% within one point); the label "
-             "noise of our generator caps it near 1 - Phi(-offset/noise)")]
+             "noise of our generator caps it near 1 - Phi(-offset/noise); interval: t over the seeds "
+             "(descriptive, not used by the rule)")]
     units = (f"median bound per seed with sqrt(lambda+) of X: "
              f"{', '.join(format(r['median_bound_x'], '.3g') for r in rows)} (the paper's 6.5); with the "
              f"singular-value edge: {', '.join(format(r['median_bound'], '.3g') for r in rows)}; "
              f"sigma_max(W_2) {', '.join(format(r['sigma_max_w2'], '.3g') for r in rows)}; share of test "
              f"objects with ||s||_2 <= sqrt 2: {', '.join(format(x, '.2f') for x in most_small)} (depends "
              "on our data's range)")
-    out.append(Verdict(
-        EXAMPLE_4_1, setting + ": dX against sqrt(2 lambda+) sigma_max(W_2) ||s||_2, lambda+ of X = W^T W/N "
-                               "(the paper's unit)",
-        "holds" if many_x else "inconclusive", measured=float(share_x.min()), bound=MANY,
+    decl = DECLARATIONS["dx_share_paper_unit"]
+    out.append(P.verdict(
+        decl, P.level_at_reduced_scale(decl, float(share_x.min()), float(share_x.max())),
+        setting=setting + ": dX against sqrt(2 lambda+) sigma_max(W_2) ||s||_2, lambda+ of X = W^T W/N "
+                          "(the paper's unit)",
+        measured=float(share_x.min()), bound=MANY, interval=None,
         note=f"measured = smallest share over seeds of test objects with dX > {MUCH_LARGER:g} x their "
              f"bound ('many ... much larger'): {', '.join(format(x, '.3f') for x in share_x)} per seed; "
-             f"{units}. Below {MANY} on some seed is 'inconclusive': the share depends on the E.4 data "
+             f"{units}. Below {MANY} on some seed is not a counterexample: the share depends on the E.4 data "
              "parameters, which the paper does not give (ours: nets.data defaults); they would decide it"))
-    out.append(Verdict(
-        EXAMPLE_4_1, setting + ": the same with the singular-value edge sqrt(lambda+ N) that Lemma 4.1 "
-                               "needs (the largest singular value pruned)",
-        "holds" if bool(np.all(share >= MANY)) else ("fails" if bool(np.all(share < MANY)) else "inconclusive"),
-        measured=float(share.min()), bound=MANY,
-        corrected="" if not bool(np.all(share < MANY)) else
+    decl = DECLARATIONS["dx_share_lemma_unit"]
+    decision = _share_decision(decl, share)
+    out.append(P.verdict(
+        decl, decision,
+        setting=setting + ": the same with the singular-value edge sqrt(lambda+ N) that Lemma 4.1 "
+                          "needs (the largest singular value pruned)",
+        measured=float(share.min()), bound=MANY, interval=None,
+        corrected="" if decision.word != "fails" else
         "in the unit Lemma 4.1 needs, the bound is sqrt(N) times larger and exceeds dX for "
         f"{1 - max(r['share_dx_above_bound'] for r in rows):.0%} or more of the test objects: pruning the "
         "first layer is not certified safe for them; the paper's 6.5 uses lambda+ of X = W^T W / N, "
         "whose square root is not a singular value of W_1",
         note=f"measured = smallest share over seeds of test objects with dX > {MUCH_LARGER:g} x the bound; "
              + units))
-    out.append(Verdict(
-        FIGURE_4_1, setting + f": histogram of dX over the test set at epoch {epochs}, against the bound "
-                              "in the paper's unit",
-        "holds" if many_x else "inconclusive", measured=float(share_x.min()), bound=MANY,
+    decl = DECLARATIONS["figure_4_1"]
+    out.append(P.verdict(
+        decl, P.level_at_reduced_scale(decl, float(share_x.min()), float(share_x.max())),
+        setting=setting + f": histogram of dX over the test set at epoch {epochs}, against the bound "
+                          "in the paper's unit",
+        measured=float(share_x.min()), bound=MANY, interval=None,
         note=f"the figure's data: table fig_4_1 (seed {rows[0]['seed']}); share of objects with dX more "
              f"than {MUCH_LARGER:g} x the bound (lambda+ of X): "
              f"{', '.join(format(x, '.3f') for x in share_x)} per seed (rule: >= {MANY}); with the "
              f"singular-value edge: {', '.join(format(x, '.3f') for x in share)}; below {MANY} on some seed "
-             "is 'inconclusive' (the E.4 data parameters, not given in the paper, set the scale of dX)"))
+             "is not a counterexample (the E.4 data parameters, not given in the paper, set the scale of dX)"))
     return out
 
 
@@ -269,13 +327,16 @@ def text_3_1_2_1_verdict(trajectories: list[list[dict]], hidden: int, epochs: in
         per_seed.append({"seed": rows[0]["seed"], "share0": share[0], "share_end": share[-1],
                          "rho": rho, "spikes0": rows[0]["n_spikes"], "spikes_end": rows[-1]["n_spikes"],
                          "remains": rows[-1]["sigma2"] / rows[0]["sigma2"]})
-    rises = all(p["share_end"] > p["share0"] and p["rho"] > 0 for p in per_seed)
-    remains = all(p["remains"] >= REMAINS for p in per_seed)
-    verdict = "holds" if rises and remains else ("fails" if not rises else "inconclusive")
-    return Verdict(
-        TEXT_3_1_2_1, f"E.4 problem, [2, {hidden}, {hidden}, 2], the {hidden} x {hidden} layer, "
-                      f"{epochs} epochs, seeds {[p['seed'] for p in per_seed]}",
-        verdict, measured=min(p["share_end"] for p in per_seed), bound=max(p["share0"] for p in per_seed),
+    decl = DECLARATIONS["text_3_1_2_1"]
+    rise = min(min(p["share_end"] - p["share0"], p["rho"]) for p in per_seed)
+    keep = min(p["remains"] for p in per_seed)
+    # strict rise: a rise of exactly 0 counts as none (bound's ">=" against the next float above 0)
+    decision = P.all_parts(decl, [P.bound(decl, rise, math.nextafter(0.0, 1.0), side=">="),
+                                  P.level_at_reduced_scale(decl, keep, keep)])
+    return P.verdict(
+        decl, decision, setting=f"E.4 problem, [2, {hidden}, {hidden}, 2], the {hidden} x {hidden} layer, "
+                                f"{epochs} epochs, seeds {[p['seed'] for p in per_seed]}",
+        measured=min(p["share_end"] for p in per_seed), bound=max(p["share0"] for p in per_seed),
         note="measured = smallest final share of ||W||_F^2 above the BEMA edge (the S part), bound = "
              "largest at init; per seed: " + "; ".join(
                  f"seed {p['seed']}: share {p['share0']:.3g} -> {p['share_end']:.3g} (Spearman rho over "

@@ -134,7 +134,6 @@ NOT_YET = {
     "sims/appendix_e2.py",
     "sims/appendix_e3.py",
     "sims/approximation_lemma_verdicts.py",
-    "sims/e4_problem.py",
     "sims/example_3_2_widths.py",
     "sims/example_3_4.py",
     "sims/experiment.py",
