@@ -37,6 +37,11 @@ Hyperparameters and their sources (paper 000):
 * Controls (ours, not in the paper): ``ex3.2{a,b,c}-linear-output`` (no activation after the final
   layer) and ``ex3.2a-he`` / ``ex3.2a-xavier`` (E.2's initialisations on Example 3.2a), used by
   ``sims.example_3_2`` to test whether the Example 3.2 gap comes from outputs dying behind the final ReLU.
+* Mechanism controls (ours, issue 23 item 3; ``nets.controls``): ``ex3.2a-hidden-only`` (Algorithm 1
+  without the output layer), ``ex3.2a-random-output-projection`` (``-rowspace``: the output layer's MP
+  truncation replaced by a random projection of the same rank, Q Haar on R^in or on the layer's row
+  space) and ``ex3.2a-revive-dead-outputs`` (no pruning; dead output rows re-initialised at Algorithm
+  1's epochs); the "pruned" arm of a pair is the control, the "unpruned" arm ex3.2a's plain net.
 * Paper 001 (``p001-ex4.3`` ... ``p001-ex4.7``): its Examples 4.3-4.7 with Fashion-MNIST in place of
   MNIST, plain SGD with step size 0.05, the Section 4.4 split algorithm every 3 epochs
   (``nets.pruning`` variant ``paper001``); batch size, final activation and the uniform
@@ -171,6 +176,28 @@ def _paper_configs() -> dict[str, TrainConfig]:
             "description": f"control: Example 3.2a with {init} initialisation (E.2)",
             "paper_ref": "Example 3.2 with Appendix E.2's initialisation (control, not in the paper)",
             "reported": {}})
+    # Mechanism controls (ours; issue 23 item 3): Example 3.2a with Algorithm 1 changed where it
+    # touches the output layer, at Algorithm 1's own epochs (nets.controls). The "pruned" arm of a
+    # side-by-side pair is the control, the "unpruned" arm the plain net (ex3.2a's unpruned arm).
+    controls = {
+        "ex3.2a-hidden-only": ("hidden_only", {}, "Algorithm 1 on the hidden layers only (output layer "
+                               "never pruned)"),
+        "ex3.2a-random-output-projection": (
+            "random_output_projection", {}, "hidden layers by Algorithm 1; the output layer's MP "
+            "truncation replaced by a random rank-r projection W Q Q^T, Q Haar on R^in, r = MP's rank"),
+        "ex3.2a-random-output-projection-rowspace": (
+            "random_output_projection", {"projection_space": "row"}, "hidden layers by Algorithm 1; the "
+            "output layer's MP truncation replaced by a random rank-r projection onto a Haar r-subspace "
+            "of the layer's own row space, r = MP's rank"),
+        "ex3.2a-revive-dead-outputs": ("revive_dead_outputs", {}, "no MP pruning; at Algorithm 1's "
+                                       "epochs, output rows dead on the training set re-drawn N(0, 1/N), "
+                                       "bias 0"),
+    }
+    for name, (variant, extra, what) in controls.items():
+        c[name] = TrainConfig(**{
+            **asdict(c["ex3.2a"]), "name": name, "pruning": {**c["ex3.2a"].pruning, "variant": variant, **extra},
+            "description": f"control: Example 3.2a, {what}",
+            "paper_ref": "Example 3.2 (mechanism control, not in the paper; issue 23 item 3)", "reported": {}})
     c["fmnist-gd-noreg"] = TrainConfig(
         name="fmnist-gd-noreg", description="Section 3.2.1: plain GD-style SGD, fixed lr 0.01, no regularisation",
         paper_ref="Section 3.2.1 (after Table 3.6)", dataset="fashion_mnist", model=_mlp(FMNIST_6),
@@ -382,7 +409,8 @@ def with_rule(cfg: TrainConfig, rule: str) -> TrainConfig:
 def with_variant(cfg: TrainConfig, variant: str) -> TrainConfig:
     """A copy of ``cfg`` whose pruning runs the Algorithm 1 variant ``variant``
     (``nets.pruning.VARIANTS``: "algorithm1", paper 001's "paper001", Remark 3.1's
-    "continued_splitting"), everything else (schedule f(epoch), tau, split frequency) unchanged.
+    "continued_splitting", the mechanism controls of ``nets.controls``), everything else (schedule
+    f(epoch), tau, split frequency) unchanged.
     "algorithm1" removes the key (the default), so such runs keep the config they had."""
     from nets.pruning import VARIANTS
     from core.validate import InvalidArgument

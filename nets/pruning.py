@@ -37,6 +37,9 @@ Conventions (read these before comparing numbers with the paper)
 * Remark 3.1's variant (``continued_splitting_round``, callback ``variant="continued_splitting"``):
   Algorithm 1's f(epoch) and tau, but steps 4-18 run on the factors of earlier splits instead of
   recombining them (steps 21-27), so a layer becomes a chain of factors.
+* Mechanism controls (ours, not the papers'; issue 23 item 3): ``MPPruningCallback`` variants
+  "hidden_only", "random_output_projection", "revive_dead_outputs" run ``nets.controls``' rounds
+  at Algorithm 1's epochs (see that module).
 * The rule (issue 12): every function here takes ``rule`` (default "mp", the papers' rule above)
   and ``noise_sigma`` (default None: the layer's BEMA level), passed to ``nets.prune.mp_prune`` / ``rule_singular_values``.
   Another rule of ``nets.prune.available_rules()`` (``theory.shrinkage``: "truncate",
@@ -70,6 +73,7 @@ from nets.layers import (
     weight_layers,
     weight_matrix,
 )
+from nets import controls
 from nets.prune import MP_RULE, PruneEvent, check_noise_sigma, check_rule, factorize, \
     mp_decide, remove, rule_singular_values
 from nets.schedules import resolve_schedule
@@ -397,8 +401,55 @@ def continued_splitting_round(model: nn.Module, keep_fraction: float, tau: float
     return events
 
 
-# The Algorithm 1 variants MPPruningCallback runs (TrainConfig.pruning["variant"], nets.configs.with_variant)
-VARIANTS = ("algorithm1", "paper001", "continued_splitting")
+def hidden_only_round(model: nn.Module, keep_fraction: float, tau: float, tau_conv: float | None = None,
+                      alpha: float = 0.1, beta: float = 0.1, recombine_first: bool = True,
+                      layers: Iterable[str] | None = None, rule: str = MP_RULE,
+                      noise_sigma: float | None = None) -> list[PruneEvent]:
+    """Mechanism control (a) of ``nets.controls``: one round of Algorithm 1 (``algorithm1_round``,
+    same arguments) on every weight layer except the output layer (``controls.output_layer_name``),
+    which is never touched. Each layer's decision reads only that layer, so the hidden layers'
+    events are Algorithm 1's on the same state. Events carry ``variant="hidden_only"``."""
+    events = algorithm1_round(model, keep_fraction, tau, tau_conv, alpha, beta, recombine_first=recombine_first,
+                              layers=controls.hidden_layer_names(model, layers), rule=rule,
+                              noise_sigma=noise_sigma)
+    return [ev.replace(variant="hidden_only") for ev in events]
+
+
+def random_output_projection_round(model: nn.Module, keep_fraction: float, tau: float, *, seed: int,
+                                   epoch: int, space: str = "input", tau_conv: float | None = None,
+                                   alpha: float = 0.1, beta: float = 0.1, recombine_first: bool = True,
+                                   layers: Iterable[str] | None = None, rule: str = MP_RULE,
+                                   noise_sigma: float | None = None) -> list[PruneEvent]:
+    """Mechanism control (b) of ``nets.controls``: one round of Algorithm 1 on the hidden layers and,
+    on the output layer, Algorithm 1's own steps (21-27, then 4-18: BEMA fit, tau, rank r, split or
+    dense) with the random rank-r projection W Q Q^T (``controls.write_random_projection``; Q Haar
+    on R^in for ``space="input"``, on W's row space for "row"; drawn from (``seed``, ``epoch``))
+    written where Algorithm 1 writes its SVD truncation. Same rank and parameter count as
+    Algorithm 1's, another subspace. Returns the hidden layers' events, then the output layer's,
+    all with ``variant="random_output_projection"``. Only the papers' rule "mp"."""
+    if space not in controls.PROJECTION_SPACES:
+        raise ValueError(f"space must be one of {controls.PROJECTION_SPACES}, got {space!r}")
+    if rule != MP_RULE:
+        raise ValueError(f"rule: the random-projection control replaces MP's truncation; rule must be "
+                         f"{MP_RULE!r}, got {rule!r}")
+    common = dict(recombine_first=recombine_first, rule=rule, noise_sigma=noise_sigma)
+    events = algorithm1_round(model, keep_fraction, tau, tau_conv, alpha, beta,
+                              layers=controls.hidden_layer_names(model, layers), **common)
+    out = controls.output_layer_name(model)
+    if layers is None or out in set(layers):
+        # the matrix steps 4-18 see: the weight, or W = W'_1 W'_2 when steps 21-27 recombine it
+        # (``recombined`` writes exactly ``weight_matrix``'s product)
+        matrix = weight_matrix(model.get_submodule(out)).detach().to(torch.float64)
+        for ev in algorithm1_round(model, keep_fraction, tau, tau_conv, alpha, beta, layers=[out], **common):
+            events.append(controls.write_random_projection(model, out, matrix, ev, seed=seed, epoch=epoch,
+                                                           space=space))
+    return [ev.replace(variant="random_output_projection") for ev in events]
+
+
+# The Algorithm 1 variants MPPruningCallback runs (TrainConfig.pruning["variant"], nets.configs.with_variant);
+# the last three are the mechanism controls of nets.controls (issue 23 item 3), not algorithms of the papers
+VARIANTS = ("algorithm1", "paper001", "continued_splitting", "hidden_only", "random_output_projection",
+            "revive_dead_outputs")
 
 
 class MPPruningCallback:
@@ -419,16 +470,32 @@ class MPPruningCallback:
     ``rule`` (default "mp", the papers') and ``noise_sigma`` (default None) choose the decision
     of steps 9 and 22 (module docstring); a rule that ``nets.prune.available_rules()`` does not
     list is refused here, before training (``InvalidArgument`` naming ``rule``).
+
+    The mechanism controls of ``nets.controls`` run at the same epochs: variant "hidden_only"
+    (Algorithm 1 without the output layer), "random_output_projection" (the output layer's MP
+    truncation replaced by a random projection of the same rank; ``projection_space`` "input" or
+    "row") and "revive_dead_outputs" (no pruning; dead output rows re-initialised). The last two
+    need the run's seed (and, for the last, its training set): ``nets.train.Run`` passes them
+    through ``bind_run``; without a run, call ``bind(seed, train_dataset, device, loss)``.
     """
 
     def __init__(self, every: int = 7, schedule="3.6", tau: float = 0.7, tau_conv: float | None = None,
                  alpha: float = 0.1, beta: float = 0.1, variant: str = "algorithm1",
                  remove_fraction: float = 0.45, max_epoch: int | None = None,
-                 layers: Iterable[str] | None = None, rule: str = MP_RULE, noise_sigma: float | None = None):
+                 layers: Iterable[str] | None = None, rule: str = MP_RULE, noise_sigma: float | None = None,
+                 projection_space: str = "input"):
         if every < 1:
             raise ValueError(f"split frequency must be >= 1 epoch, got {every}")
         if variant not in VARIANTS:
             raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+        if projection_space not in controls.PROJECTION_SPACES:
+            raise ValueError(f"projection_space must be one of {controls.PROJECTION_SPACES}, "
+                             f"got {projection_space!r}")
+        if variant == "random_output_projection" and rule != MP_RULE:
+            raise ValueError(f"rule: variant 'random_output_projection' replaces MP's truncation; rule must "
+                             f"be {MP_RULE!r}, got {rule!r}")
+        self.projection_space = projection_space
+        self._seed, self._train, self._device, self._loss = None, None, "cpu", "cross_entropy"
         self.rule = check_rule(rule)
         check_noise_sigma(noise_sigma, rule)
         self.noise_sigma = noise_sigma
@@ -439,6 +506,21 @@ class MPPruningCallback:
         self.layers = None if layers is None else list(layers)
         self.parameters_changed = False
         self.history: list[PruneEvent] = []
+
+    def bind(self, seed: int, train_dataset=None, device="cpu", loss: str = "cross_entropy") -> None:
+        """The run's seed (draws of the controls) and training set (dead units of
+        "revive_dead_outputs"); unused by the MP variants."""
+        self._seed, self._train, self._device, self._loss = int(seed), train_dataset, device, loss
+
+    def bind_run(self, run) -> None:
+        """``bind`` from a ``nets.train.Run`` (called by the Run when it is built)."""
+        self.bind(run.seed, run.data.train, run.device, run.cfg.loss)
+
+    def _bound_seed(self) -> int:
+        if self._seed is None:
+            raise ValueError(f"variant {self.variant!r} draws random numbers from the run's seed: call "
+                             "bind(seed, ...) or bind_run(run) first")
+        return self._seed
 
     def due(self, epoch: int) -> bool:
         return epoch >= self.every and epoch % self.every == 0 and (
@@ -458,9 +540,11 @@ class MPPruningCallback:
             events = continued_splitting_round(model, float(self.schedule(epoch)), self.tau, self.tau_conv,
                                                self.alpha, self.beta, layers=self.layers, rule=self.rule,
                                                noise_sigma=self.noise_sigma)
-        else:
+        elif self.variant == "paper001":
             events = paper001_round(model, self.remove_fraction, self.tau, self.alpha, self.beta,
                                     layers=self.layers, rule=self.rule, noise_sigma=self.noise_sigma)
+        else:
+            events = self._control_round(model, epoch)
         after = count_parameters(model)
         events = [ev.replace(epoch=int(epoch), variant=ev.variant or self.variant,
                              model_params_before=before, model_params_after=after) for ev in events]
@@ -468,9 +552,27 @@ class MPPruningCallback:
         self.history.extend(events)
         return events
 
+    def _control_round(self, model: nn.Module, epoch: int) -> list:
+        """One round of a mechanism control of ``nets.controls`` (class docstring)."""
+        common = dict(tau_conv=self.tau_conv, alpha=self.alpha, beta=self.beta,
+                      recombine_first=epoch > self.every, layers=self.layers, rule=self.rule,
+                      noise_sigma=self.noise_sigma)
+        if self.variant == "hidden_only":
+            return hidden_only_round(model, float(self.schedule(epoch)), self.tau, **common)
+        if self.variant == "random_output_projection":
+            return random_output_projection_round(
+                model, float(self.schedule(epoch)), self.tau, seed=self._bound_seed(), epoch=int(epoch),
+                space=self.projection_space, **common)
+        if self._train is None:
+            raise ValueError("variant 'revive_dead_outputs' measures dead output units on the training set: "
+                             "call bind(seed, train_dataset, ...) or bind_run(run) first")
+        return controls.revive_dead_outputs_round(model, self._train, seed=self._bound_seed(), epoch=int(epoch),
+                                                  loss=self._loss, device=self._device)
+
     def state_dict(self) -> dict:
-        """Decisions depend only on (model, epoch); the event history (as plain data) is the only state."""
-        return {"history": [ev.to_dict() if isinstance(ev, PruneEvent) else dict(ev) for ev in self.history]}
+        """Decisions depend only on (model, epoch) (and, for the controls, the bound run's seed and
+        training set); the event history (as plain data) is the only state."""
+        return {"history": [ev.to_dict() if hasattr(ev, "to_dict") else dict(ev) for ev in self.history]}
 
     def load_state_dict(self, state: dict) -> None:
         # Checkpoints written before PruneEvent existed hold plain event dicts in another layout

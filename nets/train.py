@@ -200,6 +200,9 @@ class Run:
         if self.out_dir is not None:
             check_output_dir(self.out_dir, CHECKPOINT, METRICS)
         self.callbacks = list(callbacks or [])
+        for cb in self.callbacks:  # a callback that needs the run's seed or training set (nets.controls)
+            if hasattr(cb, "bind_run"):
+                cb.bind_run(self)
         self.progress = progress
         self.model = build_model(cfg.model, seed=self.seed, device=self.device)
         self.optimizer = self._new_optimizer()
