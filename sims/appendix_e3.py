@@ -9,29 +9,49 @@ E.3 states no pruning settings; ``nets.configs``' ``e3-regression`` takes Sectio
 every 7 epochs, goodness of fit 0.7, schedule (3.6)).  The training loss is the epoch's running mean
 of the minibatch MSE (the L2 term excluded), the test loss the MSE on the 500 noise-free test points.
 
-Verdicts (paired over seeds, 95% t-interval, ``sims.statistics.paired_verdict``):
-000:figure:E.3, unpruned minus pruned final training loss (holds when the interval lies above 0,
-"significantly smaller"; fails when below); the same claim's "50% fewer parameters", the mean
-reduction within 10 points of 50% (the tolerance ``sims.example_3_4`` uses for Example 3.4's counts);
-000:figure:E.4, unpruned minus pruned final test loss.
+Declared before the runs (``DECLARATIONS``, through ``core.protocol``; each row one statistic, the
+mean over seeds, with a percentile-bootstrap interval): 000:figure:E.3 is one family of two rows,
+the final training MSE unpruned minus pruned ("significantly smaller": ``paired_sign``, exact
+two-sided sign-flip test, claimed > 0) and "50% fewer parameters" (``approximately``: the mean
+reduction within 10 points of 50%, the tolerance ``sims.example_3_4`` uses for Example 3.4's counts);
+000:figure:E.4 the final test MSE unpruned minus pruned (``paired_sign``).  alpha 0.05, Holm within
+each claim (E.3 has one tested row).  With n seeds the smallest two-sided p is 2^(1-n): 6 seeds are
+needed before the sign rows can decide (the committed run has 3).
 
 ``python -m sims.appendix_e3 [--seeds 3] [--width-divisor 10] [--epochs N] [--json PATH]``; the committed
 Result was made with the old name ``python -m nets.appendix_e3`` (an alias that runs this module).
 """
 from __future__ import annotations
 
-import math
+import dataclasses
 from dataclasses import dataclass
 
-from core.result import Verdict
+from core import protocol
 from sims import paired_runs as runs
-from sims import statistics as stats
+from sims.decided import seeds_to_decide
 from sims.experiment import RUNS_DIR, ExperimentRun, option
 
 MODULE = "sims.appendix_e3"
 RESULT_NAME = "nets.appendix_e3"
 PAPER_REDUCTION = 0.5       # "with a 50% reduction in the number of parameters"
 REDUCTION_TOLERANCE = 0.10  # as sims.example_3_4's parameter verdict
+ALPHA = 0.05
+SCALE = ("E.3 regression net with hidden widths/10 ([1, 100, 100, 100, 100, 1]; the paper: 1000), Table E.1's "
+         "1198 epochs, 3 paired seeds (the paper: 5)")
+DECLARATIONS = {  # declared before the runs; ``_declaration`` restates only the scale of another run
+    "train": protocol.declare("000:figure:E.3", "final training MSE, unpruned minus pruned, paired by seed (mean "
+                              "over seeds)", "paired_sign", alpha=ALPHA, scale=SCALE),
+    "reduction": protocol.declare("000:figure:E.3", "parameter reduction of the pruned DNN (mean over seeds) "
+                                  "against 50%", "approximately", alpha=ALPHA, scale=SCALE,
+                                  margin=REDUCTION_TOLERANCE),
+    "test": protocol.declare("000:figure:E.4", "final test MSE, unpruned minus pruned, paired by seed (mean over "
+                             "seeds)", "paired_sign", alpha=ALPHA, scale=SCALE),
+}
+
+
+def _declaration(key: str, scale: str) -> protocol.Declaration:
+    decl = DECLARATIONS[key]
+    return decl if scale == decl.scale else dataclasses.replace(decl, scale=scale)
 
 
 @dataclass(frozen=True)
@@ -74,12 +94,11 @@ def _run(config: Config, context: ExperimentRun):
     S = sorted(pairs)
     n = len(S)
     tag = f"e3-regression {runs.scale_tag(cfg)} {cfg.model['topology']} ({n} seeds)"
-    train_v, train = stats.paired_verdict([by[(s, "unpruned")]["final_train_loss"] - by[(s, "pruned")]["final_train_loss"]
-                                     for s in S])
-    test_v, test = stats.paired_verdict([by[(s, "unpruned")]["final_test_loss"] - by[(s, "pruned")]["final_test_loss"]
-                                   for s in S])
-    red = stats.mean_ci([by[(s, "pruned")]["parameter_reduction"] for s in S])
-    mean = {(run, k): stats.mean_ci([by[(s, run)][k] for s in S])["mean"]
+    scale = (f"E.3 regression net with hidden widths/{width_divisor} ({cfg.model['topology']}; the paper: 1000), "
+             + ("Table E.1's 1198 epochs" if cfg.epochs == 1198 else f"{cfg.epochs} epochs (Table E.1: 1198)")
+             + f", {n} paired seeds (the paper: 5)")
+    decisions, diffs, reductions = e3_decisions(rows, scale)
+    mean = {(run, k): sum(by[(s, run)][k] for s in S) / n
             for run in ("pruned", "unpruned") for k in ("final_train_loss", "final_test_loss", "best_test_loss")}
     diverged = sorted({r["diverged"] for r in rows if r["diverged"]})
     note_losses = (f"pruned {mean[('pruned', 'final_train_loss')]:.4g} / {mean[('pruned', 'final_test_loss')]:.4g}, "
@@ -94,19 +113,24 @@ def _run(config: Config, context: ExperimentRun):
                                f"{by[(s, 'unpruned')]['final_test_loss'] - by[(s, 'pruned')]['final_test_loss']:.4g}, "
                                f"{by[(s, 'pruned')]['final_dead_hidden_units']} / {by[(s, 'unpruned')]['final_dead_hidden_units']}"
                                for s in S))
-    V = [Verdict(claim="000:figure:E.3", setting=tag + "; final training MSE, unpruned minus pruned", N=n,
-                 verdict=train_v, measured=train["mean"], interval=[train["lo"], train["hi"]], bound=0.0,
-                 note="paired over seeds (same initial weights and batches); " + note_losses),
-         Verdict(claim="000:figure:E.3", setting=tag + "; parameter reduction of the pruned DNN", N=n,
-                 verdict=reduction_verdict(red["mean"]), measured=red["mean"], interval=[red["lo"], red["hi"]],
-                 bound=PAPER_REDUCTION,
-                 note=(f"{by[(S[0], 'pruned')]['initial_parameters']} -> {by[(S[0], 'pruned')]['final_parameters']} "
-                       f"parameters (seed {S[0]}); 'holds' = within {100 * REDUCTION_TOLERANCE:.0f} points of the "
-                       f"paper's 50%")),
-         Verdict(claim="000:figure:E.4", setting=tag + "; final test MSE, unpruned minus pruned", N=n,
-                 verdict=test_v, measured=test["mean"], interval=[test["lo"], test["hi"]], bound=0.0,
-                 note="paired over seeds; " + note_losses)]
+    def why(key):
+        d = decisions[key]
+        return (f"{d.reason}" + (f"; about {d.pairs_needed} paired seeds would decide it" if d.pairs_needed else ""))
+
+    V = [protocol.verdict(_declaration("train", scale), decisions["train"],
+                          setting=tag + "; final training MSE, unpruned minus pruned", N=n, bound=0.0,
+                          note=f"paired over seeds (same initial weights and batches); {why('train')}; " + note_losses),
+         protocol.verdict(_declaration("reduction", scale), decisions["reduction"],
+                          setting=tag + "; parameter reduction of the pruned DNN", N=n,
+                          interval=protocol.bootstrap_mean_interval(reductions), bound=PAPER_REDUCTION,
+                          note=(f"{by[(S[0], 'pruned')]['initial_parameters']} -> "
+                                f"{by[(S[0], 'pruned')]['final_parameters']} parameters (seed {S[0]}); per seed "
+                                f"{[round(r, 4) for r in reductions]}; {decisions['reduction'].reason}")),
+         protocol.verdict(_declaration("test", scale), decisions["test"],
+                          setting=tag + "; final test MSE, unpruned minus pruned", N=n, bound=0.0,
+                          note=f"paired over seeds; {why('test')}; " + note_losses)]
     config = {"seeds": seeds, "scale": runs.scale_description(cfg), "pruning": cfg.pruning, "epochs": cfg.epochs,
+              "declared": {k: _declaration(k, scale).to_dict() for k in DECLARATIONS},
               "paper_topology": [1, 1000, 1000, 1000, 1000, 1],
               "reductions": [f"hidden widths / {width_divisor}"]
               + ([f"epochs {cfg.epochs} instead of 1198"] if cfg.epochs != 1198 else [])
@@ -118,6 +142,23 @@ def _run(config: Config, context: ExperimentRun):
                           records=runs.curve_table(curves, ("train_loss", "test_loss", "parameters")), verdicts=V,
                           tables={"runs": rows, "curves": [c for c in curves if c["epoch"] <= 50 or c["epoch"] % 5 == 0
                                                    or c["epoch"] == cfg.epochs]})
+
+
+def e3_decisions(rows: list[dict], scale: str = SCALE):
+    """The declared rows of 000:figure:E.3 and E.4 from the per-run rows (``regression_row``):
+    ({"train", "test", "reduction"}: Decision, the paired differences per seed, the reductions)."""
+    by = {(r["seed"], r["run"]): r for r in rows}
+    S = sorted({r["seed"] for r in rows})
+    diffs = {key: [by[(s, "unpruned")][col] - by[(s, "pruned")][col] for s in S]
+             for key, col in (("train", "final_train_loss"), ("test", "final_test_loss"))}
+    decisions = {key: protocol.paired_sign(_declaration(key, scale), diffs[key]) for key in diffs}
+    reductions = [by[(s, "pruned")]["parameter_reduction"] for s in S]
+    red_mean = sum(reductions) / len(reductions)
+    decisions["reduction"] = protocol.approximately(_declaration("reduction", scale), red_mean, PAPER_REDUCTION)
+    for key in ("train", "test"):  # one tested row per claim: Holm over one leaves p as it is
+        protocol.adjust([decisions[key]], ALPHA)
+        decisions[key].pairs_needed = seeds_to_decide(decisions[key], diffs[key], tests=1, alpha=ALPHA)
+    return decisions, diffs, reductions
 
 
 def regression_row(cfg, seed: int, run) -> dict:
@@ -139,13 +180,6 @@ def regression_row(cfg, seed: int, run) -> dict:
                                            if k != f"act{len(cfg.model['topology']) - 1}"),
             "hidden_units": sum(cfg.model["topology"][1:-1]),
             "diverged": getattr(run, "diverged", None)}
-
-
-def reduction_verdict(mean_reduction: float) -> str:
-    """'50% fewer parameters': holds within ``REDUCTION_TOLERANCE`` of 50%, fails otherwise."""
-    if not math.isfinite(mean_reduction):
-        return "inconclusive"
-    return "holds" if abs(mean_reduction - PAPER_REDUCTION) <= REDUCTION_TOLERANCE else "fails"
 
 
 if __name__ == "__main__":

@@ -1,16 +1,34 @@
 """sims.appendix_e3 (paper 000 Appendix E.3 regression, Figs E.3/E.4): the parameter-count rule on
 synthetic inputs, the experiment end to end at toy size (widths / 100, 8 epochs), and its old name
 ``python -m nets.appendix_e3`` (the committed Result's argv)."""
-import math
 
 import pytest
 
 
-def test_reduction_verdict_reads_fifty_percent_within_ten_points():
-    from sims.appendix_e3 import reduction_verdict
-    assert reduction_verdict(0.5) == "holds" and reduction_verdict(0.41) == "holds"
-    assert reduction_verdict(0.39) == "fails" and reduction_verdict(0.61) == "fails"
-    assert reduction_verdict(math.nan) == "inconclusive"
+def _rows(train_gap, test_gap, reduction, seeds):
+    rows = []
+    for s in seeds:
+        base = 0.01 * (s + 1)
+        rows += [{"seed": s, "run": "pruned", "final_train_loss": base, "final_test_loss": base,
+                  "parameter_reduction": reduction},
+                 {"seed": s, "run": "unpruned", "final_train_loss": base + train_gap * (1 + 0.1 * s),
+                  "final_test_loss": base + test_gap * (1 + 0.1 * s), "parameter_reduction": 0.0}]
+    return rows
+
+
+def test_declared_rows_on_planted_data():
+    """Known answers: 6 seeds all with unpruned > pruned give two-sided p = 2/64 <= 0.05 (holds);
+    all the other way fails; 5 seeds cannot go below 2/32 (inconclusive, with the seeds needed);
+    the reduction is 'approximately 50%' within 10 points (0.41 holds, 0.39 and 0.61 fail)."""
+    from sims.appendix_e3 import e3_decisions
+    d, diffs, _ = e3_decisions(_rows(0.02, -0.03, 0.45, range(6)), "planted")
+    assert (d["train"].word, d["test"].word, d["reduction"].word) == ("holds", "fails", "holds")
+    assert d["train"].p == 2 / 64 and len(diffs["train"]) == 6
+    d, _, _ = e3_decisions(_rows(0.02, 0.02, 0.39, range(5)), "planted")
+    assert (d["train"].word, d["reduction"].word) == ("inconclusive", "fails")
+    assert d["train"].pairs_needed is not None and d["train"].pairs_needed >= 6
+    assert e3_decisions(_rows(0.02, 0.02, 0.61, range(6)), "planted")[0]["reduction"].word == "fails"
+    assert e3_decisions(_rows(0.02, 0.02, 0.41, range(6)), "planted")[0]["reduction"].word == "holds"
 
 
 def test_appendix_e3_end_to_end_at_toy_size(tmp_path):
@@ -18,6 +36,7 @@ def test_appendix_e3_end_to_end_at_toy_size(tmp_path):
     res = run(Config(seeds=2, width_divisor=100, epochs=8, runs_dir=str(tmp_path)))
     assert [v.claim for v in res.verdicts] == ["000:figure:E.3", "000:figure:E.3", "000:figure:E.4"]
     assert all(v.verdict in ("holds", "fails", "inconclusive") for v in res.verdicts)
+    assert [v.protocol["rule"] for v in res.verdicts] == ["paired_sign", "approximately", "paired_sign"]
     runs = res.tables["runs"]
     assert {(r["seed"], r["run"]) for r in runs} == {(s, k) for s in (0, 1) for k in ("pruned", "unpruned")}
     by = {(r["seed"], r["run"]): r for r in runs}

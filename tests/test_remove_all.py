@@ -1,7 +1,6 @@
 """sims.remove_all_ablation (the f = 0 ablation of 000:text:3.1.3.1 / 001:text:4.4.1) and the per-example
 verdicts of sims.paper001_examples: decision rules on synthetic inputs, both experiments end to end at toy
 size (widths / 100, 200 images, a few epochs: the numbers mean nothing, the plumbing is checked)."""
-import math
 
 import pytest
 

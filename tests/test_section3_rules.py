@@ -78,54 +78,6 @@ def test_over_95_verdict_mixed_seeds_is_inconclusive():
     assert over_95_verdict(sweeps, {0: 1000, 1: 1000}, "synthetic").verdict == "inconclusive"
 
 
-def _e2_rows(acc: dict, seeds=(0, 1, 2, 3, 4), jitter=0.002):
-    """Run rows {config: (pruned, unpruned)} with a small seed-dependent spread."""
-    rows = []
-    for c, (p, u) in acc.items():
-        for s in seeds:
-            e = jitter * (s - 2)
-            for run, a in (("pruned", p + e), ("unpruned", u + e * 0.5)):
-                rows.append({"config": c, "seed": s, "run": run, "final_test_accuracy": a,
-                             "max_test_accuracy": a + 0.003})
-    return rows
-
-
-def _e2_words(acc):
-    from sims.appendix_e2 import e2_verdicts
-    from sims.paired_runs import paired_table
-    rows = _e2_rows(acc)
-    V = e2_verdicts(rows, paired_table(rows, ("final_test_accuracy", "max_test_accuracy")), "synthetic")
-    return {(v.claim, v.setting.split(" synthetic")[0], v.setting.split("; ")[-1]): v.verdict for v in V}
-
-
-def test_e2_verdicts_paper_like_numbers_hold():
-    """Numbers as the paper reports them give 'holds' on every part that can hold at any scale."""
-    w = _e2_words({"e2-normal": (0.9074, 0.89), "e2-he": (0.905, 0.89), "e2-xavier": (0.906, 0.889),
-                   "e2-normal-sparse90": (0.79, 0.78), "e2-he-l2only": (0.90, 0.88),
-                   "e2-xavier-l2only": (0.901, 0.88), "e2-normal-sparse90-l2only": (0.78, 0.77)})
-    assert w[("000:figure:E.1", "e2-he", "pruned test accuracy above 90%")] == "holds"
-    assert w[("000:figure:E.1", "e2-xavier vs e2-normal", "pruned, comparable accuracy")] == "holds"
-    assert w[("000:figure:E.1", "e2-he", "pruned above unpruned (~89%)")] == "holds"
-    assert w[("000:text:E.2.2", "e2-normal vs e2-normal-sparse90", "both MP-pruned")] == "holds"
-    # a ceiling is never confirmed at reduced scale, only refuted
-    assert w[("000:text:E.2.2", "e2-normal-sparse90", "best test accuracy over epochs, pruned")] == "inconclusive"
-    assert w[("000:text:E.2.3", "e2-he-l2only", "pruned test accuracy ~90%")] == "holds"
-    assert w[("000:text:E.2.3", "e2-xavier-l2only", "pruned (~90%) above unpruned (~88%)")] == "holds"
-
-
-def test_e2_verdicts_contrary_numbers_fail_or_stay_open():
-    w = _e2_words({"e2-normal": (0.86, 0.87), "e2-he": (0.83, 0.85), "e2-xavier": (0.85, 0.85),
-                   "e2-normal-sparse90": (0.88, 0.86), "e2-he-l2only": (0.84, 0.86),
-                   "e2-xavier-l2only": (0.85, 0.86), "e2-normal-sparse90-l2only": (0.87, 0.86)})
-    assert w[("000:figure:E.1", "e2-he", "pruned test accuracy above 90%")] == "inconclusive"  # scale-bound
-    assert w[("000:figure:E.1", "e2-he vs e2-normal", "pruned, comparable accuracy")] == "fails"
-    assert w[("000:figure:E.1", "e2-he", "pruned above unpruned (~89%)")] == "fails"
-    assert w[("000:text:E.2.2", "e2-normal vs e2-normal-sparse90", "both MP-pruned")] == "fails"
-    assert w[("000:text:E.2.2", "e2-normal-sparse90", "best test accuracy over epochs, pruned")] == "fails"
-    assert w[("000:text:E.2.3", "e2-normal-sparse90-l2only", "best test accuracy over epochs, pruned")] == "fails"
-    assert w[("000:text:E.2.3", "e2-he-l2only", "pruned (~90%) above unpruned (~88%)")] == "fails"
-
-
 def test_appendix_e2_runs_at_toy_size_and_rejects_bad_input(tmp_path, tiny_configs):
     from core.validate import InvalidArgument
     from sims.appendix_e2 import Config, run
