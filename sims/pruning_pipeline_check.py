@@ -36,6 +36,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from core import protocol as P
 from core.cli import DEVICE_CHOICES, make_parser, progress, run as cli_run
 from core.result import Result, Verdict
 from core.validate import InvalidArgument, check_choice, check_int
@@ -234,39 +235,59 @@ def train_and_record(config: str, cfg: Config, device) -> dict:
                 records=cb.records, dX_final=dX_final)
 
 
+_INSTANCES = ("the trained networks of the setting (e4-classification [2, H, H, 2] and ex3.2a at cpu scale, "
+              "nets.configs); not the paper's runs")
+DECLARATIONS = {
+    # Lemma 4.1 (paper 000 Sec. 4.2, (4.4); several layers at once: the sum of the single-layer bounds):
+    # a deterministic inequality for every input, so one violation refutes it.
+    "lemma_4_1": P.declare(
+        LEMMA_4_1, "max over pruning events and test inputs of |dX(W) - dX(W')| / bound (4.4)", "bound",
+        scale=_INSTANCES, family="000:lemma:4.1 at pruning events"),
+    # Theorem 4.1 (Sec. 4.5, (4.18)): inputs with dX >= E' keep dX > 0.  Its premise (some input
+    # certified) never met -> vacuous; met -> the count of certified inputs that flipped must be 0.
+    "theorem_4_1": P.declare(
+        THEOREM_4_1, "fraction of the test set with dX >= E' (premise); then the certified inputs that "
+        "flipped, against 0", "condition", scale=_INSTANCES, family="000:theorem:4.1 at pruning events"),
+}
+
+
 def verdicts(out: dict) -> list[Verdict]:
+    """Lemma 4.1 and Theorem 4.1 of paper 000 at the pruning events of one run (``DECLARATIONS``)."""
     changed = [r for r in out["records"] if r["changed"]]
     setting = f"{out['config']} {out['topology']}, Algorithm 1, {len(changed)} pruning events"
     if not changed:
-        return [Verdict(claim=LEMMA_4_1, setting=setting, verdict="inconclusive",
-                        note="no pruning event changed a layer (MP fit rejected or nothing below "
-                             "the threshold)", extra=dict(check="pipeline_lemma_4_1",
-                                                          config=out["config"]))]
+        decl = DECLARATIONS["lemma_4_1"]
+        return [P.verdict(decl, P.withheld(decl, "no pruning event changed a layer (MP fit rejected or "
+                                                 "nothing below the threshold)"), setting=setting,
+                          note="no pruning event changed a layer (MP fit rejected or nothing below "
+                               "the threshold)", extra=dict(check="pipeline_lemma_4_1", config=out["config"]))]
     n = sum(r["n_test"] for r in changed)
     viol = sum(r["violations"] for r in changed)
     worst = max(r["max_actual_over_bound"] for r in changed)
     wrong_unit = sum(r["violations_if_sqrt_lambda_plus_of_X"] or 0 for r in changed)
-    rows = [Verdict(claim=LEMMA_4_1, setting=setting, measured=worst, bound=1.0,
-                    verdict="holds" if viol == 0 else "fails",
-                    note=f"{viol} violations in {n} (event, test input) pairs; measured = max "
-                         "actual / bound; premise ||W-W'|| <= threshold: "
-                         f"{all(r['premise_ok'] for r in changed)}; with sqrt(lambda+) of X = "
-                         "W^T W/N in place of the singular-value threshold sqrt(lambda+ N), (4.4) "
-                         f"is exceeded {wrong_unit} times",
-                    extra=dict(check="pipeline_lemma_4_1", config=out["config"], violations=viol,
-                               pairs=n, median_ratio=[r["median_ratio"] for r in changed]))]
+    decl = DECLARATIONS["lemma_4_1"]
+    rows = [P.verdict(decl, P.bound(decl, worst, 1.0), setting=setting, measured=worst, bound=1.0,
+                      note=f"{viol} violations in {n} (event, test input) pairs; measured = max "
+                           "actual / bound; premise ||W-W'|| <= threshold: "
+                           f"{all(r['premise_ok'] for r in changed)}; with sqrt(lambda+) of X = "
+                           "W^T W/N in place of the singular-value threshold sqrt(lambda+ N), (4.4) "
+                           f"is exceeded {wrong_unit} times",
+                      extra=dict(check="pipeline_lemma_4_1", config=out["config"], violations=viol,
+                                 pairs=n, median_ratio=[r["median_ratio"] for r in changed]))]
     cf_e = sum(r["certified_but_flipped_E_prime"] for r in changed)
     flipped = sum(r["flipped"] for r in changed)
-    rows.append(Verdict(claim=THEOREM_4_1, setting=setting,
-                        measured=float(np.mean([r["certified_E_prime"] for r in changed])),
-                        verdict="vacuous" if all(r["certified_E_prime"] == 0 for r in changed)
-                        else ("holds" if cf_e == 0 else "fails"),
-                        note="measured = mean fraction of the test set with dX >= E' (f_W from the "
-                             f"inverse spiked map); certified inputs that flipped: {cf_e}; inputs "
-                             f"that flipped at some event: {flipped}",
-                        extra=dict(check="pipeline_theorem_4_1", config=out["config"],
-                                   max_flipped=max(r["flipped"] for r in changed),
-                                   n_test=changed[0]["n_test"])))
+    decl = DECLARATIONS["theorem_4_1"]
+    met = any(r["certified_E_prime"] > 0 for r in changed)
+    decision = (P.bound(decl, cf_e, 0) if met else
+                P.condition(decl, False, "no test input has dX >= E' at any pruning event"))
+    rows.append(P.verdict(decl, decision, setting=setting,
+                          measured=float(np.mean([r["certified_E_prime"] for r in changed])),
+                          note="measured = mean fraction of the test set with dX >= E' (f_W from the "
+                               f"inverse spiked map); certified inputs that flipped: {cf_e}; inputs "
+                               f"that flipped at some event: {flipped}",
+                          extra=dict(check="pipeline_theorem_4_1", config=out["config"],
+                                     max_flipped=max(r["flipped"] for r in changed),
+                                     n_test=changed[0]["n_test"])))
     return rows
 
 

@@ -149,7 +149,6 @@ NOT_YET = {
     "sims/paper_scale_pairs.py",
     "sims/parameter_counts.py",
     "sims/posttraining_truncation.py",
-    "sims/pruning_pipeline_check.py",
     "sims/pruning_theorem_accuracy.py",
     "sims/pruning_theorem_common.py",
     "sims/pruning_theorem_lemma_4_1.py",

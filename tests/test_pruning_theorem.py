@@ -380,3 +380,25 @@ def test_claim_ids_are_in_the_registry():
            pt.THEOREM_4_2, pt.REMARK_4_11, pt.EQ_C13, pt.EXAMPLE_4_2, pt.FIGURE_4_3, pc.LEMMA_4_1,
            pc.THEOREM_4_1, posttraining.ALGORITHM_3, posttraining.PAPER_001_ALGORITHM}
     assert ids <= set(registry())
+
+
+def test_pipeline_verdicts_on_planted_events():
+    """Planted event records: Lemma 4.1 is a deterministic inequality, so a ratio above 1 anywhere
+    fails it and every ratio <= 1 holds; Theorem 4.1 is vacuous when no input is certified, holds
+    when certified inputs never flip, fails when one does."""
+    from sims import pruning_pipeline_check as pc
+
+    def ev(ratio, certified=0.0, cf=0, viol=0):
+        return dict(changed=True, n_test=100, violations=viol, max_actual_over_bound=ratio,
+                    violations_if_sqrt_lambda_plus_of_X=0, premise_ok=True, median_ratio=0.1,
+                    certified_E_prime=certified, certified_but_flipped_E_prime=cf, flipped=cf)
+
+    def words(*events):
+        return [v.verdict for v in pc.verdicts(dict(config="planted", topology=[2, 4, 2], records=list(events)))]
+
+    assert words(ev(0.3), ev(1.0)) == ["holds", "vacuous"]
+    assert words(ev(0.3), ev(1.0 + 1e-9, viol=1)) == ["fails", "vacuous"]
+    assert words(ev(0.3, certified=0.2), ev(0.5)) == ["holds", "holds"]
+    assert words(ev(0.3, certified=0.2, cf=1)) == ["holds", "fails"]
+    (none,) = pc.verdicts(dict(config="planted", topology=[2, 4, 2], records=[dict(changed=False)]))
+    assert none.verdict == "inconclusive" and none.protocol["rule"] == "bound"
