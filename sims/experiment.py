@@ -25,7 +25,7 @@ from dataclasses import field
 from pathlib import Path
 
 from core import claims as claims_registry
-from core.result import Provenance, Result, Verdict
+from core.result import Provenance, Result
 from core.validate import InvalidArgument, check_choice, check_float, check_int
 
 RUNS_DIR = Path("runs/section3")  # the run cache of the paired training runs (resumable)
@@ -91,7 +91,7 @@ class ExperimentRun:
     """The run context of one experiment::
 
         with ExperimentRun("sims.example_3_2", config, argv=argv, device="cpu") as ctx:
-            ...train on ctx.device, cache runs under ctx.runs_dir, create Verdicts...
+            ...train on ctx.device, cache runs under ctx.runs_dir, make verdicts with core.protocol...
             return ctx.result(config=..., records=..., verdicts=..., tables=...)
 
     ``argv``: the command line to record (None from Python: nothing recorded); ``module``: the
@@ -141,10 +141,6 @@ class ExperimentRun:
                                            argv=self.argv or [], seed=self.seed,
                                            device=str(self.device))
         return self.device, self.provenance
-
-    def verdict(self, claim: str, setting: str, verdict: str, **kw) -> Verdict:
-        """A Verdict of this experiment (its id checked at birth, as every Verdict inside)."""
-        return Verdict(claim=claim, setting=setting, verdict=verdict, **kw)
 
     def result(self, *, config: dict, records=(), verdicts=(), tables=None) -> Result:
         """The Result of this run, its provenance stopped now."""

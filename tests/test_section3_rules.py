@@ -61,21 +61,27 @@ def _sweep(seed, run, removed_within, base=0.85, n=1000):
     return rows
 
 
+@pytest.mark.parametrize("seeds", [1, 8])
 @pytest.mark.parametrize("mp, alone, word", [(0.96, 0.8, "holds"), (0.9, 0.5, "fails"), (0.96, 0.99, "fails"),
                                              (0.8, 0.9, "fails")])
-def test_over_95_verdict_words(mp, alone, word):
+def test_over_95_verdict_words(mp, alone, word, seeds):
+    """One seed: decided on that run (bound).  Eight seeds of one sign: the exact sign-flip p is
+    2/2^8 = 0.0078 per part, 0.0156 after Holm over the two parts, below 0.05."""
     from sims.sparsification_sweeps import over_95_verdict
-    sweeps = [*_sweep(0, "pruned", mp), *_sweep(0, "unpruned", alone),
-              *_sweep(1, "pruned", mp), *_sweep(1, "unpruned", alone)]
-    v = over_95_verdict(sweeps, {0: 1000, 1: 1000}, "synthetic")
+    sweeps = [x for s in range(seeds) for x in (*_sweep(s, "pruned", mp), *_sweep(s, "unpruned", alone))]
+    v = over_95_verdict(sweeps, {s: 1000 for s in range(seeds)}, "synthetic")
     assert v.claim == "000:text:3.2.6" and v.verdict == word
 
 
-def test_over_95_verdict_mixed_seeds_is_inconclusive():
+def test_over_95_verdict_two_or_mixed_seeds_is_inconclusive():
+    """Two seeds cannot reach p <= 0.05 (smallest two-sided sign-flip p is 2/4); mixed seeds neither."""
     from sims.sparsification_sweeps import over_95_verdict
-    sweeps = [*_sweep(0, "pruned", 0.96), *_sweep(0, "unpruned", 0.5),
-              *_sweep(1, "pruned", 0.9), *_sweep(1, "unpruned", 0.5)]
-    assert over_95_verdict(sweeps, {0: 1000, 1: 1000}, "synthetic").verdict == "inconclusive"
+    two = [*_sweep(0, "pruned", 0.96), *_sweep(0, "unpruned", 0.5), *_sweep(1, "pruned", 0.96),
+           *_sweep(1, "unpruned", 0.5)]
+    assert over_95_verdict(two, {0: 1000, 1: 1000}, "synthetic").verdict == "inconclusive"
+    mixed = [x for s in range(8) for x in (*_sweep(s, "pruned", 0.96 if s % 2 else 0.9),
+                                           *_sweep(s, "unpruned", 0.5))]
+    assert over_95_verdict(mixed, {s: 1000 for s in range(8)}, "synthetic").verdict == "inconclusive"
 
 
 def test_appendix_e2_runs_at_toy_size_and_rejects_bad_input(tmp_path, tiny_configs):
