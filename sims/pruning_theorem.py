@@ -47,17 +47,17 @@ from core.validate import InvalidArgument, check_int
 from sims import pruning_settings as ps
 from sims.experiment import ExperimentRun
 # The four parts, one module each; their public names stay importable from here.
-from sims.pruning_theorem_accuracy import (example_4_2, example_4_2_verdicts, fW_verdict,  # noqa: F401
+from sims.pruning_theorem_accuracy import (example_4_2, example_4_2_verdicts, fW_decision,  # noqa: F401
                                            theorem_4_2_record, theorem_4_2_trials,
                                            theorem_4_2_verdicts)
 from sims.pruning_theorem_common import (EPS, EQ_C13, EXAMPLE_4_2, FIGURE_4_3, LEMMA_4_1,  # noqa: F401
                                          LEMMA_4_2, REMARK_4_1, REMARK_4_2, REMARK_4_5, REMARK_4_6,
                                          REMARK_4_11, SQRT_LAMBDA_PLUS, THEOREM_4_1, THEOREM_4_2,
                                          TOL, VACUOUS_RATE, cluster_ratio, f_W_square,
-                                         limit_verdict, low_rank_difference_norm,
-                                         probability_verdict, setting_id, trial_rng, truncate_top)
+                                         limit_decision, low_rank_difference_norm,
+                                         probability_decision, setting_id, trial_rng, truncate_top)
 from sims.pruning_theorem_lemma_4_1 import (lemma_4_1_check, lemma_4_1_verdicts,  # noqa: F401
-                                            random_network, sharp_example, sharpness_verdict,
+                                            random_network, sharp_example, sharpness_decision,
                                             simultaneous_pruning_check)
 from sims.pruning_theorem_spiked import (c13_verdict, scaling_verdict, spiked_record,  # noqa: F401
                                          spiked_trials, spiked_verdicts)

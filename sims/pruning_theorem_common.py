@@ -1,5 +1,6 @@
 """What the checks of ``sims.pruning_theorem`` share: constants, claim ids, per-trial generators,
-the partial-SVD truncation (B.4), and the probability intervals and verdict rules of its docstring.
+the partial-SVD truncation (B.4), and the probability intervals and the decisions (through
+``core.protocol``) of its docstring.
 
 A probability "P(A | B) >= 1 - D(N)" is about one fixed input s, over R: (trial, input) pairs are
 pooled and the interval is a cluster bootstrap over trials (``cluster_ratio``).
@@ -9,12 +10,14 @@ from __future__ import annotations
 import numpy as np
 from scipy.sparse.linalg import svds
 
+from core import protocol as P
 from sims.stats import proportion_ci
 from theory import approximation as approx
 
 SQRT_LAMBDA_PLUS = 2.0          # square N x N noise, iid N(0, 1/N): edge of the singular values
 EPS = 0.1                       # truncation at sqrt(lambda+) + eps (Theorem 4.1, Remark 4.7)
-VACUOUS_RATE = 0.01             # condition met in fewer pairs than this -> "vacuous"
+VACUOUS_RATE = 0.01             # condition met in fewer pairs than this: the claim is vacuous
+LIMIT_LEVEL = 0.95              # "P >= 1 - C(N)" with C(N) -> 0 unspecified: reached when the interval is above
 TOL = 1e-9                      # relative float slack in deterministic inequalities
 
 # claim ids (core.claims registry)
@@ -86,26 +89,36 @@ def cluster_ratio(num: np.ndarray, den: np.ndarray, seed: int = 0, n_boot: int =
     return float(est), [float(lo), float(hi)]
 
 
-def probability_verdict(est, ci, bound, condition_rate=1.0) -> str:
+def probability_decision(decl: "P.Declaration", est, ci, bound, condition_rate=1.0) -> "P.Decision":
+    """A claim "P(A | B) >= bound" at one N with an explicit bound (1 - D(N)), through
+    ``core.protocol.bound`` on the interval's ends: B met in fewer than ``VACUOUS_RATE`` of the pairs
+    -> vacuous (``condition``); the whole interval below the bound -> fails; the whole interval at or
+    above it -> holds; an interval straddling it -> inconclusive."""
     if est is None or condition_rate < VACUOUS_RATE:
-        return "vacuous"
-    if ci[1] < bound:
-        return "fails"
-    if ci[0] >= bound:
-        return "holds"
-    return "inconclusive"
+        return P.condition(decl, False, f"the conditioning event in {condition_rate:.1%} of pairs "
+                                        f"(< {VACUOUS_RATE:.0%})")
+    upper = P.bound(decl, ci[1], bound, side=">=")
+    if upper.word == "fails":
+        return upper
+    lower = P.bound(decl, ci[0], bound, side=">=")
+    if lower.word == "holds":
+        return lower
+    return P.condition(decl, True, f"the interval [{ci[0]:.3g}, {ci[1]:.3g}] straddles {bound:.3g}")
 
 
-def limit_verdict(est, ci, condition_rate=1.0, level: float = 0.95) -> str:
-    """For claims "P >= 1 - C(N)" with C(N) -> 0 unspecified: holds when the interval lies above
-    ``level``, fails when below 1/2 (no vanishing C(N) is compatible), else inconclusive."""
+def limit_decision(decl: "P.Declaration", est, ci, condition_rate=1.0) -> "P.Decision":
+    """A claim "P >= 1 - C(N)" with C(N) -> 0 unspecified (a limit): vacuous as above; holds when the
+    interval lies above ``LIMIT_LEVEL`` (``decl.margin``, rule ``level_at_reduced_scale``); otherwise
+    inconclusive: a finite-N shortfall does not refute a limit (issue 23; it was "fails" below 1/2)."""
     if est is None or condition_rate < VACUOUS_RATE:
-        return "vacuous"
-    if ci[0] >= level:
-        return "holds"
-    if ci[1] < 0.5:
-        return "fails"
-    return "inconclusive"
+        return P.condition(decl, False, f"the conditioning event in {condition_rate:.1%} of pairs "
+                                        f"(< {VACUOUS_RATE:.0%})")
+    return P.level_at_reduced_scale(decl, ci[0], ci[1])
+
+
+def fallback(decl: "P.Declaration", what: str) -> "P.Decision":
+    """Undecided: the premise is met but no rule decides the conclusion (``protocol.condition``)."""
+    return P.condition(decl, True, what)
 
 
 def f_W_square(theta) -> float:

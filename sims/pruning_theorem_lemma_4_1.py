@@ -9,8 +9,9 @@ import math
 
 import numpy as np
 
+from core import protocol as P
 from core.result import Verdict
-from sims.pruning_theorem_common import LEMMA_4_1, REMARK_4_1, TOL, trial_rng
+from sims.pruning_theorem_common import LEMMA_4_1, REMARK_4_1, TOL, fallback, trial_rng
 from theory import pruning_bounds as pb
 
 
@@ -91,12 +92,34 @@ def sharp_example(a: float = 3.0, c: float = 1.0, beta: float = 5.0) -> dict:
     return dict(actual=float(actual), bound=bound, ratio=bound / float(actual))
 
 
-def sharpness_verdict(ratio: float) -> str:
+_INSTANCES = ("random instances (a deterministic inequality for every network and input: any instance "
+              "can refute it; widths 4-24, depths in the setting)")
+DECLARATIONS = {
+    # Lemma 4.1 (4.4), paper 000 Sec. 4.2: |dX(W) - dX(W')| <= bound for every input.
+    "lemma_4_1": P.declare(LEMMA_4_1, "violations of (4.4) over (network, input) pairs", "bound",
+                           scale=_INSTANCES, family="000:lemma:4.1 random networks"),
+    # Remark 4.1 (4.5): the bias-free form.
+    "remark_4_1": P.declare(REMARK_4_1, "violations of (4.5) over the bias-free pairs", "bound", scale=_INSTANCES),
+    # sqrt 2 in (4.4) is sharp: a hand-built network attains bound/actual = 1 (float slack 1e-9);
+    # below 1 would violate the lemma itself.
+    "lemma_4_1_sharpness": P.declare(LEMMA_4_1, "bound/actual on the hand-built 2 x 2 example, against 1",
+                                     "bound", scale="one exact example", family="000:lemma:4.1 sharpness"),
+    # Algorithm 1 prunes every layer at once: the sum of the single-layer bounds must hold.
+    "lemma_4_1_all_layers": P.declare(LEMMA_4_1, "violations of the sum of (4.4) over the pruned layers",
+                                      "bound", scale=_INSTANCES, family="000:lemma:4.1 all layers at once"),
+}
+
+
+def sharpness_decision(ratio: float) -> "P.Decision":
     """(4.4) is sharp when the hand-built example attains it (bound/actual = 1 up to float error);
-    bound/actual < 1 would be a violation of Lemma 4.1 itself."""
-    if ratio < 1 - 1e-9:
-        return "fails"
-    return "holds" if ratio <= 1 + 1e-9 else "inconclusive"
+    bound/actual < 1 would be a violation of Lemma 4.1 itself (fails); above 1 the example does not
+    show sharpness (inconclusive)."""
+    decl = DECLARATIONS["lemma_4_1_sharpness"]
+    below = P.bound(decl, ratio, 1 - 1e-9, side=">=")
+    if below.word == "fails":
+        return below
+    at = P.bound(decl, ratio, 1 + 1e-9)
+    return at if at.word == "holds" else fallback(decl, f"bound/actual = {ratio:.6g} > 1: not attained")
 
 
 def simultaneous_pruning_check(n_networks: int, n_inputs: int, seed: int) -> dict:
@@ -134,39 +157,43 @@ def simultaneous_pruning_check(n_networks: int, n_inputs: int, seed: int) -> dic
 
 
 def lemma_4_1_verdicts(l41: dict, sharp: dict, sim: dict) -> list[Verdict]:
+    """Lemma 4.1 (4.4), Remark 4.1 (4.5), the sharpness of sqrt 2, and all layers at once (paper 000
+    Sec. 4.2), through ``DECLARATIONS``."""
     q = l41["ratio_quantiles"]
+    d = DECLARATIONS
+    no_bias = (P.bound(d["remark_4_1"], l41["no_bias_violations"], 0) if l41["no_bias_pairs"] else
+               P.withheld(d["remark_4_1"], "no bias-free network among the random networks"))
     return [
-        Verdict(claim=LEMMA_4_1, setting=f"{l41['n_networks']} random networks, depths "
-                f"{l41['depths']}, {'/'.join(l41['activations'])}, biases on/off, final "
-                "activation on/off", measured=q[0.5], bound=1.0,
-                interval=[q[0.0], q[0.9]],
-                verdict="holds" if l41["violations"] == 0 else "fails",
-                note=f"{l41['violations']} violations in {l41['n_pairs']} pairs; measured = median "
-                     "bound/actual (interval: min and 90% quantile); without the factor sqrt 2: "
-                     f"{l41['without_sqrt2_violations']} violations",
-                extra=dict(check="lemma_4_1", quantiles={str(k): v for k, v in q.items()},
-                           violations=l41["violations"], pairs=l41["n_pairs"],
-                           without_sqrt2_violations=l41["without_sqrt2_violations"])),
-        Verdict(claim=REMARK_4_1, setting=f"(4.5), zero biases: the {l41['no_bias_networks']} "
-                "bias-free networks of the Lemma 4.1 check", measured=l41["no_bias_median_ratio"],
-                bound=1.0, verdict=("holds" if l41["no_bias_violations"] == 0 else "fails")
-                if l41["no_bias_pairs"] else "inconclusive",
-                note=f"{l41['no_bias_violations']} violations of (4.5) in {l41['no_bias_pairs']} "
-                     "pairs; measured = median bound/actual (the 'worst case' is far from typical)",
-                extra=dict(check="remark_4_1", violations=l41["no_bias_violations"],
-                           pairs=l41["no_bias_pairs"])),
-        Verdict(claim=LEMMA_4_1, setting="sharpness of sqrt 2 in (4.4): 1 layer, 2x2, abs, biases, "
-                "pruning the (e1-e2) direction", measured=sharp["ratio"], bound=1.0,
-                verdict=sharpness_verdict(sharp["ratio"]),
-                note="bound/actual = 1: the constant sqrt(2) cannot be lowered",
-                extra=dict(sharp, check="lemma_4_1_sharpness")),
-        Verdict(claim=LEMMA_4_1, setting="every layer pruned at once (Algorithm 1), sum of the "
-                "single-layer bounds", measured=sim["worst_actual_over_sum"], bound=1.0,
-                verdict="holds" if sim["sum_violations"] == 0 else "fails",
-                note=f"measured = max actual / sum of (4.4) over the pruned layers "
-                     f"({sim['sum_violations']} violations in {sim['pairs']} pairs). Lemma 4.1 is "
-                     f"single-layer: the largest single-layer bound alone is exceeded in "
-                     f"{sim['naive_violations']} pairs (max ratio "
-                     f"{sim['worst_actual_over_naive']:.3g})",
-                extra=dict(sim, check="lemma_4_1_all_layers")),
+        P.verdict(d["lemma_4_1"], P.bound(d["lemma_4_1"], l41["violations"], 0),
+                  setting=f"{l41['n_networks']} random networks, depths "
+                  f"{l41['depths']}, {'/'.join(l41['activations'])}, biases on/off, final "
+                  "activation on/off", measured=q[0.5], bound=1.0,
+                  interval=[q[0.0], q[0.9]],
+                  note=f"{l41['violations']} violations in {l41['n_pairs']} pairs; measured = median "
+                       "bound/actual (interval: min and 90% quantile); without the factor sqrt 2: "
+                       f"{l41['without_sqrt2_violations']} violations",
+                  extra=dict(check="lemma_4_1", quantiles={str(k): v for k, v in q.items()},
+                             violations=l41["violations"], pairs=l41["n_pairs"],
+                             without_sqrt2_violations=l41["without_sqrt2_violations"])),
+        P.verdict(d["remark_4_1"], no_bias, setting=f"(4.5), zero biases: the {l41['no_bias_networks']} "
+                  "bias-free networks of the Lemma 4.1 check", measured=l41["no_bias_median_ratio"],
+                  bound=1.0,
+                  note=f"{l41['no_bias_violations']} violations of (4.5) in {l41['no_bias_pairs']} "
+                       "pairs; measured = median bound/actual (the 'worst case' is far from typical)",
+                  extra=dict(check="remark_4_1", violations=l41["no_bias_violations"],
+                             pairs=l41["no_bias_pairs"])),
+        P.verdict(d["lemma_4_1_sharpness"], sharpness_decision(sharp["ratio"]),
+                  setting="sharpness of sqrt 2 in (4.4): 1 layer, 2x2, abs, biases, "
+                  "pruning the (e1-e2) direction", measured=sharp["ratio"], bound=1.0,
+                  note="bound/actual = 1: the constant sqrt(2) cannot be lowered",
+                  extra=dict(sharp, check="lemma_4_1_sharpness")),
+        P.verdict(d["lemma_4_1_all_layers"], P.bound(d["lemma_4_1_all_layers"], sim["sum_violations"], 0),
+                  setting="every layer pruned at once (Algorithm 1), sum of the "
+                  "single-layer bounds", measured=sim["worst_actual_over_sum"], bound=1.0,
+                  note=f"measured = max actual / sum of (4.4) over the pruned layers "
+                       f"({sim['sum_violations']} violations in {sim['pairs']} pairs). Lemma 4.1 is "
+                       f"single-layer: the largest single-layer bound alone is exceeded in "
+                       f"{sim['naive_violations']} pairs (max ratio "
+                       f"{sim['worst_actual_over_naive']:.3g})",
+                  extra=dict(sim, check="lemma_4_1_all_layers")),
     ]

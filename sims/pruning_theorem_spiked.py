@@ -9,12 +9,13 @@ import math
 
 import numpy as np
 
+from core import protocol as P
 from core.result import Verdict
 from sims import pruning_settings as ps
-from sims.pruning_theorem_common import (EPS, EQ_C13, LEMMA_4_1, LEMMA_4_2, REMARK_4_2, REMARK_4_5,
-                                         REMARK_4_6, SQRT_LAMBDA_PLUS, THEOREM_4_1, TOL, cluster_ratio,
-                                         f_W_square, limit_verdict, probability_verdict, setting_id,
-                                         trial_rng, truncate_top)
+from sims.pruning_theorem_common import (EPS, EQ_C13, LEMMA_4_1, LEMMA_4_2, LIMIT_LEVEL, REMARK_4_2,
+                                         REMARK_4_5, REMARK_4_6, SQRT_LAMBDA_PLUS, THEOREM_4_1, TOL,
+                                         cluster_ratio, f_W_square, fallback, limit_decision,
+                                         probability_decision, setting_id, trial_rng, truncate_top)
 from sims.stats import loglog_fit, proportion_ci
 from theory import approximation_symbolic as approx_sym
 from theory import pruning_bounds as pb
@@ -65,12 +66,43 @@ def spiked_trials(name: str, N: int, trials: int, seed: int, eps: float = EPS,
     return out
 
 
+_SPIKED = ("three-layer spiked networks of sims.pruning_settings, N = 64-512 (reduced; the paper "
+           "gives no N for these statements)")
+DECLARATIONS = {
+    # Lemma 4.2 (4.14), paper 000 Sec. 4.4: P(dX(S) >= 0 | dX(W) >= E) >= 1 - D(N), D(N) explicit
+    # (theory.pruning_bounds.D_N): a statement at each N, decided on the cluster-bootstrap interval.
+    "lemma_4_2": P.declare(LEMMA_4_2, "P(dX(S) >= 0 | dX(W) >= E), cluster bootstrap over trials, "
+                           "against 1 - D(N)", "bound", scale=_SPIKED),
+    # Remark 4.2 (4.16): P(|dX(S) - dX(W)| <= E) >= 1 - D(N).
+    "remark_4_2": P.declare(REMARK_4_2, "P(|dX(S) - dX(W)| <= E) against 1 - D(N)", "bound", scale=_SPIKED),
+    # Theorem 4.1 (4.19) and Remark 4.6 (4.21): probabilities >= 1 - C_eps(N), C_eps(N) -> 0
+    # unspecified: limit claims; the level LIMIT_LEVEL reached holds, a shortfall is inconclusive.
+    "theorem_4_1": P.declare(THEOREM_4_1, "P(dX(W') >= 0 | dX(W) >= E'), interval's lower end against "
+                             f"{LIMIT_LEVEL}", "level_at_reduced_scale", margin=LIMIT_LEVEL, scale=_SPIKED),
+    "remark_4_6": P.declare(REMARK_4_6, "P(|dX(W') - dX(W)| <= E'), interval's lower end against "
+                            f"{LIMIT_LEVEL}", "level_at_reduced_scale", margin=LIMIT_LEVEL, scale=_SPIKED),
+    # Lemma 4.1 on W -> W': deterministic, no violation allowed.
+    "lemma_4_1_spiked": P.declare(LEMMA_4_1, "violations of (4.4) for W -> W' over (trial, input) pairs",
+                                  "bound", scale=_SPIKED, family="000:lemma:4.1 spiked networks"),
+    # (C.13), Appendix C: ||R z||_1 <= max|R_ij| ||z||_1 for every pair (a deterministic proof step).
+    "c13": P.declare(EQ_C13, "fraction of (trial, input) pairs where (C.13) holds, against 1", "bound",
+                     scale=_SPIKED),
+    # Remark 4.5: E -> 0 provided h_phi <= C: vacuous when h_phi grows (CI of its log-log slope above
+    # 0), holds when the slope's CI lies below 0.05, else inconclusive.
+    "remark_4_5": P.declare(REMARK_4_5, "95% CI of the log-log slope of h_phi in N (premise h_phi <= C)",
+                            "condition", scale=_SPIKED),
+}
+
+
 def spiked_setting(res: dict) -> str:
     return (f"{res['name']} net, 3-layer abs, W_2 = S_2 + R_2 (rank {res['rank']}), N={res['N']}, "
             f"{res['trials']} trials")
 
 
 def spiked_verdicts(res: dict) -> list[Verdict]:
+    """Lemma 4.2 (4.14), Remark 4.2 (4.16), Theorem 4.1 (4.19), Remark 4.6 (4.21) and Lemma 4.1 on
+    W -> W' for one spiked setting (paper 000 Sec. 4.4-4.5), through ``DECLARATIONS``."""
+    D = DECLARATIONS
     N, name = res["N"], res["name"]
     dW, dP, dS = res["dW"], res["dP"], np.broadcast_to(res["dS"], res["dW"].shape)
     E, Ep = np.broadcast_to(res["E"], dW.shape), np.broadcast_to(res["Ep"], dW.shape)
@@ -89,15 +121,15 @@ def spiked_verdicts(res: dict) -> list[Verdict]:
                      f"{res['info']['dX_W_limit']:.3f} > 0 and delta X(S) = {res['info']['dX_S']:.3f} "
                      "for every N. A valid E must dominate ||W_3||_1 ||R z||_1 ~ sqrt(2N/pi) "
                      "||W_3||_1 ||z||_2 (the corrected (C.13)).")
-    rows.append(Verdict(claim=LEMMA_4_2, setting=setting, N=N, measured=est, bound=bound,
-                        verdict=probability_verdict(est, ci, bound, rate), interval=ci,
+    rows.append(P.verdict(D["lemma_4_2"], probability_decision(D["lemma_4_2"], est, ci, bound, rate),
+                        setting=setting, N=N, measured=est, bound=bound, interval=ci,
                         corrected=corrected,
                         note=f"P(dX(S)>=0 | dX(W)>=E) vs 1-D(N), (4.14); condition met in "
                              f"{rate:.0%} of pairs",
                         extra=dict(extra, check="lemma_4_2")))
     est, ci = cluster_ratio(np.abs(dS - dW) <= E, np.ones_like(cond))
-    rows.append(Verdict(claim=REMARK_4_2, setting=setting, N=N, measured=est, bound=bound,
-                        verdict=probability_verdict(est, ci, bound), interval=ci,
+    rows.append(P.verdict(D["remark_4_2"], probability_decision(D["remark_4_2"], est, ci, bound),
+                        setting=setting, N=N, measured=est, bound=bound, interval=ci,
                         corrected="" if est is None or ci[1] >= bound else
                         "|dX(S)-dX(W)| does not vanish: it concentrates at a positive constant "
                         f"(median {extra['median_delta']:.3g}) while E = a(N) h_phi -> 0",
@@ -111,14 +143,15 @@ def spiked_verdicts(res: dict) -> list[Verdict]:
                    median_delta=float(np.median(np.abs(dP - dW))), f_W=res["f_W"],
                    f_W_opnorm_limit=res["f_W_opnorm"],
                    kept_rank_fraction_correct=float(np.mean(res["kept"] == res["rank"])))
-    rows.append(Verdict(claim=THEOREM_4_1, setting=setting, N=N, measured=est,
-                        verdict=limit_verdict(est, ci, ratep), interval=ci,
+    rows.append(P.verdict(D["theorem_4_1"], limit_decision(D["theorem_4_1"], est, ci, ratep),
+                        setting=setting, N=N, measured=est, interval=ci,
                         note=f"P(dX(W')>=0 | dX(W)>=E'), (4.19); condition met in {ratep:.0%} of "
-                             "pairs; C_eps(N) is unspecified: holds = CI above 0.95",
+                             f"pairs; C_eps(N) is unspecified: holds = CI above {LIMIT_LEVEL}, a "
+                             "shortfall is inconclusive (a limit)",
                         extra=dict(extra_p, check="theorem_4_1")))
     est, ci = cluster_ratio(np.abs(dP - dW) <= Ep, np.ones_like(condp))
-    rows.append(Verdict(claim=REMARK_4_6, setting=setting, N=N, measured=est,
-                        verdict=limit_verdict(est, ci), interval=ci,
+    rows.append(P.verdict(D["remark_4_6"], limit_decision(D["remark_4_6"], est, ci),
+                        setting=setting, N=N, measured=est, interval=ci,
                         note="P(|dX(W')-dX(W)| <= E'), (4.21); extra.margin = median "
                              "E'/|dX(W')-dX(W)|",
                         extra=dict(extra_p, check="remark_4_6", margin=float(
@@ -126,9 +159,9 @@ def spiked_verdicts(res: dict) -> list[Verdict]:
     # Lemma 4.1 on W -> W' (deterministic, must never fail)
     actual = np.abs(dP - dW)
     viol = int(np.sum(actual > res["lemma41"] * (1 + TOL)))
-    rows.append(Verdict(claim=LEMMA_4_1, setting=f"{setting}: W -> W' at 2+eps", N=N,
+    rows.append(P.verdict(D["lemma_4_1_spiked"], P.bound(D["lemma_4_1_spiked"], viol, 0),
+                        setting=f"{setting}: W -> W' at 2+eps", N=N,
                         measured=float(np.median(res["lemma41_thr"] / np.maximum(actual, 1e-300))),
-                        verdict="holds" if viol == 0 else "fails",
                         note=f"{viol} violations in {actual.size} pairs; measured = median "
                              "bound/actual",
                         extra=dict(network=name, check="lemma_4_1_spiked", violations=viol,
@@ -142,9 +175,11 @@ def c13_verdict(res: dict) -> Verdict:
     c12_ok = res["c12_lhs"] <= res["Rz1"] * (1 + TOL)
     pred = math.sqrt(2 * res["N"] / math.pi) * res["z2"]
     ci = proportion_ci(int(paper_ok.sum()), paper_ok.size, method="exact")
-    return Verdict(claim=EQ_C13, setting=f"{res['name']} net, N={res['N']}: ||R z||_1 <= "
+    decl = DECLARATIONS["c13"]
+    return P.verdict(decl, P.bound(decl, float(paper_ok.mean()), 1.0, side=">="),
+                   setting=f"{res['name']} net, N={res['N']}: ||R z||_1 <= "
                    "max|R_ij| ||z||_1", N=res["N"], measured=float(paper_ok.mean()), bound=1.0,
-                   verdict="holds" if paper_ok.all() else "fails", interval=ci.as_list(),
+                   interval=ci.as_list(),
                    corrected="||R z||_1 <= ||R||_1 ||z||_1 (max column sum, ~ sqrt(2N/pi)); for z "
                              "independent of R, ||R z||_1 ~ sqrt(2N/pi) ||z||_2",
                    note=f"measured = fraction of {paper_ok.size} (trial, input) pairs where (C.13) "
@@ -175,11 +210,17 @@ def scaling_verdict(results: list[dict]) -> Verdict:
     sh = slopes["h_phi"]
     # Remark 4.5 is an implication (h_phi <= C => E -> 0), true since a(N) -> 0; when h_phi grows
     # its hypothesis (4.17) is not met, which makes the remark vacuous here, not false.
-    verdict = "vacuous" if sh[1] > 0 else ("holds" if sh[2] < 0.05 else "inconclusive")
-    return Verdict(claim=REMARK_4_5, setting=f"{results[0]['name']} net: standard init (W_1 ~ "
+    decl = DECLARATIONS["remark_4_5"]
+    if sh[1] > 0:
+        decision = P.condition(decl, False, f"h_phi grows: log-log slope CI [{sh[1]:.2f}, {sh[2]:.2f}] above 0")
+    else:
+        below = P.bound(decl, sh[2], 0.05)
+        decision = below if below.word == "holds" else fallback(
+            decl, f"h_phi slope CI [{sh[1]:.2f}, {sh[2]:.2f}] neither above 0 nor below 0.05")
+    return P.verdict(decl, decision, setting=f"{results[0]['name']} net: standard init (W_1 ~ "
                    "N(0,1/16), W_3 ~ N(0,1/N), s ~ N(0,I_16)), N in "
                    f"{[int(n) for n in Ns]}", N=int(Ns[-1]), measured=sh[0], bound=0.0,
-                   verdict=verdict, interval=sh[1:],
+                   interval=sh[1:],
                    corrected=f"h_phi grows (slope {sh[0]:.2f}; ||z||_1 ~ N, ||W_3||_1 ~ sqrt(log N "
                              f"/ N)), so E = a(N) h_phi grows (slope {slopes['E'][0]:.2f}) while "
                              f"|delta X| does not (slope {slopes['abs_dX'][0]:.2f}): the condition "

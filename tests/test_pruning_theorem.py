@@ -85,16 +85,25 @@ def test_random_network_lemma_4_2_and_theorem_4_1_are_vacuous():
 
 
 def test_vacuity_rule():
-    """probability_verdict / limit_verdict on synthetic rates: vacuous below VACUOUS_RATE whatever
-    the interval says; otherwise the interval against the bound decides."""
+    """probability_decision / limit_decision on synthetic rates: vacuous below VACUOUS_RATE whatever
+    the interval says; otherwise the interval against the bound decides; a limit claim (C(N)
+    unspecified) is never failed at finite N (issue 23), only reached (holds) or not (inconclusive)."""
+    from sims.pruning_theorem_spiked import DECLARATIONS as D
     below = pt.VACUOUS_RATE / 2
-    assert pt.probability_verdict(0.99, [0.98, 1.0], 0.9, below) == "vacuous"
-    assert pt.probability_verdict(None, None, 0.9, 1.0) == "vacuous"
-    assert pt.probability_verdict(0.99, [0.98, 1.0], 0.9, 0.5) == "holds"
-    assert pt.probability_verdict(0.5, [0.4, 0.6], 0.9, 0.5) == "fails"
-    assert pt.probability_verdict(0.9, [0.85, 0.95], 0.9, 0.5) == "inconclusive"
-    assert pt.limit_verdict(0.99, [0.97, 1.0], below) == "vacuous"
-    assert pt.limit_verdict(0.99, [0.97, 1.0], 0.5) == "holds"
+
+    def prob(*a):
+        return pt.probability_decision(D["lemma_4_2"], *a).word
+
+    def lim(*a):
+        return pt.limit_decision(D["theorem_4_1"], *a).word
+    assert prob(0.99, [0.98, 1.0], 0.9, below) == "vacuous"
+    assert prob(None, None, 0.9, 1.0) == "vacuous"
+    assert prob(0.99, [0.98, 1.0], 0.9, 0.5) == "holds"
+    assert prob(0.5, [0.4, 0.6], 0.9, 0.5) == "fails"
+    assert prob(0.9, [0.85, 0.95], 0.9, 0.5) == "inconclusive"
+    assert lim(0.99, [0.97, 1.0], below) == "vacuous"
+    assert lim(0.99, [0.97, 1.0], 0.5) == "holds"
+    assert lim(0.3, [0.2, 0.4], 0.5) == "inconclusive"      # was "fails" (below 1/2): a limit claim
 
 
 def test_remark_4_5_h_phi_grows_under_standard_init():
@@ -219,9 +228,9 @@ def test_simultaneous_pruning_sum_bound_and_sharpness_rows():
     assert sim["sum_violations"] == 0 and sim["worst_actual_over_sum"] <= 1 + 1e-9
     sharp = pt.sharp_example()
     assert sharp["ratio"] == pytest.approx(1.0, rel=1e-12)
-    # the sharpness verdict follows the ratio: attained -> holds, bound below actual -> fails
-    assert pt.sharpness_verdict(sharp["ratio"]) == "holds"
-    assert pt.sharpness_verdict(0.9) == "fails" and pt.sharpness_verdict(1.5) == "inconclusive"
+    # the sharpness decision follows the ratio: attained -> holds, bound below actual -> fails
+    assert pt.sharpness_decision(sharp["ratio"]).word == "holds"
+    assert pt.sharpness_decision(0.9).word == "fails" and pt.sharpness_decision(1.5).word == "inconclusive"
 
 
 # ---------------------------------------------------------------------------------------------
