@@ -143,7 +143,6 @@ NOT_YET = {
     "sims/paper_claims_proof_steps.py",
     "sims/paper_claims_section4.py",
     "sims/paper_claims_spiked.py",
-    "sims/paper_scale_pairs.py",
     "sims/posttraining_truncation.py",
     "sims/qian_klabjan_verdicts.py",
     "sims/qk_lemmas.py",
