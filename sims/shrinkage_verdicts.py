@@ -8,12 +8,36 @@ import math
 
 import numpy as np
 
+from core import protocol as P
 from core.result import Verdict
 from sims.shrinkage_trials import LemmaConfig
 from sims.stats import loglog_fit
 from theory import approximation as paper
 from theory import spiked
 from theory import tracy_widom
+
+
+_LIMIT = "N up to 8000, 8 matrices per size (reduced: the claims are a.s. limits, N -> infinity)"
+DECLARATIONS = {
+    # Lemma B.2 (paper 000 App. B, (B.4)-(B.6)) per rule and norm: ||W_eta - S|| -> the derived a.s.
+    # block limit (theory.shrinkage_symbolic).  Decided on a Bonferroni-simultaneous interval (the
+    # family level over the cells): the N -> infinity intercept or the mean at the largest N contains
+    # the limit -> holds; neither -> inconclusive (no rival value: a finite-N offset of a limit cannot be
+    # told from a wrong limit).
+    "lemma_b2": P.declare("000:lemma:B.2", "||W_eta - S|| against its derived a.s. limit, simultaneous "
+                          "interval (intercept of mean = L + C N^(-1/2), or the mean at the largest N)",
+                          "discriminates", scale=_LIMIT, family="000:lemma:B.2 limits per rule and norm"),
+    # (B.14): ||W' - S||_2 -> f_W of (B.6) (the paper) against the derived truncation limit (the rival).
+    "eq_b14": P.declare("000:eq:B.14", "||W' - S||_2 (truncation) interval against f_W (B.6), rival: the "
+                        "derived limit", "discriminates", scale=_LIMIT),
+    # eps = 0 against eps > 0 on the same matrices (not the paper's (B.4), which has eps > 0): vacuous
+    # when no matrix kept a bulk value; the paired 95% t interval excluding 0 -> fails; within
+    # +-EDGE_NEGLIGIBLE x limit -> holds; else inconclusive.
+    "edge": P.declare("000:lemma:B.2", "paired mean difference of the error at eps = 0 and with the bulk "
+                      "dropped, 95% t interval", "contains",
+                      scale="N = 250-1000, 40 matrices (reduced: a limit claim)",
+                      family="000:lemma:B.2 eps = 0"),
+}
 
 
 # ------------------------------------------------------------------------------------- analysis
@@ -94,21 +118,26 @@ def lemma_verdicts(records: list[dict], edge_rows: list[dict], cfg: LemmaConfig)
         # 'fails' needs evidence against both readings of the data: the N -> inf intercept (whose
         # N^{-1/2} model overshoots where a near-tie of block values resolves at larger N) and the
         # mean at the largest N (biased by O(N^{-1/2}) at ties)
-        ok = lo <= r["limit"] <= hi or in_n
+        decl = DECLARATIONS["lemma_b2"]
+        decision = P.discriminates(decl, lo, hi, r["limit"])
+        if decision.word != "holds":
+            at_n = P.discriminates(decl, lo_n, hi_n, r["limit"])
+            decision = at_n if at_n.word == "holds" else decision
+        ok = decision.word == "holds"
         rr = rate.get((r["ratio"], r["rule"], r["norm"]))
         slope = (f"; RMS deviation ~ N^{rr['rmse_slope']:.2f} (CI {rr['rmse_slope_ci'][0]:.2f}, "
                  f"{rr['rmse_slope_ci'][1]:.2f})" if rr else "")
-        out.append(Verdict(
-            "000:lemma:B.2",
+        out.append(P.verdict(
+            decl, decision, setting=
             f"rule={r['rule']}, ||W_eta - S||_{'2' if r['norm'] == 'operator' else 'F'}, c={r['ratio']:g}, "
             f"N={r['N']}, M={r['M']}, spikes={[round(t, 4) for t in r['spikes']]}, {r['trials']} matrices",
-            "holds" if ok else "fails", measured=measured, interval=[lo, hi], bound=r["limit"],
+            measured=measured, interval=[lo, hi], bound=r["limit"],
             N=r["N"],
             note=(f"derived a.s. limit (theory.shrinkage_symbolic) vs {basis}; intervals at "
                   f"{100 * level:.3f}% (95% simultaneous over {len(cells)} cells); at the largest N the "
                   f"mean is {r['mean']:.5f} [{lo_n:.5f}, {hi_n:.5f}] "
                   f"({'contains' if in_n else 'excludes'} the limit){slope}"),
-            corrected="" if ok else "the derived block limit is off: see the rates table",
+            corrected="",
             extra={"extrapolation": ext}))
     # (B.14): the paper's f_W against truncation, and the corrected lemma (operator shrinker)
     for c in sorted({r["ratio"] for r in cells}):
@@ -121,8 +150,8 @@ def lemma_verdicts(records: list[dict], edge_rows: list[dict], cfg: LemmaConfig)
         ext = extrapolate(sorted((x for x in records if (x["ratio"], x["rule"], x["norm"]) ==
                                   (c, "truncate", "operator")), key=lambda x: x["size"]), level)
         lo, hi = ext["ci"] if ext else _t_interval(tr, level)
-        f_in, d_in = lo <= f_W <= hi, lo <= tr["limit"] <= hi
-        v = "fails" if d_in and not f_in else ("holds" if f_in and not d_in else "inconclusive")
+        decl = DECLARATIONS["eq_b14"]
+        decision = P.discriminates(decl, lo, hi, f_W, tr["limit"])
         closed = ("sqrt((theta_i^2 + c)/(theta_i^2 + 1))" if c <= 1 else
                   "sqrt(c (theta_i^2 + 1)/(theta_i^2 + c))")
         corrected = (f"Corrected Approximation Lemma: with W_op = sum_i eta(sigma'_i) u'_i v'_i^T over the "
@@ -131,12 +160,12 @@ def lemma_verdicts(records: list[dict], edge_rows: list[dict], cfg: LemmaConfig)
                      f"sqrt(1 - min(g_u_i, g_v_i)) = max_i {closed} (= 1 for square R), the smallest "
                      f"limit any shrinker of the outliers reaches; here {opt['limit']:.5f} "
                      f"(measured {opt['mean']:.5f}). Truncation (paper) tends to {tr['limit']:.5f}.")
-        out.append(Verdict(
-            "000:eq:B.14",
+        out.append(P.verdict(
+            decl, decision, setting=
             f"truncation at the MP edge (Algorithm 3 / (B.4) with the outliers kept), c={c:g}, "
             f"N={tr['N']}, M={tr['M']}, spikes={[round(t, 4) for t in tr['spikes']]}, {tr['trials']} matrices",
-            v, measured=ext["limit"] if ext else tr["mean"], interval=[lo, hi], bound=f_W, N=tr["N"],
-            corrected=corrected if v == "fails" else "",
+            measured=ext["limit"] if ext else tr["mean"], interval=[lo, hi], bound=f_W, N=tr["N"],
+            corrected=corrected if decision.word == "fails" else "",
             note=(f"(B.14) claims ||W'-S||_2 -> f_W = {f_W:.5f} ((B.6)); derived limit {tr['limit']:.5f}; "
                   f"measured: N -> inf intercept (as for the Lemma B.2 cells), mean at the largest N "
                   f"{tr['mean']:.5f}; "
@@ -165,26 +194,27 @@ def edge_verdict(row: dict, p_tw: float) -> Verdict:
     n_kept = int(round(row["p_bulk_kept"] * row["trials"]))
     ci = row["minus_outlier_only_ci"] or [0.0, 0.0]
     band = EDGE_NEGLIGIBLE * abs(row["limit"])
+    decl = DECLARATIONS["edge"]
     if n_kept == 0:
-        verdict = "vacuous"
-    elif ci[0] > 0 or ci[1] < 0:
-        verdict = "fails"
-    elif -band <= ci[0] and ci[1] <= band:
-        verdict = "holds"
+        decision = P.condition(decl, False, "no matrix kept a bulk singular value")
     else:
-        verdict = "inconclusive"
-    decide = {"vacuous": "no matrix kept a bulk singular value, so eps = 0 and eps > 0 coincided on "
-                         "every draw; more or larger draws decide it. ",
-              "inconclusive": f"the interval is wider than +-{EDGE_NEGLIGIBLE:g} x limit = +-{band:.3g} "
-                              "and contains 0: more matrices with a kept bulk value decide it. ",
-              "holds": f"interval within +-{EDGE_NEGLIGIBLE:g} x limit = +-{band:.3g}. ",
-              "fails": ""}[verdict]
-    return Verdict(
-        "000:lemma:B.2",
+        decision = P.contains(decl, ci[0], ci[1], 0.0)
+        if decision.word == "holds":      # 0 inside: the difference is negligible only within the band
+            within = P.bound(decl, max(abs(ci[0]), abs(ci[1])), band)
+            decision = within if within.word == "holds" else P.condition(
+                decl, True, f"the interval contains 0 but is wider than +-{band:.3g}")
+    w = decision.word
+    decide = ("no matrix kept a bulk singular value, so eps = 0 and eps > 0 coincided on every draw; more "
+              "or larger draws decide it. " if w == "vacuous" else
+              f"the interval is wider than +-{EDGE_NEGLIGIBLE:g} x limit = +-{band:.3g} and contains 0: more "
+              "matrices with a kept bulk value decide it. " if w == "inconclusive" else
+              f"interval within +-{EDGE_NEGLIGIBLE:g} x limit = +-{band:.3g}. " if w == "holds" else "")
+    return P.verdict(
+        decl, decision, setting=
         f"eps = 0 (threshold at the MP edge itself) vs eps > 0, rule={row['rule']}, "
         f"||W_eta - S||_{'2' if row['norm'] == 'operator' else 'F'}, c={row['ratio']:g}, "
         f"N={row['N']}, M={row['M']}, {row['paired_trials']} matrices",
-        verdict, measured=row["minus_outlier_only"] or 0.0, interval=ci,
+        measured=row["minus_outlier_only"] or 0.0, interval=ci,
         bound=0.0, N=row["N"],
         note=(f"{decide}paired mean difference of the error at eps = 0 and with the bulk dropped (95% t; "
               f"max |difference| {row['max_abs_minus_outlier_only']:.4g}); {n_kept} of {row['trials']} "
@@ -193,7 +223,7 @@ def edge_verdict(row: dict, p_tw: float) -> Verdict:
               f"P(s_(r+1) > edge) -> P(TW_1 > 0) = {p_tw:.4f}, approached slowly here (the "
               f"near-threshold outlier pushes the bulk down by O(1/N), comparable to the TW scale "
               f"N^(-2/3) at these N)"),
-        corrected="" if verdict != "fails" else (
+        corrected="" if decision.word != "fails" else (
             "the a.s. limit needs eps > 0 as in (B.4) (or a threshold above the edge by more "
             "than the TW scale N^(-2/3)); at eps = 0 a kept bulk value adds a component of size "
             "~ the edge (truncation), ~ unit sqrt(beta) (corrected operator shrinker) or "

@@ -149,7 +149,6 @@ NOT_YET = {
     "sims/qk_theorems_bounds.py",
     "sims/shrinkage_pruning.py",
     "sims/shrinkage_training.py",
-    "sims/shrinkage_verdicts.py",
     "sims/spiked_model_verdicts.py",
     "sims/statistics.py",
     "sims/wigner.py",
