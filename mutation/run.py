@@ -50,8 +50,23 @@ TARGETS: dict[str, list[str]] = {
     "theory/bema.py": ["tests/test_bema.py", "tests/test_bad_inputs.py", "tests/test_bema_gaps.py"],
     "theory/pruning_bounds.py": ["tests/test_pruning_bounds.py", "tests/test_bad_inputs.py",
                                  "tests/test_pruning_theorem.py", "tests/test_pruning_bounds_gaps.py"],
-    "nets/prune.py": ["tests/test_prune_api.py", "tests/test_pruning.py", "tests/test_pruning_rules.py",
-                      "tests/test_sparsify.py"],
+    "nets/prune.py": ["tests/test_prune_api.py", "tests/test_api_user.py", "tests/test_pruning.py",
+                      "tests/test_pruning_rules.py", "tests/test_sparsify.py"],
+}
+# end-to-end tests left out of a module's selection: they reach nearly every function of the module,
+# cost seconds per mutant (most of a full run's time) and assert on a simulation's output, not on
+# these functions' values.  A mutant only they would kill is reported as a survivor (the
+# conservative direction) and judged like any other.
+DESELECT: dict[str, list[str]] = {
+    "theory/pruning_bounds.py": [
+        "tests/test_pruning_theorem.py::test_results_do_not_depend_on_jobs",          # 4.1 s, joblib pool
+        "tests/test_pruning_theorem.py::test_cli_quick_writes_a_result_with_registry_ids",  # 1.1 s, CLI
+    ],
+    # asserts that a warning points at the caller's line: under mutmut the trampoline is one more
+    # stack frame, so it fails on the unmutated code and mutmut refuses to start
+    "nets/prune.py": [
+        "tests/test_api_user.py::test_a_single_layer_is_named_by_its_class_and_warnings_point_at_the_caller",
+    ],
 }
 # copied into the mutation tree (mutmut imports the tests' packages from there, not from here)
 PACKAGES = ["core", "theory", "sims", "nets", "figures", "benchmarks"]
@@ -90,12 +105,18 @@ def write_config(tree: Path, module: str, tests: list[str]) -> None:
     # what tests read besides the packages (committed Results, the Makefile's command list)
     lines += ["also_copy ="] + [f"    {p}" for p in ALSO_COPY if (tree / p).exists()]
     lines += ["pytest_add_cli_args_test_selection ="] + [f"    {t}" for t in present]
-    lines += ["pytest_add_cli_args =", "    -p", "    no:cacheprovider",
+    lines += ["pytest_add_cli_args =", "    -p", "    no:cacheprovider"]
+    for node in DESELECT.get(module, []):
+        lines += ["    --deselect", f"    {node}"]
+    lines += [
               "process_isolation = forkserver", "use_git_change_detection = false",
-              # CPU-seconds limit per mutant = (tests' time + constant) * multiplier * 2.  The
-              # constant covers the forked child's own pytest start (re-collection of the selected
-              # files): with mutmut's default of 1 s, fast survivors were reported as timeouts.
-              "timeout_constant = 15", "timeout_multiplier = 2", ""]
+              # CPU-seconds limit per mutant = (tests' time + constant) * multiplier * 2, and a
+              # wall-clock limit of half that.  The constant covers the forked child's own pytest
+              # start (re-collection of the selected files): with mutmut's default of 1 s, fast
+              # survivors were reported as timeouts.  It is 60 s because the wall-clock limit
+              # counts against a shared, loaded machine too (a survivor that needs 3 CPU-seconds
+              # takes ~40 s at a twelfth of a core), and a timeout counts as detected.
+              "timeout_constant = 60", "timeout_multiplier = 2", ""]
     (tree / "setup.cfg").write_text("\n".join(lines))
     # mutmut reads [tool.mutmut] from pyproject.toml first; make sure setup.cfg is the one used
     pyproject = tree / "pyproject.toml"
@@ -158,10 +179,15 @@ def survivors_of(tree: Path) -> list[str]:
     return names
 
 
-def run_module(module: str, tests: list[str], work: Path, rev: str | None, log, rerun: bool = False) -> list[dict]:
+def run_module(module: str, tests: list[str], work: Path, rev: str | None, log, rerun: bool = False,
+               resume: bool = False, max_children: int = 1) -> list[dict]:
     tree = work / module.replace("/", "_").removesuffix(".py")
     names: list[str] = []
-    if rerun and (tree / "mutants").is_dir():
+    if resume and (tree / "mutants").is_dir():
+        # same tree, same tests: mutmut runs the mutants not checked yet (an interrupted run); a
+        # changed timeout setting makes it re-check the earlier timeouts only
+        write_config(tree, module, tests)
+    elif rerun and (tree / "mutants").is_dir():
         # same mutants, the working tree's current tests: only the previous survivors are run again
         shutil.rmtree(tree / "tests")
         shutil.copytree(ROOT / "tests", tree / "tests", ignore=shutil.ignore_patterns("__pycache__"))
@@ -173,7 +199,7 @@ def run_module(module: str, tests: list[str], work: Path, rev: str | None, log, 
         write_config(tree, module, tests)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
     start = time.time()
-    proc = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", "1", *names], cwd=tree, env=env,
+    proc = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(max_children), *names], cwd=tree, env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     log.write(f"## {module} (exit {proc.returncode}, {time.time() - start:.0f} s)\n{proc.stdout[-4000:]}\n")
     log.flush()
@@ -229,6 +255,11 @@ def main(argv=None) -> int:
     ap.add_argument("--rerun", action="store_true",
                     help="reuse the trees of the last run (same mutants) and run only its survivors "
                          "against the working tree's current tests")
+    ap.add_argument("--resume", action="store_true",
+                    help="reuse the trees of an interrupted run and run the mutants not checked yet")
+    ap.add_argument("--max-children", type=int, default=1,
+                    help="mutants run at once (CPU-time limits are per mutant, so the verdicts do not "
+                         "depend on it)")
     ap.add_argument("--collect", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.collect:
@@ -243,7 +274,8 @@ def main(argv=None) -> int:
              "|---|---|---|---|---|---|---|---|---|---|"]
     with open(args.out / "mutmut.log", "w") as log, open(args.out / "survivors.txt", "w") as surv:
         for module in args.only or list(TARGETS):
-            rows = run_module(module, TARGETS[module], args.work, args.rev, log, args.rerun)
+            rows = run_module(module, TARGETS[module], args.work, args.rev, log, args.rerun, args.resume,
+                              args.max_children)
             counts, open_rows = summarise(module, rows, equivalents)
             table.append(f"| {module} | {counts['mutants']} | {counts['killed']} | {counts['survived']} | "
                          f"{counts['no_tests']} | {counts['timeout']} | {100 * counts['score']:.1f}% | "
