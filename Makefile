@@ -47,12 +47,12 @@ reproduce: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) -m sims.wigner --n 500 1000 2000 --json results/wigner_n2000.json
 	OMP_NUM_THREADS=1 $(PY) -m sims.bema_checks --json results/bema_checks.json
 	OMP_NUM_THREADS=1 $(PY) -m sims.paper_claims --json results/paper_claims.json
-	OMP_NUM_THREADS=1 $(PY) -m sims.qk_lemmas --json results/qk_lemmas.json
+	OMP_NUM_THREADS=1 $(PY) -m sims.paper004_lemmas --json results/paper004_lemmas.json
 	OMP_NUM_THREADS=1 $(PY) -m sims.e4_problem --json results/e4_problem.json
 	OMP_NUM_THREADS=1 $(PY) -m sims.pruning_theorem --json results/pruning_theorem.json
 	OMP_NUM_THREADS=1 $(PY) -m sims.pruning_pipeline_check --json results/pruning_pipeline_check.json
-	OMP_NUM_THREADS=1 $(PY) -m sims.qk_side_by_side --json results/qk_side_by_side.json
-	OMP_NUM_THREADS=1 $(PY) -m sims.qk_theorems --json results/qk_theorems.json
+	OMP_NUM_THREADS=1 $(PY) -m sims.paper004_side_by_side --threads 1 --json results/paper004_side_by_side.json
+	OMP_NUM_THREADS=1 $(PY) -m sims.paper004_theorems --threads 1 --json results/paper004_theorems.json
 	OMP_NUM_THREADS=1 $(PY) -m sims.shrinkage_pruning --json results/shrinkage_pruning.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.posttraining --nets 2 --final-activation relu none --json results/posttraining.json
 	$(PY) -m figures.report

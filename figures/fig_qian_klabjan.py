@@ -5,7 +5,7 @@ TW_1 law (``theory.norm_predictions``, stored beside each row): mean +- std and 
 square matrices, and the MC - RMT mean offset in TW units against n.
 ``qk_side_by_side``: sup-ball error (relative to sup ||F||), label flips and |change of dX| for
 MP-based SVD pruning (paper 000 Algorithm 3), magnitude and random pruning at matched budgets
-(``results/qk_side_by_side.json``).
+(``results/paper004_side_by_side.json``).
 """
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ from figures._output import figure_stem
 from figures._results import load_result, results_dir  # noqa: E402
 
 TABLE2 = ("qian_klabjan", "python -m sims.qian_klabjan --json results/qian_klabjan.json")
-SIDE = ("qk_side_by_side", "python -m sims.qk_side_by_side --json results/qk_side_by_side.json")
+SIDE = ("paper004_side_by_side",
+        "python -m sims.paper004_side_by_side --threads 1 --json results/paper004_side_by_side.json")
 
 
 def _qkey(q: float) -> str:

@@ -50,9 +50,10 @@ from sims.qian_klabjan_lemma4 import (LEMMA4_ALPHAS, LEMMA4_DENSE, LEMMA4_SIZES,
                                       latala_c_min, latala_terms, lemma4_configs,
                                       lemma4_exact_terms, lemma4_samples, lemma4_table)
 from sims.qian_klabjan_norms import row_seed, spectral_norm, spectral_norms  # noqa: F401
-from sims.qian_klabjan_verdicts import (D3_C0, D3_DELTA0, LATALA_GROWTH_TOLERANCE,  # noqa: F401
-                                        LEMMA3_C0_FACTOR, LEMMA_3, LEMMA_4, TABLE_2, TABLE_3,
-                                        lemma_verdicts, table_verdicts)
+from sims.qian_klabjan_verdicts import (D3_C0, D3_DELTA0, DECLARATIONS,  # noqa: F401
+                                        LATALA_GROWTH_TOLERANCE, LEMMA3_C0_FACTOR, LEMMA_3, LEMMA_4,
+                                        TABLE_2, TABLE_3, lemma_verdicts, redecide, redecide_file,
+                                        table_verdicts)
 
 MODULE = "sims.qian_klabjan"
 

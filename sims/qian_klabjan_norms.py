@@ -1,4 +1,4 @@
-"""Spectral norms for ``sims.qian_klabjan`` and ``sims.qk_theorems`` (batched, float64), and the seed
+"""Spectral norms for ``sims.qian_klabjan`` and ``sims.paper004_theorems`` (batched, float64), and the seed
 of one table row's trial streams.
 """
 from __future__ import annotations

@@ -13,9 +13,9 @@ kept singular values buys at equal parameter count.
 Two settings:
 
 * ``spiked``: paper 004's depth-4 ReLU target networks with spiked hidden layers
-  (``sims.qk_side_by_side.spiked_target``: W = R + sum_i theta_i u_i v_i^T, signal chained through the
+  (``sims.paper004_side_by_side.spiked_target``: W = R + sum_i theta_i u_i v_i^T, signal chained through the
   layers); both hidden layers pruned.  Measured: sup over the unit ball of ||f(x) - F(x)|| (lower
-  estimate by projected gradient ascent, ``sims.qk_theorems.sup_ball_error``), the chain upper
+  estimate by projected gradient ascent, ``sims.paper004_theorems.sup_ball_error``), the chain upper
   bound, mean |change of dX| and label flips on inputs uniform on the sphere.
 * ``fashion``: the Example D.3 net [784, width, 10] trained on Fashion-MNIST (``nets.posttraining``,
   CPU scale, ordinary logits: ``final_activation="none"``); its first layer pruned.  Measured: test accuracy, mean |change of dX| (4.1), and the
@@ -118,8 +118,8 @@ def _variants():
 # ------------------------------------------------------------------------------------- spiked targets
 def spiked_rows(cfg: PruningConfig, device) -> list[dict]:
     from nets.confidence import confidence_from_outputs
-    from sims import qk_theorems as qt
-    from sims.qk_side_by_side import spiked_target
+    from sims import paper004_theorems as qt
+    from sims.paper004_side_by_side import spiked_target
     rows = []
     jobs = [(d, s) for d in cfg.sizes for s in range(cfg.seeds)]
     for d, s in progress(jobs, desc="spiked targets", unit="net"):

@@ -372,8 +372,8 @@ CLI_ROWS = [
     ("sims.pruning_pipeline_check", ["--hidden", "0"], "hidden"),
     ("sims.qian_klabjan", ["--trials", "0"], "trials"),
     ("sims.qian_klabjan", ["--threads", "0"], "--threads"),
-    ("sims.qk_theorems", ["--nets", "0"], "nets"),
-    ("sims.qk_side_by_side", ["--nets", "0"], "nets"),
+    ("sims.paper004_theorems", ["--nets", "0"], "nets"),
+    ("sims.paper004_side_by_side", ["--nets", "0"], "nets"),
     ("nets.posttraining", ["--epochs", "0"], "epochs"),
 ]
 

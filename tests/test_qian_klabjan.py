@@ -1,5 +1,5 @@
 """Paper 004 (Qian & Klabjan): cheap rows of Tables 2-3 (sims.qian_klabjan) and the Theorem 1-2
-machinery (sims.qk_theorems), each against an independent reference."""
+machinery (sims.paper004_theorems), each against an independent reference."""
 import math
 
 import numpy as np
@@ -8,7 +8,7 @@ import torch
 from scipy import stats
 
 from sims import qian_klabjan as qk
-from sims import qk_theorems as qt
+from sims import paper004_theorems as qt
 from theory import norm_predictions as npred
 from tests.tolerances import binom_band, mean_tol, quantile_rank_band, t_factor
 
@@ -244,17 +244,29 @@ def test_theorem1_probability_closed_form():
 
 
 def test_theorem_bound_verdict_follows_p0_and_counts():
-    # Theorem 1 at d = 512: alpha = 0.1 gives p0 < 0 (see above), so even a huge sup error cannot
-    # refute it (vacuous); alpha = 0.75 gives p0 = 0.99 (1 - 2 c2 512^-0.75 - 0.05) ~ 0.84, and three
-    # networks all certainly outside eps give a Clopper-Pearson upper end 1 - 0.025^(1/3) = 0.71 < p0.
-    def rows(alpha, sup):
+    """Planted networks, exact binomial words (core.protocol.proportion, one-sided, alpha 0.05).
+    Theorem 1 at d = 512: alpha = 0.1 gives p0 < 0 (see above), so even a huge sup error cannot
+    refute it (vacuous); alpha = 0.75 gives p0 = 0.99 (1 - 2 c2 512^-0.75 - 0.05) = 0.844.  Three
+    networks certainly outside eps: P(X <= 0 | p0) = 0.156^3 = 0.004 -> fails; three certainly
+    inside: P(X >= 3 | p0) = 0.6 -> inconclusive, 18 networks would decide (0.844^18 = 0.047);
+    twenty inside: 0.844^20 = 0.034 -> holds."""
+    def rows(alpha, sup, nets=3, lower=None):
         return [dict(weights="uniform", method="magnitude", alpha=alpha, d=512, seed=s,
-                     sup_error_chain_upper=sup, sup_error_lower=sup, target_norms=[1.0] * 4)
-                for s in range(3)]
-    assert qt.theorem1_probability(512, 0.75, 0.99, qt.LATALA_C_FAVOURABLE) > 0.71
+                     sup_error_chain_upper=sup, sup_error_lower=sup if lower is None else lower,
+                     target_norms=[1.0] * 4) for s in range(nets)]
+    p0 = qt.theorem1_probability(512, 0.75, 0.99, qt.LATALA_C_FAVOURABLE)
+    assert p0 == pytest.approx(0.8441, abs=1e-4)
     assert [v.verdict for v in qt.theorem_bound_verdicts(rows(0.1, 1e6))] == ["vacuous"]
-    assert [v.verdict for v in qt.theorem_bound_verdicts(rows(0.75, 1e6))] == ["fails"]
-    assert [v.verdict for v in qt.theorem_bound_verdicts(rows(0.75, 1e-9))] == ["holds"]
+    (fail,) = qt.theorem_bound_verdicts(rows(0.75, 1e6))
+    assert fail.verdict == "fails" and fail.protocol["p"] == pytest.approx((1 - p0) ** 3)
+    (few,) = qt.theorem_bound_verdicts(rows(0.75, 1e-9))
+    assert few.verdict == "inconclusive" and few.protocol["networks_needed"] == 18
+    assert few.protocol["rule"] == "proportion" and few.protocol["margin"] == p0
+    (many,) = qt.theorem_bound_verdicts(rows(0.75, 1e-9, nets=20))
+    assert many.verdict == "holds" and many.protocol["p"] == pytest.approx(p0 ** 20)
+    # the sup error of every network lies between the ascent and the chain bound: not decided
+    (between,) = qt.theorem_bound_verdicts(rows(0.75, 1e6, lower=1e-9))
+    assert between.verdict == "inconclusive" and "between the ascent" in between.protocol["reason"]
     # Theorem 1 (iii) is stated for uniform weights only: no Theorem 1 verdict on Gaussian targets
     gauss = [dict(r, weights="gaussian") for r in rows(0.75, 1e-9)]
     assert qt.theorem_bound_verdicts(gauss) == []
@@ -273,7 +285,7 @@ def test_spectral_norms_match_svd_both_orientations():
 # ------------------------------------------------------------------ side by side (Algorithm 3 vs paper 004)
 
 def test_side_by_side_algorithm3_keeps_the_spikes_and_budgets_match():
-    from sims import qk_side_by_side as sbs
+    from sims import paper004_side_by_side as sbs
     thetas = (3.0, 4.0, 5.0)  # outliers at theta + 1/theta >= 3.3, far above the edge 2 (+ TW margin)
     F = sbs.spiked_target(64, 8, thetas, seed=0, trial=0, device=CPU)
     f, ranks, thresholds = sbs.mp_prune(F)
@@ -309,10 +321,10 @@ def test_lemma3_large_square_rows_against_rmt(n):
     ("sims.qian_klabjan", ["--trials", "5"], "trials must be an integer in [20, 1000000], got 5"),
     ("sims.qian_klabjan", ["--trials", "x"], "argument --trials: invalid int value: 'x'"),
     ("sims.qian_klabjan", ["--only", "lemma5"], "argument --only"),
-    ("sims.qk_theorems", ["--nets", "0"], "nets must be an integer in [1, 10000], got 0"),
-    ("sims.qk_theorems", ["--threads", "0"], "argument --threads"),
-    ("sims.qk_side_by_side", ["--nets", "-2"], "nets must be an integer in [1, 10000], got -2"),
-    ("sims.qk_side_by_side", ["--device", "tpu"], "argument --device"),
+    ("sims.paper004_theorems", ["--nets", "0"], "nets must be an integer in [1, 10000], got 0"),
+    ("sims.paper004_theorems", ["--threads", "0"], "argument --threads"),
+    ("sims.paper004_side_by_side", ["--nets", "-2"], "nets must be an integer in [1, 10000], got -2"),
+    ("sims.paper004_side_by_side", ["--device", "tpu"], "argument --device"),
 ])
 def test_cli_bad_input_exits_2_with_one_line(module, argv, text, capsys):
     import importlib
@@ -323,8 +335,8 @@ def test_cli_bad_input_exits_2_with_one_line(module, argv, text, capsys):
 
 
 @pytest.mark.parametrize("module,words", [("sims.qian_klabjan", "Lemmas 3 and 4"),
-                                          ("sims.qk_theorems", "Theorems 1 and 2"),
-                                          ("sims.qk_side_by_side", "matched parameter budgets.")])
+                                          ("sims.paper004_theorems", "Theorems 1 and 2"),
+                                          ("sims.paper004_side_by_side", "matched parameter budgets.")])
 def test_cli_help_has_a_complete_description(module, words, capsys):
     import importlib
     with pytest.raises(SystemExit) as info:
@@ -334,7 +346,7 @@ def test_cli_help_has_a_complete_description(module, words, capsys):
 
 
 def test_api_validation_names_the_parameter():
-    from sims import qk_side_by_side as sbs
+    from sims import paper004_side_by_side as sbs
     with pytest.raises(ValueError, match="size"):
         qk.run(qk.Config(sizes=(1,)))
     with pytest.raises(ValueError, match="alpha"):
@@ -372,6 +384,42 @@ def test_lemma4_verdict_is_inconclusive_when_the_needed_c_grows_with_d():
     flat = qk.lemma_verdicts([], [row(32, 0.60), row(512, 0.61)])
     growing = qk.lemma_verdicts([], [row(32, 0.60), row(512, 0.60 + 2 * qk.LATALA_GROWTH_TOLERANCE)])
     assert [v.verdict for v in flat] == ["holds"] and [v.verdict for v in growing] == ["inconclusive"]
+    assert growing[0].protocol["rule"] == "universal_constant"
+
+
+def _table2_row(n, K, c0_q99):
+    return dict(_lemma3_row(n, c0_q99, K=K), c0_q99=c0_q99, c0_rmt_q99=c0_q99, rmt_edge=c0_q99,
+                delta0_q99=math.log(2 / 0.01) / (4 * n))
+
+
+def test_text_d31_is_inconclusive_whatever_c0_since_table_2s_k_is_withheld():
+    """004:text:D.3.1 ("c0 close to 1"): c0 scales with K and the K of Table 2 are withheld, so a c0 of
+    1.0 (K = 0.87) and one of 2.1 (K = sqrt 3) are both inconclusive; delta0 = log(2/(1-q))/(4n)
+    depends on (q, n) only: 004:text:D.3.2 vacuous."""
+    rows = [_table2_row(32, 0.87, 1.0), _table2_row(64, 0.87, 0.98), _table2_row(32, 3 ** 0.5, 2.1)]
+    vs = qk.table_verdicts(rows, [])
+    d31 = [v for v in vs if v.claim == qk.D3_C0]
+    assert [(v.extra["K"], v.verdict, v.measured) for v in d31] == [(0.87, "inconclusive", 1.0),
+                                                                    (3 ** 0.5, "inconclusive", 2.1)]
+    assert all(v.protocol["rule"] == "withheld" and "K values" in v.protocol["reason"] for v in d31)
+    (d32,) = [v for v in vs if v.claim == qk.D3_DELTA0]
+    assert d32.verdict == "vacuous"
+    depends = [dict(r, delta0_q99=2 * r["delta0_q99"]) for r in rows]  # a delta0 that is not the formula
+    assert [v.verdict for v in qk.table_verdicts(depends, []) if v.claim == qk.D3_DELTA0] == ["inconclusive"]
+
+
+def test_redecide_keeps_the_measurements_of_a_stored_result(tmp_path):
+    from core.result import read_result, write_result
+    res = qk.run(qk.Config(sizes=(16, 24), trials=40, device="cpu"), progress=False)
+    path = tmp_path / "qk.json"
+    write_result(res, path)
+    stored = read_result(path)
+    qk.redecide_file(path)
+    again = read_result(path)
+    assert again.records == stored.records and again.tables == stored.tables
+    assert again.provenance == stored.provenance and len(again.verdicts) == len(res.verdicts)
+    assert [(v.claim, v.setting, v.measured, v.verdict) for v in again.verdicts] == \
+        [(v.claim, v.setting, v.measured, v.verdict) for v in res.verdicts]
 
 
 def test_table2_verdict_counts_the_cells_1000_matrices_can_resolve():
@@ -385,6 +433,41 @@ def test_claim_ids_are_in_the_registry():
     ids = {qk.D3_C0, qk.D3_DELTA0, qk.TABLE_3, qk.LEMMA_3, qk.LEMMA_4, qk.TABLE_2, qt.THEOREM_1, qt.THEOREM_2, qt.EQ_19, qt.LEMMA_6,
            qt.EQ_3, qt.EQ_4, qt.PROOF_B2}
     assert ids <= set(registry())
+
+
+def _mask_rows(d, alpha, events):
+    return [dict(d=d, alpha=alpha, method="random_with_replacement", lemma6_event=e) for e in events]
+
+
+def test_lemma6_rows_filed_under_the_claim_they_test_with_holm():
+    """Planted mask counts, exact binomial tests of P(A) >= b = (1 - d^(-1/3))^4, b = 0.586 at d = 512.
+    alpha = 0.1, 0.25: floor(D^(1-alpha)) >= d log d, Lemma 6 applies (004:lemma:6); alpha = 0.5:
+    printed (3) allows it but floor(D^(1/2)) = 512 < d log d = 3194 (004:eq:3, B.1's use of (3)-(4));
+    alpha = 0.75: neither, no verdict.  6/6 events: p = b^6 = 0.0406 <= 0.05 alone, but Holm over the
+    two Lemma 6 rows doubles it (0.081): inconclusive; 0/6 at alpha = 0.5: p = (1 - b)^6 = 0.005: fails."""
+    b = (1 - 512 ** (-1 / 3)) ** 4
+    vs = qt.lemma6_verdicts(_mask_rows(512, 0.1, [True] * 6) + _mask_rows(512, 0.25, [True] * 6)
+                            + _mask_rows(512, 0.5, [False] * 6) + _mask_rows(512, 0.75, [False] * 6))
+    assert [(v.claim, v.extra["alpha"]) for v in vs] == [("004:lemma:6", 0.1), ("004:lemma:6", 0.25),
+                                                         ("004:eq:3", 0.5)]
+    assert [v.verdict for v in vs] == ["inconclusive", "inconclusive", "fails"]
+    assert vs[0].protocol["p"] == pytest.approx(b ** 6) and vs[0].protocol["p_adjusted"] == pytest.approx(2 * b ** 6)
+    assert vs[2].protocol["p"] == pytest.approx((1 - b) ** 6) and vs[2].corrected
+    # one Lemma 6 row alone: no multiplicity, holds
+    (alone,) = qt.lemma6_verdicts(_mask_rows(512, 0.1, [True] * 6))
+    assert alone.verdict == "holds" and alone.protocol["p_adjusted"] == pytest.approx(b ** 6)
+
+
+def test_rate_verdict_uses_the_far_end_of_the_slope_interval():
+    """Planted norms decaying exactly like d^-0.5 (claimed -2 alpha = -0.5): holds; like d^-0.1: fails."""
+    def rows(slope):
+        return [dict(weights="uniform", method="magnitude", alpha=0.25, d=d, seed=0,
+                     delta_norms=[d ** slope * (1 + 0.01 * k) for k in range(2)], sup_error_lower=d ** slope)
+                for d in (64, 128, 256, 512)]
+    _, (ok,) = qt.rate_verdicts(rows(-0.5))
+    _, (slow,) = qt.rate_verdicts(rows(-0.1))
+    assert ok.claim == "004:text:B.2.1" and ok.verdict == "holds" and ok.protocol["rule"] == "bound"
+    assert slow.verdict == "fails" and slow.measured == pytest.approx(-0.1, abs=1e-9)
 
 
 def test_printed_conditions_3_and_4_fail_at_their_limit():

@@ -1,4 +1,4 @@
-"""`python -m sims.qk_theorems`: Theorems 1 and 2 of paper 004 (Qian & Klabjan, ICML 2021) measured.
+"""`python -m sims.paper004_theorems`: Theorems 1 and 2 of paper 004 (Qian & Klabjan, ICML 2021) measured.
 
 Target networks as in eq. (1): F(x) = W_l sigma(W_{l-1} ... sigma(W_1 x)), ReLU (L_k = 1, sigma(0) = 0),
 no biases, depth l = 4, widths d_0 = d_l = ``io`` and d_1 = d_2 = d_3 = d (assumption (ii)).  Weights:
@@ -24,11 +24,11 @@ Measured, per (weights, method, alpha, d) over ``nets`` target networks:
 - Theorem 2's conditions (3)-(4) as printed against the requirement floor(D^(1-alpha)) >= d log d that
   the proof says they guarantee, and Lemma 6's event A measured on the masks.
 
-The committed result is ``results/qk_theorems.json`` (one record per (weights, d, network, method,
+The committed result is ``results/paper004_theorems.json`` (one record per (weights, d, network, method,
 alpha); the fitted rates as the table ``rates``).
 
-Layout: ``sims.qk_theorems_networks`` (targets, pruning, the sup over the unit ball),
-``sims.qk_theorems_bounds`` (the paper's constants and the verdicts); this module is the experiment
+Layout: ``sims.paper004_theorems_networks`` (targets, pruning, the sup over the unit ball),
+``sims.paper004_theorems_bounds`` (the paper's constants and the verdicts); this module is the experiment
 (config, the sweep ``run``, ``experiment``, command line).
 """
 from __future__ import annotations
@@ -45,16 +45,16 @@ from core.validate import InvalidArgument, check_choice, check_float, check_int
 from sims.qian_klabjan import spectral_norm
 from sims.experiment import ExperimentRun
 # One concern per module; their public names stay importable from here.
-from sims.qk_theorems_bounds import (EQ_3, EQ_4, EQ_19, K_UNIFORM, LATALA_C_FAVOURABLE, LEMMA_6,  # noqa: F401
+from sims.paper004_theorems_bounds import (EQ_3, EQ_4, EQ_19, K_UNIFORM, LATALA_C_FAVOURABLE, LEMMA_6,  # noqa: F401
                                      PROOF_B2, THEOREM_1, THEOREM_2, condition3_verdict, lemma6_event,
                                      lemma6_verdicts, rate_verdicts, sharp_slope, theorem1_epsilon,
                                      theorem1_probability, theorem2_alpha_max, theorem2_epsilon,
                                      theorem2_probability, theorem_bound_verdicts)
-from sims.qk_theorems_networks import (DEPTH, METHODS, WEIGHTS, as_model, chain_bound,  # noqa: F401
+from sims.paper004_theorems_networks import (DEPTH, METHODS, WEIGHTS, as_model, chain_bound,  # noqa: F401
                                        forward, n_pruned, prune_network, sample_target,
                                        sup_ball_error, widths)
 
-MODULE = "sims.qk_theorems"
+MODULE = "sims.paper004_theorems"
 
 
 @dataclass(frozen=True)

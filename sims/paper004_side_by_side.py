@@ -1,7 +1,7 @@
-"""`python -m sims.qk_side_by_side`: magnitude, random (paper 004) and MP-based SVD pruning (paper 000,
+"""`python -m sims.paper004_side_by_side`: magnitude, random (paper 004) and MP-based SVD pruning (paper 000,
 Algorithm 3) on the same target networks at matched parameter budgets.
 
-Targets: the depth-4 ReLU nets of ``sims.qk_theorems`` (d_0 = d_4 = ``io``, hidden width d, no biases).
+Targets: the depth-4 ReLU nets of ``sims.paper004_theorems`` (d_0 = d_4 = ``io``, hidden width d, no biases).
 Two families for the hidden layers W_2, W_3:
 - ``iid``: iid U[-sqrt(3/max), sqrt(3/max)] weights: paper 004's Theorem 1 (iii) with K = sqrt 3, which
   also meets Theorem 2 (iii);
@@ -16,7 +16,7 @@ drawn without replacement here (Appendix E.2) so that the count zeroed is exact.
 
 Reported per (family, d, seed, method):
 - sup over the unit ball of ||f(x) - F(x)||_2: lower estimate by projected gradient ascent
-  (``qk_theorems.sup_ball_error``) and the chain upper bound with measured norms;
+  (``paper004_theorems.sup_ball_error``) and the chain upper bound with measured norms;
 - on data: inputs x uniform on the unit sphere of R^{d_0}, labels y = argmax F(x) (the target's own
   decisions), dX of (4.1) (paper 000) before and after pruning: mean |change of dX|, fraction of
   labels that flip;
@@ -27,7 +27,7 @@ Reported per (family, d, seed, method):
   (|Delta(X_i - X_j)| <= sqrt 2 ||Delta X||, as in (4.4)).
 
 No verdicts: this compares methods, it checks no single claim.  The committed result is
-``results/qk_side_by_side.json`` (one record per (family, d, network, budget, method); the means
+``results/paper004_side_by_side.json`` (one record per (family, d, network, budget, method); the means
 over networks as the table ``summary``).
 """
 from __future__ import annotations
@@ -42,7 +42,7 @@ import torch
 from nets import baselines
 from nets.confidence import confidence_from_outputs
 from nets.pruning import algorithm3
-from sims import qk_theorems as qt
+from sims import paper004_theorems as qt
 from sims.qian_klabjan import spectral_norm
 from core.cli import DEVICE_CHOICES, format_table, make_parser, progress as progress_bar, run as cli_run
 from core.result import Result
@@ -54,7 +54,7 @@ from theory import norm_predictions as npred
 FAMILIES = ("iid", "spiked")
 METHODS = ("svd", "magnitude", "random_without_replacement")
 BUDGETS = ("mp", "alpha=0.5")
-MODULE = "sims.qk_side_by_side"
+MODULE = "sims.paper004_side_by_side"
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ class Config:
 
 
 def spiked_target(d: int, io: int, thetas, seed: int, trial: int, device) -> list[torch.Tensor]:
-    """qk_theorems' Gaussian target plus a signal chain: W_k += sum_i theta_i u_i^(k) v_i^(k)T with
+    """paper004_theorems' Gaussian target plus a signal chain: W_k += sum_i theta_i u_i^(k) v_i^(k)T with
     v^(k) = u^(k-1) (so the signal of one layer feeds the next), v^(1) and u^(l) orthonormal in R^io.
     Without the alignment the spike would barely touch the data path and the function would be the
     iid part's, which MP pruning removes by design."""
@@ -139,7 +139,7 @@ def alpha_for_count(count: int, D: int) -> float:
 
 def mp_apriori_bound(ws_F, thresholds) -> float:
     """Lemma 4.1 / (4.5) of paper 000 chained over the pruned layers with ||W - W'|| <= threshold,
-    ||W'|| <= ||W||, L = 1: same recursion as qk_theorems.chain_bound."""
+    ||W'|| <= ||W||, L = 1: same recursion as paper004_theorems.chain_bound."""
     op = spectral_norm
     e, n = 0.0, op(ws_F[0])
     for w, thr in zip(ws_F[1:-1], thresholds):

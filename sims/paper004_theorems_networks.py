@@ -1,4 +1,4 @@
-"""The networks of ``sims.qk_theorems`` (paper 004, Theorems 1-2): depth-4 targets of width d,
+"""The networks of ``sims.paper004_theorems`` (paper 004, Theorems 1-2): depth-4 targets of width d,
 their pruned copies (magnitude, random with and without replacement, through ``nets.baselines``), and
 the two sides of sup over the unit ball of |f(x) - F(x)|: a lower bound by projected gradient ascent
 and the layer-by-layer chain upper bound.
