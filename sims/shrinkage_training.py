@@ -19,11 +19,13 @@ summed over the layers the round changed (``theory.pruning_bounds``; the telesco
 ``lemma_4_1_bound_all_layers`` with the prefix of the network before the round and the suffix after
 it, so that it needs no assumption on the rule), with the fraction of inputs where it holds.
 
-Verdicts (``000:algorithm:1``, one per rule against "mp", paired over seeds, 95% t intervals): the
-MP rule leaves something on the table ("fails") when a rule has significantly higher final
-accuracy without more parameters, or significantly fewer parameters with accuracy not lower by more
-than ``accuracy_margin``; it does not ("holds") when the rule is worse in one of the two and not
-better in the other beyond the margins, or equivalent in both; else "inconclusive".
+Verdicts (``000:algorithm:1``, one per rule against "mp", paired over seeds, through
+``core.protocol``: exact sign-flip tests of the accuracy and the parameter differences, Holm over the
+family, bootstrap intervals; see ``DECLARATIONS``): the MP rule leaves something on the table when a
+rule is significantly more accurate without more parameters, or significantly smaller with accuracy
+not lower by more than ``accuracy_margin``; it does not when the rule is significantly worse in one of
+the two and not better in the other, or equivalent in both (TOST); else undecided.  With 5 seeds no
+sign-flip test reaches p < 0.0625, so 5 seeds decide nothing at alpha = 0.05 (seeds needed: the note).
 ``000:lemma:4.1``: the bound holds at every round of every run.
 
 Runs are checkpointed under ``--cache DIR`` after every epoch (``nets.train.Run``) and resumed from
@@ -40,11 +42,12 @@ from __future__ import annotations
 import math
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from core import protocol as P
 from core.cli import make_parser, output_dir, positive_int, run as cli_run
 from core.result import Provenance, Result, Verdict
 from core.validate import InvalidArgument, check_choice, check_float, check_int
@@ -278,50 +281,102 @@ def summarise(runs: list[dict], rules: tuple) -> list[dict]:
     return out
 
 
-def verdicts(summary: list[dict], rounds: list[dict], cfg: TrainingConfig, setting: str) -> list[Verdict]:
+DECLARATIONS = {
+    # Algorithm 1 (paper 000 Sec. 3.1, steps 9 and 22) with the MP rule leaves nothing on the table
+    # against another shrinkage rule: per rule, paired by seed, the accuracy difference (rule - mp)
+    # and the parameter difference, each by an exact sign-flip test, Holm over every test of the
+    # family (2 per rule).  fails: a rule significantly more accurate at no more than params_margin
+    # more parameters, or significantly smaller at accuracy within accuracy_margin (bootstrap
+    # interval); holds: a rule significantly worse in one and not better in the other, or
+    # equivalent in both (TOST within the margins); else inconclusive.
+    "algorithm_1": P.declare("000:algorithm:1", "paired final test accuracy difference (rule - mp) and "
+                             "paired final parameter difference, per rule, sign-flip tests, Holm over "
+                             "the family", "paired_sign",
+                             scale="nets.configs ex3.2a at scale cpu (widths/10, 10,000 images), seeds in the setting",
+                             family="000:algorithm:1 MP rule vs shrinkage rules"),
+    # Lemma 4.1 ((4.4), summed over the layers a round changed) at every pruning round: deterministic.
+    "lemma_4_1": P.declare("000:lemma:4.1", "worst fraction of probe inputs with |change of dX| <= the "
+                           "summed Lemma 4.1 bound, over rounds, rules and seeds, against 1", "bound",
+                           scale="the trained ex3.2a networks at scale cpu (a deterministic inequality: "
+                                 "any instance can refute it)", family="000:lemma:4.1 Algorithm 1 rounds"),
+}
+
+
+def _rule_decision(acc: "P.Decision", par: "P.Decision", eq: "P.Decision", cfg: TrainingConfig,
+                   p_margin: float) -> "P.Decision":
+    """The composite of ``DECLARATIONS['algorithm_1']`` from the two Holm-adjusted tests (``acc``:
+    accuracy, claimed side 'rule worse'; ``par``: parameters, claimed side 'rule larger') and the
+    equivalence decision ``eq``; each branch returns the decision that carries it."""
+    la, ha = acc.interval or [math.nan, math.nan]
+    lp, hp = par.interval or [math.nan, math.nan]
+    acc_better, acc_worse = acc.word == "fails", acc.word == "holds"
+    par_better, par_worse = par.word == "fails", par.word == "holds"
+    if acc_better and not hp > p_margin:
+        return acc
+    if par_better and la > -cfg.accuracy_margin:
+        return par
+    if acc_worse and (not par_better or ha < -cfg.accuracy_margin):
+        return acc
+    if par_worse and not acc_better:
+        return par
+    if eq.word == "holds":
+        return eq
+    # not equivalence's "fails" (outside a margin is no counterexample): undecided, with the reason
+    return P.condition(DECLARATIONS["algorithm_1"], True, f"accuracy test: {acc.reason}; parameter test: {par.reason}; "
+                                              f"equivalence: {eq.reason}")
+
+
+def verdicts(runs: list[dict], rounds: list[dict], cfg: TrainingConfig, setting: str,
+             summary: list[dict] | None = None) -> list[Verdict]:
+    """``000:algorithm:1`` per rule against "mp" (paired by seed, ``DECLARATIONS``) and
+    ``000:lemma:4.1`` over every round; ``runs`` are the per-(seed, rule) rows."""
     out = []
-    mp = next(r for r in summary if r["rule"] == "mp")
-    p_margin = cfg.params_margin * mp["final_parameters"]
-    for r in summary:
-        if r["rule"] == "mp":
-            continue
-        la, ha = r["final_test_accuracy_minus_mp_ci"]
-        lp, hp = r["final_parameters_minus_mp_ci"]
-        da, dp = r["final_test_accuracy_minus_mp"], r["final_parameters_minus_mp"]
-        acc_better, acc_worse = la > 0, ha < 0
-        par_better, par_worse = hp < 0, lp > 0
-        if (acc_better and hp <= p_margin) or (par_better and la > -cfg.accuracy_margin):
-            verdict = "fails"
-        elif ((acc_worse and not par_better) or (par_worse and not acc_better)
-              or (acc_worse and par_better and ha < -cfg.accuracy_margin)
-              or (la > -cfg.accuracy_margin and ha < cfg.accuracy_margin and lp > -p_margin and hp < p_margin)):
-            verdict = "holds"
-        else:
-            verdict = "inconclusive"
-        what = (f"{r['rule']} keeps {r['final_parameters']:.0f} parameters (mp {mp['final_parameters']:.0f}; "
-                f"difference {dp:+.0f} [{lp:+.0f}, {hp:+.0f}]) at test accuracy {r['final_test_accuracy']:.4f} "
-                f"(mp {mp['final_test_accuracy']:.4f}; difference {da:+.4f} [{la:+.4f}, {ha:+.4f}])")
-        out.append(Verdict(
-            "000:algorithm:1", f"{setting}: Algorithm 1 with rule={r['rule']} against the papers' MP rule, "
-            f"{r['n_seeds']} seeds paired (same weights and batches)", verdict,
-            measured=da, interval=[la, ha], bound=0.0,
-            note=("final test accuracy(rule) - accuracy(mp), paired 95% t interval; " + what +
-                  f". fails = mp leaves accuracy (CI > 0 at no more parameters) or parameters (CI < 0 at "
-                  f"accuracy not lower than -{cfg.accuracy_margin}) on the table; holds = the rule is worse "
-                  f"in one and not better in the other, or equivalent within {cfg.accuracy_margin} accuracy "
-                  f"and {cfg.params_margin:.0%} parameters; else inconclusive"),
-            corrected=(f"Algorithm 1 with the {r['rule']} rule in step 9: {what}" if verdict == "fails" else ""),
-            extra={"parameters_minus_mp": dp, "parameters_minus_mp_ci": [lp, hp],
-                   "accuracy_before_last_round_minus_mp": r["test_accuracy_before_last_round_minus_mp"],
-                   "accuracy_before_last_round_minus_mp_ci": r["test_accuracy_before_last_round_minus_mp_ci"],
-                   "mean_accuracy_last_5_epochs_minus_mp": r.get("mean_test_accuracy_last_5_minus_mp"),
-                   "mean_accuracy_last_5_epochs_minus_mp_ci": r.get("mean_test_accuracy_last_5_minus_mp_ci"),
-                   "mean_ranks": r.get("mean_ranks"), "mean_ranks_mp": mp.get("mean_ranks")}))
+    decl = DECLARATIONS["algorithm_1"]
+    base = {r["seed"]: r for r in runs if r["rule"] == "mp"}
+    mp_params = float(np.mean([r["final_parameters"] for r in base.values()])) if base else math.nan
+    mp_acc = float(np.mean([r["final_test_accuracy"] for r in base.values()])) if base else math.nan
+    p_margin = cfg.params_margin * mp_params
+    rules = [r for r in dict.fromkeys(x["rule"] for x in runs) if r != "mp"]
+    tests, diffs = [], {}
+    for rule in rules:
+        sel = sorted((r for r in runs if r["rule"] == rule and r["seed"] in base), key=lambda r: r["seed"])
+        da = [r["final_test_accuracy"] - base[r["seed"]]["final_test_accuracy"] for r in sel]
+        dp = [r["final_parameters"] - base[r["seed"]]["final_parameters"] for r in sel]
+        diffs[rule] = (sel, da, dp)
+        tests += [P.paired_sign(decl, da, want_positive=False), P.paired_sign(decl, dp, want_positive=True)]
+    P.adjust(tests, decl.alpha)
+    for k, rule in enumerate(rules):
+        sel, da, dp = diffs[rule]
+        acc, par = tests[2 * k], tests[2 * k + 1]
+        eq = P.all_parts(decl, [P.paired_equivalence(replace(decl, margin=cfg.accuracy_margin), da),
+                                P.paired_equivalence(replace(decl, margin=p_margin), dp)])
+        decision = _rule_decision(acc, par, eq, cfg, p_margin)
+        decision.extra.update(p_accuracy=acc.p, p_accuracy_holm=acc.p_adjusted, p_parameters=par.p,
+                              p_parameters_holm=par.p_adjusted, seeds_needed_accuracy=acc.pairs_needed)
+        la, ha = acc.interval or [math.nan, math.nan]
+        lp, hp = par.interval or [math.nan, math.nan]
+        what = (f"{rule} keeps {np.mean([r['final_parameters'] for r in sel]):.0f} parameters (mp {mp_params:.0f}; "
+                f"difference {np.mean(dp):+.0f} [{lp:+.0f}, {hp:+.0f}]) at test accuracy "
+                f"{np.mean([r['final_test_accuracy'] for r in sel]):.4f} (mp {mp_acc:.4f}; difference "
+                f"{np.mean(da):+.4f} [{la:+.4f}, {ha:+.4f}])")
+        out.append(P.verdict(
+            decl, decision, setting=f"{setting}: Algorithm 1 with rule={rule} against the papers' MP rule, "
+            f"{len(sel)} seeds paired (same weights and batches)",
+            measured=float(np.mean(da)), interval=[la, ha], bound=0.0,
+            note=(f"final test accuracy(rule) - accuracy(mp), paired; bootstrap 95% intervals; sign-flip p "
+                  f"accuracy {acc.p:.3g} (Holm {acc.p_adjusted:.3g}), parameters {par.p:.3g} (Holm "
+                  f"{par.p_adjusted:.3g}); " + what + f". Margins: {cfg.accuracy_margin} accuracy, "
+                  f"{cfg.params_margin:.0%} parameters" + (f"; seeds needed at the observed accuracy effect: "
+                                                            f"{acc.pairs_needed}" if acc.pairs_needed else "")),
+            corrected=(f"Algorithm 1 with the {rule} rule in step 9: {what}" if decision.word == "fails" else ""),
+            extra={"parameters_minus_mp": float(np.mean(dp)), "parameters_minus_mp_ci": [lp, hp]}))
     if rounds:
         worst = min(r["lemma41_holds_fraction"] for r in rounds)
-        out.append(Verdict(
-            "000:lemma:4.1", f"{setting}: every pruning round of Algorithm 1, every rule and seed, first "
-            f"{cfg.probe} test images", "holds" if worst == 1.0 else "fails", measured=worst, bound=1.0,
+        d41 = DECLARATIONS["lemma_4_1"]
+        out.append(P.verdict(
+            d41, P.bound(d41, worst, 1.0, side=">="),
+            setting=f"{setting}: every pruning round of Algorithm 1, every rule and seed, first "
+            f"{cfg.probe} test images", measured=worst, bound=1.0,
             note=("fraction of inputs with |change of dX over the round| <= the Lemma 4.1 bound summed over "
                   f"the layers the round changed, worst of {len(rounds)} rounds; mean change / bound "
                   f"{np.mean([r['lemma41_tightness_mean'] for r in rounds]):.3g}")))
@@ -359,7 +414,7 @@ def run_training(cfg: TrainingConfig, *, device="cpu", cache: Path | None = None
                f"{tc.epochs} epochs, split every {tc.pruning['every']})")
     return Result(experiment=EXPERIMENT, config={**asdict(cfg), "train_config": tc.to_dict()},
                   provenance=prov.stop(), records=summary,
-                  verdicts=verdicts(summary, rounds, cfg, setting),
+                  verdicts=verdicts(runs, rounds, cfg, setting),
                   tables={"runs": runs, "rounds": rounds})
 
 

@@ -145,7 +145,6 @@ NOT_YET = {
     "sims/paper_claims_spiked.py",
     "sims/posttraining_truncation.py",
     "sims/shrinkage_pruning.py",
-    "sims/shrinkage_training.py",
     "sims/spiked_model_verdicts.py",
     "sims/statistics.py",
     "sims/wigner.py",

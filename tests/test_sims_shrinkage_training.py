@@ -51,28 +51,35 @@ def test_round_change_several_layers_bound_holds_and_adds_up():
     assert got["lemma41_bound_mean"] == pytest.approx((b1 + b3).mean(), rel=1e-12)
 
 
-def _summary(rule, acc, acc_ci, par, par_ci):
-    return {"rule": rule, "n_seeds": 5, "final_test_accuracy": 0.85 + acc,
-            "final_test_accuracy_minus_mp": acc, "final_test_accuracy_minus_mp_ci": acc_ci,
-            "final_parameters": 100000 + par, "final_parameters_minus_mp": par,
-            "final_parameters_minus_mp_ci": par_ci, "test_accuracy_before_last_round_minus_mp": 0.0,
-            "test_accuracy_before_last_round_minus_mp_ci": [0.0, 0.0]}
+def _runs(acc_diffs, par_diffs):
+    """Planted per-seed runs: mp at 0.85 / 100,000 parameters, the rule shifted by the differences."""
+    rows = []
+    for seed, (da, dp) in enumerate(zip(acc_diffs, par_diffs)):
+        rows.append({"rule": "mp", "seed": seed, "final_test_accuracy": 0.85, "final_parameters": 100000})
+        rows.append({"rule": "frobenius", "seed": seed, "final_test_accuracy": 0.85 + da,
+                     "final_parameters": 100000 + dp})
+    return rows
 
 
-@pytest.mark.parametrize("acc, acc_ci, par, par_ci, expect", [
-    (0.02, [0.01, 0.03], 0, [0, 0], "fails"),                 # more accurate, same size
-    (0.0, [-0.002, 0.002], -5000, [-6000, -4000], "fails"),   # smaller, accuracy within the margin
-    (-0.05, [-0.06, -0.04], 0, [0, 0], "holds"),              # less accurate, same size
-    (-0.05, [-0.06, -0.04], -5000, [-6000, -4000], "holds"),  # a trade-off: smaller but clearly worse
-    (0.0, [-0.002, 0.002], 100, [0, 200], "holds"),           # equivalent
-    (0.0, [-0.03, 0.03], 0, [0, 0], "inconclusive"),          # too few seeds to tell
+_J = [0.001, -0.001, 0.0005, -0.0005, 0.0002, -0.0002, 0.0008, -0.0008, 0.0003, -0.0003]  # symmetric jitter
+
+
+@pytest.mark.parametrize("acc, par, expect", [
+    ([0.02 + j for j in _J], [0] * 10, "fails"),                       # more accurate, same size
+    (_J, [-5000 + 100 * j for j in _J], "fails"),                      # smaller, accuracy within the margin
+    ([-0.05 + j for j in _J], [0] * 10, "holds"),                      # less accurate, same size
+    ([-0.05 + j for j in _J], [-5000 + 100 * j for j in _J], "holds"),  # smaller but clearly worse
+    (_J, [100 * j for j in _J], "holds"),                              # equivalent in both (TOST)
+    ([0.03, -0.03, 0.02, -0.01, 0.01], [0] * 5, "inconclusive"),       # 5 seeds: p >= 0.0625 always
 ])
-def test_verdict_rule(acc, acc_ci, par, par_ci, expect):
+def test_verdict_rule(acc, par, expect):
+    """Planted paired differences with known answers: 10 seeds give exact sign-flip p = 2/1024
+    when every difference has one sign (Holm over the two tests: 0.004 < 0.05); 5 seeds cannot
+    reach 0.05."""
     cfg = st.TrainingConfig()
-    summary = [_summary("mp", 0.0, [0.0, 0.0], 0, [0, 0]), _summary("frobenius", acc, acc_ci, par, par_ci)]
-    (v,) = st.verdicts(summary, [], cfg, "test")
+    (v,) = st.verdicts(_runs(acc, par), [], cfg, "test")
     assert v.claim == "000:algorithm:1" and v.verdict == expect
-    assert v.interval == acc_ci
+    assert v.protocol["rule"] == "paired_sign"
 
 
 def _synthetic_data(cfg, *, seed=0, data_dir=None):
