@@ -144,7 +144,6 @@ NOT_YET = {
     "sims/paper_claims_section4.py",
     "sims/paper_claims_spiked.py",
     "sims/posttraining_truncation.py",
-    "sims/shrinkage_pruning.py",
     "sims/spiked_model_verdicts.py",
     "sims/statistics.py",
     "sims/wigner.py",

@@ -127,14 +127,20 @@ def test_edge_verdicts_separate_vacuous_inconclusive_and_holds(p_kept, ci, expec
     assert shs._edge_verdict(_edge_row(p_kept, ci), 0.17).verdict == expected
 
 
-@pytest.mark.parametrize("rule,lo,hi,better,expected", [
-    ("gd_threshold", 0.0, 0.0, "higher", "vacuous"),      # hard threshold at rank k IS truncate@k
-    ("frobenius", -0.035, -0.005, "higher", "holds"),     # accuracy: truncation better
-    ("operator", -0.012, 0.002, "higher", "inconclusive"),
-    ("operator", 0.001, 0.01, "higher", "fails"),         # the shrinker gains accuracy
-    ("operator", -1.2, 4.5, "lower", "inconclusive"),     # sup error: interval contains 0
-    ("frobenius", 6.4, 18.1, "lower", "holds"),
-    ("frobenius", -3.0, -1.0, "lower", "fails"),
+_UP = [0.01, 0.02, 0.015, 0.03, 0.012, 0.025, 0.018, 0.011]     # 8 positive differences: p = 2/256
+_MIXED = [0.01, -0.02, 0.015, -0.01, 0.005, -0.012, 0.002, -0.004]
+
+
+@pytest.mark.parametrize("rule,diffs,better,expected", [
+    ("gd_threshold", [0.0] * 8, "higher", "vacuous"),                 # hard threshold at rank k IS truncate@k
+    ("frobenius", [-d for d in _UP], "higher", "holds"),              # accuracy: truncation better
+    ("operator", _MIXED, "higher", "inconclusive"),
+    ("operator", _UP, "higher", "fails"),                             # the shrinker gains accuracy
+    ("operator", _MIXED, "lower", "inconclusive"),                    # sup error: no sign
+    ("frobenius", _UP, "lower", "holds"),
+    ("frobenius", [-d for d in _UP], "lower", "fails"),
+    ("frobenius", _UP[:5], "lower", "inconclusive"),                  # 5 seeds: p >= 0.0625 always
 ])
-def test_pruning_verdicts_three_way(rule, lo, hi, better, expected):
-    assert shp._paired_verdict(rule, lo, hi, better) == expected
+def test_pruning_decisions_three_way(rule, diffs, better, expected):
+    """Planted paired differences: one sign on 8 seeds gives exact sign-flip p = 2/256 < 0.05."""
+    assert shp._paired_decision(shp.DECLARATIONS["fashion"], rule, diffs, better).word == expected
