@@ -29,6 +29,9 @@
   theorem involves constants C_3, C_4, C_5 "specified in the proof", so the statement itself cannot
   be evaluated: the measured frequency of (11) holding is reported.
 
+Layout: ``sims.paper004_lemma6`` (Lemma 6 with exact tails at any n), ``sims.paper004_cnn``
+(Lemma 7, Theorem 3); this module holds the rest, the experiment and its command line.
+
 Every verdict is made by ``core.protocol`` from the families of ``DECLARATIONS`` (declared here,
 before the runs).  All checks are exact or deterministic except Lemma 1's Monte Carlo intervals
 (``contains`` at level 99.9%, one part of Lemma 1's ``all_parts`` row) and Theorem 3's frequency
@@ -48,7 +51,10 @@ from core import protocol as P
 from core.cli import make_parser, run as run_cli
 from core.result import Result, Verdict
 from core.validate import check_int
-from sims import paper004_lemma6
+from sims import paper004_cnn, paper004_lemma6
+# Lemma 7 and Theorem 3 (convolutions) live in sims.paper004_cnn; their names stay importable here.
+from sims.paper004_cnn import (alpha_bound, conv_direct, conv_matrix, lemma_7, sedghi_blocks,  # noqa: F401
+                               theorem_3)
 from sims.experiment import ExperimentRun
 from sims.stats import mean_ci, proportion_ci
 
@@ -60,7 +66,7 @@ PAPER_WIDTH = 1024        # the width of paper 004's own network (Table 1, Secti
 DECLARATIONS = {
     "lemma_1": P.declare("004:lemma:1", "the printed moments against the Beta-function values "
                          "(exact, relative gap <= 1e-12) and against Monte Carlo 99.9% t intervals",
-                         "all_parts", alpha=0.001, scale="exact; Monte Carlo 20,000 draws per (n, r, a)"),
+                         "all_parts", alpha=0.001, scale=EXACT),
     "lemma_1_exact": P.declare("004:lemma:1", "largest relative gap of the printed E X_(r), E X_(r)^2 "
                                "to B(r+2p, n-r+1)/B(r, n-r+1) a^(2p)", "approximately", margin=1e-12,
                                scale=EXACT),
@@ -77,10 +83,6 @@ DECLARATIONS = {
                                "(negative association; q the exact per-bin tail) / n^(-1/3), at the "
                                "first n of the grid 10^(0.01 i), n <= 1e60, N = ceil(n log n), where "
                                "it exceeds 1 (else its largest value)", "bound", scale=EXACT),
-    "lemma_7": P.declare("004:lemma:7", "relative gap ||W||_2 vs max ||P^(u,v)||_2, and (8)-(9) vs the "
-                         "convolution formula", "all_parts", scale=EXACT),
-    "lemma_7_part": P.declare("004:lemma:7", "relative gap (exact linear algebra)", "approximately",
-                              margin=1e-10, scale=EXACT),
     "table_1": P.declare("004:table:1", "largest printed internal variance / (3/1024)", "bound",
                          margin=1 + TABLE_1_TOLERANCE, scale=EXACT),
     "text_D11": P.declare("004:text:D.1.1", "Glorot & Bengio's variance 2/(n_in + n_out) for a "
@@ -89,12 +91,7 @@ DECLARATIONS = {
                           f"width d = {PAPER_WIDTH}: the factor the without-replacement guarantees are "
                           f"multiplied by (negligible at <= {NO_REPEAT_NEGLIGIBLE})", "condition",
                           margin=NO_REPEAT_NEGLIGIBLE, scale=EXACT),
-    "theorem_3_alpha": P.declare("004:theorem:3", "2 - (log(d+1) + log log d)/log d against the "
-                                 "printed 0.6729 (d = 128), 0.7205 (d = 1024)", "approximately",
-                                 margin=5e-5, scale=EXACT),
-    "theorem_3_sup": P.declare("004:theorem:3", "fraction of random CNNs with sup_cube ||f - F|| <= "
-                               "(11) (beta_1 -> 1, beta_2 -> alpha/4)", "withheld",
-                               scale="3-layer CNNs, d = 8-16 channels, p = 8, q = 3, 12 trials each"),
+    **paper004_cnn.DECLARATIONS,
 }
 
 
@@ -238,154 +235,6 @@ def lemma_6_large_n(step: float = paper004_lemma6.GRID_STEP,
         extra=dict(check="lemma_6_exact_tails", counterexample_n=row["n"], counterexample_N=row["N"],
                    log10_n=row["log10_n"]))
     return rows, [v]
-
-
-def conv_matrix(kernel: np.ndarray, p: int) -> np.ndarray:
-    """(8)-(9): W with blocks B_{s,t}; B_{s,t} has block (a, c) = circ(K_{s,t,(c-a) % p, :})."""
-    d_out, d_in, q, _ = kernel.shape
-    k = np.zeros((d_out, d_in, p, p))
-    k[:, :, :q, :q] = kernel                                 # (7)
-    idx = (np.arange(p)[None, :] - np.arange(p)[:, None]) % p  # circ: row b, col e -> (e - b) % p
-    w = np.zeros((d_out * p * p, d_in * p * p))
-    for s in range(d_out):
-        for t in range(d_in):
-            block = np.zeros((p * p, p * p))
-            for a in range(p):
-                for c in range(p):
-                    block[a * p:(a + 1) * p, c * p:(c + 1) * p] = k[s, t, (c - a) % p][idx]
-            w[s * p * p:(s + 1) * p * p, t * p * p:(t + 1) * p * p] = block
-    return w
-
-
-def conv_direct(kernel: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Section 5: Y_{s,a,b} = sum_{t,i,j} X_{t,(a+i) % p,(b+j) % p} K_{s,t,i,j} (0-based)."""
-    d_out, d_in, q, _ = kernel.shape
-    p = x.shape[-1]
-    y = np.zeros((d_out, p, p))
-    for i in range(q):
-        for j in range(q):
-            shifted = np.roll(np.roll(x, -i, axis=1), -j, axis=2)
-            y += np.einsum("st,tab->sab", kernel[:, :, i, j], shifted)
-    return y
-
-
-def sedghi_blocks(kernel: np.ndarray, p: int) -> np.ndarray:
-    """P^(u,v)_{s,t} = (S^T K_{s,t} S)_{u,v} with S_{ij} = omega^{ij}, i, j = 1..p (Lemma 7)."""
-    d_out, d_in, q, _ = kernel.shape
-    k = np.zeros((d_out, d_in, p, p), dtype=complex)
-    k[:, :, :q, :q] = kernel
-    idx = np.arange(1, p + 1)
-    s_mat = np.exp(2j * np.pi * np.outer(idx, idx) / p)
-    return np.einsum("iu,stij,jv->uvst", s_mat, k, s_mat)
-
-
-def lemma_7(rng) -> tuple[list[dict], list[Verdict]]:
-    rows, worst_norm, worst_conv, worst_all = [], 0.0, 0.0, 0.0
-    for d_out, d_in, q, p in ((2, 3, 3, 5), (3, 3, 2, 6), (4, 2, 3, 4)):
-        kernel = rng.standard_normal((d_out, d_in, q, q))
-        w = conv_matrix(kernel, p)
-        x = rng.standard_normal((d_in, p, p))
-        worst_conv = max(worst_conv, float(np.abs(w @ x.ravel() - conv_direct(kernel, x).ravel()).max()))
-        sv_w = np.linalg.svd(w, compute_uv=False)
-        blocks = sedghi_blocks(kernel, p)
-        sv_p = np.sort(np.concatenate([np.linalg.svd(b, compute_uv=False)
-                                       for b in blocks.reshape(p * p, d_out, d_in)]))[::-1]
-        worst_norm = max(worst_norm, abs(sv_w[0] - sv_p[0]) / sv_w[0])
-        worst_all = max(worst_all, float(np.abs(sv_w[: sv_p.size] - sv_p[: sv_w.size]).max() / sv_w[0]))
-        rows.append({"table": "lemma_7", "d_out": d_out, "d_in": d_in, "q": q, "p": p,
-                     "norm_W": float(sv_w[0]), "max_norm_P": float(sv_p[0])})
-    part, decl = DECLARATIONS["lemma_7_part"], DECLARATIONS["lemma_7"]
-    decision = P.all_parts(decl, [P.approximately(part, worst_norm, 0.0), P.approximately(part, worst_conv, 0.0)])
-    v = P.verdict(decl, decision,
-                  setting="random kernels, (d', d, q, p) in {(2,3,3,5), (3,3,2,6), (4,2,3,4)}",
-                  measured=worst_norm, bound=0.0,
-                note=f"relative gap ||W||_2 vs max ||P^(u,v)||_2; (8)-(9) reproduce the convolution "
-                     f"formula to {worst_conv:.1e}; all singular values agree to {worst_all:.1e} "
-                     f"(relative), as Sedghi et al.'s theorem says")
-    return rows, [v]
-
-
-def alpha_bound(d: int) -> float:
-    """Theorem 3's condition: alpha <= 2 - (log(d + 1) + log(log d)) / log d."""
-    return 2 - (math.log(d + 1) + math.log(math.log(d))) / math.log(d)
-
-
-def _cnn_sup_error(rng, d: int, p: int, q: int, alpha: float, depth: int = 3, starts: int = 16,
-                   steps: int = 120) -> tuple[float, float]:
-    """sup over the unit cube of ||f(x) - F(x)|| for a random CNN and its filter-pruned copy, and
-    the right side of (11) at beta_1 -> 1, beta_2 -> alpha/4 (its smallest value)."""
-    import torch
-    gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
-    sd = 1.0 / math.sqrt(p * p * d)                          # assumption (iii), C_1 = 1
-    d0, dl = d // 2, d // 2
-    convs = [torch.randn(d, d0, q, q, generator=gen, dtype=torch.float64) * sd]
-    convs += [torch.randn(d, d, q, q, generator=gen, dtype=torch.float64) * sd
-              for _ in range(depth - 2)]
-    last = torch.randn(dl, d * p * p, generator=gen, dtype=torch.float64) * sd
-    pruned = [convs[0]]
-    n_prune = math.floor(d ** (2 - alpha))
-    for k in convs[1:]:                                      # layers 1 < k < l
-        mask = torch.ones(d * d, dtype=torch.float64)
-        mask[torch.randperm(d * d, generator=gen)[:n_prune]] = 0
-        pruned.append(k * mask.view(d, d, 1, 1))
-
-    def net(ks, x):
-        h = x
-        for k in ks:
-            h = torch.relu(torch.nn.functional.conv2d(
-                torch.nn.functional.pad(h, (0, q - 1, 0, q - 1), mode="circular"), k))
-        return h.flatten(1) @ last.T
-
-    x = torch.rand(starts, d0, p, p, generator=gen, dtype=torch.float64).requires_grad_(True)
-    opt = torch.optim.Adam([x], lr=0.05)
-    best = 0.0
-    for _ in range(steps):
-        err = (net(pruned, x) - net(convs, x)).norm(dim=1)
-        best = max(best, float(err.detach().max()))
-        opt.zero_grad()
-        (-err.sum()).backward()
-        opt.step()
-        with torch.no_grad():
-            x.clamp_(0, 1)
-    l, p0 = depth, p
-    b1, b2 = 1.0, alpha / 4
-    bound = p ** -b1 * p0 * math.sqrt(d) * (p ** -b1 * (p ** -b1 + d ** -b2) ** (l - 2)
-                                            - p ** (-(l - 1) * b1))
-    return best, bound
-
-
-def theorem_3(cfg: LemmasConfig, rng) -> tuple[list[dict], list[Verdict]]:
-    rows = [{"table": "theorem_3_alpha", "d": d, "alpha_bound": alpha_bound(d)} for d in (128, 1024)]
-    printed = {128: 0.6729, 1024: 0.7205}
-    arith, sup_decl = DECLARATIONS["theorem_3_alpha"], DECLARATIONS["theorem_3_sup"]
-    decision = P.all_parts(arith, [P.approximately(arith, r["alpha_bound"], printed[r["d"]]) for r in rows])
-    verdicts = [P.verdict(arith, decision, setting="the alpha condition evaluated at d = 128 and 1024",
-                          measured=rows[0]["alpha_bound"], bound=printed[128],
-                        note=f"2 - (log(d+1) + log log d)/log d = {rows[0]['alpha_bound']:.5f} "
-                             f"(d = 128), {rows[1]['alpha_bound']:.5f} (d = 1024); the paper: "
-                             f"0.6729, 0.7205")]
-    for d, p in cfg.cnn_sizes:
-        hits, errs, bounds = 0, [], []
-        for _ in range(cfg.cnn_trials):
-            err, bound = _cnn_sup_error(rng, d, p, q=3, alpha=cfg.alpha)
-            errs.append(err)
-            bounds.append(bound)
-            hits += err <= bound
-        ci = proportion_ci(hits, cfg.cnn_trials)
-        rows.append({"table": "theorem_3_sup", "d": d, "p": p, "alpha": cfg.alpha,
-                     "trials": cfg.cnn_trials, "mean_sup_error": float(np.mean(errs)),
-                     "bound_11": bounds[0], "fraction_within": hits / cfg.cnn_trials})
-        verdicts.append(P.verdict(
-            sup_decl, P.withheld(sup_decl, "the constants C_3, C_4, C_5 of Theorem 3's probability, "
-                                           "left to the proof (Appendix B.3)"),
-            setting=f"3-layer CNN, d = {d} channels, p = {p}, q = 3, alpha = {cfg.alpha}, "
-                    f"{math.floor(d ** (2 - cfg.alpha))} of {d * d} filters pruned",
-            measured=hits / cfg.cnn_trials, interval=ci.as_list(), bound=None,
-            note=f"fraction of trials with sup_cube ||f - F|| <= (11) at beta_1 -> 1, beta_2 -> "
-                 f"alpha/4 (mean sup error {np.mean(errs):.3g}, (11) = {bounds[0]:.3g}); the "
-                 f"theorem's probability involves C_3, C_4, C_5, left to the proof, so this cannot "
-                 f"decide it; computing those constants from Appendix B.3 would"))
-    return rows, verdicts
 
 
 # Table 1 of paper 004 (Appendix D.1), as printed: mean and variance of the entries of each layer of
