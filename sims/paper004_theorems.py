@@ -126,13 +126,32 @@ def experiment(config: Config = Config(), *, argv: list[str] | None = None,
     device, prov = ExperimentRun(MODULE, None, argv=argv, device=cfg.device, seed=cfg.seed).start()
     rows = run(sizes=cfg.sizes, alphas=cfg.alphas, seeds=cfg.nets, io=cfg.io, seed=cfg.seed,
                device=device, starts=cfg.starts, steps=cfg.steps, progress=progress)
-    rates, verdicts = rate_verdicts(rows)
-    verdicts += theorem_bound_verdicts(rows, q=0.99)
-    verdicts += lemma6_verdicts(rows)
-    verdicts += condition3_verdict()
+    rates, verdicts = decide(rows)
     return Result(experiment=MODULE, config=dict(asdict(cfg), depth=DEPTH, q=0.99,
                                                  latala_c_favourable=LATALA_C_FAVOURABLE),
                   provenance=prov.stop(), records=rows, tables={"rates": rates}, verdicts=verdicts)
+
+
+def decide(rows: list[dict], q: float = 0.99) -> tuple[list[dict], list]:
+    """The fitted rates (table ``rates``) and every verdict, from the measured rows alone."""
+    rates, verdicts = rate_verdicts(rows)
+    verdicts += theorem_bound_verdicts(rows, q=q)
+    verdicts += lemma6_verdicts(rows)
+    verdicts += condition3_verdict()
+    return rates, verdicts
+
+
+def redecide_file(path) -> list:
+    """Make the verdicts of the Result stored at ``path`` again from its records (measurements,
+    config and provenance unchanged; JSON only, its CSVs are the measured rows):
+    ``python -c "from sims.paper004_theorems import redecide_file; redecide_file('results/paper004_theorems.json')"``."""
+    from dataclasses import replace as _replace
+
+    from core.result import read_result, write_result
+    stored = read_result(path)
+    rates, verdicts = decide(stored.records, q=stored.config.get("q", 0.99))
+    return write_result(_replace(stored, tables={**stored.tables, "rates": rates}, verdicts=verdicts), path,
+                        csv_tables=False)
 
 
 def main(argv=None) -> int:

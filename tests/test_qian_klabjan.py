@@ -362,6 +362,9 @@ def test_qian_klabjan_result_tables_and_ids():
     assert {r["table"] for r in res.tables["lemma4"]} == {"lemma4"}
     assert {v.claim for v in res.verdicts} == {"004:text:D.3.1", "004:text:D.3.2", "004:table:3",
                                                "004:lemma:3", "004:lemma:4", "004:table:2"}
+    # the printed rows (and Table 2's K) are withheld: these words cannot depend on the data
+    withheld = [v for v in res.verdicts if v.claim in ("004:text:D.3.1", "004:table:2", "004:table:3")]
+    assert {(v.verdict, v.protocol["rule"]) for v in withheld} == {("inconclusive", "withheld")}
 
 
 def _lemma3_row(n, norm_max, K=1.0, trials=1000):
@@ -474,3 +477,16 @@ def test_printed_conditions_3_and_4_fail_at_their_limit():
     vs = {v.claim: v for v in qt.condition3_verdict()}
     assert set(vs) == {"004:eq:3", "004:eq:4"}
     assert all(v.verdict == "fails" and v.measured < v.bound for v in vs.values())
+
+
+def test_theorems_redecide_reproduces_the_verdicts_of_a_run(tmp_path):
+    """sims.paper004_theorems.redecide_file makes the words again from the stored records alone."""
+    from core.result import read_result, write_result
+    res = qt.experiment(qt.Config(sizes=(16, 24, 32), alphas=(0.25, 0.5), nets=1, io=4, starts=2, steps=2,
+                                  device="cpu"), progress=False)
+    path = tmp_path / "t.json"
+    write_result(res, path)
+    before = path.read_text()
+    qt.redecide_file(path)
+    assert path.read_text() == before
+    assert {v.protocol["rule"] for v in read_result(path).verdicts} >= {"bound", "condition"}
