@@ -36,7 +36,7 @@ from core import protocol
 from core.validate import InvalidArgument
 from nets.configs import get_config
 from sims import paired_runs as runs
-from sims.decided import pct, seeds_to_decide
+from sims.decided import load_stored, pct, redecided_from, seeds_to_decide
 from sims.experiment import RUNS_DIR, ExperimentRun, option
 
 MODULE = "sims.appendix_e2"
@@ -99,6 +99,8 @@ class Config:
     width_divisor: int = option(40, "hidden widths / this", lo=1, hi=1000)
     n_train: int = option(10000, "training images (a seeded subset per seed)", lo=100, hi=60000)
     runs_dir: str | None = option(str(RUNS_DIR), "run cache (resumable)", optional=True)
+    redecide_from: str | None = option(None, "re-decide the verdicts from this stored Result's tables (no "
+                                             "training; its settings are kept)", optional=True)
 
 
 def toy_config(tmp_path) -> Config:
@@ -113,6 +115,8 @@ def run(config: Config = Config(), *, context: ExperimentRun | None = None):
     if config.configs is not None and not config.configs:
         raise InvalidArgument("configs: give at least one of " + ", ".join(E2_CONFIGS))
     with context:
+        if config.redecide_from is not None:
+            return _redecide(config.redecide_from, context)
         return _run(config, context)
 
 
@@ -133,10 +137,8 @@ def _run(config: Config, context: ExperimentRun):
     paired = runs.paired_table(rows, ("final_test_accuracy", "final_train_accuracy", "max_test_accuracy",
                                     "parameter_reduction", "final_classes_never_predicted", "time_s"))
     first = next(iter(cfgs.values()))
-    tag = (f"{runs.scale_tag(first)} (E.2 net {first.model['topology']}, {seeds} seeds), pruned and unpruned "
-           "from the same initial weights and batches")
-    scale = (f"E.2 net with hidden widths/{width_divisor}, {n_train:,} of the 60,000 training images, {first.epochs} "
-             f"epochs, {seeds} paired seeds (the paper: one run per initialisation at full width)")
+    tag, scale = _tag_and_scale(runs.scale_tag(first), first.model["topology"], width_divisor, n_train,
+                                first.epochs, seeds)
     verdicts = e2_verdicts(rows, paired, tag, scale)
     paper_topology = get_config("e2-normal").model["topology"]
     return context.result(
@@ -149,6 +151,30 @@ def _run(config: Config, context: ExperimentRun):
                           "runs_dir": str(runs_dir)},
                   records=runs.curve_table(records, ("test_accuracy", "train_accuracy", "parameters")),
                   verdicts=verdicts, tables={"runs": rows, "paired": paired})
+
+
+def _tag_and_scale(scale_tag: str, topology, width_divisor: int, n_train: int, epochs: int, seeds: int):
+    tag = (f"{scale_tag} (E.2 net {topology}, {seeds} seeds), pruned and unpruned from the same initial weights "
+           "and batches")
+    scale = (f"E.2 net with hidden widths/{width_divisor}, {n_train:,} of the 60,000 training images, {epochs} "
+             f"epochs, {seeds} paired seeds (the paper: one run per initialisation at full width)")
+    return tag, scale
+
+
+def _redecide(path: str, context: ExperimentRun):
+    """The stored Result at ``path`` with its verdicts recomputed by the declared rules from its own
+    ``runs`` table (no training); records, tables and settings kept, its provenance under
+    ``config["redecided_from"]`` (the old ``rules`` entry replaced by ``declared``)."""
+    stored = load_stored(path, RESULT_NAME)
+    cfg = {k: v for k, v in stored["config"].items() if k != "rules"}
+    first = next(iter(cfg["scales"].values()))
+    tag, scale = _tag_and_scale(first["tag"], first["topology"], cfg["width_divisor"], cfg["n_train"],
+                                first["epochs"], cfg["seeds"])
+    cfg["declared"] = [_declaration(c, k, scale).to_dict() for c, k in DECLARATIONS]
+    cfg["redecided_from"] = redecided_from(path, stored)
+    t = stored["tables"]
+    return context.result(config=cfg, records=stored["records"], verdicts=e2_verdicts(t["runs"], t["paired"], tag, scale),
+                          tables=t)
 
 
 def _mean_interval(values) -> dict:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from core import protocol
 from sims import paired_runs as runs
-from sims.decided import seeds_to_decide
+from sims.decided import load_stored, redecided_from, seeds_to_decide
 from sims.experiment import RUNS_DIR, ExperimentRun, option
 
 MODULE = "sims.appendix_e3"
@@ -60,6 +60,8 @@ class Config:
     width_divisor: int = option(10, "hidden widths / this", lo=1, hi=1000)
     epochs: int | None = option(None, "override Table E.1's 1198 (stated)", lo=1, hi=100000, optional=True)
     runs_dir: str | None = option(str(RUNS_DIR), "run cache (resumable)", optional=True)
+    redecide_from: str | None = option(None, "re-decide the verdicts from this stored Result's tables (no "
+                                             "training; its settings are kept)", optional=True)
 
 
 def toy_config(tmp_path) -> Config:
@@ -72,6 +74,8 @@ def run(config: Config = Config(), *, context: ExperimentRun | None = None):
     """E.3 pruned against unpruned, one Result named ``RESULT_NAME``."""
     context = context or ExperimentRun(MODULE, config, experiment=RESULT_NAME)
     with context:
+        if config.redecide_from is not None:
+            return _redecide(config.redecide_from, context)
         return _run(config, context)
 
 
@@ -90,13 +94,36 @@ def _run(config: Config, context: ExperimentRun):
                         "train_loss": m["train_loss"],
                         "test_loss": m.get("test_loss_after_callbacks", m["test_loss"]),
                         "parameters": m["parameters"]} for m in run.metrics]
-    by = {(r["seed"], r["run"]): r for r in rows}
-    S = sorted(pairs)
-    n = len(S)
+    n = len(pairs)
     tag = f"e3-regression {runs.scale_tag(cfg)} {cfg.model['topology']} ({n} seeds)"
-    scale = (f"E.3 regression net with hidden widths/{width_divisor} ({cfg.model['topology']}; the paper: 1000), "
-             + ("Table E.1's 1198 epochs" if cfg.epochs == 1198 else f"{cfg.epochs} epochs (Table E.1: 1198)")
-             + f", {n} paired seeds (the paper: 5)")
+    scale = _scale(width_divisor, cfg.model["topology"], cfg.epochs, n)
+    V = e3_verdicts(rows, tag, scale)
+    config = {"seeds": seeds, "scale": runs.scale_description(cfg), "pruning": cfg.pruning, "epochs": cfg.epochs,
+              "declared": {k: _declaration(k, scale).to_dict() for k in DECLARATIONS},
+              "paper_topology": [1, 1000, 1000, 1000, 1000, 1],
+              "reductions": [f"hidden widths / {width_divisor}"]
+              + ([f"epochs {cfg.epochs} instead of 1198"] if cfg.epochs != 1198 else [])
+              + [f"{seeds} seeds (paper: 5)"],
+              "loss_definitions": {"train": "running mean over the epoch's minibatches of the MSE (no L2 term)",
+                                   "test": "MSE on the 500 noise-free test points"},
+              "runs_dir": str(runs_dir)}
+    return context.result(config=config,
+                          records=runs.curve_table(curves, ("train_loss", "test_loss", "parameters")), verdicts=V,
+                          tables={"runs": rows, "curves": [c for c in curves if c["epoch"] <= 50 or c["epoch"] % 5 == 0
+                                                   or c["epoch"] == cfg.epochs]})
+
+
+def _scale(width_divisor: int, topology, epochs: int, n: int) -> str:
+    return (f"E.3 regression net with hidden widths/{width_divisor} ({topology}; the paper: 1000), "
+            + ("Table E.1's 1198 epochs" if epochs == 1198 else f"{epochs} epochs (Table E.1: 1198)")
+            + f", {n} paired seeds (the paper: 5)")
+
+
+def e3_verdicts(rows: list[dict], tag: str, scale: str = SCALE) -> list:
+    """The three declared rows from the per-run rows (``regression_row``)."""
+    by = {(r["seed"], r["run"]): r for r in rows}
+    S = sorted({r["seed"] for r in rows})
+    n = len(S)
     decisions, diffs, reductions = e3_decisions(rows, scale)
     mean = {(run, k): sum(by[(s, run)][k] for s in S) / n
             for run in ("pruned", "unpruned") for k in ("final_train_loss", "final_test_loss", "best_test_loss")}
@@ -117,7 +144,7 @@ def _run(config: Config, context: ExperimentRun):
         d = decisions[key]
         return (f"{d.reason}" + (f"; about {d.pairs_needed} paired seeds would decide it" if d.pairs_needed else ""))
 
-    V = [protocol.verdict(_declaration("train", scale), decisions["train"],
+    return [protocol.verdict(_declaration("train", scale), decisions["train"],
                           setting=tag + "; final training MSE, unpruned minus pruned", N=n, bound=0.0,
                           note=f"paired over seeds (same initial weights and batches); {why('train')}; " + note_losses),
          protocol.verdict(_declaration("reduction", scale), decisions["reduction"],
@@ -129,19 +156,23 @@ def _run(config: Config, context: ExperimentRun):
          protocol.verdict(_declaration("test", scale), decisions["test"],
                           setting=tag + "; final test MSE, unpruned minus pruned", N=n, bound=0.0,
                           note=f"paired over seeds; {why('test')}; " + note_losses)]
-    config = {"seeds": seeds, "scale": runs.scale_description(cfg), "pruning": cfg.pruning, "epochs": cfg.epochs,
-              "declared": {k: _declaration(k, scale).to_dict() for k in DECLARATIONS},
-              "paper_topology": [1, 1000, 1000, 1000, 1000, 1],
-              "reductions": [f"hidden widths / {width_divisor}"]
-              + ([f"epochs {cfg.epochs} instead of 1198"] if cfg.epochs != 1198 else [])
-              + [f"{seeds} seeds (paper: 5)"],
-              "loss_definitions": {"train": "running mean over the epoch's minibatches of the MSE (no L2 term)",
-                                   "test": "MSE on the 500 noise-free test points"},
-              "runs_dir": str(runs_dir)}
-    return context.result(config=config,
-                          records=runs.curve_table(curves, ("train_loss", "test_loss", "parameters")), verdicts=V,
-                          tables={"runs": rows, "curves": [c for c in curves if c["epoch"] <= 50 or c["epoch"] % 5 == 0
-                                                   or c["epoch"] == cfg.epochs]})
+
+
+def _redecide(path: str, context: ExperimentRun):
+    """The stored Result at ``path`` with its verdicts recomputed by the declared rules from its own
+    ``runs`` table (no training); records, tables and settings kept, its provenance under
+    ``config["redecided_from"]``."""
+    stored = load_stored(path, RESULT_NAME)
+    cfg = dict(stored["config"])
+    rows = stored["tables"]["runs"]
+    n = len({r["seed"] for r in rows})
+    sc = cfg["scale"]
+    scale = _scale(sc["cpu_changes"]["width_divisor"], sc["topology"], sc["epochs"], n)
+    tag = f"e3-regression {sc['tag']} {sc['topology']} ({n} seeds)"
+    cfg["declared"] = {k: _declaration(k, scale).to_dict() for k in DECLARATIONS}
+    cfg["redecided_from"] = redecided_from(path, stored)
+    return context.result(config=cfg, records=stored["records"], verdicts=e3_verdicts(rows, tag, scale),
+                          tables=stored["tables"])
 
 
 def e3_decisions(rows: list[dict], scale: str = SCALE):

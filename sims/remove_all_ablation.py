@@ -30,12 +30,15 @@ are needed before any verdict other than inconclusive is possible.
 Reproducibility (issue 23 item 6): the kept-some arm IS the pruned run of the config's side-by-side
 pair, trained by the same ``sims.paired_runs.train_pair`` as ``sims.example_3_2``'s pruned arm, so on
 the same code the two are equal bit for bit (tests/test_remove_all.py trains both in separate
-caches at toy size and compares them).  The committed Results of 2026-12-02 differed (115,236 vs
-115,870 parameters at seed 0) because each read its own run cache, trained by different code: the
-ex3.2a Result's pruned runs were cached on 2026-12-01 before the pruning rule's noise level changed
-(the merged ``rule`` / ``noise_sigma`` commits e100118 and 8b97ada), the remove-all Result's on its
-branch after, and a cache was keyed by config and scale only.  The unpruned arms, which no pruning
-code touches, matched exactly.  Every epoch of a cached run now records the commit that trained it
+caches at toy size and compares them).  The committed Results of 2026-12-02 differed (seed 0: pruned
+0.8431 / 115,870 parameters in ex3.2a, kept 0.8423 / 115,236 here) because neither was trained by the
+code its provenance names: each read a run cache keyed by config and scale only, and the two caches
+(main's and the remove-all branch's working tree) held pruned runs trained by different, older code.
+Retrained on 2026-12-05 at each Result's own commit, seed 0 gives pruned 0.8422 / 116,820 (9f11915,
+the ex3.2a Result's) and 0.8399 / 116,220 (8a82557, this Result's; the same as today's code), and
+unpruned 0.7548 at both, not the committed 0.7511: the unpruned arms matched each other only because
+both caches carried the same older unpruned run.  Not a bug of the ablation; the defect was the
+cache's missing code version.  Every epoch of a cached run now records the commit that trained it
 (``nets.train``, 0b0e40a), and each row here lists the commits of its three runs
 (``*_commits``), so a Result built from runs of different code says so.
 

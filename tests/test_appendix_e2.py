@@ -82,3 +82,16 @@ def test_holm_within_the_claim_and_few_seeds():
     tested = [v for v in five.values() if v.protocol["p"] is not None]
     assert tested and all(v.verdict == "inconclusive" for v in tested)
     assert all(v.protocol["pairs_needed"] >= 6 for v in tested if v.protocol["pairs_needed"] is not None)
+
+
+@pytest.mark.parametrize("name", ["e2", "e2_w20"])
+def test_the_committed_results_are_their_own_tables_redecided(name):
+    import json
+    from pathlib import Path
+
+    from sims.appendix_e2 import Config, run
+    path = Path(__file__).resolve().parent.parent / "results" / "section3" / f"{name}.json"
+    stored = json.loads(path.read_text())
+    res = run(Config(redecide_from=str(path)))
+    assert [(v.claim, v.setting, v.verdict) for v in res.verdicts] == [
+        (v["claim"], v["setting"], v["verdict"]) for v in stored["verdicts"]]

@@ -88,3 +88,15 @@ def test_figures_e3_e4_read_the_result(tmp_path):
     for name in ("E.3", "E.4"):
         paths = FIGURES[name](tmp_path, args)
         assert all(p.exists() and p.stat().st_size > 0 for p in paths), name
+
+
+def test_the_committed_result_is_its_own_tables_redecided():
+    import json
+    from pathlib import Path
+
+    from sims.appendix_e3 import Config, run
+    path = Path(__file__).resolve().parent.parent / "results" / "nets" / "appendix_e3.json"
+    stored = json.loads(path.read_text())
+    res = run(Config(redecide_from=str(path)))
+    assert [(v.claim, v.setting, v.verdict) for v in res.verdicts] == [
+        (v["claim"], v["setting"], v["verdict"]) for v in stored["verdicts"]]

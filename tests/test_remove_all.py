@@ -106,21 +106,25 @@ def test_paper001_collapse():
 
 
 def test_gof_verdict_pairs_examples_4_4_and_4_5():
+    """Seven paired seeds with a larger fall under the weaker fit: two-sided exact p = 2/128 (holds);
+    the reverse fails; three seeds cannot decide; a 4.5 that never split is vacuous."""
     from sims.paper001_examples import gof_verdict
 
     def pair(best, final, params=100, diverged=None, splits=2):
         return ({"best_test_accuracy": best, "final_test_accuracy": final, "final_parameters": params,
                  "diverged": diverged, "splits": splits}, {})
-    p44 = [pair(0.90, 0.89), pair(0.91, 0.90), pair(0.90, 0.895)]
-    falls = [pair(0.90, 0.30, diverged="stopped after epoch 9: pruned: training loss became nan in epoch 10"),
-             pair(0.91, 0.40), pair(0.90, 0.35)]
-    v = gof_verdict(p44, falls, 3)
-    assert v.claim == "001:text:4.5.8" and v.verdict == "holds" and v.measured == pytest.approx((0.60 + 0.51 + 0.55 - 0.01 - 0.01 - 0.005) / 3)
+    p44 = [pair(0.90, 0.89 - 0.001 * k) for k in range(7)]
+    falls = [pair(0.90, 0.30 + 0.01 * k, diverged="stopped after epoch 9: pruned: training loss became nan in epoch 10"
+                  if k == 0 else None) for k in range(7)]
+    v = gof_verdict(p44, falls, 7)
+    assert v.claim == "001:text:4.5.8" and v.verdict == "holds" and v.protocol["p"] == 2 / 128
+    assert v.measured == pytest.approx(sum((0.60 - 0.01 * k) - (0.01 + 0.001 * k) for k in range(7)) / 7)
     assert "{'4.4': 0, '4.5': 1}" in v.note
-    assert gof_verdict(p44, [pair(0.90, 0.90), pair(0.91, 0.91), pair(0.90, 0.90)], 3).verdict == "fails"
+    assert gof_verdict(falls, p44, 7).verdict == "fails"
+    assert gof_verdict(p44[:3], falls[:3], 3).verdict == "inconclusive"
     # the weaker fit never split: the 4.5 split runs are plain training, nothing was tested
-    never = [pair(0.90, 0.30, splits=0), pair(0.91, 0.40, splits=0), pair(0.90, 0.35, splits=0)]
-    assert gof_verdict(p44, never, 3).verdict == "vacuous"
+    never = [pair(0.90, 0.30, splits=0) for _ in range(7)]
+    assert gof_verdict(p44, never, 7).verdict == "vacuous"
 
 
 # -- end to end at toy size ---------------------------------------------------------------------
@@ -192,7 +196,8 @@ def test_paper001_examples_4_4_and_4_5_at_toy_size(tmp_path, tiny):
     from sims.paper001_examples import Config, run
     res = run(Config(examples=("4.4", "4.5"), seeds=2, epochs_cap=4, runs_dir=str(tmp_path)))
     claims = [v.claim for v in res.verdicts]
-    assert "001:text:4.5.8" in claims and claims.count("001:algorithm:4.4") == 5 + 2
+    # one row for the printed chains, two unbiased contrasts (peak, final) per trained example
+    assert "001:text:4.5.8" in claims and claims.count("001:algorithm:4.4") == 1 + 2 * 2
     assert [r["example"] for r in res.tables["examples"]] == ["4.4", "4.5"]
     ex = res.tables["examples"][0]
     assert ex["parameters_counted"] == ex["parameters_printed"] == 4_435_010
@@ -204,7 +209,7 @@ def test_paper001_examples_4_4_and_4_5_at_toy_size(tmp_path, tiny):
     for row in res.tables["examples"]:
         mine = [v for v in res.verdicts if v.claim == "001:algorithm:4.4" and f"Example {row['example']} counterpart"
                 in v.setting]
-        assert len(mine) == 1 and (mine[0].verdict == "vacuous") == (row["splits"] == 0)
+        assert len(mine) == 2 and all((v.verdict == "vacuous") == (row["splits"] == 0) for v in mine)
     # the Figs 7 and 8 counterparts draw from the Result; Fig 6 (Example 4.3) is not in it
     from types import SimpleNamespace
 
