@@ -4,7 +4,25 @@ the pipeline's own layers.
 """
 from __future__ import annotations
 
+from core import protocol
 from core.result import Verdict
+
+# Parameter counts are exact: "approximately" with tolerance 0 (a count either matches or not).
+DECLARATIONS = {
+    "000:example:D.2": protocol.declare(
+        "000:example:D.2", "parameters of the 10 x 10 layer split at rank 2, counted on "
+        "nets.pruning.split_layer, against the printed 20", "approximately", margin=0.0),
+    "000:figure:D.4": protocol.declare(
+        "000:figure:D.4", "the same count (the figure repeats Example D.2) against 20", "approximately",
+        margin=0.0),
+    **{cid: protocol.declare(cid, "parameters of the dense and of the split network (biases included), "
+                                  "counted on torch Linear layers, against the printed counts",
+                             "all_parts")
+       for cid in ("001:text:4.5.3", "001:text:4.5.4", "001:text:4.5.5", "001:text:4.5.6", "001:text:4.5.7")},
+    "001:text:4.2.1": protocol.declare(
+        "001:text:4.2.1", "parameters of W_1 784 x 1000 and of its rank-20 factors (biases excluded) "
+        "against 784,000 and 35,680, and the factors below 10% of W_1", "all_parts"),
+}
 
 
 # -- Example D.2 ----------------------------------------------------------------------------------
@@ -19,14 +37,17 @@ def example_d2() -> tuple[list[dict], list[Verdict]]:
     closed_form = 2 * (10 + 10)
     rec = {"table": "example_D2", "parameters_before": before, "parameters_after_split": after,
            "closed_form_k_m_plus_n": closed_form, "paper_after": 20}
-    verdict = Verdict(
-        "000:example:D.2", "10 x 10 weight matrix, 8 of 10 singular values removed, split 10-2-10",
-        "fails" if after != 20 else "holds", measured=float(after), bound=20.0,
-        corrected=f"the split layer has k (m + n) = 2 (10 + 10) = {closed_form} parameters "
-                  f"(20 per factor), not 20; still fewer than the {before} of the dense layer",
-        note="counted on nets.pruning.split_layer and by the closed form; they agree")
-    figure = Verdict("000:figure:D.4", verdict.setting, verdict.verdict, measured=verdict.measured,
-                     bound=20.0, corrected=verdict.corrected, note="the figure repeats Example D.2")
+    setting = "10 x 10 weight matrix, 8 of 10 singular values removed, split 10-2-10"
+    corrected = (f"the split layer has k (m + n) = 2 (10 + 10) = {closed_form} parameters "
+                 f"(20 per factor), not 20; still fewer than the {before} of the dense layer")
+    out = []
+    for cid, note in (("000:example:D.2", "counted on nets.pruning.split_layer and by the closed form; "
+                                          "they agree"),
+                      ("000:figure:D.4", "the figure repeats Example D.2")):
+        d = protocol.approximately(DECLARATIONS[cid], float(after), 20.0)
+        out.append(protocol.verdict(DECLARATIONS[cid], d, setting=setting, measured=float(after), bound=20.0,
+                                    corrected=corrected if d.word != "holds" else "", note=f"{note}; {d.reason}"))
+    verdict, figure = out
     return [rec], [verdict, figure]
 
 
@@ -63,21 +84,27 @@ def paper001_counts() -> tuple[list[dict], list[Verdict]]:
     rows, verdicts = [], []
     for cid, (name, dense, dense_printed, split, split_printed) in PAPER001_COUNTS.items():
         d, sp = fc_parameters(dense), fc_parameters(split)
-        ok = d == dense_printed and sp == split_printed
+        decl = DECLARATIONS[cid]
+        decision = protocol.all_parts(decl, [protocol.approximately(DECLARATIONS["000:example:D.2"], d, dense_printed),
+                                             protocol.approximately(DECLARATIONS["000:example:D.2"], sp, split_printed)])
         rows.append({"table": "paper001_counts", "claim": cid, "dense": d, "dense_printed": dense_printed,
                      "split": sp, "split_printed": split_printed})
-        verdicts.append(Verdict(
-            cid, f"{name}: {dense} and its split network (biases included)",
-            "holds" if ok else "fails", measured=float(sp), bound=float(split_printed),
+        verdicts.append(protocol.verdict(
+            decl, decision, setting=f"{name}: {dense} and its split network (biases included)",
+            measured=float(sp), bound=float(split_printed),
             note=f"counted {d:,} (printed {dense_printed:,}) and {sp:,} (printed {split_printed:,}) "
                  f"parameters; the split network keeps {sp / d:.1%}"))
     w1 = fc_parameters([784, 1000], bias=False)
     factors = fc_parameters([784, 20], bias=False) + fc_parameters([20, 1000], bias=False)
     rows.append({"table": "paper001_counts", "claim": "001:text:4.2.1", "dense": w1,
                  "split": factors})
-    verdicts.append(Verdict(
-        "001:text:4.2.1", "Example 4.1: W_1 784 x 1000 kept at 20 singular values, biases excluded",
-        "holds" if (w1, factors) == (784_000, 35_680) and factors < 0.1 * w1 else "fails",
+    decl = DECLARATIONS["001:text:4.2.1"]
+    exact = DECLARATIONS["000:example:D.2"]   # tolerance 0: a count matches or not
+    decision = protocol.all_parts(decl, [protocol.approximately(exact, w1, 784_000),
+                                         protocol.approximately(exact, factors, 35_680),
+                                         protocol.bound(decl, factors, 0.1 * w1)])
+    verdicts.append(protocol.verdict(
+        decl, decision, setting="Example 4.1: W_1 784 x 1000 kept at 20 singular values, biases excluded",
         measured=float(factors), bound=35_680.0,
         note=f"{w1:,} -> {factors:,} parameters, a reduction by {1 - factors / w1:.1%}"))
     return rows, verdicts
