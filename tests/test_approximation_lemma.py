@@ -173,6 +173,23 @@ def test_verdicts_moderate_spikes(moderate_record):
     assert _verdict_of(rec, "000:text:4.6.2", **ci(2.1)) == "fails"
 
 
+def test_figure_4_3_rule_on_planted_samples():
+    """Fig 4.3's "||S-W'||_2 very close to f_W ~ 1" against the declared tolerance 0.03 (the paper's
+    own for "~ 1"), on the matrix farthest from f_W: planted samples 0.02 above f_W hold, one
+    matrix 0.04 above fails (exact arithmetic, no draws decide)."""
+    import copy
+    rec = al.measure(_config(n=(60,), trials=2, spike_sets=(al.PAPER_SPIKES,), seed=3))[0]
+    f_W = rec["f_W_paper"]
+
+    def word(samples):
+        r = copy.deepcopy(rec)
+        r["opnorm_samples"] = samples
+        return {x.claim: x for x in al.verdicts([r])}["000:figure:4.3"].verdict
+    assert word([f_W + 0.02, f_W + 0.01]) == "holds"
+    assert word([f_W + 0.02, f_W + 0.04]) == "fails"
+    assert word([f_W - 0.031, f_W]) == "fails"
+
+
 def test_low_rank_opnorm_vs_dense_svd():
     """The QR trick of one_trial against ||W'-S||_2 from a dense SVD of the same matrix."""
     thetas = np.array([5.0, 3.0])
@@ -328,7 +345,8 @@ def test_paper_scale_fig_4_3():
     assert abs(r["opnorm_mean"] - r["opnorm_limit"]) <= _strict_tol(r["opnorm_ci"], 10, 5, 3000)
     assert min(r["opnorm_samples"]) > r["f_W_paper"]           # every matrix above f_W
     v = {x.claim: x for x in al.verdicts([r])}
-    assert v["000:figure:4.3"].verdict == "fails" and v["000:lemma:B.2"].verdict == "holds"
+    # "very close to f_W ~ 1" within the paper's own 0.03; the excess is (B.14)'s finding
+    assert v["000:figure:4.3"].verdict == "holds" and v["000:lemma:B.2"].verdict == "holds"
 
 
 @pytest.mark.slow
