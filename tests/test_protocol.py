@@ -133,20 +133,12 @@ MAKERS = {"core/protocol.py", "core/result.py"}
 NOT_YET = {
     "sims/appendix_e2.py",
     "sims/appendix_e3.py",
-    "sims/approximation_lemma_verdicts.py",
     "sims/paper001_chains.py",
     "sims/paper001_examples.py",
     "sims/paper003_abstract.py",
     "sims/paper003_frontier.py",
-    "sims/paper_claims_appendix_e.py",
-    "sims/paper_claims_counts.py",
-    "sims/paper_claims_proof_steps.py",
-    "sims/paper_claims_section4.py",
-    "sims/paper_claims_spiked.py",
     "sims/posttraining_truncation.py",
-    "sims/spiked_model_verdicts.py",
     "sims/statistics.py",
-    "sims/wigner.py",
 }
 
 
