@@ -32,6 +32,10 @@ DECLARATIONS = {
     "000:figure:4.3": protocol.declare(
         "000:figure:4.3", "||S-W'||_2 of the matrix farthest from f_W at N ~ 3000, 10 matrices, against f_W "
         "(tolerance: the paper's own 0.03 for '~ 1')", "approximately", margin=FIG_4_3_TOLERANCE),
+    "000:figure:4.3/reduced": protocol.declare(
+        "000:figure:4.3", "as 000:figure:4.3, measured away from the figure's N = 3000 / 10 matrices",
+        "approximately", margin=FIG_4_3_TOLERANCE, scale="N or matrix count other than the figure's "
+        "(N = 3000, 10 matrices): see the setting"),
     "000:text:4.6.2": protocol.declare(
         "000:text:4.6.2", "upper end of the 95% interval of ||W'-S||_2 (f_W's quantity) at the largest N "
         "against sqrt(lambda+)", "bound", scale=LIMIT_SCALE),
@@ -124,7 +128,8 @@ def set_verdicts(records: list[dict]) -> list[Verdict]:
         samples = np.asarray(f["opnorm_samples"], dtype=float)
         smin, smax = float(samples.min()), float(samples.max())
         farthest = float(samples[np.argmax(np.abs(samples - f_W))])
-        decl = DECLARATIONS["000:figure:4.3"]
+        at_paper = f["N"] == 3000 and f["trials"] == 10
+        decl = DECLARATIONS["000:figure:4.3" if at_paper else "000:figure:4.3/reduced"]
         d = protocol.approximately(decl, farthest, f_W)
         out.append(protocol.verdict(
             decl, d, setting=_setting(f), measured=f["opnorm_mean"], interval=f["opnorm_ci"], bound=f_W,
