@@ -51,7 +51,6 @@ parallel processes and a final run assembles them.
 from __future__ import annotations
 
 import json
-import math
 import sys
 import time
 from dataclasses import asdict, dataclass
