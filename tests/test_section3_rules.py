@@ -1,54 +1,11 @@
-"""sims.statistics (the verdict words of Section 3 / Appendix E.2 claims measured at reduced
-scale), sims.sparsification_sweeps.over_95_verdict (000:text:3.2.6) and sims.appendix_e2 (Appendix E.2) on
-synthetic inputs whose right verdict is known, plus the E.2 experiment end to end at toy size."""
+"""sims.sparsification_sweeps.over_95_verdict (000:text:3.2.6) on synthetic sweeps whose right verdict
+is known, plus the E.2 experiment end to end at toy size and its figure.  (The decision rules that
+sims.statistics used to hold are core.protocol's now: tests/test_protocol.py.)"""
 from __future__ import annotations
-
-import math
 
 import pytest
 
-from sims import statistics as rules
 from tests.test_section3 import tiny_configs  # noqa: F401  (fixture)
-
-
-def test_sign_rule():
-    assert rules.sign(0.01, 0.05) == "holds"
-    assert rules.sign(-0.05, -0.01) == "fails"
-    assert rules.sign(-0.01, 0.05) == "inconclusive"
-    assert rules.sign(-0.05, -0.01, want_positive=False) == "holds"
-    assert rules.sign(math.nan, 0.1) == "inconclusive"
-
-
-def test_level_reached_is_decided_only_when_reached():
-    assert rules.level_reached_at_reduced_scale(0.905, 0.92, 0.90) == "holds"
-    # below the level at reduced scale: the scale explains it, never "fails"
-    assert rules.level_reached_at_reduced_scale(0.80, 0.82, 0.90) == "inconclusive"
-    assert rules.level_reached_at_reduced_scale(0.89, 0.91, 0.90) == "inconclusive"
-    assert rules.level_reached_at_reduced_scale(math.nan, math.nan, 0.90) == "inconclusive"
-
-
-def test_ceiling_is_refuted_only_when_exceeded():
-    assert rules.ceiling_at_reduced_scale(0.83, 0.85, 0.80) == "fails"
-    assert rules.ceiling_at_reduced_scale(0.70, 0.75, 0.80) == "inconclusive"
-    assert rules.ceiling_at_reduced_scale(0.79, 0.83, 0.80) == "inconclusive"
-
-
-def test_equivalence_rule():
-    assert rules.equivalent(-0.005, 0.008, 0.01) == "holds"
-    assert rules.equivalent(0.02, 0.04, 0.01) == "fails"
-    assert rules.equivalent(-0.04, -0.02, 0.01) == "fails"
-    assert rules.equivalent(-0.005, 0.03, 0.01) == "inconclusive"
-
-
-def test_all_parts_and_every_seed():
-    assert rules.all_parts(["holds", "holds"]) == "holds"
-    assert rules.all_parts(["holds", "fails"]) == "fails"
-    assert rules.all_parts(["holds", "inconclusive"]) == "inconclusive"
-    assert rules.all_parts([]) == "inconclusive"
-    with pytest.raises(ValueError):
-        rules.all_parts(["yes"])
-    assert rules.every_seed([1, 2], lambda v: v > 0) and not rules.every_seed([], lambda v: True)
-    assert not rules.every_seed([1, -1], lambda v: v > 0)
 
 
 def _sweep(seed, run, removed_within, base=0.85, n=1000):
