@@ -54,6 +54,7 @@ from pathlib import Path
 from core import protocol
 from nets.configs import with_variant
 from sims import paired_runs as runs
+from sims.decided import load_stored, redecided_from
 from sims.experiment import RUNS_DIR, ExperimentRun, option
 
 MODULE = "sims.remark_3_1"
@@ -87,6 +88,8 @@ class Config:
                                 optional=True)
     runs_dir: str | None = option(str(RUNS_DIR), "run cache (resumable); none: no checkpoints", optional=True)
     data_dir: str | None = option(None, "Fashion-MNIST IDX folder (default: nets.data's)", optional=True)
+    redecide_from: str | None = option(None, "re-decide the verdicts from this stored Result's tables (no training; "
+                                             "its settings are kept)", optional=True)
 
 
 def toy_config(tmp_path) -> Config:
@@ -108,6 +111,8 @@ def run(config: Config = Config(), *, context: ExperimentRun | None = None):
     """The three arms over ``config.seeds`` paired seeds and the two declared comparisons."""
     context = context or ExperimentRun(MODULE, config)
     with context:
+        if config.redecide_from is not None:
+            return _redecide(config.redecide_from, context)
         return _run(config, context)
 
 
@@ -155,17 +160,7 @@ def _run(config: Config, context: ExperimentRun):
     reproduced = _reproduces_committed(rows, base, config)
     scale = (f"CPU scale of Example 3.2a: widths/{config.width_divisor}, {config.n_train:,} training images, "
              f"{base.epochs} epochs, {len(seeds)} paired seeds")
-    comparisons, decisions = _comparisons(finals, seeds, scale)
-    arms = {arm: {k: sum(r[k] for r in rows if r["arm"] == arm) / len(seeds)
-                  for k in ("final_test_accuracy", "best_test_accuracy", "final_parameters")} for arm in ARMS}
-    diverged = {arm: [r["seed"] for r in rows if r["arm"] == arm and r.get("diverged")] for arm in ARMS}
-    chance = [r["seed"] for r in rows if r["arm"] == "continued_splitting" and r["final_test_accuracy"] <= 0.1 + 1e-9]
-    narrowest = sorted(min(int(x.split(":")[1]) for x in row["bottleneck_ranks_continued"].split()) for row in identical)
-    mechanism = (f"the continued arm ends at chance (10%, one class) on {len(chance)} of {len(seeds)} seeds; its "
-                 f"narrowest chain carries rank {narrowest[len(narrowest) // 2]} (median over seeds; Algorithm 1's "
-                 "layers keep their rank because the recombined W is re-split as one matrix), as every round "
-                 "truncates each factor anew")
-    verdicts = [_verdict(c, d, scale, arms, diverged, mechanism) for c, d in zip(comparisons, decisions)]
+    comparisons, verdicts = remark_verdicts(rows, identical, scale)
     declared = {
         "declarations": {name: _declaration(name, scale).to_dict() for name, _, _, _ in COMPARISONS},
         "comparisons": [{"difference": name, "claimed": "> 0", "sentence": sentence}
@@ -213,6 +208,45 @@ def _finals_table(finals: dict, seeds) -> list[dict]:
             row[name] = finals[(s, a)] - finals[(s, b)]
         out.append(row)
     return out
+
+
+def remark_verdicts(rows: list[dict], identical: list[dict], scale: str):
+    """The declared family from the per-run rows (``runs`` table) and the ``identical_start`` table:
+    (comparison rows, Verdicts)."""
+    seeds = sorted({r["seed"] for r in rows})
+    finals = {(r["seed"], r["arm"]): r["final_test_accuracy"] for r in rows}
+    comparisons, decisions = _comparisons(finals, seeds, scale)
+    arms = {arm: {k: sum(r[k] for r in rows if r["arm"] == arm) / len(seeds)
+                  for k in ("final_test_accuracy", "best_test_accuracy", "final_parameters")} for arm in ARMS}
+    diverged = {arm: [r["seed"] for r in rows if r["arm"] == arm and r.get("diverged")] for arm in ARMS}
+    chance = [r["seed"] for r in rows if r["arm"] == "continued_splitting" and r["final_test_accuracy"] <= 0.1 + 1e-9]
+    narrowest = sorted(min(int(x.split(":")[1]) for x in row["bottleneck_ranks_continued"].split()) for row in identical)
+    mechanism = (f"the continued arm ends at chance (10%, one class) on {len(chance)} of {len(seeds)} seeds; its "
+                 f"narrowest chain carries rank {narrowest[len(narrowest) // 2]} (median over seeds; Algorithm 1's "
+                 "layers keep their rank because the recombined W is re-split as one matrix), as every round "
+                 "truncates each factor anew")
+    return comparisons, [_verdict(c, d, scale, arms, diverged, mechanism) for c, d in zip(comparisons, decisions)]
+
+
+def _redecide(path: str, context: ExperimentRun):
+    """The stored Result at ``path`` with its verdicts (and comparisons table) recomputed by the
+    declared rules from its own ``runs`` and ``identical_start`` tables (no training); its provenance
+    under ``config["redecided_from"]``."""
+    stored = load_stored(path, MODULE)
+    cfg, t = dict(stored["config"]), dict(stored["tables"])
+    scale = cfg["scale_words"]
+    if scale.startswith("CPU scale (widths/"):   # the wording before issue 23
+        sc = cfg["scale"]
+        scale = (f"CPU scale of Example 3.2a: widths/{sc['cpu_changes']['width_divisor']}, {sc['n_train']:,} "
+                 f"training images, {sc['epochs']} epochs, {cfg['seeds']} paired seeds")
+    t["comparisons"], verdicts = remark_verdicts(t["runs"], t["identical_start"], scale)
+    cfg.update(scale_words=scale, declared={
+        "declarations": {name: _declaration(name, scale).to_dict() for name, _, _, _ in COMPARISONS},
+        "comparisons": [{"difference": name, "claimed": "> 0", "sentence": sentence}
+                        for name, _, _, sentence in COMPARISONS],
+        "secondary": "exact one-sided sign test (reported, not used for the verdict)", "variant": READING},
+        redecided_from=redecided_from(path, stored))
+    return context.result(config=cfg, records=stored["records"], verdicts=verdicts, tables=t)
 
 
 def _declaration(name: str, scale: str) -> protocol.Declaration:

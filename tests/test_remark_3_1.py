@@ -43,3 +43,14 @@ def test_declarations_are_made_before_the_runs():
     # a toy run restates only the scale
     other = m._declaration(m.COMPARISONS[0][0], "toy")
     assert other.scale == "toy" and other.endpoint == m.DECLARATIONS[m.COMPARISONS[0][0]].endpoint
+
+
+def test_the_committed_result_is_its_own_tables_redecided():
+    import json
+    from pathlib import Path
+    path = Path(__file__).resolve().parent.parent / "results" / "section3" / "remark_3_1.json"
+    stored = json.loads(path.read_text())
+    res = m.run(m.Config(redecide_from=str(path)))
+    assert [(v.claim, v.setting, v.verdict) for v in res.verdicts] == [
+        (v["claim"], v["setting"], v["verdict"]) for v in stored["verdicts"]]
+    assert res.tables["comparisons"] == stored["tables"]["comparisons"]
