@@ -153,6 +153,23 @@ class Result:
         return [v for v in self.verdicts if v.claim == claim]
 
 
+def redecided(result: "Result", by: str, verdicts: list) -> "Result":
+    """``result`` with ``verdicts`` made again from its stored measurements (measurements and the
+    provenance of the run that measured them unchanged) and the re-decision recorded in
+    ``config["verdicts_redecided"]``: the code's commit (and dirty flag), the function that did it,
+    when, and the words before.  The report prints it beside the source line."""
+    commit, dirty = git_state()
+    record = {"commit": commit, "dirty": dirty, "by": by,
+              "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+              "verdicts_before": [{"claim": v.claim, "setting": v.setting, "verdict": v.verdict}
+                                  for v in result.verdicts]}
+    previous = result.config.get("verdicts_redecided")
+    if previous:  # the words before the first re-decision are the ones the run itself made
+        record["verdicts_before"] = previous["verdicts_before"]
+    return dataclasses.replace(result, config={**result.config, "verdicts_redecided": record},
+                               verdicts=list(verdicts))
+
+
 def installed_version(dist: str) -> str | None:
     """The installed version of distribution ``dist`` (None when it is not installed)."""
     try:

@@ -162,8 +162,13 @@ def _cell(text: str) -> str:
 def _source_line(s: Stored) -> str:
     p = s.result.provenance
     commit = (p.git_commit or "unknown")[:10] + ("+dirty" if p.git_dirty else "")
-    return (f"`results/{s.name}.json`: `{' '.join(p.argv)}` (commit {commit}, seed {p.seed}, "
+    line = (f"`results/{s.name}.json`: `{' '.join(p.argv)}` (commit {commit}, seed {p.seed}, "
             f"{p.device}, {_num(p.wall_s)} s)")
+    again = s.result.config.get("verdicts_redecided")
+    if again:  # core.result.redecided: words made again from the stored measurements
+        line += (f"; verdicts re-decided from its stored measurements at commit {(again['commit'] or 'unknown')[:10]}"
+                 f"{'+dirty' if again.get('dirty') else ''} by `{again['by']}`")
+    return line
 
 
 def unknown_claim_ids(claims: dict[str, Claim], by_claim: dict) -> list[str]:

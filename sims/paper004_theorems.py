@@ -147,11 +147,14 @@ def redecide_file(path) -> list:
     ``python -c "from sims.paper004_theorems import redecide_file; redecide_file('results/paper004_theorems.json')"``."""
     from dataclasses import replace as _replace
 
-    from core.result import read_result, write_result
+    from core.result import read_result, redecided, write_result
     stored = read_result(path)
     rates, verdicts = decide(stored.records, q=stored.config.get("q", 0.99))
-    return write_result(_replace(stored, tables={**stored.tables, "rates": rates}, verdicts=verdicts), path,
-                        csv_tables=False)
+    if stored.verdicts == verdicts and stored.tables.get("rates") == rates:
+        return write_result(stored, path, csv_tables=False)  # nothing to re-decide: keep it as made
+    result = redecided(_replace(stored, tables={**stored.tables, "rates": rates}),
+                       "sims.paper004_theorems.redecide_file", verdicts)
+    return write_result(result, path, csv_tables=False)
 
 
 def main(argv=None) -> int:

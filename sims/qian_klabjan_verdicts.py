@@ -27,7 +27,7 @@ import math
 from dataclasses import replace
 
 from core import protocol as P
-from core.result import Result, Verdict, read_result, write_result
+from core.result import Result, Verdict, read_result, redecided, write_result
 from sims.qian_klabjan_lemma3 import MIN_EXCEEDANCES, QUANTILES
 from theory import norm_predictions as npred
 
@@ -190,7 +190,7 @@ def redecide(result: Result) -> Result:
     (records: Table 2; table ``lemma4``: Table 3).  Measurements, config and provenance unchanged."""
     rows3 = [r for r in result.records if r.get("table") == "lemma3"]
     rows4 = [r for r in result.tables.get("lemma4", []) if r.get("table") == "lemma4"]
-    return replace(result, verdicts=table_verdicts(rows3, rows4))
+    return redecided(result, "sims.qian_klabjan_verdicts.redecide", table_verdicts(rows3, rows4))
 
 
 def redecide_file(path) -> list:

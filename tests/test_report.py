@@ -207,3 +207,18 @@ def test_every_named_figure_home_is_a_registered_claim_and_figure():
     reg, figs = claims_mod.registry(), figure_registry()
     for name, cid in report.FIGURE_HOMES.items():
         assert name in figs and cid in reg, (name, cid)
+
+
+def test_a_re_decided_result_says_so_in_its_source_line(tmp_path):
+    from core.result import read_result, redecided
+    claims = _claims(tmp_path)
+    d = _store(tmp_path)
+    stored = read_result(d / "x.json")
+    again = redecided(stored, "sims.x.redecide", [Verdict("000:lemma:4.1", "N=10", "fails", 1.5, [1.0, 2.0], 3.0)])
+    write_result(again, d / "x.json")
+    assert again.config["verdicts_redecided"]["verdicts_before"] == [
+        {"claim": "000:lemma:4.1", "setting": "N=10", "verdict": "holds"}]
+    twice = redecided(again, "sims.x.redecide", again.verdicts)
+    assert twice.config["verdicts_redecided"]["verdicts_before"][0]["verdict"] == "holds"  # the run's own words
+    text = report.render_findings(claims, report.load_results(d))
+    assert "verdicts re-decided from its stored measurements at commit" in text and "`sims.x.redecide`" in text
