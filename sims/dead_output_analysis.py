@@ -209,3 +209,15 @@ def mechanism_table(rows: list[dict], events: list[dict]) -> list[dict]:
         row["output_row_removed_dead_mean"] = sum(removed_dead) / len(removed_dead) if removed_dead else None
         out.append(row)
     return out
+
+
+def mechanism_summary(table: list[dict]) -> list[str]:
+    """One line per row of the mechanism table, in words (the Result's config; numbers in points)."""
+    def num(x):
+        return "nan" if x is None else f"{100 * x:+.2f}"
+    out = []
+    for r in table:
+        p = "no test" if r["p"] is None else f"p {r['p']:.3g}, Holm {r['p_adjusted']:.3g}"
+        out.append(f"{r['question']} [{r['config']}, {r['stratum']}, n = {r['n']}]: {num(r['mean'])} "
+                   f"[{num(r['lo'])}, {num(r['hi'])}] points ({p}): {r['reading'] or r['word']}")
+    return out

@@ -152,6 +152,7 @@ def _run(config, context, topology, controls, per_control):
                "first_pruning_round_epoch": first,
                "declarations": {k: d.to_dict() for k, d in rules.DECLARATIONS.items()},
                "mechanism_declarations": {k: d.to_dict() for k, d in dead_outputs.MECHANISM_FAMILIES.items()},
+               "mechanism_summary": dead_outputs.mechanism_summary(mechanism),
                "mechanism_stratum_agreement": dead_outputs.stratum_agreement(rows, main.name, list(mech_controls)),
                "cached_runs": cached_runs_summary(rows),
                "reductions_from_the_issue": ([] if config.scale == "paper" else [
