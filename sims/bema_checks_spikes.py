@@ -83,7 +83,8 @@ DECLARATIONS = {
     # the eigenvalues associated with the singular values of S_l"; with [8] (Benaych-Georges and
     # Nadakuditi) for the spikes): as N -> infinity at fixed theta, the eigenvalues above lambda+ are
     # the spikes with theta above the BBP threshold (Theorem A.1, from [8]; Theorem A.3 for square R:
-    # both "as N -> infinity"), and a subcritical spike leaves the top eigenvalue at the Tracy-Widom edge, so it is counted with probability -> beta.
+    # both "as N -> infinity"), and a subcritical spike leaves the top eigenvalue at the Tracy-Widom
+    # edge, so it is counted with probability -> beta.
     # Far above the threshold (theta >= 2x; > 14 Tracy-Widom units at every measured N) the limit
     # regime is reached, and the exact count is tested per setting at level 1 - beta (exact binomial,
     # Holm over the settings).
