@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from core import protocol as P
 from sims import paired_runs as runs
+from sims.decided import load_stored, redecided_from
 from sims import sparsification_sweeps as sweeps_mod
 from sims import statistics as stats
 from sims.experiment import RUNS_DIR, ExperimentRun, option
@@ -46,6 +47,8 @@ RESULT_NAME = "nets.section3.example_3_4"
 class Config:
     seeds: int = option(1, "seeds (~10 min a seed on 2 cores)", lo=1, hi=100)
     runs_dir: str | None = option(str(RUNS_DIR), "run cache (resumable); none: no checkpoints", optional=True)
+    redecide_from: str | None = option(None, "re-decide the verdicts from this stored Result's tables (no training; "
+                                       "its training provenance kept under config.redecided_from)", optional=True)
 
 
 def toy_config(tmp_path) -> Config:
@@ -61,6 +64,8 @@ def run(config: Config = Config(), *, context: ExperimentRun | None = None):
 
 
 def _run(config: Config, context: ExperimentRun):
+    if config.redecide_from is not None:
+        return _redecide(config.redecide_from, context)
     seeds, runs_dir, device = config.seeds, config.runs_dir, context.device
     cfg = runs.cpu_config("ex3.4-sparsify-after")
     rows, records, sweeps = [], [], []
@@ -71,6 +76,14 @@ def _run(config: Config, context: ExperimentRun):
             records += runs.epoch_records(cfg, seed, run)
             for r in getattr(run, "sparsification_sweep", None) or []:
                 sweeps.append({"config": cfg.name, "seed": seed, "run": run.label, **r})
+    V, summ = decide(rows, sweeps, cfg, seeds)
+    return context.result(config={"seeds": seeds, "scale": runs.scale_description(cfg)},
+                          records=runs.curve_table(records, ("test_accuracy", "train_accuracy", "parameters")),
+                          verdicts=V, tables={"runs": rows, "sparsification_sweep": sweeps, "sweep_summary": summ})
+
+
+def decide(rows: list[dict], sweeps: list[dict], cfg, seeds: int) -> tuple[list, list[dict]]:
+    """The declared verdicts (``DECLARATIONS``) from the run rows and sparsification sweeps alone."""
     by = {(r["seed"], r["run"]): r for r in rows}
     S = range(seeds)
     gap = stats.mean_ci([by[(s, "pruned")]["final_test_accuracy"] - by[(s, "unpruned")]["final_test_accuracy"] for s in S])
@@ -133,9 +146,20 @@ def _run(config: Config, context: ExperimentRun):
     if sweeps:
         V.append(sweeps_mod.over_95_verdict(sweeps, {s: by[(s, "unpruned")]["initial_parameters"] for s in S},
                                  tag + "; CNN", scale=SCALE.format(seeds=seeds)))
-    return context.result(config={"seeds": seeds, "scale": runs.scale_description(cfg)},
-                          records=runs.curve_table(records, ("test_accuracy", "train_accuracy", "parameters")),
-                          verdicts=V, tables={"runs": rows, "sparsification_sweep": sweeps, "sweep_summary": summ})
+    return V, summ
+
+
+def _redecide(path: str, context: ExperimentRun):
+    """The stored Result at ``path`` with its verdicts recomputed by the declared rules from its own
+    runs and sweeps (no training); the stored training provenance under ``config["redecided_from"]``."""
+    stored = load_stored(path, RESULT_NAME)
+    cfg = dict(stored["config"])
+    t = stored["tables"]
+    V, summ = decide(t["runs"], t.get("sparsification_sweep", []), runs.cpu_config("ex3.4-sparsify-after"),
+                     cfg["seeds"])
+    cfg.update(declarations={k: d.to_dict() for k, d in DECLARATIONS.items()},
+               redecided_from=redecided_from(path, stored))
+    return context.result(config=cfg, records=stored["records"], verdicts=V, tables={**t, "sweep_summary": summ})
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from core import protocol as P
 from sims import paired_runs as runs
+from sims.decided import load_stored, redecided_from
 from sims import sparsification_sweeps as sweeps_mod
 from sims import statistics as stats
 from sims.experiment import RUNS_DIR, ExperimentRun, option
@@ -53,6 +54,8 @@ RESULT_NAME = "nets.section3.claims_3_2_1"
 class Config:
     seeds: int = option(1, "seeds per config (the paper reports one run each)", lo=1, hi=100)
     runs_dir: str | None = option(str(RUNS_DIR), "run cache (resumable); none: no checkpoints", optional=True)
+    redecide_from: str | None = option(None, "re-decide the verdicts from this stored Result's tables (no training; "
+                                       "its training provenance kept under config.redecided_from)", optional=True)
 
 
 def toy_config(tmp_path) -> Config:
@@ -68,10 +71,12 @@ def run(config: Config = Config(), *, context: ExperimentRun | None = None):
 
 
 def _run(config: Config, context: ExperimentRun):
+    if config.redecide_from is not None:
+        return _redecide(config.redecide_from, context)
     seeds, runs_dir, device = config.seeds, config.runs_dir, context.device
     names = ["fmnist-gd-noreg", "fmnist-l1l2-300", "fmnist-mp-sparsify-after", "fmnist-mp-sparsify-during"]
     cfgs = {n: runs.cpu_config(n) for n in names + ["fmnist-sparsify-during-only"]}
-    rows, sweeps, V = [], [], []
+    rows, sweeps = [], []
     for seed in range(seeds):
         for n in names:
             p, u = runs.collect_pairs(cfgs[n], [seed], runs_dir=runs_dir, device=device)[seed]
@@ -81,6 +86,19 @@ def _run(config: Config, context: ExperimentRun):
                     sweeps.append({"config": n, "seed": seed, "run": run.label, **r})
         only = runs.single_run(cfgs["fmnist-sparsify-during-only"], seed, runs_dir=runs_dir, device=device)
         rows.append(runs.run_row(cfgs["fmnist-sparsify-during-only"], seed, only))
+    V, summ = decide(rows, sweeps, cfgs, seeds)
+    cfg_out = {"seeds": seeds, "configs": {n: runs.scale_description(c) for n, c in cfgs.items()},
+               "reductions": ["cpu scale: widths / 10, 10,000 training images; fmnist-l1l2-300 runs 30 epochs, "
+                              "split every 1 epoch, schedule horizon 100 (time divisor 10)",
+                              f"{seeds} seed(s) per config (the paper reports one run each)"]}
+    return context.result(config=cfg_out, records=rows, verdicts=V,
+                          tables={"sparsification_sweep": sweeps, "sweep_summary": summ})
+
+
+def decide(rows: list[dict], sweeps: list[dict], cfgs: dict, seeds: int) -> tuple[list, list[dict]]:
+    """The declared verdicts (``DECLARATIONS``) from the run rows and sparsification sweeps alone
+    (``cfgs``: the configs at the scale they ran, for their names and settings)."""
+    V = []
     by = {(r["config"], r["seed"], r["run"]): r for r in rows}
     S = range(seeds)
 
@@ -178,12 +196,21 @@ def _run(config: Config, context: ExperimentRun):
         N=seeds, measured=gap["mean"], interval=[gap["lo"], gap["hi"]], bound=0.18,
         note=(f"accuracy with MP pruning minus without (paper 88% vs ~70%); non-zero parameters "
               f"{[r['final_nonzero_parameters'] for r in dm]} vs {[r['final_nonzero_parameters'] for r in do]}")))
-    cfg_out = {"seeds": seeds, "configs": {n: runs.scale_description(c) for n, c in cfgs.items()},
-               "reductions": ["cpu scale: widths / 10, 10,000 training images; fmnist-l1l2-300 runs 30 epochs, "
-                              "split every 1 epoch, schedule horizon 100 (time divisor 10)",
-                              f"{seeds} seed(s) per config (the paper reports one run each)"]}
-    return context.result(config=cfg_out, records=rows, verdicts=V,
-                          tables={"sparsification_sweep": sweeps, "sweep_summary": summ})
+    return V, summ
+
+
+def _redecide(path: str, context: ExperimentRun):
+    """The stored Result at ``path`` with its verdicts recomputed by the declared rules from its own
+    rows and sweeps (no training); the stored training provenance under ``config["redecided_from"]``."""
+    stored = load_stored(path, RESULT_NAME)
+    cfg = dict(stored["config"])
+    names = list(cfg["configs"])
+    cfgs = {n: runs.cpu_config(n) for n in names}
+    V, summ = decide(stored["records"], stored["tables"].get("sparsification_sweep", []), cfgs, cfg["seeds"])
+    cfg.update(declarations={k: d.to_dict() for k, d in DECLARATIONS.items()},
+               redecided_from=redecided_from(path, stored))
+    return context.result(config=cfg, records=stored["records"], verdicts=V,
+                          tables={**stored["tables"], "sweep_summary": summ})
 
 
 if __name__ == "__main__":

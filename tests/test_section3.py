@@ -340,3 +340,18 @@ def test_pruning_callback_loads_a_pre_pruneevent_history():
     cb = MPPruningCallback()
     cb.load_state_dict({"history": [legacy]})
     assert cb.history == [legacy] and cb.state_dict() == {"history": [legacy]}
+
+
+def test_claims_and_cnn_results_are_redecided_from_their_stored_tables(tmp_path, tiny_configs):
+    """A stored Result re-decided from its own rows and sweeps (no training) gives the verdicts the
+    run gave, and keeps the training provenance under config.redecided_from."""
+    from core.result import write_result
+    from sims import example_3_4, section_3_2_1
+    for mod in (section_3_2_1, example_3_4):
+        res = mod.run(mod.Config(seeds=1, runs_dir=str(tmp_path / "runs")))
+        path = tmp_path / f"{mod.MODULE}.json"
+        write_result(res, path)
+        again = mod.run(mod.Config(seeds=1, runs_dir=None, redecide_from=str(path)))
+        assert [(v.claim, v.verdict, v.measured) for v in again.verdicts] == \
+               [(v.claim, v.verdict, v.measured) for v in res.verdicts]
+        assert again.config["redecided_from"]["path"] == str(path)
