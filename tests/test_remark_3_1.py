@@ -53,4 +53,6 @@ def test_the_committed_result_is_its_own_tables_redecided():
     res = m.run(m.Config(redecide_from=str(path)))
     assert [(v.claim, v.setting, v.verdict) for v in res.verdicts] == [
         (v["claim"], v["setting"], v["verdict"]) for v in stored["verdicts"]]
-    assert res.tables["comparisons"] == stored["tables"]["comparisons"]
+    # the exact tests need no random draws (the bootstrap intervals do, and move with --seed-shift)
+    assert [(c["p"], c["p_adjusted"], c["mean"]) for c in res.tables["comparisons"]] == [
+        (c["p"], c["p_adjusted"], c["mean"]) for c in stored["tables"]["comparisons"]]
