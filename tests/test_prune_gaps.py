@@ -1,0 +1,101 @@
+"""nets.prune: the gaps a mutation run found (issue 24, `python mutation/run.py --only nets/prune.py`).
+Expected values come from the definitions (a PruneEvent's fields, torch's own prune masks, the
+module's parameters listed by hand), never from the function under test."""
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from torch.nn.utils import prune as torch_prune
+
+import nets
+from core.validate import InvalidArgument
+from tests.planted import spiked_matrix
+
+
+def _set(param: torch.Tensor, matrix: np.ndarray) -> None:
+    with torch.no_grad():
+        param.copy_(torch.from_numpy(matrix).reshape(param.shape))
+
+
+def _event(**changes) -> nets.PruneEvent:
+    base = dict(layer="fc", tensor="weight", kind="linear", shape=(3, 4), rule="mp", step="mp_prune",
+                action="parametrized", accepted=True, tau=0.7, params_before=12, params_after=7,
+                kept_singular_values=(3.0,), removed_singular_values=(1.0, 0.5))
+    base.update(changes)
+    return nets.PruneEvent(**base)
+
+
+# --- PruneEvent as plain data -------------------------------------------------------------------
+
+def test_event_to_dict_gives_lists_and_from_dict_gives_tuples_back():
+    ev = _event(new_singular_values=(2.5,), noise_sigma=0.1, rule="frobenius")
+    d = ev.to_dict()
+    # plain data: every tuple field becomes a list (JSON and weights_only torch.load safe)
+    assert type(d["shape"]) is list and d["shape"] == [3, 4]
+    assert type(d["kept_singular_values"]) is list and d["removed_singular_values"] == [1.0, 0.5]
+    assert type(d["new_singular_values"]) is list and d["new_singular_values"] == [2.5]
+    back = nets.PruneEvent.from_dict(json.loads(json.dumps(d)))
+    # equality of the dataclass needs tuples again, the new singular values included
+    assert back == ev and type(back.new_singular_values) is tuple and type(back.shape) is tuple
+    assert nets.PruneEvent.from_dict(_event().to_dict()).new_singular_values is None
+
+
+def test_event_from_dict_refuses_unknown_fields_by_name():
+    d = _event().to_dict()
+    d["bogus"] = 1
+    with pytest.raises(InvalidArgument, match=re.escape("PruneEvent.from_dict: unknown fields ['bogus']")):
+        nets.PruneEvent.from_dict(d)
+
+
+# --- torch.nn.utils.prune on another tensor of the same layer ---------------------------------
+
+def test_mp_prune_under_a_torch_mask_leaves_the_other_masked_tensor_alone():
+    torch.manual_seed(0)
+    layer = nn.Linear(120, 80)
+    _set(layer.weight, spiked_matrix(80, 120, [6.0, 5.0, 4.0], seed=3))
+    torch_prune.l1_unstructured(layer, "weight", amount=0.3)
+    torch_prune.l1_unstructured(layer, "bias", amount=0.5)
+    bias = (layer.bias_orig * layer.bias_mask).detach().clone()
+    nets.mp_prune(layer, tau=None)
+    # right after pruning, weight = mask * W' (W' the parametrized weight_orig), bias untouched
+    expected = layer.weight_mask * layer.weight_orig
+    assert layer.weight.shape == (80, 120)
+    assert torch.equal(layer.weight.detach(), expected.detach())
+    assert torch.equal(layer.bias.detach(), bias)
+
+
+# --- the list of weight matrices named in an error --------------------------------------------
+
+class _TwoMatrices(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Parameter(torch.zeros(80, 120))
+        self.c = nn.Parameter(torch.zeros(2, 3))
+        self.v = nn.Parameter(torch.zeros(5))           # 1-D: not a weight matrix
+        self.child = nn.Linear(2, 2)                    # its weight is the child's, not this module's
+
+
+def _no_tensor(module, listed):
+    return re.escape(f"{type(module).__name__} has no tensor 'nope'; its weight matrices are {listed}")
+
+
+def test_missing_tensor_error_lists_the_modules_own_matrices():
+    m = _TwoMatrices()
+    with pytest.raises(InvalidArgument, match=_no_tensor(m, ["a", "c"])):
+        nets.mp_decide(m, "nope", tau=None)
+    # once "a" is MP-pruned it lives in m.parametrizations (a submodule) and is still listed
+    _set(m.a, spiked_matrix(80, 120, [6.0, 5.0, 4.0], seed=4))
+    nets.mp_prune(m, "a", tau=None)
+    assert nets.is_mp_pruned(m, "a")
+    with pytest.raises(InvalidArgument, match=_no_tensor(m, ["a", "c"])):
+        nets.mp_decide(m, "nope", tau=None)
+    # a torch-masked weight is listed by its name, not as weight_orig
+    layer = nn.Linear(6, 4)
+    torch_prune.l1_unstructured(layer, "weight", amount=0.5)
+    with pytest.raises(InvalidArgument, match=_no_tensor(layer, ["weight"])):
+        nets.mp_decide(layer, "nope", tau=None)
