@@ -99,3 +99,55 @@ def test_missing_tensor_error_lists_the_modules_own_matrices():
     torch_prune.l1_unstructured(layer, "weight", amount=0.5)
     with pytest.raises(InvalidArgument, match=_no_tensor(layer, ["weight"])):
         nets.mp_decide(layer, "nope", tau=None)
+
+
+# --- how an event and a projection print --------------------------------------------------------
+
+def test_event_str_is_one_line_with_each_part():
+    ev = _event(sv_threshold=1.5, rank_before=3, rank_after=1, fit_statistic=0.25)
+    assert str(ev) == ("fc.weight 3x4 mp: parametrized, rank 3 -> 1, edge sqrt(lambda+ N) 1.5, "
+                       "fit 0.25 <= tau 0.7, params 12 -> 7")
+    # no fit test run, no edge, no ranks: those parts are left out, not printed as None
+    assert str(_event(tau=None, accepted=None, fit_statistic=0.25)) == (
+        "fc.weight 3x4 mp: parametrized, fit 0.25 not run (tau=None), params 12 -> 7")
+    # the reason is shown for a layer left alone, not for a parametrized one
+    rejected = _event(action="none", accepted=False, fit_statistic=0.9, reason="MP fit rejected",
+                      block="q", tensor="in_proj_weight", layer="")
+    assert str(rejected) == ("<module>.in_proj_weight[q] 3x4 mp: none, fit 0.9 > tau 0.7, params 12 -> 7; "
+                             "MP fit rejected")
+    assert str(_event(reason="why")) == "fc.weight 3x4 mp: parametrized, params 12 -> 7"
+
+
+def test_event_repr_shows_the_fields_that_differ_from_their_defaults():
+    assert repr(_event()) == (
+        "PruneEvent(layer='fc', tensor='weight', kind='linear', shape=(3, 4), rule='mp', step='mp_prune', "
+        "action='parametrized', accepted=True, tau=0.7, params_before=12, params_after=7, "
+        "kept_singular_values=<1 values>, removed_singular_values=<2 values>)")
+
+
+def test_projection_repr_names_rank_zero_and_passed_through_blocks_apart():
+    def basis(rows, cols, r):
+        return torch.zeros(rows, r), torch.zeros(cols, r), None
+    assert nets.LowRankProjection([4], [basis(4, 6, 0)]).extra_repr() == "rank=0, rows=4"
+    assert nets.LowRankProjection([4], [None]).extra_repr() == "rank=full, rows=4"
+    three = nets.LowRankProjection([2, 2, 2], [None, basis(2, 3, 1), basis(2, 3, 0)])
+    assert three.extra_repr() == "ranks=[full, 1, 0], block_rows=[2, 2, 2]"
+    assert three.ranks() == [-1, 1, 0]
+
+
+# --- factorize by a dotted name -------------------------------------------------------------------
+
+def test_factorize_replaces_a_nested_layer_in_its_own_parent():
+    from nets.layers import FactorizedLinear
+    torch.manual_seed(0)
+    inner = nn.Linear(120, 80)
+    _set(inner.weight, spiked_matrix(80, 120, [6.0, 5.0, 4.0], seed=5))
+    model = nn.Sequential(nn.Sequential(inner, nn.ReLU()), nn.Linear(80, 2))
+    x = torch.randn(3, 120)
+    nets.mp_prune(inner, tau=None)
+    expected = model(x).detach()
+    assert nets.factorize(model, "0.0") is model
+    assert type(model[0]) is nn.Sequential and len(model[0]) == 2       # the parent stays
+    assert isinstance(model[0][0], FactorizedLinear) and isinstance(model[0][1], nn.ReLU)
+    assert sorted(name for name, _ in model.named_children()) == ["0", "1"]
+    torch.testing.assert_close(model(x).detach(), expected, rtol=1e-4, atol=1e-5)
