@@ -305,16 +305,30 @@ def approximately(decl: Declaration, measured: float, target: float) -> Decision
                     estimate=measured)
 
 
-def asymptotic(decl: Declaration, ns, deviations) -> Decision:
+def asymptotic(decl: Declaration, ns, deviations, *, noisy: bool = False) -> Decision:
+    """``noisy``: the deviations are Monte Carlo estimates (e.g. RMS errors over trials), so a point
+    slope below 0 is not enough: the (1 - alpha) t-interval of the log-log slope (needs 3 or more N)
+    must lie below 0.  Exact deviations (``noisy`` False) are decided on the point slope."""
     n, d = np.asarray(ns, float), np.abs(np.asarray(deviations, float))
     good = np.isfinite(n) & np.isfinite(d) & (n > 0) & (d > 0)
     if good.sum() < 2:
         return Decision("inconclusive", "fewer than two finite nonzero deviations")
-    slope = float(np.polyfit(np.log(n[good]), np.log(d[good]), 1)[0])
+    x, y = np.log(n[good]), np.log(d[good])
+    slope = float(np.polyfit(x, y, 1)[0])
     shrinks = slope < 0 and d[good][np.argmax(n[good])] < d[good][np.argmin(n[good])]
+    extra = {"rate_exponent": slope}
+    reason = f"rate N^{slope:.2f}"
+    if noisy:
+        if x.size < 3:
+            return Decision("inconclusive", f"two noisy deviations cannot show a decrease ({reason})", extra=extra)
+        from scipy import stats
+        fit = stats.linregress(x, y)
+        half = float(stats.t.ppf(1 - decl.alpha / 2, x.size - 2)) * float(fit.stderr)
+        extra["rate_exponent_interval"] = [slope - half, slope + half]
+        shrinks = shrinks and slope + half < 0
+        reason += f", {100 * (1 - decl.alpha):g}% interval [{slope - half:.2f}, {slope + half:.2f}]"
     return Decision("holds" if shrinks else "inconclusive",
-                    f"deviation {'shrinks' if shrinks else 'does not shrink'} with N: rate N^{slope:.2f}",
-                    extra={"rate_exponent": slope})
+                    f"deviation {'shrinks' if shrinks else 'not shown to shrink'} with N: {reason}", extra=extra)
 
 
 def discriminates(decl: Declaration, lo: float, hi: float, claimed: float,

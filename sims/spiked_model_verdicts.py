@@ -157,7 +157,7 @@ def verdicts(records: list[dict]) -> list[Verdict]:
                 f"{limit:.6g} (z = {last[f'{key}_z']:.2g})")
         parts = []
         if len(rows) >= 2:
-            parts.append(protocol.asymptotic(decl, [r["N"] for r in rows], [r[f"{key}_rmse"] for r in rows]))
+            parts.append(protocol.asymptotic(decl, [r["N"] for r in rows], [r[f"{key}_rmse"] for r in rows], noisy=True))
         interval = _interval_part(last, key)
         if interval is not None:
             parts.append(interval)
@@ -239,7 +239,7 @@ def paper_text_verdicts(records: list[dict]) -> list[Verdict]:
         rms = [float(np.sqrt(np.nanmean((recovered_spike(r["sv_samples"]) - theta) ** 2))) for r in sweep]
         parts = []
         if len(sweep) >= 2:
-            parts.append(protocol.asymptotic(decl, [r["N"] for r in sweep], rms))
+            parts.append(protocol.asymptotic(decl, [r["N"] for r in sweep], rms, noisy=True))
         lo, hi = (float(x) for x in recovered_spike(last["sv_ci"]))
         parts.append(protocol.discriminates(decl, lo, hi, theta))
         decision = protocol.all_parts(decl, parts)

@@ -172,3 +172,15 @@ def test_no_module_makes_a_verdict_word_itself():
 def test_the_not_yet_list_only_shrinks():
     stale = sorted(rel for rel in NOT_YET if not (ROOT / rel).exists() or not _word_makers(ROOT / rel))
     assert not stale, f"remove from NOT_YET (migrated or gone): {stale}"
+
+
+def test_noisy_asymptotic_needs_a_slope_interval_below_zero():
+    d = _decl("asymptotic")
+    ns = [250, 400, 630, 1000, 1600]
+    steady = [0.1 * n ** -0.5 for n in ns]                         # exact N^-1/2: interval is a point
+    assert P.asymptotic(d, ns, steady, noisy=True).word == "holds"
+    wobbly = [0.10, 0.05, 0.11, 0.045, 0.09]                         # point slope < 0, interval holds 0
+    assert P.asymptotic(d, ns, wobbly).word == "holds"
+    noisy = P.asymptotic(d, ns, wobbly, noisy=True)
+    assert noisy.word == "inconclusive" and noisy.extra["rate_exponent_interval"][1] > 0
+    assert P.asymptotic(d, [250, 1600], [0.1, 0.01], noisy=True).word == "inconclusive"
