@@ -151,3 +151,32 @@ def test_factorize_replaces_a_nested_layer_in_its_own_parent():
     assert isinstance(model[0][0], FactorizedLinear) and isinstance(model[0][1], nn.ReLU)
     assert sorted(name for name, _ in model.named_children()) == ["0", "1"]
     torch.testing.assert_close(model(x).detach(), expected, rtol=1e-4, atol=1e-5)
+
+
+# --- MPDecision as printed, and the signature users read -----------------------------------------
+
+def test_decision_repr_and_str_before_and_after_apply():
+    import inspect
+    torch.manual_seed(0)
+    layer = nn.Linear(120, 80)
+    _set(layer.weight, spiked_matrix(80, 120, [6.0, 5.0, 4.0], seed=6))
+    d = nets.mp_decide(layer, tau=None)
+    e = d.event
+    assert e.rank_before == 80 and 3 <= e.rank_after < 80
+    assert repr(d) == f"MPDecision(Linear.weight, parametrized, ranks 80->{e.rank_after}, not applied)"
+    assert str(d) == str(e) and list(d) == [e] and len(d) == 1 and d[0] is e
+    d.apply()
+    assert repr(d) == f"MPDecision(Linear.weight, parametrized, ranks 80->{e.rank_after}, applied)"
+    # two row blocks: one line per block, actions and ranks joined in block order
+    other = nn.Linear(120, 80)
+    _set(other.weight, spiked_matrix(80, 120, [6.0, 5.0, 4.0], seed=7))
+    two = nets.mp_decide(other, tau=None, blocks=[("top", 40), ("bottom", 40)], layer_name="fc")
+    a, b = two.events
+    assert (a.block, b.block) == ("top", "bottom")
+    assert str(two) == f"{a}\n{b}"
+    assert repr(two) == (f"MPDecision(fc.weight, {a.action}/{b.action}, ranks {a.rank_before}->{a.rank_after}, "
+                         f"{b.rank_before}->{b.rank_after}, not applied)")
+    with pytest.raises(InvalidArgument, match=re.escape("fc.weight has 2 blocks (top, bottom): read .events")):
+        two.event
+    # tau left out is shown as such in help(), not as an object address
+    assert repr(inspect.signature(nets.mp_decide).parameters["tau"].default) == "<not given>"
