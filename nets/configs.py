@@ -41,7 +41,7 @@ Hyperparameters and their sources (paper 000):
   without the output layer), ``ex3.2a-random-output-projection`` (``-rowspace``: the output layer's MP
   truncation replaced by a random projection of the same rank, Q Haar on R^in or on the layer's row
   space) and ``ex3.2a-revive-dead-outputs`` (no pruning; dead output rows re-initialised at Algorithm
-  1's epochs); the "pruned" arm of a pair is the control, the "unpruned" arm ex3.2a's plain net.
+  1's epochs; ``ex3.2a-revive-never-predicted``: the rows of never-predicted classes); the "pruned" arm of a pair is the control, the "unpruned" arm ex3.2a's plain net.
 * Paper 001 (``p001-ex4.3`` ... ``p001-ex4.7``): its Examples 4.3-4.7 with Fashion-MNIST in place of
   MNIST, plain SGD with step size 0.05, the Section 4.4 split algorithm every 3 epochs
   (``nets.pruning`` variant ``paper001``); batch size, final activation and the uniform
@@ -192,6 +192,9 @@ def _paper_configs() -> dict[str, TrainConfig]:
         "ex3.2a-revive-dead-outputs": ("revive_dead_outputs", {}, "no MP pruning; at Algorithm 1's "
                                        "epochs, output rows dead on the training set re-drawn N(0, 1/N), "
                                        "bias 0"),
+        "ex3.2a-revive-never-predicted": (
+            "revive_dead_outputs", {"revive_criterion": "never_predicted"}, "no MP pruning; at Algorithm "
+            "1's epochs, output rows of classes never predicted on the training set re-drawn N(0, 1/N), bias 0"),
     }
     for name, (variant, extra, what) in controls.items():
         c[name] = TrainConfig(**{

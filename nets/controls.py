@@ -43,7 +43,10 @@ epochs, step 1) as a ``variant`` (configs ``ex3.2a-hidden-only``, ``ex3.2a-rando
   the optimizer's momentum buffers are left as they are (a dead row receives no loss gradient, so
   its buffer holds only the L2 term of (E.7), which is kept as Algorithm 1's dense step 14 keeps it).
   Rows are drawn from a generator seeded by (run seed, epoch). One ``ReviveEvent`` per round says
-  how many rows were revived (0 included).
+  how many rows were revived (0 included). ``criterion="never_predicted"`` (config
+  ``ex3.2a-revive-never-predicted``) re-draws instead the rows of the classes the argmax never
+  returns on the training set, dead or not: a never-predicted class can have a live but nearly
+  dead output (positive on a few samples by a small margin), which the strict criterion leaves alone.
 
 The rounds of (a) and (b) are Algorithm 1 variants and live beside it in ``nets.pruning``
 (``hidden_only_round``, ``random_output_projection_round``); this module holds what they add
@@ -64,6 +67,7 @@ from torch import nn
 from nets.layers import FACTORISED_TYPES, count_parameters, set_dense_weight, weight_layers, weight_matrix
 
 PROJECTION_SPACES = ("input", "row")
+REVIVE_CRITERIA = ("dead", "never_predicted")
 
 
 def output_layer_name(model: nn.Module) -> str:
@@ -168,6 +172,7 @@ class ReviveEvent:
     params_before: int
     params_after: int
     dead_on: str = "train"
+    criterion: str = "dead"              # REVIVE_CRITERIA
     step: str = "revive"
     init: str = "normal: N(0, 1/fan_in) weights, zero bias"
     accepted: bool | None = None
@@ -197,6 +202,25 @@ def dead_output_units(model: nn.Module, dataset, loss: str = "cross_entropy", de
     return list(row["dead_output_classes"])
 
 
+def never_predicted_units(model: nn.Module, dataset, device="cpu", batch_size: int = 1000) -> list[int]:
+    """Output units (classes) the argmax of ``model`` never returns on ``dataset`` (eval mode): the
+    dead outputs and the live ones that never win (``nets.mechanism``'s classes_never_predicted, as
+    a list)."""
+    from nets.data import make_loader
+    was_training = model.training
+    model.eval()
+    seen, n_out = set(), None
+    try:
+        with torch.no_grad():
+            for x, _ in make_loader(dataset, batch_size, shuffle=False):
+                out = model(x.to(device))
+                n_out = out.shape[1]
+                seen.update(int(c) for c in out.argmax(1).unique())
+    finally:
+        model.train(was_training)
+    return [j for j in range(n_out or 0) if j not in seen]
+
+
 def revive_rows(layer: nn.Module, rows: list[int], generator: torch.Generator) -> None:
     """Re-draw the incoming weights of output units ``rows`` iid N(0, 1/fan_in) (the paper's
     initialisation, ``nets.models.init_std("normal", ...)``) and set their bias to 0, in place."""
@@ -217,18 +241,23 @@ def revive_rows(layer: nn.Module, rows: list[int], generator: torch.Generator) -
 
 
 def revive_dead_outputs_round(model: nn.Module, train_dataset, *, seed: int, epoch: int,
-                              loss: str = "cross_entropy", device="cpu") -> list[ReviveEvent]:
+                              loss: str = "cross_entropy", device="cpu", criterion: str = "dead") -> list[ReviveEvent]:
     """One round of the dead-output control (module docstring): measure the output units dead on
-    ``train_dataset``, re-initialise their rows (``revive_rows``, generator seeded by (``seed``,
-    ``epoch``)), return one ``ReviveEvent``."""
+    ``train_dataset`` (``criterion="dead"``, ``dead_output_units``; or ``"never_predicted"``: the
+    classes the argmax never returns there, ``never_predicted_units``, dead or nearly dead),
+    re-initialise their rows (``revive_rows``, generator seeded by (``seed``, ``epoch``)), return one
+    ``ReviveEvent``."""
+    if criterion not in REVIVE_CRITERIA:
+        raise ValueError(f"criterion must be one of {REVIVE_CRITERIA}, got {criterion!r}")
     name = output_layer_name(model)
     layer = model.get_submodule(name)
-    dead = dead_output_units(model, train_dataset, loss, device)
+    dead = (dead_output_units(model, train_dataset, loss, device) if criterion == "dead"
+            else never_predicted_units(model, train_dataset, device))
     revive_rows(layer, dead, control_generator(seed, epoch, "revive"))
     params = count_parameters(layer)
     shape = tuple(int(d) for d in weight_matrix(layer).shape)
     return [ReviveEvent(layer=name, kind="conv" if isinstance(layer, nn.Conv2d) else "linear", shape=shape,
                         action="revived" if dead else "none", rows_revived=len(dead), revived_units=tuple(dead),
-                        params_before=params, params_after=params,
-                        reason=(f"output units {dead} dead on the training set: rows re-drawn" if dead
-                                else "no output unit dead on the training set"))]
+                        params_before=params, params_after=params, criterion=criterion,
+                        reason=(f"output units {dead} {criterion} on the training set: rows re-drawn" if dead
+                                else f"no output unit {criterion} on the training set"))]

@@ -474,7 +474,8 @@ class MPPruningCallback:
     The mechanism controls of ``nets.controls`` run at the same epochs: variant "hidden_only"
     (Algorithm 1 without the output layer), "random_output_projection" (the output layer's MP
     truncation replaced by a random projection of the same rank; ``projection_space`` "input" or
-    "row") and "revive_dead_outputs" (no pruning; dead output rows re-initialised). The last two
+    "row") and "revive_dead_outputs" (no pruning; dead output rows re-initialised;
+    ``revive_criterion`` "dead" or "never_predicted"). The last two
     need the run's seed (and, for the last, its training set): ``nets.train.Run`` passes them
     through ``bind_run``; without a run, call ``bind(seed, train_dataset, device, loss)``.
     """
@@ -483,7 +484,7 @@ class MPPruningCallback:
                  alpha: float = 0.1, beta: float = 0.1, variant: str = "algorithm1",
                  remove_fraction: float = 0.45, max_epoch: int | None = None,
                  layers: Iterable[str] | None = None, rule: str = MP_RULE, noise_sigma: float | None = None,
-                 projection_space: str = "input"):
+                 projection_space: str = "input", revive_criterion: str = "dead"):
         if every < 1:
             raise ValueError(f"split frequency must be >= 1 epoch, got {every}")
         if variant not in VARIANTS:
@@ -494,7 +495,9 @@ class MPPruningCallback:
         if variant == "random_output_projection" and rule != MP_RULE:
             raise ValueError(f"rule: variant 'random_output_projection' replaces MP's truncation; rule must "
                              f"be {MP_RULE!r}, got {rule!r}")
-        self.projection_space = projection_space
+        if revive_criterion not in controls.REVIVE_CRITERIA:
+            raise ValueError(f"revive_criterion must be one of {controls.REVIVE_CRITERIA}, got {revive_criterion!r}")
+        self.projection_space, self.revive_criterion = projection_space, revive_criterion
         self._seed, self._train, self._device, self._loss = None, None, "cpu", "cross_entropy"
         self.rule = check_rule(rule)
         check_noise_sigma(noise_sigma, rule)
@@ -567,7 +570,8 @@ class MPPruningCallback:
             raise ValueError("variant 'revive_dead_outputs' measures dead output units on the training set: "
                              "call bind(seed, train_dataset, ...) or bind_run(run) first")
         return controls.revive_dead_outputs_round(model, self._train, seed=self._bound_seed(), epoch=int(epoch),
-                                                  loss=self._loss, device=self._device)
+                                                  loss=self._loss, device=self._device,
+                                                  criterion=self.revive_criterion)
 
     def state_dict(self) -> dict:
         """Decisions depend only on (model, epoch) (and, for the controls, the bound run's seed and

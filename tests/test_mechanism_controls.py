@@ -31,7 +31,9 @@ from nets.configs import get_config
 from nets.controls import (
     ReviveEvent,
     control_generator,
+    dead_output_units,
     haar_orthonormal,
+    never_predicted_units,
     output_layer_name,
     revive_dead_outputs_round,
 )
@@ -300,6 +302,32 @@ def test_revive_without_dead_outputs_changes_nothing(data, trained_state):
     assert _same_weights(net, before)
 
 
+def test_revive_never_predicted_redraws_a_live_class_that_never_wins(data, trained_state):
+    _, model = trained_state
+    net = copy.deepcopy(model)
+    layer = net.get_submodule(output_layer_name(net))
+    weak = 2
+    with torch.no_grad():  # output `weak` is 1e-6 > 0 on every input (alive), every other output >= 1
+        layer.bias.add_(1.0)
+        layer.weight[weak] = 0.0
+        layer.bias[weak] = 1e-6
+    assert weak not in dead_output_units(net, data.train)
+    never = never_predicted_units(net, data.train)
+    assert weak in never
+    strict = copy.deepcopy(net)
+    (ev_dead,) = revive_dead_outputs_round(strict, data.train, seed=SEED, epoch=7)
+    assert ev_dead.rows_revived == 0 and _same_weights(strict, net)  # the strict criterion leaves it
+    before = copy.deepcopy(net)
+    (ev,) = revive_dead_outputs_round(net, data.train, seed=SEED, epoch=7, criterion="never_predicted")
+    assert list(ev.revived_units) == never and ev.criterion == "never_predicted"
+    w_new, w_old = layer.weight.detach(), before.get_submodule(output_layer_name(net)).weight.detach()
+    kept = [j for j in range(w_new.shape[0]) if j not in never]
+    assert torch.equal(w_new[kept], w_old[kept]) and torch.all(layer.bias[never] == 0)
+    assert not torch.equal(w_new[weak], w_old[weak])
+    with pytest.raises(ValueError, match="criterion"):
+        revive_dead_outputs_round(net, data.train, seed=SEED, epoch=7, criterion="weak")
+
+
 def test_revive_needs_the_training_set(trained_state):
     cfg, model = trained_state
     cb = _callback(cfg, "revive_dead_outputs")
@@ -311,7 +339,7 @@ def test_revive_needs_the_training_set(trained_state):
 # -- the controls through the training loop -----------------------------------------------------------
 
 CONTROLS = ("ex3.2a-hidden-only", "ex3.2a-random-output-projection", "ex3.2a-random-output-projection-rowspace",
-            "ex3.2a-revive-dead-outputs")
+            "ex3.2a-revive-dead-outputs", "ex3.2a-revive-never-predicted")
 
 
 def test_controls_unpruned_arm_is_ex32a_unpruned_arm(data):
@@ -324,7 +352,7 @@ def test_controls_unpruned_arm_is_ex32a_unpruned_arm(data):
         assert _metrics(arms["pruned"])[:6] == _metrics(reference["pruned"])[:6], name
         events = arms["pruned"].metrics[6]["events"]
         assert events, name
-        if name == "ex3.2a-revive-dead-outputs":
+        if name.startswith("ex3.2a-revive"):
             assert [(e["step"], e["layer"]) for e in events] == [("revive", "layers.fc5")]
             assert events[0]["rows_revived"] == len(events[0]["revived_units"])
             assert all(m["parameters"] == arms["pruned"].initial_parameters for m in arms["pruned"].metrics)
