@@ -58,7 +58,7 @@ from core import protocol
 from core.validate import check_int
 from nets.configs import TrainConfig
 from sims import paired_runs as runs
-from sims.decided import pct, seeds_to_decide
+from sims.decided import load_stored, pct, redecided_from, seeds_to_decide
 from sims.experiment import RUNS_DIR, ExperimentRun, option
 from sims.paper001_examples import example_config
 
@@ -100,6 +100,8 @@ class Config:
     n_train: int = option(10000, "training images", lo=100, hi=60000)
     epochs: int | None = option(None, "ex3.2a epochs (default the paper's 70)", lo=1, hi=10000, optional=True)
     runs_dir: str | None = option(str(RUNS_DIR), "run cache (resumable)", optional=True)
+    redecide_from: str | None = option(None, "re-decide the verdicts from this stored Result's records (no "
+                                             "training; its settings are kept)", optional=True)
 
 
 def toy_config(tmp_path) -> Config:
@@ -114,7 +116,37 @@ def run(config: Config = Config(), *, context: ExperimentRun | None = None):
         check_int("seeds", config.seeds, 1, 1000)  # nothing to run: refused with the range
     context = context or ExperimentRun(MODULE, config, experiment=RESULT_NAME)
     with context:
+        if config.redecide_from is not None:
+            return _redecide(config.redecide_from, context)
         return _run(config, context)
+
+
+def _redecide(path: str, context: ExperimentRun):
+    """The stored Result at ``path`` with its verdicts recomputed by the declared rules from its own
+    per-seed records (no training); records and settings kept, its provenance under
+    ``config["redecided_from"]``."""
+    stored = load_stored(path, RESULT_NAME)
+    cfg = dict(stored["config"])
+    rows, scale, verdicts = stored["records"], cfg["scale"], []
+    for name, sc in scale.items():
+        mine = [r for r in rows if r["config"] == name]
+        n = len({r["seed"] for r in mine})
+        wd, n_train = sc["cpu_changes"].get("width_divisor"), sc["n_train"]
+        if name == "ex3.2a":
+            verdicts += ablation_verdicts(
+                "000:text:3.1.3.1", f"Algorithm 1 on ex3.2a {sc['tag']} ({n} seeds): schedule (3.6) against f = 0",
+                mine, "schedule (3.6)", scale=(f"Example 3.2a at CPU scale: widths/{wd}, {n_train:,} training images, "
+                                               f"{sc['epochs']} epochs, {n} paired seeds"))
+        else:
+            ex = cfg["p001_example"]
+            verdicts += ablation_verdicts(
+                "001:text:4.4.1", f"paper 001 split algorithm on the Example {ex} counterpart {sc['tag']} ({n} seeds): "
+                                  "45% of the small singular values removed per cycle against all", mine, "45% removed",
+                scale=(f"paper 001 Example {ex} counterpart on Fashion-MNIST (the paper: MNIST), widths/{wd}, "
+                       f"{n_train:,} training images, {sc['epochs']} epochs, {n} paired seeds"))
+    cfg["declared"] = [d.to_dict() for d in DECLARATIONS.values()]
+    cfg["redecided_from"] = redecided_from(path, stored)
+    return context.result(config=cfg, records=rows, verdicts=verdicts)
 
 
 def _run(config: Config, context: ExperimentRun):

@@ -227,3 +227,15 @@ def test_paper001_examples_4_4_and_4_5_at_toy_size(tmp_path, tiny):
         assert all(p.exists() and p.stat().st_size > 0 for p in paths), name
     with pytest.raises(MissingResult, match="4.3"):
         FIGURES["001.6"](tmp_path, args)
+
+
+def test_the_committed_result_is_its_own_records_redecided():
+    import json
+    from pathlib import Path
+
+    from sims.remove_all_ablation import Config, run
+    path = Path(__file__).resolve().parent.parent / "results" / "nets" / "remove_all.json"
+    stored = json.loads(path.read_text())
+    res = run(Config(redecide_from=str(path)))
+    assert [(v.claim, v.setting, v.verdict) for v in res.verdicts] == [
+        (v["claim"], v["setting"], v["verdict"]) for v in stored["verdicts"]]
