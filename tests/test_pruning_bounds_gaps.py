@@ -341,3 +341,18 @@ def test_eacc_map_stores_the_validated_empty_value():
     # the dataclass keeps what __post_init__ checked: a Python float, not the int passed in
     F = pb.EaccMap([1.0], [0.5], 0)
     assert type(F.empty_value) is float and F.empty_value == 0.0
+
+
+# --- third mutation run: the refusals' own words, from their start (case included) ------------
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: pb.accuracy([]), r"^accuracy of an empty test set is undefined$"),
+    (lambda: pb.accuracy_bound([], 1.0), r"^empty test set$"),
+    (lambda: pb.lemma_4_1_bound_all_layers(net3(), S, {}), r"^thresholds must name at least one pruned layer$"),
+    (lambda: pb.threshold_example_4_2(net3(activation="relu"), S, 64, 0.7, 0.1),
+     r"^Example 4\.2 is stated for the absolute value and no biases$"),
+    (lambda: pb.e_acc_map(net3(), S, [], 64, 0.7, 0.1), r"^Theorem 4\.2 needs a non-empty test set$"),
+])
+def test_refusals_say_what_is_wrong_in_their_own_words(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
