@@ -174,6 +174,26 @@ def _config_dict(cfg: LemmaConfig) -> dict:
     return d
 
 
+def redecide_file(path) -> None:
+    """Make the verdicts of the Result stored at ``path`` again from its records and its ``edge``
+    table (``lemma_verdicts``; measurements and the measuring run's provenance unchanged, the
+    re-decision recorded by ``core.result.redecided``): ``python -c "from sims.shrinkage import
+    redecide_file; redecide_file('results/shrinkage.json')"`` (the trial cache of the original run
+    is gone; its records hold every number the verdicts use)."""
+    from dataclasses import fields
+
+    from core.result import read_result, redecided, write_result
+    stored = read_result(path)
+    kw = {}
+    for f in fields(LemmaConfig):
+        if f.name in stored.config:
+            v = stored.config[f.name]
+            kw[f.name] = ({int(k): x for k, x in v.items()} if f.name in ("trials", "edge_trials")
+                          else tuple(v) if isinstance(v, list) else v)
+    verdicts = lemma_verdicts(stored.records, stored.tables["edge"], LemmaConfig(**kw))
+    write_result(redecided(stored, "sims.shrinkage.redecide_file", verdicts), path, csv_tables=False)
+
+
 # ------------------------------------------------------------------------------------- CLI
 QUICK = LemmaConfig(ratios=(1.0, 0.25), multiples=(1.3, 2.0, 4.0), sizes=(200, 400, 800),
                     trials={200: 6, 400: 6, 800: 4}, edge_sizes=(200, 400),
