@@ -238,8 +238,24 @@ def paired_equivalence(decl: Declaration, diffs) -> Decision:
     p_tost = max(sign_flip_p(x + m, "greater"), sign_flip_p(x - m, "less"))
     p_out = min(sign_flip_p(x - m, "greater"), sign_flip_p(x + m, "less"))
     if p_out <= decl.alpha and p_out < p_tost:
-        return _tested(x, p_out, -1, decl, f"outside +-{m:g}: one-sided p = {p_out:.3g}")
-    return _tested(x, p_tost, 1, decl, f"TOST within +-{m:g}: p = {p_tost:.3g}")
+        d = _tested(x, p_out, -1, decl, f"outside +-{m:g}: one-sided p = {p_out:.3g}")
+    else:
+        d = _tested(x, p_tost, 1, decl, f"TOST within +-{m:g}: p = {p_tost:.3g}")
+    if d.word == "inconclusive":  # seeds to show the mean inside the margin, not away from 0
+        d.pairs_needed = equivalence_pairs_needed(x, m, decl.alpha)
+    return d
+
+
+def equivalence_pairs_needed(diffs, margin: float, alpha: float = 0.05, power: float = POWER) -> int | None:
+    """Seeds that TOST at ``alpha`` needs to show |mean| < ``margin`` with ``power`` at the observed
+    mean and sd (normal approximation n = ((z_{1-alpha} + z_power) sd / (margin - |mean|))^2); None
+    when the observed mean is not inside the margin (no number of seeds shows equivalence then)."""
+    x = _finite(diffs)
+    if x.size < 2 or abs(x.mean()) >= margin or x.std(ddof=1) == 0:
+        return None
+    from statistics import NormalDist
+    z = NormalDist().inv_cdf(1 - alpha) + NormalDist().inv_cdf(power)
+    return int(math.ceil((z * x.std(ddof=1) / (margin - abs(x.mean()))) ** 2))
 
 
 def proportion(decl: Declaration, successes: int, trials: int, *, at_most: bool = True) -> Decision:

@@ -184,3 +184,12 @@ def test_noisy_asymptotic_needs_a_slope_interval_below_zero():
     noisy = P.asymptotic(d, ns, wobbly, noisy=True)
     assert noisy.word == "inconclusive" and noisy.extra["rate_exponent_interval"][1] > 0
     assert P.asymptotic(d, [250, 1600], [0.1, 0.01], noisy=True).word == "inconclusive"
+
+
+def test_equivalence_seeds_needed_measure_the_distance_to_the_margin():
+    d = _decl("paired_equivalence", margin=0.03)
+    on_margin = P.paired_equivalence(d, [-0.031, -0.029, -0.030, -0.032, -0.028, -0.030])
+    assert on_margin.word == "inconclusive" and on_margin.pairs_needed is None  # mean -0.03: never
+    near = P.paired_equivalence(d, [0.01, -0.02, 0.03, -0.01, 0.02])
+    # normal approximation by hand: mean 0.006, sd 0.0207, (1.645 + 0.842) * 0.0207 / 0.024 -> 4.6^2
+    assert near.word == "inconclusive" and near.pairs_needed == 5
