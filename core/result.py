@@ -99,6 +99,10 @@ class Provenance:
     started: str
     wall_s: float | None = None
     cpu_s: float | None = None
+    # float32 training is not bit-portable across CPUs (BLAS picks kernels by instruction set), so a
+    # Result says on which CPU it was made (docs/reproducibility.md); None in Results made before
+    cpu: str | None = None
+    cpu_capability: str | None = None
     _t0: float = field(default=0.0, repr=False, compare=False)
     _c0: float = field(default=0.0, repr=False, compare=False)
 
@@ -121,6 +125,7 @@ class Provenance:
                    platform=f"{platform.system()} {platform.machine()}", device=str(device),
                    threads=threads, argv=argv, seed=seed,
                    started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                   cpu=cpu_model(), cpu_capability=_cpu_capability(),
                    _t0=time.perf_counter(), _c0=time.process_time())
 
     def stop(self) -> "Provenance":
@@ -175,6 +180,25 @@ def installed_version(dist: str) -> str | None:
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
+        return None
+
+
+def cpu_model() -> str | None:
+    """The CPU's model name (/proc/cpuinfo on Linux, else platform.processor()), or None."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def _cpu_capability() -> str | None:
+    torch = sys.modules.get("torch")  # the instruction set torch's CPU kernels use, if torch is loaded
+    try:
+        return None if torch is None else str(torch.backends.cpu.get_cpu_capability())
+    except AttributeError:
         return None
 
 
