@@ -356,3 +356,14 @@ def test_eacc_map_stores_the_validated_empty_value():
 def test_refusals_say_what_is_wrong_in_their_own_words(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_with_layer_checks_the_replacement_by_its_name():
+    net = net3()
+    with pytest.raises(ValueError, match=r"^replacement matrix must have 2 dimension"):
+        net.with_layer(2, np.zeros((2, 2, 1)))
+    with pytest.raises(ValueError, match=r"^replacement matrix must "):
+        net.with_layer(2, [[1.0, math.nan], [0.0, 0.0]])
+    # the expected shape is the replaced layer's own (W_3: 1 x 2), not a neighbour's
+    with pytest.raises(ValueError, match=r"^replacement for W_3 has shape \(2, 2\), expected \(1, 2\)$"):
+        net.with_layer(3, np.zeros((2, 2)))
