@@ -33,6 +33,8 @@ MECHANISM_CONTROLS = {"hidden-only": "(a) Algorithm 1 on the hidden layers only,
                       "random-output-projection-rowspace": "(b') as (b), the projection onto a random subspace "
                                                            "of the output layer's own row space",
                       "revive-dead-outputs": "(c) no MP pruning; dead output rows re-initialised when detected",
+                      "revive-never-predicted": "(c') no MP pruning; the output rows of classes the argmax never "
+                                                "returns on the training set re-initialised (nearly dead outputs)",
                       "linear-output": "(d) no activation after the final layer"}
 MECHANISM_FAMILIES = {
     "headline": P.declare("000:table:3.4", "final test accuracy, pruned minus unpruned, within the pre-treatment "

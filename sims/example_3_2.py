@@ -36,7 +36,7 @@ RESULT_NAME = "nets.section3.example_3_2"
 TOPOLOGIES = ("a", "b", "c")
 
 CONTROLS = ("linear-output", "he", "xavier", "hidden-only", "random-output-projection",
-            "random-output-projection-rowspace", "revive-dead-outputs")
+            "random-output-projection-rowspace", "revive-dead-outputs", "revive-never-predicted")
 TOPOLOGY_A_ONLY = CONTROLS[1:]
 
 

@@ -93,7 +93,8 @@ def test_fig_3_5_clusters_rounds_by_seed_and_decides_by_equivalence():
           for s in range(SEEDS)]
     (mid,) = _get(rules.verdicts("a", "ex3.2a", 7, 14, [], rows, _records("ex3.2a", [0.02] * SEEDS), ev,
                                  _equal_time("ex3.2a", 0.1), SCALE, {}), "000:figure:3.5")
-    assert mid.verdict == "inconclusive" and mid.protocol["pairs_needed"] is not None
+    # its mean sits on the margin: no number of seeds can show equivalence (core.protocol's TOST count)
+    assert mid.verdict == "inconclusive" and mid.protocol["pairs_needed"] is None
 
 
 def test_table_3_6_is_one_family_of_two_tests_with_holm():
