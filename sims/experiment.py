@@ -162,24 +162,19 @@ def resolve_device(name):
 # ---------------------------------------------------------------------------------------------
 # the command line of a registered experiment, from its Config
 
-def cli_main(module: str, argv=None, *, recorded_as: str | None = None) -> int:
-    """``python -m <module> [--field value ...]``: the flags are the fields of the module's
-    ``Config`` (a tuple field takes several values, none for an optional one; a bool field
-    ``--x/--no-x``); runs
-    ``run(config, context=...)`` and writes/prints its Result through ``core.cli.run``.
-    ``recorded_as``: the old module name an alias runs it under (its ``python -m`` line is recorded,
-    so committed Results regenerate from their argv).  Optional module attributes: ``RESULT_NAME``
-    (the Result's ``experiment``, default the module), ``CPU_ONLY`` (no device choice: it runs on
-    the CPU), ``PROVENANCE_SEED`` (recorded seed, default 0; None where seeds are per unit)."""
+def cli_parser(module: str, *, recorded_as: str | None = None):
+    """The ``argparse`` parser of a registered experiment: the shared options (``core.cli``) and one
+    flag per field of the module's ``Config`` (a tuple field takes several values, none for an
+    optional one; a bool field ``--x/--no-x``)."""
     import argparse
     import importlib
 
-    from core.cli import make_parser, run
+    from core.cli import make_parser
     mod = importlib.import_module(module)
     cls = mod.Config
-    shown = recorded_as or module
     cpu_only = getattr(mod, "CPU_ONLY", False)  # computes on the CPU: no --device choice to offer
-    p = make_parser(shown, mod.__doc__, options=("json", "threads", "verbose") + (() if cpu_only else ("device",)))
+    p = make_parser(recorded_as or module, mod.__doc__,
+                    options=("json", "threads", "verbose") + (() if cpu_only else ("device",)))
     for f in dataclasses.fields(cls):
         kind, many = _base_type(cls, f)
         flag = "--" + f.name.replace("_", "-")
@@ -193,11 +188,45 @@ def cli_main(module: str, argv=None, *, recorded_as: str | None = None) -> int:
         p.add_argument(flag, dest=f.name, type=conv, nargs=nargs, default=default,
                        choices=f.metadata.get("choices"), metavar=None if f.metadata.get("choices") else f.name.upper(),
                        help=f"{f.metadata.get('help', '')} (default {default})")
+    return p
+
+
+def config_from_args(cls, args):
+    """The ``Config`` of parsed command-line ``args`` (lists become tuples)."""
+    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls)}
+    return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in values.items()})
+
+
+def parse_config(module: str, argv: list[str]):
+    """The validated ``Config`` that the command line ``argv`` (the flags, without ``python -m
+    module``) gives ``module``, without running anything: how a test checks that a committed
+    Result's ``provenance.argv`` still means what it meant.  Bad flags raise ``SystemExit(2)``."""
+    import importlib
+    cls = importlib.import_module(module).Config
+    config = config_from_args(cls, cli_parser(module).parse_args([str(a) for a in argv]))
+    validate_config(config)
+    return config
+
+
+def cli_main(module: str, argv=None, *, recorded_as: str | None = None) -> int:
+    """``python -m <module> [--field value ...]``: the flags of :func:`cli_parser`; runs
+    ``run(config, context=...)`` and writes/prints its Result through ``core.cli.run``.
+    ``recorded_as``: the old module name an alias runs it under (its ``python -m`` line is recorded,
+    so committed Results regenerate from their argv).  Optional module attributes: ``RESULT_NAME``
+    (the Result's ``experiment``, default the module), ``CPU_ONLY`` (no device choice: it runs on
+    the CPU), ``PROVENANCE_SEED`` (recorded seed, default 0; None where seeds are per unit)."""
+    import importlib
+
+    from core.cli import run
+    mod = importlib.import_module(module)
+    cls = mod.Config
+    shown = recorded_as or module
+    cpu_only = getattr(mod, "CPU_ONLY", False)
+    p = cli_parser(module, recorded_as=recorded_as)
     recorded = None if argv is None else [str(a) for a in argv]
 
     def body(args):
-        values = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls)}
-        config = cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in values.items()})
+        config = config_from_args(cls, args)
         context = ExperimentRun(module, config, argv=sys.argv[1:] if recorded is None else recorded,
                                 device="cpu" if cpu_only else args.device, threads=args.threads,
                                 module=shown, experiment=getattr(mod, "RESULT_NAME", module),
