@@ -39,8 +39,12 @@ import json
 import re
 from pathlib import Path
 
+from dataclasses import dataclass
+
 from core import protocol as P
 from core.result import Result, read_result
+from core.validate import InvalidArgument
+from sims.experiment import ExperimentRun, cli_main, option
 
 ALPHA = 0.05
 FIG_3_5_MARGIN = 0.03          # "does not change significantly": within 3 points across a round
@@ -291,16 +295,13 @@ def analyse(directory: str | Path, topology: str, provenance) -> Result:
     """One Result from the finished pairs in ``directory`` (nets.train Results of one topology)."""
     pairs = load_pairs(directory)
     if not pairs:
-        from core.validate import InvalidArgument
         raise InvalidArgument(f"--runs {directory}: no finished pair (seed<S>_pruned.json with "
                               f"seed<S>_unpruned.json) there yet")
     settings = {json.dumps(run_setting(r), sort_keys=True) for runs in pairs.values() for r in runs.values()}
     if len(settings) != 1:
-        from core.validate import InvalidArgument
         raise InvalidArgument(f"--runs {directory}: the runs were measured at different settings: {sorted(settings)}")
     setting = json.loads(settings.pop())
     if setting["config"] != f"ex3.2{topology}":
-        from core.validate import InvalidArgument
         raise InvalidArgument(f"--topology {topology}: the runs in {directory} are {setting['config']}")
     rows = [pair_row(seed, runs["pruned"], runs["unpruned"]) for seed, runs in pairs.items()]
     curves = [c for seed, runs in pairs.items() for c in curve_rows(seed, runs["pruned"], runs["unpruned"])]
@@ -316,26 +317,66 @@ def analyse(directory: str | Path, topology: str, provenance) -> Result:
                   verdicts=verdicts(topology, rows, setting), tables={"curves": curves, "rounds": rounds})
 
 
-def main(argv=None) -> int:
-    """``python -m sims.paper_scale_pairs --runs DIR --topology a [--json PATH]``."""
-    from core.cli import make_parser, run
-    p = make_parser("sims.paper_scale_pairs", __doc__, options=("json",))
-    p.add_argument("--runs", type=Path, default=None,
-                   help="folder of nets.train Results seed<S>_pruned.json / seed<S>_unpruned.json "
-                        f"(default {RUNS_DIR}/ex3.2<topology>, where scripts/paper_scale_cpu.sh writes them)")
-    p.add_argument("--topology", choices=tuple(PAPER), default="a", help="Example 3.2's topology (default a)")
-    p.set_defaults(_argv=None if argv is None else [str(a) for a in argv])
-    return run(p, argv, _main)
+@dataclass(frozen=True)
+class Config:
+    """``python -m sims.paper_scale_pairs [--runs DIR] [--topology a|b|c]``."""
+    runs: str | None = option(None, "folder of nets.train Results seed<S>_pruned.json / seed<S>_unpruned.json "
+                              f"(default {RUNS_DIR}/ex3.2<topology>, where scripts/paper_scale_cpu.sh writes them)",
+                              optional=True)
+    topology: str = option("a", "Example 3.2's topology", choices=tuple(PAPER))
 
 
-def _main(args) -> Result:
-    from core.result import Provenance
-    from core.validate import InvalidArgument
-    runs = args.runs if args.runs is not None else RUNS_DIR / f"ex3.2{args.topology}"
+CPU_ONLY = True  # reads stored Results: nothing to put on a device
+
+
+def run(config: Config, *, context: ExperimentRun | None = None) -> Result:
+    """The Result of the finished pairs in ``config.runs`` (see :func:`analyse`)."""
+    runs = Path(config.runs) if config.runs is not None else RUNS_DIR / f"ex3.2{config.topology}"
     if not runs.is_dir():
         raise InvalidArgument(f"--runs {runs}: not a folder")
-    prov = Provenance.start(argv=args._argv, seed=0, device="cpu", module="sims.paper_scale_pairs")
-    return analyse(runs, args.topology, prov.stop())
+    context = context or ExperimentRun("sims.paper_scale_pairs", config)
+    with context as ctx:
+        return analyse(runs, config.topology, ctx.provenance.stop())
+
+
+def toy_config(tmp_path) -> Config:
+    """Two synthetic three-epoch pairs (:func:`synthetic_run`) under ``tmp_path``: the registry's toy
+    run exercises the reading, the tables and the verdicts, not a measurement."""
+    from core.result import write_result
+    folder = Path(tmp_path) / "pairs"
+    for seed, gap in enumerate((0.05, 0.08)):
+        for arm, last in (("unpruned", 0.80), ("pruned", 0.80 + gap)):
+            write_result(synthetic_run(arm, seed, [0.80, 0.80, last]), folder / f"seed{seed}_{arm}.json")
+    return Config(runs=str(folder), topology="a")
+
+
+def synthetic_run(arm: str, seed: int, accuracies, *, seconds: float = 10.0, parameters=(1000, 600)) -> Result:
+    """A ``nets.train``-shaped Result of ``arm`` (pruned: one round at epoch 2) with the given test
+    accuracies per epoch: input for tests and the toy run, never for a verdict on the paper."""
+    from core.result import Provenance
+    records = []
+    for epoch, acc in enumerate(accuracies, start=1):
+        row = {"run": arm, "epoch": epoch, "test_accuracy": acc, "train_accuracy": acc + 0.01,
+               "train_loss": 1 - acc, "test_loss_sum_batches": 100 * (1 - acc), "parameters": parameters[0],
+               "classes_never_predicted": 0, "dead_units.act1": 1, "dead_units.act2": 0,
+               "train_time_s": seconds, "callback_time_s": 0.0}
+        if arm == "pruned" and epoch == 2:
+            row["test_accuracy_after_callbacks"] = acc - 0.01
+            row["parameters"] = parameters[1]
+        records.append(row)
+    summary = {"label": arm, "best_test_accuracy": max(accuracies), "initial_parameters": parameters[0],
+               "final_parameters": parameters[1] if arm == "pruned" else parameters[0],
+               "wall_time_s": seconds * len(accuracies), "device": "cpu", "torch_threads": 1}
+    config = {"name": "ex3.2a", "scale": "paper", "model": {"kind": "mlp", "topology": [784, 20, 10]},
+              "n_train": None, "epochs": len(accuracies), "dataset": "fashion_mnist"}
+    prov = Provenance.start(argv=["python", "-m", "nets.train", "ex3.2a"], seed=seed, module=None).stop()
+    return Result(experiment="nets.train", config=config, provenance=prov, records=records,
+                  tables={"summary": [summary], "events": []})
+
+
+def main(argv=None) -> int:
+    """``python -m sims.paper_scale_pairs --runs DIR --topology a [--json PATH]``."""
+    return cli_main("sims.paper_scale_pairs", argv)
 
 
 if __name__ == "__main__":

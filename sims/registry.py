@@ -130,7 +130,7 @@ EXPERIMENTS: tuple[Entry, ...] = (
            "000:text:3.2.1.2"), checked_by=S3),
     Entry("sims.paper_scale_pairs", "Example 3.2 at paper scale from paired CPU/GPU runs (scripts/paper_scale_cpu.sh)",
           ("000:table:3.4", "000:text:3.2.1", "000:example:3.2", "000:table:3.5", "000:table:3.6",
-           "000:figure:3.5", "000:text:3.2.1.2"), typed=False),
+           "000:figure:3.5", "000:text:3.2.1.2")),
     Entry("sims.remark_3_1", "Remark 3.1: continued splitting of the factors against Algorithm 1 and unpruned "
           "(Example 3.2a, paired seeds)", ("000:remark:3.1",)),
     Entry("sims.example_3_2_widths", "Example 3.2a at several widths, the gap extrapolated to the paper's width",

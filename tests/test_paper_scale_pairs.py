@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.result import Provenance, Result, write_result
+from core.result import Provenance, write_result
 from sims import paper_scale_pairs as psp
 
 
@@ -16,24 +16,18 @@ def _run(arm, seed, accuracies, *, times=None, params=(1000, 600), scale="paper"
          drop=0.01, never=0):
     epochs = len(accuracies)
     times = times or [10.0] * epochs
-    records = []
-    for e, (acc, t) in enumerate(zip(accuracies, times), start=1):
-        row = {"run": arm, "epoch": e, "test_accuracy": acc, "train_accuracy": acc + 0.01,
-               "train_loss": 1 - acc, "test_loss_sum_batches": 100 * (1 - acc), "parameters": params[0],
-               "classes_never_predicted": never, "dead_units.act1": 1, "dead_units.act2": 0,
-               "train_time_s": t, "callback_time_s": 0.0}
-        if arm == "pruned" and e == round_epoch:
-            row["test_accuracy_after_callbacks"] = acc - drop
+    result = psp.synthetic_run(arm, seed, accuracies, parameters=params)
+    for row, t in zip(result.records, times):
+        row["train_time_s"] = t
+        row["classes_never_predicted"] = never
+        row.pop("test_accuracy_after_callbacks", None)
+        row["parameters"] = params[0]
+        if arm == "pruned" and row["epoch"] == round_epoch:
+            row["test_accuracy_after_callbacks"] = row["test_accuracy"] - drop
             row["parameters"] = params[1]
-        records.append(row)
-    summary = {"label": arm, "best_test_accuracy": max(accuracies), "initial_parameters": params[0],
-               "final_parameters": params[1] if arm == "pruned" else params[0], "wall_time_s": sum(times),
-               "device": "cpu", "torch_threads": 1}
-    config = {"name": "ex3.2a", "scale": scale, "model": {"kind": "mlp", "topology": [784, 20, 10]},
-              "n_train": None, "epochs": epochs, "dataset": "fashion_mnist"}
-    prov = Provenance.start(argv=["python", "-m", "nets.train", "ex3.2a"], seed=seed, module=None).stop()
-    return Result(experiment="nets.train", config=config, provenance=prov, records=records,
-                  tables={"summary": [summary], "events": []})
+    result.tables["summary"][0]["wall_time_s"] = sum(times)
+    result.config["scale"] = scale
+    return result
 
 
 def _write_pairs(folder, gaps, **kw):
