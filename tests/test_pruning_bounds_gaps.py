@@ -367,3 +367,86 @@ def test_with_layer_checks_the_replacement_by_its_name():
     # the expected shape is the replaced layer's own (W_3: 1 x 2), not a neighbour's
     with pytest.raises(ValueError, match=r"^replacement for W_3 has shape \(2, 2\), expected \(1, 2\)$"):
         net.with_layer(3, np.zeros((2, 2)))
+
+
+# --- fourth mutation run (pruning_bounds in full): non-square layers, so that rows and columns,
+# a layer and its neighbour, cannot stand in for each other -----------------------------------
+W1N = [[1.0, 0.0], [0.0, -1.0], [1.0, 1.0]]  # 3 x 2: three outputs, two inputs
+W2N = [[1.0, 1.0, -1.0]]                      # 1 x 3
+
+
+def test_non_square_network_by_hand():
+    net = pb.Network((W1N, W2N))
+    assert (net.depth, net.n_inputs) == (2, 2)
+    # s = (1, 2): W1 s = (1, -2, 3) -> |.| = (1, 2, 3) -> W2 = 1 + 2 - 3 = 0; s = (2, -1): (2, 1, 1) -> 2
+    assert net.forward([[1.0, 2.0], [2.0, -1.0]]).tolist() == [[0.0], [2.0]]
+    assert net.layer_input([[1.0, 2.0]], 2).tolist() == [[1.0, 2.0, 3.0]]
+    with pytest.raises(ValueError, match=r"^s: inputs must have 2 features, got shape \(3,\)$"):
+        net.forward([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"^W_2 has 2 columns but W_1 has 3 rows$"):
+        pb.Network((W1N, np.ones((1, 2))))
+    with pytest.raises(ValueError, match=r"^beta_1 has length 2, W_1 has 3 rows$"):
+        pb.Network((W1N, W2N), biases=[[1.0, 2.0], None])
+    # biases on a non-square layer: W1 s + beta = (1, -2, 3) + (0, 1, -4) = (1, -1, -1) -> (1, 1, 1)
+    withb = pb.Network((W1N, W2N), biases=[[0.0, 1.0, -4.0], None])
+    assert withb.layer_input([[1.0, 2.0]], 2).tolist() == [[1.0, 1.0, 1.0]]
+    assert withb.forward([[1.0, 2.0]]).tolist() == [[1.0]]
+
+
+def test_inputs_are_one_or_two_dimensional():
+    net = pb.Network((W1N, W2N))
+    with pytest.raises(ValueError, match=r"^s must have 1 or 2 dimension"):
+        net.forward(np.zeros((1, 1, 2)))
+    with pytest.raises(ValueError, match=r"^s must have 1 or 2 dimension"):
+        net.layer_input(np.zeros((1, 1, 2)), 1)
+    with pytest.raises(ValueError, match=r"^s must "):
+        net.forward([1.0, math.inf])
+
+
+def test_the_activation_follows_every_layer_but_the_last_one():
+    # final_activation=False: lambda after layers 1 and 2, not after 3.  s = (1, 1): |W1 s| = (1, 3);
+    # W2 (1, 3) = (-1, 3) -> |.| = (1, 3); W3 (1, 3) = 4 (without the middle lambda it would be 2)
+    net = pb.Network((W1, [[-1.0, 0.0], [0.0, 1.0]], W3), final_activation=False)
+    assert net.forward([1.0, 1.0]).tolist() == [[4.0]]
+    assert net.layer_input([1.0, 1.0], 3).tolist() == [[1.0, 3.0]]
+
+
+def test_network_refusals_name_the_parameter():
+    with pytest.raises(ValueError, match=r"^activation must be one of \('abs', 'identity', 'relu'\), got 'tanh'$"):
+        pb.Network([W1], activation="tanh")
+    with pytest.raises(ValueError, match=r"^b \(layer index\) must be an integer in \[1, 3\]"):
+        net3().layer_input(S, 4)
+    with pytest.raises(ValueError, match=r"^b \(layer index\) must be an integer in \[1, 3\]"):
+        pb.g_phi(net3(), S, 0)
+    with pytest.raises(ValueError, match=r"^W_2 must have 2 dimension"):
+        pb.Network([W1, [1.0, 2.0]])
+    with pytest.raises(ValueError, match=r"^threshold must be in \[0\.0, "):
+        pb.truncate_singular_values(np.eye(2), -1.0)
+    with pytest.raises(ValueError, match=r"^sqrt_lambda_plus must be in \[0\.0, "):
+        pb.lemma_4_1_bound(net3(), S, 2, -0.1)
+    with pytest.raises(ValueError, match=r"^W must have 2 dimension"):
+        pb.spectral_norm([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"^X must have 2 dimension"):
+        pb.classification_confidence([1.0, 2.0], [0])
+
+
+def test_classification_confidence_labels_of_the_wrong_length():
+    X = [[3.0, 1.0], [0.0, 5.0]]
+    with pytest.raises(ValueError, match=r"^labels must be 2 integers, got \(3,\) int"):
+        pb.classification_confidence(X, np.array([0, 1, 1]))
+    with pytest.raises(ValueError, match=r"^labels must be 2 integers, got \(1,\) int"):
+        pb.classification_confidence(X, np.array([0]))
+    # a non-square X: 1 row, 3 classes; rows and columns cannot stand in for each other
+    assert pb.classification_confidence([[1.0, 4.0, 2.0]], [1]).tolist() == [2.0]
+    assert pb.classification_confidence([[1.0, 4.0, 2.0], [0.0, 0.0, 1.0]], [2, 2]).tolist() == [-2.0, 1.0]
+
+
+def test_truncation_of_a_non_square_matrix():
+    W = np.array([[3.0, 0.0, 0.0], [0.0, 1.0, 0.0]])  # 2 x 3, singular values 3 and 1
+    Wp, largest = pb.truncate_singular_values(W, 2.0)
+    assert Wp.shape == (2, 3) and largest == pytest.approx(1.0, rel=1e-15, abs=0)
+    assert np.allclose(Wp, [[3.0, 0.0, 0.0], [0.0, 0.0, 0.0]], rtol=0, atol=1e-14)
+    Wp, largest = pb.truncate_singular_values(W.T, 1.0, inclusive=True)  # 3 x 2
+    assert Wp.shape == (3, 2) and largest == pytest.approx(1.0, rel=1e-15, abs=0)
+    assert np.allclose(Wp, [[3.0, 0.0], [0.0, 0.0], [0.0, 0.0]], rtol=0, atol=1e-14)
+    assert pb.spectral_norm(W) == pytest.approx(3.0, rel=1e-15, abs=0)
