@@ -42,7 +42,7 @@ def train_fc(cfg, data, seed: int, cache: Path):
     output (the package's ex3.2a-linear-output control: no ReLU after the last layer); cached."""
     import torch
     from nets.models import FullyConnectedNet, initialise_
-    from sims.paper003_abstract import sgd_epoch
+    from sims.paper003_training import sgd_epoch
     model = FullyConnectedNet(list(cfg.fc_topology), final_activation="none")
     meta = {"topology": list(cfg.fc_topology), "epochs": cfg.fc_epochs, "n_train": cfg.n_train,
             "data": cfg.data, "seed": seed}
@@ -194,7 +194,6 @@ def run_mp_truncation(model0, tensors, data, cfg, point):
     """The package's plain MP rank truncation (``nets.decide_model`` then apply), no fine-tuning;
     a truncated matrix is counted as its two factors where r (n + m) < n m."""
     import warnings
-    import torch
     import nets
     rows = []
     names = sorted({m for m, _ in tensors})

@@ -150,11 +150,11 @@ def run(vit_dir: str | None, *, mlp_epochs: int = 6, argv=None, module: str = MO
 
 def _run(vit_dir, mlp_epochs, context) -> Result:
     from nets.vit import load_fashion_mnist, load_trained
-    from sims import paper003_abstract as paper003
+    from sims.paper003_training import train_mlp
     _weightwatcher()
     models = []
     data = load_fashion_mnist()
-    mlp, _ = paper003.train_mlp((784, 256, 256, 10), data, seed=0, epochs=mlp_epochs, weight_decay=0.0,
+    mlp, _ = train_mlp((784, 256, 256, 10), data, seed=0, epochs=mlp_epochs, weight_decay=0.0,
                                 n_train=30000)
     models.append((f"mlp 784-256-256-10 ({mlp_epochs} epochs)", mlp))
     if vit_dir is not None:
