@@ -33,15 +33,16 @@ cache, command line).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+import sys
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from core.cli import make_parser, output_dir, positive_int, progress, run as cli_run
-from core.result import Provenance, Result
+from core.cli import progress
+from core.result import Result
 from core.validate import InvalidArgument, check_float, check_int
-from sims.device import resolve_device
+from sims.experiment import ExperimentRun, option
 from sims.stats import mean_ci, proportion_ci
 from theory import shrinkage_symbolic as ss
 # One concern per module; their public names stay importable from here.
@@ -49,6 +50,8 @@ from sims.shrinkage_trials import (EDGE_RULES, NORMS, RULES, LemmaConfig, edge_t
                                    error_norms, lemma_trial, shape_for)
 from sims.shrinkage_verdicts import (EDGE_NEGLIGIBLE, edge_verdict, extrapolate,  # noqa: F401
                                      lemma_verdicts, rates)
+
+MODULE = "sims.shrinkage"
 
 # the names the tests use
 _error_norms, _edge_verdict = error_norms, edge_verdict
@@ -101,10 +104,18 @@ def _spikes(c: float, multiples) -> np.ndarray:
     return np.sort(c**0.25 * np.asarray(multiples, dtype=float))[::-1].copy()
 
 
-def run_lemma(cfg: LemmaConfig, *, device="cpu", cache: Path | None = None, log=print) -> Result:
+def run_lemma(cfg: LemmaConfig, *, device="cpu", cache: Path | None = None, log=print,
+              context: ExperimentRun | None = None) -> Result:
+    """The sweep at any ``LemmaConfig`` (ratios and spikes included, which the command line does
+    not set); ``run`` is the registered experiment's entry, through here."""
     cfg = _validate(cfg)
-    prov = Provenance.start(module="sims.shrinkage", seed=cfg.seed, device=str(device))
-    dev = resolve_device(device)
+    context = context or ExperimentRun(MODULE, device=device, seed=cfg.seed)
+    with context:
+        return _sweep(cfg, context, None if cache is None else Path(cache), log)
+
+
+def _sweep(cfg: LemmaConfig, context: ExperimentRun, cache: Path | None, log) -> Result:
+    dev = context.device
     records, trial_rows, edge_rows = [], [], []
     lemma_cells = {}
     for c in cfg.ratios:
@@ -162,9 +173,8 @@ def run_lemma(cfg: LemmaConfig, *, device="cpu", cache: Path | None = None, log=
                         "mean_if_no_bulk": float(clean.mean()) if clean.size else None,
                         "mean_if_bulk": float(vals[bulk > 0].mean()) if np.any(bulk > 0) else None})
     verdicts = lemma_verdicts(records, edge_rows, cfg)
-    return Result(experiment="sims.shrinkage", config=_config_dict(cfg), provenance=prov.stop(),
-                  records=records, verdicts=verdicts,
-                  tables={"edge": edge_rows, "trials": trial_rows, "rates": rates(records)})
+    return context.result(config=_config_dict(cfg), records=records, verdicts=verdicts,
+                          tables={"edge": edge_rows, "trials": trial_rows, "rates": rates(records)})
 
 
 def _config_dict(cfg: LemmaConfig) -> dict:
@@ -194,33 +204,56 @@ def redecide_file(path) -> None:
     write_result(redecided(stored, "sims.shrinkage.redecide_file", verdicts), path, csv_tables=False)
 
 
-# ------------------------------------------------------------------------------------- CLI
+# ------------------------------------------------------------------------------------- the experiment
 QUICK = LemmaConfig(ratios=(1.0, 0.25), multiples=(1.3, 2.0, 4.0), sizes=(200, 400, 800),
                     trials={200: 6, 400: 6, 800: 4}, edge_sizes=(200, 400),
                     edge_trials={200: 10, 400: 6})
 
 
+@dataclass(frozen=True)
+class Config:
+    """The command line of ``python -m sims.shrinkage`` (ratios and spikes: ``LemmaConfig``'s)."""
+    seed: int = option(0, "base seed; every matrix's generator derives from it", lo=0)
+    quick: bool = option(False, "small sizes (ratios 1 and 0.25, max(N, M) 200-800), seconds to a minute")
+    sizes: tuple[int, ...] | None = option(None, "max(N, M) values (default 1000 2000 4000 8000)", lo=50, hi=20000,
+                                           optional=True)
+    trials: tuple[int, ...] | None = option(None, "matrices per size, one per --sizes entry (default 40 30 16 8)",
+                                            lo=2, hi=100000, optional=True)
+    cache: str | None = option(None, "folder of per-cell JSON files: cells found there are not recomputed "
+                                     "(a killed run resumes)", optional=True)
+
+
+def toy_config(tmp_path) -> Config:
+    """The quick sizes cut to max(N, M) = 100-200, 3 matrices each, cached under ``tmp_path``."""
+    return Config(quick=True, sizes=(100, 150, 200), trials=(3, 3, 3), cache=str(tmp_path / "cache"))
+
+
+def lemma_config(config: Config) -> LemmaConfig:
+    """The ``LemmaConfig`` a command line means: the default or ``QUICK`` sizes, ``--sizes`` with
+    its ``--trials`` (default: the preset's count for a size, else 10), the seed."""
+    cfg = QUICK if config.quick else LemmaConfig()
+    if config.sizes:
+        trials = config.trials or [cfg.trials.get(n, 10) for n in config.sizes]
+        if len(trials) != len(config.sizes):
+            raise InvalidArgument(f"trials needs one count per sizes entry, got {list(config.trials)}")
+        cfg = replace(cfg, sizes=tuple(config.sizes), trials=dict(zip(config.sizes, trials)))
+    elif config.trials:
+        raise InvalidArgument("trials needs sizes (one count per sizes entry)")
+    return replace(cfg, seed=config.seed)
+
+
+def run(config: Config = Config(), *, context: ExperimentRun | None = None, log=print) -> Result:
+    """Every rule and norm at the sizes ``config`` means, verdicts on Lemma B.2 and (B.14)."""
+    cfg = lemma_config(config)
+    context = context or ExperimentRun(MODULE, config)
+    context.seed = cfg.seed
+    return run_lemma(cfg, cache=config.cache, log=log, context=context)
+
+
 def main(argv=None) -> int:
-    p = make_parser("sims.shrinkage", __doc__, options=("seed", "device", "json", "quick"))
-    p.add_argument("--sizes", type=positive_int, nargs="+", help="max(N, M) values (default 1000 2000 4000 8000)")
-    p.add_argument("--trials", type=positive_int, nargs="+",
-                   help="matrices per size, one per --sizes entry (default 40 30 16 8)")
-    p.add_argument("--cache", type=output_dir, default=None, metavar="DIR",
-                   help="folder of per-cell JSON files: cells found there are not recomputed")
-    return cli_run(p, argv, _main)
-
-
-def _main(args) -> Result:
-    cfg = QUICK if args.quick else LemmaConfig()
-    if args.sizes:
-        trials = args.trials or [cfg.trials.get(n, 10) for n in args.sizes]
-        if len(trials) != len(args.sizes):
-            raise InvalidArgument(f"--trials needs one count per --sizes entry, got {args.trials}")
-        cfg = LemmaConfig(**{**asdict(cfg), "sizes": tuple(args.sizes),
-                             "trials": dict(zip(args.sizes, trials))})
-    cfg.seed = args.seed
-    return run_lemma(cfg, device=args.device, cache=args.cache)
+    from sims.experiment import cli_main
+    return cli_main(MODULE, argv)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())
