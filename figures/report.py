@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.claims import NOT_CHECKED_REASONS, PAPERS, Claim, registry
-from core.protocol import scoped_word
+from core.protocol import PAPER, scoped_word
 from core.result import PACKAGE_ROOT, VERDICTS, Result, Verdict, read_result
 from figures._results import RESULTS_DIR
 
@@ -155,6 +155,21 @@ def _declarations(rows) -> list[str]:
     return lines
 
 
+def scale_comparison(claims: dict[str, Claim], by_claim: dict) -> list[tuple[str, str, str]]:
+    """(claim, words at reduced scale, words at paper scale) for every claim measured both below and
+    at the paper's own scale (by the declared ``scale`` of each verdict): the rows a reader needs to
+    see that a reduced-scale word does not decide a paper-scale claim, and what the paper scale said."""
+    out = []
+    for c in claims.values():
+        rows = claim_verdicts(c, by_claim) if c.id in by_claim else []
+        declared = [(s, v) for s, v in rows if v.protocol is not None]
+        reduced = [(s, v) for s, v in declared if v.protocol.get("scale") not in (None, PAPER)]
+        paper = [(s, v) for s, v in declared if v.protocol.get("scale") in (None, PAPER)]
+        if reduced and paper:
+            out.append((c.id, _scoped_counts(reduced), _scoped_counts(paper)))
+    return out
+
+
 def _cell(text: str) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
@@ -208,6 +223,14 @@ def render_findings(claims: dict[str, Claim], stored: list[Stored]) -> str:
                    + " | ".join(str(row["not_checked"][r]) for r in NOT_CHECKED_REASONS) + " |")
     tot = {k: sum(r[k] for r in cov.values()) for k in ("total", "with_verdict")}
     out += ["", f"{tot['with_verdict']} of {tot['total']} registered claims have a verdict.", ""]
+    both = scale_comparison(claims, by_claim)
+    if both:
+        out += ["## Reduced scale beside paper scale", "",
+                "Claims measured both below the paper's scale and at it (each verdict's declared scale; "
+                "the rows and their settings are under each claim below). A word at reduced scale does "
+                "not decide the claim at the paper's scale.", "",
+                "| claim | at reduced scale | at paper scale |", "|---|---|---|"]
+        out += [f"| `{cid}` | {low} | {high} |" for cid, low, high in both] + [""]
     for paper, title in PAPERS.items():
         mine = [c for c in claims.values() if c.paper == paper and claim_verdicts(c, by_claim)]
         out += [f"## Paper {paper}: {title}", ""]

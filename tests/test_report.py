@@ -63,6 +63,29 @@ def test_protocol_verdicts_print_their_declaration_scoped_word_and_p(tmp_path):
     assert "(fails at reduced scale 1)" in text
 
 
+def test_a_claim_measured_at_both_scales_is_listed_side_by_side(tmp_path):
+    """The summary table pairs a claim's reduced-scale words with its paper-scale words, by each
+    verdict's declared scale; a claim measured at one scale only is not listed."""
+    from core import protocol
+    claims = _claims(tmp_path)
+    d = tmp_path / "results"
+    prov = Provenance.start(argv=[], module="sims.x", seed=0).stop()
+    low = protocol.declare("000:lemma:4.1", "paired gap", "paired_sign", scale="widths/10")
+    high = protocol.declare("000:lemma:4.1", "paired gap", "paired_sign", scale=protocol.PAPER)
+    gaps = [-1.0, -2.0, -3.0, -4.0, -5.0, -6.0]
+    verdicts = [protocol.verdict(low, protocol.paired_sign(low, gaps), setting="widths/10"),
+                protocol.verdict(high, protocol.paired_sign(high, gaps[:2]), setting="paper scale, 2 pairs")]
+    write_result(Result("sims.x", {}, prov, [], verdicts), d / "x.json")
+    stored = report.load_results(d)
+    rows = report.scale_comparison(claims, report.verdicts_by_claim(stored))
+    assert rows == [("000:lemma:4.1", "fails at reduced scale 1", "inconclusive 1")]
+    text = report.render_findings(claims, stored)
+    assert "| `000:lemma:4.1` | fails at reduced scale 1 | inconclusive 1 |" in text
+    only_low = tmp_path / "low"
+    write_result(Result("sims.x", {}, prov, [], verdicts[:1]), only_low / "x.json")
+    assert report.scale_comparison(claims, report.verdicts_by_claim(report.load_results(only_low))) == []
+
+
 def test_unknown_claim_ids_are_refused(tmp_path):
     claims = _claims(tmp_path)
     stored = report.load_results(_store(tmp_path, claim="000:lemma:9.9"))
