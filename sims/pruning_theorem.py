@@ -1,7 +1,7 @@
 """Numerical check of paper 000 Section 4: Lemma 4.1, Lemma 4.2, Theorem 4.1, Theorem 4.2, Example 4.2.
 
 ``python -m sims.pruning_theorem [--quick] [--n N ...] [--trials T] [--seed S] [--jobs J]
-[--json PATH]`` (``--help`` lists the options).  The committed result is
+[--json PATH]`` (``--help`` lists the options: the fields of ``Config``).  The committed result is
 ``results/pruning_theorem.json``.  Parts 1.-4. below live in ``sims.pruning_theorem_lemma_4_1``,
 ``sims.pruning_theorem_spiked`` and ``sims.pruning_theorem_accuracy`` (what they share: constants,
 claim ids, generators, intervals and verdict rules, in ``sims.pruning_theorem_common``); this module
@@ -41,11 +41,10 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from core.cli import make_parser, run as cli_run
 from core.result import Result
-from core.validate import InvalidArgument, check_int
+from core.validate import InvalidArgument
 from sims import pruning_settings as ps
-from sims.experiment import ExperimentRun
+from sims.experiment import ExperimentRun, cli_main, option
 # The four parts, one module each; their public names stay importable from here.
 from sims.pruning_theorem_accuracy import (example_4_2, example_4_2_verdicts, fW_decision,  # noqa: F401
                                            theorem_4_2_record, theorem_4_2_trials,
@@ -63,46 +62,58 @@ from sims.pruning_theorem_spiked import (c13_verdict, scaling_verdict, spiked_re
                                          spiked_trials, spiked_verdicts)
 
 MODULE = "sims.pruning_theorem"
+CPU_ONLY = True                 # numpy on the CPU: --device takes cpu|auto only
 N_MIN, N_MAX = 16, 4096         # the partial SVD keeps up to 8 triplets; N^2 floats per trial
 RATIO_BINS = np.linspace(-1.0, 5.0, 61)   # log10(bound / actual) histogram of Lemma 4.1
 _rng = trial_rng                # the name the tests (and older notebooks) use
 
 
+PRESETS = {  # the sizes a size field left at None takes: the full run, and --quick (seconds)
+    False: dict(n=(64, 128, 256, 512), trials=100, lemma_networks=400, lemma_inputs=50,
+                simultaneous_networks=200, example_n=1000, example_trials=5),
+    True: dict(n=(64, 128, 256), trials=30, lemma_networks=60, lemma_inputs=20,
+               simultaneous_networks=30, example_n=300, example_trials=3),
+}
+
+
 @dataclass(frozen=True)
 class Config:
-    """Sizes of the run.  ``n``: the N swept for 2. and 3.; ``trials``: draws of R_2 per (network,
-    N) (Theorem 4.2 uses max(10, trials // 3)); ``jobs``: worker processes (results do not depend
-    on it: every trial has its own generator)."""
-    n: tuple[int, ...] = (64, 128, 256, 512)
-    trials: int = 100
-    seed: int = 0
-    lemma_networks: int = 400
-    lemma_inputs: int = 50
-    simultaneous_networks: int = 200
-    example_n: int = 1000
-    example_trials: int = 5
-    jobs: int = 1
+    """Sizes of the run; a size left at None takes the full run's value (``quick``: the small one,
+    ``PRESETS``).  Results do not depend on ``jobs``: every trial has its own generator."""
+    n: tuple[int, ...] | None = option(
+        None, "N values swept for parts 2-3, at least 2 distinct (default 64 128 256 512; --quick "
+        "64 128 256)", lo=N_MIN, hi=N_MAX, optional=True)
+    trials: int | None = option(None, "draws of R_2 per (network, N); Theorem 4.2 uses max(10, trials // 3) "
+                                "(default 100; --quick 30)", lo=2, hi=100_000, optional=True)
+    seed: int = option(0, "base seed; every trial's generator derives from it", lo=0)
+    lemma_networks: int | None = option(None, "random networks of Lemma 4.1's check (default 400; --quick 60)",
+                                        lo=1, hi=10**6, optional=True)
+    lemma_inputs: int | None = option(None, "inputs per network in Lemma 4.1's check (default 50; --quick 20)",
+                                      lo=1, hi=10**5, optional=True)
+    simultaneous_networks: int | None = option(
+        None, "networks with every layer pruned at once (default 200; --quick 30)", lo=1, hi=10**6,
+        optional=True)
+    example_n: int | None = option(None, "N of Example 4.2 (default 1000; --quick 300)", lo=N_MIN, hi=N_MAX,
+                                   optional=True)
+    example_trials: int | None = option(None, "trials of Example 4.2 (default 5; --quick 3)", lo=1, hi=10**4,
+                                        optional=True)
+    jobs: int = option(1, "worker processes (the Result does not depend on it)", lo=1, hi=256)
+    quick: bool = option(False, "small sizes, seconds to a minute (every size not given)")
 
-    @classmethod
-    def quick(cls, **overrides) -> "Config":
-        return replace(cls(n=(64, 128, 256), trials=30, lemma_networks=60, lemma_inputs=20,
-                           simultaneous_networks=30, example_n=300, example_trials=3), **overrides)
-
-    def validate(self) -> "Config":
-        n = self.n if isinstance(self.n, (tuple, list)) else (self.n,)
-        n = tuple(check_int("n", v, N_MIN, N_MAX) for v in n)
-        if len(n) < 2 or len(set(n)) != len(n):
+    def resolved(self) -> "Config":
+        """This config with every size given (None -> the preset's value), checked across fields."""
+        sizes = {k: v for k, v in PRESETS[self.quick].items() if getattr(self, k) is None}
+        cfg = replace(self, **sizes)
+        if len(cfg.n) < 2 or len(set(cfg.n)) != len(cfg.n):
             raise InvalidArgument(f"n must hold at least 2 distinct values (the rates of Remark 4.5 "
-                                  f"are fitted over N), got {list(n)}")
-        return replace(self, n=n, trials=check_int("trials", self.trials, 2, 100_000),
-                       seed=check_int("seed", self.seed, 0, None),
-                       lemma_networks=check_int("lemma_networks", self.lemma_networks, 1, 10**6),
-                       lemma_inputs=check_int("lemma_inputs", self.lemma_inputs, 1, 10**5),
-                       simultaneous_networks=check_int("simultaneous_networks",
-                                                       self.simultaneous_networks, 1, 10**6),
-                       example_n=check_int("example_n", self.example_n, N_MIN, N_MAX),
-                       example_trials=check_int("example_trials", self.example_trials, 1, 10**4),
-                       jobs=check_int("jobs", self.jobs, 1, 256))
+                                  f"are fitted over N), got {list(cfg.n)}")
+        return cfg
+
+
+def toy_config(tmp_path=None) -> Config:
+    """Seconds on one core: N = 16, 32, three trials, five networks."""
+    return Config(quick=True, n=(16, 32), trials=3, example_n=32, example_trials=1, lemma_networks=5,
+                  simultaneous_networks=3)
 
 
 def _parallel(fn, tasks: list[tuple], jobs: int, desc: str) -> list:
@@ -112,11 +123,16 @@ def _parallel(fn, tasks: list[tuple], jobs: int, desc: str) -> list:
     return map_tasks(fn, tasks, jobs=jobs, progress=desc)
 
 
-def run(config: Config = Config(), *, argv: list[str] | None = None) -> Result:
-    """The whole check as one Result.  ``argv``: the command-line arguments when called from the
-    CLI (stored in the provenance so the result can be rerun); ``None`` from Python."""
-    cfg = config.validate()
-    _, prov = ExperimentRun(MODULE, None, argv=argv, device="cpu", seed=cfg.seed).start()
+def run(config: Config = Config(), *, context: ExperimentRun | None = None) -> Result:
+    """The whole check as one Result (no command line recorded from Python; ``python -m`` records
+    its own through ``sims.experiment.cli_main``)."""
+    context = context or ExperimentRun(MODULE, config)
+    context.seed = config.seed
+    with context:
+        return _run(config.resolved(), context)
+
+
+def _run(cfg: Config, context: ExperimentRun) -> Result:
     l41 = lemma_4_1_check(cfg.lemma_networks, cfg.lemma_inputs, cfg.seed)
     sim = simultaneous_pruning_check(cfg.simultaneous_networks, 20, cfg.seed)
     verdicts = lemma_4_1_verdicts(l41, sharp_example(), sim)
@@ -152,31 +168,14 @@ def run(config: Config = Config(), *, argv: list[str] | None = None) -> Result:
     }
     out_of_range = int(np.sum((np.log10(l41["ratios"]) < RATIO_BINS[0])
                               | (np.log10(l41["ratios"]) > RATIO_BINS[-1])))
-    config_dict = dict(asdict(cfg), eps=EPS, sqrt_lambda_plus=SQRT_LAMBDA_PLUS,
+    config_dict = dict({k: v for k, v in asdict(cfg).items() if k != "quick"}, eps=EPS, sqrt_lambda_plus=SQRT_LAMBDA_PLUS,
                        lemma_4_1_ratios_outside_histogram=out_of_range)
-    return Result(experiment=MODULE, config=config_dict, provenance=prov.stop(),
-                  records=[spiked_record(r) for r in spiked], verdicts=verdicts, tables=tables)
+    return context.result(config=config_dict, records=[spiked_record(r) for r in spiked],
+                          verdicts=verdicts, tables=tables)
 
 
 def main(argv=None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    p = make_parser(MODULE, __doc__, options=("seed", "json", "quick", "jobs"))
-    p.add_argument("--n", type=int, nargs="+", metavar="N",
-                   help=f"N values to sweep, each in [{N_MIN}, {N_MAX}] (default 64 128 256 512; "
-                        "--quick: 64 128 256)")
-    p.add_argument("--trials", type=int, metavar="T",
-                   help="draws of R_2 per (network, N), >= 2 (default 100; --quick: 30)")
-
-    def body(args) -> Result:
-        base = Config.quick() if args.quick else Config()
-        overrides = dict(seed=args.seed, jobs=args.jobs)
-        if args.n is not None:
-            overrides["n"] = tuple(args.n)
-        if args.trials is not None:
-            overrides["trials"] = args.trials
-        return run(replace(base, **overrides), argv=argv)
-
-    return cli_run(p, argv, body)
+    return cli_main(MODULE, argv)
 
 
 if __name__ == "__main__":

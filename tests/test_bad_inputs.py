@@ -367,7 +367,7 @@ CLI_ROWS = [
     ("sims.bema_checks", ["--trials", "0"], "trials"),
     ("sims.pruning_theorem", ["--n", "1"], "n"),
     ("sims.pruning_theorem", ["--trials", "0"], "trials"),
-    ("sims.pruning_theorem", ["--jobs", "0"], "--jobs"),
+    ("sims.pruning_theorem", ["--jobs", "0"], "jobs must be an integer"),
     ("sims.pruning_pipeline_check", ["--epochs", "0"], "epochs"),
     ("sims.pruning_pipeline_check", ["--hidden", "0"], "hidden"),
     ("sims.qian_klabjan", ["--trials", "0"], "trials"),

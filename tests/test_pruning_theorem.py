@@ -284,8 +284,9 @@ def test_cli_quick_writes_a_result_with_registry_ids(tmp_path, capsys):
     (["--n", "64"], "n must hold at least 2 distinct values"),
     (["--trials", "0"], "trials must be an integer in [2, 100000], got 0"),
     (["--trials", "abc"], "argument --trials: invalid int value: 'abc'"),
-    (["--jobs", "0"], "argument --jobs"),
-    (["--seed", "-1"], "argument --seed"),
+    (["--jobs", "0"], "jobs must be an integer in [1, 256], got 0"),
+    (["--seed", "-1"], "seed must be an integer in [0, "),
+    (["--n"], "n must hold at least 2 distinct values"),
 ])
 def test_cli_bad_input_exits_2_with_one_line(argv, option, capsys):
     with pytest.raises(SystemExit) as info:
@@ -298,8 +299,9 @@ def test_cli_bad_input_exits_2_with_one_line(argv, option, capsys):
 def test_config_validation_before_work():
     with pytest.raises(ValueError, match="example_n"):
         pt.run(pt.Config(example_n=3))
+    from sims.experiment import validate_config
     with pytest.raises(ValueError, match="trials"):
-        pt.Config(trials=1.5).validate()
+        validate_config(pt.Config(trials=1.5))
 
 
 def test_help_prints_the_description(capsys):
@@ -373,8 +375,7 @@ def test_pipeline_quick_run_never_violates_lemma_4_1():
 
 
 def test_results_do_not_depend_on_jobs():
-    cfg = pt.Config.quick(n=(16, 32), trials=3, example_n=32, example_trials=1, lemma_networks=5,
-                          simultaneous_networks=3)
+    cfg = pt.toy_config()
     a, b = pt.run(cfg), pt.run(pt.Config(**{**cfg.__dict__, "jobs": 2}))
     assert a.records == b.records
     assert [(v.claim, v.measured, v.verdict) for v in a.verdicts] == \
