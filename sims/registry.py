@@ -104,7 +104,7 @@ EXPERIMENTS: tuple[Entry, ...] = (
           ("000:lemma:4.1", "000:theorem:4.1"), typed=False),
     Entry("sims.shrinkage", "spike shrinkage against Lemma B.2 / (B.14)", ("000:lemma:B.2", "000:eq:B.14")),
     Entry("sims.shrinkage_pruning", "shrinkage rules against MP truncation (Lemma 4.1, Algorithm 3)",
-          ("000:lemma:4.1", "000:algorithm:3"), typed=False),
+          ("000:lemma:4.1", "000:algorithm:3")),
     Entry("sims.shrinkage_training", "Algorithm 1 with shrinkage rules during training",
           ("000:algorithm:1", "000:lemma:4.1"), typed=False),
     Entry("sims.qian_klabjan", "paper 004: Lemmas 3/4, Tables 2/3 (magnitude and random pruning)",

@@ -143,4 +143,4 @@ _MIXED = [0.01, -0.02, 0.015, -0.01, 0.005, -0.012, 0.002, -0.004]
 ])
 def test_pruning_decisions_three_way(rule, diffs, better, expected):
     """Planted paired differences: one sign on 8 seeds gives exact sign-flip p = 2/256 < 0.05."""
-    assert shp._paired_decision(shp.DECLARATIONS["fashion"], rule, diffs, better).word == expected
+    assert shp.paired_decision(shp.DECLARATIONS["fashion"], rule, diffs, better).word == expected
