@@ -9,6 +9,10 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+# the methods compared (the arms below) and the nets they prune
+METHODS = ("003", "magnitude", "random", "mp_truncation", "finetune_only")
+NETS = ("fc", "vit")
+
 
 # ------------------------------------------------------------------------------------------------
 # data and nets
