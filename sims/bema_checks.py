@@ -24,16 +24,15 @@ with experiment-specific index ranges, so results do not depend on batch size or
 
 Layout: ``sims.bema_checks_example_d1``, ``sims.bema_checks_calibration``, ``sims.bema_checks_spikes``
 (one check each, with its verdicts), what they share in ``sims.bema_checks_common``; this module is
-the experiment (config, ``run``, command line).
+the experiment (config, ``run``, command line: the fields of ``Config`` are its flags).
 """
 from __future__ import annotations
 
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
-from core import cli
 from core.result import Result, Verdict
-from core.validate import InvalidArgument, check_allocation, check_choice, check_float, check_int
+from core.validate import InvalidArgument, check_allocation, check_float
 # The checks, one module each; their public names stay importable from here.
 from sims.bema_checks_calibration import (READING_LABEL, alg4_verdict, calibration,  # noqa: F401
                                           calibration_verdicts)
@@ -44,9 +43,8 @@ from sims.bema_checks_example_d1 import (FIG_D1_RELATIVE, GOF_TAU, alpha_verdict
                                          example_d1_verdict, fig_d1_data, fig_d2_data,
                                          figure_d1_verdict, figure_d2_verdict)
 from sims.bema_checks_spikes import bbp_threshold, spike_counts, spike_verdicts  # noqa: F401
-from sims.device import check_device, resolve_device
-from sims.experiment import ExperimentRun
-from sims.parallel import BACKENDS, add_backend_options
+from sims.experiment import ExperimentRun, cli_main, config_argv, option
+from sims.parallel import BACKENDS
 
 
 def verdicts(calib: list[dict], d1: list[dict], d1_fig: dict | None, spikes: list[dict],
@@ -60,76 +58,91 @@ def verdicts(calib: list[dict], d1: list[dict], d1_fig: dict | None, spikes: lis
 
 MODULE = "sims.bema_checks"
 MAX_N = 20000
+SIZES = ("calibration_n", "calibration_ratios", "trials", "d1_n", "d1_trials", "fig_n", "fig_trials",
+         "spike_n", "spike_ratios", "spike_factors", "spike_trials")
+PRESETS = {  # the sizes a size field left at None takes: the full run, and --quick (seconds)
+    False: dict(calibration_n=(100, 200, 400), calibration_ratios=(0.5, 1.0, 2.0), trials=1000,
+                d1_n=(250, 500, 1000, 2000), d1_trials=3, fig_n=1000, fig_trials=3, spike_n=(100, 200, 400),
+                spike_ratios=(0.5, 1.0, 2.0), spike_factors=(0.5, 0.9, 1.1, 1.5, 2.0, 3.0), spike_trials=100),
+    True: dict(calibration_n=(100,), calibration_ratios=(0.5, 1.0), trials=300, d1_n=(150, 300), d1_trials=2,
+               fig_n=200, fig_trials=2, spike_n=(100,), spike_ratios=(1.0,), spike_factors=(0.5, 2.0),
+               spike_trials=30),
+}
+
+
+def _size(default: str, quick: str, help: str, **rng):
+    return option(None, f"{help} (default {default}; --quick {quick})", optional=True, **rng)
 
 
 @dataclass(frozen=True)
 class Config:
-    """Sizes of every part of the check (defaults: the full run; ``Config.quick()``: seconds)."""
-    calibration_n: tuple = (100, 200, 400)
-    calibration_ratios: tuple = (0.5, 1.0, 2.0)
-    trials: int = 1000
-    d1_n: tuple = (250, 500, 1000, 2000)
-    d1_trials: int = 3
-    fig_n: int = 1000
-    fig_trials: int = 3
-    spike_n: tuple = (100, 200, 400)
-    spike_ratios: tuple = (0.5, 1.0, 2.0)
-    spike_factors: tuple = (0.5, 0.9, 1.1, 1.5, 2.0, 3.0)
-    spike_trials: int = 100
-    seed: int = 0
-    device: str = "auto"
-    backend: str = "loky"         # where the calibration batches and spike settings run
-    jobs: int = 1
-    scheduler: str | None = None
+    """Sizes of every part of the check; a size left at None takes the full run's value (``quick``:
+    the small one, ``PRESETS``).  The device is the run's (``--device``), not the config's."""
+    calibration_n: tuple[int, ...] | None = _size("100 200 400", "100", "N of the pure-noise calibration",
+                                                  lo=10, hi=MAX_N)
+    calibration_ratios: tuple[float, ...] | None = _size("0.5 1 2", "0.5 1", "ratios c = M/N of the calibration "
+                                                         "(each > 0)", lo=0.0, hi=100.0)
+    trials: int | None = _size("1000", "300", "calibration trials per setting", lo=2, hi=10**6)
+    d1_n: tuple[int, ...] | None = _size("250 500 1000 2000", "150 300", "N of Example D.1's claim",
+                                         lo=10, hi=MAX_N)
+    d1_trials: int | None = _size("3", "2", "trials per N of Example D.1's claim", lo=1, hi=10**4)
+    fig_n: int | None = _size("1000", "200", "N of the Fig D.1 / D.2 data", lo=10, hi=MAX_N)
+    fig_trials: int | None = _size("3", "2", "trials per point of Fig D.1", lo=1, hi=10**4)
+    spike_n: tuple[int, ...] | None = _size("100 200 400", "100", "N of the spike counting", lo=10, hi=MAX_N)
+    spike_ratios: tuple[float, ...] | None = _size("0.5 1 2", "1", "ratios of the spike counting (each > 0)",
+                                                   lo=0.0, hi=100.0)
+    spike_factors: tuple[float, ...] | None = _size("0.5 0.9 1.1 1.5 2 3", "0.5 2", "theta / threshold of the "
+                                                    "spike counting (each > 0)", lo=0.0, hi=100.0)
+    spike_trials: int | None = _size("100", "30", "trials per spike setting", lo=2, hi=10**6)
+    seed: int = option(0, "base seed; every trial's generator derives from it", lo=0)
+    backend: str = option("loky", "where the calibration batches and spike settings run", choices=BACKENDS)
+    jobs: int = option(1, "worker processes for the sweeps", lo=1, hi=4096)
+    scheduler: str | None = option(None, "address of an existing dask scheduler or ray cluster (default: "
+                                         "start a local one on 127.0.0.1)", optional=True)
+    quick: bool = option(False, "small sizes, seconds to a minute (every size not given)")
 
-    @classmethod
-    def quick(cls, **overrides) -> "Config":
-        base = dict(calibration_n=(100,), calibration_ratios=(0.5, 1.0), trials=300,
-                    d1_n=(150, 300), d1_trials=2, fig_n=200, fig_trials=2, spike_n=(100,),
-                    spike_ratios=(1.0,), spike_factors=(0.5, 2.0), spike_trials=30)
-        base.update(overrides)
-        return cls(**base)
-
-    def __post_init__(self):
-        for name in ("calibration_n", "d1_n", "spike_n", "calibration_ratios", "spike_ratios",
-                     "spike_factors"):
-            value = getattr(self, name)
-            if isinstance(value, (int, float)):
-                value = (value,)
-            if len(value) == 0:
+    def resolved(self) -> "Config":
+        """This config with every size given (None -> the preset's value), checked across fields
+        (``core.validate``: what one field's range cannot say)."""
+        cfg = replace(self, **{k: v for k, v in PRESETS[self.quick].items() if getattr(self, k) is None})
+        for name in ("calibration_n", "d1_n", "spike_n", "calibration_ratios", "spike_ratios", "spike_factors"):
+            if len(getattr(cfg, name)) == 0:
                 raise InvalidArgument(f"{name} must hold at least one value, got ()")
-            object.__setattr__(self, name, tuple(value))
-        for name in ("calibration_n", "d1_n", "spike_n"):
-            object.__setattr__(self, name, tuple(check_int(name, n, 10, MAX_N) for n in getattr(self, name)))
-        check_int("fig_n", self.fig_n, 10, MAX_N)
-        for name in ("calibration_ratios", "spike_ratios"):
-            object.__setattr__(self, name, tuple(check_float(name, r, 0.0, 100.0, lo_open=True)
-                                                 for r in getattr(self, name)))
-        object.__setattr__(self, "spike_factors", tuple(
-            check_float("spike_factors", f, 0.0, 100.0, lo_open=True) for f in self.spike_factors))
-        for name in ("trials", "spike_trials"):
-            check_int(name, getattr(self, name), 2, 10**6)   # a proportion needs a few trials
-        for name in ("d1_trials", "fig_trials"):
-            check_int(name, getattr(self, name), 1, 10**4)
-        check_int("seed", self.seed, 0)
-        check_device(self.device)
-        check_choice("backend", self.backend, BACKENDS)
-        check_int("jobs", self.jobs, 1, 4096)
-        if self.scheduler is not None and self.backend == "loky":
-            raise InvalidArgument("scheduler is only used with backend 'dask' or 'ray', got "
-                                  "backend 'loky'")
-        biggest = max([n * max(1.0, r) * n for n in self.calibration_n for r in self.calibration_ratios]
-                      + [n * n for n in self.d1_n] + [self.fig_n ** 2])
+        for name in ("calibration_ratios", "spike_ratios", "spike_factors"):
+            for r in getattr(cfg, name):
+                check_float(name, r, 0.0, 100.0, lo_open=True)
+        if cfg.scheduler is not None and cfg.backend == "loky":
+            raise InvalidArgument("scheduler is only used with backend 'dask' or 'ray', got backend 'loky'")
+        biggest = max([n * max(1.0, r) * n for n in cfg.calibration_n for r in cfg.calibration_ratios]
+                      + [n * n for n in cfg.d1_n] + [cfg.fig_n ** 2])
         check_allocation("one matrix of the sweep", biggest)
+        return cfg
 
 
-def run(config: Config, *, argv: list[str] | None = None, progress: bool = False) -> Result:
-    """All checks of the module docstring; ``argv`` is the command line recorded in the provenance
-    (default: the one that reproduces ``config``)."""
-    c = config
-    dev = resolve_device(c.device)
-    _, prov = ExperimentRun(MODULE, None, argv=to_argv(c) if argv is None else argv,
-                            device=dev, seed=c.seed).start()
+def toy_config(tmp_path=None) -> Config:
+    """Seconds on one core: N = 40, a few trials of every part."""
+    return Config(quick=True, calibration_n=(40,), calibration_ratios=(0.5,), trials=20, d1_n=(40,), d1_trials=1,
+                  fig_n=40, fig_trials=1, spike_n=(40,), spike_trials=4)
+
+
+def recorded_config(config: Config, device) -> dict:
+    """The Result's config: every size resolved, the device the run used (no ``quick``: the sizes say it)."""
+    c = {k: v for k, v in asdict(config.resolved()).items() if k != "quick"}
+    return {**{k: c[k] for k in SIZES}, "seed": c["seed"], "device": str(device),
+            **{k: c[k] for k in ("backend", "jobs", "scheduler")}}
+
+
+def run(config: Config = Config(), *, context: ExperimentRun | None = None) -> Result:
+    """All checks of the module docstring.  From Python the Result records the command line that
+    reruns ``config`` on the CPU; ``python -m`` records its own (``sims.experiment.cli_main``)."""
+    context = context or ExperimentRun(MODULE, config, argv=config_argv(config) + ["--device", "cpu"])
+    context.seed = config.seed
+    with context:
+        return _run(config.resolved(), context)
+
+
+def _run(c: Config, context: ExperimentRun) -> Result:
+    dev, progress = context.device, True   # bars on a terminal only (core.cli.progress)
     parallel = {"backend": c.backend, "jobs": c.jobs, "scheduler": c.scheduler}
     calib = calibration(ns=c.calibration_n, ratios=c.calibration_ratios, trials=c.trials,
                         seed=c.seed, device=dev, progress=progress, parallel=parallel)
@@ -152,46 +165,11 @@ def run(config: Config, *, argv: list[str] | None = None, progress: bool = False
                              zip(d2_fig["bin_edges"][:-1], d2_fig["bin_edges"][1:], d2_fig["esd_density"])],
         "fig_d2_mp": [{"x": x, "density": d} for x, d in zip(d2_fig["mp_grid"], d2_fig["mp_density"])],
     }
-    return Result(experiment=MODULE, config=asdict(c), provenance=prov.stop(), records=calib,
-                  verdicts=verds, tables=tables)
-
-
-def to_argv(c: Config) -> list[str]:
-    """The command line that reruns ``c`` when it is the default or the quick config (with its
-    seed, device and calibration trials); other configs are API-only and say so."""
-    where = ["--backend", c.backend, "--jobs", str(c.jobs)] + (
-        [] if c.scheduler is None else ["--scheduler", c.scheduler])
-    for base, flags in ((Config(), []), (Config.quick(), ["--quick"])):
-        trials = c.trials
-        if asdict(Config(**{**asdict(base), "seed": c.seed, "device": c.device, "trials": trials,
-                            "backend": c.backend, "jobs": c.jobs,
-                            "scheduler": c.scheduler})) == asdict(c):
-            extra = [] if trials == base.trials else ["--trials", str(trials)]
-            return flags + extra + ["--seed", str(c.seed), "--device", c.device] + where
-    return ["<api-config: see the Result's config>"]
-
-
-def _parser():
-    p = cli.make_parser(MODULE, __doc__, options=("seed", "device", "json", "quick", "threads",
-                                                  "jobs"))
-    p.add_argument("--trials", type=int, default=None,
-                   help="calibration trials per setting (default 1000; --quick 300)")
-    add_backend_options(p)
-    return p
+    return context.result(config=recorded_config(c, dev), records=calib, verdicts=verds, tables=tables)
 
 
 def main(argv=None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-
-    def body(args):
-        overrides = {"seed": args.seed, "device": args.device, "backend": args.backend,
-                     "jobs": args.jobs, "scheduler": args.scheduler}
-        if args.trials is not None:
-            overrides["trials"] = args.trials
-        config = Config.quick(**overrides) if args.quick else Config(**overrides)
-        return run(config, argv=argv, progress=True)
-
-    return cli.run(_parser(), argv, body)
+    return cli_main(MODULE, argv)
 
 
 if __name__ == "__main__":

@@ -87,7 +87,7 @@ EXPERIMENTS: tuple[Entry, ...] = (
     Entry("sims.bema_checks", "BEMA (Algorithm 2), the MP fit test (Algorithm 4), Appendix D figures",
           ("000:algorithm:2", "000:remark:D.1", "000:figure:D.1", "000:example:D.1", "000:figure:D.2",
            "000:algorithm:4", "001:example:3.3", "001:figure:2", "001:algorithm:3.3", "001:remark:3.1",
-           "001:figure:3", "001:algorithm:4.3"), typed=False),
+           "001:figure:3", "001:algorithm:4.3")),
     Entry("sims.paper_claims", "remaining numerical claims of papers 000/001 (remarks, Appendix C)",
           ("000:remark:4.3", "000:remark:4.7", "000:remark:A.1", "000:theorem:A.5", "000:theorem:B.1",
            "000:eq:C.1", "000:eq:C.14", "000:theorem:C.1", "000:theorem:C.2", "000:example:D.2",

@@ -66,11 +66,20 @@ def test_example_d1_claim_records():
     ({"spike_factors": (-1.0,)}, "spike_factors"),
     ({"fig_n": 0}, "fig_n"),
     ({"d1_n": ()}, "d1_n"),
-    ({"device": "tpu"}, "device"),
+    ({"scheduler": "127.0.0.1:8786"}, "scheduler is only used with backend"),
 ])
 def test_bad_config(kwargs, match):
+    from sims.experiment import validate_config
+    config = bc.Config(quick=True, **kwargs)
     with pytest.raises(InvalidArgument, match=match):
-        bc.Config.quick(**kwargs)
+        validate_config(config)      # each field's range (what python -m checks before running)
+        config.resolved()            # what one field's range cannot say
+
+
+def test_cli_device_tpu_exits_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        bc.main(["--quick", "--device", "tpu"])
+    assert exc.value.code == 2 and "--device" in capsys.readouterr().err.splitlines()[-1]
 
 
 def test_cli_trials_0_exits_2_with_one_line(capsys):
@@ -83,11 +92,12 @@ def test_cli_trials_0_exits_2_with_one_line(capsys):
 
 
 def test_run_returns_a_result_with_claim_ids_and_figure_tables():
-    cfg = bc.Config.quick(calibration_n=(40,), calibration_ratios=(0.5,), trials=20, d1_n=(40,),
-                          d1_trials=1, fig_n=40, fig_trials=1, spike_n=(40,), spike_trials=4,
-                          device="cpu")
+    cfg = bc.toy_config()
     res = bc.run(cfg)
     assert res.provenance.argv[:3] == ["python", "-m", "sims.bema_checks"]
+    # the recorded command line gives back the config it ran
+    from sims.experiment import parse_config
+    assert parse_config("sims.bema_checks", res.provenance.argv[3:]) == cfg
     assert {v.claim for v in res.verdicts} <= {"000:remark:D.1", "000:algorithm:2", "000:algorithm:4",
                                                "000:example:D.1", "000:figure:D.1", "000:figure:D.2"}
     assert {"000:figure:D.1", "000:figure:D.2"} <= {v.claim for v in res.verdicts}

@@ -25,9 +25,9 @@ def results_dir(tmp_path_factory):
     write_result(al.run(al.Config(n=(40, 60), trials=2, spike_sets=(al.PAPER_SPIKES,), device="cpu")),
                  d / "approximation_lemma_paper.json")
     write_result(wigner.run(wigner.Config(n=(30,), trials=2, device="cpu")), d / "wigner.json")
-    write_result(bc.run(bc.Config.quick(calibration_n=(30,), calibration_ratios=(1.0,), trials=10,
-                                        d1_n=(30,), d1_trials=1, fig_n=40, fig_trials=1, spike_n=(30,),
-                                        spike_trials=3, device="cpu")), d / "bema_checks.json")
+    write_result(bc.run(bc.Config(quick=True, calibration_n=(30,), calibration_ratios=(1.0,), trials=10,
+                                  d1_n=(30,), d1_trials=1, fig_n=40, fig_trials=1, spike_n=(30,),
+                                  spike_trials=3)), d / "bema_checks.json")
     return d
 
 
