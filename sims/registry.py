@@ -106,7 +106,7 @@ EXPERIMENTS: tuple[Entry, ...] = (
     Entry("sims.shrinkage_pruning", "shrinkage rules against MP truncation (Lemma 4.1, Algorithm 3)",
           ("000:lemma:4.1", "000:algorithm:3")),
     Entry("sims.shrinkage_training", "Algorithm 1 with shrinkage rules during training",
-          ("000:algorithm:1", "000:lemma:4.1"), typed=False),
+          ("000:algorithm:1", "000:lemma:4.1")),
     Entry("sims.qian_klabjan", "paper 004: Lemmas 3/4, Tables 2/3 (magnitude and random pruning)",
           ("004:lemma:3", "004:lemma:4", "004:table:2", "004:text:D.3.1", "004:text:D.3.2", "004:table:3"),
           typed=False),
