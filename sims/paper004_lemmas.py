@@ -48,17 +48,17 @@ import numpy as np
 from scipy import special, stats
 
 from core import protocol as P
-from core.cli import make_parser, run as run_cli
 from core.result import Result, Verdict
 from core.validate import check_int
 from sims import paper004_cnn, paper004_lemma6
 # Lemma 7 and Theorem 3 (convolutions) live in sims.paper004_cnn; their names stay importable here.
 from sims.paper004_cnn import (alpha_bound, conv_direct, conv_matrix, lemma_7, sedghi_blocks,  # noqa: F401
                                theorem_3)
-from sims.experiment import ExperimentRun
+from sims.experiment import ExperimentRun, option
 from sims.stats import mean_ci, proportion_ci
 
 MODULE = "sims.paper004_lemmas"
+CPU_ONLY = True   # exact arithmetic and NumPy: no device choice
 EXACT = P.PAPER   # exact arithmetic (or the paper's printed numbers): no reduction
 TABLE_1_TOLERANCE = 0.2   # "approximately bounded": within 20% (Assumption (iii) only needs O(1/d))
 NO_REPEAT_NEGLIGIBLE = 0.01   # E.2: a factor <= 1% leaves no usable without-replacement guarantee
@@ -323,25 +323,48 @@ def text_e2_1(ds=(64, 256, 1024), alphas=(0.25, 0.4, 0.5, 0.75)) -> tuple[list[d
     return rows, [v]
 
 
-def run(cfg: LemmasConfig, *, argv: list[str] | None = None) -> Result:
-    _, prov = ExperimentRun(MODULE, None, argv=argv, device="cpu", seed=cfg.seed).start()
-    rng = np.random.default_rng(cfg.seed)
-    records, verdicts = [], []
-    for rows, vs in (lemma_1(cfg, rng), lemma_5(), lemma_6(), lemma_6_large_n(), lemma_7(rng), table_1(),
-                     text_e2_1(), theorem_3(cfg, rng)):
-        records += rows
-        verdicts += vs
-    return Result(MODULE, asdict(cfg), prov.stop(), records, verdicts)
+# ------------------------------------------------------------------------------------- the experiment
+@dataclass(frozen=True)
+class Config:
+    """The command line of ``python -m sims.paper004_lemmas`` (the sizes: ``LemmasConfig``'s)."""
+    seed: int = option(0, "seed of the Monte Carlo draws (Lemma 1, Lemma 7, Theorem 3)", lo=0)
+    quick: bool = option(False, "fewer draws and one small CNN size, seconds")
+
+
+def toy_config(tmp_path) -> Config:
+    """The quick sizes (every check runs; Lemma 1 on 4,000 draws, Theorem 3 on 4 small CNNs)."""
+    return Config(quick=True)
+
+
+def lemmas_config(config: Config) -> LemmasConfig:
+    """The ``LemmasConfig`` a command line means."""
+    return LemmasConfig(seed=config.seed, **(QUICK if config.quick else {}))
+
+
+def run(config: Config = Config(), *, context: ExperimentRun | None = None) -> Result:
+    """Every check of this module at the sizes ``config`` means."""
+    cfg = lemmas_config(config)
+    context = context or ExperimentRun(MODULE, config)
+    context.seed = cfg.seed
+    return run_lemmas(cfg, context=context)
+
+
+def run_lemmas(cfg: LemmasConfig, *, context: ExperimentRun | None = None) -> Result:
+    """Every check at any ``LemmasConfig``."""
+    context = context or ExperimentRun(MODULE, seed=cfg.seed)
+    with context:
+        rng = np.random.default_rng(cfg.seed)
+        records, verdicts = [], []
+        for rows, vs in (lemma_1(cfg, rng), lemma_5(), lemma_6(), lemma_6_large_n(), lemma_7(rng), table_1(),
+                         text_e2_1(), theorem_3(cfg, rng)):
+            records += rows
+            verdicts += vs
+        return context.result(config=asdict(cfg), records=records, verdicts=verdicts)
 
 
 def main(argv=None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    p = make_parser(MODULE, __doc__, options=("seed", "json", "quick"))
-
-    def body(args):
-        return run(LemmasConfig(seed=args.seed, **(QUICK if args.quick else {})), argv=argv)
-
-    return run_cli(p, argv, body)
+    from sims.experiment import cli_main
+    return cli_main(MODULE, argv)
 
 
 if __name__ == "__main__":

@@ -112,7 +112,7 @@ EXPERIMENTS: tuple[Entry, ...] = (
           typed=False),
     Entry("sims.paper004_lemmas", "paper 004: Theorem 3, Lemmas 1/5/6/7, Table 1",
           ("004:theorem:3", "004:lemma:1", "004:lemma:5", "004:lemma:6", "004:lemma:7", "004:table:1",
-           "004:text:E.2.1", "004:text:D.1.1"), typed=False),
+           "004:text:E.2.1", "004:text:D.1.1")),
     Entry("sims.paper004_theorems", "paper 004: Theorems 1/2 and their conditions",
           ("004:theorem:1", "004:theorem:2", "004:eq:3", "004:eq:4", "004:text:B.2.1", "004:eq:19",
            "004:lemma:6"), typed=False),
