@@ -1,6 +1,7 @@
 """sims.e4_problem: the verdict rules on synthetic rows, the spectrum statistics on planted matrices,
 and the figures D.3 / E.5 drawn from a Result built from those tables."""
 import math
+import warnings
 from types import SimpleNamespace
 
 import numpy as np
@@ -46,6 +47,12 @@ def test_text_3_1_2_1_rules():
     assert e4.text_3_1_2_1_verdict([rising, flat], 500, 30).verdict == "fails"
     no_noise_left = _trajectory(2, [0.0, 0.05, 0.1, 0.2], [1.0, 0.5, 0.3, 0.2])
     assert e4.text_3_1_2_1_verdict([no_noise_left], 500, 30).verdict == "inconclusive"
+    # a share that never moves did not rise (its rank correlation is undefined, taken as 0): fails
+    constant = _trajectory(3, [0.0, 0.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        v = e4.text_3_1_2_1_verdict([rising, constant], 500, 30)
+    assert v.verdict == "fails" and "Spearman rho over epochs 0.00" in v.note
 
 
 def test_spectrum_stats_sees_a_planted_signal_and_not_pure_noise():
@@ -74,10 +81,30 @@ def test_spectrum_stats_sees_a_planted_signal_and_not_pure_noise():
 
 
 def test_config_validation_names_the_field():
-    with pytest.raises(ValueError, match="checkpoints"):
-        e4.Config(epochs=10, checkpoints=(0, 5))
-    with pytest.raises(ValueError, match="hidden"):
-        e4.Config(hidden=3)
+    from sims.experiment import validate_config
+    with pytest.raises(ValueError, match="^checkpoints must increase from 0 to epochs = 10"):
+        e4.Config(epochs=10, checkpoints=(0, 5)).resolved()
+    with pytest.raises(ValueError, match="^hidden must be an integer in \\[20, 10000\\], got 3"):
+        validate_config(e4.Config(hidden=3))
+    with pytest.raises(ValueError, match="^seeds must hold at least one seed"):
+        e4.Config(seeds=()).resolved()
+
+
+def test_presets_and_rescaled_checkpoints():
+    assert e4.Config().resolved() == e4.Config(**e4.PRESETS[False])
+    assert e4.Config(quick=True).resolved() == e4.Config(quick=True, **e4.PRESETS[True])
+    # epochs given without checkpoints: the preset's checkpoints rescaled to end at epochs
+    assert e4.Config(epochs=60).resolved().checkpoints == (0, 1, 2, 5, 10, 20, 40, 60)
+    assert e4.Config(quick=True, epochs=12, checkpoints=(0, 12)).resolved().checkpoints == (0, 12)
+
+
+def test_cli_bad_size_exits_2_with_one_line(capsys):
+    with pytest.raises(SystemExit) as exc:
+        e4.main(["--quick", "--epochs", "0"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.splitlines()
+    assert [ln for ln in err if "error:" in ln] == [err[-1]]
+    assert "epochs must be an integer in [1, 100000], got 0" in err[-1]
 
 
 def test_figures_d3_and_e5_draw_from_a_result(tmp_path):
