@@ -39,11 +39,11 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 import torch
 
-from core.cli import DEVICE_CHOICES, make_parser, progress as progress_bar, run as cli_run
+from core.cli import DEVICE_CHOICES, progress as progress_bar
 from core.result import Result
 from core.validate import InvalidArgument, check_choice, check_float, check_int
 from sims.qian_klabjan import spectral_norm
-from sims.experiment import ExperimentRun
+from sims.experiment import ExperimentRun, option
 # One concern per module; their public names stay importable from here.
 from sims.paper004_theorems_bounds import (EQ_3, EQ_4, EQ_19, K_UNIFORM, LATALA_C_FAVOURABLE, LEMMA_6,  # noqa: F401
                                      PROOF_B2, THEOREM_1, THEOREM_2, condition3_verdict, lemma6_event,
@@ -58,9 +58,10 @@ MODULE = "sims.paper004_theorems"
 
 
 @dataclass(frozen=True)
-class Config:
-    """``nets``: target networks per (weights, d); ``io``: d_0 = d_l; ``starts`` / ``steps``: the
-    projected gradient ascent of ``sup_ball_error``."""
+class TheoremsConfig:
+    """The sizes of a run (``Config`` is its command line).  ``nets``: target networks per
+    (weights, d); ``io``: d_0 = d_l; ``starts`` / ``steps``: the projected gradient ascent of
+    ``sup_ball_error``; ``device``: the torch device's type (recorded in the Result's config)."""
     sizes: tuple[int, ...] = (64, 128, 256, 512)
     alphas: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75)
     nets: int = 3
@@ -71,11 +72,11 @@ class Config:
     steps: int = 160
 
     @classmethod
-    def quick(cls, **overrides) -> "Config":
+    def quick(cls, **overrides) -> "TheoremsConfig":
         return replace(cls(sizes=(32, 64, 128), alphas=(0.25, 0.5), nets=2, io=8, starts=16,
                            steps=40), **overrides)
 
-    def validate(self) -> "Config":
+    def validate(self) -> "TheoremsConfig":
         io = check_int("io", self.io, 2, 4096)
         sizes = tuple(check_int("size", d, io, 8192) for d in self.sizes)
         alphas = tuple(check_float("alpha", a, 0.0, 1.0, lo_open=True, hi_open=True)
@@ -92,7 +93,7 @@ class Config:
 
 # ----------------------------------------------------------------------------------------------
 # experiment
-def run(sizes=(64, 128, 256, 512), alphas=(0.1, 0.25, 0.5, 0.75), seeds: int = 3, io: int = 16,
+def sweep(sizes=(64, 128, 256, 512), alphas=(0.1, 0.25, 0.5, 0.75), seeds: int = 3, io: int = 16,
         weights=WEIGHTS, methods=METHODS, seed: int = 0, device=None, starts: int = 48, steps: int = 160,
         progress: bool = True) -> list[dict]:
     device = device or torch.device("cpu")
@@ -118,18 +119,18 @@ def run(sizes=(64, 128, 256, 512), alphas=(0.1, 0.25, 0.5, 0.75), seeds: int = 3
     return rows
 
 
-def experiment(config: Config = Config(), *, argv: list[str] | None = None,
-               progress: bool = True) -> Result:
-    """Every measurement and verdict as one Result.  ``argv``: the command-line arguments when
-    called from the CLI (kept in the provenance); None from Python."""
+def experiment(config: TheoremsConfig = TheoremsConfig(), *, progress: bool = True,
+               context: ExperimentRun | None = None) -> Result:
+    """Every measurement and verdict as one Result, at any ``TheoremsConfig`` (``run`` is the
+    registered experiment's entry, through here)."""
     cfg = config.validate()
-    device, prov = ExperimentRun(MODULE, None, argv=argv, device=cfg.device, seed=cfg.seed).start()
-    rows = run(sizes=cfg.sizes, alphas=cfg.alphas, seeds=cfg.nets, io=cfg.io, seed=cfg.seed,
-               device=device, starts=cfg.starts, steps=cfg.steps, progress=progress)
-    rates, verdicts = decide(rows)
-    return Result(experiment=MODULE, config=dict(asdict(cfg), depth=DEPTH, q=0.99,
-                                                 latala_c_favourable=LATALA_C_FAVOURABLE),
-                  provenance=prov.stop(), records=rows, tables={"rates": rates}, verdicts=verdicts)
+    context = context or ExperimentRun(MODULE, device=cfg.device, seed=cfg.seed)
+    with context:
+        rows = sweep(sizes=cfg.sizes, alphas=cfg.alphas, seeds=cfg.nets, io=cfg.io, seed=cfg.seed,
+                     device=context.device, starts=cfg.starts, steps=cfg.steps, progress=progress)
+        rates, verdicts = decide(rows)
+        return context.result(config=dict(asdict(cfg), depth=DEPTH, q=0.99, latala_c_favourable=LATALA_C_FAVOURABLE),
+                              records=rows, tables={"rates": rates}, verdicts=verdicts)
 
 
 def decide(rows: list[dict], q: float = 0.99) -> tuple[list[dict], list]:
@@ -157,20 +158,50 @@ def redecide_file(path) -> list:
     return write_result(result, path, csv_tables=False)
 
 
+# ----------------------------------------------------------------------------------------------
+# the registered experiment: its command line
+@dataclass(frozen=True)
+class Config:
+    """The command line of ``python -m sims.paper004_theorems``: a preset (default or ``--quick``)
+    and any of its sizes overridden (None: the preset's)."""
+    seed: int = option(0, "base seed of the target networks and masks", lo=0)
+    quick: bool = option(False, "sizes 32 64 128, alphas 0.25 0.5, 2 nets, io 8, 16 starts x 40 steps")
+    nets: int | None = option(None, "target networks per (weights, d) (default 3; --quick 2)", lo=1, hi=10_000,
+                              optional=True)
+    sizes: tuple[int, ...] | None = option(None, "hidden widths d (default 64 128 256 512)", lo=2, hi=8192,
+                                           optional=True)
+    alphas: tuple[float, ...] | None = option(None, "pruning exponents alpha in (0, 1) (default 0.1 0.25 0.5 0.75)",
+                                              lo=0.0, hi=1.0, optional=True)
+    io: int | None = option(None, "input and output width d_0 = d_l (default 16)", lo=2, hi=4096, optional=True)
+    starts: int | None = option(None, "gradient-ascent starts of the sup over the unit ball (default 48)",
+                                lo=1, hi=10_000, optional=True)
+    steps: int | None = option(None, "gradient-ascent steps per start (default 160)", lo=1, hi=100_000,
+                               optional=True)
+
+
+def toy_config(tmp_path) -> Config:
+    """Widths 16-32, io 4, one net, 2 starts x 2 steps: every verdict family runs, in seconds."""
+    return Config(quick=True, nets=1, sizes=(16, 24, 32), io=4, starts=2, steps=2)
+
+
+def theorems_config(config: Config, device: str = "auto") -> TheoremsConfig:
+    """The ``TheoremsConfig`` a command line means (``device``: the torch device's type)."""
+    base = TheoremsConfig.quick() if config.quick else TheoremsConfig()
+    chosen = {k: getattr(config, k) for k in ("nets", "sizes", "alphas", "io", "starts", "steps")
+              if getattr(config, k) is not None}
+    return replace(base, seed=config.seed, device=device, **chosen)
+
+
+def run(config: Config = Config(), *, context: ExperimentRun | None = None, progress: bool = True) -> Result:
+    """Theorems 1 and 2 measured at the sizes ``config`` means."""
+    context = context or ExperimentRun(MODULE, config)
+    context.seed = config.seed
+    return experiment(theorems_config(config, context.device.type), progress=progress, context=context)
+
+
 def main(argv=None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    p = make_parser(MODULE, __doc__, options=("seed", "device", "json", "quick", "threads"))
-    p.add_argument("--nets", type=int, default=None,
-                   help="target networks per (weights, d), in [1, 10000] (default 3; --quick 2)")
-
-    def body(args) -> Result:
-        base = Config.quick() if args.quick else Config()
-        overrides = dict(seed=args.seed, device=args.device)
-        if args.nets is not None:
-            overrides["nets"] = args.nets
-        return experiment(replace(base, **overrides), argv=argv)
-
-    return cli_run(p, argv, body)
+    from sims.experiment import cli_main
+    return cli_main(MODULE, argv)
 
 
 if __name__ == "__main__":

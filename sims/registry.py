@@ -115,7 +115,7 @@ EXPERIMENTS: tuple[Entry, ...] = (
            "004:text:E.2.1", "004:text:D.1.1")),
     Entry("sims.paper004_theorems", "paper 004: Theorems 1/2 and their conditions",
           ("004:theorem:1", "004:theorem:2", "004:eq:3", "004:eq:4", "004:text:B.2.1", "004:eq:19",
-           "004:lemma:6"), typed=False),
+           "004:lemma:6")),
     Entry("sims.paper004_side_by_side", "paper 004's guarantees beside paper 000's on the same nets (no verdicts)",
           (), typed=False),
     # -- experiments on trained networks (moved out of nets/) ---------------------------------------

@@ -350,7 +350,7 @@ def test_api_validation_names_the_parameter():
     with pytest.raises(ValueError, match="size"):
         qk.run(qk.Config(sizes=(1,)))
     with pytest.raises(ValueError, match="alpha"):
-        qt.experiment(qt.Config(alphas=(1.0,)))
+        qt.experiment(qt.TheoremsConfig(alphas=(1.0,)))
     with pytest.raises(ValueError, match="size"):
         sbs.experiment(sbs.Config(sizes=(4,)))
 
@@ -482,7 +482,7 @@ def test_printed_conditions_3_and_4_fail_at_their_limit():
 def test_theorems_redecide_reproduces_the_verdicts_of_a_run(tmp_path):
     """sims.paper004_theorems.redecide_file makes the words again from the stored records alone."""
     from core.result import read_result, write_result
-    res = qt.experiment(qt.Config(sizes=(16, 24, 32), alphas=(0.25, 0.5), nets=1, io=4, starts=2, steps=2,
+    res = qt.experiment(qt.TheoremsConfig(sizes=(16, 24, 32), alphas=(0.25, 0.5), nets=1, io=4, starts=2, steps=2,
                                   device="cpu"), progress=False)
     path = tmp_path / "t.json"
     write_result(res, path)
