@@ -1,8 +1,8 @@
 """Lemma 4.1 and Theorem 4.1 of paper 000 at the pruning events of real training runs (nets/).
 
 ``python -m sims.pruning_pipeline_check [--config e4-classification ex3.2a] [--quick] [--epochs E]
-[--hidden H] [--seed S] [--device D] [--json PATH]``; the committed result is
-``results/pruning_pipeline_check.json``.
+[--hidden H] [--seed S] [--device D] [--json PATH]`` (the fields of ``Config``); the committed result
+is ``results/pruning_pipeline_check.json``.
 
 The E.4 network of Example 4.1 ([2, 500, 2], ReLU) has no layer MP pruning can act on (its two
 matrices are 500 x 2 and 2 x 500; nets.pruning leaves them alone), so the E.4 problem is trained
@@ -32,19 +32,19 @@ from __future__ import annotations
 
 import math
 import sys
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
 from core import protocol as P
-from core.cli import DEVICE_CHOICES, make_parser, progress, run as cli_run
+from core.cli import progress
 from core.result import Result, Verdict
-from core.validate import InvalidArgument, check_choice, check_int
+from core.validate import InvalidArgument
 from theory import approximation as approx
 from theory import approximation_symbolic as approx_sym
 from theory import pruning_bounds as pb
 from theory import spiked
-from sims.experiment import ExperimentRun
+from sims.experiment import ExperimentRun, cli_main, option
 
 MODULE = "sims.pruning_pipeline_check"
 CONFIGS = ("e4-classification", "ex3.2a")
@@ -55,27 +55,27 @@ LEMMA_4_1, THEOREM_4_1 = "000:lemma:4.1", "000:theorem:4.1"
 
 @dataclass(frozen=True)
 class Config:
-    """``configs``: training problems (see the module docstring); ``epochs`` / ``hidden``: None
-    takes each problem's default (``quick`` makes them small)."""
-    configs: tuple[str, ...] = CONFIGS
-    seed: int = 0
-    epochs: int | None = None
-    hidden: int | None = None
-    quick: bool = False
-    device: str = "auto"
+    """``config``: the training problems (``--config``, see the module docstring); ``epochs`` /
+    ``hidden``: None takes each problem's default (``quick`` makes them small).  The device is the
+    run's (``--device``), not the config's."""
+    config: tuple[str, ...] = option(CONFIGS, "training problems (default both)", choices=CONFIGS)
+    seed: int = option(0, "seed of the data and the training", lo=0)
+    epochs: int | None = option(None, "epochs per problem (default: 120 for e4-classification, 21 for "
+                                      "ex3.2a; --quick: 21 and 7)", lo=1, hi=10_000, optional=True)
+    hidden: int | None = option(None, "hidden width H of the E.4 network [2, H, H, 2] (default 500; "
+                                      "--quick: 128)", lo=2, hi=20_000, optional=True)
+    quick: bool = option(False, "small sizes (2,000 Fashion-MNIST images for ex3.2a)")
 
-    def validate(self) -> "Config":
-        configs = tuple(self.configs) if isinstance(self.configs, (tuple, list)) else (self.configs,)
-        if not configs:
-            raise InvalidArgument(f"config must name at least one of {CONFIGS}, got none")
-        for c in configs:
-            check_choice("config", c, CONFIGS)
-        return replace(self, configs=configs, seed=check_int("seed", self.seed, 0, None),
-                       epochs=None if self.epochs is None else check_int("epochs", self.epochs, 1,
-                                                                         10_000),
-                       hidden=None if self.hidden is None else check_int("hidden", self.hidden, 2,
-                                                                         20_000),
-                       device=check_choice("device", self.device, DEVICE_CHOICES))
+
+def toy_config(tmp_path=None) -> Config:
+    """Seconds on one core: the E.4 problem, [2, 24, 24, 2], 8 epochs (one pruning round at 7)."""
+    return Config(config=("e4-classification",), epochs=8, hidden=24, quick=True)
+
+
+def recorded_config(config: Config, device) -> dict:
+    """The Result's config (the keys it has always had: ``configs`` is the ``--config`` list)."""
+    return dict(configs=tuple(config.config), seed=config.seed, epochs=config.epochs, hidden=config.hidden,
+                quick=config.quick, device=str(device))
 
 
 def network_from_model(model) -> pb.Network:
@@ -311,14 +311,21 @@ def _histograms(out: dict) -> list[dict]:
     return rows
 
 
-def run(config: Config = Config(), *, argv: list[str] | None = None) -> Result:
-    """Train each problem, analyse its pruning events, return one Result.  ``argv``: the
-    command-line arguments when called from the CLI (kept in the provenance); None from Python."""
-    cfg = config.validate()
-    device, prov = ExperimentRun(MODULE, None, argv=argv, device=cfg.device, seed=cfg.seed).start()
+def run(config: Config = Config(), *, context: ExperimentRun | None = None) -> Result:
+    """Train each problem, analyse its pruning events, return one Result (no command line recorded
+    from Python; ``python -m`` records its own through ``sims.experiment.cli_main``)."""
+    context = context or ExperimentRun(MODULE, config)
+    if not config.config:
+        raise InvalidArgument(f"config must name at least one of {CONFIGS}, got none")
+    context.seed = config.seed
+    with context:
+        return _run(config, context)
+
+
+def _run(cfg: Config, context: ExperimentRun) -> Result:
     records, hist, vs, runs = [], [], [], []
-    for name in cfg.configs:
-        out = train_and_record(name, cfg, device)
+    for name in cfg.config:
+        out = train_and_record(name, cfg, context.device)
         records += [_event_record(name, r) for r in out["records"]]
         hist += _histograms(out)
         vs += verdicts(out)
@@ -327,25 +334,12 @@ def run(config: Config = Config(), *, argv: list[str] | None = None) -> Result:
                          final_accuracy=float(np.mean(out["dX_final"] > 0)),
                          events=len(out["records"]),
                          events_changing_a_layer=sum(r["changed"] for r in out["records"])))
-    return Result(experiment=MODULE, config=asdict(cfg), provenance=prov.stop(), records=records,
-                  verdicts=vs, tables={"runs": runs, "delta_x_histogram": hist})
+    return context.result(config=recorded_config(cfg, context.device), records=records, verdicts=vs,
+                          tables={"runs": runs, "delta_x_histogram": hist})
 
 
 def main(argv=None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    p = make_parser(MODULE, __doc__, options=("seed", "device", "json", "quick", "threads"))
-    p.add_argument("--config", nargs="+", default=list(CONFIGS), metavar="NAME",
-                   help=f"training problems, from {', '.join(CONFIGS)} (default both)")
-    p.add_argument("--epochs", type=int, help="epochs per problem, in [1, 10000] (default: 120 "
-                   "for e4-classification, 21 for ex3.2a; --quick: 21 and 7)")
-    p.add_argument("--hidden", type=int, help="hidden width H of the E.4 network [2, H, H, 2], in "
-                   "[2, 20000] (default 500; --quick: 128)")
-
-    def body(args) -> Result:
-        return run(Config(configs=tuple(args.config), seed=args.seed, epochs=args.epochs,
-                          hidden=args.hidden, quick=args.quick, device=args.device), argv=argv)
-
-    return cli_run(p, argv, body)
+    return cli_main(MODULE, argv)
 
 
 if __name__ == "__main__":

@@ -101,7 +101,7 @@ EXPERIMENTS: tuple[Entry, ...] = (
            "000:theorem:4.1", "000:remark:4.6", "000:example:4.2", "000:figure:4.3", "000:theorem:4.2",
            "000:remark:4.11", "000:eq:C.13")),
     Entry("sims.pruning_pipeline_check", "Lemma 4.1 / Theorem 4.1 on trained nets pruned by the pipeline",
-          ("000:lemma:4.1", "000:theorem:4.1"), typed=False),
+          ("000:lemma:4.1", "000:theorem:4.1")),
     Entry("sims.shrinkage", "spike shrinkage against Lemma B.2 / (B.14)", ("000:lemma:B.2", "000:eq:B.14")),
     Entry("sims.shrinkage_pruning", "shrinkage rules against MP truncation (Lemma 4.1, Algorithm 3)",
           ("000:lemma:4.1", "000:algorithm:3")),

@@ -354,7 +354,8 @@ def test_pipeline_cli_bad_input_exits_2(capsys):
     from sims import pruning_pipeline_check as pc
     for argv, text in ((["--epochs", "0"], "epochs must be an integer in [1, 10000], got 0"),
                        (["--hidden", "-3"], "hidden must be an integer in [2, 20000], got -3"),
-                       (["--config", "foo"], "config must be one of"),
+                       (["--config", "foo"], "argument --config: invalid choice: 'foo'"),
+                       (["--config"], "argument --config: expected at least one argument"),
                        (["--threads", "0"], "argument --threads")):
         with pytest.raises(SystemExit) as info:
             pc.main(argv)
@@ -363,12 +364,15 @@ def test_pipeline_cli_bad_input_exits_2(capsys):
     with pytest.raises(SystemExit) as info:
         pc.main(["--help"])
     assert info.value.code == 0 and "Lemma 4.1 and Theorem 4.1" in capsys.readouterr().out
+    from core.validate import InvalidArgument
+    with pytest.raises(InvalidArgument, match="^config must name at least one of"):
+        pc.run(pc.Config(config=()))
 
 
 @pytest.mark.slow
 def test_pipeline_quick_run_never_violates_lemma_4_1():
     from sims import pruning_pipeline_check as pc
-    res = pc.run(pc.Config(quick=True, configs=("e4-classification",), device="cpu"))
+    res = pc.run(pc.Config(quick=True, config=("e4-classification",)))
     changed = [r for r in res.records if r["changed"]]
     assert changed and all(r["violations"] == 0 for r in changed)
     assert [v.verdict for v in res.verdicts if v.claim == "000:lemma:4.1"] == ["holds"]
