@@ -44,11 +44,11 @@ from nets.confidence import confidence_from_outputs
 from nets.pruning import algorithm3
 from sims import paper004_theorems as qt
 from sims.qian_klabjan import spectral_norm
-from core.cli import DEVICE_CHOICES, format_table, make_parser, progress as progress_bar, run as cli_run
+from core.cli import DEVICE_CHOICES, format_table, progress as progress_bar
 from core.result import Result
 from core.validate import InvalidArgument, check_choice, check_float, check_int
 from sims.device import trial_generator
-from sims.experiment import ExperimentRun
+from sims.experiment import ExperimentRun, option
 from theory import norm_predictions as npred
 
 FAMILIES = ("iid", "spiked")
@@ -58,9 +58,10 @@ MODULE = "sims.paper004_side_by_side"
 
 
 @dataclass(frozen=True)
-class Config:
-    """``sizes``: hidden widths d; ``nets``: target networks per (family, d); ``thetas``: the
-    spikes of the ``spiked`` family; ``n_data``: inputs on the unit sphere for dX and flips."""
+class SideBySideConfig:
+    """The sizes of a run (``Config`` is its command line).  ``sizes``: hidden widths d; ``nets``:
+    target networks per (family, d); ``thetas``: the spikes of the ``spiked`` family; ``n_data``:
+    inputs on the unit sphere for dX and flips; ``device``: the torch device's type (recorded)."""
     sizes: tuple[int, ...] = (128, 256)
     nets: int = 3
     io: int = 10
@@ -72,10 +73,10 @@ class Config:
     steps: int = 120
 
     @classmethod
-    def quick(cls, **overrides) -> "Config":
+    def quick(cls, **overrides) -> "SideBySideConfig":
         return replace(cls(sizes=(64,), nets=1, n_data=500, starts=16, steps=40), **overrides)
 
-    def validate(self) -> "Config":
+    def validate(self) -> "SideBySideConfig":
         io = check_int("io", self.io, 2, 4096)
         sizes = tuple(check_int("size", d, max(io, 2 * len(self.thetas)), 8192) for d in self.sizes)
         thetas = tuple(check_float("theta", t, 0.0, 1e6, lo_open=True) for t in self.thetas)
@@ -158,7 +159,7 @@ def svd_truncate(ws: list[torch.Tensor], ranks: list[int]) -> list[torch.Tensor]
     return out
 
 
-def run(sizes=(128, 256), seeds: int = 3, io: int = 10, thetas=(2.0, 3.0, 4.0, 5.0), n_data: int = 2000,
+def sweep(sizes=(128, 256), seeds: int = 3, io: int = 10, thetas=(2.0, 3.0, 4.0, 5.0), n_data: int = 2000,
         seed: int = 0, device=None, starts: int = 48, steps: int = 120, progress: bool = True) -> list[dict]:
     """Budgets: ``mp`` = Algorithm 3's rank r per hidden layer (2rd weights kept; ``svd`` is Algorithm 3
     itself); ``alpha=0.5`` = Theorem 1/2's count floor(D^(1/2)) = d entries zeroed (``svd`` keeps the
@@ -250,34 +251,67 @@ def short_table(summary: list[dict]) -> str:
         format_table(rows)
 
 
-def experiment(config: Config = Config(), *, argv: list[str] | None = None,
-               progress: bool = True) -> Result:
-    """The comparison as one Result (no verdicts).  ``argv``: the command-line arguments when
-    called from the CLI (kept in the provenance); None from Python."""
+def experiment(config: SideBySideConfig = SideBySideConfig(), *, progress: bool = True,
+               context: ExperimentRun | None = None) -> Result:
+    """The comparison as one Result (no verdicts), at any ``SideBySideConfig`` (``run`` is the
+    registered experiment's entry, through here)."""
     cfg = config.validate()
-    device, prov = ExperimentRun(MODULE, None, argv=argv, device=cfg.device, seed=cfg.seed).start()
-    rows = run(sizes=cfg.sizes, seeds=cfg.nets, io=cfg.io, thetas=cfg.thetas, n_data=cfg.n_data,
-               seed=cfg.seed, device=device, starts=cfg.starts, steps=cfg.steps, progress=progress)
-    return Result(experiment=MODULE, config=asdict(cfg), provenance=prov.stop(), records=rows,
-                  tables={"summary": summarise(rows)})
+    context = context or ExperimentRun(MODULE, device=cfg.device, seed=cfg.seed)
+    with context:
+        rows = sweep(sizes=cfg.sizes, seeds=cfg.nets, io=cfg.io, thetas=cfg.thetas, n_data=cfg.n_data,
+                     seed=cfg.seed, device=context.device, starts=cfg.starts, steps=cfg.steps, progress=progress)
+        return context.result(config=asdict(cfg), records=rows, tables={"summary": summarise(rows)})
+
+
+# ----------------------------------------------------------------------------------------------
+# the registered experiment: its command line
+@dataclass(frozen=True)
+class Config:
+    """The command line of ``python -m sims.paper004_side_by_side``: a preset (default or
+    ``--quick``) and any of its sizes overridden (None: the preset's)."""
+    seed: int = option(0, "base seed of the target networks, data and masks", lo=0)
+    quick: bool = option(False, "d = 64, one net, 500 inputs, 16 starts x 40 steps")
+    nets: int | None = option(None, "target networks per (family, d) (default 3; --quick 1)", lo=1, hi=10_000,
+                              optional=True)
+    sizes: tuple[int, ...] | None = option(None, "hidden widths d (default 128 256)", lo=2, hi=8192, optional=True)
+    io: int | None = option(None, "input and output width d_0 = d_4 (default 10)", lo=2, hi=4096, optional=True)
+    thetas: tuple[float, ...] | None = option(None, "spikes of the spiked family, > 0 (default 2 3 4 5)", lo=0.0,
+                                              hi=1e6, optional=True)
+    n_data: int | None = option(None, "inputs on the unit sphere for dX and flips (default 2000)", lo=1, hi=10**6,
+                                optional=True)
+    starts: int | None = option(None, "gradient-ascent starts of the sup over the unit ball (default 48)",
+                                lo=1, hi=10_000, optional=True)
+    steps: int | None = option(None, "gradient-ascent steps per start (default 120)", lo=1, hi=100_000,
+                               optional=True)
+
+
+def toy_config(tmp_path) -> Config:
+    """d = 16, io 4, two spikes, 50 inputs, 2 starts x 2 steps: seconds."""
+    return Config(quick=True, sizes=(16,), io=4, thetas=(2.0, 3.0), n_data=50, starts=2, steps=2)
+
+
+def side_by_side_config(config: Config, device: str = "auto") -> SideBySideConfig:
+    """The ``SideBySideConfig`` a command line means (``device``: the torch device's type)."""
+    base = SideBySideConfig.quick() if config.quick else SideBySideConfig()
+    chosen = {k: getattr(config, k) for k in ("nets", "sizes", "io", "thetas", "n_data", "starts", "steps")
+              if getattr(config, k) is not None}
+    return replace(base, seed=config.seed, device=device, **chosen)
+
+
+def run(config: Config = Config(), *, context: ExperimentRun | None = None, progress: bool = True) -> Result:
+    """The side-by-side comparison at the sizes ``config`` means; on the command line (a context
+    that records an argv) the short summary table is printed before the Result's summary."""
+    context = context or ExperimentRun(MODULE, config)
+    context.seed = config.seed
+    result = experiment(side_by_side_config(config, context.device.type), progress=progress, context=context)
+    if context.argv is not None:
+        print(short_table(result.tables["summary"]))
+    return result
 
 
 def main(argv=None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    p = make_parser(MODULE, __doc__, options=("seed", "device", "json", "quick", "threads"))
-    p.add_argument("--nets", type=int, default=None,
-                   help="target networks per (family, d), in [1, 10000] (default 3; --quick 1)")
-
-    def body(args) -> Result:
-        base = Config.quick() if args.quick else Config()
-        overrides = dict(seed=args.seed, device=args.device)
-        if args.nets is not None:
-            overrides["nets"] = args.nets
-        result = experiment(replace(base, **overrides), argv=argv)
-        print(short_table(result.tables["summary"]))
-        return result
-
-    return cli_run(p, argv, body)
+    from sims.experiment import cli_main
+    return cli_main(MODULE, argv)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ alpha); the fitted rates as the table ``rates``).
 
 Layout: ``sims.paper004_theorems_networks`` (targets, pruning, the sup over the unit ball),
 ``sims.paper004_theorems_bounds`` (the paper's constants and the verdicts); this module is the experiment
-(config, the sweep ``run``, ``experiment``, command line).
+(the sizes ``TheoremsConfig``, the sweep ``sweep``, ``experiment``, the command line ``Config`` and ``run``).
 """
 from __future__ import annotations
 

@@ -117,7 +117,7 @@ EXPERIMENTS: tuple[Entry, ...] = (
           ("004:theorem:1", "004:theorem:2", "004:eq:3", "004:eq:4", "004:text:B.2.1", "004:eq:19",
            "004:lemma:6")),
     Entry("sims.paper004_side_by_side", "paper 004's guarantees beside paper 000's on the same nets (no verdicts)",
-          (), typed=False),
+          ()),
     # -- experiments on trained networks (moved out of nets/) ---------------------------------------
     Entry("sims.example_3_2", "Example 3.2 pruned vs unpruned over seeds: Tables 3.4-3.6, Figs 3.3-3.5, controls",
           ("000:table:3.4", "000:text:3.2.1", "000:example:3.2", "000:table:3.5", "000:table:3.6",

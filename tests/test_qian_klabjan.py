@@ -352,7 +352,7 @@ def test_api_validation_names_the_parameter():
     with pytest.raises(ValueError, match="alpha"):
         qt.experiment(qt.TheoremsConfig(alphas=(1.0,)))
     with pytest.raises(ValueError, match="size"):
-        sbs.experiment(sbs.Config(sizes=(4,)))
+        sbs.experiment(sbs.SideBySideConfig(sizes=(4,)))
 
 
 def test_qian_klabjan_result_tables_and_ids():
