@@ -31,17 +31,17 @@ E A_ij^4 are replaced by their averages over the sampled matrices.
 
 Layout: ``sims.qian_klabjan_norms`` (spectral norms, row seeds), ``sims.qian_klabjan_lemma3`` (Lemma 3,
 Table 2), ``sims.qian_klabjan_lemma4`` (Lemma 4, Table 3), ``sims.qian_klabjan_verdicts``; this module
-is the experiment (config, ``run``, command line).
+is the experiment (the sizes ``TablesConfig`` and ``experiment``; the command line ``Config`` and ``run``).
 """
 from __future__ import annotations
 
 import sys
 from dataclasses import asdict, dataclass, replace
 
-from core.cli import DEVICE_CHOICES, make_parser, run as cli_run
+from core.cli import DEVICE_CHOICES
 from core.result import Result
 from core.validate import InvalidArgument, check_choice, check_int
-from sims.experiment import ExperimentRun
+from sims.experiment import ExperimentRun, option
 # One concern per module; their public names stay importable from here.
 from sims.qian_klabjan_lemma3 import (LEMMA3_KS, LEMMA3_SIZES, MIN_EXCEEDANCES, QUANTILES,  # noqa: F401
                                       TW1_MEAN, TW1_VAR, empirical_quantile, lemma3_norms,
@@ -59,10 +59,11 @@ MODULE = "sims.qian_klabjan"
 
 
 @dataclass(frozen=True)
-class Config:
-    """``trials``: matrices per Table 2 row (Table 3 uses max(20, trials // 2)); ``sizes``: the
+class TablesConfig:
+    """The sizes of a run (``Config`` is its command line).  ``trials``: matrices per Table 2 row (Table 3 uses max(20, trials // 2)); ``sizes``: the
     n1, n2 (Table 2) and d (Table 3) values; ``only``: one table; ``kept``: add the eq. (19)
-    rows to Table 3 (only floor(d^(2-alpha)) entries nonzero)."""
+    rows to Table 3 (only floor(d^(2-alpha)) entries nonzero); ``device``: the torch device's type
+    (recorded in the Result's config)."""
     sizes: tuple[int, ...] = LEMMA3_SIZES
     trials: int = 1000
     seed: int = 0
@@ -71,10 +72,10 @@ class Config:
     kept: bool = False
 
     @classmethod
-    def quick(cls, **overrides) -> "Config":
+    def quick(cls, **overrides) -> "TablesConfig":
         return replace(cls(sizes=(32, 64), trials=100), **overrides)
 
-    def validate(self) -> "Config":
+    def validate(self) -> "TablesConfig":
         sizes = tuple(check_int("size", s, 2, 4096) for s in self.sizes)
         if not sizes:
             raise InvalidArgument("sizes must hold at least one matrix size, got none")
@@ -86,41 +87,63 @@ class Config:
                        kept=bool(self.kept))
 
 
-def run(config: Config = Config(), *, argv: list[str] | None = None, progress: bool = True) -> Result:
-    """Tables 2 and 3 and their verdicts.  ``argv``: the command-line arguments when called from the
-    CLI (kept in the provenance); None from Python."""
+def experiment(config: TablesConfig = TablesConfig(), *, progress: bool = True,
+               context: ExperimentRun | None = None) -> Result:
+    """Tables 2 and 3 and their verdicts, at any ``TablesConfig`` (``run`` is the registered
+    experiment's entry, through here)."""
     cfg = config.validate()
-    device, prov = ExperimentRun(MODULE, None, argv=argv, device=cfg.device, seed=cfg.seed).start()
-    t4 = max(20, cfg.trials // 2)
-    rows3 = (lemma3_table(cfg.sizes, trials=cfg.trials, seed=cfg.seed, device=device, progress=progress)
-             if cfg.only != "lemma4" else [])
-    rows4 = (lemma4_table(cfg.sizes, trials=t4, seed=cfg.seed, device=device, kept=cfg.kept,
-                          progress=progress) if cfg.only != "lemma3" else [])
-    return Result(experiment=MODULE, config=dict(asdict(cfg), lemma4_trials=t4, quantiles=QUANTILES,
-                                                 lemma3_Ks=LEMMA3_KS, lemma4_alphas=LEMMA4_ALPHAS),
-                  provenance=prov.stop(), records=[{"table": "lemma3", **r} for r in rows3],
-                  tables={"lemma4": [{"table": "lemma4", **r} for r in rows4]},
-                  verdicts=table_verdicts(rows3, rows4))
+    context = context or ExperimentRun(MODULE, device=cfg.device, seed=cfg.seed)
+    with context:
+        t4 = max(20, cfg.trials // 2)
+        rows3 = (lemma3_table(cfg.sizes, trials=cfg.trials, seed=cfg.seed, device=context.device, progress=progress)
+                 if cfg.only != "lemma4" else [])
+        rows4 = (lemma4_table(cfg.sizes, trials=t4, seed=cfg.seed, device=context.device, kept=cfg.kept,
+                              progress=progress) if cfg.only != "lemma3" else [])
+        return context.result(config=dict(asdict(cfg), lemma4_trials=t4, quantiles=QUANTILES,
+                                          lemma3_Ks=LEMMA3_KS, lemma4_alphas=LEMMA4_ALPHAS),
+                              records=[{"table": "lemma3", **r} for r in rows3],
+                              tables={"lemma4": [{"table": "lemma4", **r} for r in rows4]},
+                              verdicts=table_verdicts(rows3, rows4))
+
+
+# ----------------------------------------------------------------------------------------------
+# the registered experiment: its command line
+@dataclass(frozen=True)
+class Config:
+    """The command line of ``python -m sims.qian_klabjan``: a preset (default or ``--quick``) and
+    any of its sizes overridden (None: the preset's)."""
+    seed: int = option(0, "base seed; every row's generator derives from it", lo=0)
+    quick: bool = option(False, "sizes 32 64, 100 matrices per row")
+    trials: int | None = option(None, "matrices per Table 2 row (default 1000, --quick 100; Table 3 uses half)",
+                                lo=20, hi=10**6, optional=True)
+    only: str | None = option(None, "one table only", choices=("lemma3", "lemma4"), optional=True)
+    kept: bool = option(False, "add the eq. (19) 'kept' rows to Table 3 (only floor(d^(2-alpha)) entries nonzero)")
+    sizes: tuple[int, ...] | None = option(None, "n1, n2 (Table 2) and d (Table 3) values (default "
+                                           f"{' '.join(map(str, LEMMA3_SIZES))})", lo=2, hi=4096, optional=True)
+
+
+def toy_config(tmp_path) -> Config:
+    """Sizes 16 and 24, 40 matrices per row (20 for Table 3): both tables, every verdict family."""
+    return Config(sizes=(16, 24), trials=40)
+
+
+def tables_config(config: Config, device: str = "auto") -> TablesConfig:
+    """The ``TablesConfig`` a command line means (``device``: the torch device's type)."""
+    base = TablesConfig.quick() if config.quick else TablesConfig()
+    chosen = {k: getattr(config, k) for k in ("trials", "sizes") if getattr(config, k) is not None}
+    return replace(base, seed=config.seed, device=device, only=config.only, kept=config.kept, **chosen)
+
+
+def run(config: Config = Config(), *, context: ExperimentRun | None = None, progress: bool = True) -> Result:
+    """Tables 2 and 3 and their verdicts at the sizes ``config`` means."""
+    context = context or ExperimentRun(MODULE, config)
+    context.seed = config.seed
+    return experiment(tables_config(config, context.device.type), progress=progress, context=context)
 
 
 def main(argv=None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    p = make_parser(MODULE, __doc__, options=("seed", "device", "json", "quick", "threads"))
-    p.add_argument("--trials", type=int, default=None,
-                   help="matrices per Table 2 row, in [20, 1000000] (default 1000, --quick 100; "
-                        "Table 3 uses half)")
-    p.add_argument("--only", choices=("lemma3", "lemma4"), default=None, help="one table only")
-    p.add_argument("--kept", action="store_true",
-                   help="add the eq. (19) 'kept' rows to Table 3 (only floor(d^(2-alpha)) entries nonzero)")
-
-    def body(args) -> Result:
-        base = Config.quick() if args.quick else Config()
-        overrides = dict(seed=args.seed, device=args.device, only=args.only, kept=args.kept)
-        if args.trials is not None:
-            overrides["trials"] = args.trials
-        return run(replace(base, **overrides), argv=argv)
-
-    return cli_run(p, argv, body)
+    from sims.experiment import cli_main
+    return cli_main(MODULE, argv)
 
 
 if __name__ == "__main__":

@@ -348,7 +348,7 @@ def test_cli_help_has_a_complete_description(module, words, capsys):
 def test_api_validation_names_the_parameter():
     from sims import paper004_side_by_side as sbs
     with pytest.raises(ValueError, match="size"):
-        qk.run(qk.Config(sizes=(1,)))
+        qk.experiment(qk.TablesConfig(sizes=(1,)))
     with pytest.raises(ValueError, match="alpha"):
         qt.experiment(qt.TheoremsConfig(alphas=(1.0,)))
     with pytest.raises(ValueError, match="size"):
@@ -356,7 +356,7 @@ def test_api_validation_names_the_parameter():
 
 
 def test_qian_klabjan_result_tables_and_ids():
-    res = qk.run(qk.Config(sizes=(16, 24), trials=40, device="cpu"), progress=False)
+    res = qk.experiment(qk.TablesConfig(sizes=(16, 24), trials=40, device="cpu"), progress=False)
     assert res.experiment == "sims.qian_klabjan" and res.provenance.argv == []
     assert {r["table"] for r in res.records} == {"lemma3"}
     assert {r["table"] for r in res.tables["lemma4"]} == {"lemma4"}
@@ -413,7 +413,7 @@ def test_text_d31_is_inconclusive_whatever_c0_since_table_2s_k_is_withheld():
 
 def test_redecide_keeps_the_measurements_of_a_stored_result(tmp_path):
     from core.result import read_result, write_result
-    res = qk.run(qk.Config(sizes=(16, 24), trials=40, device="cpu"), progress=False)
+    res = qk.experiment(qk.TablesConfig(sizes=(16, 24), trials=40, device="cpu"), progress=False)
     path = tmp_path / "qk.json"
     write_result(res, path)
     stored = read_result(path)
