@@ -30,7 +30,9 @@ operator-norm limit against sigma) and the fixed-z table (``tables["fixed_z"]``)
 
 Layout: ``sims.approximation_lemma_trials`` (one trial), ``sims.approximation_lemma_limits`` (the
 N -> infinity analysis, Fig 4.2's curves), ``sims.approximation_lemma_verdicts``; this module is the
-experiment (config, the sweep over N, ``run``, command line).
+experiment: ``Config`` (the flags), ``Sweep`` (what runs; presets ``--quick``/``--paper``/``--large``),
+the sweep over N, ``run`` (``sims.experiment.ExperimentRun``); the command line is
+``sims.experiment.cli_main``'s, from ``Config``.
 """
 from __future__ import annotations
 
@@ -39,18 +41,17 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from core import cli
 from core.result import Result
 from core.validate import (InvalidArgument, check_allocation, check_choice, check_float,
                            check_int)
 from sims.device import check_device, resolve_device, trial_generator  # noqa: F401
-from sims.experiment import ExperimentRun
+from sims.experiment import ExperimentRun, cli_main, option
 from sims.stats import mean_ci, proportion_ci
 from theory import approximation as paper
 from theory import approximation_symbolic as derived
 
 from sims import banded
-from sims.parallel import BACKENDS, add_backend_options, map_tasks
+from sims.parallel import BACKENDS, map_tasks
 # One concern per module; their public names stay importable from here.
 from sims.approximation_lemma_trials import (B5_EPS, DEFAULT_EPS, MODERATE_SPIKES,  # noqa: F401
                                               PAPER_SPIKES, ideal_coefficients, noise_matrix,
@@ -75,8 +76,9 @@ LARGE_TRIALS = (200, 200, 100, 60, 30, 16, 10)
 
 
 @dataclass(frozen=True)
-class Config:
-    """N values (M = round(ratio N)), matrices per N, spike sets (one matrix ensemble each, run
+class Sweep:
+    """What one run simulates (the Result's ``config``; a command line's ``Config`` becomes one
+    through ``sweep_of``): N values (M = round(ratio N)), matrices per N, spike sets (one matrix ensemble each, run
     separately), noise kind, truncation slack eps of (B.4), seed, device; engine (dense: the N x M matrix;
     banded: sims.banded's exact-in-distribution reduction, Gaussian noise only); where the trials
     run (sims.parallel: backend loky|dask|ray, jobs, scheduler address)."""
@@ -94,19 +96,19 @@ class Config:
     scheduler: str | None = None
 
     @classmethod
-    def quick(cls, **overrides) -> "Config":
+    def quick(cls, **overrides) -> "Sweep":
         return cls(**{"n": (150, 300, 600), "trials": 4, **overrides})
 
     def trials_per_n(self) -> tuple:
         return self.trials if isinstance(self.trials, tuple) else (self.trials,) * len(self.n)
 
     @classmethod
-    def large(cls, **overrides) -> "Config":
+    def large(cls, **overrides) -> "Sweep":
         """Three decades of N for the limit and rates of ||W'-S||_2 (banded engine)."""
         return cls(**{"n": LARGE_NS, "trials": LARGE_TRIALS, "engine": "banded", **overrides})
 
     @classmethod
-    def paper(cls, **overrides) -> "Config":
+    def paper(cls, **overrides) -> "Sweep":
         """N up to 6000 including Fig 4.3's 3000, 10 matrices per N."""
         return cls(**{"n": (500, 1000, 2000, 3000, 6000), "trials": 10, **overrides})
 
@@ -174,7 +176,7 @@ def _trial_task(N, M, thetas, noise, seed, trial, device, eps, engine):
     return one_trial(N, M, thetas, noise, seed, trial, resolve_device(device), eps, zs)
 
 
-def measure(config: Config, progress: bool = False) -> list[dict]:
+def measure(config: Sweep, progress: bool = False) -> list[dict]:
     """One record per (spike set, N): measured means with 95% t intervals against the derived
     limits and the paper's f_W."""
     records = []
@@ -183,7 +185,7 @@ def measure(config: Config, progress: bool = False) -> list[dict]:
     return records
 
 
-def _measure_set(c: Config, thetas: np.ndarray, progress: bool) -> list[dict]:
+def _measure_set(c: Sweep, thetas: np.ndarray, progress: bool) -> list[dict]:
     ratio, eps, seed, noise = c.ratio, c.eps, c.seed, c.noise
     dev = resolve_device(c.device)
     g_sigma, g_u, g_v = derived.spike_limits(thetas, ratio)
@@ -235,23 +237,94 @@ def _measure_set(c: Config, thetas: np.ndarray, progress: bool) -> list[dict]:
     return records
 
 
-def run(config: Config, *, argv: list[str] | None = None, progress: bool = False) -> Result:
-    """Simulate every spike set, judge; records without the nested fixed-z table, which goes to
-    ``tables["fixed_z"]``; Fig 4.2's curves in ``tables["fig_4_2"]``."""
-    dev = resolve_device(config.device)
-    _, prov = ExperimentRun(MODULE, None, argv=to_argv(config) if argv is None else argv,
-                            device=dev, seed=config.seed).start()
-    records = measure(config, progress=progress)
+@dataclass(frozen=True)
+class Config:
+    """The flags of ``python -m sims.approximation_lemma``; :func:`sweep_of` expands them (presets
+    ``--quick``/``--paper``/``--large`` included) into the :class:`Sweep` that runs.  Ranges that
+    depend on another flag (N's largest value on the engine, trials per N, N against the spikes)
+    are checked there (``core.validate``)."""
+    n: tuple[int, ...] | None = option(None, f"matrix sizes N, 10 to {MAX_N} ({MAX_N_BANDED} banded) "
+                                       "(None: 250 500 1000)", optional=True)
+    trials: tuple[int, ...] | None = option(None, "matrices per N, >= 2: one count, or one per N "
+                                            "(None: 10)", lo=2, hi=10**6, optional=True)
+    spikes: tuple[float, ...] | None = option(None, "singular values of S, > 0 (None: the paper's "
+                                              "30..70 and 2 3 5)", optional=True)
+    ratio: float = option(1.0, "M/N in (0, 1000]")
+    noise: str = option("gaussian", "entry distribution of R", choices=NOISE_KINDS)
+    eps: float = option(DEFAULT_EPS, "truncation slack of (B.4)", lo=0.0, hi=10.0)
+    paper: bool = option(False, "paper scale: N = 500 1000 2000 3000 (Fig 4.3) 6000, 10 matrices per N")
+    large: bool = option(False, f"three decades of N with the banded engine: N = "
+                                f"{' '.join(map(str, LARGE_NS))}, {' '.join(map(str, LARGE_TRIALS))} "
+                                f"matrices")
+    quick: bool = option(False, "small sizes, seconds to a minute")
+    engine: str | None = option(None, "dense N x M matrices (N <= 1e5; None: dense, banded with "
+                                      "--large), or the banded exact-in-distribution reduction "
+                                      "(Gaussian noise only; N <= 1e6)", choices=ENGINES, optional=True)
+    seed: int = option(0, "base seed; every trial's generator derives from it", lo=0)
+    jobs: int = option(1, "worker processes for the sweep", lo=1, hi=4096)
+    backend: str = option("loky", "where the trials run: local processes (loky), dask or ray",
+                          choices=BACKENDS)
+    scheduler: str | None = option(None, "address of an existing dask scheduler or ray cluster "
+                                         "(None: start a local one on 127.0.0.1)", optional=True)
+
+
+def sweep_of(config: Config, device: str = "auto") -> Sweep:
+    """The :class:`Sweep` a command line asks for (a preset fills what it leaves unset)."""
+    if config.paper + config.quick + config.large > 1:
+        raise InvalidArgument("--paper, --quick and --large exclude each other")
+    kw = {"ratio": config.ratio, "noise": config.noise, "eps": config.eps, "seed": config.seed,
+          "device": device, "backend": config.backend, "jobs": config.jobs,
+          "scheduler": config.scheduler}
+    if config.engine is not None:
+        kw["engine"] = config.engine
+    if config.n is not None:
+        kw["n"] = tuple(config.n)
+    if config.trials is not None:
+        kw["trials"] = config.trials[0] if len(config.trials) == 1 else tuple(config.trials)
+    if config.spikes is not None:
+        kw["spike_sets"] = (tuple(config.spikes),)
+    factory = (Sweep.paper if config.paper else Sweep.quick if config.quick else
+               Sweep.large if config.large else Sweep)
+    return factory(**kw)
+
+
+def toy_config(tmp_path=None) -> Config:
+    """Two small N, two matrices each, the moderate spikes: seconds on one core."""
+    return Config(n=(40, 60), trials=(2,), spikes=MODERATE_SPIKES)
+
+
+def run(config: Config = Config(), *, context: ExperimentRun | None = None) -> Result:
+    """The Result of a command line's ``config`` (its :func:`sweep_of`, on the run's device);
+    a progress bar when run from the command line (on a terminal only)."""
+    context = context or ExperimentRun(MODULE, config, device="auto")
+    context.seed = config.seed
+    with context:
+        return judged(sweep_of(config, context.device.type), context,
+                      progress=context.argv is not None)
+
+
+def run_sweep(sweep: Sweep, *, progress: bool = False) -> Result:
+    """The Result of a :class:`Sweep` built in Python (e.g. several spike sets of one's own);
+    its provenance records the command line that reruns it where there is one (``to_argv``)."""
+    with ExperimentRun(MODULE, None, argv=to_argv(sweep), device=sweep.device,
+                       seed=sweep.seed) as context:
+        return judged(sweep, context, progress=progress)
+
+
+def judged(sweep: Sweep, context: ExperimentRun, *, progress: bool = False) -> Result:
+    """Simulate every spike set and judge inside an open run; records without the nested fixed-z
+    table, which goes to ``tables["fixed_z"]``; Fig 4.2's curves in ``tables["fig_4_2"]``."""
+    records = measure(sweep, progress=progress)
     vlist = theory_verdicts() + verdicts(records)
     fixed = [{"spikes": r["spikes"], "N": r["N"], "z": name, "mean": v["mean"], "ci": v["ci"],
               "limit": v["limit"]} for r in records for name, v in r["fixed_z_all"].items()]
     flat = [{k: v for k, v in r.items() if k != "fixed_z_all"} for r in records]
-    return Result(experiment=MODULE, config=asdict(config), provenance=prov.stop(), records=flat,
-                  verdicts=vlist, tables={"fixed_z": fixed, "fig_4_2": fig_4_2_curves(),
-                                          "limits": limits_table(records)})
+    return context.result(config=asdict(sweep), records=flat, verdicts=vlist,
+                          tables={"fixed_z": fixed, "fig_4_2": fig_4_2_curves(),
+                                  "limits": limits_table(records)})
 
 
-def to_argv(c: Config) -> list[str]:
+def to_argv(c: Sweep) -> list[str]:
     """A command line that reruns ``c`` (every setting spelled out)."""
     if c.spike_sets == DEFAULT_SETS:
         spikes = []
@@ -265,52 +338,10 @@ def to_argv(c: Config) -> list[str]:
                "--jobs", str(c.jobs)] + ([] if c.scheduler is None else ["--scheduler", c.scheduler]))
 
 
-def _parser():
-    p = cli.make_parser(MODULE, __doc__, options=("seed", "device", "json", "quick", "threads",
-                                                  "jobs"))
-    p.add_argument("--n", type=int, nargs="+", help="matrix sizes N (default 250 500 1000)")
-    p.add_argument("--trials", type=int, nargs="+",
-                   help="matrices per N, >= 2: one count, or one per N (default 10)")
-    p.add_argument("--spikes", type=float, nargs="+",
-                   help="singular values of S (default: the paper's 30..70 and 2 3 5)")
-    p.add_argument("--ratio", type=float, default=1.0, help="M/N (default 1)")
-    p.add_argument("--noise", default="gaussian", choices=NOISE_KINDS)
-    p.add_argument("--eps", type=float, default=DEFAULT_EPS, help="truncation slack of (B.4)")
-    p.add_argument("--paper", action="store_true",
-                   help="paper scale: N = 500 1000 2000 3000 (Fig 4.3) 6000, 10 matrices per N")
-    p.add_argument("--large", action="store_true",
-                   help=f"three decades of N with the banded engine: N = {' '.join(map(str, LARGE_NS))}, "
-                        f"{' '.join(map(str, LARGE_TRIALS))} matrices")
-    p.add_argument("--engine", choices=ENGINES, default=None,
-                   help="dense N x M matrices (N <= 1e5; the default), or the banded "
-                        "exact-in-distribution reduction (Gaussian noise only; N <= 1e6; the "
-                        "default with --large)")
-    add_backend_options(p)
-    return p
-
-
 def main(argv=None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-
-    def body(args):
-        if args.paper + args.quick + args.large > 1:
-            raise InvalidArgument("--paper, --quick and --large exclude each other")
-        kw = {"ratio": args.ratio, "noise": args.noise, "eps": args.eps, "seed": args.seed,
-              "device": args.device, "backend": args.backend, "jobs": args.jobs,
-              "scheduler": args.scheduler}
-        if args.engine is not None:
-            kw["engine"] = args.engine
-        if args.n is not None:
-            kw["n"] = tuple(args.n)
-        if args.trials is not None:
-            kw["trials"] = args.trials[0] if len(args.trials) == 1 else tuple(args.trials)
-        if args.spikes is not None:
-            kw["spike_sets"] = (tuple(args.spikes),)
-        factory = (Config.paper if args.paper else Config.quick if args.quick else
-                   Config.large if args.large else Config)
-        return run(factory(**kw), argv=argv, progress=True)
-
-    return cli.run(_parser(), argv, body)
+    """``python -m sims.approximation_lemma`` (and ``rmt-approximation-lemma``): the flags of
+    ``Config`` and the shared ones (``--json``, ``--device``, ``--threads``, ``--verbose``)."""
+    return cli_main(MODULE, argv)
 
 
 if __name__ == "__main__":

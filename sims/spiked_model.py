@@ -55,7 +55,9 @@ and Haar-random ones give the same law there.  ``--backend loky|dask|ray`` and `
 choose where the trials run (sims.parallel); results do not depend on it.
 
 Layout: ``sims.spiked_model_simulate`` (the ensembles and their trials), ``sims.spiked_model_verdicts``
-(rates and verdicts); this module is the experiment (config, the sweep, ``run``, command line).
+(rates and verdicts); this module is the experiment: ``Config`` (the flags), ``Sweep`` (what runs;
+presets ``--quick``/``--paper``), ``measure``, ``run`` (``sims.experiment.ExperimentRun``); the
+command line is ``sims.experiment.cli_main``'s, from ``Config``.
 """
 from __future__ import annotations
 
@@ -68,9 +70,9 @@ from core import cli
 from core.result import Result
 from core.validate import InvalidArgument, check_allocation, check_choice, check_float, check_int
 from sims.device import check_device, resolve_device
-from sims.experiment import ExperimentRun
+from sims.experiment import ExperimentRun, cli_main, option
 from sims.noise import NOISE_KINDS
-from sims.parallel import BACKENDS, add_backend_options, map_tasks
+from sims.parallel import BACKENDS, map_tasks
 # One concern per module; their public names stay importable from here.
 from sims.spiked_model_simulate import (DEFAULT_NS, DEFAULT_TRIALS, ENGINE_TOL,  # noqa: F401
                                         MAX_BATCH_BYTES, PAPER_FIG_B1, PAPER_N, PAPER_SPIKES,
@@ -93,9 +95,10 @@ VECTOR_KINDS = ("diagonal", "random")
 
 
 @dataclass(frozen=True)
-class Config:
-    """One run: N values, trials per N (None: DEFAULT_TRIALS, else 16), spike groups (one matrix
-    ensemble each), c = M/N, noise kind, spike vectors, seed, device, CPU worker processes;
+class Sweep:
+    """What one run simulates (recorded as the Result's ``config``; a command line's ``Config``
+    becomes one through ``sweep_of``): N values, trials per N (None: DEFAULT_TRIALS, else 16),
+    spike groups (one matrix ensemble each), c = M/N, noise kind, spike vectors, seed, device, CPU worker processes;
     engine (dense N x M matrices, or sims.banded's exact-in-distribution reduction: Gaussian noise
     only); where the trials run (sims.parallel: backend loky|dask|ray, scheduler address)."""
     n: tuple = DEFAULT_NS
@@ -112,11 +115,11 @@ class Config:
     scheduler: str | None = None
 
     @classmethod
-    def quick(cls, **overrides) -> "Config":
+    def quick(cls, **overrides) -> "Sweep":
         return cls(**{"n": QUICK_NS, "trials": QUICK_TRIALS, **overrides})
 
     @classmethod
-    def paper(cls, **overrides) -> "Config":
+    def paper(cls, **overrides) -> "Sweep":
         """Fig 4.3 / B.1: N = 3000, 10 matrices, S = diag(30, 40, 50, 60, 70)."""
         return cls(**{"n": (PAPER_N,), "trials": PAPER_TRIALS, "spike_groups": (PAPER_SPIKES,),
                       **overrides})
@@ -181,7 +184,7 @@ def _simulate_task(setting: Setting, seed: int, trials, engine: str, device: str
     return simulate(setting, seed, trials, device, threads=threads)
 
 
-def measure(config: Config, progress: bool = False) -> list[dict]:
+def measure(config: Sweep, progress: bool = False) -> list[dict]:
     """Simulate every (N, spike group) and return one record per (N, theta), with the per-trial
     samples (``*_samples``) that ``rates`` bootstraps.
 
@@ -229,24 +232,94 @@ def measure(config: Config, progress: bool = False) -> list[dict]:
 
 
 # ---------------------------------------------------------------------------------------------
-def run(config: Config, *, argv: list[str] | None = None, progress: bool = False) -> Result:
-    """Simulate, fit the rates and judge: the Result's records are ``measure``'s without the
-    per-trial samples; ``tables["rates"]`` holds the log-log fits."""
-    dev = resolve_device(config.device)
-    _, prov = ExperimentRun(MODULE, None, argv=to_argv(config) if argv is None else argv,
-                            device=dev, seed=config.seed).start()
-    records = measure(config, progress=progress)
+@dataclass(frozen=True)
+class Config:
+    """The flags of ``python -m sims.spiked_model`` (``--n``, ``--trials``, ``--paper``, ...);
+    :func:`sweep_of` expands them (presets included) into the :class:`Sweep` that runs.  The
+    ranges that depend on another flag (N's largest value on the engine, the spikes against N)
+    are checked there, by the same helper (``core.validate``)."""
+    n: tuple[int, ...] | None = option(None, f"matrix sizes N, 10 to {MAX_N} ({MAX_N_BANDED} with "
+                                       f"--engine banded) (None: {' '.join(map(str, DEFAULT_NS))})",
+                                       optional=True)
+    trials: int | None = option(None, f"matrices per (N, spike group), >= 2 (None: "
+                                f"{DEFAULT_TRIALS})", lo=2, hi=10**6, optional=True)
+    spikes: tuple[float, ...] | None = option(None, f"spike strengths of S, > 0, one matrix group "
+                                              f"(None: {PAPER_SPIKES} and {THRESHOLD_SPIKES} as two "
+                                              f"groups)", optional=True)
+    ratio: float = option(1.0, "c = M/N in (0, 1000] (1: Example A.1)")
+    noise: str = option("gaussian", "entry distribution of R", choices=NOISE_KINDS)
+    vectors: str = option("diagonal", "spike vectors: e_i (paper) or Haar-random",
+                          choices=VECTOR_KINDS)
+    paper: bool = option(False, f"paper scale: N={PAPER_N}, {PAPER_TRIALS} matrices, spikes "
+                                f"{PAPER_SPIKES}")
+    quick: bool = option(False, "small sizes, seconds to a minute")
+    engine: str = option("dense", "dense N x M matrices (N <= 1e5), or the banded exact-in-"
+                                  "distribution reduction (sims.banded; Gaussian noise only; N <= 1e6)",
+                         choices=ENGINES)
+    seed: int = option(0, "base seed; every trial's generator derives from it", lo=0)
+    jobs: int = option(2, "worker processes for the sweep", lo=1, hi=512)
+    backend: str = option("loky", "where the trials run: local processes (loky), dask or ray",
+                          choices=BACKENDS)
+    scheduler: str | None = option(None, "address of an existing dask scheduler or ray cluster "
+                                         "(None: start a local one on 127.0.0.1)", optional=True)
+
+
+def sweep_of(config: Config, device: str = "auto") -> Sweep:
+    """The :class:`Sweep` a command line asks for (``--paper``/``--quick`` fill what it leaves
+    unset); InvalidArgument on flags that exclude each other or a range no flag alone decides."""
+    if config.paper and config.quick:
+        raise InvalidArgument("--paper and --quick exclude each other")
+    kw = {"ratio": config.ratio, "noise": config.noise, "vectors": config.vectors,
+          "seed": config.seed, "device": device, "jobs": config.jobs, "engine": config.engine,
+          "backend": config.backend, "scheduler": config.scheduler}
+    if config.n is not None:
+        kw["n"] = tuple(config.n)
+    if config.trials is not None:
+        kw["trials"] = config.trials
+    if config.spikes is not None:
+        kw["spike_groups"] = (tuple(config.spikes),)
+    factory = Sweep.paper if config.paper else Sweep.quick if config.quick else Sweep
+    return factory(**kw)
+
+
+def toy_config(tmp_path=None) -> Config:
+    """Two small N, three matrices each, one process: seconds on one core."""
+    return Config(n=(40, 60), trials=3, jobs=1)
+
+
+def run(config: Config = Config(), *, context: ExperimentRun | None = None) -> Result:
+    """The Result of a command line's ``config`` (its :func:`sweep_of`, on the run's device);
+    a progress bar when run from the command line (on a terminal only)."""
+    context = context or ExperimentRun(MODULE, config, device="auto")
+    context.seed = config.seed
+    with context:
+        return judged(sweep_of(config, context.device.type), context,
+                      progress=context.argv is not None)
+
+
+def run_sweep(sweep: Sweep, *, progress: bool = False) -> Result:
+    """The Result of a :class:`Sweep` built in Python (e.g. several spike groups of one's own);
+    its provenance records the command line that reruns it where there is one (``to_argv``)."""
+    with ExperimentRun(MODULE, None, argv=to_argv(sweep), device=sweep.device,
+                       seed=sweep.seed) as context:
+        return judged(sweep, context, progress=progress)
+
+
+def judged(sweep: Sweep, context: ExperimentRun, *, progress: bool = False) -> Result:
+    """Simulate, fit the rates and judge inside an open run: the Result's records are
+    ``measure``'s without the per-trial samples; ``tables["rates"]`` holds the log-log fits."""
+    records = measure(sweep, progress=progress)
     vlist = verdicts(records)
     b1 = paper_fig_b1_verdict(records)
     if b1 is not None:
         vlist.append(b1)
     vlist.extend(paper_text_verdicts(records))
     slim = [{k: v for k, v in r.items() if not k.endswith("_samples")} for r in records]
-    return Result(experiment=MODULE, config=asdict(config), provenance=prov.stop(), records=slim,
-                  verdicts=vlist, tables={"rates": rates(records)})
+    return context.result(config=asdict(sweep), records=slim, verdicts=vlist,
+                          tables={"rates": rates(records)})
 
 
-def to_argv(c: Config) -> list[str]:
+def to_argv(c: Sweep) -> list[str]:
     """A command line that reruns ``c`` (every setting spelled out)."""
     if c.spike_groups == DEFAULT_GROUPS:
         spikes = []
@@ -261,48 +334,10 @@ def to_argv(c: Config) -> list[str]:
         ([] if c.scheduler is None else ["--scheduler", c.scheduler])
 
 
-def _parser():
-    p = cli.make_parser(MODULE, __doc__, options=("seed", "device", "json", "quick", "threads", "jobs"),
-                        jobs_default=2)
-    p.add_argument("--n", type=int, nargs="+", help=f"matrix sizes N (default {DEFAULT_NS})")
-    p.add_argument("--trials", type=int,
-                   help=f"matrices per (N, spike group), >= 2 (default {DEFAULT_TRIALS})")
-    p.add_argument("--spikes", type=float, nargs="+",
-                   help=f"spike strengths of S, one matrix group (default {PAPER_SPIKES} and "
-                        f"{THRESHOLD_SPIKES} as two groups)")
-    p.add_argument("--ratio", type=float, default=1.0, help="c = M/N (default 1: Example A.1)")
-    p.add_argument("--noise", default="gaussian", choices=NOISE_KINDS)
-    p.add_argument("--vectors", default="diagonal", choices=VECTOR_KINDS,
-                   help="spike vectors: e_i (paper) or Haar-random")
-    p.add_argument("--paper", action="store_true",
-                   help=f"paper scale: N={PAPER_N}, {PAPER_TRIALS} matrices, spikes {PAPER_SPIKES}")
-    p.add_argument("--engine", choices=ENGINES, default="dense",
-                   help="dense N x M matrices (N <= 1e5), or the banded exact-in-distribution "
-                        "reduction (sims.banded; Gaussian noise only; N <= 1e6)")
-    add_backend_options(p)
-    return p
-
-
 def main(argv=None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = _parser()
-
-    def body(args):
-        if args.paper and args.quick:
-            raise InvalidArgument("--paper and --quick exclude each other")
-        kw = {"ratio": args.ratio, "noise": args.noise, "vectors": args.vectors, "seed": args.seed,
-              "device": args.device, "jobs": args.jobs, "engine": args.engine,
-              "backend": args.backend, "scheduler": args.scheduler}
-        if args.n is not None:
-            kw["n"] = tuple(args.n)
-        if args.trials is not None:
-            kw["trials"] = args.trials
-        if args.spikes is not None:
-            kw["spike_groups"] = (tuple(args.spikes),)
-        factory = Config.paper if args.paper else Config.quick if args.quick else Config
-        return run(factory(**kw), argv=argv, progress=True)
-
-    return cli.run(parser, argv, body)
+    """``python -m sims.spiked_model`` (and the ``rmt-spiked-model`` script): the flags of
+    ``Config`` and the shared ones (``--json``, ``--device``, ``--threads``, ``--verbose``)."""
+    return cli_main(MODULE, argv)
 
 
 if __name__ == "__main__":

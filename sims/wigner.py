@@ -42,7 +42,7 @@ from core import cli, protocol
 from core.result import Result, Verdict
 from core.validate import InvalidArgument, check_allocation, check_choice, check_float, check_int
 from sims.device import check_device, resolve_device, trial_generator
-from sims.experiment import ExperimentRun
+from sims.experiment import ExperimentRun, cli_main, option
 from sims.stats import mean_ci
 from theory import approximation as paper
 from theory import approximation_symbolic as derived
@@ -133,8 +133,9 @@ MAX_N = 50_000
 
 
 @dataclass(frozen=True)
-class Config:
-    """Matrix sizes n, trials per n, spikes theta_i (each > sigma: Example 4.3), noise scale sigma,
+class Sweep:
+    """What one run simulates (the Result's ``config``; a command line's ``Config`` becomes one
+    through ``sweep_of``): matrix sizes n, trials per n, spikes theta_i (each > sigma: Example 4.3), noise scale sigma,
     noise normalisations (``models``, each run separately), slack eps of the truncation at
     2 sigma + eps, seed, device."""
     n: tuple = (250, 500, 1000)
@@ -147,7 +148,7 @@ class Config:
     device: str = "auto"
 
     @classmethod
-    def quick(cls, **overrides) -> "Config":
+    def quick(cls, **overrides) -> "Sweep":
         return cls(**{"n": (150, 300), "trials": 4, **overrides})
 
     def __post_init__(self):
@@ -177,7 +178,7 @@ class Config:
         check_allocation("one n x n matrix", max(self.n) ** 2)
 
 
-def measure(config: Config, progress: bool = False) -> list[dict]:
+def measure(config: Sweep, progress: bool = False) -> list[dict]:
     """One record per (model, n); the per-spike means are nested under ``per_spike``."""
     records = []
     for model in config.models:
@@ -185,7 +186,7 @@ def measure(config: Config, progress: bool = False) -> list[dict]:
     return records
 
 
-def _measure_model(c: Config, model: str, progress: bool) -> list[dict]:
+def _measure_model(c: Sweep, model: str, progress: bool) -> list[dict]:
     """One record per n.  theta_i exceed sigma (Example 4.3's assumption, checked by Config)."""
     thetas = np.array(c.spikes, dtype=float)
     trials, sigma, seed, eps = c.trials, c.sigma, c.seed, c.eps
@@ -294,20 +295,71 @@ def fig_4_4_curves(sigma_r=(30.0, 100.0), n_points: int = 501) -> list[dict]:
     return rows
 
 
-def run(config: Config, *, argv: list[str] | None = None, progress: bool = False) -> Result:
-    """Simulate every model, judge; the nested per-spike rows go to ``tables["per_spike"]``."""
-    dev = resolve_device(config.device)
-    _, prov = ExperimentRun(MODULE, None, argv=to_argv(config) if argv is None else argv,
-                            device=dev, seed=config.seed).start()
-    records = measure(config, progress=progress)
+@dataclass(frozen=True)
+class Config:
+    """The flags of ``python -m sims.wigner``; :func:`sweep_of` expands them (``--quick``
+    included) into the :class:`Sweep` that runs.  Ranges that depend on another flag (spikes
+    above sigma, n against the number of spikes) are checked there (``core.validate``)."""
+    n: tuple[int, ...] | None = option(None, f"matrix sizes n, 10 to {MAX_N} (None: 250 500 1000)",
+                                       optional=True)
+    trials: int | None = option(None, "matrices per n, >= 2 (None: 8)", lo=2, hi=10**6, optional=True)
+    spikes: tuple[float, ...] | None = option(None, f"theta_i > sigma (None: {DEFAULT_SPIKES})",
+                                              optional=True)
+    sigma: float = option(1.0, "noise scale sigma in (0, 1e6]")
+    model: str = option("all", "noise normalisation (module docstring)", choices=MODELS + ("all",))
+    eps: float = option(0.1, "truncation slack", lo=0.0, hi=10.0)
+    seed: int = option(0, "base seed; every trial's generator derives from it", lo=0)
+    quick: bool = option(False, "small sizes, seconds to a minute")
+
+
+def sweep_of(config: Config, device: str = "auto") -> Sweep:
+    """The :class:`Sweep` a command line asks for (``--quick`` fills what it leaves unset)."""
+    kw = {"sigma": config.sigma, "eps": config.eps, "seed": config.seed, "device": device,
+          "models": MODELS if config.model == "all" else (config.model,)}
+    if config.n is not None:
+        kw["n"] = tuple(config.n)
+    if config.trials is not None:
+        kw["trials"] = config.trials
+    if config.spikes is not None:
+        kw["spikes"] = tuple(config.spikes)
+    return (Sweep.quick if config.quick else Sweep)(**kw)
+
+
+def toy_config(tmp_path=None) -> Config:
+    """n = 30, two matrices per model: seconds on one core."""
+    return Config(n=(30,), trials=2)
+
+
+def run(config: Config = Config(), *, context: ExperimentRun | None = None) -> Result:
+    """The Result of a command line's ``config`` (its :func:`sweep_of`, on the run's device);
+    a progress bar when run from the command line (on a terminal only)."""
+    context = context or ExperimentRun(MODULE, config, device="auto")
+    context.seed = config.seed
+    with context:
+        return judged(sweep_of(config, context.device.type), context,
+                      progress=context.argv is not None)
+
+
+def run_sweep(sweep: Sweep, *, progress: bool = False) -> Result:
+    """The Result of a :class:`Sweep` built in Python; its provenance records the command line
+    that reruns it where there is one (``to_argv``)."""
+    with ExperimentRun(MODULE, None, argv=to_argv(sweep), device=sweep.device,
+                       seed=sweep.seed) as context:
+        return judged(sweep, context, progress=progress)
+
+
+def judged(sweep: Sweep, context: ExperimentRun, *, progress: bool = False) -> Result:
+    """Simulate every model and judge inside an open run; the nested per-spike rows go to
+    ``tables["per_spike"]``."""
+    records = measure(sweep, progress=progress)
     vlist = verdicts(records)
     per_spike = [{"model": r["model"], "N": r["N"], **q} for r in records for q in r["per_spike"]]
     flat = [{k: v for k, v in r.items() if k != "per_spike"} for r in records]
-    return Result(experiment=MODULE, config=asdict(config), provenance=prov.stop(), records=flat,
-                  verdicts=vlist, tables={"per_spike": per_spike, "fig_4_4": fig_4_4_curves()})
+    return context.result(config=asdict(sweep), records=flat, verdicts=vlist,
+                          tables={"per_spike": per_spike, "fig_4_4": fig_4_4_curves()})
 
 
-def to_argv(c: Config) -> list[str]:
+def to_argv(c: Sweep) -> list[str]:
     """A command line that reruns ``c`` (every setting spelled out)."""
     model = "all" if c.models == MODELS else c.models[0] if len(c.models) == 1 else None
     if model is None:
@@ -317,33 +369,10 @@ def to_argv(c: Config) -> list[str]:
             "--device", c.device]
 
 
-def _parser():
-    p = cli.make_parser(MODULE, __doc__, options=("seed", "device", "json", "quick", "threads"))
-    p.add_argument("--n", type=int, nargs="+", help="matrix sizes n (default 250 500 1000)")
-    p.add_argument("--trials", type=int, help="matrices per n, >= 2 (default 8)")
-    p.add_argument("--spikes", type=float, nargs="+", help=f"theta_i > sigma (default {DEFAULT_SPIKES})")
-    p.add_argument("--sigma", type=float, default=1.0, help="noise scale sigma > 0 (default 1)")
-    p.add_argument("--model", choices=MODELS + ("all",), default="all",
-                   help="noise normalisation (module docstring; default all)")
-    p.add_argument("--eps", type=float, default=0.1, help="truncation slack (default 0.1)")
-    return p
-
-
 def main(argv=None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-
-    def body(args):
-        kw = {"sigma": args.sigma, "eps": args.eps, "seed": args.seed, "device": args.device,
-              "models": MODELS if args.model == "all" else (args.model,)}
-        if args.n is not None:
-            kw["n"] = tuple(args.n)
-        if args.trials is not None:
-            kw["trials"] = args.trials
-        if args.spikes is not None:
-            kw["spikes"] = tuple(args.spikes)
-        return run((Config.quick if args.quick else Config)(**kw), argv=argv, progress=True)
-
-    return cli.run(_parser(), argv, body)
+    """``python -m sims.wigner``: the flags of ``Config`` and the shared ones (``--json``,
+    ``--device``, ``--threads``, ``--verbose``)."""
+    return cli_main(MODULE, argv)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ SINGLE_SEED = 3
 
 
 def _config(**kw):
-    return al.Config(**{"n": (N,), "trials": TRIALS, "device": "cpu", **kw})
+    return al.Sweep(**{"n": (N,), "trials": TRIALS, "device": "cpu", **kw})
 
 
 def _strict_tol(ci, trials, r, n):
@@ -247,7 +247,7 @@ def test_cli_bad_input_exits_2_with_one_line(module, argv, message, capsys):
 
 
 def test_result_carries_claim_ids_tables_and_provenance():
-    res = al.run(_config(n=(40, 60, 80), trials=2, spike_sets=((5.0, 3.0),)))
+    res = al.run_sweep(_config(n=(40, 60, 80), trials=2, spike_sets=((5.0, 3.0),)))
     assert res.provenance.argv[:3] == ["python", "-m", "sims.approximation_lemma"]
     assert {v.claim for v in res.verdicts} == {"000:figure:4.2", "000:lemma:B.2", "000:eq:B.14",
                                                "000:text:4.6.2"}
@@ -272,7 +272,7 @@ def test_wigner_literal_variances_move_the_outlier():
     O(1/n): missed with probability < 1e-4.  n = 600 rather than 300: at 300 the allowance alone
     (0.087) plus sampling left no room for the gap."""
     n, trials = 600, 24
-    recs = wigner.measure(wigner.Config(n=(n,), trials=trials, spikes=(3.0,), sigma=1.0,
+    recs = wigner.measure(wigner.Sweep(n=(n,), trials=trials, spikes=(3.0,), sigma=1.0,
                                         models=("paper",), seed=2, device="cpu"))
     p = recs[0]["per_spike"][0]
     t = _strict_tol(p["eig_ci"], trials, 1, n)
@@ -287,7 +287,7 @@ def test_wigner_gue_is_the_papers_reading():
     model's 3.1667.  Same tolerance and power as the test above (false alarm <= 1e-4 each; the
     GUE's eigenvalue fluctuations are smaller than the real model's)."""
     n, trials = 600, 24
-    recs = wigner.measure(wigner.Config(n=(n,), trials=trials, spikes=(3.0,), sigma=1.0,
+    recs = wigner.measure(wigner.Sweep(n=(n,), trials=trials, spikes=(3.0,), sigma=1.0,
                                         models=("gue",), seed=2, device="cpu"))
     p = recs[0]["per_spike"][0]
     t = _strict_tol(p["eig_ci"], trials, 1, n)
@@ -302,7 +302,7 @@ def test_wigner_verdict_rule():
     inconclusive; the real-symmetric control (printed variances as real entries) holds when it
     contains B.2 at the model's own scale, else inconclusive: no row of this claim says fails."""
     import copy
-    recs = wigner.measure(wigner.Config(n=(40,), trials=2, spikes=(3.0,), sigma=1.0,
+    recs = wigner.measure(wigner.Sweep(n=(40,), trials=2, spikes=(3.0,), sigma=1.0,
                                         models=("gue", "paper"), seed=2, device="cpu"))
     gue, real = (next(r for r in recs if r["model"] == m) for m in ("gue", "paper"))
     b2, true = real["per_spike"][0]["eig_limit_B2"], real["per_spike"][0]["eig_limit_true"]
@@ -322,7 +322,7 @@ def test_wigner_verdict_rule():
 
 
 def test_wigner_goe_B2_and_4_25():
-    recs = wigner.measure(wigner.Config(n=(N,), trials=TRIALS, spikes=(2.0,), sigma=1.0,
+    recs = wigner.measure(wigner.Sweep(n=(N,), trials=TRIALS, spikes=(2.0,), sigma=1.0,
                                         models=("goe",), seed=4, device="cpu"))
     r = recs[0]
     p = r["per_spike"][0]

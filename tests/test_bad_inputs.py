@@ -357,7 +357,7 @@ CLI_ROWS = [
     ("sims.spiked_model", ["--spikes", "-1"], "spikes"),
     ("sims.spiked_model", ["--ratio", "0"], "ratio"),
     ("sims.spiked_model", ["--trials", "0"], "trials"),
-    ("sims.spiked_model", ["--jobs", "0"], "--jobs"),
+    ("sims.spiked_model", ["--jobs", "0"], "jobs"),
     ("sims.spiked_model", ["--n", "ten"], "--n"),
     ("sims.approximation_lemma", ["--n", "-5"], "n"),
     ("sims.approximation_lemma", ["--trials", "0"], "trials"),

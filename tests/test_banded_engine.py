@@ -187,16 +187,16 @@ def test_lemma_trial_law_matches_dense_engine():
 @pytest.mark.parametrize("module", [spiked_model, al])
 def test_banded_needs_gaussian_noise(module):
     with pytest.raises(InvalidArgument, match="gaussian"):
-        module.Config(n=(100,), trials=2, engine="banded", noise="rademacher")
+        module.Sweep(n=(100,), trials=2, engine="banded", noise="rademacher")
 
 
 def test_n_limits_per_engine():
-    assert spiked_model.Config(n=(10**6,), trials=2, engine="banded").n == (10**6,)
-    assert al.Config(n=(10**6,), trials=2, engine="banded").n == (10**6,)
+    assert spiked_model.Sweep(n=(10**6,), trials=2, engine="banded").n == (10**6,)
+    assert al.Sweep(n=(10**6,), trials=2, engine="banded").n == (10**6,)
     with pytest.raises(InvalidArgument, match="n must be"):
-        spiked_model.Config(n=(10**6,), trials=2)
+        spiked_model.Sweep(n=(10**6,), trials=2)
     with pytest.raises(InvalidArgument, match="n must be"):
-        al.Config(n=(10**6 + 1,), trials=2, engine="banded")
+        al.Sweep(n=(10**6 + 1,), trials=2, engine="banded")
 
 
 @pytest.mark.parametrize("module, argv", [
@@ -213,9 +213,9 @@ def test_cli_usage_errors(module, argv, capsys):
 
 
 def _records(**kw):
-    cfg = al.Config(n=(80, 120), trials=4, spike_sets=((3.0, 2.0),), engine="banded", device="cpu",
+    cfg = al.Sweep(n=(80, 120), trials=4, spike_sets=((3.0, 2.0),), engine="banded", device="cpu",
                     **kw)
-    return al.run(cfg).records
+    return al.run_sweep(cfg).records
 
 
 def test_sweep_bitwise_identical_across_backends_and_jobs():
@@ -228,5 +228,5 @@ def test_spiked_model_banded_sweep_same_on_any_job_count():
     cfg = dict(n=(60, 90), trials=4, spike_groups=((3.0, 2.0),), engine="banded", device="cpu")
     def records(jobs):   # every measured field (the per-group CPU time is not a measurement)
         return [{k: v for k, v in r.items() if k != "cpu_seconds_group"}
-                for r in spiked_model.run(spiked_model.Config(jobs=jobs, **cfg)).records]
+                for r in spiked_model.run_sweep(spiked_model.Sweep(jobs=jobs, **cfg)).records]
     assert records(2) == records(1)

@@ -20,11 +20,11 @@ NAMES = ("spiked", "4.2", "4.3", "4.4", "B.1", "D.1", "D.2")
 @pytest.fixture(scope="module")
 def results_dir(tmp_path_factory):
     d = tmp_path_factory.mktemp("results")
-    write_result(sm.run(sm.Config(n=(40, 60, 90), trials=3, spike_groups=((5.0, 0.5),), device="cpu",
-                                  jobs=1)), d / "spiked_model.json")
-    write_result(al.run(al.Config(n=(40, 60), trials=2, spike_sets=(al.PAPER_SPIKES,), device="cpu")),
-                 d / "approximation_lemma_paper.json")
-    write_result(wigner.run(wigner.Config(n=(30,), trials=2, device="cpu")), d / "wigner.json")
+    write_result(sm.run_sweep(sm.Sweep(n=(40, 60, 90), trials=3, spike_groups=((5.0, 0.5),),
+                                       device="cpu", jobs=1)), d / "spiked_model.json")
+    write_result(al.run_sweep(al.Sweep(n=(40, 60), trials=2, spike_sets=(al.PAPER_SPIKES,),
+                                       device="cpu")), d / "approximation_lemma_paper.json")
+    write_result(wigner.run_sweep(wigner.Sweep(n=(30,), trials=2, device="cpu")), d / "wigner.json")
     write_result(bc.run(bc.Config(quick=True, calibration_n=(30,), calibration_ratios=(1.0,), trials=10,
                                   d1_n=(30,), d1_trials=1, fig_n=40, fig_trials=1, spike_n=(30,),
                                   spike_trials=3)), d / "bema_checks.json")

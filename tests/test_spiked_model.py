@@ -56,7 +56,7 @@ def _check_limits(records, n=N):
 
 @pytest.fixture(scope="module")
 def moderate():
-    return sm.measure(sm.Config(n=(N,), trials=TRIALS, spike_groups=(sm.PAPER_SPIKES, (5.0, 3.0, 2.0)),
+    return sm.measure(sm.Sweep(n=(N,), trials=TRIALS, spike_groups=(sm.PAPER_SPIKES, (5.0, 3.0, 2.0)),
                                 seed=1, device="cpu", jobs=1))
 
 
@@ -73,14 +73,14 @@ def test_a3_a4_at_moderate_n(moderate):
 
 @pytest.mark.parametrize("noise", ["rademacher", "uniform"])
 def test_universality(noise):
-    recs = sm.measure(sm.Config(n=(N,), trials=TRIALS, spike_groups=((5.0, 3.0, 2.0),), noise=noise,
+    recs = sm.measure(sm.Sweep(n=(N,), trials=TRIALS, spike_groups=((5.0, 3.0, 2.0),), noise=noise,
                                 seed=2, device="cpu", jobs=1))
     _check_limits(recs)
 
 
 @pytest.mark.parametrize("ratio", [0.5, 2.0])
 def test_rectangular_bgn_limits(ratio):
-    recs = sm.measure(sm.Config(n=(N,), trials=TRIALS, spike_groups=((5.0, 3.0, 2.0),), ratio=ratio,
+    recs = sm.measure(sm.Sweep(n=(N,), trials=TRIALS, spike_groups=((5.0, 3.0, 2.0),), ratio=ratio,
                                 seed=3, device="cpu", jobs=1))
     _check_limits(recs)
     # left and right overlaps differ when c != 1 (BGN 2012): the check above sees both
@@ -89,7 +89,7 @@ def test_rectangular_bgn_limits(ratio):
 
 
 def test_random_spike_vectors():
-    recs = sm.measure(sm.Config(n=(N,), trials=TRIALS, spike_groups=((5.0, 3.0, 2.0),),
+    recs = sm.measure(sm.Sweep(n=(N,), trials=TRIALS, spike_groups=((5.0, 3.0, 2.0),),
                                 vectors="random", seed=4, device="cpu", jobs=1))
     _check_limits(recs)
 
@@ -97,7 +97,7 @@ def test_random_spike_vectors():
 @pytest.fixture(scope="module")
 def sweep():
     ns = (100, 150, 220, 330, 500)
-    return sm.measure(sm.Config(n=ns, trials=30, spike_groups=((3.0, 0.5),), seed=5, device="cpu",
+    return sm.measure(sm.Sweep(n=ns, trials=30, spike_groups=((3.0, 0.5),), seed=5, device="cpu",
                                 jobs=1))
 
 
@@ -201,7 +201,7 @@ def test_cli_quick_writes_result(tmp_path, capsys):
     (["--ratio", "0"], "ratio must be in (0.0, 1000.0], got 0.0"),
     (["--trials", "0"], "trials must be an integer in [2, 1000000], got 0"),
     (["--trials", "1"], "trials must be an integer in [2, 1000000], got 1"),
-    (["--jobs", "0"], "argument --jobs: expected an integer >= 1, got '0'"),
+    (["--jobs", "0"], "jobs must be an integer in [1, 512], got 0"),
     (["--n", "20", "--spikes", "1", "2", "3", "4", "5", "6"], "n = 20 (M = round(ratio * n) = 20) is too small"),
 ])
 def test_cli_bad_input_exits_2_with_one_line(argv, option, capsys):
@@ -231,7 +231,7 @@ def test_bad_config(kwargs, match):
     args = {"n": [50], "trials": 3, "spike_groups": ((2.0,),), "device": "cpu", "jobs": 1}
     args.update(kwargs)
     with pytest.raises(InvalidArgument, match=match):
-        sm.Config(**args)
+        sm.Sweep(**args)
 
 
 def test_committed_quick_result_regenerates_from_its_argv(tmp_path, unshifted_seeds):
