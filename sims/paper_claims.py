@@ -40,13 +40,12 @@ the textbook theorems), ``sims.paper_claims_appendix_e``; sizes in ``sims.paper_
 from __future__ import annotations
 
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from core.cli import make_parser, run as run_cli
 from core.result import Result
-from sims.experiment import ExperimentRun
+from sims.experiment import ExperimentRun, cli_main, option
 # The checks, one module per concern; their public names stay importable from here.
 from sims.paper_claims_appendix_e import figure_e2_tables, text_e2_4
 from sims.paper_claims_config import QUICK, PaperClaimsConfig
@@ -61,9 +60,44 @@ from sims.paper_claims_spiked import (SPIKED_RATIO, SPIKED_THETAS, SUBCRITICAL_F
 _expected_max = expected_max_gaussian   # the name the tests use
 
 
-def run(cfg: PaperClaimsConfig, *, argv: list[str] | None = None) -> Result:
-    _, prov = ExperimentRun("sims.paper_claims", None, argv=argv, device="cpu", seed=cfg.seed).start()
+MODULE = "sims.paper_claims"
+CPU_ONLY = True   # numpy and scipy on the CPU: no --device choice
 
+
+@dataclass(frozen=True)
+class Config:
+    """The flags of ``python -m sims.paper_claims``; :func:`settings_of` turns them into the sizes
+    of every check (``PaperClaimsConfig``, the Result's ``config``)."""
+    seed: int = option(0, "base seed; every check's generator derives from it", lo=0)
+    trials: int | None = option(None, "Monte Carlo matrices per setting of Remarks 4.7 and A.1, 20 "
+                                "to 1e6 (None: 400, or 120 with --quick)", lo=20, hi=10**6,
+                                optional=True)
+    quick: bool = option(False, "small sizes, seconds to a minute")
+
+
+def settings_of(config: Config) -> PaperClaimsConfig:
+    """The sizes a command line asks for (``--quick``: ``QUICK``; ``--trials`` over either)."""
+    kw = dict(QUICK) if config.quick else {}
+    if config.trials is not None:
+        kw["trials"] = config.trials
+    return PaperClaimsConfig(seed=config.seed, **kw)
+
+
+def toy_config(tmp_path=None) -> Config:
+    """The quick sizes with the fewest trials allowed."""
+    return Config(quick=True, trials=20)
+
+
+def run(config: Config = Config(), *, context: ExperimentRun | None = None) -> Result:
+    """Every check at the sizes of ``settings_of(config)``, one Result."""
+    context = context or ExperimentRun(MODULE, config, device="cpu")
+    context.seed = config.seed
+    with context:
+        return judged(settings_of(config), context)
+
+
+def judged(cfg: PaperClaimsConfig, context: ExperimentRun) -> Result:
+    """Run every check at the sizes ``cfg`` inside an open run (``run_settings`` from Python)."""
     def rng_for(tag: str, n: int, trial: int) -> np.random.Generator:
         # One generator per (check, size, trial): results do not depend on the order of checks.
         return np.random.default_rng([cfg.seed, zlib_tag(tag), n, trial])
@@ -76,8 +110,14 @@ def run(cfg: PaperClaimsConfig, *, argv: list[str] | None = None) -> Result:
                      example_4_3(cfg, rng_for), eq_c28(), theorem_001_3_2(cfg, rng_for)):
         records += rows
         verdicts += vs
-    return Result("sims.paper_claims", asdict(cfg), prov.stop(), records, verdicts,
-                  tables=figure_e2_tables(cfg.seed))
+    return context.result(config=asdict(cfg), records=records, verdicts=verdicts,
+                          tables=figure_e2_tables(cfg.seed))
+
+
+def run_settings(cfg: PaperClaimsConfig) -> Result:
+    """The Result at sizes built in Python (e.g. one check's sizes changed)."""
+    with ExperimentRun(MODULE, None, device="cpu", seed=cfg.seed) as context:
+        return judged(cfg, context)
 
 
 def zlib_tag(tag: str) -> int:
@@ -86,17 +126,9 @@ def zlib_tag(tag: str) -> int:
 
 
 def main(argv=None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    p = make_parser("sims.paper_claims", __doc__, options=("seed", "json", "quick"))
-    p.add_argument("--trials", type=int, default=None, help="Monte Carlo matrices per setting")
-
-    def body(args):
-        kw = dict(QUICK) if args.quick else {}
-        if args.trials is not None:
-            kw["trials"] = args.trials
-        return run(PaperClaimsConfig(seed=args.seed, **kw), argv=argv)
-
-    return run_cli(p, argv, body)
+    """``python -m sims.paper_claims``: the flags of ``Config`` and the shared ones (``--json``,
+    ``--threads``, ``--verbose``)."""
+    return cli_main(MODULE, argv)
 
 
 if __name__ == "__main__":

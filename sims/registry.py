@@ -92,7 +92,7 @@ EXPERIMENTS: tuple[Entry, ...] = (
            "000:eq:C.1", "000:eq:C.14", "000:theorem:C.1", "000:theorem:C.2", "000:example:D.2",
            "000:figure:D.4", "000:text:E.2.4", "001:text:4.2.1", "001:text:4.5.3", "001:text:4.5.4",
            "001:text:4.5.5", "001:text:4.5.6", "001:text:4.5.7", "000:assumption:4.3", "000:eq:4.24",
-           "000:example:4.3", "000:theorem:A.2", "000:eq:C.28", "001:theorem:3.2"), typed=False),
+           "000:example:4.3", "000:theorem:A.2", "000:eq:C.28", "001:theorem:3.2")),
     Entry("sims.e4_problem", "the E.4 problem trained: Example 4.1, Fig 4.1, randomness over training",
           ("000:example:4.1", "000:figure:4.1", "000:text:3.1.2.1")),
     Entry("sims.pruning_theorem", "Lemmas 4.1/4.2 and Theorems 4.1/4.2 (the dX bounds of pruning)",
