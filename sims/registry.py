@@ -72,10 +72,11 @@ S3 = "nets.section3"  # the old module name of the Section 3 experiments' commit
 
 EXPERIMENTS: tuple[Entry, ...] = (
     # -- theory-side Monte Carlo checks --------------------------------------------------------
-    Entry("theory", "exact formulas of papers 000/001 evaluated against their printed values",
+    Entry("sims.theory_self_check", "exact formulas of papers 000/001 evaluated against their printed values "
+          "(python -m theory)",
           ("000:theorem:3.1", "000:figure:4.2", "000:text:4.6.1",
            "000:theorem:A.1", "000:theorem:A.3", "000:theorem:A.4", "000:lemma:B.2",
-           "000:example:B.1", "000:example:B.2", "000:eq:B.14"), typed=False),
+           "000:example:B.1", "000:example:B.2", "000:eq:B.14"), checked_by="theory"),
     Entry("sims.spiked_model", "spiked-model outliers and singular vectors against Theorems A.1-A.4",
           ("000:text:4.6.1", "000:theorem:A.1", "000:theorem:A.3", "000:theorem:A.4", "000:figure:B.1")),
     Entry("sims.approximation_lemma", "the approximation lemma B.2 and Figs 4.2/4.3",

@@ -51,3 +51,43 @@ def test_paper_claim_ids_are_in_the_registry():
     from core.claims import registry
     ids = {claim for rows in theory_main.PAPER_CLAIMS.values() for claim, *_ in rows}
     assert ids <= set(registry())
+
+
+def test_committed_result_argv_parses_in_both_command_lines(monkeypatch):
+    """results/theory.json was made by ``python -m theory``; its flags still parse there and into
+    the registered unit's Config (sims.theory_self_check, which the registry's argv test cannot
+    reach: the Result's argv names ``theory``, not the unit)."""
+    import json
+
+    from core import cli
+    from core.result import PACKAGE_ROOT
+    from sims import theory_self_check
+    from sims.experiment import config_argv, parse_config
+    argv = json.loads((PACKAGE_ROOT / "results" / "theory.json").read_text())["provenance"]["argv"]
+    assert argv[:3] == ["python", "-m", "theory"]
+    config = parse_config("sims.theory_self_check", argv[3:])
+    assert config == theory_self_check.Config() and config_argv(config) == []
+    seen = {}
+
+    def capture(self, args=None, namespace=None):
+        seen["parser"] = self
+        raise SystemExit(0)
+    monkeypatch.setattr(cli.OneLineParser, "parse_known_args", capture)
+    with pytest.raises(SystemExit):
+        theory_main.main(argv[3:])
+    monkeypatch.undo()
+    args = seen["parser"].parse_args(argv[3:])
+    assert str(args.json) == "results/theory.json"
+    opts = {s for a in seen["parser"]._actions for s in a.option_strings}
+    assert {"--version", "--json"} <= opts
+
+
+def test_registered_unit_gives_the_command_lines_result():
+    """sims.theory_self_check.run and ``python -m theory`` make the same rows and verdicts."""
+    from sims import theory_self_check
+    unit = theory_self_check.run(theory_self_check.toy_config())
+    command = theory_main.experiment()
+    assert unit.experiment == command.experiment == "theory"
+    assert unit.records == command.records
+    assert [(v.claim, v.verdict, v.setting, v.measured) for v in unit.verdicts] == \
+        [(v.claim, v.verdict, v.setting, v.measured) for v in command.verdicts]

@@ -7,7 +7,8 @@ a verdict on that claim, by the rule its claim family declares in ``DECLARATIONS
 ``approximately`` within EXACT for an identity of closed forms, ``bound`` for the 0.03 of Fig 4.2).
 Example B.2 is decided as intended (its printed slips restored, as (B.6) has them) with the paper
 issue in the note; its printed form stays a self-check row.  Exit status 1 when a row is not ok.  The committed result is
-``results/theory.json``.
+``results/theory.json``.  The registry's typed unit of this same check is ``sims.theory_self_check``
+(theory/ may not import the experiment layer, so the command line stays here, on core.cli).
 """
 from __future__ import annotations
 
