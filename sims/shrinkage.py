@@ -173,11 +173,12 @@ def _sweep(cfg: LemmaConfig, context: ExperimentRun, cache: Path | None, log) ->
                         "mean_if_no_bulk": float(clean.mean()) if clean.size else None,
                         "mean_if_bulk": float(vals[bulk > 0].mean()) if np.any(bulk > 0) else None})
     verdicts = lemma_verdicts(records, edge_rows, cfg)
-    return context.result(config=_config_dict(cfg), records=records, verdicts=verdicts,
+    return context.result(config=config_record(cfg), records=records, verdicts=verdicts,
                           tables={"edge": edge_rows, "trials": trial_rows, "rates": rates(records)})
 
 
-def _config_dict(cfg: LemmaConfig) -> dict:
+def config_record(cfg: LemmaConfig) -> dict:
+    """The Result's config of a run at ``cfg`` (trial counts keyed by size as strings, as JSON has them)."""
     d = asdict(cfg)
     d["trials"] = {str(k): v for k, v in cfg.trials.items()}
     d["edge_trials"] = {str(k): v for k, v in cfg.edge_trials.items()}
