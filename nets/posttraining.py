@@ -5,8 +5,8 @@ import sys
 
 
 def main(argv=None) -> int:
-    from sims.posttraining_truncation import main as run_main
-    return run_main(argv, module="nets.posttraining")
+    from sims.experiment import cli_main
+    return cli_main("sims.posttraining_truncation", argv, recorded_as="nets.posttraining")
 
 
 if __name__ == "__main__":

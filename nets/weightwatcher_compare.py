@@ -5,8 +5,8 @@ import sys
 
 
 def main(argv=None) -> int:
-    from sims.weightwatcher_compare import main as run_main
-    return run_main(argv, module="nets.weightwatcher_compare")
+    from sims.experiment import cli_main
+    return cli_main("sims.weightwatcher_compare", argv, recorded_as="nets.weightwatcher_compare")
 
 
 if __name__ == "__main__":

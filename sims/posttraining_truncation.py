@@ -6,13 +6,14 @@ threshold's k = #{s_i > sqrt(lambda_+ N)} marked). ``dx_under_truncation`` gives
 classification confidences (4.1) before and after Algorithm 3 (for the Pruning Theorem checks).
 
 ``python -m sims.posttraining_truncation [--quick] [--epochs 10] [--nets K] [--final-activation relu
-none] [--json PATH]`` trains the Example D.3 net ([784, 1000, 10], ReLU) with ``nets.train`` (K nets per
-final activation, seeds seed .. seed + K - 1) and returns the Fig D.5 data as a Result: the rank
-sweep as records, one row per net as the table ``nets``, the training curves as ``training``, and
-per net a verdict on Algorithm 3's "without compromising accuracy" (paper 000 Appendix D.3; the
-same procedure is paper 001's Section 4.2): accuracy at the MP rank within ``ACCURACY_TOLERANCE``
-of the unpruned net.  The committed result is ``results/posttraining.json``, made with the old name
-``python -m nets.posttraining`` (an alias that runs this module) and named ``RESULT_NAME``.
+none] [--json PATH]`` (flags: the fields of ``Config``) trains the Example D.3 net ([784, 1000, 10],
+ReLU) with ``nets.train`` (K nets per final activation, seeds seed .. seed + K - 1) and returns the
+Fig D.5 data as a Result: the rank sweep as records, one row per net as the table ``nets``, the
+training curves as ``training``, and per net a verdict on Algorithm 3's "without compromising
+accuracy" (paper 000 Appendix D.3; the same procedure is paper 001's Section 4.2): accuracy at the
+MP rank within ``ACCURACY_TOLERANCE`` of the unpruned net.  The committed result is
+``results/posttraining.json``, made with the old name ``python -m nets.posttraining`` (an alias that
+runs this module) and named ``RESULT_NAME``.
 
 Dataset: paper 000's Example D.3 trains on **MNIST** (98% test accuracy, 60 singular values kept).
 The default here is Fashion-MNIST, the only one of the two installable on our machines
@@ -25,25 +26,26 @@ import copy
 import dataclasses
 import sys
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
 from torch import nn
 
-from core.cli import DEVICE_CHOICES, make_parser, progress, run as cli_run
 from core import protocol
+from core.cli import progress
 from core.result import Result
-from core.validate import InvalidArgument, check_choice, check_int
+from core.validate import InvalidArgument
 from nets.confidence import accuracy_from_confidence, classification_confidence
 from nets.layers import set_dense_weight
 from nets.pruning import FACTORISED_TYPES, layer_spectrum
-from sims.experiment import ExperimentRun
+from sims.experiment import ExperimentRun, cli_main, option
 
 DEFAULT_RANKS = (1, 2, 3, 5, 8, 10, 15, 20, 25, 30, 40, 50, 60, 80, 100, 150, 200, 300, 400, 600, 784)
 MODULE = "sims.posttraining_truncation"
 RESULT_NAME = "nets.posttraining"  # the name its committed Result carries (see sims.registry)
+PROVENANCE_SEED = None  # seeds are per net (seed .. seed + nets - 1), in the config
 # claim ids (core.claims registry): Algorithm 3 of paper 000 and its earlier form in paper 001
 # (Section 4.2); Fig. D.5 / Example D.3 themselves are MNIST runs (not available here)
 ALGORITHM_3, PAPER_001_ALGORITHM = "000:algorithm:3", "001:algorithm:4.2"
@@ -56,6 +58,8 @@ DECLARATIONS = {claim: protocol.declare(claim, _ENDPOINT, "bound", scale="Fashio
                                         "[784, 1000, 10], 10 epochs, one net per seed")
                 for claim in (ALGORITHM_3, PAPER_001_ALGORITHM)}
 DATASETS = ("fashion_mnist", "mnist")
+# the smoke-test scale of --quick (it fits the suite's toy Fashion-MNIST, 1,200 / 600 images)
+QUICK_TRAIN, QUICK_TEST = 1000, 500
 FINAL_ACTIVATIONS = ("relu", "none", "abs")
 
 
@@ -63,29 +67,23 @@ FINAL_ACTIVATIONS = ("relu", "none", "abs")
 class Config:
     """``nets`` nets per final activation (seeds ``seed`` .. ``seed + nets - 1``); ``epochs``:
     None = 10 (1 with ``quick``, which also shrinks the data and the width)."""
-    seed: int = 0
-    nets: int = 1
-    final_activations: tuple[str, ...] = ("relu",)
-    epochs: int | None = None
-    dataset: str = "fashion_mnist"
-    data_dir: str | None = None
-    quick: bool = False
-    device: str = "auto"
+    seed: int = option(0, "base seed: the nets of each final activation are seeds seed .. seed + nets - 1", lo=0)
+    nets: int = option(1, "nets per final activation", lo=1, hi=100)
+    final_activation: tuple[str, ...] = option(("relu",), "activation after the last layer, one or more (relu: "
+                                                "the paper's)", choices=FINAL_ACTIVATIONS)
+    epochs: int | None = option(None, "training epochs (None: 10, or 1 with --quick)", lo=1, hi=1000,
+                                optional=True)
+    dataset: str = option("fashion_mnist", "fashion_mnist (Debian package) or mnist (the paper's Example D.3)",
+                          choices=DATASETS)
+    data_dir: str | None = option(None, "directory with the dataset's IDX files (needed for MNIST here)",
+                                  optional=True)
+    quick: bool = option(False, f"{QUICK_TRAIN:,} training / {QUICK_TEST:,} test images, width 200, 1 epoch "
+                                "(smoke-test scale)")
 
-    def validate(self) -> "Config":
-        acts = tuple(self.final_activations)
-        if not acts:
-            raise InvalidArgument(f"final_activation must name at least one of {FINAL_ACTIVATIONS}")
-        for a in acts:
-            check_choice("final_activation", a, FINAL_ACTIVATIONS)
-        if self.data_dir is not None and not Path(self.data_dir).is_dir():
-            raise InvalidArgument(f"data_dir must be an existing directory, got {self.data_dir!r}")
-        return replace(self, final_activations=acts, seed=check_int("seed", self.seed, 0, None),
-                       nets=check_int("nets", self.nets, 1, 100),
-                       epochs=None if self.epochs is None else check_int("epochs", self.epochs, 1,
-                                                                         1000),
-                       dataset=check_choice("dataset", self.dataset, DATASETS),
-                       device=check_choice("device", self.device, DEVICE_CHOICES))
+
+def toy_config(tmp_path=None) -> Config:
+    """One net at the quick scale (1,000 training images, width 200, one epoch)."""
+    return Config(quick=True)
 
 
 def rank_sweep(model: nn.Module, layer_name: str, ranks: Iterable[int],
@@ -166,10 +164,11 @@ def train_example_d3(epochs: int = 10, seed: int = 0, dataset: str = "fashion_mn
 def figure_d5_data(quick: bool = False, seed: int = 0, epochs: int | None = None, device="cpu",
                    dataset: str = "fashion_mnist", final_activation: str = "relu", data_dir=None) -> dict:
     """Train the D.3 net and sweep Algorithm 3's kept rank on its first layer (Fig D.5).
-    ``quick``: 2000 training / 1000 test images, width 200, 1 epoch (smoke test scale)."""
+    ``quick``: ``QUICK_TRAIN`` training / ``QUICK_TEST`` test images, width 200, 1 epoch (smoke test
+    scale)."""
     if quick:
         model, data, info = train_example_d3(epochs=epochs or 1, seed=seed, dataset=dataset,
-                                             n_train=2000, n_test=1000, width=200, device=device,
+                                             n_train=QUICK_TRAIN, n_test=QUICK_TEST, width=200, device=device,
                                              final_activation=final_activation, data_dir=data_dir)
         ranks = (1, 2, 5, 10, 20, 50, 100, 200)
     else:
@@ -239,55 +238,37 @@ def _net_rows(data: dict, seed: int, act: str) -> tuple[list[dict], dict, list[d
     return sweep, net, training, verdicts
 
 
-def experiment(config: Config = Config(), *, argv: list[str] | None = None, module: str = MODULE) -> Result:
-    """Train, sweep the kept rank, return one Result.  ``argv``: the command-line arguments when
-    called from the CLI (kept in the provenance, as ``python -m <module> ...``); None from Python."""
-    cfg = config.validate()
-    with ExperimentRun(MODULE, None, argv=argv, device=cfg.device, seed=cfg.seed, module=module,
-                       experiment=RESULT_NAME) as context:
-        return _experiment(cfg, context)
+def run(config: Config = Config(), *, context: ExperimentRun | None = None) -> Result:
+    """Train, sweep the kept rank, return one Result named ``RESULT_NAME``."""
+    if not config.final_activation:
+        raise InvalidArgument(f"final_activation must name at least one of {FINAL_ACTIVATIONS}")
+    if config.data_dir is not None and not Path(config.data_dir).is_dir():
+        raise InvalidArgument(f"data_dir must be an existing directory, got {config.data_dir!r}")
+    context = context or ExperimentRun(MODULE, config, seed=PROVENANCE_SEED, experiment=RESULT_NAME)
+    with context:
+        records, nets_rows, training, verdicts = [], [], [], []
+        runs = [(config.seed + k, act) for act in config.final_activation for k in range(config.nets)]
+        for seed, act in progress(runs, desc="nets"):
+            data = figure_d5_data(config.quick, seed, config.epochs, context.device, config.dataset, act,
+                                  data_dir=config.data_dir)
+            sweep, net, curve, net_verdicts = _net_rows(data, seed, act)
+            records += sweep
+            nets_rows.append(net)
+            training += curve
+            verdicts += net_verdicts
+        # the keys the committed Result carries (final_activations: the flag --final-activation)
+        recorded = dict(seed=config.seed, nets=config.nets, final_activations=list(config.final_activation),
+                        epochs=config.epochs, dataset=config.dataset, data_dir=config.data_dir,
+                        quick=config.quick, device=str(context.device), ranks=list(DEFAULT_RANKS),
+                        accuracy_tolerance=ACCURACY_TOLERANCE)
+        return context.result(config=recorded, records=records, tables={"nets": nets_rows, "training": training},
+                              verdicts=verdicts)
 
 
-def _experiment(cfg: Config, context: ExperimentRun) -> Result:
-    device = context.device
-    records, nets_rows, training, verdicts = [], [], [], []
-    runs = [(cfg.seed + k, act) for act in cfg.final_activations for k in range(cfg.nets)]
-    for seed, act in progress(runs, desc="nets"):
-        data = figure_d5_data(cfg.quick, seed, cfg.epochs, device, cfg.dataset, act,
-                              data_dir=cfg.data_dir)
-        sweep, net, curve, net_verdicts = _net_rows(data, seed, act)
-        records += sweep
-        nets_rows.append(net)
-        training += curve
-        verdicts += net_verdicts
-    return context.result(config=dict(asdict(cfg), ranks=list(DEFAULT_RANKS),
-                                      accuracy_tolerance=ACCURACY_TOLERANCE),
-                          records=records, tables={"nets": nets_rows, "training": training}, verdicts=verdicts)
-
-
-def main(argv=None, *, module: str = MODULE) -> int:
-    """The command line; ``module``: the name it runs under (the old ``nets.posttraining`` for the
-    alias, so that the committed Result's argv reruns it)."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    p = make_parser(module, __doc__, options=("seed", "device", "json", "quick", "threads"))
-    p.add_argument("--nets", type=int, default=1,
-                   help="nets per final activation, seeds seed .. seed + nets - 1, in [1, 100] "
-                        "(default 1)")
-    p.add_argument("--epochs", type=int, default=None, help="in [1, 1000] (default 10; --quick 1)")
-    p.add_argument("--dataset", default="fashion_mnist", choices=DATASETS,
-                   help="fashion_mnist (Debian package, default) or mnist (the paper's Example D.3)")
-    p.add_argument("--data-dir", default=None,
-                   help="directory with the dataset's IDX files (needed for MNIST here)")
-    p.add_argument("--final-activation", nargs="+", default=["relu"], choices=FINAL_ACTIVATIONS,
-                   help="activation after the last layer, one or more (default relu, the paper's)")
-
-    def body(args) -> Result:
-        return experiment(Config(seed=args.seed, nets=args.nets,
-                                 final_activations=tuple(args.final_activation),
-                                 epochs=args.epochs, dataset=args.dataset, data_dir=args.data_dir,
-                                 quick=args.quick, device=args.device), argv=argv, module=module)
-
-    return cli_run(p, argv, body)
+def main(argv=None) -> int:
+    """``python -m sims.posttraining_truncation``; the old name ``python -m nets.posttraining`` runs
+    ``cli_main(MODULE, argv, recorded_as="nets.posttraining")``."""
+    return cli_main(MODULE, argv)
 
 
 if __name__ == "__main__":

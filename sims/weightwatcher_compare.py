@@ -21,13 +21,18 @@ a layer for WeightWatcher and is skipped by it):
 * the time each takes for the whole model.
 
 ``python -m sims.weightwatcher_compare --vit-dir runs/vit/seed0 --json results/nets/weightwatcher.json``
-(the committed Result was made with the old name ``python -m nets.weightwatcher_compare``, an alias)
+(flags: the fields of ``Config``; the committed Result was made with the old name ``python -m
+nets.weightwatcher_compare``, an alias).  Models: a 784-256-256-10 MLP trained ``mlp_epochs`` epochs on
+30,000 Fashion-MNIST images (``sims.paper003_training.train_mlp``), the ViT of ``vit_dir`` (a
+``python -m nets.vit`` run directory) when given, and an untrained CNN (torch's default init).
 """
 from __future__ import annotations
 
 import logging
+import sys
 import time
 import warnings
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -36,9 +41,22 @@ from torch import nn
 
 from core.result import Result
 from core.validate import InvalidArgument
+from sims.experiment import ExperimentRun, cli_main, option
 
 MODULE = "sims.weightwatcher_compare"
 RESULT_NAME = "nets.weightwatcher_compare"  # the name its committed Result carries
+CPU_ONLY = True  # computes on the CPU whatever the machine has
+
+
+@dataclass(frozen=True)
+class Config:
+    vit_dir: str | None = option(None, "a nets.vit run directory (its ViT joins the comparison)", optional=True)
+    mlp_epochs: int = option(6, "training epochs of the 784-256-256-10 MLP", lo=1, hi=1000)
+
+
+def toy_config(tmp_path=None) -> Config:
+    """The MLP after one epoch and the untrained CNN (no ViT)."""
+    return Config(mlp_epochs=1)
 
 
 def _weightwatcher():
@@ -139,23 +157,25 @@ def compare_model(label: str, model: nn.Module) -> tuple[list[dict], dict]:
                   "layers_ww": int(len(df)), "layers_ours": len(mine)}
 
 
-def run(vit_dir: str | None, *, mlp_epochs: int = 6, argv=None, module: str = MODULE) -> Result:
-    """The three models' spectra, ours beside WeightWatcher's; ``argv``: the command line to record
-    (as ``python -m <module> ...``)."""
-    from sims.experiment import ExperimentRun
-    with ExperimentRun(MODULE, None, argv=argv, device="cpu", seed=0, module=module,
-                       experiment=RESULT_NAME) as context:
-        return _run(vit_dir, mlp_epochs, context)
+def run(config: Config = Config(), *, context: ExperimentRun | None = None) -> Result:
+    """The models' spectra, ours beside WeightWatcher's: one Result named ``RESULT_NAME`` (no
+    verdicts: a comparison of two readings of the same matrices)."""
+    context = context or ExperimentRun(MODULE, config, experiment=RESULT_NAME)
+    with context:
+        _weightwatcher()  # refused before any training when the optional extra is missing
+        if config.vit_dir is not None and not (Path(config.vit_dir) / "checkpoint.pt").is_file():
+            raise InvalidArgument(f"vit_dir: {config.vit_dir} has no checkpoint.pt; train it with "
+                                  "python -m nets.vit")
+        return _compare(config, context)
 
 
-def _run(vit_dir, mlp_epochs, context) -> Result:
+def _compare(config: Config, context: ExperimentRun) -> Result:
     from nets.vit import load_fashion_mnist, load_trained
     from sims.paper003_training import train_mlp
-    _weightwatcher()
+    vit_dir, mlp_epochs = config.vit_dir, config.mlp_epochs
     models = []
     data = load_fashion_mnist()
-    mlp, _ = train_mlp((784, 256, 256, 10), data, seed=0, epochs=mlp_epochs, weight_decay=0.0,
-                                n_train=30000)
+    mlp, _ = train_mlp((784, 256, 256, 10), data, seed=0, epochs=mlp_epochs, weight_decay=0.0, n_train=30000)
     models.append((f"mlp 784-256-256-10 ({mlp_epochs} epochs)", mlp))
     if vit_dir is not None:
         vit, _ = load_trained(vit_dir)
@@ -169,22 +189,14 @@ def _run(vit_dir, mlp_epochs, context) -> Result:
         rows, t = compare_model(label, model)
         records += rows
         timing.append(t)
-    return context.result(config={"vit_dir": vit_dir, "mlp_epochs": mlp_epochs}, records=records,
-                          tables={"timing": timing})
+    return context.result(config=asdict(config), records=records, tables={"timing": timing})
 
 
-def main(argv=None, *, module: str = MODULE) -> int:
-    """The command line; ``module``: the name it runs under (the old ``nets.weightwatcher_compare``
-    for the alias, so the committed Result's argv reruns it)."""
-    import sys
-
-    from core.cli import make_parser, run as cli_run
-    recorded = list(sys.argv[1:] if argv is None else argv)
-    p = make_parser(module, __doc__, options=("json", "threads"))
-    p.add_argument("--vit-dir", default=None, help="a nets.vit run directory")
-    p.add_argument("--mlp-epochs", type=int, default=6)
-    return cli_run(p, argv, lambda a: run(a.vit_dir, mlp_epochs=a.mlp_epochs, argv=recorded, module=module))
+def main(argv=None) -> int:
+    """``python -m sims.weightwatcher_compare``; the old name ``python -m nets.weightwatcher_compare``
+    runs ``cli_main(MODULE, argv, recorded_as="nets.weightwatcher_compare")``."""
+    return cli_main(MODULE, argv)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())
