@@ -156,7 +156,7 @@ EXPERIMENTS: tuple[Entry, ...] = (
           "against MP truncation, magnitude and random pruning: the accuracy/parameters frontier",
           ("003:abstract:1",)),
     Entry("sims.posttraining_truncation", "post-training MP truncation of the Example D.3 net (Algorithm 3)",
-          ("000:algorithm:3", "001:algorithm:4.2"), checked_by="nets.posttraining", typed=False),
+          ("000:algorithm:3", "001:algorithm:4.2"), checked_by="nets.posttraining"),
     Entry("sims.weightwatcher_compare", "layer spectra beside WeightWatcher's (no verdicts)", (),
           checked_by="nets.weightwatcher_compare", typed=False),
 )
