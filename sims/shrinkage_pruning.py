@@ -34,6 +34,10 @@ theta a^2 b^2 = theta - 2/theta + 1/theta^3.  Chained over layers, the O(1/theta
 shrinkers compounds, while truncation is gain-unbiased to O(theta^{-3}) -- even against the signal
 net F_S.  The matrix losses of GD14/GD17 weigh all directions equally; the sup-ball error of a
 network weighs the directions the data travel.
+
+Layout: ``sims.shrinkage_pruning_verdicts`` (means over seeds, paired differences, the declared
+verdicts); this module holds the two settings' measurements and the experiment (the sizes
+``PruningConfig``, the command line ``Config``, ``run``).
 """
 from __future__ import annotations
 

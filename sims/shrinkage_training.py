@@ -36,6 +36,10 @@ With a shrinker the schedule f(epoch) > 0 keeps some singular values the rule ze
 while the ones it keeps are shrunk (``nets.pruning``): the output is then not monotone in s (a kept
 outlier just above the edge can end below a retained bulk value).  That is the literal combination
 of step 9 with the rule; at f = 0 (the last rounds, epochs >= 60 with (3.6)) the rule acts alone.
+
+Layout: ``sims.shrinkage_training_probe`` (the per-round dX / Lemma 4.1 probe),
+``sims.shrinkage_training_verdicts`` (summary and declared verdicts); this module holds one run and
+the experiment (the sizes ``TrainingConfig``, the command line ``Config``, ``run``).
 """
 from __future__ import annotations
 

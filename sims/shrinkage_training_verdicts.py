@@ -15,6 +15,7 @@ from core.result import Verdict
 
 
 def mean_interval(values):
+    """(mean, its 95% t interval as a list) of ``values``."""
     from sims.stats import mean_ci
     e = mean_ci(values)
     return e.mean, e.as_list()
