@@ -121,7 +121,10 @@ def decide(rows: list[dict], curves: list[dict], split_rounds: list[dict], examp
     for key, dec, diffs, kw in found:
         if diffs is not None:
             dec.pairs_needed = seeds_to_decide(dec, diffs, tests=tests, alpha=ALPHA)
-            kw["note"] = (f"{dec.reason}; Holm over the {tests} contrasts of the family: p = {dec.p_adjusted:.3g}"
+            # one seed (or no finite difference) is no test: no Holm step to report
+            holm = (f"; Holm over the {tests} contrasts of the family: p = {dec.p_adjusted:.3g}"
+                    if dec.p_adjusted is not None else "")
+            kw["note"] = (f"{dec.reason}{holm}"
                           + (f"; about {dec.pairs_needed} seeds would decide it" if dec.pairs_needed else "")
                           + f"; per seed {[round(x, 4) for x in diffs]}; " + kw["note"])
         ex = kw["setting"].split(" ")[1]

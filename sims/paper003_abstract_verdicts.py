@@ -52,7 +52,10 @@ def _holm_words(found: list, claim: str) -> list:
     for key, d, x, kw in found:
         if x is not None:
             d.pairs_needed = seeds_to_decide(d, x, tests=tests, alpha=ALPHA)
-            kw["note"] = (f"{d.reason}; Holm over the {tests} tests of {claim}: p = {d.p_adjusted:.3g}"
+            # one seed (or no finite value) is no test: no Holm step to report
+            holm = (f"; Holm over the {tests} tests of {claim}: p = {d.p_adjusted:.3g}"
+                    if d.p_adjusted is not None else "")
+            kw["note"] = (f"{d.reason}{holm}"
                           + (f"; about {d.pairs_needed} seeds would decide it" if d.pairs_needed else "")
                           + f"; per seed {[round(v, 4) for v in x]}; " + kw["note"])
         out.append(protocol.verdict(DECLARATIONS[key], d, **kw))

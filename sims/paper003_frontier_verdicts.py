@@ -159,7 +159,10 @@ def verdicts(rows: list[dict], units: dict, cfg) -> list:
         for _, dec, diffs, kw in mine:
             if diffs is not None:
                 dec.pairs_needed = seeds_to_decide(dec, diffs, tests=tests, alpha=FAMILY_ALPHA)
-                kw["note"] = (f"{dec.reason}; Holm over the {tests} tests of the family: p = {dec.p_adjusted:.3g}"
+                # one seed (or no finite difference) is no test: no Holm step to report
+                holm = (f"; Holm over the {tests} tests of the family: p = {dec.p_adjusted:.3g}"
+                        if dec.p_adjusted is not None else "")
+                kw["note"] = (f"{dec.reason}{holm}"
                               + (f"; about {dec.pairs_needed} seeds would decide it" if dec.pairs_needed else "")
                               + "; " + kw["note"])
             out.append(protocol.verdict(_declaration(kind, scale), dec, **kw))

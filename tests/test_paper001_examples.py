@@ -119,3 +119,13 @@ def test_the_committed_result_is_its_own_tables_redecided():
     assert [(v.claim, v.setting, v.verdict) for v in res.verdicts] == [
         (v["claim"], v["setting"], v["verdict"]) for v in stored["verdicts"]]
     assert res.config["redecided_from"]["provenance"]["argv"][2] == "nets.paper001"
+
+
+def test_one_seed_with_splits_is_untested_not_a_crash():
+    """One paired seed is no test (``paired_sign`` needs two): the contrast is inconclusive, its note
+    names no Holm step (there was none), and the run still gets its Result (a --seeds 1 run whose nets
+    split used to raise on formatting the missing adjusted p)."""
+    V = _by_claim(m.decide(*_tables(0.01, seeds=range(1))))
+    contrasts = V["001:algorithm:4.4"]
+    assert len(contrasts) == 4 and all(v.verdict == "inconclusive" for v in contrasts)
+    assert all(v.protocol["p"] is None and "Holm" not in v.note for v in contrasts)

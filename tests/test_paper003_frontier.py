@@ -74,3 +74,11 @@ def test_the_fine_tuned_control_is_its_own_row():
     c = at30(v, "control")
     assert c.verdict == "fails" and c.measured == pytest.approx(1.5, abs=0.1)
     assert all(x.protocol["scale"] != "paper" for x in v)
+
+
+def test_one_seed_reaching_the_endpoint_is_untested_not_a_crash():
+    """One seed is no test: inconclusive, with no Holm step in its note (it used to raise on
+    formatting the missing adjusted p)."""
+    v = pf.verdicts(rows([0.2]), {("fc", 0): UNITS[("fc", 0)]}, CFG)
+    x = at30(v)
+    assert x.verdict == "inconclusive" and x.protocol["p"] is None and "Holm" not in x.note

@@ -160,3 +160,12 @@ def test_the_committed_result_is_its_own_tables_redecided():
     assert [(v.claim, v.setting, v.verdict) for v in res.verdicts] == [
         (v["claim"], v["setting"], v["verdict"]) for v in stored["verdicts"]]
     assert res.config["redecided_from"]["provenance"]["argv"][2] == "nets.paper003"
+
+
+def test_one_seed_is_untested_not_a_crash():
+    """One seed per (net, L2) is no test: inconclusive, with no Holm step in the note (the rows of
+    a one-seed run used to raise on formatting the missing adjusted p)."""
+    down = [[1.0, 0.9, 0.8, 0.7, 0.6]]
+    v = p3.removal_verdicts(_removal_rows(down))
+    assert {x.verdict for x in v} == {"inconclusive"}
+    assert all(x.protocol["p"] is None and "Holm" not in x.note for x in v)
