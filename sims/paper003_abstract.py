@@ -63,7 +63,7 @@ from sims.experiment import ExperimentRun, option
 from sims.paper003_abstract_verdicts import (ALPHA, DECLARATIONS, MEASURES, TRAINING_SCALE, VIT_SCALE,  # noqa: F401
                                              randomness_verdicts, regularisation_verdict, removal_verdicts,
                                              t_interval, vit_verdicts)
-from sims.paper003_training import sgd_epoch, train_mlp, trajectory_records  # noqa: F401 (sgd_epoch: public here before)
+from sims.paper003_training import sgd_epoch, train_mlp, trajectory_records  # noqa: F401 (sgd_epoch: was public here)
 
 MODULE = "sims.paper003_abstract"
 CPU_ONLY = True         # its command line computes on the CPU whatever the machine has
