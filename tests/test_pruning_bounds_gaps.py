@@ -412,6 +412,8 @@ def test_the_activation_follows_every_layer_but_the_last_one():
 
 
 def test_network_refusals_name_the_parameter():
+    with pytest.raises(ValueError, match=r"^a network needs at least one weight matrix$"):
+        pb.Network(())
     with pytest.raises(ValueError, match=r"^activation must be one of \('abs', 'identity', 'relu'\), got 'tanh'$"):
         pb.Network([W1], activation="tanh")
     with pytest.raises(ValueError, match=r"^b \(layer index\) must be an integer in \[1, 3\]"):
@@ -437,6 +439,8 @@ def test_classification_confidence_labels_of_the_wrong_length():
     with pytest.raises(ValueError, match=r"^labels must be 2 integers, got \(1,\) int"):
         pb.classification_confidence(X, np.array([0]))
     # a non-square X: 1 row, 3 classes; rows and columns cannot stand in for each other
+    with pytest.raises(ValueError, match=r"^labels must be 1 integers, got \(2,\) int"):
+        pb.classification_confidence([[1.0, 4.0, 2.0]], np.array([0, 1]))
     assert pb.classification_confidence([[1.0, 4.0, 2.0]], [1]).tolist() == [2.0]
     assert pb.classification_confidence([[1.0, 4.0, 2.0], [0.0, 0.0, 1.0]], [2, 2]).tolist() == [-2.0, 1.0]
 
