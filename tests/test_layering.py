@@ -164,3 +164,45 @@ def test_no_private_name_is_imported_across_modules():
                         # a private submodule of the importer's own package is that package's business
                         and not (own_package and (ROOT / node.module.replace(".", "/") / f"{a.name}.py").exists())]
     assert not bad, "\n".join(bad)
+
+
+def _module_aliases(tree) -> dict[str, str]:
+    """Local names bound to one of the package's modules: ``import a.b as m`` and ``from a import
+    b`` (when ``a/b.py`` or ``a/b/`` exists)."""
+    aliases = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name.split(".")[0] in ALLOWED and a.asname:
+                    aliases[a.asname] = a.name
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in ALLOWED:
+            for a in node.names:
+                base = ROOT / node.module.replace(".", "/") / a.name
+                if base.with_suffix(".py").exists() or base.is_dir():
+                    aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+    return aliases
+
+
+def test_no_private_name_is_reached_through_a_module_alias():
+    """``import theory.approximation as paper; paper._helper(...)``: the same private reach as
+    ``from theory.approximation import _helper``, which the import scan alone does not see."""
+    bad = []
+    for top, path in _package_modules():
+        tree = ast.parse(path.read_text(), filename=str(path))
+        aliases = _module_aliases(tree)
+        own = _module_name(path)
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                    and node.value.id in aliases and aliases[node.value.id] != own
+                    and node.attr.startswith("_") and not node.attr.startswith("__")):
+                bad.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value.id}.{node.attr} "
+                           f"({aliases[node.value.id]})")
+    assert not bad, "\n".join(bad)
+
+
+def test_the_alias_scan_sees_a_private_attribute(tmp_path):
+    tree = ast.parse("import theory.approximation as paper\nx = paper._hidden(1)\n")
+    aliases = _module_aliases(tree)
+    assert aliases == {"paper": "theory.approximation"}
+    hits = [n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.value.id in aliases]
+    assert hits == ["_hidden"]

@@ -25,7 +25,9 @@ from core.validate import InvalidArgument, check_float, check_real_array
 from theory._selfcheck import check_row
 
 
-def _as_positive_array(values, name: str) -> np.ndarray:
+def positive_array(values, name: str) -> np.ndarray:
+    """``values`` as a 1-D float array of positive reals (a scalar becomes one element); one-line
+    ``InvalidArgument`` naming ``name`` otherwise.  Shared with ``theory.approximation_symbolic``."""
     arr = np.atleast_1d(check_real_array(name, values, ndim=(0, 1), min_size=1))
     if np.any(arr <= 0):
         raise InvalidArgument(f"{name} must be positive, got {arr}")
@@ -54,8 +56,8 @@ def f_W_terms_B6(g_sigma, g_u, g_v, sigma) -> np.ndarray:
     g_sigma: limits of the outlier singular values (4.6); g_u, g_v: limits of |<u_i,u'_i>|^2 and
     |<v_i,v'_i>|^2 (4.7)-(4.8); sigma: singular values of S.  All arrays of one length r.
     """
-    g_sigma = _as_positive_array(g_sigma, "g_sigma")
-    sigma = _as_positive_array(sigma, "sigma")
+    g_sigma = positive_array(g_sigma, "g_sigma")
+    sigma = positive_array(sigma, "sigma")
     g_u = np.atleast_1d(check_real_array("g_u", g_u, ndim=(0, 1)))
     g_v = np.atleast_1d(check_real_array("g_v", g_v, ndim=(0, 1)))
     if not (g_sigma.shape == sigma.shape == g_u.shape == g_v.shape):
@@ -82,7 +84,7 @@ def f_W_terms_example_A1(sigma) -> np.ndarray:
 
     Example 4.2 requires the singular values of S to exceed 1 (the threshold of Theorem A.3).
     """
-    sigma = _as_positive_array(sigma, "sigma")
+    sigma = positive_array(sigma, "sigma")
     _above(sigma, 1.0, "sigma", "Example 4.2: singular values of S bigger than 1")
     s2 = sigma**2
     return (s2 + ((1 + s2) / sigma) ** 2 * (1 - 1 / s2)) - 2 * (1 + s2) * (1 - 1 / s2)
@@ -109,7 +111,7 @@ def f_W_terms_symmetric_4_25(sigma_i, sigma) -> np.ndarray:
     sigma is the noise scale of Example 4.3 (edge 2 sigma in Appendix B.2); the paper assumes
     sigma_i > sigma.  Fig. 4.4 lets sigma range over [-25, 25]; (4.25) depends on sigma^2 only,
     so a negative sigma is accepted and means |sigma|."""
-    sigma_i = _as_positive_array(sigma_i, "sigma_i")
+    sigma_i = positive_array(sigma_i, "sigma_i")
     sigma = check_float("sigma", sigma)
     if sigma == 0:
         raise InvalidArgument(f"sigma (noise scale) must be finite and non-zero, got {sigma}")
@@ -183,7 +185,7 @@ def f_W_terms_example_B2(sigma, transform: DTransform | None = None) -> np.ndarr
     and the u-overlap (A.4) appears twice where (B.6) has the u- and the v-overlap.  The first
     makes the radicand negative for large sigma_i (e.g. sigma_i = 30 in Example 4.2).
     Default transform: Example A.1's (``gaussian_square_transform``)."""
-    sigma = _as_positive_array(sigma, "sigma")
+    sigma = positive_array(sigma, "sigma")
     t = gaussian_square_transform() if transform is None else transform
     sigma_r = sigma.min()
     rho = np.asarray(t.D_inverse(1 / sigma**2), dtype=float)
@@ -204,7 +206,7 @@ def f_W_terms_example_B2_restored(sigma, transform: DTransform | None = None) ->
     v-overlaps agree for Example A.1).  Both fixes are needed: restoring the square alone leaves
     sigma_r in g_i, which makes g_i > 1 and the radicand negative for every spike but the smallest.
     With Example A.1's transform this is (B.7) = (4.24) term by term."""
-    sigma = _as_positive_array(sigma, "sigma")
+    sigma = positive_array(sigma, "sigma")
     t = gaussian_square_transform() if transform is None else transform
     rho = np.asarray(t.D_inverse(1 / sigma**2), dtype=float)
     g = -2 * np.asarray(t.phi(rho)) / (sigma**2 * np.asarray(t.D_prime(rho)))

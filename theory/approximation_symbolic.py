@@ -67,7 +67,7 @@ def spike_limits(theta, ratio: float = 1.0, var: float = 1.0):
     ratio = M/N (``theory.spiked``: A.3/A.4, rectangular BGN 2012); below the threshold g_sigma
     is the edge and the overlaps are 0."""
     _check_ratio_var(ratio, var)
-    theta = paper._as_positive_array(theta, "theta")
+    theta = paper.positive_array(theta, "theta")
     g_sigma = np.atleast_1d(np.asarray(spiked.singular_value_limit(theta, ratio, var), dtype=float))
     g_u, g_v = (np.atleast_1d(np.asarray(x, dtype=float))
                 for x in spiked.overlap_limits(theta, ratio, var))
@@ -172,7 +172,7 @@ def _numeric_symmetric_block():
 # ---------------------------------------------------------------------------------------------
 def fixed_v_limits(theta, ratio: float = 1.0, var: float = 1.0, eps: float = 0.0) -> np.ndarray:
     """L_i = lim ||(W'-S) v_i|| per spike (derivation (a)); theta_i for spikes W' drops."""
-    theta = paper._as_positive_array(theta, "theta")
+    theta = paper.positive_array(theta, "theta")
     g_sigma, g_u, g_v = spike_limits(theta, ratio, var)
     fixed_fn, _ = _numeric_block()
     val = np.sqrt(np.maximum(fixed_fn(g_sigma, theta, np.sqrt(g_u), np.sqrt(g_v)), 0.0))
@@ -182,7 +182,7 @@ def fixed_v_limits(theta, ratio: float = 1.0, var: float = 1.0, eps: float = 0.0
 def block_opnorm_limits(theta, ratio: float = 1.0, var: float = 1.0,
                         eps: float = 0.0) -> np.ndarray:
     """s_max(M_i) per spike (derivation (b)); theta_i for spikes W' drops."""
-    theta = paper._as_positive_array(theta, "theta")
+    theta = paper.positive_array(theta, "theta")
     g_sigma, g_u, g_v = spike_limits(theta, ratio, var)
     _, top_fn = _numeric_block()
     val = np.sqrt(top_fn(g_sigma, theta, np.sqrt(g_u), np.sqrt(g_v)))
@@ -210,7 +210,7 @@ def symmetric_limits(theta, sigma: float = 1.0, eps: float = 0.0, truncation: fl
     """Example 4.3 with noise scale sigma (off-diagonal variance sigma^2/n, edge 2 sigma; B.2
     limits from ``theory.spiked``): per spike (lim ||(W'-S) u_i||, lim block operator norm).
     W' keeps eigenvalues above ``truncation`` (default 2 sigma) + eps; dropped spikes give theta_i."""
-    theta = paper._as_positive_array(theta, "theta")
+    theta = paper.positive_array(theta, "theta")
     s = abs(float(sigma))
     if not np.isfinite(s) or s == 0:
         raise ValueError(f"sigma must be finite and non-zero, got {sigma}")
