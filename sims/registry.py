@@ -58,6 +58,7 @@ class Entry:
     claims: tuple[str, ...]
     checked_by: str = ""
     typed: bool = True
+    extra: str | None = None  # the optional extra (importable module) its run needs, if any
 
     def __post_init__(self):
         if not self.checked_by:
@@ -158,7 +159,7 @@ EXPERIMENTS: tuple[Entry, ...] = (
     Entry("sims.posttraining_truncation", "post-training MP truncation of the Example D.3 net (Algorithm 3)",
           ("000:algorithm:3", "001:algorithm:4.2"), checked_by="nets.posttraining"),
     Entry("sims.weightwatcher_compare", "layer spectra beside WeightWatcher's (no verdicts)", (),
-          checked_by="nets.weightwatcher_compare", typed=False),
+          checked_by="nets.weightwatcher_compare", extra="weightwatcher"),
 )
 
 

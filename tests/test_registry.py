@@ -109,9 +109,17 @@ def test_every_typed_experiment_runs_at_toy_size(module, tmp_path, monkeypatch):
     experiment, whose verdicts carry only declared claims (the birth check would have raised)."""
     from sims import paired_runs
     monkeypatch.setattr(paired_runs, "cpu_config", _tiny_config)
+    import importlib.util
+
+    from core.validate import InvalidArgument
     entry = registry.entries()[module]
     mod = entry.load()
     config = mod.toy_config(tmp_path)
+    if entry.extra and importlib.util.find_spec(entry.extra) is None:
+        # without its optional extra the run must be refused in one line naming it, before any work
+        with pytest.raises(InvalidArgument, match=f"{entry.extra} is not installed"):
+            mod.run(config)
+        return
     result = mod.run(config)
     d = json.loads(json.dumps(result.to_dict()))
     validate_result_dict(d, module)
