@@ -175,6 +175,52 @@ def redecided(result: "Result", by: str, verdicts: list) -> "Result":
                                verdicts=list(verdicts))
 
 
+def load_stored(path: str, experiment: str) -> dict:
+    """A stored Result (JSON) to re-decide from its own tables (the ``--redecide-from PATH`` mode of
+    an experiment, see :func:`redecided_from`): refused with a one-line error naming
+    ``redecide_from`` when it is missing or is another experiment's."""
+    from core.validate import InvalidArgument
+    src = Path(path)
+    if not src.is_file():
+        raise InvalidArgument(f"redecide_from: {path} is not a file")
+    stored = json.loads(src.read_text())
+    if stored.get("experiment") != experiment:
+        raise InvalidArgument(f"redecide_from: {path} is a Result of {stored.get('experiment')!r}, not {experiment!r}")
+    return stored
+
+
+def redecided_from(path: str, stored: dict) -> dict:
+    """The record a Result made by ``--redecide-from PATH`` keeps under ``config["redecided_from"]``:
+    the stored Result's path, the provenance of the run that measured (its command and commit) and
+    its words before.  Re-deciding a re-decided Result keeps the first record, so a rerun of the
+    re-decision's own argv reproduces it.
+
+    The two ways of re-deciding, both recorded here: :func:`redecided` rewrites a stored Result's
+    words in place (its provenance stays the measuring run's; ``config["verdicts_redecided"]``
+    says which code re-decided); ``--redecide-from`` makes a new Result whose provenance is the
+    re-decision's command (this record points back at the measuring run).  The report prints either
+    beside the source line (``redecision_note``)."""
+    if "redecided_from" in stored.get("config", {}):
+        return stored["config"]["redecided_from"]
+    return {"path": str(path), "provenance": stored["provenance"],
+            "verdicts_before": [{k: v.get(k) for k in ("claim", "setting", "verdict")} for v in stored["verdicts"]]}
+
+
+def redecision_note(config: dict) -> str:
+    """One clause for the report on how a Result's words were re-decided ("" when they were not)."""
+    again = config.get("verdicts_redecided")
+    if again:
+        return (f"verdicts re-decided from its stored measurements at commit {(again['commit'] or 'unknown')[:10]}"
+                f"{'+dirty' if again.get('dirty') else ''} by `{again['by']}`")
+    source = config.get("redecided_from")
+    if source:
+        prov = source.get("provenance") or {}
+        commit = (prov.get("git_commit") or "unknown")[:10] + ("+dirty" if prov.get("git_dirty") else "")
+        return (f"verdicts re-decided from the stored tables of `{source['path']}`, measured by "
+                f"`{' '.join(prov.get('argv') or [])}` at commit {commit}")
+    return ""
+
+
 def installed_version(dist: str) -> str | None:
     """The installed version of distribution ``dist`` (None when it is not installed)."""
     try:

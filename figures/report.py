@@ -25,7 +25,7 @@ from pathlib import Path
 
 from core.claims import NOT_CHECKED_REASONS, PAPERS, Claim, registry
 from core.protocol import PAPER, scoped_word
-from core.result import PACKAGE_ROOT, VERDICTS, Result, Verdict, read_result
+from core.result import PACKAGE_ROOT, VERDICTS, Result, Verdict, read_result, redecision_note
 from figures._results import RESULTS_DIR
 
 FINDINGS_PATH = PACKAGE_ROOT / "FINDINGS.md"
@@ -179,11 +179,8 @@ def _source_line(s: Stored) -> str:
     commit = (p.git_commit or "unknown")[:10] + ("+dirty" if p.git_dirty else "")
     line = (f"`results/{s.name}.json`: `{' '.join(p.argv)}` (commit {commit}, seed {p.seed}, "
             f"{p.device}, {_num(p.wall_s)} s)")
-    again = s.result.config.get("verdicts_redecided")
-    if again:  # core.result.redecided: words made again from the stored measurements
-        line += (f"; verdicts re-decided from its stored measurements at commit {(again['commit'] or 'unknown')[:10]}"
-                 f"{'+dirty' if again.get('dirty') else ''} by `{again['by']}`")
-    return line
+    note = redecision_note(s.result.config)  # words made again from stored measurements
+    return line + (f"; {note}" if note else "")
 
 
 def unknown_claim_ids(claims: dict[str, Claim], by_claim: dict) -> list[str]:

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 
 from core import protocol
 from sims import paired_runs as runs
-from sims.decided import load_stored, redecided_from, seeds_to_decide
+from core.result import load_stored, redecided_from
+from sims.decided import seeds_to_decide
 from sims.experiment import RUNS_DIR, ExperimentRun, option
 
 MODULE = "sims.appendix_e3"

@@ -28,29 +28,3 @@ def seeds_to_decide(decision: protocol.Decision, diffs, *, tests: int, alpha: fl
 def pct(x) -> str:
     """A fraction as percentage points with two decimals ("nan" when undefined)."""
     return "nan" if x is None or not math.isfinite(x) else f"{100 * x:.2f}"
-
-
-def load_stored(path: str, experiment: str) -> dict:
-    """A stored Result (JSON) to re-decide from its own tables: refused with a one-line error naming
-    ``redecide_from`` when it is missing or is another experiment's."""
-    import json
-    from pathlib import Path
-
-    from core.validate import InvalidArgument
-    src = Path(path)
-    if not src.is_file():
-        raise InvalidArgument(f"redecide_from: {path} is not a file")
-    stored = json.loads(src.read_text())
-    if stored.get("experiment") != experiment:
-        raise InvalidArgument(f"redecide_from: {path} is a Result of {stored.get('experiment')!r}, not {experiment!r}")
-    return stored
-
-
-def redecided_from(path: str, stored: dict) -> dict:
-    """What a re-decided Result keeps of the one it was re-decided from: its path, its provenance (the
-    training command and commit) and its verdict words before.  Re-deciding a re-decided Result keeps
-    the first record, so a rerun of the re-decision's own argv reproduces it."""
-    if "redecided_from" in stored.get("config", {}):
-        return stored["config"]["redecided_from"]
-    return {"path": str(path), "provenance": stored["provenance"],
-            "verdicts_before": [{k: v.get(k) for k in ("claim", "setting", "verdict")} for v in stored["verdicts"]]}

@@ -46,7 +46,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sims import paired_runs as runs
-from sims.decided import load_stored, redecided_from
+from core.result import load_stored, redecided_from
 from sims.experiment import RUNS_DIR, ExperimentRun, option
 from sims.paper001_chains import EXAMPLES, EXAMPLES_EPOCHS, REMOVED, arithmetic_verdicts, chain_parameters
 from sims.paper001_verdicts import (ALPHA, DECLARATIONS, FAMILY_TRAINING, FINAL_LAYER_NORMALLY,  # noqa: F401

@@ -58,7 +58,7 @@ from core.result import Result
 from core.validate import InvalidArgument
 from nets.vit import evaluate as loss_and_accuracy
 from sims.budget_pruning import count_trainable, mp_prune_level, prunable_tensors, unstructured_prune
-from sims.decided import load_stored, redecided_from
+from core.result import load_stored, redecided_from
 from sims.experiment import ExperimentRun, option
 from sims.paper003_abstract_verdicts import (ALPHA, DECLARATIONS, MEASURES, TRAINING_SCALE, VIT_SCALE,  # noqa: F401
                                              randomness_verdicts, regularisation_verdict, removal_verdicts,

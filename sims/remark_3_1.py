@@ -54,7 +54,7 @@ from pathlib import Path
 from core import protocol
 from nets.configs import with_variant
 from sims import paired_runs as runs
-from sims.decided import load_stored, redecided_from
+from core.result import load_stored, redecided_from
 from sims.experiment import RUNS_DIR, ExperimentRun, option
 
 MODULE = "sims.remark_3_1"

@@ -58,7 +58,8 @@ from core import protocol
 from core.validate import check_int
 from nets.configs import TrainConfig
 from sims import paired_runs as runs
-from sims.decided import load_stored, pct, redecided_from, seeds_to_decide
+from core.result import load_stored, redecided_from
+from sims.decided import pct, seeds_to_decide
 from sims.experiment import RUNS_DIR, ExperimentRun, option
 from sims.paper001_examples import example_config
 

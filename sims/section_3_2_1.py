@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from core import protocol as P
 from sims import paired_runs as runs
-from sims.decided import load_stored, redecided_from
+from core.result import load_stored, redecided_from
 from sims import sparsification_sweeps as sweeps_mod
 from sims import statistics as stats
 from sims.experiment import RUNS_DIR, ExperimentRun, option

@@ -245,3 +245,24 @@ def test_a_re_decided_result_says_so_in_its_source_line(tmp_path):
     assert twice.config["verdicts_redecided"]["verdicts_before"][0]["verdict"] == "holds"  # the run's own words
     text = report.render_findings(claims, report.load_results(d))
     assert "verdicts re-decided from its stored measurements at commit" in text and "`sims.x.redecide`" in text
+
+
+def test_a_result_made_by_redecide_from_names_the_measuring_run(tmp_path):
+    """The other way of re-deciding (``--redecide-from PATH``: a new Result whose provenance is the
+    re-decision's command) keeps the measuring run's command and commit, and the report prints them."""
+    import json as _json
+
+    from core.result import Provenance, load_stored, redecided_from
+    d = _store(tmp_path)
+    stored = load_stored(str(d / "x.json"), "sims.x")
+    record = redecided_from(str(d / "x.json"), stored)
+    assert record["provenance"]["argv"] == stored["provenance"]["argv"]
+    assert record["verdicts_before"] == [{"claim": "000:lemma:4.1", "setting": "N=10", "verdict": "holds"}]
+    prov = Provenance.start(argv=["--redecide-from", str(d / "x.json")], module="sims.x", seed=0).stop()
+    again = Result("sims.x", {"redecided_from": record}, prov, [], [Verdict("000:lemma:4.1", "N=10", "fails", 1.5)])
+    assert redecided_from("elsewhere", _json.loads(_json.dumps(again.to_dict())))["path"] == str(d / "x.json")
+    write_result(again, d / "x.json")
+    text = report.render_findings(_claims(tmp_path), report.load_results(d))
+    assert f"verdicts re-decided from the stored tables of `{d / 'x.json'}`, measured by `" in text
+    with pytest.raises(Exception, match="redecide_from"):
+        load_stored(str(d / "x.json"), "sims.other")
