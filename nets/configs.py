@@ -44,7 +44,7 @@ Hyperparameters and their sources (paper 000):
   1's epochs; ``ex3.2a-revive-never-predicted``: the rows of never-predicted classes); the "pruned" arm of a pair is the control, the "unpruned" arm ex3.2a's plain net.
 * Paper 001 (``p001-ex4.3`` ... ``p001-ex4.7``): its Examples 4.3-4.7 with Fashion-MNIST in place of
   MNIST, plain SGD with step size 0.05, the Section 4.4 split algorithm every 3 epochs
-  (``nets.pruning`` variant ``paper001``); batch size, final activation and the uniform
+  (``nets.algorithms`` variant ``paper001``); batch size, final activation and the uniform
   initialisation of its Remark 4.2 are not available / not stated (see each config's notes).
 
 ``get_config(name, "cpu", width_divisor=..., n_train=..., n_test=...)`` overrides the cpu scale's
@@ -76,7 +76,7 @@ class TrainConfig:
     l1: float = 0.0              # mu_1 of (E.7)
     l2: float = 0.0              # mu_2 of (E.7)
     loss: str = "cross_entropy"  # or "mse" (E.3)
-    pruning: dict | None = None  # kwargs for nets.pruning.MPPruningCallback, schedule as a name;
+    pruning: dict | None = None  # kwargs for nets.algorithms.MPPruningCallback, schedule as a name;
     #                              optional key "rule" (absent = "mp", the papers'): with_rule()
     sparsification: dict | None = None
     n_train: int | None = None   # None: the full training set
@@ -411,11 +411,11 @@ def with_rule(cfg: TrainConfig, rule: str) -> TrainConfig:
 
 def with_variant(cfg: TrainConfig, variant: str) -> TrainConfig:
     """A copy of ``cfg`` whose pruning runs the Algorithm 1 variant ``variant``
-    (``nets.pruning.VARIANTS``: "algorithm1", paper 001's "paper001", Remark 3.1's
+    (``nets.algorithms.VARIANTS``: "algorithm1", paper 001's "paper001", Remark 3.1's
     "continued_splitting", the mechanism controls of ``nets.controls``), everything else (schedule
     f(epoch), tau, split frequency) unchanged.
     "algorithm1" removes the key (the default), so such runs keep the config they had."""
-    from nets.pruning import VARIANTS
+    from nets.algorithms import VARIANTS
     from core.validate import InvalidArgument
     if variant not in VARIANTS:
         raise InvalidArgument(f"variant must be one of {VARIANTS}, got {variant!r}")

@@ -4,7 +4,7 @@ explains the accuracy gain over the unpruned net, and is it the revival of dead 
 Section 3.2's nets apply a ReLU after the output layer, so an output unit whose pre-activation is
 <= 0 on every input is dead: its class is never predicted (``nets.mechanism``). Algorithm 1's first
 round cuts the 10 x 500 output layer to rank 8 and changes every output row. Three controls, each a
-round function run by ``nets.pruning.MPPruningCallback`` at Algorithm 1's own epochs (every l
+round function run by ``nets.algorithms.MPPruningCallback`` at Algorithm 1's own epochs (every l
 epochs, step 1) as a ``variant`` (configs ``ex3.2a-hidden-only``, ``ex3.2a-random-output-projection``
 (space "input"), ``ex3.2a-random-output-projection-rowspace`` (space "row") and
 ``ex3.2a-revive-dead-outputs`` in ``nets.configs``):
@@ -48,7 +48,7 @@ epochs, step 1) as a ``variant`` (configs ``ex3.2a-hidden-only``, ``ex3.2a-rando
   returns on the training set, dead or not: a never-predicted class can have a live but nearly
   dead output (positive on a few samples by a small margin), which the strict criterion leaves alone.
 
-The rounds of (a) and (b) are Algorithm 1 variants and live beside it in ``nets.pruning``
+The rounds of (a) and (b) are Algorithm 1 variants and live beside it in ``nets.algorithms``
 (``hidden_only_round``, ``random_output_projection_round``); this module holds what they add
 (``hidden_layer_names``, ``write_random_projection``) and the round of (c). The functions that need
 the run's seed or training data take them as arguments; the callback gets them from
@@ -64,7 +64,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from nets.layers import FACTORISED_TYPES, count_parameters, set_dense_weight, weight_layers, weight_matrix
+from nets.layers import FACTORIZED_TYPES, count_parameters, set_dense_weight, weight_layers, weight_matrix
 
 PROJECTION_SPACES = ("input", "row")
 REVIVE_CRITERIA = ("dead", "never_predicted")
@@ -74,7 +74,7 @@ def output_layer_name(model: nn.Module) -> str:
     """The output layer: the last weight layer in registration order, a factorised layer counting as
     one (the layers Algorithm 1 visits, ``nets.layers.weight_layers``); ``layers.fc<L>`` for a
     ``FullyConnectedNet``."""
-    names = [n for n, _ in weight_layers(model, factorised_as_unit=True)]
+    names = [n for n, _ in weight_layers(model, factorized_as_unit=True)]
     if not names:
         raise ValueError("model has no Linear/Conv2d layer, hence no output layer")
     return names[-1]
@@ -122,7 +122,7 @@ def hidden_layer_names(model: nn.Module, layers: Iterable[str] | None = None) ->
     layer, restricted to ``layers`` when given."""
     out = output_layer_name(model)
     chosen = None if layers is None else set(layers)
-    return [n for n, _ in weight_layers(model, factorised_as_unit=True)
+    return [n for n, _ in weight_layers(model, factorized_as_unit=True)
             if n != out and (chosen is None or n in chosen)]
 
 
@@ -143,7 +143,7 @@ def write_random_projection(model: nn.Module, name: str, matrix: torch.Tensor, e
     left = matrix @ q
     with torch.no_grad():
         if event.action == "split":
-            if not isinstance(layer, FACTORISED_TYPES) or layer.rank != event.rank_after:
+            if not isinstance(layer, FACTORIZED_TYPES) or layer.rank != event.rank_after:
                 raise RuntimeError(f"{name}: Algorithm 1 reported a rank-{event.rank_after} split but the "
                                    f"layer is {type(layer).__name__}")
             layer.second.weight.copy_(left.reshape(layer.second.weight.shape).to(layer.second.weight.dtype))
@@ -225,7 +225,7 @@ def revive_rows(layer: nn.Module, rows: list[int], generator: torch.Generator) -
     """Re-draw the incoming weights of output units ``rows`` iid N(0, 1/fan_in) (the paper's
     initialisation, ``nets.models.init_std("normal", ...)``) and set their bias to 0, in place."""
     from nets.models import init_std
-    if isinstance(layer, FACTORISED_TYPES) or not isinstance(layer, (nn.Linear, nn.Conv2d)):
+    if isinstance(layer, FACTORIZED_TYPES) or not isinstance(layer, (nn.Linear, nn.Conv2d)):
         raise ValueError(f"revive_rows needs an unfactorised Linear/Conv2d, got {type(layer).__name__}")
     if not rows:
         return

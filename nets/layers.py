@@ -7,7 +7,7 @@ A weight layer is seen as a matrix in torch's orientation, ``out x in``:
 
 The paper writes W_l as N x M with N the number of *input* features (so ``X = W^T W / N``); that
 matrix is the transpose of the one here. Singular values do not depend on the orientation; the
-MP normalisation (divide by the number of input features) is handled in ``nets.pruning``.
+MP normalisation (divide by the number of input features) is handled in ``nets.algorithms``.
 
 Splitting a layer with truncated SVD ``W' = U S' V^T`` (rank r) gives two layers with no
 activation between them (Algorithm 1 step 10; paper 001 Section 4.2 step 10):
@@ -60,7 +60,7 @@ def dense_weight_count(n_out: int, n_in: int) -> int:
     return n_out * n_in
 
 
-def factorised_weight_count(n_out: int, n_in: int, rank: int) -> int:
+def factorized_weight_count(n_out: int, n_in: int, rank: int) -> int:
     """Weights of the two factors of a rank-``rank`` split: r (n_in + n_out) (bias excluded)."""
     return rank * (n_in + n_out)
 
@@ -68,7 +68,7 @@ def factorised_weight_count(n_out: int, n_in: int, rank: int) -> int:
 def split_saves_parameters(n_out: int, n_in: int, rank: int) -> bool:
     """Algorithm 1 step 11: the factors have fewer parameters than W', i.e. r (n + m) < n m.
     Bias counts are equal on both sides (one bias vector of length n_out), so weights decide."""
-    return factorised_weight_count(n_out, n_in, rank) < dense_weight_count(n_out, n_in)
+    return factorized_weight_count(n_out, n_in, rank) < dense_weight_count(n_out, n_in)
 
 
 def max_saving_rank(n_out: int, n_in: int) -> int:
@@ -135,22 +135,22 @@ class FactorizedConv2d(_Factorized):
                 f"rank={self.rank}")
 
 
-FACTORISED_TYPES = (FactorizedLinear, FactorizedConv2d)
+FACTORIZED_TYPES = (FactorizedLinear, FactorizedConv2d)
 
 
-def weight_layers(model: nn.Module, *, factorised_as_unit: bool = False) -> list[tuple[str, nn.Module]]:
+def weight_layers(model: nn.Module, *, factorized_as_unit: bool = False) -> list[tuple[str, nn.Module]]:
     """(name, module) of every weight layer, in registration order: the one definition of
     "the Linear/Conv2d layers" in nets/.
 
     Default: every ``nn.Linear`` / ``nn.Conv2d`` module, the two factors of a split layer included
     (what sparsification, paper 004's baselines and the (E.7) penalty act on; an attention block's
-    ``out_proj`` is a Linear and is included). With ``factorised_as_unit`` a factorised layer is one
+    ``out_proj`` is a Linear and is included). With ``factorized_as_unit`` a factorised layer is one
     entry and its factors are not listed (the layers Algorithm 1 visits)."""
     out, skip = [], []
     for name, module in model.named_modules():
         if any(name.startswith(p) for p in skip):
             continue
-        if factorised_as_unit and isinstance(module, FACTORISED_TYPES):
+        if factorized_as_unit and isinstance(module, FACTORIZED_TYPES):
             out.append((name, module))
             skip.append(name + ".")
         elif isinstance(module, PRUNABLE_TYPES):
@@ -185,7 +185,7 @@ def eligible_weights(model: nn.Module, *, attention: bool = True,
 
 def count_weight_parameters(layer: nn.Module) -> int:
     """Trainable weight entries of a (possibly factorised) layer, bias excluded."""
-    if isinstance(layer, FACTORISED_TYPES):
+    if isinstance(layer, FACTORIZED_TYPES):
         return count_weight_parameters(layer.first) + count_weight_parameters(layer.second)
     return layer.weight.numel()
 
@@ -221,7 +221,7 @@ def _dense_like(layer: nn.Module, matrix: torch.Tensor) -> nn.Module:
     return new
 
 
-def factorise(layer: nn.Module, left: torch.Tensor, right: torch.Tensor) -> nn.Module:
+def two_factor_layer(layer: nn.Module, left: torch.Tensor, right: torch.Tensor) -> nn.Module:
     """Split ``layer`` into ``second(first(.))`` with ``second.weight = left`` (out x r) and
     ``first.weight = right`` (r x in, reshaped to a conv kernel for Conv2d); bias on ``second``."""
     if left.ndim != 2 or right.ndim != 2 or left.shape[1] != right.shape[0]:
@@ -242,7 +242,7 @@ def factorise(layer: nn.Module, left: torch.Tensor, right: torch.Tensor) -> nn.M
         first_shape = (rank, layer.in_channels, *layer.kernel_size)
         second_shape = (layer.out_channels, rank, 1, 1)
     else:
-        raise ValueError(f"cannot factorise {type(layer).__name__}; expected Linear or Conv2d")
+        raise ValueError(f"cannot factorize {type(layer).__name__}; expected Linear or Conv2d")
     with torch.no_grad():
         new.first.weight.copy_(right.reshape(first_shape).to(dtype))
         new.second.weight.copy_(left.reshape(second_shape).to(dtype))

@@ -2,7 +2,7 @@
 
 Both model classes keep every weight layer as an ``nn.Linear`` / ``nn.Conv2d`` submodule inside
 ``nn.Sequential`` containers and call them as modules, so a pruning step (Algorithm 1, step 12) can
-replace a layer by ``setattr(parent, name, factorised_module)`` and the forward pass follows.
+replace a layer by ``setattr(parent, name, factorized_module)`` and the forward pass follows.
 
 Fully connected nets (:class:`FullyConnectedNet`), Section 3.2 "Unless stated otherwise":
 weights iid N(0, 1/N) with N the number of input features, biases 0, ReLU after every layer

@@ -80,10 +80,10 @@ from torch.nn.utils import prune as torch_prune
 
 from core.validate import InvalidArgument, check_choice, check_float, check_int, check_positive
 from nets.layers import (
-    FACTORISED_TYPES,
+    FACTORIZED_TYPES,
     count_parameters,
     eligible_weights,
-    factorise,
+    two_factor_layer,
     split_saves_parameters,
 )
 from nets.spectrum import LayerSpectrum, UnfittableSpectrum, check_finite, kept_small_count, \
@@ -865,7 +865,7 @@ def _factors(module: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _factorized_layer(module: nn.Module) -> nn.Module:
-    if not isinstance(module, (nn.Linear, nn.Conv2d)) or isinstance(module, FACTORISED_TYPES):
+    if not isinstance(module, (nn.Linear, nn.Conv2d)) or isinstance(module, FACTORIZED_TYPES):
         raise InvalidArgument(f"factorize needs an MP-pruned Linear or Conv2d, got {type(module).__name__}")
     if not is_mp_pruned(module, "weight"):
         raise InvalidArgument(f"{type(module).__name__}.weight is not MP-pruned: call mp_prune first")
@@ -882,7 +882,7 @@ def _factorized_layer(module: nn.Module) -> nn.Module:
     left, right = _factors(module)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Initializing zero-element tensors")
-        return factorise(module, left, right)
+        return two_factor_layer(module, left, right)
 
 
 def factorize(module: nn.Module, name: str | None = None) -> nn.Module:
@@ -1194,17 +1194,17 @@ def load_pruned_state_dict(model: nn.Module, state_dict: dict | str | os.PathLik
             module = model.get_submodule(mod_name)
         except AttributeError:
             continue                              # not in the model: load_state_dict reports it
-        if not isinstance(module, (nn.Linear, nn.Conv2d) + FACTORISED_TYPES):
+        if not isinstance(module, (nn.Linear, nn.Conv2d) + FACTORIZED_TYPES):
             continue                              # a container whose children are named first/second
         first, second = state[key], state[second_key]
         left = second.reshape(second.shape[0], -1)
         right = first.reshape(first.shape[0], -1)
-        if isinstance(module, FACTORISED_TYPES):
+        if isinstance(module, FACTORIZED_TYPES):
             if dense:
                 raise InvalidArgument(f"{mod_name}: the model's layer is factorised; dense=True needs the "
                                       "original architecture")
             if module.rank != right.shape[0]:
-                _set_submodule(model, mod_name, factorise(_dense_template(module), left, right))
+                _set_submodule(model, mod_name, two_factor_layer(_dense_template(module), left, right))
             continue
         if dense:
             del state[key], state[second_key]
@@ -1218,7 +1218,7 @@ def load_pruned_state_dict(model: nn.Module, state_dict: dict | str | os.PathLik
         else:
             if is_mp_pruned(module, "weight"):
                 remove(module, "weight", restore=True)
-            _set_submodule(model, mod_name, factorise(module, left, right))
+            _set_submodule(model, mod_name, two_factor_layer(module, left, right))
     # 3. torch.nn.utils.prune masks in the state_dict, for a layer without one: fold
     for key in [k for k in state if k.endswith("_orig")]:
         base = key[: -len("_orig")]
@@ -1230,7 +1230,7 @@ def load_pruned_state_dict(model: nn.Module, state_dict: dict | str | os.PathLik
                 state[base] = state.pop(key) * state.pop(mask_key)
     # 4. plain weights in the state_dict where the model carries a parametrization / factorisation
     for name, module in list(model.named_modules()):
-        if isinstance(module, FACTORISED_TYPES) and _join(name, "weight") in state:
+        if isinstance(module, FACTORIZED_TYPES) and _join(name, "weight") in state:
             _set_submodule(model, name, _dense_template(module))
             continue
         if not parametrize.is_parametrized(module):

@@ -17,7 +17,7 @@ src/SplittableLayers.py, ``P:`` = src/pruning.py, ``T:`` = src/training.py, ``R:
 ``D:`` = prune.py (the driver that produced the ViT figure). Read there, re-implemented here on the
 package's own pieces: the SVD and BEMA fit of ``nets.spectrum.matrix_spectrum`` (``theory.bema``,
 paper 000 Algorithm 2) and its Algorithm 4 fit statistic, the spike inverse map of
-``theory.shrinkage.signal_from_outlier``, the split layers of ``nets.layers.factorise`` and the masks
+``theory.shrinkage.signal_from_outlier``, the split layers of ``nets.layers.two_factor_layer`` and the masks
 of ``torch.nn.utils.prune``.
 
 One layer (``decide`` then ``apply``; S:174-284):
@@ -92,7 +92,7 @@ from torch import nn
 from torch.nn.utils import prune as torch_prune
 
 from core.validate import InvalidArgument, check_float, check_int
-from nets.layers import FACTORISED_TYPES, factorise, split_saves_parameters
+from nets.layers import FACTORIZED_TYPES, two_factor_layer, split_saves_parameters
 from nets.prune import is_mp_pruned
 from nets.spectrum import UnfittableSpectrum, matrix_spectrum
 
@@ -300,7 +300,7 @@ def decide(module: nn.Module, name: str = "weight", *, settings: SparsificationS
         raise InvalidArgument(f"settings must be a SparsificationSettings, got {type(settings).__name__}")
     vector_threshold = check_float("vector_threshold", vector_threshold, 0.0, None)
     label = layer_name or type(module).__name__
-    if isinstance(module, FACTORISED_TYPES):
+    if isinstance(module, FACTORIZED_TYPES):
         shape = (module.second.weight.shape[0], module.first.weight[0].numel())
         stored = sum(p.numel() for p in (module.first.weight, module.second.weight))
         return SparsificationDecision(label, name, shape, "none", reason="already split (S:243-244)",
@@ -369,7 +369,7 @@ def apply(module: nn.Module, decision: SparsificationDecision, name: str = "weig
     """Carry out ``decision`` on ``module``: "recomposed" writes W' into the weight in place (the
     same Parameter, so an optimizer keeps it; under a torch.nn.utils.prune mask W' goes to
     ``<name>_orig`` and the mask stays); "split" returns the two-factor layer
-    (``nets.layers.factorise``; the caller puts it in place, ``model.fc = apply(model.fc, d)``);
+    (``nets.layers.two_factor_layer``; the caller puts it in place, ``model.fc = apply(model.fc, d)``);
     "none" returns the module unchanged. The decision must be fresh (same shape, same tensor)."""
     if decision.action == "none":
         return module
@@ -385,7 +385,7 @@ def apply(module: nn.Module, decision: SparsificationDecision, name: str = "weig
         if not isinstance(module, (nn.Linear, nn.Conv2d)) or name != "weight":
             raise InvalidArgument(f"a split needs a Linear or Conv2d weight, got {type(module).__name__}.{name}")
         root = torch.as_tensor(decision.values[: decision.inner_dim], dtype=torch.float64).sqrt()
-        return factorise(module, decision.left * root, root[:, None] * decision.right)   # S:261-278
+        return two_factor_layer(module, decision.left * root, root[:, None] * decision.right)   # S:261-278
     target = name + "_orig" if is_torch_pruned(module, name) else name
     param = getattr(module, target)
     with torch.no_grad():
@@ -439,7 +439,7 @@ def l1_penalty(layers, cycle: int, settings: CycleSettings = CycleSettings()) ->
     total = None
     for module, name, err in layers:
         strength = lasso_strength(0.0 if err is None else float(err), cycle, settings)
-        tensors = ([module.first.weight, module.second.weight] if isinstance(module, FACTORISED_TYPES)
+        tensors = ([module.first.weight, module.second.weight] if isinstance(module, FACTORIZED_TYPES)
                    else [getattr(module, name)])
         for t in tensors:
             term = settings.l1_lambda * strength * t.abs().sum()
@@ -448,7 +448,7 @@ def l1_penalty(layers, cycle: int, settings: CycleSettings = CycleSettings()) ->
 
 
 def _tensors(module: nn.Module, name: str) -> list[tuple[nn.Module, str]]:
-    if isinstance(module, FACTORISED_TYPES):
+    if isinstance(module, FACTORIZED_TYPES):
         return [(module.first, "weight"), (module.second, "weight")]
     return [(module, name)]
 

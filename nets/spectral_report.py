@@ -1,7 +1,7 @@
 """Layer spectral report for any torch model (Linear and Conv2d, factorised layers as their
 product): ESD, BEMA lambda_+ (Algorithm 2), MP fit statistic (Algorithm 4), spike count, and what
 Algorithm 3 (Appendix D.3, all singular values below sqrt(lambda_+ N) removed) would remove and
-save. Conventions as in ``nets.pruning`` (matrix ``out x in``; BEMA on the tall orientation).
+save. Conventions as in ``nets.algorithms`` (matrix ``out x in``; BEMA on the tall orientation).
 
     python -m nets.spectral_report CHECKPOINT [--json OUT] [--csv] [--tau 0.7] [--alpha 0.1] [--tw-level 0.1]
 
@@ -46,7 +46,7 @@ from core.validate import InvalidArgument, check_float, check_int
 from nets.checkpoint import read_checkpoint
 from nets.layers import FactorizedConv2d, FactorizedLinear, split_saves_parameters, weight_matrix
 from nets.prune import LowRankProjection
-from nets.pruning import UnfittableSpectrum, layer_spectrum, prunable_layers
+from nets.algorithms import UnfittableSpectrum, layer_spectrum, prunable_layers
 
 
 def model_matrices(model: nn.Module) -> dict[str, tuple[str, torch.Tensor, int | None]]:

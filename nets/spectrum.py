@@ -2,7 +2,7 @@
 steps 2-4, plus the Algorithm 4 statistic that step 7 / step 5 compares with tau in ``nets.prune``):
 the one place where nets/ turns a layer into singular values and lambda_+.
 
-Conventions (see ``nets.pruning``'s module docstring for how they map to the paper):
+Conventions (see ``nets.algorithms``'s module docstring for how they map to the paper):
 
 * the matrix is torch's ``out x in`` weight (Conv2d: the ``m x (n p q)`` reshape of Section 3.2.2);
 * BEMA (``theory.bema``, Algorithm 2) runs on the *tall* orientation (N = max(out, in) rows,
@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from core.validate import InvalidArgument
-from nets.layers import FACTORISED_TYPES, weight_matrix
+from nets.layers import FACTORIZED_TYPES, weight_matrix
 
 
 class UnfittableSpectrum(ValueError):
@@ -131,7 +131,7 @@ def layer_spectrum(layer_or_matrix, alpha: float = 0.1, beta: float = 0.1,
     """Steps 4-6 of Algorithm 1 (steps 2-4 of Algorithm 3) on a Linear/Conv2d/factorised layer or
     a matrix; a factorised layer's rank is its known rank."""
     if isinstance(layer_or_matrix, nn.Module):
-        if isinstance(layer_or_matrix, FACTORISED_TYPES):
+        if isinstance(layer_or_matrix, FACTORIZED_TYPES):
             known_rank = layer_or_matrix.rank
         return matrix_spectrum(weight_matrix(layer_or_matrix), alpha, beta, name, known_rank)
     return matrix_spectrum(layer_or_matrix, alpha, beta, name, known_rank)

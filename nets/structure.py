@@ -101,7 +101,7 @@ def _conv_elements(a: dict) -> int:
     return a["out_channels"] * (a["in_channels"] // a["groups"]) * k0 * k1 + a["out_channels"]
 
 
-def _factorised_conv(a: dict) -> nn.Module:
+def _factorized_conv(a: dict) -> nn.Module:
     template = nn.Conv2d(a["in_channels"], a["out_channels"], a["kernel_size"], stride=a["stride"],
                          padding=a["padding"], dilation=a["dilation"], bias=a["bias"], device="meta")
     return FactorizedConv2d(template, a["rank"]).to_empty(device="cpu")
@@ -147,7 +147,7 @@ LAYER_TYPES: dict[str, LayerType] = {
         children=("first", "second"),
         elements=lambda a: a["rank"] * (a["in_features"] + a["out_features"]) + a["out_features"]),
     "nets.layers:FactorizedConv2d": LayerType(
-        _factorised_conv,
+        _factorized_conv,
         {"in_channels": _int(1, MAX_WIDTH), "out_channels": _int(1, MAX_WIDTH), **_CONV_GEOMETRY,
          "padding": _int_or_pair(0, MAX_KERNEL), "rank": _WIDTH, "bias": _boolean},
         children=("first", "second"),

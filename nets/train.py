@@ -172,7 +172,7 @@ def make_callbacks(cfg: TrainConfig, prune: bool = True) -> list:
         return []
     callbacks = []
     if cfg.pruning:
-        from nets.pruning import MPPruningCallback
+        from nets.algorithms import MPPruningCallback
         kwargs = {k: v for k, v in cfg.pruning.items() if k not in ("schedule", "schedule_horizon")}
         callbacks.append(MPPruningCallback(schedule=schedule_callable(cfg.pruning), **kwargs))
     if cfg.sparsification and cfg.sparsification.get("kind") == "during":

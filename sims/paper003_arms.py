@@ -113,11 +113,11 @@ def finetune(model, data, *, samples: int, lr: float, seed: int, penalty=None, b
 def _nonzero_in(model, tensors) -> int:
     import torch
     from nets.singular_vector_sparsification import effective_weight
-    from nets.layers import FACTORISED_TYPES
+    from nets.layers import FACTORIZED_TYPES
     total = 0
     for m, t in tensors:
         mod = model.get_submodule(m)
-        parts = [(mod.first, "weight"), (mod.second, "weight")] if isinstance(mod, FACTORISED_TYPES) else [(mod, t)]
+        parts = [(mod.first, "weight"), (mod.second, "weight")] if isinstance(mod, FACTORIZED_TYPES) else [(mod, t)]
         total += sum(int(torch.count_nonzero(effective_weight(a, b))) for a, b in parts)
     return total
 
@@ -130,7 +130,7 @@ def _set_submodule(model, name: str, new) -> None:
 def run_003(model0, tensors, data, cfg, lr: float, seed: int, point):
     """003's cycles; returns (rows, per-cycle non-zero count in the pruned matrices, layer rows)."""
     import nets.singular_vector_sparsification as svs
-    from nets.layers import FACTORISED_TYPES
+    from nets.layers import FACTORIZED_TYPES
     model = copy.deepcopy(model0)
     cs = svs.CycleSettings(n_cycles=cfg.cycles)
     ss = svs.SparsificationSettings()
@@ -139,7 +139,7 @@ def run_003(model0, tensors, data, cfg, lr: float, seed: int, point):
         decisions = []
         for m, t in tensors:
             mod = model.get_submodule(m)
-            w = svs.effective_weight(mod, t) if not isinstance(mod, FACTORISED_TYPES) else None
+            w = svs.effective_weight(mod, t) if not isinstance(mod, FACTORIZED_TYPES) else None
             thr = 0.0 if w is None else svs.cycle_vector_threshold(cycle, w.shape[0], w[0].numel(), cs)
             d = svs.decide(mod, t, settings=ss, vector_threshold=thr, layer_name=m)
             new = svs.apply(mod, d, t)

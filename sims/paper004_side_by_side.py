@@ -41,7 +41,7 @@ import torch
 
 from nets import baselines
 from nets.confidence import confidence_from_outputs
-from nets.pruning import algorithm3
+from nets.algorithms import algorithm3
 from sims import paper004_theorems as qt
 from sims.qian_klabjan import spectral_norm
 from core.cli import DEVICE_CHOICES, format_table, progress as progress_bar

@@ -3,7 +3,7 @@
 Each function checks one paper object and returns its Verdicts (claim ids from core/claims.json):
 
 - Example D.2 (Appendix D.2) and Fig D.4: a 10 x 10 layer split at rank 2 "has only 20 parameters".
-  Counted on the pipeline's own split (nets.pruning.split_layer) and by the closed form k (m + n).
+  Counted on the pipeline's own split (nets.algorithms.split_layer) and by the closed form k (m + n).
 - Paper 001, Section 4.5: the parameter counts of Examples 4.1 and 4.3-4.7 (dense and split
   networks as printed), counted on torch Linear layers.
 - Remark 4.3 (Section 4.2): sparsifying W = R + S at a threshold zeta(N) "amounts to replacing W by

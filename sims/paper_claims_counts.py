@@ -11,7 +11,7 @@ from core.result import Verdict
 DECLARATIONS = {
     "000:example:D.2": protocol.declare(
         "000:example:D.2", "parameters of the 10 x 10 layer split at rank 2, counted on "
-        "nets.pruning.split_layer, against the printed 20", "approximately", margin=0.0),
+        "nets.algorithms.split_layer, against the printed 20", "approximately", margin=0.0),
     "000:figure:D.4": protocol.declare(
         "000:figure:D.4", "the same count (the figure repeats Example D.2) against 20", "approximately",
         margin=0.0),
@@ -29,7 +29,7 @@ DECLARATIONS = {
 def example_d2() -> tuple[list[dict], list[Verdict]]:
     import torch
     from nets.layers import count_parameters
-    from nets.pruning import split_layer
+    from nets.algorithms import split_layer
     model = torch.nn.Sequential(torch.nn.Linear(10, 10, bias=False))
     before = count_parameters(model)
     split_layer(model, "0", rank=2)
@@ -41,7 +41,7 @@ def example_d2() -> tuple[list[dict], list[Verdict]]:
     corrected = (f"the split layer has k (m + n) = 2 (10 + 10) = {closed_form} parameters "
                  f"(20 per factor), not 20; still fewer than the {before} of the dense layer")
     out = []
-    for cid, note in (("000:example:D.2", "counted on nets.pruning.split_layer and by the closed form; "
+    for cid, note in (("000:example:D.2", "counted on nets.algorithms.split_layer and by the closed form; "
                                           "they agree"),
                       ("000:figure:D.4", "the figure repeats Example D.2")):
         d = protocol.approximately(DECLARATIONS[cid], float(after), 20.0)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from core import protocol as P
 from nets.configs import get_config
 from nets.models import build_model, count_parameters
-from nets.pruning import layer_spectrum
+from nets.algorithms import layer_spectrum
 from sims.experiment import ExperimentRun, option
 
 # Declared before the runs.  The counts are exact arithmetic at the paper's own sizes (scale "paper"):

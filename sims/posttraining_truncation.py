@@ -39,7 +39,7 @@ from core.result import Result
 from core.validate import InvalidArgument
 from nets.confidence import accuracy_from_confidence, classification_confidence
 from nets.layers import set_dense_weight
-from nets.pruning import FACTORISED_TYPES, layer_spectrum
+from nets.algorithms import FACTORIZED_TYPES, layer_spectrum
 from sims.experiment import ExperimentRun, cli_main, option
 
 DEFAULT_RANKS = (1, 2, 3, 5, 8, 10, 15, 20, 25, 30, 40, 50, 60, 80, 100, 150, 200, 300, 400, 600, 784)
@@ -92,7 +92,7 @@ def rank_sweep(model: nn.Module, layer_name: str, ranks: Iterable[int],
     """Accuracy after replacing one layer's W by its rank-k truncation, for each k in ``ranks``
     (plus the MP rank and the full rank). Weight counts are those of the split form r (n + m)."""
     layer = model.get_submodule(layer_name)
-    if isinstance(layer, FACTORISED_TYPES) or not isinstance(layer, (nn.Linear, nn.Conv2d)):
+    if isinstance(layer, FACTORIZED_TYPES) or not isinstance(layer, (nn.Linear, nn.Conv2d)):
         raise ValueError(f"{layer_name!r} must be an unfactorised Linear/Conv2d layer")
     spec = layer_spectrum(layer, alpha, beta, layer_name)
     k_max = int(spec.s.numel())

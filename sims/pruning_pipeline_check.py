@@ -5,15 +5,15 @@
 is ``results/pruning_pipeline_check.json``.
 
 The E.4 network of Example 4.1 ([2, 500, 2], ReLU) has no layer MP pruning can act on (its two
-matrices are 500 x 2 and 2 x 500; nets.pruning leaves them alone), so the E.4 problem is trained
+matrices are 500 x 2 and 2 x 500; nets.algorithms leaves them alone), so the E.4 problem is trained
 with a second hidden layer, ``[2, H, H, 2]`` (default H = 500, ReLU hidden layers, 120 epochs),
 a linear head, pruned by Algorithm 1 (split frequency 7, schedule (3.6), GoF tau 0.7;
-nets.pruning).  ``ex3.2a`` is the cpu-scale Fashion-MNIST network of Example 3.2 (nets.configs),
+nets.algorithms).  ``ex3.2a`` is the cpu-scale Fashion-MNIST network of Example 3.2 (nets.configs),
 21 epochs (three pruning rounds).  At every pruning event the network just before and just after
 the event is read into ``theory.pruning_bounds.Network`` (float64) and, per test input s:
 
 * the actual change |delta X(s, W) - delta X(s, W')| against Lemma 4.1 (4.4), with the threshold
-  sqrt(lambda+ N) that nets.pruning used for each changed layer (the sum of the single-layer
+  sqrt(lambda+ N) that nets.algorithms used for each changed layer (the sum of the single-layer
   bounds when several layers change at once, ``lemma_4_1_bound_all_layers``).  It must never be
   exceeded; we also check that the removed part has norm <= threshold (the lemma's premise).
 * Theorem 4.1's E' (4.18) with f_W estimated from the kept singular values through the inverse
@@ -182,7 +182,7 @@ def analyse_event(before: pb.Network, after: pb.Network, events: list, inputs: n
 
 
 class RecordingCallback:
-    """Wraps nets.pruning.MPPruningCallback: snapshots the network around each pruning round."""
+    """Wraps nets.algorithms.MPPruningCallback: snapshots the network around each pruning round."""
 
     def __init__(self, inner, inputs: np.ndarray, labels: np.ndarray):
         self.inner, self.inputs, self.labels = inner, inputs, labels
@@ -204,7 +204,7 @@ class RecordingCallback:
 def train_and_record(config: str, cfg: Config, device) -> dict:
     """Train one problem with Algorithm 1 and analyse every pruning event."""
     from nets.configs import get_config, schedule_callable
-    from nets.pruning import MPPruningCallback
+    from nets.algorithms import MPPruningCallback
     from nets.train import Run, load_data_for
     tc = get_config(config, "paper" if config == "e4-classification" else "cpu")
     if config == "e4-classification":

@@ -8,9 +8,9 @@ seed from the same initial weights on the same batches (``sims.paired_runs``):
 
 * ``unpruned``: no pruning;
 * ``algorithm1``: Algorithm 1 as the paper states it (steps 21-27 recombine W_l = W'_1 W'_2 and split
-  that again; ``nets.pruning.algorithm1_round``), the ``pruned`` arm of ``sims.example_3_2``;
+  that again; ``nets.algorithms.algorithm1_round``), the ``pruned`` arm of ``sims.example_3_2``;
 * ``continued_splitting``: Remark 3.1's variant, steps 4-18 run on the factors W'_1, W'_2 themselves
-  (``nets.pruning.continued_splitting_round``, ``nets.configs.with_variant``), same f(epoch), tau, l.
+  (``nets.algorithms.continued_splitting_round``, ``nets.configs.with_variant``), same f(epoch), tau, l.
 
 Declared before the runs (``DECLARATIONS``, one claim family ``000:remark:3.1`` through
 ``core.protocol``; also stored in the Result's config, ``declared``):
@@ -185,14 +185,14 @@ def _single_run_with_data(cfg, seed, config, context):
 
 
 def _leaf_count(model) -> int:
-    from nets.pruning import prunable_layers
+    from nets.algorithms import prunable_layers
     return len(prunable_layers(model, descend_into_factors=True))
 
 
 def _bottlenecks(model) -> str:
     """Per weight layer, the rank its chain of factors can carry: the smallest dimension of any of
     its leaf matrices ("fc1:14 fc2:...")."""
-    from nets.pruning import prunable_layers
+    from nets.algorithms import prunable_layers
     out = {}
     for unit in prunable_layers(model):
         leaves = [n for n in prunable_layers(model, descend_into_factors=True) if n == unit or n.startswith(unit + ".")]

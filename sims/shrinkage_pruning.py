@@ -3,7 +3,7 @@
 Does the MP-edge rule of papers 000/001 (Algorithm 3: keep the singular values above sqrt(lambda+),
 unchanged) leave approximation quality or accuracy on the table?  Each rule of
 ``theory.shrinkage.shrink_singular_values`` is applied to a layer's singular values with the noise
-level of the layer's BEMA fit (``nets.pruning.bema_fit_singular_values``: noise_sigma =
+level of the layer's BEMA fit (``nets.algorithms.bema_fit_singular_values``: noise_sigma =
 sqrt(sigma^2), the entry standard deviation of the MP bulk; the same for every rule; ``truncate`` is
 then the MP edge without Algorithm 3's Tracy-Widom margin).  A rule that keeps rank k stores
 k (n_out + n_in) weights as factors; to compare at MATCHED budgets every rule is set beside plain
@@ -52,7 +52,7 @@ import torch
 from core.cli import progress
 from core.result import Result
 from core.validate import check_choice, check_int
-from nets.pruning import bema_fit_singular_values
+from nets.algorithms import bema_fit_singular_values
 from sims.experiment import ExperimentRun, option
 from theory import shrinkage as sh
 # the summary and verdicts, one concern of their own; their names stay importable from here

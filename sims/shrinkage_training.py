@@ -5,9 +5,9 @@ training?  Every run is ``nets.train``'s Example 3.2a (Section 3.2.1, Tables 3.4
 scale of ``nets.configs`` (default ``cpu``: FC [784, 200, 400, 200, 50, 10], ReLU after every
 layer, 10000 training / 10000 test Fashion-MNIST images, 70 epochs, SGD lr 0.02 momentum 0.9 batch
 128, L2 5e-4, split every 7 epochs, GoF tau 0.7, schedule (3.6)), with Algorithm 1's decision of
-steps 9 and 22 made by ``rule`` (``nets.pruning.MPPruningCallback(rule=...)``; "mp" is the papers'
+steps 9 and 22 made by ``rule`` (``nets.algorithms.MPPruningCallback(rule=...)``; "mp" is the papers'
 rule, the others are ``theory.shrinkage``'s with the layer's BEMA noise level, the singular values
-the rule zeroes playing the part of the small ones, see ``nets.pruning``).  For each seed every
+the rule zeroes playing the part of the small ones, see ``nets.algorithms``).  For each seed every
 rule starts from the same weights and sees the same training subset and batch order (``nets.train``
 seeds both from the seed alone); only the rule differs, so differences are paired by seed.
 
@@ -33,7 +33,7 @@ there: kill and rerun the same command to continue.  Each run's folder names the
 started it (``git_commit.txt``; column ``made_by`` of the runs table).
 
 With a shrinker the schedule f(epoch) > 0 keeps some singular values the rule zeroes unchanged
-while the ones it keeps are shrunk (``nets.pruning``): the output is then not monotone in s (a kept
+while the ones it keeps are shrunk (``nets.algorithms``): the output is then not monotone in s (a kept
 outlier just above the edge can end below a retained bulk value).  That is the literal combination
 of step 9 with the rule; at f = 0 (the last rounds, epochs >= 60 with (3.6)) the rule acts alone.
 
@@ -128,7 +128,7 @@ def train_one(cfg: TrainingConfig, rule: str, seed: int, data, cache: Path | Non
     ``made_by`` (the code version, git commit) is written beside a new run's checkpoint; a resumed
     run reports the version that started it."""
     import torch
-    from nets.layers import FACTORISED_TYPES, weight_layers, weight_matrix
+    from nets.layers import FACTORIZED_TYPES, weight_layers, weight_matrix
     from nets.spectrum import numerical_rank
     from nets.train import CHECKPOINT, Run, make_callbacks
     tc = train_config(cfg, rule)
@@ -160,8 +160,8 @@ def train_one(cfg: TrainingConfig, rule: str, seed: int, data, cache: Path | Non
     last = run.metrics[-1]
     ranks = {}
     with torch.no_grad():   # a split layer's rank; a dense layer's numerical rank (W' of step 14 included)
-        for name, layer in weight_layers(run.model, factorised_as_unit=True):
-            if isinstance(layer, FACTORISED_TYPES):
+        for name, layer in weight_layers(run.model, factorized_as_unit=True):
+            if isinstance(layer, FACTORIZED_TYPES):
                 ranks[name] = int(layer.rank)
                 continue
             m = weight_matrix(layer)

@@ -19,7 +19,7 @@ def network_of(model):
         raise InvalidArgument("the dX / Lemma 4.1 probe needs a fully connected ReLU net (nets.models.FullyConnectedNet)")
     weights, biases = [], []
     with torch.no_grad():
-        for _, layer in weight_layers(model, factorised_as_unit=True):
+        for _, layer in weight_layers(model, factorized_as_unit=True):
             weights.append(weight_matrix(layer).detach().to(torch.float64).cpu().numpy())
             b = layer.bias
             biases.append(None if b is None else b.detach().to(torch.float64).cpu().numpy())

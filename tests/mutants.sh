@@ -16,4 +16,4 @@ mut theory/pruning_bounds.py "removed = sv <= threshold if inclusive else sv < t
 mut theory/pruning_bounds.py "removed = sv <= threshold if inclusive else sv < threshold" "removed = sv < threshold if inclusive else sv < threshold" tests/test_pruning_bounds.py::test_truncation_at_an_exact_tie
 mut sims/linalg.py "    return torch.minimum(above, diffs)" "    return diffs" tests/test_linalg.py::test_certificate_of_a_near_degenerate_pair
 mut sims/stats.py "proportion_ci(confidence_level=level," "proportion_ci(confidence_level=0.95," tests/test_sims_stats.py::test_proportion_ci_honours_level
-mut nets/layers.py "return factorised_weight_count(n_out, n_in, rank) < dense_weight_count(n_out, n_in)" "return factorised_weight_count(n_out, n_in, rank) <= dense_weight_count(n_out, n_in)" tests/test_layers.py
+mut nets/layers.py "return factorized_weight_count(n_out, n_in, rank) < dense_weight_count(n_out, n_in)" "return factorized_weight_count(n_out, n_in, rank) <= dense_weight_count(n_out, n_in)" tests/test_layers.py

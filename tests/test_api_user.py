@@ -236,7 +236,7 @@ def _bytes(state) -> int:
     return len(buffer.getvalue())
 
 
-def test_params_after_counts_the_factorised_layer_not_the_parametrized_state_dict():
+def test_params_after_counts_the_factorized_layer_not_the_parametrized_state_dict():
     layer = _linear(16, n_in=600, n_out=400)
     dense = _bytes(layer.state_dict())
     event = nets.mp_decide(layer, tau=None).event

@@ -281,13 +281,13 @@ API_ROWS += [
     ("data batch_size 0", lambda: _module("nets.data").make_loader(
         torch.utils.data.TensorDataset(torch.zeros(3)), 0, shuffle=False), (), {}, "batch_size"),
     ("data unknown dataset", lambda: _module("nets.data").load_dataset("imagenet"), (), {}, "dataset"),
-    ("pruning alpha 0.7", lambda: _module("nets.pruning").layer_spectrum(torch.randn(50, 30), alpha=0.7), (), {},
+    ("pruning alpha 0.7", lambda: _module("nets.algorithms").layer_spectrum(torch.randn(50, 30), alpha=0.7), (), {},
      "alpha"),
-    ("pruning alpha 0", lambda: _module("nets.pruning").layer_spectrum(torch.randn(50, 30), alpha=0.0), (), {},
+    ("pruning alpha 0", lambda: _module("nets.algorithms").layer_spectrum(torch.randn(50, 30), alpha=0.0), (), {},
      "alpha"),
-    ("pruning beta 1", lambda: _module("nets.pruning").layer_spectrum(torch.randn(50, 30), beta=1.0), (), {},
+    ("pruning beta 1", lambda: _module("nets.algorithms").layer_spectrum(torch.randn(50, 30), beta=1.0), (), {},
      "beta"),
-    ("pruning complex weights", lambda: _module("nets.pruning").layer_spectrum(
+    ("pruning complex weights", lambda: _module("nets.algorithms").layer_spectrum(
         torch.randn(50, 30, dtype=torch.complex64)), (), {}, "weights"),
     ("sparsify threshold", lambda: _module("nets.sparsify").sparsify(_model(), -1.0), (), {}, "threshold"),
     ("sparsify threshold nan", lambda: _module("nets.sparsify").sparsify(_model(), NAN), (), {}, "threshold"),

@@ -1,4 +1,4 @@
-"""Remark 3.1's "continued splitting" variant of Algorithm 1 (nets.pruning.continued_splitting_round):
+"""Remark 3.1's "continued splitting" variant of Algorithm 1 (nets.algorithms.continued_splitting_round):
 the factors of a split layer are split again (steps 4-18 on W'_1, W'_2) instead of being recombined
 (steps 21-27). Checked on a planted spiked layer against Algorithm 1's own round."""
 from __future__ import annotations
@@ -8,8 +8,8 @@ import torch
 from torch import nn
 
 from nets.configs import get_config, with_variant
-from nets.layers import FACTORISED_TYPES, count_parameters
-from nets.pruning import (
+from nets.layers import FACTORIZED_TYPES, count_parameters
+from nets.algorithms import (
     MPPruningCallback,
     algorithm1_round,
     continued_splitting_round,
@@ -35,7 +35,7 @@ def _leaves(model, prefix="0"):
 
 def _product(module) -> torch.Tensor:
     """The matrix a (possibly nested) factorised layer multiplies to: second(first(x)) = B A x."""
-    if isinstance(module, FACTORISED_TYPES):
+    if isinstance(module, FACTORIZED_TYPES):
         return _product(module.second) @ _product(module.first)
     return module.weight.detach().to(torch.float64)
 

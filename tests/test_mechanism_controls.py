@@ -2,7 +2,7 @@
 Algorithm 1 itself as it was.
 
 * Algorithm 1's arm (``ex3.2a``, default variant) equals, bit for bit, a run whose callback is the
-  bare ``nets.pruning.algorithm1_round`` with f(epoch) of (3.6) at every l-th epoch;
+  bare ``nets.algorithms.algorithm1_round`` with f(epoch) of (3.6) at every l-th epoch;
 * (a) ``hidden_only``: the output layer is untouched, the hidden layers get exactly Algorithm 1's
   events and weights on the same state;
 * (b) ``random_output_projection``: the output layer has MP's rank and parameter count, is W
@@ -37,9 +37,9 @@ from nets.controls import (
     output_layer_name,
     revive_dead_outputs_round,
 )
-from nets.layers import FACTORISED_TYPES, count_parameters, weight_matrix
+from nets.layers import FACTORIZED_TYPES, count_parameters, weight_matrix
 from nets.models import FullyConnectedNet
-from nets.pruning import MPPruningCallback, algorithm1_round, prunable_layers, random_output_projection_round
+from nets.algorithms import MPPruningCallback, algorithm1_round, prunable_layers, random_output_projection_round
 from nets.schedules import resolve_schedule
 from nets.train import Run, load_data_for, train_runs
 from tests.planted import spiked_matrix
@@ -224,7 +224,7 @@ def test_random_projection_split_case_has_mps_rank_and_parameters(space):
     (e_mp,) = [e for e in ev_mp if e.layer == "layers.fc2"]
     (e_c,) = [e for e in ev_c if e.layer == "layers.fc2"]
     assert e_mp.action == e_c.action == "split" and e_c.rank_after == e_mp.rank_after < 20
-    assert isinstance(control.layers.fc2, FACTORISED_TYPES) and control.layers.fc2.rank == e_mp.rank_after
+    assert isinstance(control.layers.fc2, FACTORIZED_TYPES) and control.layers.fc2.rank == e_mp.rank_after
     assert count_parameters(control.layers.fc2) == count_parameters(mp.layers.fc2) == e_mp.params_after
     assert count_parameters(control) == count_parameters(mp)
     assert torch.equal(control.layers.fc2.bias, model.layers.fc2.bias)
@@ -273,7 +273,7 @@ def test_revive_redraws_a_planted_dead_row_and_nothing_else(data, trained_state)
     (ev,) = revive_dead_outputs_round(net, data.train, seed=SEED, epoch=7)
     assert isinstance(ev, ReviveEvent) and dead in ev.revived_units and ev.rows_revived == len(ev.revived_units)
     assert ev.params_before == ev.params_after == count_parameters(layer)
-    assert not any(isinstance(m, FACTORISED_TYPES) for m in net.modules())
+    assert not any(isinstance(m, FACTORIZED_TYPES) for m in net.modules())
     assert count_parameters(net) == count_parameters(before)
     w_new, w_old = layer.weight.detach(), before.get_submodule(out).weight.detach()
     revived = list(ev.revived_units)

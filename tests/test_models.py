@@ -118,7 +118,7 @@ def test_seeded_initialisation():
     assert not torch.equal(a.layers.fc1.weight, c.layers.fc1.weight)
 
 
-def test_structure_round_trip_with_factorised_layers():
+def test_structure_round_trip_with_factorized_layers():
     from nets.layers import FactorizedConv2d, FactorizedLinear
     spec = {"kind": "cnn", "conv_channels": [3, 6, 6, 6], "fc_topology": [6 * 11 * 11, 20, 10], "input_side": 28}
     model = build_model(spec, seed=0)

@@ -242,7 +242,7 @@ def test_attention_state_dict_round_trip():
         np.testing.assert_allclose(_attend(target, x).detach().numpy(), want.numpy(), atol=ATOL)
 
 
-def test_factorised_state_dict_loads_both_ways():
+def test_factorized_state_dict_loads_both_ways():
     label, model, fresh, x = _models()[0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", nets.AllNoiseWarning)
@@ -315,7 +315,7 @@ def test_all_noise_layer_keeps_its_weight_with_a_warning(n_in, n_out):
 
 
 def test_all_noise_conv_and_algorithm3_defaults_warn():
-    from nets.pruning import prune_layer_algorithm3
+    from nets.algorithms import prune_layer_algorithm3
     conv = nn.Conv2d(4, 60, 3)                                         # 60 x 36 matrix
     _set(conv.weight, all_noise_matrix(60, 36, seed=1))
     with pytest.warns(nets.AllNoiseWarning):
@@ -352,7 +352,7 @@ def test_eligible_layers_one_definition():
             self.fc = FactorizedLinear(16, 16, 3)
     block = Block()
     assert [n for n, _ in weight_layers(block)] == ["attn.out_proj", "conv", "fc.first", "fc.second"]
-    assert [n for n, _ in weight_layers(block, factorised_as_unit=True)] == ["attn.out_proj", "conv", "fc"]
+    assert [n for n, _ in weight_layers(block, factorized_as_unit=True)] == ["attn.out_proj", "conv", "fc"]
     assert eligible_weights(block) == [("attn", "in_proj_weight"), ("attn.out_proj", "weight"),
                                        ("fc.first", "weight"), ("fc.second", "weight")]
     assert ("emb", "weight") in eligible_weights(block, embeddings=True)

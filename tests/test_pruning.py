@@ -1,4 +1,4 @@
-"""Tests for nets.pruning / nets.layers / nets.schedules (Algorithm 1, Algorithm 3, paper 001).
+"""Tests for nets.algorithms / nets.layers / nets.schedules (Algorithm 1, Algorithm 3, paper 001).
 
 Expected values come from independent computations: numpy's float64 SVD (not the module's torch
 SVD), hand-evaluated schedule formulas (fractions), the inequality r (n + m) < n m written out,
@@ -19,7 +19,7 @@ from torch import nn
 
 from nets import schedules
 from nets.layers import FactorizedConv2d, FactorizedLinear, count_parameters
-from nets.pruning import (
+from nets.algorithms import (
     MPPruningCallback,
     algorithm1_round,
     algorithm3,
@@ -388,7 +388,7 @@ def test_algorithm1_rounds_never_increase_model_parameters(seed, horizon):
 
 
 def test_paper001_callback_defaults():
-    from nets.pruning import paper001_callback
+    from nets.algorithms import paper001_callback
     cb = paper001_callback()
     model = _mlp(5)
     assert cb.on_epoch_end(model, 2) == []

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-import nets.pruning as pruning
+import nets.algorithms as pruning
 from core.validate import InvalidArgument
 from nets.configs import get_config, with_rule
 from nets.layers import weight_matrix

@@ -334,7 +334,7 @@ def test_common_class_gap_drops_classes_either_net_never_predicts():
 def test_pruning_callback_loads_a_pre_pruneevent_history():
     """Checkpoints written before nets.prune.PruneEvent hold plain event dicts; they must still load
     (and save again), or no earlier run can be resumed or read back."""
-    from nets.pruning import MPPruningCallback
+    from nets.algorithms import MPPruningCallback
     legacy = {"layer": "layers.fc5", "kind": "linear", "shape": [10, 50], "action": "split", "rank_before": 10,
               "rank_after": 8, "kept_sv_min": 0.99, "removed_sv_max": 0.95, "removed_sv_sum_sq": 1.7, "epoch": 7}
     cb = MPPruningCallback()

@@ -12,7 +12,7 @@ from torch import nn
 
 from core.result import read_result
 from core.validate import InvalidArgument
-from nets.pruning import split_layer
+from nets.algorithms import split_layer
 from nets.spectral_report import load_source, main, spectral_report, state_dict_matrices
 from tests.planted import spiked_matrix
 from theory.bema import fit_matrix
@@ -44,7 +44,7 @@ def test_report_counts_spikes_and_algorithm3_saving():
     assert "error" in rows["4"]            # 2 x 240: BEMA has no bulk window to fit
 
 
-def test_state_dict_path_matches_model_path_with_factorised_layer():
+def test_state_dict_path_matches_model_path_with_factorized_layer():
     model = make_model()
     split_layer(model, "2", 50)
     from_model = {r["layer"]: r for r in spectral_report(model)}

@@ -275,7 +275,7 @@ def test_nan_weight_stops_training_with_a_clear_error(tmp_path):
 
 
 def test_mp_pruning_callback_refuses_nan_weights():
-    from nets.pruning import MPPruningCallback
+    from nets.algorithms import MPPruningCallback
     run = Run(_tiny_cfg(epochs=1), _tiny_data(), seed=0, progress=False)
     with torch.no_grad():
         run.model.layers.fc2.weight[1, 1] = float("nan")

@@ -33,7 +33,7 @@ import torch
 
 from nets.configs import get_config
 from nets.layers import weight_matrix
-from nets.pruning import prunable_layers
+from nets.algorithms import prunable_layers
 from nets.train import load_data_for, train_runs
 
 ROOT = Path(__file__).resolve().parents[1]

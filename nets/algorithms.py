@@ -1,5 +1,6 @@
-"""MP-based pruning of weight layers: Algorithm 1 (during training), Algorithm 3 (post-training)
-of paper 000 (Berlyand et al. 2024) and the split algorithm of paper 001 Section 4.4.
+"""The papers' pruning algorithms, built on the one-matrix API of ``nets.prune``: Algorithm 1
+(during training: its rounds and the training callback), Algorithm 3 (post-training) of paper 000
+(Berlyand et al. 2024) and the split algorithm of paper 001 Section 4.4.
 
 Conventions (read these before comparing numbers with the paper)
 -----------------------------------------------------------------
@@ -63,10 +64,10 @@ from torch import nn
 from torch.nn.utils import prune as torch_prune
 
 from nets.layers import (
-    FACTORISED_TYPES,
+    FACTORIZED_TYPES,
     FactorizedConv2d,
     count_parameters,
-    factorise,
+    two_factor_layer,
     recombined,
     set_dense_weight,
     split_saves_parameters,
@@ -128,7 +129,7 @@ def truncate_layer(model: nn.Module, name: str, rank: int) -> nn.Module:
     """Replace a Linear/Conv2d's weight in place by its best rank-``rank`` approximation
     (Algorithm 1 step 14). Returns the layer."""
     layer = _get_layer(model, name)
-    if isinstance(layer, FACTORISED_TYPES):
+    if isinstance(layer, FACTORIZED_TYPES):
         raise ValueError(f"{name!r} is factorised; recombine() it first")
     _make_weight_permanent(layer)
     spec = layer_spectrum_svd_only(layer, name)
@@ -154,7 +155,7 @@ def split_layer(model: nn.Module, name: str, rank: int, require_saving: bool = F
     truncation, no activation between (Algorithm 1 steps 10-12). Returns the new module.
     With ``require_saving`` a split that does not satisfy r (n + m) < n m raises ValueError."""
     layer = _get_layer(model, name)
-    if isinstance(layer, FACTORISED_TYPES):
+    if isinstance(layer, FACTORIZED_TYPES):
         raise ValueError(f"{name!r} is already factorised; recombine() it first")
     _make_weight_permanent(layer)
     U, s, Vh = layer_spectrum_svd_only(layer, name)
@@ -166,7 +167,7 @@ def split_layer(model: nn.Module, name: str, rank: int, require_saving: bool = F
     root = s[:rank].sqrt()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Initializing zero-element tensors")
-        new = factorise(layer, U[:, :rank] * root, root[:, None] * Vh[:rank])
+        new = two_factor_layer(layer, U[:, :rank] * root, root[:, None] * Vh[:rank])
     _replace(model, name, new)
     return new
 
@@ -184,7 +185,7 @@ def prunable_layers(model: nn.Module, descend_into_factors: bool = False) -> lis
     """Names of the weight layers Algorithm 1 visits (``nets.layers.weight_layers``): Linear/Conv2d
     and factorised layers as units. With ``descend_into_factors`` (paper 001's repeated splitting)
     the factors themselves are listed instead of the factorised module."""
-    return [n for n, _ in weight_layers(model, factorised_as_unit=not descend_into_factors)]
+    return [n for n, _ in weight_layers(model, factorized_as_unit=not descend_into_factors)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -217,7 +218,7 @@ def prune_layer(model: nn.Module, name: str, keep_fraction: float, tau: float,
     as the paper's algorithm does; the event then shows rank_after = 0). ``rule``, ``noise_sigma``:
     see the module docstring."""
     layer = _get_layer(model, name)
-    if isinstance(layer, FACTORISED_TYPES):
+    if isinstance(layer, FACTORIZED_TYPES):
         raise ValueError(f"{name!r} is factorised; Algorithm 1 prunes only split_l = false layers")
     _make_weight_permanent(layer)
     params_before = count_parameters(layer)
@@ -262,7 +263,7 @@ def recombine_if_better(model: nn.Module, name: str, keep_fraction: float, tau: 
     the hypothetical rank is that rule's (``nets.prune.rule_singular_values``)."""
     check_rule(rule)
     layer = _get_layer(model, name)
-    if not isinstance(layer, FACTORISED_TYPES):
+    if not isinstance(layer, FACTORIZED_TYPES):
         raise ValueError(f"{name!r} is not factorised (split_l = false)")
     _make_weight_permanent(layer)
     params_before = count_parameters(layer)
@@ -324,7 +325,7 @@ def algorithm1_round(model: nn.Module, keep_fraction: float, tau: float, tau_con
     if recombine_first:
         for name in prunable_layers(model):
             layer = model.get_submodule(name)
-            if isinstance(layer, FACTORISED_TYPES) and selected(name):
+            if isinstance(layer, FACTORIZED_TYPES) and selected(name):
                 ev = recombine_if_better(model, name, keep_fraction, _tau_for(layer, tau, tau_conv),
                                          alpha, beta, rule=rule, noise_sigma=noise_sigma)
                 if ev.action == "recombined":
@@ -332,7 +333,7 @@ def algorithm1_round(model: nn.Module, keep_fraction: float, tau: float, tau_con
                 events.append(ev)
     for name in prunable_layers(model):
         layer = model.get_submodule(name)
-        if not isinstance(layer, FACTORISED_TYPES) and selected(name):
+        if not isinstance(layer, FACTORIZED_TYPES) and selected(name):
             events.append(prune_layer(model, name, keep_fraction, _tau_for(layer, tau, tau_conv),
                                       alpha, beta, known_rank=recombined_rank.get(name), rule=rule,
                                       noise_sigma=noise_sigma))
@@ -657,7 +658,7 @@ def prune_layer_algorithm3(model: nn.Module, name: str, remove_fraction: float =
     if not 0.0 <= remove_fraction <= 1.0:
         raise ValueError(f"remove_fraction must lie in [0, 1], got {remove_fraction}")
     layer = _get_layer(model, name)
-    if isinstance(layer, FACTORISED_TYPES):
+    if isinstance(layer, FACTORIZED_TYPES):
         raise ValueError(f"{name!r} is already factorised")
     _make_weight_permanent(layer)
     before = count_parameters(layer)
