@@ -35,11 +35,11 @@ How a claim id travels, e.g. ``000:table:3.4``:
 4. ``figures.report`` joins each stored verdict with ``core/claims.json`` (a Result may only carry
    verdicts on claims whose ``checked_by`` names it) and prints the row under the claim in FINDINGS.md.
 
-Entries with ``typed=False`` are the older modules that still build their own parser and config;
-they declare their claims all the same (checked at birth through ``core.cli.run``).  Entries whose
-``checked_by`` differs from the module are experiments moved out of ``nets/``: their committed
-Results (and ``core/claims.json``) carry the old module name, which stays a thin alias so that each
-Result's ``provenance.argv`` still reruns it.
+Every entry is a typed unit (Config, run, toy_config).  Entries whose ``checked_by`` differs from
+the module are experiments whose committed Results (and ``core/claims.json``) carry an older name:
+the experiments moved out of ``nets/`` (the old module stays a thin alias so that each Result's
+``provenance.argv`` still reruns it) and ``sims.theory_self_check``, whose Result is ``python -m
+theory``'s (theory/ may not import the experiment layer, so its command line stays there).
 """
 from __future__ import annotations
 
@@ -52,12 +52,12 @@ from core import claims as claims_registry
 class Entry:
     """One registered experiment: its module, one line on what it checks, the claim ids it
     declares, ``checked_by`` (the name ``core/claims.json`` lists it under: the module, or the old
-    module name its committed Results still carry) and ``typed`` (has Config / run / toy_config)."""
+    module name its committed Results still carry) and ``extra``, an optional dependency its run
+    needs (without it the run is refused in one line naming it, which the registry's test checks)."""
     module: str
     summary: str
     claims: tuple[str, ...]
     checked_by: str = ""
-    typed: bool = True
     extra: str | None = None  # the optional extra (importable module) its run needs, if any
 
     def __post_init__(self):
@@ -169,16 +169,9 @@ def entries() -> dict[str, Entry]:
 
 
 def declare_all() -> None:
-    """Declare every entry's claims to ``core.claims`` (idempotent; ValueError on an unknown id).
-
-    An older (``typed=False``) module may also make verdicts on the claims whose ``checked_by``
-    names it, so that a claim added to ``core/claims.json`` does not stop its run before the
-    declaration here catches up; ``tests/test_registry.py`` fails until it does."""
-    registry = claims_registry.registry()
+    """Declare every entry's claims to ``core.claims`` (idempotent; ValueError on an unknown id)."""
     for e in EXPERIMENTS:
         ids = set(e.claims)
-        if not e.typed:
-            ids |= {c.id for c in registry.values() if e.checked_by in c.checked_by}
         if claims_registry.declared_claims(e.module) != frozenset(ids):
             claims_registry.declare_experiment(e.module, ids)
 
