@@ -98,6 +98,30 @@ def copy_tree(dest: Path, rev: str | None) -> None:
             shutil.copy2(src, dest / name)
 
 
+def refresh_tree(tree: Path, module: str, rev: str | None) -> None:
+    """The working tree's (or rev's) files into an earlier run's tree, keeping the mutated module
+    (which must be unchanged: the mutants were made from it), its mutants and mutmut's state; the
+    rest of mutants/ is dropped, and mutmut copies it again from the refreshed tree."""
+    target = tree / module
+    keep = [module, module + ".meta", "mutmut-stats.json"]
+    fresh = Path(tempfile.mkdtemp(dir=tree.parent, prefix=tree.name + ".fresh."))
+    try:
+        copy_tree(fresh, rev)
+        if (fresh / module).read_bytes() != target.read_bytes():
+            raise SystemExit(f"{module} changed since the run in {tree}: its mutants are not the "
+                             "module's any more; run it afresh (without --rerun)")
+        shutil.copy2(target, fresh / module)  # its mtime too: mutmut keeps mutants newer than their source
+        for name in keep:
+            if (tree / "mutants" / name).exists():
+                (fresh / "mutants" / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(tree / "mutants" / name, fresh / "mutants" / name)
+        shutil.rmtree(tree)
+        fresh.rename(tree)
+    finally:
+        if fresh.exists():
+            shutil.rmtree(fresh)
+
+
 def write_config(tree: Path, module: str, tests: list[str]) -> None:
     present = [t for t in tests if (tree / t).exists()]
     lines = ["[mutmut]", "source_paths ="] + [f"    {p}" for p in PACKAGES]
@@ -193,9 +217,11 @@ def run_module(module: str, tests: list[str], work: Path, rev: str | None, log, 
         # changed timeout setting makes it re-check the earlier timeouts only
         write_config(tree, module, tests)
     elif rerun and (tree / "mutants").is_dir():
-        # same mutants, the working tree's current tests: only the previous survivors are run again
-        shutil.rmtree(tree / "tests")
-        shutil.copytree(ROOT / "tests", tree / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+        # same mutants, the working tree's current tests and every other module: only the previous
+        # survivors are run again.  The other modules are refreshed too: tests changed since the
+        # run may need code changed with them (the unmutated run must pass, else mutmut stops).
+        refresh_tree(tree, module, rev)
+        write_config(tree, module, tests)
         names = survivors_of(tree)
         if not names:
             return run_collect(tree)
@@ -259,7 +285,7 @@ def main(argv=None) -> int:
                     help="where the copies of the tree are made (never the working tree)")
     ap.add_argument("--rerun", action="store_true",
                     help="reuse the trees of the last run (same mutants) and run only its survivors "
-                         "against the working tree's current tests")
+                         "against the working tree's current tests and other modules")
     ap.add_argument("--resume", action="store_true",
                     help="reuse the trees of an interrupted run and run the mutants not checked yet")
     ap.add_argument("--max-children", type=int, default=1,
