@@ -3,8 +3,8 @@ networks, each a registered unit (``sims.registry``; ``python -m sims --list``) 
 ``core.result.Result``.
 
 Shared pieces: ``sims.experiment`` (typed configs as CLI flags, the one run context),
-``sims.registry`` (experiments and their declared claims), ``sims.statistics`` (statistics over
-seeds and the decision rules of verdicts), ``sims.paired_runs`` (pruned and unpruned training runs
+``sims.registry`` (experiments and their declared claims), ``sims.seed_statistics`` (descriptive
+statistics over seeds; every decision rule is ``core.protocol``'s), ``sims.paired_runs`` (pruned and unpruned training runs
 side by side, cached and resumable), ``sims.device`` (device choice), ``sims.stats`` (Monte Carlo
 confidence intervals, rates), ``sims.linalg`` (certified top singular triplets), ``sims.noise``
 (seeded spiked matrices), ``sims.parallel`` (sweeps on loky, dask or ray).

@@ -37,7 +37,8 @@ from core.validate import InvalidArgument
 from nets.configs import get_config
 from sims import paired_runs as runs
 from core.result import load_stored, redecided_from
-from sims.decided import pct, seeds_to_decide
+from sims.decided import seeds_to_decide
+from sims.seed_statistics import pct
 from sims.experiment import RUNS_DIR, ExperimentRun, option
 
 MODULE = "sims.appendix_e2"

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from core import protocol as P
 from sims.paired_runs import common_class_gap
-from sims.statistics import linear_fit_ci, mean_ci
+from sims.seed_statistics import linear_fit_ci, mean_ci
 
 STRATUM = "never_predicted_before_first_round"
 MECHANISM_ALPHA = 0.05

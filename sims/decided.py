@@ -1,6 +1,5 @@
 """Small helpers shared by the experiments on trained networks when they word what ``core.protocol``
-decided (no verdict is made here): how many paired seeds could decide an inconclusive test, and
-percentage points for notes."""
+decided (no verdict is made here): how many paired seeds could decide an inconclusive test."""
 from __future__ import annotations
 
 import math
@@ -23,8 +22,3 @@ def seeds_to_decide(decision: protocol.Decision, diffs, *, tests: int, alpha: fl
         return None
     n = protocol.pairs_needed(diffs, alpha / max(1, tests))
     return None if n is None else max(n, exact_floor(tests, alpha))
-
-
-def pct(x) -> str:
-    """A fraction as percentage points with two decimals ("nan" when undefined)."""
-    return "nan" if x is None or not math.isfinite(x) else f"{100 * x:.2f}"

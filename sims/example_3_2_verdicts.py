@@ -39,7 +39,7 @@ import dataclasses
 import numpy as np
 
 from core import protocol as P
-from sims.statistics import pct
+from sims.seed_statistics import pct
 
 ALPHA = 0.05
 CPU_SCALE = "widths/10, 10,000 of 60,000 training images, 15 paired seeds"

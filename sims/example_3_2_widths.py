@@ -18,9 +18,9 @@ from scipy import stats as scipy_stats
 
 from core import protocol
 from sims import example_3_2
-from sims import statistics as stats
+from sims import seed_statistics as seed_stats
 from sims.experiment import RUNS_DIR, ExperimentRun, option
-from sims.statistics import pct
+from sims.seed_statistics import pct
 
 # Declared before the runs: the gap extrapolated to the paper's width is a model-based number, not a
 # measurement at paper scale, so it can support Table 3.4's ~19-point gain (the whole interval at or
@@ -83,7 +83,7 @@ def _run(config: Config, context: ExperimentRun):
                            - by[(sd, "unpruned")]["final_test_accuracy"]))
     x = np.array([p[0] for p in points])
     y = np.array([p[1] for p in points])
-    fit = stats.linear_fit_ci(x, y)
+    fit = seed_stats.linear_fit_ci(x, y)
     extra = {}
     if math.isfinite(fit["slope"]):
         n = x.size

@@ -15,9 +15,9 @@ from core import protocol as P
 from sims import paired_runs as runs
 from core.result import load_stored, redecided_from
 from sims import sparsification_sweeps as sweeps_mod
-from sims import statistics as stats
+from sims import seed_statistics as seed_stats
 from sims.experiment import RUNS_DIR, ExperimentRun, option
-from sims.statistics import pct
+from sims.seed_statistics import pct
 
 # Declared before the runs (the scale, with the seed count, filled in at run time).  Two-arm
 # comparisons are sign-flip tests over seeds (one seed: no test); the fraction of parameters removed
@@ -86,8 +86,8 @@ def decide(rows: list[dict], sweeps: list[dict], cfg, seeds: int) -> tuple[list,
     """The declared verdicts (``DECLARATIONS``) from the run rows and sparsification sweeps alone."""
     by = {(r["seed"], r["run"]): r for r in rows}
     S = range(seeds)
-    gap = stats.mean_ci([by[(s, "pruned")]["final_test_accuracy"] - by[(s, "unpruned")]["final_test_accuracy"] for s in S])
-    red = stats.mean_ci([by[(s, "pruned")]["parameter_reduction"] for s in S])
+    gap = seed_stats.mean_ci([by[(s, "pruned")]["final_test_accuracy"] - by[(s, "unpruned")]["final_test_accuracy"] for s in S])
+    red = seed_stats.mean_ci([by[(s, "pruned")]["parameter_reduction"] for s in S])
     tag = f"ex3.4 {runs.scale_tag(cfg)} ({seeds} seeds)"
     D = {k: dataclasses.replace(d, scale=d.scale.format(seeds=seeds)) for k, d in DECLARATIONS.items()}
     paper_red = 1 - 261_891_332 / 491_381_774
@@ -106,7 +106,7 @@ def decide(rows: list[dict], sweeps: list[dict], cfg, seeds: int) -> tuple[list,
                    note=(f"{by[(0, 'pruned')]['initial_parameters']} -> {by[(0, 'pruned')]['final_parameters']} "
                          "(seed 0); paper 491,381,774 -> 261,891,332"))]
     # Fig 3.8: test accuracy slightly lower when pruned, training accuracy lower when pruned
-    tr = stats.mean_ci(trs)
+    tr = seed_stats.mean_ci(trs)
     parts = P.adjust([P.paired_sign(D["figure_3_8"], gaps, want_positive=False),
                       P.paired_sign(D["figure_3_8"], trs, want_positive=False)], 0.05)
     V.append(P.verdict(
@@ -130,7 +130,7 @@ def decide(rows: list[dict], sweeps: list[dict], cfg, seeds: int) -> tuple[list,
     sp = [x for x in summ if x["run"] == "pruned"]
     su = [x for x in summ if x["run"] == "unpruned"]
     if sp:
-        m = stats.mean_ci([x["max_removed_within_drop"] for x in sp])
+        m = seed_stats.mean_ci([x["max_removed_within_drop"] for x in sp])
         V.append(P.verdict(
             D["figure_3_9a"], P.bound(D["figure_3_9a"], m["mean"], 0.995, side=">="),
             setting=tag + "; (a) MP-pruned CNN sparsified after training", N=seeds, measured=m["mean"], bound=0.995,
@@ -138,7 +138,7 @@ def decide(rows: list[dict], sweeps: list[dict], cfg, seeds: int) -> tuple[list,
             note=(f"largest fraction removed with <= 0.1 point drop; drop at >= 99.5% removed: "
                   f"{[x['drop_at_removed'] for x in sp]}")))
     if su:
-        drop = stats.mean_ci([x["drop_at_95"] for x in su if x["drop_at_95"] is not None])["mean"]
+        drop = seed_stats.mean_ci([x["drop_at_95"] for x in su if x["drop_at_95"] is not None])["mean"]
         V.append(P.verdict(
             D["figure_3_9b"], P.bound(D["figure_3_9b"], drop, 0.02, side=">="),
             setting=tag + "; (b) unpruned CNN, accuracy drop at 95% removed", N=seeds, measured=drop, bound=0.02,

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from nets.configs import TrainConfig, get_config
 from sims.experiment import RUNS_DIR
-from sims.statistics import mean_ci, variance_ratio_ci
+from sims.seed_statistics import mean_ci, variance_ratio_ci
 
 def scale_tag(cfg: TrainConfig) -> str:
     """Short name of the scale of a config (widths, data, epochs), for run folders."""

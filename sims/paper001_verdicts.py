@@ -10,7 +10,8 @@ import dataclasses
 import math
 
 from core import protocol
-from sims.decided import pct, seeds_to_decide
+from sims.decided import seeds_to_decide
+from sims.seed_statistics import pct
 
 ALPHA = 0.05
 SPLIT_EVERY = 3                 # Section 4.4: a split round every 3 epochs

@@ -59,7 +59,8 @@ from core.validate import check_int
 from nets.configs import TrainConfig
 from sims import paired_runs as runs
 from core.result import load_stored, redecided_from
-from sims.decided import pct, seeds_to_decide
+from sims.decided import seeds_to_decide
+from sims.seed_statistics import pct
 from sims.experiment import RUNS_DIR, ExperimentRun, option
 from sims.paper001_examples import example_config
 

@@ -18,9 +18,9 @@ from core import protocol as P
 from sims import paired_runs as runs
 from core.result import load_stored, redecided_from
 from sims import sparsification_sweeps as sweeps_mod
-from sims import statistics as stats
+from sims import seed_statistics as seed_stats
 from sims.experiment import RUNS_DIR, ExperimentRun, option
-from sims.statistics import pct
+from sims.seed_statistics import pct
 
 # Declared before the runs (scale: the cpu reduction of every config, and the seed count, filled in
 # by ``_at``).  Comparisons of two arms are sign-flip tests over seeds (one seed: no test, so
@@ -103,10 +103,10 @@ def decide(rows: list[dict], sweeps: list[dict], cfgs: dict, seeds: int) -> tupl
     S = range(seeds)
 
     # GD alone, fixed lr 0.01, no regularisation: 44% unpruned vs ~80% pruned
-    g = stats.mean_ci([by[("fmnist-gd-noreg", s, "pruned")]["final_test_accuracy"]
+    g = seed_stats.mean_ci([by[("fmnist-gd-noreg", s, "pruned")]["final_test_accuracy"]
                  - by[("fmnist-gd-noreg", s, "unpruned")]["final_test_accuracy"] for s in S])
-    gp = stats.mean_ci([by[("fmnist-gd-noreg", s, "pruned")]["final_test_accuracy"] for s in S])
-    gu = stats.mean_ci([by[("fmnist-gd-noreg", s, "unpruned")]["final_test_accuracy"] for s in S])
+    gp = seed_stats.mean_ci([by[("fmnist-gd-noreg", s, "pruned")]["final_test_accuracy"] for s in S])
+    gu = seed_stats.mean_ci([by[("fmnist-gd-noreg", s, "unpruned")]["final_test_accuracy"] for s in S])
     tag = runs.scale_tag(cfgs["fmnist-gd-noreg"])
     D = {k: dataclasses.replace(d, scale=d.scale.format(seeds=seeds)) for k, d in DECLARATIONS.items()}
     gd_diffs = [by[("fmnist-gd-noreg", s, "pruned")]["final_test_accuracy"]
@@ -118,9 +118,9 @@ def decide(rows: list[dict], sweeps: list[dict], cfgs: dict, seeds: int) -> tupl
               "128 ('GD alone' read as plain minibatch SGD)" + ("; one seed: no test, so no verdict"
                                                                 if seeds == 1 else ""))))
     # L1 + L2 long run
-    lp = stats.mean_ci([by[("fmnist-l1l2-300", s, "pruned")]["final_test_accuracy"] for s in S])
-    lt = stats.mean_ci([by[("fmnist-l1l2-300", s, "pruned")]["final_train_accuracy"] for s in S])
-    lu = stats.mean_ci([by[("fmnist-l1l2-300", s, "unpruned")]["final_test_accuracy"] for s in S])
+    lp = seed_stats.mean_ci([by[("fmnist-l1l2-300", s, "pruned")]["final_test_accuracy"] for s in S])
+    lt = seed_stats.mean_ci([by[("fmnist-l1l2-300", s, "pruned")]["final_train_accuracy"] for s in S])
+    lu = seed_stats.mean_ci([by[("fmnist-l1l2-300", s, "unpruned")]["final_test_accuracy"] for s in S])
     ltag = runs.scale_tag(cfgs["fmnist-l1l2-300"])
     l1 = [by[("fmnist-l1l2-300", s, "pruned")] for s in S]
     lt_lo = min(r["final_train_accuracy"] for r in l1)
@@ -136,7 +136,7 @@ def decide(rows: list[dict], sweeps: list[dict], cfgs: dict, seeds: int) -> tupl
               "narrower and sees 1/6 of the data, so it cannot reach the paper's setting: the command with "
               "--scale paper decides it")))
     # 000:text:3.2.4: the same 91.27% run, "the highest accuracy observed with a fully connected DNN"
-    best = {(n, run): stats.mean_ci([by[(n, s, run)]["final_test_accuracy"] for s in S])["mean"]
+    best = {(n, run): seed_stats.mean_ci([by[(n, s, run)]["final_test_accuracy"] for s in S])["mean"]
             for (n, _, run) in by if n != "fmnist-l1l2-300"}
     top = max(best, key=best.get)
     V.append(P.verdict(
@@ -158,7 +158,7 @@ def decide(rows: list[dict], sweeps: list[dict], cfgs: dict, seeds: int) -> tupl
                 summ.append({"seed": s, "run": run, **sweeps_mod.sweep_summary(rr, 0.005, 0.995, ref)})
     sp = [x for x in summ if x["run"] == "pruned"]
     if sp:
-        m = stats.mean_ci([x["max_removed_within_drop"] for x in sp])
+        m = seed_stats.mean_ci([x["max_removed_within_drop"] for x in sp])
         drops = [x["drop_at_removed"] for x in sp if x["drop_at_removed"] is not None]
         V.append(P.verdict(
             D["fig_3_6"], P.bound(D["fig_3_6"], m["mean"], 0.995, side=">="),
@@ -177,9 +177,9 @@ def decide(rows: list[dict], sweeps: list[dict], cfgs: dict, seeds: int) -> tupl
     # sparsification during training, with and without MP pruning
     dm = [by[("fmnist-mp-sparsify-during", s, "pruned")] for s in S]
     do = [by[("fmnist-sparsify-during-only", s, "pruned")] for s in S]
-    gap = stats.mean_ci([a["final_test_accuracy"] - b["final_test_accuracy"] for a, b in zip(dm, do)])
+    gap = seed_stats.mean_ci([a["final_test_accuracy"] - b["final_test_accuracy"] for a, b in zip(dm, do)])
     for claim, arm, acc_p, kept_p in (("000:text:3.2.1.5", dm, 0.88, 71_331), ("000:text:3.2.1.6", do, 0.70, 128_533)):
-        a = stats.mean_ci([r["final_test_accuracy"] for r in arm])
+        a = seed_stats.mean_ci([r["final_test_accuracy"] for r in arm])
         d = dataclasses.replace(D["absolute"], claim=claim, family=claim)
         V.append(P.verdict(
             d, P.withheld(d, "absolute accuracy and parameter counts are bound to the paper's widths and data"),

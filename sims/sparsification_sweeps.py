@@ -13,7 +13,7 @@ import math
 import dataclasses
 
 from core import protocol as P
-from sims import statistics as stats
+from sims import seed_statistics as seed_stats
 
 # 000:text:3.2.6, declared before the runs: two parts, both must hold: (i) MP pruning + post-training
 # sparsification removes at least 95% of the unpruned net's parameters within the accuracy drop;
@@ -57,7 +57,7 @@ def over_95_verdict(sweeps: list[dict], unpruned_parameters: dict, setting: str,
             out.append(sweep_summary(rr, drop, 0.95, unpruned_parameters[s])["max_removed_within_drop"]
                        if rr else math.nan)
     diff = [a - b for a, b in zip(mp, alone)]
-    m, dm = stats.mean_ci(mp), stats.mean_ci(diff)
+    m, dm = seed_stats.mean_ci(mp), seed_stats.mean_ci(diff)
     if len(seeds) == 1:
         parts = [P.bound(decl, mp[0], decl.margin, side=">="), P.bound(decl, diff[0], 0.0, side=">=")]
     else:

@@ -107,16 +107,3 @@ def loglog_fit(ns, errors, level: float = 0.95) -> PowerLaw:
     q = float(stats.t.ppf(0.5 + level / 2, df=n.size - 2))
     return PowerLaw(float(res.slope), float(res.slope - q * res.stderr),
                     float(res.slope + q * res.stderr), float(res.intercept), int(n.size))
-
-
-def holm_adjust(pvalues) -> list[float]:
-    """Holm's step-down adjustment of ``m`` p-values (family-wise error <= alpha under any dependence):
-    the i-th smallest p becomes max over j <= i of min(1, (m - j + 1) p_(j)); order preserved."""
-    p = [float(v) for v in pvalues]
-    m = len(p)
-    order = sorted(range(m), key=p.__getitem__)
-    adjusted, running = [0.0] * m, 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * p[i]))
-        adjusted[i] = running
-    return adjusted

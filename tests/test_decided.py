@@ -1,7 +1,8 @@
 """sims.decided: the exact floor of seeds (from the sign-flip test's smallest p) and the seeds an
 inconclusive test would need."""
 from core import protocol
-from sims.decided import exact_floor, pct, seeds_to_decide
+from sims.decided import exact_floor, seeds_to_decide
+from sims.seed_statistics import pct
 
 
 def test_exact_floor_from_the_smallest_two_sided_p():

@@ -125,7 +125,7 @@ def test_cli_writes_the_result_and_refuses_a_missing_folder(tmp_path, capsys):
 
 
 def test_holm_adjust_matches_the_step_down_by_hand():
-    from sims.stats import holm_adjust
+    from core.protocol import holm as holm_adjust
     # sorted 0.01, 0.03, 0.04, 0.5 -> 4*0.01, max(0.04, 3*0.03), max(0.09, 2*0.04), max(0.09, 0.5)
     assert holm_adjust([0.01, 0.04, 0.03, 0.5]) == pytest.approx([0.04, 0.09, 0.09, 0.5], abs=1e-15)
     assert holm_adjust([0.6, 0.9]) == [1.0, 1.0]

@@ -1,4 +1,4 @@
-"""nets.mechanism (dead units), sims.paired_runs / sims.statistics (seed statistics, events, equal time),
+"""nets.mechanism (dead units), sims.paired_runs / sims.seed_statistics (seed statistics, events, equal time),
 sims.example_3_2 end to end at toy size, the old ``python -m nets.section3`` command line, and
 sims.example_3_2_paper_scale (estimate, seed cutting, the --tiny path)."""
 from __future__ import annotations
@@ -14,7 +14,7 @@ from torch.utils.data import TensorDataset
 from nets.mechanism import evaluate_with_units, output_rows_removed
 from nets.models import FullyConnectedNet
 from sims.paired_runs import equal_time_row, event_rows
-from sims.statistics import linear_fit_ci, mean_ci, variance_ratio_ci
+from sims.seed_statistics import linear_fit_ci, mean_ci, variance_ratio_ci
 
 
 def _net_with_dead_parts():

@@ -1,6 +1,6 @@
 """sims.sparsification_sweeps.over_95_verdict (000:text:3.2.6) on synthetic sweeps whose right verdict
 is known, plus the E.2 experiment end to end at toy size and its figure.  (The decision rules that
-sims.statistics used to hold are core.protocol's now: tests/test_protocol.py.)"""
+sims.seed_statistics used to hold are core.protocol's now: tests/test_protocol.py.)"""
 from __future__ import annotations
 
 import pytest
