@@ -244,12 +244,13 @@ class Config:
     depend on another flag (N's largest value on the engine, trials per N, N against the spikes)
     are checked there (``core.validate``)."""
     n: tuple[int, ...] | None = option(None, f"matrix sizes N, 10 to {MAX_N} ({MAX_N_BANDED} banded) "
-                                       "(None: 250 500 1000)", optional=True)
+                                       "(default: 250 500 1000)", optional=True)
     trials: tuple[int, ...] | None = option(None, "matrices per N, >= 2: one count, or one per N "
-                                            "(None: 10)", lo=2, hi=10**6, optional=True)
-    spikes: tuple[float, ...] | None = option(None, "singular values of S, > 0 (None: the paper's "
-                                              "30..70 and 2 3 5)", optional=True)
-    ratio: float = option(1.0, "M/N in (0, 1000]")
+                                            "(default: 10)", lo=2, hi=10**6, optional=True)
+    spikes: tuple[float, ...] | None = option(None, "singular values of S, > 0 (default: the paper's "
+                                              "30..70 and 2 3 5)", lo=0.0, lo_open=True,
+                                              optional=True)
+    ratio: float = option(1.0, "M/N in (0, 1000]", lo=0.0, hi=1000.0, lo_open=True)
     noise: str = option("gaussian", "entry distribution of R", choices=NOISE_KINDS)
     eps: float = option(DEFAULT_EPS, "truncation slack of (B.4)", lo=0.0, hi=10.0)
     paper: bool = option(False, "paper scale: N = 500 1000 2000 3000 (Fig 4.3) 6000, 10 matrices per N")
@@ -257,7 +258,7 @@ class Config:
                                 f"{' '.join(map(str, LARGE_NS))}, {' '.join(map(str, LARGE_TRIALS))} "
                                 f"matrices")
     quick: bool = option(False, "small sizes, seconds to a minute")
-    engine: str | None = option(None, "dense N x M matrices (N <= 1e5; None: dense, banded with "
+    engine: str | None = option(None, "dense N x M matrices (N <= 1e5; default: dense, banded with "
                                       "--large), or the banded exact-in-distribution reduction "
                                       "(Gaussian noise only; N <= 1e6)", choices=ENGINES, optional=True)
     seed: int = option(0, "base seed; every trial's generator derives from it", lo=0)
@@ -265,7 +266,7 @@ class Config:
     backend: str = option("loky", "where the trials run: local processes (loky), dask or ray",
                           choices=BACKENDS)
     scheduler: str | None = option(None, "address of an existing dask scheduler or ray cluster "
-                                         "(None: start a local one on 127.0.0.1)", optional=True)
+                                         "(default: start a local one on 127.0.0.1)", optional=True)
 
 
 def sweep_of(config: Config, device: str = "auto") -> Sweep:

@@ -81,7 +81,7 @@ class Config:
     calibration_n: tuple[int, ...] | None = _size("100 200 400", "100", "N of the pure-noise calibration",
                                                   lo=10, hi=MAX_N)
     calibration_ratios: tuple[float, ...] | None = _size("0.5 1 2", "0.5 1", "ratios c = M/N of the calibration "
-                                                         "(each > 0)", lo=0.0, hi=100.0)
+                                                         "(each > 0)", lo=0.0, hi=100.0, lo_open=True)
     trials: int | None = _size("1000", "300", "calibration trials per setting", lo=2, hi=10**6)
     d1_n: tuple[int, ...] | None = _size("250 500 1000 2000", "150 300", "N of Example D.1's claim",
                                          lo=10, hi=MAX_N)
@@ -90,9 +90,10 @@ class Config:
     fig_trials: int | None = _size("3", "2", "trials per point of Fig D.1", lo=1, hi=10**4)
     spike_n: tuple[int, ...] | None = _size("100 200 400", "100", "N of the spike counting", lo=10, hi=MAX_N)
     spike_ratios: tuple[float, ...] | None = _size("0.5 1 2", "1", "ratios of the spike counting (each > 0)",
-                                                   lo=0.0, hi=100.0)
+                                                   lo=0.0, hi=100.0, lo_open=True)
     spike_factors: tuple[float, ...] | None = _size("0.5 0.9 1.1 1.5 2 3", "0.5 2", "theta / threshold of the "
-                                                    "spike counting (each > 0)", lo=0.0, hi=100.0)
+                                                    "spike counting (each > 0)", lo=0.0, hi=100.0,
+                                                    lo_open=True)
     spike_trials: int | None = _size("100", "30", "trials per spike setting", lo=2, hi=10**6)
     seed: int = option(0, "base seed; every trial's generator derives from it", lo=0)
     backend: str = option("loky", "where the calibration batches and spike settings run", choices=BACKENDS)

@@ -32,10 +32,14 @@ RUNS_DIR = Path("runs/section3")  # the run cache of the paired training runs (r
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 
 
-def option(default, help: str, *, lo=None, hi=None, choices=None, optional: bool = False):
+def option(default, help: str, *, lo=None, hi=None, choices=None, optional: bool = False,
+           lo_open: bool = False, hi_open: bool = False):
     """A config field with its help text and valid range: ``lo``/``hi`` for numbers (each element
-    of a tuple), ``choices`` for strings (each element of a tuple); ``optional``: None allowed."""
-    meta = {"help": help, "lo": lo, "hi": hi, "choices": choices, "optional": optional}
+    of a tuple; ``lo_open``/``hi_open``: that end excluded, e.g. ``lo=0, lo_open=True`` for > 0),
+    ``choices`` for strings (each element of a tuple); ``optional``: None allowed.  ``--help``
+    shows the range and the default after ``help`` (:func:`flag_help`)."""
+    meta = {"help": help, "lo": lo, "hi": hi, "choices": choices, "optional": optional,
+            "lo_open": lo_open, "hi_open": hi_open}
     if isinstance(default, (list, tuple)):
         return field(default_factory=lambda: tuple(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -65,8 +69,72 @@ def validate_config(config) -> None:
                 check_choice(f.name, v, meta["choices"])
             elif kind is int:
                 check_int(f.name, v, meta.get("lo"), meta.get("hi"))
+            elif kind is float and (meta.get("lo") is None and meta.get("hi") is None):
+                try:  # NaN/inf refused; no range declared here (the run checks it), so none is claimed
+                    check_float(f.name, v)
+                except InvalidArgument:
+                    raise InvalidArgument(f"{f.name} must be a finite real number, got {v!r}") from None
             elif kind is float:
-                check_float(f.name, v, meta.get("lo"), meta.get("hi"))
+                check_float(f.name, v, meta.get("lo"), meta.get("hi"),
+                            lo_open=bool(meta.get("lo_open")), hi_open=bool(meta.get("hi_open")))
+
+
+def range_text(meta) -> str:
+    """The valid range of an :func:`option` as ``--help`` and a bad flag's message say it:
+    ``[2, 1000]``, ``(0, 1]``, ``>= 0``, ``> 0``, ``<= 10``; "" when none is declared."""
+    lo, hi = (None if v is None else str(v) if isinstance(v, int) else format(v, "g")
+              for v in (meta.get("lo"), meta.get("hi")))
+    lo_open, hi_open = bool(meta.get("lo_open")), bool(meta.get("hi_open"))
+    if lo is not None and hi is not None:
+        return f"{'(' if lo_open else '['}{lo}, {hi}{')' if hi_open else ']'}"
+    if lo is not None:
+        return f"{'>' if lo_open else '>='} {lo}"
+    if hi is not None:
+        return f"{'<' if hi_open else '<='} {hi}"
+    return ""
+
+
+def _shown(value) -> str:
+    """A default as one types it on the command line (a tuple as its values, none for empty)."""
+    if isinstance(value, (list, tuple)):
+        return " ".join(map(str, value)) if value else "none"
+    return str(value)
+
+
+def flag_help(f: dataclasses.Field, many: bool = False) -> str:
+    """The ``--help`` text of a config field (``many``: a tuple, its range is each value's): its
+    help, then its range and its default.  The
+    default is left out where it is None (the help says what then applies: a preset, the paper's
+    value) or where the help states it already; a bool flag's default is its help's business."""
+    meta = f.metadata
+    text = meta.get("help", "")
+    default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+    extra, rng = [], range_text(meta)
+    if meta.get("choices") is None and rng and rng not in text:  # not where the help says it
+        extra.append(f"{'each ' if many else ''}"
+                     f"{'in ' if rng[0] in '[(' else ''}{rng}")
+    if default is not None and not isinstance(default, bool) and "default" not in text.lower():
+        extra.append(f"default {_shown(default)}")
+    return f"{text} ({'; '.join(extra)})" if extra else text
+
+
+def _flag_type(kind, meta):
+    """``type=`` of a number flag: its parse error states the valid range (the range itself is
+    checked after parsing by :func:`validate_config`, the one place that checks it)."""
+    import argparse
+    what = {int: "an integer", float: "a real number"}[kind]
+    rng = range_text(meta)
+    rng = f"in {rng}" if rng[:1] in ("[", "(") else rng
+
+    def parse(text: str):
+        try:
+            return kind(text)
+        except ValueError:
+            expected = f"{what} {rng}" if rng else what  # after argparse's own words
+            raise argparse.ArgumentTypeError(
+                f"invalid {kind.__name__} value: {text!r}; expected {expected}") from None
+    parse.__name__ = what
+    return parse
 
 
 def config_argv(config) -> list[str]:
@@ -165,7 +233,8 @@ def resolve_device(name):
 def cli_parser(module: str, *, recorded_as: str | None = None):
     """The ``argparse`` parser of a registered experiment: the shared options (``core.cli``) and one
     flag per field of the module's ``Config`` (a tuple field takes several values, none for an
-    optional one; a bool field ``--x/--no-x``)."""
+    optional one; a bool field is a switch ``--x`` when off by default, ``--x/--no-x`` when on),
+    its help :func:`flag_help`'s, a word where a number belongs refused with the range."""
     import argparse
     import importlib
 
@@ -179,15 +248,15 @@ def cli_parser(module: str, *, recorded_as: str | None = None):
         kind, many = _base_type(cls, f)
         flag = "--" + f.name.replace("_", "-")
         default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
-        if kind is bool:
-            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=default,
-                           help=f.metadata.get("help"))
+        if kind is bool:  # off by default: a switch (--quick); on by default: --x/--no-x
+            p.add_argument(flag, dest=f.name, default=default, help=flag_help(f, many),
+                           action=argparse.BooleanOptionalAction if default else "store_true")
             continue
-        conv = {int: int, float: float}.get(kind, str)
+        conv = _flag_type(kind, f.metadata) if kind in (int, float) else str
         nargs = ("*" if f.metadata.get("optional") else "+") if many else None  # optional: empty allowed
         p.add_argument(flag, dest=f.name, type=conv, nargs=nargs, default=default,
                        choices=f.metadata.get("choices"), metavar=None if f.metadata.get("choices") else f.name.upper(),
-                       help=f"{f.metadata.get('help', '')} (default {default})")
+                       help=flag_help(f, many))
     return p
 
 
@@ -226,10 +295,14 @@ def cli_main(module: str, argv=None, *, recorded_as: str | None = None) -> int:
     recorded = None if argv is None else [str(a) for a in argv]
 
     def body(args):
+        from nets.data import DatasetNotFoundError
         config = config_from_args(cls, args)
         context = ExperimentRun(module, config, argv=sys.argv[1:] if recorded is None else recorded,
                                 device="cpu" if cpu_only else args.device, threads=args.threads,
                                 module=shown, experiment=getattr(mod, "RESULT_NAME", module),
                                 seed=getattr(mod, "PROVENANCE_SEED", 0))
-        return mod.run(config, context=context)
+        try:
+            return mod.run(config, context=context)
+        except DatasetNotFoundError as exc:  # missing data is bad input (--data-dir), as in nets.train
+            raise InvalidArgument(f"dataset: {exc}") from None
     return run(p, argv, body)

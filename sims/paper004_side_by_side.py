@@ -276,7 +276,7 @@ class Config:
     sizes: tuple[int, ...] | None = option(None, "hidden widths d (default 128 256)", lo=2, hi=8192, optional=True)
     io: int | None = option(None, "input and output width d_0 = d_4 (default 10)", lo=2, hi=4096, optional=True)
     thetas: tuple[float, ...] | None = option(None, "spikes of the spiked family, > 0 (default 2 3 4 5)", lo=0.0,
-                                              hi=1e6, optional=True)
+                                              hi=1e6, lo_open=True, optional=True)
     n_data: int | None = option(None, "inputs on the unit sphere for dX and flips (default 2000)", lo=1, hi=10**6,
                                 optional=True)
     starts: int | None = option(None, "gradient-ascent starts of the sup over the unit ball (default 48)",

@@ -171,7 +171,7 @@ class Config:
     sizes: tuple[int, ...] | None = option(None, "hidden widths d (default 64 128 256 512)", lo=2, hi=8192,
                                            optional=True)
     alphas: tuple[float, ...] | None = option(None, "pruning exponents alpha in (0, 1) (default 0.1 0.25 0.5 0.75)",
-                                              lo=0.0, hi=1.0, optional=True)
+                                              lo=0.0, hi=1.0, lo_open=True, hi_open=True, optional=True)
     io: int | None = option(None, "input and output width d_0 = d_l (default 16)", lo=2, hi=4096, optional=True)
     starts: int | None = option(None, "gradient-ascent starts of the sup over the unit ball (default 48)",
                                 lo=1, hi=10_000, optional=True)

@@ -70,7 +70,7 @@ class Config:
     of every check (``PaperClaimsConfig``, the Result's ``config``)."""
     seed: int = option(0, "base seed; every check's generator derives from it", lo=0)
     trials: int | None = option(None, "Monte Carlo matrices per setting of Remarks 4.7 and A.1, 20 "
-                                "to 1e6 (None: 400, or 120 with --quick)", lo=20, hi=10**6,
+                                "to 1e6 (default: 400, or 120 with --quick)", lo=20, hi=10**6,
                                 optional=True)
     quick: bool = option(False, "small sizes, seconds to a minute")
 

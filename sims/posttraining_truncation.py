@@ -71,7 +71,7 @@ class Config:
     nets: int = option(1, "nets per final activation", lo=1, hi=100)
     final_activation: tuple[str, ...] = option(("relu",), "activation after the last layer, one or more (relu: "
                                                 "the paper's)", choices=FINAL_ACTIVATIONS)
-    epochs: int | None = option(None, "training epochs (None: 10, or 1 with --quick)", lo=1, hi=1000,
+    epochs: int | None = option(None, "training epochs (default: 10, or 1 with --quick)", lo=1, hi=1000,
                                 optional=True)
     dataset: str = option("fashion_mnist", "fashion_mnist (Debian package) or mnist (the paper's Example D.3)",
                           choices=DATASETS)

@@ -239,14 +239,14 @@ class Config:
     ranges that depend on another flag (N's largest value on the engine, the spikes against N)
     are checked there, by the same helper (``core.validate``)."""
     n: tuple[int, ...] | None = option(None, f"matrix sizes N, 10 to {MAX_N} ({MAX_N_BANDED} with "
-                                       f"--engine banded) (None: {' '.join(map(str, DEFAULT_NS))})",
+                                       f"--engine banded) (default: {' '.join(map(str, DEFAULT_NS))})",
                                        optional=True)
-    trials: int | None = option(None, f"matrices per (N, spike group), >= 2 (None: "
+    trials: int | None = option(None, f"matrices per (N, spike group), >= 2 (default: "
                                 f"{DEFAULT_TRIALS})", lo=2, hi=10**6, optional=True)
     spikes: tuple[float, ...] | None = option(None, f"spike strengths of S, > 0, one matrix group "
-                                              f"(None: {PAPER_SPIKES} and {THRESHOLD_SPIKES} as two "
-                                              f"groups)", optional=True)
-    ratio: float = option(1.0, "c = M/N in (0, 1000] (1: Example A.1)")
+                                              f"(default: {PAPER_SPIKES} and {THRESHOLD_SPIKES} as two "
+                                              f"groups)", lo=0.0, lo_open=True, optional=True)
+    ratio: float = option(1.0, "c = M/N in (0, 1000] (1: Example A.1)", lo=0.0, hi=1000.0, lo_open=True)
     noise: str = option("gaussian", "entry distribution of R", choices=NOISE_KINDS)
     vectors: str = option("diagonal", "spike vectors: e_i (paper) or Haar-random",
                           choices=VECTOR_KINDS)
@@ -261,7 +261,7 @@ class Config:
     backend: str = option("loky", "where the trials run: local processes (loky), dask or ray",
                           choices=BACKENDS)
     scheduler: str | None = option(None, "address of an existing dask scheduler or ray cluster "
-                                         "(None: start a local one on 127.0.0.1)", optional=True)
+                                         "(default: start a local one on 127.0.0.1)", optional=True)
 
 
 def sweep_of(config: Config, device: str = "auto") -> Sweep:

@@ -300,12 +300,12 @@ class Config:
     """The flags of ``python -m sims.wigner``; :func:`sweep_of` expands them (``--quick``
     included) into the :class:`Sweep` that runs.  Ranges that depend on another flag (spikes
     above sigma, n against the number of spikes) are checked there (``core.validate``)."""
-    n: tuple[int, ...] | None = option(None, f"matrix sizes n, 10 to {MAX_N} (None: 250 500 1000)",
+    n: tuple[int, ...] | None = option(None, f"matrix sizes n, 10 to {MAX_N} (default: 250 500 1000)",
                                        optional=True)
-    trials: int | None = option(None, "matrices per n, >= 2 (None: 8)", lo=2, hi=10**6, optional=True)
-    spikes: tuple[float, ...] | None = option(None, f"theta_i > sigma (None: {DEFAULT_SPIKES})",
+    trials: int | None = option(None, "matrices per n, >= 2 (default: 8)", lo=2, hi=10**6, optional=True)
+    spikes: tuple[float, ...] | None = option(None, f"theta_i > sigma (default: {DEFAULT_SPIKES})",
                                               optional=True)
-    sigma: float = option(1.0, "noise scale sigma in (0, 1e6]")
+    sigma: float = option(1.0, "noise scale sigma in (0, 1e6]", lo=0.0, hi=1e6, lo_open=True)
     model: str = option("all", "noise normalisation (module docstring)", choices=MODELS + ("all",))
     eps: float = option(0.1, "truncation slack", lo=0.0, hi=10.0)
     seed: int = option(0, "base seed; every trial's generator derives from it", lo=0)
