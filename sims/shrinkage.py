@@ -233,6 +233,9 @@ def lemma_config(config: Config) -> LemmaConfig:
     """The ``LemmaConfig`` a command line means: the default or ``QUICK`` sizes, ``--sizes`` with
     its ``--trials`` (default: the preset's count for a size, else 10), the seed."""
     cfg = QUICK if config.quick else LemmaConfig()
+    for name in ("sizes", "trials"):  # an empty list given is refused, not taken as the default
+        if getattr(config, name) == ():
+            raise InvalidArgument(f"{name} must hold at least one value, got ()")
     if config.sizes:
         trials = config.trials or [cfg.trials.get(n, 10) for n in config.sizes]
         if len(trials) != len(config.sizes):

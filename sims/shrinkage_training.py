@@ -246,7 +246,7 @@ def toy_config(tmp_path) -> Config:
 def training_config(config: Config) -> TrainingConfig:
     """The ``TrainingConfig`` a command line means (the default or ``QUICK``, then the flags)."""
     changes = {"config": config.config, "scale": config.scale, "seed": config.seed}
-    if config.rules:
+    if config.rules is not None:  # an empty --rules is refused by the check, not taken as the default
         changes["rules"] = tuple(config.rules)
     if config.seeds:
         changes["seeds"] = config.seeds

@@ -156,3 +156,18 @@ def test_paper_and_quick_together_are_refused_at_once(module):
     lines = r.stderr.strip().splitlines()
     assert r.returncode == 2 and len(lines) == 1, r.stderr
     assert "--paper" in lines[0] and "--quick" in lines[0] and not r.stdout.strip()
+
+
+@pytest.mark.parametrize("module,argv,message", [
+    ("sims.shrinkage", ["--sizes"], "sizes must hold at least one value, got ()"),
+    ("sims.shrinkage", ["--sizes", "100", "--trials"], "trials must hold at least one value, got ()"),
+    ("sims.shrinkage_training", ["--rules"], "rules must be distinct and include 'mp'"),
+])
+def test_an_empty_list_is_refused_not_taken_as_the_default(module, argv, message):
+    # these ran the full default sweep before (an empty list read as "not given"); neither writes
+    # a file without --cache, so a regression here costs the timeout, nothing else
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    r = subprocess.run([sys.executable, "-m", module, *argv], capture_output=True, text=True,
+                       cwd=PACKAGE_ROOT, env=env, timeout=120)
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1 and message in lines[0], r.stderr
