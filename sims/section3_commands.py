@@ -57,7 +57,8 @@ def config_for(args):
 def main(argv=None) -> int:
     from core.cli import make_parser, positive_int, run
     p = make_parser(OLD_MODULE, __doc__, options=("device", "json", "threads", "verbose"))
-    p.add_argument("experiment", choices=tuple(SUBCOMMANDS))
+    p.add_argument("experiment", choices=tuple(SUBCOMMANDS),  # what each old name runs now
+                   help="; ".join(f"{k}: python -m {m.__name__}" for k, m in SUBCOMMANDS.items()))
     p.add_argument("--topology", choices=example_3_2.TOPOLOGIES, default="a",
                    help="Example 3.2 topology (default a)")
     p.add_argument("--seeds", type=positive_int, default=5, help="seeds of the main runs (default 5)")

@@ -171,3 +171,13 @@ def test_an_empty_list_is_refused_not_taken_as_the_default(module, argv, message
                        cwd=PACKAGE_ROOT, env=env, timeout=120)
     lines = r.stderr.strip().splitlines()
     assert r.returncode == 2 and len(lines) == 1 and message in lines[0], r.stderr
+
+
+def test_the_old_section3_command_says_what_each_subcommand_runs(capsys):
+    from sims.section3_commands import SUBCOMMANDS, main
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert exc.value.code == 0
+    for name, mod in SUBCOMMANDS.items():
+        assert f"{name}: python -m {mod.__name__}" in out
