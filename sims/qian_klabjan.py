@@ -129,6 +129,8 @@ def toy_config(tmp_path) -> Config:
 
 def tables_config(config: Config, device: str = "auto") -> TablesConfig:
     """The ``TablesConfig`` a command line means (``device``: the torch device's type)."""
+    if config.kept and config.only == "lemma3":  # the kept rows are Table 3's (Lemma 4), not run here
+        raise InvalidArgument("kept adds rows to Table 3 (lemma4); it has no effect with only 'lemma3'")
     base = TablesConfig.quick() if config.quick else TablesConfig()
     chosen = {k: getattr(config, k) for k in ("trials", "sizes") if getattr(config, k) is not None}
     return replace(base, seed=config.seed, device=device, only=config.only, kept=config.kept, **chosen)

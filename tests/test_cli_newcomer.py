@@ -181,3 +181,16 @@ def test_the_old_section3_command_says_what_each_subcommand_runs(capsys):
     assert exc.value.code == 0
     for name, mod in SUBCOMMANDS.items():
         assert f"{name}: python -m {mod.__name__}" in out
+
+
+def test_kept_with_only_lemma3_is_a_conflict_not_ignored():
+    from core.validate import InvalidArgument
+    from sims.qian_klabjan import Config, tables_config
+    with pytest.raises(InvalidArgument, match="^kept adds rows to Table 3"):
+        tables_config(Config(only="lemma3", kept=True))
+    assert tables_config(Config(only="lemma4", kept=True)).kept  # where it applies, it is kept
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    r = subprocess.run([sys.executable, "-m", "sims.qian_klabjan", "--only", "lemma3", "--kept"],
+                       capture_output=True, text=True, cwd=PACKAGE_ROOT, env=env, timeout=120)
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1 and "kept" in lines[0] and "lemma3" in lines[0], r.stderr
