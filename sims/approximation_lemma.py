@@ -273,6 +273,9 @@ def sweep_of(config: Config, device: str = "auto") -> Sweep:
     """The :class:`Sweep` a command line asks for (a preset fills what it leaves unset)."""
     if config.paper + config.quick + config.large > 1:
         raise InvalidArgument("--paper, --quick and --large exclude each other")
+    if config.large and config.engine == "dense" and config.n is None:  # else: n > MAX_N, unasked
+        raise InvalidArgument(f"engine 'dense' takes N <= {MAX_N}, --large's N go to {max(LARGE_NS)}: "
+                              f"drop --engine dense or give --n")
     kw = {"ratio": config.ratio, "noise": config.noise, "eps": config.eps, "seed": config.seed,
           "device": device, "backend": config.backend, "jobs": config.jobs,
           "scheduler": config.scheduler}

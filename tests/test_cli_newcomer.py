@@ -194,3 +194,11 @@ def test_kept_with_only_lemma3_is_a_conflict_not_ignored():
                        capture_output=True, text=True, cwd=PACKAGE_ROOT, env=env, timeout=120)
     lines = r.stderr.strip().splitlines()
     assert r.returncode == 2 and len(lines) == 1 and "kept" in lines[0] and "lemma3" in lines[0], r.stderr
+
+
+def test_large_with_the_dense_engine_names_the_conflict_not_an_n_never_given():
+    from core.validate import InvalidArgument
+    from sims.approximation_lemma import Config, sweep_of
+    with pytest.raises(InvalidArgument, match="^engine 'dense' takes N <= 100000, --large's N go to"):
+        sweep_of(Config(large=True, engine="dense"))
+    assert max(sweep_of(Config(large=True, engine="dense", n=(1000, 2000), trials=(2,))).n) == 2000
