@@ -183,7 +183,12 @@ def load_stored(path: str, experiment: str) -> dict:
     src = Path(path)
     if not src.is_file():
         raise InvalidArgument(f"redecide_from: {path} is not a file")
-    stored = json.loads(src.read_text())
+    try:
+        stored = json.loads(src.read_text())
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidArgument(f"redecide_from: {path} is not a stored Result (not JSON)") from None
+    if not isinstance(stored, dict) or "verdicts" not in stored or "provenance" not in stored:
+        raise InvalidArgument(f"redecide_from: {path} is not a stored Result (no verdicts/provenance)")
     if stored.get("experiment") != experiment:
         raise InvalidArgument(f"redecide_from: {path} is a Result of {stored.get('experiment')!r}, not {experiment!r}")
     return stored

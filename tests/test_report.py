@@ -253,6 +253,7 @@ def test_a_result_made_by_redecide_from_names_the_measuring_run(tmp_path):
     import json as _json
 
     from core.result import Provenance, load_stored, redecided_from
+    from core.validate import InvalidArgument
     d = _store(tmp_path)
     stored = load_stored(str(d / "x.json"), "sims.x")
     record = redecided_from(str(d / "x.json"), stored)
@@ -266,3 +267,8 @@ def test_a_result_made_by_redecide_from_names_the_measuring_run(tmp_path):
     assert f"verdicts re-decided from the stored tables of `{d / 'x.json'}`, measured by `" in text
     with pytest.raises(Exception, match="redecide_from"):
         load_stored(str(d / "x.json"), "sims.other")
+    (d / "not.json").write_bytes(b"\xff\xfe not json")
+    (d / "list.json").write_text("[1, 2]")
+    for bad in ("not.json", "list.json"):
+        with pytest.raises(InvalidArgument, match="is not a stored Result"):
+            load_stored(str(d / bad), "sims.x")
