@@ -216,6 +216,24 @@ class ExperimentRun:
                       records=list(records), verdicts=list(verdicts), tables=dict(tables or {}))
 
 
+def run_swept(module: str, config, context: "ExperimentRun | None", sweep_of, judged) -> Result:
+    """``run(config, context=...)`` of an experiment whose command-line ``config`` expands into a
+    sweep (``sweep_of(config, device_type)``: presets, sizes) that ``judged(sweep, context,
+    progress=...)`` simulates and judges inside the open run: the run context (device "auto" from
+    Python, the config's seed recorded), and a progress bar only when run from the command line."""
+    context = context or ExperimentRun(module, config, device="auto")
+    context.seed = config.seed
+    with context:
+        return judged(sweep_of(config, context.device.type), context, progress=context.argv is not None)
+
+
+def run_built_sweep(module: str, sweep, judged, to_argv, *, progress: bool = False) -> Result:
+    """The Result of a sweep built in Python (its own device and seed); its provenance records the
+    command line that reruns it where there is one (``to_argv(sweep)``)."""
+    with ExperimentRun(module, None, argv=to_argv(sweep), device=sweep.device, seed=sweep.seed) as context:
+        return judged(sweep, context, progress=progress)
+
+
 def resolve_device(name):
     """``auto|cpu|cuda[:k]`` (or a torch.device) to a torch device; an unusable one is bad input."""
     if not isinstance(name, str):

@@ -70,7 +70,7 @@ from core import cli
 from core.result import Result
 from core.validate import InvalidArgument, check_allocation, check_choice, check_float, check_int
 from sims.device import check_device, resolve_device
-from sims.experiment import ExperimentRun, cli_main, option
+from sims.experiment import ExperimentRun, cli_main, option, run_built_sweep, run_swept
 from sims.noise import NOISE_KINDS
 from sims.parallel import BACKENDS, map_tasks
 # One concern per module; their public names stay importable from here.
@@ -290,19 +290,13 @@ def toy_config(tmp_path=None) -> Config:
 def run(config: Config = Config(), *, context: ExperimentRun | None = None) -> Result:
     """The Result of a command line's ``config`` (its :func:`sweep_of`, on the run's device);
     a progress bar when run from the command line (on a terminal only)."""
-    context = context or ExperimentRun(MODULE, config, device="auto")
-    context.seed = config.seed
-    with context:
-        return judged(sweep_of(config, context.device.type), context,
-                      progress=context.argv is not None)
+    return run_swept(MODULE, config, context, sweep_of, judged)
 
 
 def run_sweep(sweep: Sweep, *, progress: bool = False) -> Result:
     """The Result of a :class:`Sweep` built in Python (e.g. several spike groups of one's own);
     its provenance records the command line that reruns it where there is one (``to_argv``)."""
-    with ExperimentRun(MODULE, None, argv=to_argv(sweep), device=sweep.device,
-                       seed=sweep.seed) as context:
-        return judged(sweep, context, progress=progress)
+    return run_built_sweep(MODULE, sweep, judged, to_argv, progress=progress)
 
 
 def judged(sweep: Sweep, context: ExperimentRun, *, progress: bool = False) -> Result:
