@@ -6,18 +6,26 @@ typed in from the paper, not of ``law.pdf``.  Exact equalities are asserted wher
 them (cdf at +-inf and at the edges, sf beyond lambda+, moment(0) and moment(1)).
 """
 import math
-import os
 import warnings
 
 import numpy as np
 import pytest
 from scipy import integrate, stats
 
+from theory import marchenko_pastur
 from theory.marchenko_pastur import MarchenkoPastur
 
-# mutmut runs the tests through a trampoline, one more stack frame: a warning's stacklevel then
-# points into the trampoline, so the caller's-line checks run outside mutmut only
-UNDER_MUTMUT = "MUTANT_UNDER_TEST" in os.environ
+
+def warned_at_the_callers_file(record, method) -> bool:
+    """Whether a warning that ``method`` raised points at its caller, this file (stacklevel 2).
+
+    Under mutmut the method is reached through mutmut's trampoline, a wrapper whose code lives in
+    mutmut's package, one frame between this test and the method: stacklevel 2 then lands on the
+    wrapper, so the wrapper's file is the caller's.  A stacklevel of 1 lands in
+    theory/marchenko_pastur.py and one of 3 beyond the caller, with or without the wrapper."""
+    code_file = method.__code__.co_filename
+    caller = __file__ if code_file == marchenko_pastur.__file__ else code_file
+    return record.filename == caller
 
 
 def density_3_2(x, c, var):
@@ -399,7 +407,7 @@ def test_wishart_spectra_row_count_limits():
 def test_deprecated_var_warns_at_the_callers_line_and_names_ratio():
     with pytest.warns(DeprecationWarning, match=r"^MarchenkoPastur: the entry variance 'var' is renamed 'sigma2'") as rec:
         law = MarchenkoPastur(0.5, var=2.0)
-    assert law.scale == 2.0 and (UNDER_MUTMUT or rec[0].filename == __file__)
+    assert law.scale == 2.0 and warned_at_the_callers_file(rec[0], MarchenkoPastur.__init__)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         assert MarchenkoPastur(0.5, 2.0, var=2.0).scale == 2.0
@@ -415,7 +423,7 @@ def test_rvs_with_n_rows_is_the_deprecated_spelling_of_wishart_spectra():
     law = MarchenkoPastur(0.5, 1.3)
     with pytest.warns(DeprecationWarning, match=r"^MarchenkoPastur\.rvs\(size, n_rows=\.\.\.\) returned Wishart") as rec:
         old = law.rvs(4, random_state=3, n_rows=8)
-    assert UNDER_MUTMUT or rec[0].filename == __file__
+    assert warned_at_the_callers_file(rec[0], MarchenkoPastur.rvs)
     assert old.tolist() == law.wishart_spectra(4, random_state=3, n_rows=8).tolist()
     with pytest.warns(DeprecationWarning):
         assert law.rvs(random_state=3, n_rows=8).tolist() == law.wishart_spectra(1, random_state=3, n_rows=8).tolist()
@@ -443,3 +451,61 @@ def test_ppf_deep_in_the_hard_lower_edge_at_ratio_one(q):
     law = MarchenkoPastur(ratio=1.0)
     assert float(law.ppf(q)) == pytest.approx((math.pi * q / 2) ** 2, rel=1e-12, abs=0)
     assert float(law.cdf(law.ppf(q))) == pytest.approx(q, rel=1e-12, abs=0)
+
+
+# --- the lower switch between quadrature and closed form ---------------------------------------
+
+def mass_above_lower_edge_mp(law, t):
+    """Continuous mass of (3.2) in [lambda-, lambda- + t] at 40 digits (mpmath, an implementation
+    independent of the class), for the law's own float edges and ratio (sigma^2 = 1): in u = sqrt(s),
+    s = x - lambda-, the integrand u^2 sqrt(w - u^2) / (pi c (lambda- + u^2)) is smooth at 0."""
+    import mpmath  # a dependency of sympy, which theory/ requires: never missing, never skipped
+    with mpmath.workdps(40):
+        lo, c = mpmath.mpf(law.lower), mpmath.mpf(law.ratio)
+        w = mpmath.mpf(law.upper) - lo
+        return mpmath.quad(lambda u: u * u * mpmath.sqrt(w - u * u) / (mpmath.pi * c * (lo + u * u)),
+                           [0, mpmath.sqrt(mpmath.mpf(t))])
+
+
+@pytest.mark.parametrize("ratio, d", [(0.01, 0.00536), (0.01, 0.00568), (0.95, 2.83e-6), (0.95, 3.12e-6)])
+def test_cdf_relative_accuracy_where_the_closed_form_cancels(ratio, d):
+    """Below phi ~ |1 - sqrt c| / c^(1/4) the closed form's O(phi) terms cancel to leave F ~ phi^3
+    and it loses relative accuracy (2e-13 to 5e-13 at these points: ratio 0.01, phi ~ 0.15; ratio
+    0.95, phi ~ 0.0034), which the quadrature below the switch keeps to ~1e-15 (measured).  The
+    points sit just above where a switch lowered to c^(1/2) of itself (ratio 0.01) or to about a
+    quarter of itself (ratio 0.95) would hand them to the closed form.  Tolerance 1e-13 (~450
+    ulps): 100 times the code's error."""
+    law = MarchenkoPastur(ratio)
+    x = law.lower + d * (law.upper - law.lower)
+    ref = mass_above_lower_edge_mp(law, x - law.lower)  # x - lambda- is exact (Sterbenz)
+    assert float(law.cdf(x)) == pytest.approx(float(ref), rel=1e-13, abs=0)
+
+
+def lower_edge_quantile_mp(law, target):
+    """x with continuous mass ``target`` in [lambda-, x] (40 digits): the root in t = x - lambda- of
+    the mpmath mass, bracketed by doubling (the mass is increasing in t)."""
+    import mpmath
+    with mpmath.workdps(40):
+        a, b = mpmath.mpf(0), mpmath.mpf(1e-30)
+        while mass_above_lower_edge_mp(law, b) < target:
+            a, b = b, 2 * b
+        t = mpmath.findroot(lambda t: mass_above_lower_edge_mp(law, t) - target, (a, b), solver="anderson")
+        return mpmath.mpf(law.lower) + t
+
+
+@pytest.mark.parametrize("ratio, phi", [(2.0, 1e-5), (2.0, 0.0285), (2.0, 0.11), (2.0, 0.131),
+                                        (1000.0, 0.0035), (1000.0, 0.005)])
+def test_ppf_above_the_atom_is_accurate_to_rounding(ratio, phi):
+    """ratio > 1: q just above the atom 1 - 1/c.  ppf promises x to rounding; with the closed form
+    used below the switch (no switch at ratio 2, or a switch lowered by c^(-5/4) or c^(-1)/4 in
+    place of c^(-1/4)) x is off by 4-43 ulps at these points, the code by at most 0.5
+    (measured).  The target q - atom is exact (Sterbenz) and the reference solves for it;
+    tolerance 2 ulps of x."""
+    law = MarchenkoPastur(ratio)
+    width = law.upper - law.lower
+    x_near = law.lower + width * math.sin(0.5 * phi) ** 2
+    q = law.atom + float(mass_above_lower_edge_mp(law, x_near - law.lower))
+    ref = lower_edge_quantile_mp(law, q - law.atom)
+    x = float(law.ppf(q))
+    assert abs(x - float(ref)) <= 2 * math.ulp(x)
+
