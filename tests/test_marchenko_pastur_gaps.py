@@ -19,13 +19,15 @@ from theory.marchenko_pastur import MarchenkoPastur
 def warned_at_the_callers_file(record, method) -> bool:
     """Whether a warning that ``method`` raised points at its caller, this file (stacklevel 2).
 
-    Under mutmut the method is reached through mutmut's trampoline, a wrapper whose code lives in
-    mutmut's package, one frame between this test and the method: stacklevel 2 then lands on the
-    wrapper, so the wrapper's file is the caller's.  A stacklevel of 1 lands in
-    theory/marchenko_pastur.py and one of 3 beyond the caller, with or without the wrapper."""
-    code_file = method.__code__.co_filename
-    caller = __file__ if code_file == marchenko_pastur.__file__ else code_file
-    return record.filename == caller
+    Under mutmut the method is reached through two frames of mutmut's trampoline module: its
+    wrapper (the ``method`` seen from here), then the dispatcher that calls the method.  Stacklevel
+    2 then lands on the dispatcher: in the wrapper's file, on none of the wrapper's own lines (3
+    lands on those, 1 in theory/marchenko_pastur.py); without mutmut, on this file."""
+    code = method.__code__
+    if code.co_filename == marchenko_pastur.__file__:
+        return record.filename == __file__
+    wrapper_lines = {line for _, _, line in code.co_lines() if line is not None}
+    return record.filename == code.co_filename and record.lineno not in wrapper_lines
 
 
 def density_3_2(x, c, var):
