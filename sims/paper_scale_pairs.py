@@ -226,7 +226,10 @@ def decide(rows: list[dict], setting: str) -> list:
     out = []
     for r, d in zip(rows, decisions):
         shown = ", ".join(f"{v:+.4f}" for v in r["values"])
-        out.append(P.verdict(DECLARATIONS[r["key"]], d, setting=setting, measured=r["measured"], bound=r["bound"],
+        # the mean over pairs is what was measured even where too few pairs make no test
+        measured = r["measured"] if r["measured"] is not None else (
+            d.estimate if d.estimate is not None else (_mean(r["values"]) if r["values"] else None))
+        out.append(P.verdict(DECLARATIONS[r["key"]], d, setting=setting, measured=measured, bound=r["bound"],
                              N=len(r["values"]), note=f"{r['statement']}; per pair {shown}"
                                                       + (f"; {r['note']}" if r["note"] else "")))
     return out

@@ -129,3 +129,12 @@ def test_holm_adjust_matches_the_step_down_by_hand():
     # sorted 0.01, 0.03, 0.04, 0.5 -> 4*0.01, max(0.04, 3*0.03), max(0.09, 2*0.04), max(0.09, 0.5)
     assert holm_adjust([0.01, 0.04, 0.03, 0.5]) == pytest.approx([0.04, 0.09, 0.09, 0.5], abs=1e-15)
     assert holm_adjust([0.6, 0.9]) == [1.0, 1.0]
+
+
+def test_one_pair_is_inconclusive_but_shows_what_it_measured(tmp_path):
+    """With one pair no test is made (the exact sign-flip p is 1 at best), but the row still
+    carries the pair's value as its measurement, not a blank."""
+    result = _analyse(_write_pairs(tmp_path / "one", [-0.002]))
+    row = _word(result, "000:table:3.4")
+    assert row.verdict == "inconclusive"
+    assert row.measured == pytest.approx(-0.002, abs=1e-12)
