@@ -22,3 +22,15 @@ def seeds_to_decide(decision: protocol.Decision, diffs, *, tests: int, alpha: fl
         return None
     n = protocol.pairs_needed(diffs, alpha / max(1, tests))
     return None if n is None else max(n, exact_floor(tests, alpha))
+
+
+def family_note(decision: protocol.Decision, values, *, tests: int, alpha: float, family: str) -> str:
+    """The note prefix of one Holm-adjusted test on per-seed ``values``: the decision's reason, the
+    Holm step (``family`` words what was adjusted together, e.g. "contrasts of the family"; none
+    where one seed made no test) and, for an inconclusive test, the seeds that could decide it
+    (also set as ``decision.pairs_needed``)."""
+    decision.pairs_needed = seeds_to_decide(decision, values, tests=tests, alpha=alpha)
+    holm = (f"; Holm over the {tests} {family}: p = {decision.p_adjusted:.3g}"
+            if decision.p_adjusted is not None else "")
+    return (f"{decision.reason}{holm}"
+            + (f"; about {decision.pairs_needed} seeds would decide it" if decision.pairs_needed else ""))

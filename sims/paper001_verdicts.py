@@ -10,7 +10,7 @@ import dataclasses
 import math
 
 from core import protocol
-from sims.decided import seeds_to_decide
+from sims.decided import family_note, seeds_to_decide
 from sims.seed_statistics import pct
 
 ALPHA = 0.05
@@ -121,12 +121,7 @@ def decide(rows: list[dict], curves: list[dict], split_rounds: list[dict], examp
     protocol.adjust([f[1] for f in found], ALPHA)
     for key, dec, diffs, kw in found:
         if diffs is not None:
-            dec.pairs_needed = seeds_to_decide(dec, diffs, tests=tests, alpha=ALPHA)
-            # one seed (or no finite difference) is no test: no Holm step to report
-            holm = (f"; Holm over the {tests} contrasts of the family: p = {dec.p_adjusted:.3g}"
-                    if dec.p_adjusted is not None else "")
-            kw["note"] = (f"{dec.reason}{holm}"
-                          + (f"; about {dec.pairs_needed} seeds would decide it" if dec.pairs_needed else "")
+            kw["note"] = (family_note(dec, diffs, tests=tests, alpha=ALPHA, family="contrasts of the family")
                           + f"; per seed {[round(x, 4) for x in diffs]}; " + kw["note"])
         ex = kw["setting"].split(" ")[1]
         seeds = sorted({s for (e, s, _) in by if e == ex})

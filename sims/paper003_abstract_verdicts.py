@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from core import protocol
-from sims.decided import seeds_to_decide
+from sims.decided import family_note
 
 ALPHA = 0.05
 VIT_SCALE = ("a ~105k-parameter ViT trained from scratch on Fashion-MNIST, plain MP rank truncation without "
@@ -51,12 +51,7 @@ def _holm_words(found: list, claim: str) -> list:
     out = []
     for key, d, x, kw in found:
         if x is not None:
-            d.pairs_needed = seeds_to_decide(d, x, tests=tests, alpha=ALPHA)
-            # one seed (or no finite value) is no test: no Holm step to report
-            holm = (f"; Holm over the {tests} tests of {claim}: p = {d.p_adjusted:.3g}"
-                    if d.p_adjusted is not None else "")
-            kw["note"] = (f"{d.reason}{holm}"
-                          + (f"; about {d.pairs_needed} seeds would decide it" if d.pairs_needed else "")
+            kw["note"] = (family_note(d, x, tests=tests, alpha=ALPHA, family=f"tests of {claim}")
                           + f"; per seed {[round(v, 4) for v in x]}; " + kw["note"])
         out.append(protocol.verdict(DECLARATIONS[key], d, **kw))
     return out

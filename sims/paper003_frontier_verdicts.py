@@ -12,7 +12,7 @@ import dataclasses
 import numpy as np
 
 from core import protocol
-from sims.decided import seeds_to_decide
+from sims.decided import family_note
 from sims.paper003_arms import METHODS, NETS
 
 ENDPOINTS = (0.30, 0.50)
@@ -158,13 +158,8 @@ def verdicts(rows: list[dict], units: dict, cfg) -> list:
         protocol.adjust([f[1] for f in mine], FAMILY_ALPHA)
         for _, dec, diffs, kw in mine:
             if diffs is not None:
-                dec.pairs_needed = seeds_to_decide(dec, diffs, tests=tests, alpha=FAMILY_ALPHA)
-                # one seed (or no finite difference) is no test: no Holm step to report
-                holm = (f"; Holm over the {tests} tests of the family: p = {dec.p_adjusted:.3g}"
-                        if dec.p_adjusted is not None else "")
-                kw["note"] = (f"{dec.reason}{holm}"
-                              + (f"; about {dec.pairs_needed} seeds would decide it" if dec.pairs_needed else "")
-                              + "; " + kw["note"])
+                kw["note"] = (family_note(dec, diffs, tests=tests, alpha=FAMILY_ALPHA,
+                                          family="tests of the family") + "; " + kw["note"])
             out.append(protocol.verdict(_declaration(kind, scale), dec, **kw))
     return out
 
