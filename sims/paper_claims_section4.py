@@ -202,7 +202,8 @@ def example_4_3(cfg: PaperClaimsConfig, rng_for, sigma: float = 1.0) -> tuple[li
     for model, key in (("gue", "000:example:4.3"), ("paper", "000:example:4.3/real")):
         sel = [r for r in rows if r["model"] == model]
         big, decl = sel[-1], DECLARATIONS[key]
-        rate = protocol.asymptotic(decl, [r["N"] for r in sel], [r["edge"] - r["top_eigenvalue"] for r in sel])
+        rate = protocol.asymptotic(decl, [r["N"] for r in sel], [r["edge"] - r["top_eigenvalue"] for r in sel],
+                                     noisy=True)
         if model == "gue":
             tw = 5 * big["N"] ** (-2 / 3)
             d = protocol.all_parts(decl, [rate, protocol.bound(decl, 2 * sigma - big["ci"][1], tw)])

@@ -53,7 +53,7 @@ def remark_a1(cfg: PaperClaimsConfig, rng_for, theta: float = 3.0, eps: float = 
                      "p_deviation": k / cfg.trials, "ci": ci.as_list(),
                      "mean_abs_deviation": float(dev.mean())})
     decl = DECLARATIONS["000:remark:A.1"]
-    d = protocol.asymptotic(decl, list(cfg.ns), [c.mean for c in probs])
+    d = protocol.asymptotic(decl, list(cfg.ns), [c.mean for c in probs], noisy=True)
     verdict = protocol.verdict(
         decl, d, setting=f"(A.8) with theta = {theta}, eps = {eps}, N = {cfg.ns[0]} -> {cfg.ns[-1]}",
         measured=probs[-1].mean, interval=probs[-1].as_list(), bound=0.0, N=cfg.ns[-1],
@@ -109,7 +109,7 @@ def assumption_4_3(cfg: PaperClaimsConfig, rng_for) -> tuple[list[dict], list[Ve
         rows.append({"table": "assumption_4_3", "N": n, "M": round(SPIKED_RATIO * n),
                      "trials": cfg.spiked_trials, "mean_max_deviation": ci.mean, "ci": ci.as_list()})
     decl = DECLARATIONS["000:assumption:4.3"]
-    d = protocol.asymptotic(decl, list(cfg.spiked_ns), [c.mean for c in cis])
+    d = protocol.asymptotic(decl, list(cfg.spiked_ns), [c.mean for c in cis], noisy=True)
     return rows, [protocol.verdict(
         decl, d, setting=f"R N x M iid N(0, 1/N), M/N = {SPIKED_RATIO}, spikes {list(SPIKED_THETAS)} "
         f"and {SUBCRITICAL_FACTOR} x threshold, N = {cfg.spiked_ns[0]} -> {cfg.spiked_ns[-1]}",

@@ -193,3 +193,19 @@ def test_equivalence_seeds_needed_measure_the_distance_to_the_margin():
     near = P.paired_equivalence(d, [0.01, -0.02, 0.03, -0.01, 0.02])
     # normal approximation by hand: mean 0.006, sd 0.0207, (1.645 + 0.842) * 0.0207 / 0.024 -> 4.6^2
     assert near.word == "inconclusive" and near.pairs_needed == 5
+
+
+def test_every_asymptotic_call_says_whether_its_deviations_are_monte_carlo():
+    """``protocol.asymptotic`` decides exact deviations on the point slope but Monte Carlo ones
+    only on a slope interval below 0 (``noisy=True``): each call in the experiment layer states
+    which it is, so a rate from a few trials is never called a shrinking deviation by default."""
+    import ast
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent / "sims"
+    silent = []
+    for path in sorted(root.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "asymptotic" and not any(k.arg == "noisy" for k in node.keywords)):
+                silent.append(f"{path.name}:{node.lineno}")
+    assert not silent, "asymptotic(...) without noisy=: " + ", ".join(silent)
