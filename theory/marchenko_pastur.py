@@ -44,7 +44,6 @@ conditioned up to the edges.
 from __future__ import annotations
 
 import math
-import sys
 import warnings
 from functools import cached_property
 
@@ -330,7 +329,10 @@ class MarchenkoPastur:
                     for r in range(k)]
             top = max(logs)
             log_moment = k * math.log(self.scale) + top + math.log(sum(math.exp(v - top) for v in logs))
-            return math.exp(log_moment) if log_moment < math.log(sys.float_info.max) else math.inf
+            try:
+                return math.exp(log_moment)
+            except OverflowError:  # the moment itself is beyond the float range
+                return math.inf
 
     def mean(self) -> float:
         return self.scale
