@@ -72,7 +72,9 @@ def test_the_fine_tuned_control_is_its_own_row():
     # holds against the pre-trained net, fails against the control: two rows, two families
     assert at30(v).verdict == "holds" and at30(v).measured == pytest.approx(-1.5)
     c = at30(v, "control")
-    assert c.verdict == "fails" and c.measured == pytest.approx(1.5, abs=0.1)
+    # measured = mean of 100 (0.93 - (0.9 - d / 100)) = 3 + mean(d) = 1.5 exactly in real arithmetic;
+    # the float differences of numbers near 0.9, times 100, carry ~1e-14 of rounding
+    assert c.verdict == "fails" and c.measured == pytest.approx(1.5, rel=1e-12)
     assert all(x.protocol["scale"] != "paper" for x in v)
 
 
