@@ -3,6 +3,9 @@ decided (no verdict is made here): how many paired seeds could decide an inconcl
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
+
+import numpy as np
 
 from core import protocol
 
@@ -34,3 +37,22 @@ def family_note(decision: protocol.Decision, values, *, tests: int, alpha: float
             if decision.p_adjusted is not None else "")
     return (f"{decision.reason}{holm}"
             + (f"; about {decision.pairs_needed} seeds would decide it" if decision.pairs_needed else ""))
+
+
+def one_sided_floor(tests: int, alpha: float) -> int:
+    """The fewest paired seeds at which an exact one-sided sign-flip test (``core.protocol``'s size
+    and equivalence rules), Holm-adjusted over ``tests`` tests, can reject at all: 2^(-n) * tests <=
+    alpha."""
+    return math.ceil(math.log2(tests / alpha) - 1e-12)
+
+
+def size_seeds_to_decide(diffs, margin: float, alpha: float, power: float = protocol.POWER) -> int | None:
+    """Seeds that the one-sided test "mean below ``margin``" at ``alpha`` needs, by the normal
+    approximation n = ((z_{1-alpha} + z_power) sd / (margin - mean))^2 at the observed mean and sd;
+    None when the observed mean is not below the margin or the sd is 0 (the size test
+    ``core.protocol.paired_size`` runs; ``protocol.pairs_needed`` counts seeds for "mean != 0")."""
+    x = np.asarray([v for v in diffs if v is not None and math.isfinite(v)], dtype=float)
+    if x.size < 2 or x.mean() >= margin or x.std(ddof=1) == 0:
+        return None
+    z = NormalDist().inv_cdf(1 - alpha) + NormalDist().inv_cdf(power)
+    return int(math.ceil((z * x.std(ddof=1) / (margin - x.mean())) ** 2))
