@@ -77,11 +77,14 @@ reproduce-long: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) -m sims.paper003_frontier --vit-dirs runs/vit003/seed0 runs/vit003/seed1 runs/vit003/seed2 --threads 1 --json results/nets/paper003_frontier.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.weightwatcher_compare --vit-dir runs/vit/seed0 --json results/nets/weightwatcher.json
 	OMP_NUM_THREADS=1 $(PY) -m sims.qian_klabjan --json results/qian_klabjan.json
-	# Example 3.2a at paper scale, one seed pair (issue 22): about 6.5 h per arm on one core of a 2-core
-	# machine; scripts/paper_scale_cpu.sh runs the two arms side by side and resumes them (`--resume`
-	# starts from epoch 0 where there is no checkpoint)
+	# Example 3.2a at paper scale, seed pairs (issue 22): each arm takes one core for 70 epochs (the
+	# `status` of scripts/paper_scale_cpu.sh prints the measured epoch time and the finish); that script
+	# runs the two arms side by side and resumes them (`--resume` starts from epoch 0 where there is no
+	# checkpoint).  Each line is the argv its Result records (seed 0 was resumed, seed 1 ran through).
 	OMP_NUM_THREADS=1 $(PY) -m nets.train ex3.2a --scale paper --seed 0 --threads 1 --quiet --out runs/paper_scale/ex3.2a/seed0/pruned --json results/section3/paper_scale_cpu/ex3.2a/seed0_pruned.json --resume
 	OMP_NUM_THREADS=1 $(PY) -m nets.train ex3.2a --scale paper --seed 0 --threads 1 --quiet --out runs/paper_scale/ex3.2a/seed0/unpruned --json results/section3/paper_scale_cpu/ex3.2a/seed0_unpruned.json --no-prune --resume
+	OMP_NUM_THREADS=1 $(PY) -m nets.train ex3.2a --scale paper --seed 1 --threads 1 --quiet --out runs/paper_scale/ex3.2a/seed1/pruned --json results/section3/paper_scale_cpu/ex3.2a/seed1_pruned.json
+	OMP_NUM_THREADS=1 $(PY) -m nets.train ex3.2a --scale paper --seed 1 --threads 1 --quiet --out runs/paper_scale/ex3.2a/seed1/unpruned --json results/section3/paper_scale_cpu/ex3.2a/seed1_unpruned.json --no-prune
 	OMP_NUM_THREADS=1 $(PY) -m sims.paper_scale_pairs --json results/section3/paper_scale_cpu/ex3.2a.json
 	OMP_NUM_THREADS=1 $(PY) -m sims.example_3_2 --topology a --seeds 15 --controls linear-output he xavier hidden-only random-output-projection random-output-projection-rowspace revive-dead-outputs revive-never-predicted --control-seeds 10 --threads 1 --json results/section3/ex3.2a.json
 	OMP_NUM_THREADS=1 $(PY) -m sims.example_3_2 --topology b --seeds 15 --controls linear-output --control-seeds 10 --threads 1 --json results/section3/ex3.2b.json
