@@ -48,7 +48,11 @@ before its runs, its endpoint, rule, alpha, scale and margin ("Declared" under e
 within a family are Holm-adjusted (the p column: raw, then adjusted). A word measured below the
 paper's own scale is printed scoped ("fails at reduced scale"): it does not decide the paper-scale
 claim. A row marked "(undeclared)" comes from a Result made before the protocol and not yet
-regenerated."""
+regenerated. The exact sign-flip rules (`paired_sign`, `paired_size`, `paired_equivalence`) test
+paired differences that are symmetric about the tested value under the null: where the differences
+are skewed or bimodal (the Section 3 accuracy gaps are about 0 or about +9 points per class the
+unpruned net stops predicting), their false-alarm rate can exceed the declared alpha, so a word
+from these rules on such data is weaker evidence than its p suggests."""
 
 
 @dataclass(frozen=True)
