@@ -171,17 +171,13 @@ def decide(rows: list[dict], setting: str) -> list:
         shown = ", ".join(f"{v + shift:+.4f}" for v in r["values"]) or "none"
         # the mean over pairs is what was measured even where too few pairs make no test
         mean = d.estimate if d.estimate is not None else (mean_of(r["values"]) if r["values"] else None)
-        interval = None
-        if d.interval is not None and len(r["values"]) >= MIN_PAIRS_FOR_INTERVAL:
-            interval = [x + shift for x in d.interval]
+        if d.interval is not None:
+            d.interval = [x + shift for x in d.interval] if len(r["values"]) >= MIN_PAIRS_FOR_INTERVAL else None
         parts = [f"{r['statement']}; per pair {shown}", r["note"],
                  pairs_to_decide(decl, d, r["values"], family_size[decl.family]),
                  SYMMETRY if d.p is not None else ""]
         out.append(P.verdict(decl, d, setting=setting, measured=None if mean is None else mean + shift,
-                             interval=interval, bound=r["bound"], N=len(r["values"]),
-                             note="; ".join(x for x in parts if x)))
-        if interval is None:
-            out[-1].interval = None   # P.verdict falls back to the decision's interval
+                             bound=r["bound"], N=len(r["values"]), note="; ".join(x for x in parts if x)))
     return out
 
 
