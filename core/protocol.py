@@ -21,7 +21,11 @@ Rules.  Statistical (seeds, trials; each gives a p-value so Holm can adjust it):
   patterns up to n = 20, else 200,000 seeded random patterns); holds / fails when the adjusted p is
   at most alpha and the mean lies on the claimed / other side, else inconclusive.  Interval:
   percentile bootstrap of the mean (10,000 seeded resamples).  Few seeds and bimodal gaps (0 or +9
-  points per lost class) are why neither test assumes normality.
+  points per lost class) are why neither test assumes normality.  The sign-flip test assumes the
+  differences symmetric under the null; every sign-flip rule also records the exact sign test of the
+  same question for the median (``sign_test_p``, Holm-adjusted in the same family as
+  ``sign_test_p_adjusted``), which assumes nothing: it never changes the word, and the report says
+  which words it does not confirm (carried by the size of a few differences, not by most seeds).
 * ``paired_size``: a claimed gain of about ``margin`` > 0: fails when "mean >= margin" is rejected
   (sign-flip test of the differences minus ``margin``, one-sided), holds when "mean <= 0" is
   rejected and "mean >= margin" is not, else inconclusive.
@@ -166,6 +170,34 @@ def sign_flip_p(diffs, alternative: str = "two-sided") -> float:
     return float((1 + hits) / (1 + sums.size))
 
 
+def sign_test_p(diffs, alternative: str = "two-sided") -> float:
+    """Exact sign test of H0 "the paired differences have median 0" (P(D > 0) = P(D < 0)), with no
+    symmetry assumed: k positive among the n nonzero differences against Binomial(n, 1/2) (zeros
+    dropped; p = 1 when none is nonzero).  ``alternative`` as in :func:`sign_flip_p`.
+
+    The companion of the sign-flip rules.  No test of a *mean* keeps its level over every
+    distribution at a fixed n (Bahadur & Savage 1956, Ann. Math. Statist. 27:1115), so a mean
+    endpoint needs an assumption: the sign-flip test's is symmetry under the null.  This test asks
+    the nearest question that needs none (is a positive difference more likely than a negative
+    one?).  It does not restore the mean test's level; a word it does not confirm is carried by
+    the size of a few differences rather than by most of them, which the report says."""
+    x = _finite(diffs)
+    tol = 1e-12 * max(1.0, float(np.abs(x).max())) if x.size else 0.0
+    nonzero = x[np.abs(x) > tol]
+    n, k = int(nonzero.size), int(np.count_nonzero(nonzero > 0))
+    if n == 0:
+        return 1.0 if x.size else math.nan
+    pmf = [math.comb(n, i) / 2 ** n for i in range(n + 1)]
+    upper, lower = min(1.0, sum(pmf[k:])), min(1.0, sum(pmf[:k + 1]))  # P(K >= k), P(K <= k)
+    if alternative == "greater":
+        return float(upper)
+    if alternative == "less":
+        return float(lower)
+    if alternative == "two-sided":
+        return float(min(1.0, 2 * min(upper, lower)))
+    raise ValueError(f"alternative must be 'greater', 'less' or 'two-sided', got {alternative!r}")
+
+
 def bootstrap_mean_interval(values, level: float = 0.95) -> list[float]:
     """Percentile bootstrap interval of the mean (10,000 resamples, generator seed 0: deterministic)."""
     x = _finite(values)
@@ -214,7 +246,16 @@ def paired_sign(decl: Declaration, diffs, *, want_positive: bool = True) -> Deci
     right_side = (x.mean() > 0) == want_positive
     side = 0 if x.mean() == 0 else (1 if right_side else -1)
     return _tested(x, p, side, decl, f"exact sign-flip test of the mean, two-sided p = {p:.3g} "
-                                     f"({'claimed' if right_side else 'opposite'} side)")
+                                     f"({'claimed' if right_side else 'opposite'} side)",
+                   sign_test_p=_same_direction_sign_test(x))
+
+
+def _same_direction_sign_test(x: np.ndarray) -> float:
+    """Two-sided sign test p, counted in the direction of the mean: small only when most differences
+    share the mean's sign (a skewed sample whose mean and majority disagree confirms nothing)."""
+    if x.mean() == 0:
+        return sign_test_p(x)
+    return min(1.0, 2 * sign_test_p(x, "greater" if x.mean() > 0 else "less"))
 
 
 def paired_size(decl: Declaration, diffs) -> Decision:
@@ -224,10 +265,12 @@ def paired_size(decl: Declaration, diffs) -> Decision:
     p_below = sign_flip_p(x - decl.margin, "less")
     p_gain = sign_flip_p(x, "greater")
     if p_below <= decl.alpha:
-        d = _tested(x, p_below, -1, decl, f"mean below the claimed {decl.margin:g}: one-sided p = {p_below:.3g}")
+        d = _tested(x, p_below, -1, decl, f"mean below the claimed {decl.margin:g}: one-sided p = {p_below:.3g}",
+                    sign_test_p=sign_test_p(x - decl.margin, "less"))
     else:
         d = _tested(x, p_gain, 1, decl, f"gain > 0: one-sided p = {p_gain:.3g}; below the claimed "
-                                        f"{decl.margin:g}: p = {p_below:.3g}")
+                                        f"{decl.margin:g}: p = {p_below:.3g}",
+                    sign_test_p=sign_test_p(x, "greater"))
     return d
 
 
@@ -238,9 +281,11 @@ def paired_equivalence(decl: Declaration, diffs) -> Decision:
     p_tost = max(sign_flip_p(x + m, "greater"), sign_flip_p(x - m, "less"))
     p_out = min(sign_flip_p(x - m, "greater"), sign_flip_p(x + m, "less"))
     if p_out <= decl.alpha and p_out < p_tost:
-        d = _tested(x, p_out, -1, decl, f"outside +-{m:g}: one-sided p = {p_out:.3g}")
+        d = _tested(x, p_out, -1, decl, f"outside +-{m:g}: one-sided p = {p_out:.3g}",
+                    sign_test_p=min(sign_test_p(x - m, "greater"), sign_test_p(x + m, "less")))
     else:
-        d = _tested(x, p_tost, 1, decl, f"TOST within +-{m:g}: p = {p_tost:.3g}")
+        d = _tested(x, p_tost, 1, decl, f"TOST within +-{m:g}: p = {p_tost:.3g}",
+                    sign_test_p=max(sign_test_p(x + m, "greater"), sign_test_p(x - m, "less")))
     if d.word == "inconclusive":  # seeds to show the mean inside the margin, not away from 0
         d.pairs_needed = equivalence_pairs_needed(x, m, decl.alpha)
     return d
@@ -434,6 +479,9 @@ def universal_constant(decl: Declaration, sizes, required) -> Decision:
 
 
 def all_parts(decl: Declaration, decisions) -> Decision:
+    """holds when every part holds, fails when any fails.  Where every part carries the companion
+    sign test (``sign_test_p_adjusted``), the whole carries the one that decides it: the largest
+    over the parts of a holds, the smallest over the failing parts of a fails."""
     words = [d.word for d in decisions]
     if words and all(w == "holds" for w in words):
         word = "holds"
@@ -443,7 +491,12 @@ def all_parts(decl: Declaration, decisions) -> Decision:
         word = "vacuous"
     else:
         word = "inconclusive"
-    return Decision(word, "parts: " + ", ".join(words))
+    extra = {}
+    companions = [d.extra.get("sign_test_p_adjusted") for d in decisions]
+    if word in ("holds", "fails") and companions and None not in companions:
+        deciding = [q for d, q in zip(decisions, companions) if d.word == word]
+        extra["sign_test_p_adjusted"] = max(deciding) if word == "holds" else min(deciding)
+    return Decision(word, "parts: " + ", ".join(words), extra=extra)
 
 
 def _ok(*xs) -> bool:
@@ -464,6 +517,13 @@ def adjust(decisions: list[Decision], alpha: float) -> list[Decision]:
         d.p_adjusted = q
         if d.word in ("holds", "fails") and q > alpha:
             d.word, d.reason = "inconclusive", d.reason + f"; Holm-adjusted p = {q:.3g} > {alpha:g}"
+    # the companion sign tests, adjusted over the same family (a tested Decision without one counts
+    # as p = 1, so the family's size is the same for both)
+    if any("sign_test_p" in d.extra for d in tested):
+        companion = holm([d.extra.get("sign_test_p", 1.0) for d in tested])
+        for d, q in zip(tested, companion):
+            if "sign_test_p" in d.extra:
+                d.extra["sign_test_p_adjusted"] = q
     return decisions
 
 

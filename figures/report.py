@@ -52,7 +52,12 @@ regenerated. The exact sign-flip rules (`paired_sign`, `paired_size`, `paired_eq
 paired differences that are symmetric about the tested value under the null: where the differences
 are skewed or bimodal (the Section 3 accuracy gaps are about 0 or about +9 points per class the
 unpruned net stops predicting), their false-alarm rate can exceed the declared alpha, so a word
-from these rules on such data is weaker evidence than its p suggests."""
+from these rules on such data is weaker evidence than its p suggests.  No test of a mean keeps its
+level over every distribution at a fixed number of seeds (Bahadur and Savage, 1956), so each such
+word is set beside the exact sign test (is a positive difference more likely than a negative one?),
+which assumes nothing.  It cannot restore the mean test's level (nothing can), and it never changes
+the word; a row whose word it does not confirm says so: that word is carried by the size of a few
+differences, not by most seeds."""
 
 
 @dataclass(frozen=True)
@@ -144,6 +149,51 @@ def _p_text(v: Verdict) -> str:
     return _num(p) + ("" if q is None or q == p else f" (Holm {_num(q)})")
 
 
+SIGN_FLIP_RULES = ("paired_sign", "paired_size", "paired_equivalence")
+
+
+def symmetry_status(v: Verdict) -> str | None:
+    """For a holds/fails from a sign-flip rule: "median agrees" when the companion sign test (no
+    symmetry assumed, ``core.protocol.sign_test_p``, Holm-adjusted in the same family) also rejects
+    at the declared alpha, "mean only" when it does not (the word is carried by the size of some
+    differences, not by most seeds), "not recorded" for a Result made before the companion was;
+    None for every other row."""
+    d = v.protocol or {}
+    tested = d.get("p") is not None or "sign_test_p_adjusted" in d  # an all_parts whole has no p
+    if d.get("rule") not in SIGN_FLIP_RULES or v.verdict not in ("holds", "fails") or not tested:
+        return None
+    q = d.get("sign_test_p_adjusted", d.get("sign_test_p"))
+    if q is None:
+        return "not recorded"
+    return "median agrees" if q <= d["alpha"] else "mean only"
+
+
+def _symmetry_clause(v: Verdict) -> str:
+    status = symmetry_status(v)
+    if status in (None, "not recorded"):
+        return ""
+    q = v.protocol.get("sign_test_p_adjusted", v.protocol.get("sign_test_p"))
+    tail = ("the median agrees" if status == "median agrees" else
+            "the median does not confirm it: the word rests on the mean alone (a few large differences)")
+    return f" Sign test (no symmetry assumed): Holm p = {_num(q)}, {tail}."
+
+
+def symmetry_summary(stored: list[Stored]) -> str:
+    """One paragraph: how many holds/fails of the sign-flip rules the companion sign test confirms,
+    how many rest on the mean alone, how many Results predate the companion (counted from the Results)."""
+    counts = Counter(symmetry_status(v) for s in stored for v in s.result.verdicts)
+    decided = sum(counts[k] for k in ("median agrees", "mean only", "not recorded"))
+    if not decided:
+        return ""
+    text = (f"Of the {decided} holds/fails words made by the sign-flip rules, the sign test (exact, no "
+            f"symmetry assumed) agrees in direction for {counts['median agrees']}; {counts['mean only']} rest on "
+            f"the mean alone (their rows say so)")
+    if counts["not recorded"]:
+        text += (f"; {counts['not recorded']} come from Results made before the sign test was recorded "
+                 f"(regenerating or re-deciding them adds it)")
+    return text + "."
+
+
 def _declarations(rows) -> list[str]:
     """One line per distinct declaration among a claim's rows."""
     seen = {}
@@ -214,7 +264,9 @@ def render_findings(claims: dict[str, Claim], stored: list[Stored]) -> str:
     if problems:
         raise ValueError("registry and results disagree: " + "; ".join(problems))
     cov = coverage(claims, by_claim)
-    out = ["# Verdicts on the papers' claims", "", INTRO, "", "## Coverage", "",
+    symmetry = symmetry_summary(stored)
+    out = ["# Verdicts on the papers' claims", "", INTRO, ""] + ([symmetry, ""] if symmetry else []) + [
+           "## Coverage", "",
            "| paper | claims | with a verdict | assigned, no stored verdict | "
            + " | ".join(f"not checked: {r}" for r in NOT_CHECKED_REASONS) + " |",
            "|---" * (4 + len(NOT_CHECKED_REASONS)) + "|"]
@@ -253,7 +305,7 @@ def render_findings(claims: dict[str, Claim], stored: list[Stored]) -> str:
                 word = _word(v)
                 out.append(f"| {_cell(v.setting)} | {_measured(v)} | {_num(v.bound)} | "
                            f"{'**' + word + '**' if v.verdict == 'fails' else word} | {_p_text(v)} | "
-                           f"{_cell(extra + v.note)} |")
+                           f"{_cell(extra + v.note + _symmetry_clause(v))} |")
             sources = sorted({s.name: s for s, _ in rows}.values(), key=lambda s: s.name)
             out += [""] + [f"Source: {_source_line(s)}" for s in sources] + [""]
     out += ["## Claims without a stored verdict", "",
@@ -547,7 +599,7 @@ def _claim_html(c: Claim, rows: list, figures: list[FigureFile], html_dir: Path,
             out.append(f"<tr data-verdict='{v.verdict}' data-paper='{_e(c.paper)}'>"
                        f"<td>{_e(v.setting)}<td class='num'>{_e(_measured(v))}"
                        f"<td class='num'>{_e(_num(v.bound))}<td>{_badge(v.verdict, label=_word(v))}"
-                       f"<td class='num'>{_e(_p_text(v))}<td>{corrected}{_e(v.note)}</tr>")
+                       f"<td class='num'>{_e(_p_text(v))}<td>{corrected}{_e(v.note + _symmetry_clause(v))}</tr>")
         out.append("</table>")
         for s in sorted({s.name: s for s, _ in rows}.values(), key=lambda s: s.name):
             out.append(_reproduce(s))

@@ -270,6 +270,17 @@ def recompute_verdicts(result) -> list:
                           c["control_scale_words"])
 
 
+def redecide_file(path) -> None:
+    """Make the verdicts of the ex3.2 Result stored at ``path`` again from its committed tables
+    (``recompute_verdicts``: measurements and the measuring run's provenance unchanged, the
+    re-decision recorded by ``core.result.redecided``): ``python -c "from sims.example_3_2 import
+    redecide_file; redecide_file('results/section3/ex3.2a.json')"``.  The run cache of the measuring
+    run is not needed."""
+    from core.result import read_result, redecided, write_result
+    stored = read_result(path)
+    write_result(redecided(stored, "sims.example_3_2.recompute_verdicts", recompute_verdicts(stored)), path)
+
+
 if __name__ == "__main__":
     import sys
 

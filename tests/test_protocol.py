@@ -209,3 +209,58 @@ def test_every_asymptotic_call_says_whether_its_deviations_are_monte_carlo():
                     and node.func.attr == "asymptotic" and not any(k.arg == "noisy" for k in node.keywords)):
                 silent.append(f"{path.name}:{node.lineno}")
     assert not silent, "asymptotic(...) without noisy=: " + ", ".join(silent)
+
+
+def test_sign_test_keeps_its_level_without_symmetry():
+    """Under H0 "P(D > 0) = P(D < 0)" every sign pattern is equally likely whatever the magnitudes,
+    here skewed (a negative difference 0.5, a positive one 9: nothing symmetric), so the size of the
+    test is the fraction of the 2^n patterns with p <= alpha: at most alpha, for every n and side."""
+    for n in range(3, 13):
+        patterns = np.array(list(itertools.product((-1, 1), repeat=n)))
+        diffs = np.where(patterns > 0, 9.0, -0.5)
+        for alternative in ("two-sided", "greater", "less"):
+            for alpha in (0.05, 0.1):
+                size = np.mean([P.sign_test_p(d, alternative) <= alpha for d in diffs])
+                assert size <= alpha, (n, alternative, alpha, size)
+
+
+def test_sign_test_p_values_by_hand():
+    assert P.sign_test_p([1.0, 2.0, 3.0], "greater") == 1 / 8
+    assert P.sign_test_p([1.0, 2.0, 3.0]) == 2 / 8
+    assert P.sign_test_p([1.0, 2.0, 3.0], "less") == 1.0
+    assert P.sign_test_p([1.0, -2.0, 3.0, 0.0], "greater") == 4 / 8  # the zero is dropped: 2 of 3
+    assert P.sign_test_p([0.0, 0.0]) == 1.0 and math.isnan(P.sign_test_p([]))
+    with pytest.raises(ValueError, match="alternative"):
+        P.sign_test_p([1.0], "both")
+
+
+def test_the_companion_sign_test_flags_a_mean_carried_by_a_few_seeds():
+    """Six large gains and nine small losses: the sign-flip test of the mean rejects (only the
+    patterns keeping all six gains reach the observed sum: two-sided p = 2/64), but most seeds lose,
+    so the sign test counted in the mean's direction gives p = 1."""
+    carried = [4.0] * 6 + [-0.2] * 9
+    d = P.paired_sign(_decl(), carried)
+    assert d.word == "holds" and d.p == 2 / 64 and d.extra["sign_test_p"] == 1.0
+    most = [1.0] * 13 + [-0.5] * 2
+    d = P.paired_sign(_decl(), most)  # 13 of 15 positive: two-sided binomial p = 2 * 121 / 2^15
+    assert d.word == "holds" and d.extra["sign_test_p"] == 2 * 121 / 2 ** 15
+    # the paired_size companion follows the side that decided: below the claimed gain here
+    d = P.paired_size(_decl("paired_size", margin=5.0), [1.0, 2.0, 0.5, 1.5, 1.0, 2.0])
+    assert d.word == "fails" and d.extra["sign_test_p"] == 1 / 64
+
+
+def test_holm_adjusts_the_companion_within_the_same_family():
+    ds = [P.paired_sign(_decl(), [1.0] * 8), P.paired_sign(_decl(), [1.0] * 6 + [-0.5] * 2)]
+    P.adjust(ds, 0.05)
+    raw = [d.extra["sign_test_p"] for d in ds]
+    assert [d.extra["sign_test_p_adjusted"] for d in ds] == pytest.approx(P.holm(raw), rel=1e-12, abs=0)
+
+
+def test_a_whole_of_parts_carries_the_companion_that_decides_it():
+    d = _decl()
+    parts = P.adjust([P.paired_sign(d, [1.0] * 8), P.paired_sign(d, [4.0] * 6 + [-0.2] * 9)], 0.05)
+    assert [x.word for x in parts] == ["holds", "holds"]
+    whole = P.all_parts(d, parts)
+    assert whole.word == "holds"
+    assert whole.extra["sign_test_p_adjusted"] == max(x.extra["sign_test_p_adjusted"] for x in parts) == 1.0
+    assert "sign_test_p_adjusted" not in P.all_parts(d, [P.Decision("holds", "bound")]).extra

@@ -63,6 +63,32 @@ def test_protocol_verdicts_print_their_declaration_scoped_word_and_p(tmp_path):
     assert "(fails at reduced scale 1)" in text
 
 
+def test_each_sign_flip_word_is_set_beside_the_sign_test_and_counted(tmp_path):
+    """Six of six seeds on one side: the sign test agrees (2/64); six large gains among fifteen
+    seeds: the mean test holds but the sign test does not (p = 1), and the row and the count say so;
+    a Result made before the companion is counted as not recorded."""
+    from core import protocol
+    claims = _claims(tmp_path)
+    d = tmp_path / "results"
+    prov = Provenance.start(argv=[], module="sims.x", seed=0).stop()
+    decl = protocol.declare("000:lemma:4.1", "paired gap", "paired_sign", scale="widths/10")
+    agree = protocol.verdict(decl, protocol.paired_sign(decl, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]), setting="A")
+    carried = protocol.verdict(decl, protocol.paired_sign(decl, [4.0] * 6 + [-0.2] * 9), setting="B")
+    old = protocol.verdict(decl, protocol.paired_sign(decl, [1.0] * 6), setting="C")
+    for key in ("sign_test_p",):
+        old.protocol.pop(key)
+    write_result(Result("sims.x", {}, prov, [], [agree, carried, old]), d / "x.json")
+    stored = report.load_results(d)
+    assert [report.symmetry_status(v) for v in stored[0].result.verdicts] == \
+        ["median agrees", "mean only", "not recorded"]
+    text = report.render_findings(claims, stored)
+    assert "Holm p = 0.03125, the median agrees." in text
+    assert "Holm p = 1, the median does not confirm it" in text
+    assert ("Of the 3 holds/fails words made by the sign-flip rules, the sign test (exact, no symmetry "
+            "assumed) agrees in direction for 1; 1 rest on the mean alone") in text
+    assert "; 1 come from Results made before the sign test was recorded" in text
+
+
 def test_a_claim_measured_at_both_scales_is_listed_side_by_side(tmp_path):
     """The summary table pairs a claim's reduced-scale words with its paper-scale words, by each
     verdict's declared scale; a claim measured at one scale only is not listed."""

@@ -141,3 +141,21 @@ def test_mechanism_splits_by_the_pre_treatment_stratum_and_compares_controls_on_
     assert revive["mean"] == pytest.approx(0.0, abs=1e-12) and revive["reading"] == "no detectable difference"
     hidden = by[(against, "ex3.2a-hidden-only", "all")]
     assert hidden["reading"] == "smaller than MP pruning's" and hidden["n"] == 10
+
+
+@pytest.mark.parametrize("topology", ["a", "b", "c"])
+def test_the_committed_ex3_2_results_are_their_own_tables_redecided(topology):
+    """The committed words, p-values and companion sign tests are what the declared rules make from
+    the Result's own tables (no run cache needed)."""
+    from pathlib import Path
+
+    from core.result import read_result
+    from sims.example_3_2 import recompute_verdicts
+    path = Path(__file__).resolve().parent.parent / "results" / "section3" / f"ex3.2{topology}.json"
+    stored = read_result(path)
+    again = recompute_verdicts(stored)
+    keys = ("p", "p_adjusted", "sign_test_p", "sign_test_p_adjusted")
+    assert [(v.claim, v.setting, v.verdict, v.measured) for v in again] == [
+        (v.claim, v.setting, v.verdict, v.measured) for v in stored.verdicts]
+    assert [tuple((v.protocol or {}).get(k) for k in keys) for v in again] == [
+        tuple((v.protocol or {}).get(k) for k in keys) for v in stored.verdicts]
