@@ -25,7 +25,7 @@ Rules.  Statistical (seeds, trials; each gives a p-value so Holm can adjust it):
   differences symmetric under the null; every sign-flip rule also records the exact sign test of the
   same question for the median (``sign_test_p``, Holm-adjusted in the same family as
   ``sign_test_p_adjusted``), which assumes nothing: it never changes the word, and the report says
-  which words it does not confirm (carried by the size of a few differences, not by most seeds).
+  which words it does not confirm (they rest on the symmetry assumption).
 * ``paired_size``: a claimed gain of about ``margin`` > 0: fails when "mean >= margin" is rejected
   (sign-flip test of the differences minus ``margin``, one-sided), holds when "mean <= 0" is
   rejected and "mean >= margin" is not, else inconclusive.
@@ -179,8 +179,9 @@ def sign_test_p(diffs, alternative: str = "two-sided") -> float:
     distribution at a fixed n (Bahadur & Savage 1956, Ann. Math. Statist. 27:1115), so a mean
     endpoint needs an assumption: the sign-flip test's is symmetry under the null.  This test asks
     the nearest question that needs none (is a positive difference more likely than a negative
-    one?).  It does not restore the mean test's level; a word it does not confirm is carried by
-    the size of a few differences rather than by most of them, which the report says."""
+    one?).  It does not restore the mean test's level; a word it does not confirm rests on the
+    symmetry assumption (a mean carried by a few large differences, or too few seeds for the sign
+    test's coarser steps), which the report says."""
     x = _finite(diffs)
     tol = 1e-12 * max(1.0, float(np.abs(x).max())) if x.size else 0.0
     nonzero = x[np.abs(x) > tol]

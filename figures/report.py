@@ -56,8 +56,8 @@ from these rules on such data is weaker evidence than its p suggests.  No test o
 level over every distribution at a fixed number of seeds (Bahadur and Savage, 1956), so each such
 word is set beside the exact sign test (is a positive difference more likely than a negative one?),
 which assumes nothing.  It cannot restore the mean test's level (nothing can), and it never changes
-the word; a row whose word it does not confirm says so: that word is carried by the size of a few
-differences, not by most seeds."""
+the word; a row whose word it does not confirm says so: that word rests on the symmetry assumption
+(a mean carried by a few large differences, or too few seeds for the sign test's coarser steps)."""
 
 
 @dataclass(frozen=True)
@@ -155,8 +155,8 @@ SIGN_FLIP_RULES = ("paired_sign", "paired_size", "paired_equivalence")
 def symmetry_status(v: Verdict) -> str | None:
     """For a holds/fails from a sign-flip rule: "median agrees" when the companion sign test (no
     symmetry assumed, ``core.protocol.sign_test_p``, Holm-adjusted in the same family) also rejects
-    at the declared alpha, "mean only" when it does not (the word is carried by the size of some
-    differences, not by most seeds), "not recorded" for a Result made before the companion was;
+    at the declared alpha, "mean only" when it does not (the word rests on the symmetry assumption),
+    "not recorded" for a Result made before the companion was;
     None for every other row."""
     d = v.protocol or {}
     tested = d.get("p") is not None or "sign_test_p_adjusted" in d  # an all_parts whole has no p
@@ -173,21 +173,21 @@ def _symmetry_clause(v: Verdict) -> str:
     if status in (None, "not recorded"):
         return ""
     q = v.protocol.get("sign_test_p_adjusted", v.protocol.get("sign_test_p"))
-    tail = ("the median agrees" if status == "median agrees" else
-            "the median does not confirm it: the word rests on the mean alone (a few large differences)")
+    tail = ("it agrees" if status == "median agrees" else
+            "it does not reach alpha, so this word rests on the sign-flip test's symmetry assumption")
     return f" Sign test (no symmetry assumed): Holm p = {_num(q)}, {tail}."
 
 
 def symmetry_summary(stored: list[Stored]) -> str:
     """One paragraph: how many holds/fails of the sign-flip rules the companion sign test confirms,
-    how many rest on the mean alone, how many Results predate the companion (counted from the Results)."""
+    how many rest on symmetry, how many Results predate the companion (counted from the Results)."""
     counts = Counter(symmetry_status(v) for s in stored for v in s.result.verdicts)
     decided = sum(counts[k] for k in ("median agrees", "mean only", "not recorded"))
     if not decided:
         return ""
     text = (f"Of the {decided} holds/fails words made by the sign-flip rules, the sign test (exact, no "
-            f"symmetry assumed) agrees in direction for {counts['median agrees']}; {counts['mean only']} rest on "
-            f"the mean alone (their rows say so)")
+            f"symmetry assumed) agrees for {counts['median agrees']}; {counts['mean only']} rest on the "
+            f"symmetry assumption (their rows say so)")
     if counts["not recorded"]:
         text += (f"; {counts['not recorded']} come from Results made before the sign test was recorded "
                  f"(regenerating or re-deciding them adds it)")

@@ -82,10 +82,10 @@ def test_each_sign_flip_word_is_set_beside_the_sign_test_and_counted(tmp_path):
     assert [report.symmetry_status(v) for v in stored[0].result.verdicts] == \
         ["median agrees", "mean only", "not recorded"]
     text = report.render_findings(claims, stored)
-    assert "Holm p = 0.03125, the median agrees." in text
-    assert "Holm p = 1, the median does not confirm it" in text
+    assert "Holm p = 0.03125, it agrees." in text
+    assert "Holm p = 1, it does not reach alpha, so this word rests on the sign-flip test's symmetry" in text
     assert ("Of the 3 holds/fails words made by the sign-flip rules, the sign test (exact, no symmetry "
-            "assumed) agrees in direction for 1; 1 rest on the mean alone") in text
+            "assumed) agrees for 1; 1 rest on the symmetry assumption") in text
     assert "; 1 come from Results made before the sign test was recorded" in text
 
 
