@@ -22,16 +22,19 @@ Rules.  Statistical (seeds, trials; each gives a p-value so Holm can adjust it):
   at most alpha and the mean lies on the claimed / other side, else inconclusive.  Interval:
   percentile bootstrap of the mean (10,000 seeded resamples).  Few seeds and bimodal gaps (0 or +9
   points per lost class) are why neither test assumes normality.  The sign-flip test assumes the
-  differences symmetric under the null; every sign-flip rule also records the exact sign test of the
-  same question for the median (``sign_test_p``, Holm-adjusted in the same family as
-  ``sign_test_p_adjusted``), which assumes nothing: it never changes the word, and the report says
-  which words it does not confirm (they rest on the symmetry assumption).
+  differences symmetric under the null; every sign-flip rule also records the exact sign test on the
+  same side (``sign_test_p``, Holm-adjusted in the same family as ``sign_test_p_adjusted``), which
+  assumes nothing but asks another question (are positive differences more frequent?): it never
+  changes the word, and the report says which words the signs alone do not reach (those depend on
+  the sizes of the differences).
 * ``paired_size``: a claimed gain of about ``margin`` > 0: fails when "mean >= margin" is rejected
   (sign-flip test of the differences minus ``margin``, one-sided), holds when "mean <= 0" is
   rejected and "mean >= margin" is not, else inconclusive.
 * ``paired_equivalence``: "comparable" within +-``margin``: two one-sided sign-flip tests (TOST);
-  holds when both reject, fails when one of "mean >= margin" / "mean <= -margin" is accepted at the
-  other side's level (the whole interval outside), else inconclusive.
+  holds when both reject; fails when "mean inside +-margin" is rejected by either one-sided test
+  ("mean <= margin" or "mean >= -margin") at alpha/2 (Bonferroni over the two sides: either side may
+  reject, so each gets half; undoubled, a mean on the margin with a wide spread was called outside
+  about 6.5% of the time at alpha 5%, tests/test_protocol.py), else inconclusive.
 * ``level_at_reduced_scale`` / ``ceiling_at_reduced_scale``: a claimed level ("reaches 89%") or
   ceiling ("never exceeds 84%") measured at a reduced scale: only the observation that the reduction
   cannot explain decides (reached anyway -> holds; exceeded anyway -> fails); else inconclusive.
@@ -171,17 +174,19 @@ def sign_flip_p(diffs, alternative: str = "two-sided") -> float:
 
 
 def sign_test_p(diffs, alternative: str = "two-sided") -> float:
-    """Exact sign test of H0 "the paired differences have median 0" (P(D > 0) = P(D < 0)), with no
-    symmetry assumed: k positive among the n nonzero differences against Binomial(n, 1/2) (zeros
-    dropped; p = 1 when none is nonzero).  ``alternative`` as in :func:`sign_flip_p`.
+    """Exact sign test of H0 "a positive and a negative difference are equally likely"
+    (P(D > 0) = P(D < 0); the median 0 when no difference is exactly 0), with no symmetry assumed:
+    k positive among the n nonzero differences against Binomial(n, 1/2) (zeros dropped; p = 1 when
+    none is nonzero).  ``alternative`` as in :func:`sign_flip_p`.
 
     The companion of the sign-flip rules.  No test of a *mean* keeps its level over every
     distribution at a fixed n (Bahadur & Savage 1956, Ann. Math. Statist. 27:1115), so a mean
     endpoint needs an assumption: the sign-flip test's is symmetry under the null.  This test asks
-    the nearest question that needs none (is a positive difference more likely than a negative
-    one?).  It does not restore the mean test's level; a word it does not confirm rests on the
-    symmetry assumption (a mean carried by a few large differences, or too few seeds for the sign
-    test's coarser steps), which the report says."""
+    a different question that needs none (are positive differences more frequent than negative
+    ones?).  It does not test the mean and cannot show that the symmetry assumption held: a skewed
+    null with rare large opposite differences makes both tests reject falsely.  Where the signs
+    alone do not reach alpha, the word depends on the sizes of the differences (a few large ones,
+    or too few seeds for the sign test's coarser steps), which the report says."""
     x = _finite(diffs)
     tol = 1e-12 * max(1.0, float(np.abs(x).max())) if x.size else 0.0
     nonzero = x[np.abs(x) > tol]
@@ -280,10 +285,10 @@ def paired_equivalence(decl: Declaration, diffs) -> Decision:
     if x.size < 2:
         return Decision("inconclusive", f"{x.size} finite paired difference(s): no test", n=int(x.size))
     p_tost = max(sign_flip_p(x + m, "greater"), sign_flip_p(x - m, "less"))
-    p_out = min(sign_flip_p(x - m, "greater"), sign_flip_p(x + m, "less"))
+    p_out = min(1.0, 2 * min(sign_flip_p(x - m, "greater"), sign_flip_p(x + m, "less")))
     if p_out <= decl.alpha and p_out < p_tost:
-        d = _tested(x, p_out, -1, decl, f"outside +-{m:g}: one-sided p = {p_out:.3g}",
-                    sign_test_p=min(sign_test_p(x - m, "greater"), sign_test_p(x + m, "less")))
+        d = _tested(x, p_out, -1, decl, f"outside +-{m:g}: p = {p_out:.3g} (twice the smaller one-sided p)",
+                    sign_test_p=min(1.0, 2 * min(sign_test_p(x - m, "greater"), sign_test_p(x + m, "less"))))
     else:
         d = _tested(x, p_tost, 1, decl, f"TOST within +-{m:g}: p = {p_tost:.3g}",
                     sign_test_p=max(sign_test_p(x + m, "greater"), sign_test_p(x - m, "less")))
@@ -482,7 +487,8 @@ def universal_constant(decl: Declaration, sizes, required) -> Decision:
 def all_parts(decl: Declaration, decisions) -> Decision:
     """holds when every part holds, fails when any fails.  Where every part carries the companion
     sign test (``sign_test_p_adjusted``), the whole carries the one that decides it: the largest
-    over the parts of a holds, the smallest over the failing parts of a fails."""
+    over the parts of a holds, the smallest over the failing parts of a fails (the adjusted
+    companion exists only after ``adjust`` has run over the parts together, which that needs)."""
     words = [d.word for d in decisions]
     if words and all(w == "holds" for w in words):
         word = "holds"

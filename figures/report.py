@@ -52,12 +52,15 @@ regenerated. The exact sign-flip rules (`paired_sign`, `paired_size`, `paired_eq
 paired differences that are symmetric about the tested value under the null: where the differences
 are skewed or bimodal (the Section 3 accuracy gaps are about 0 or about +9 points per class the
 unpruned net stops predicting), their false-alarm rate can exceed the declared alpha, so a word
-from these rules on such data is weaker evidence than its p suggests.  No test of a mean keeps its
-level over every distribution at a fixed number of seeds (Bahadur and Savage, 1956), so each such
-word is set beside the exact sign test (is a positive difference more likely than a negative one?),
-which assumes nothing.  It cannot restore the mean test's level (nothing can), and it never changes
-the word; a row whose word it does not confirm says so: that word rests on the symmetry assumption
-(a mean carried by a few large differences, or too few seeds for the sign test's coarser steps)."""
+from these rules on such data is weaker evidence than its p suggests.  No test of a mean has power
+above its level over all distributions with a finite mean (Bahadur and Savage, 1956).  Beside each such word
+is the exact sign test of a different, assumption-free question: are positive differences more
+frequent than negative ones?  It does not test the mean and cannot show whether the symmetry
+assumption held (a skewed null with rare large opposite differences makes both tests reject
+falsely), and it never changes the word.  Where the signs alone do not reach alpha, the row says so:
+the word depends on the sizes of the differences (a few large ones, or too few seeds for the sign
+test's coarser steps).  Differences bounded in [-1, 1] admit exact tests of the mean, but with 5-15
+seeds they detect only very large effects (power at most alpha (1 + mean)^n)."""
 
 
 @dataclass(frozen=True)
@@ -153,10 +156,10 @@ SIGN_FLIP_RULES = ("paired_sign", "paired_size", "paired_equivalence")
 
 
 def symmetry_status(v: Verdict) -> str | None:
-    """For a holds/fails from a sign-flip rule: "median agrees" when the companion sign test (no
+    """For a holds/fails from a sign-flip rule: "signs agree" when the companion sign test (no
     symmetry assumed, ``core.protocol.sign_test_p``, Holm-adjusted in the same family) also rejects
-    at the declared alpha, "mean only" when it does not (the word rests on the symmetry assumption),
-    "not recorded" for a Result made before the companion was;
+    at the declared alpha, "sizes decide" when it does not (the word depends on the sizes of the
+    differences), "not recorded" for a Result made before the companion was;
     None for every other row."""
     d = v.protocol or {}
     tested = d.get("p") is not None or "sign_test_p_adjusted" in d  # an all_parts whole has no p
@@ -165,7 +168,7 @@ def symmetry_status(v: Verdict) -> str | None:
     q = d.get("sign_test_p_adjusted", d.get("sign_test_p"))
     if q is None:
         return "not recorded"
-    return "median agrees" if q <= d["alpha"] else "mean only"
+    return "signs agree" if q <= d["alpha"] else "sizes decide"
 
 
 def _symmetry_clause(v: Verdict) -> str:
@@ -173,21 +176,22 @@ def _symmetry_clause(v: Verdict) -> str:
     if status in (None, "not recorded"):
         return ""
     q = v.protocol.get("sign_test_p_adjusted", v.protocol.get("sign_test_p"))
-    tail = ("it agrees" if status == "median agrees" else
-            "it does not reach alpha, so this word rests on the sign-flip test's symmetry assumption")
-    return f" Sign test (no symmetry assumed): Holm p = {_num(q)}, {tail}."
+    tail = ("the signs alone also reach alpha (this does not validate the mean test)"
+            if status == "signs agree" else
+            "the signs alone do not reach alpha: the word depends on the sizes of the differences")
+    return f" Sign test: Holm p = {_num(q)}; {tail}."
 
 
 def symmetry_summary(stored: list[Stored]) -> str:
     """One paragraph: how many holds/fails of the sign-flip rules the companion sign test confirms,
-    how many rest on symmetry, how many Results predate the companion (counted from the Results)."""
+    how many they do not, how many Results predate the companion (counted from the Results)."""
     counts = Counter(symmetry_status(v) for s in stored for v in s.result.verdicts)
-    decided = sum(counts[k] for k in ("median agrees", "mean only", "not recorded"))
+    decided = sum(counts[k] for k in ("signs agree", "sizes decide", "not recorded"))
     if not decided:
         return ""
-    text = (f"Of the {decided} holds/fails words made by the sign-flip rules, the sign test (exact, no "
-            f"symmetry assumed) agrees for {counts['median agrees']}; {counts['mean only']} rest on the "
-            f"symmetry assumption (their rows say so)")
+    text = (f"Of the {decided} holds/fails words made by the sign-flip rules, the signs alone also reach "
+            f"alpha for {counts['signs agree']} and not for {counts['sizes decide']} (their rows say so); "
+            f"all {decided} remain words of a mean test that assumes symmetry")
     if counts["not recorded"]:
         text += (f"; {counts['not recorded']} come from Results made before the sign test was recorded "
                  f"(regenerating or re-deciding them adds it)")

@@ -264,3 +264,17 @@ def test_a_whole_of_parts_carries_the_companion_that_decides_it():
     assert whole.word == "holds"
     assert whole.extra["sign_test_p_adjusted"] == max(x.extra["sign_test_p_adjusted"] for x in parts) == 1.0
     assert "sign_test_p_adjusted" not in P.all_parts(d, [P.Decision("holds", "bound")]).extra
+
+
+def test_equivalence_calls_a_mean_on_the_margin_outside_at_most_alpha_of_the_time():
+    """A mean exactly on the margin m, differences symmetric about it and spread wide (magnitudes up
+    to 20 m): every sign pattern is equally likely, so the size of "fails" (outside +-m) is the
+    fraction of the 2^n patterns that give it.  Either one-sided test may reject, so each is run at
+    alpha/2; taking the smaller one-sided p undoubled gives 0.0605-0.066 here."""
+    m = 0.1
+    for n in (8, 10, 12):
+        magnitudes = np.linspace(0.2, 2.0, n)
+        patterns = np.array(list(itertools.product((-1, 1), repeat=n)))
+        fails = [P.paired_equivalence(_decl("paired_equivalence", margin=m), m + magnitudes * s).word == "fails"
+                 for s in patterns]
+        assert np.mean(fails) <= 0.05, (n, np.mean(fails))

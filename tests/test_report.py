@@ -80,12 +80,12 @@ def test_each_sign_flip_word_is_set_beside_the_sign_test_and_counted(tmp_path):
     write_result(Result("sims.x", {}, prov, [], [agree, carried, old]), d / "x.json")
     stored = report.load_results(d)
     assert [report.symmetry_status(v) for v in stored[0].result.verdicts] == \
-        ["median agrees", "mean only", "not recorded"]
+        ["signs agree", "sizes decide", "not recorded"]
     text = report.render_findings(claims, stored)
-    assert "Holm p = 0.03125, it agrees." in text
-    assert "Holm p = 1, it does not reach alpha, so this word rests on the sign-flip test's symmetry" in text
-    assert ("Of the 3 holds/fails words made by the sign-flip rules, the sign test (exact, no symmetry "
-            "assumed) agrees for 1; 1 rest on the symmetry assumption") in text
+    assert "Sign test: Holm p = 0.03125; the signs alone also reach alpha" in text
+    assert "Sign test: Holm p = 1; the signs alone do not reach alpha: the word depends on the sizes" in text
+    assert ("Of the 3 holds/fails words made by the sign-flip rules, the signs alone also reach alpha for 1 "
+            "and not for 1 (their rows say so); all 3 remain words of a mean test") in text
     assert "; 1 come from Results made before the sign test was recorded" in text
 
 
