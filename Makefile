@@ -80,11 +80,13 @@ reproduce-long: $(STAMP)
 	# Example 3.2a at paper scale, seed pairs (issue 22): each arm takes one core for 70 epochs (the
 	# `status` of scripts/paper_scale_cpu.sh prints the measured epoch time and the finish); that script
 	# runs the two arms side by side and resumes them (`--resume` starts from epoch 0 where there is no
-	# checkpoint).  Each line is the argv its Result records (seed 0 was resumed, seed 1 ran through).
+	# checkpoint).  Each line is the argv its Result records (seed 0 was resumed, seeds 1 and 2 ran through).
 	OMP_NUM_THREADS=1 $(PY) -m nets.train ex3.2a --scale paper --seed 0 --threads 1 --quiet --out runs/paper_scale/ex3.2a/seed0/pruned --json results/section3/paper_scale_cpu/ex3.2a/seed0_pruned.json --resume
 	OMP_NUM_THREADS=1 $(PY) -m nets.train ex3.2a --scale paper --seed 0 --threads 1 --quiet --out runs/paper_scale/ex3.2a/seed0/unpruned --json results/section3/paper_scale_cpu/ex3.2a/seed0_unpruned.json --no-prune --resume
 	OMP_NUM_THREADS=1 $(PY) -m nets.train ex3.2a --scale paper --seed 1 --threads 1 --quiet --out runs/paper_scale/ex3.2a/seed1/pruned --json results/section3/paper_scale_cpu/ex3.2a/seed1_pruned.json
 	OMP_NUM_THREADS=1 $(PY) -m nets.train ex3.2a --scale paper --seed 1 --threads 1 --quiet --out runs/paper_scale/ex3.2a/seed1/unpruned --json results/section3/paper_scale_cpu/ex3.2a/seed1_unpruned.json --no-prune
+	OMP_NUM_THREADS=1 $(PY) -m nets.train ex3.2a --scale paper --seed 2 --threads 1 --quiet --out runs/paper_scale/ex3.2a/seed2/pruned --json results/section3/paper_scale_cpu/ex3.2a/seed2_pruned.json
+	OMP_NUM_THREADS=1 $(PY) -m nets.train ex3.2a --scale paper --seed 2 --threads 1 --quiet --out runs/paper_scale/ex3.2a/seed2/unpruned --json results/section3/paper_scale_cpu/ex3.2a/seed2_unpruned.json --no-prune
 	OMP_NUM_THREADS=1 $(PY) -m sims.paper_scale_pairs --json results/section3/paper_scale_cpu/ex3.2a.json
 	OMP_NUM_THREADS=1 $(PY) -m sims.example_3_2 --topology a --seeds 15 --controls linear-output he xavier hidden-only random-output-projection random-output-projection-rowspace revive-dead-outputs revive-never-predicted --control-seeds 10 --threads 1 --json results/section3/ex3.2a.json
 	OMP_NUM_THREADS=1 $(PY) -m sims.example_3_2 --topology b --seeds 15 --controls linear-output --control-seeds 10 --threads 1 --json results/section3/ex3.2b.json
