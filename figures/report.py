@@ -171,6 +171,14 @@ def symmetry_status(v: Verdict) -> str | None:
     return "signs agree" if q <= d["alpha"] else "sizes decide"
 
 
+def _note_with_sign_test(v: Verdict) -> str:
+    """The verdict's note, with the companion sign test's sentence where ``symmetry_status`` has one."""
+    clause = _symmetry_clause(v)
+    if not clause or not v.note:
+        return v.note + clause.lstrip()
+    return v.note.rstrip() + ("" if v.note.rstrip().endswith(".") else ".") + clause
+
+
 def _symmetry_clause(v: Verdict) -> str:
     status = symmetry_status(v)
     if status in (None, "not recorded"):
@@ -309,7 +317,7 @@ def render_findings(claims: dict[str, Claim], stored: list[Stored]) -> str:
                 word = _word(v)
                 out.append(f"| {_cell(v.setting)} | {_measured(v)} | {_num(v.bound)} | "
                            f"{'**' + word + '**' if v.verdict == 'fails' else word} | {_p_text(v)} | "
-                           f"{_cell(extra + v.note + _symmetry_clause(v))} |")
+                           f"{_cell(extra + _note_with_sign_test(v))} |")
             sources = sorted({s.name: s for s, _ in rows}.values(), key=lambda s: s.name)
             out += [""] + [f"Source: {_source_line(s)}" for s in sources] + [""]
     out += ["## Claims without a stored verdict", "",
@@ -603,7 +611,7 @@ def _claim_html(c: Claim, rows: list, figures: list[FigureFile], html_dir: Path,
             out.append(f"<tr data-verdict='{v.verdict}' data-paper='{_e(c.paper)}'>"
                        f"<td>{_e(v.setting)}<td class='num'>{_e(_measured(v))}"
                        f"<td class='num'>{_e(_num(v.bound))}<td>{_badge(v.verdict, label=_word(v))}"
-                       f"<td class='num'>{_e(_p_text(v))}<td>{corrected}{_e(v.note + _symmetry_clause(v))}</tr>")
+                       f"<td class='num'>{_e(_p_text(v))}<td>{corrected}{_e(_note_with_sign_test(v))}</tr>")
         out.append("</table>")
         for s in sorted({s.name: s for s, _ in rows}.values(), key=lambda s: s.name):
             out.append(_reproduce(s))
