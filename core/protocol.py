@@ -179,8 +179,9 @@ def sign_test_p(diffs, alternative: str = "two-sided") -> float:
     k positive among the n nonzero differences against Binomial(n, 1/2) (zeros dropped; p = 1 when
     none is nonzero).  ``alternative`` as in :func:`sign_flip_p`.
 
-    The companion of the sign-flip rules.  No test of a *mean* keeps its level over every
-    distribution at a fixed n (Bahadur & Savage 1956, Ann. Math. Statist. 27:1115), so a mean
+    The companion of the sign-flip rules.  No test of a *mean* has power above its level over all
+    distributions with a finite mean at a fixed n (Bahadur & Savage 1956, Ann. Math. Statist.
+    27:1115), so a mean
     endpoint needs an assumption: the sign-flip test's is symmetry under the null.  This test asks
     a different question that needs none (are positive differences more frequent than negative
     ones?).  It does not test the mean and cannot show that the symmetry assumption held: a skewed
@@ -284,17 +285,24 @@ def paired_equivalence(decl: Declaration, diffs) -> Decision:
     x, m = _finite(diffs), decl.margin
     if x.size < 2:
         return Decision("inconclusive", f"{x.size} finite paired difference(s): no test", n=int(x.size))
-    p_tost = max(sign_flip_p(x + m, "greater"), sign_flip_p(x - m, "less"))
-    p_out = min(1.0, 2 * min(sign_flip_p(x - m, "greater"), sign_flip_p(x + m, "less")))
+    p_tost, p_out = _within_and_outside(sign_flip_p, x, m)
+    companion_tost, companion_out = _within_and_outside(sign_test_p, x, m)
     if p_out <= decl.alpha and p_out < p_tost:
         d = _tested(x, p_out, -1, decl, f"outside +-{m:g}: p = {p_out:.3g} (twice the smaller one-sided p)",
-                    sign_test_p=min(1.0, 2 * min(sign_test_p(x - m, "greater"), sign_test_p(x + m, "less"))))
+                    sign_test_p=companion_out)
     else:
-        d = _tested(x, p_tost, 1, decl, f"TOST within +-{m:g}: p = {p_tost:.3g}",
-                    sign_test_p=max(sign_test_p(x + m, "greater"), sign_test_p(x - m, "less")))
+        d = _tested(x, p_tost, 1, decl, f"TOST within +-{m:g}: p = {p_tost:.3g}", sign_test_p=companion_tost)
     if d.word == "inconclusive":  # seeds to show the mean inside the margin, not away from 0
         d.pairs_needed = equivalence_pairs_needed(x, m, decl.alpha)
     return d
+
+
+def _within_and_outside(one_sided, x: np.ndarray, m: float) -> tuple[float, float]:
+    """(p of "inside +-m": TOST, the larger of the two one-sided p; p of "outside +-m": twice the
+    smaller one-sided p, Bonferroni over the two sides) for a one-sided test ``one_sided(x, side)``."""
+    p_tost = max(one_sided(x + m, "greater"), one_sided(x - m, "less"))
+    p_out = min(1.0, 2 * min(one_sided(x - m, "greater"), one_sided(x + m, "less")))
+    return p_tost, p_out
 
 
 def equivalence_pairs_needed(diffs, margin: float, alpha: float = 0.05, power: float = POWER) -> int | None:
